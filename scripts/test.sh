@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# scripts/test.sh — the README's test command: set up, then run every test
+# against a throwaway server, and stop it.  Exits non-zero if anything fails.
+#
+#   bash scripts/test.sh            every suite
+#   bash scripts/test.sh regress    only pg_regress (also: tap, scripts)
+source "$(dirname "$0")/lib.sh"
+
+suites=${*:-regress tap scripts}
+passed=0
+failed=0
+count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+
+ct_prepare
+cd "$CT_ROOT"
+
+if make -s check-version PG_CONFIG="$PG_SYS_BIN/pg_config"; then count 1 0; else count 0 1; fi
+
+for suite in $suites; do
+    case $suite in
+    regress)
+        ct_log "pg_regress: sql/*.sql against expected/*.out"
+        out=$CT_TMP/regress.out
+        make -s installcheck PG_CONFIG="$CT_BIN/pg_config" >"$out" 2>&1 || true
+        cat "$out"
+        ok=$(grep -cE '^(test |     )?[a-z0-9_]+ +\.\.\. ok' "$out" || true)
+        bad=$(grep -cE '\.\.\. FAILED' "$out" || true)
+        [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ] && bad=1     # pg_regress did not run at all
+        count "$ok" "$bad"
+        if [ "$bad" -ne 0 ] && [ -f regression.diffs ]; then head -300 regression.diffs; fi
+        ;;
+    tap)
+        ct_log "pgTAP: test/pgtap/*.sql with pg_prove"
+        createdb ct_tap
+        psql -q -d ct_tap -c 'CREATE EXTENSION pgtap'
+        out=$CT_TMP/tap.out
+        pg_prove -d ct_tap test/pgtap/*.sql >"$out" 2>&1 || true
+        cat "$out"
+        total=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$out")
+        bad=$({ grep -oE 'Failed [0-9]+/' "$out" || true; } | awk -F'[ /]' '{ s += $2 } END { print s + 0 }')
+        if ! grep -q '^Result: PASS' "$out" && [ "$bad" -eq 0 ]; then bad=1; fi
+        count $(( ${total:-0} - bad )) "$bad"
+        ;;
+    scripts)
+        # Tests that need more than one session: concurrency, crash, scale-out.
+        for t in test/scripts/*.sh; do
+            [ -e "$t" ] || continue
+            ct_log "script: $t"
+            if bash "$t"; then count 1 0; else ct_log "FAILED: $t"; count 0 1; fi
+        done
+        ;;
+    *) echo "unknown suite: $suite (regress, tap, scripts)" >&2; exit 2 ;;
+    esac
+done
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,21 @@
+/*
+ * compat.h — PostgreSQL version differences, in one place.
+ *
+ * The extension targets PostgreSQL 15; anything that differs in later
+ * versions is wrapped here so that the rest of the code never tests
+ * PG_VERSION_NUM itself.
+ */
+#ifndef CUSTOMER_TIER_COMPAT_H
+#define CUSTOMER_TIER_COMPAT_H
+
+#include "postgres.h"
+
+#if PG_VERSION_NUM < 150000
+#error "customer_tier requires PostgreSQL 15 or later"
+#endif
+
+#ifndef HAVE_INT128
+#error "customer_tier needs a compiler with a 128-bit integer type"
+#endif
+
+#endif							/* CUSTOMER_TIER_COMPAT_H */
