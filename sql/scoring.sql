@@ -21,6 +21,12 @@ SELECT customer_tier.breakpoints(x, 5) IS NULL AS empty FROM generate_series(1, 
 SELECT customer_tier.breakpoints(NULL::float8, 5) IS NULL AS all_null FROM generate_series(1, 3);
 -- Values at the ends of double precision stay finite.
 SELECT customer_tier.breakpoints(x, 2) FROM unnest('{-1.7e308, 1.7e308}'::float8[]) AS x;
+-- Large populations (the state is appended to in place beyond a few hundred values)
+-- agree with percentile_cont exactly, in any input order.
+SELECT customer_tier.breakpoints(x, 10) =
+       percentile_cont(ARRAY(SELECT k / 10.0::float8 FROM generate_series(1, 9) AS k))
+           WITHIN GROUP (ORDER BY x) AS same
+  FROM (SELECT (i * 7919 % 10007) / 3.0::float8 AS x FROM generate_series(1, 5000) AS i) AS s;
 -- Per group, as for any aggregate.
 SELECT g, customer_tier.breakpoints(x, 2) FROM generate_series(1, 9) AS x,
        LATERAL (SELECT x % 2 AS g) AS s GROUP BY g ORDER BY g;
@@ -51,6 +57,10 @@ SELECT customer_tier.breakpoints_combine(NULL, '{5,3}');
 SELECT customer_tier.breakpoints_combine('{5,3}', NULL);
 SELECT customer_tier.breakpoints_final('{5,4,1,3,2}');
 SELECT customer_tier.breakpoints_final('{5}') IS NULL AS no_values;
+-- Combining two large states: the median of 1..600.
+SELECT customer_tier.breakpoints_final(customer_tier.breakpoints_combine(
+           ARRAY[2] || ARRAY(SELECT generate_series(1, 300))::float8[],
+           ARRAY[2] || ARRAY(SELECT generate_series(301, 600))::float8[])) AS median;
 SELECT customer_tier.breakpoints_accum('{4,1,2}', 3, 5);
 \echo :LAST_ERROR_SQLSTATE
 SELECT customer_tier.breakpoints_combine('{5,3}', '{4,3}');

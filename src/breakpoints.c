@@ -5,11 +5,13 @@
  * breakpoints(value, n) is an aggregate whose state is a plain float8[]:
  * element 1 holds n, the rest are the non-NULL values seen so far.  Keeping a
  * real array type (rather than internal) lets parallel query and Citus ship
- * partial states as text.  The transition function appends in place through
- * PostgreSQL's expanded arrays (array_set_element on a read/write expanded
- * object grows its Datum array geometrically, as array_append does), so each
- * row costs O(1) amortized; nodeAgg keeps a read/write expanded state whose
- * memory context is a child of the aggregate context without copying it.
+ * partial states as text.  Once a state holds more than a few hundred values
+ * the transition function appends in place through PostgreSQL's expanded
+ * arrays (array_set_element on a read/write expanded object grows its Datum
+ * array geometrically, as array_append does), so each row costs O(1)
+ * amortized; nodeAgg keeps a read/write expanded state whose memory context is
+ * a child of the aggregate context without copying it.  Smaller states stay
+ * flat (see BREAKPOINTS_FLAT_MAX for why).
  *
  * score(value, breakpoints, higher_is_better) maps a value to 1..n against
  * n-1 sorted cut points.
@@ -28,6 +30,15 @@
 
 /* More quantiles than this is a histogram, not a score scale. */
 #define BREAKPOINTS_MAX_N 1000
+
+/*
+ * A state of up to this many elements stays a flat array, copied one value
+ * longer per row; a larger one becomes an expanded array appended in place.
+ * Each expanded array owns a memory context, and hash aggregation sums the
+ * memory of every child context each time it adds a group, so one context per
+ * group made GROUP BY with 100,000 small groups take 27 s instead of 0.5 s.
+ */
+#define BREAKPOINTS_FLAT_MAX 256
 
 PG_FUNCTION_INFO_V1(breakpoints_accum);
 PG_FUNCTION_INFO_V1(breakpoints_combine);
@@ -152,21 +163,38 @@ AppendValue(ExpandedArrayHeader *eah, double value)
 							 -1, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 }
 
-/* A new one-element state {n}, expanded in memory context cxt. */
-static ExpandedArrayHeader *
-NewState(int32 n, MemoryContext cxt)
+/*
+ * A flat state {n, first..., second...} in the current memory context; the
+ * executor copies it into the aggregate context when it is returned.
+ */
+static ArrayType *
+FlatState(int32 n, const double *first, int nfirst, const double *second, int nsecond)
 {
-	Datum		first = Float8GetDatum((double) n);
-	ArrayType  *flat;
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	ExpandedArrayHeader *eah;
+	int			nitems = 1 + nfirst + nsecond;
+	Size		size = ARR_OVERHEAD_NONULLS(1) + sizeof(double) * nitems;
+	ArrayType  *flat = palloc(size);
+	double	   *data;
 
-	flat = construct_array(&first, 1, FLOAT8OID, sizeof(float8),
-						   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-	eah = DatumGetExpandedArray(expand_array(PointerGetDatum(flat), cxt, NULL));
-	pfree(flat);
-	MemoryContextSwitchTo(old);
-	return eah;
+	SET_VARSIZE(flat, size);
+	flat->ndim = 1;
+	flat->dataoffset = 0;
+	flat->elemtype = FLOAT8OID;
+	ARR_DIMS(flat)[0] = nitems;
+	ARR_LBOUND(flat)[0] = 1;
+	data = (double *) ARR_DATA_PTR(flat);
+	data[0] = (double) n;
+	if (nfirst > 0)
+		memcpy(data + 1, first, sizeof(double) * nfirst);
+	if (nsecond > 0)
+		memcpy(data + 1 + nfirst, second, sizeof(double) * nsecond);
+	return flat;
+}
+
+/* The same state as a read/write expanded array owned by memory context cxt. */
+static ExpandedArrayHeader *
+ExpandState(ArrayType *flat, MemoryContext cxt)
+{
+	return DatumGetExpandedArray(expand_array(PointerGetDatum(flat), cxt, NULL));
 }
 
 /* The memory context that must own the state: the aggregate's, if any. */
@@ -180,12 +208,21 @@ StateContext(FunctionCallInfo fcinfo)
 	return CurrentMemoryContext;
 }
 
+/*
+ * Is argument argno a read/write expanded array?  Inside an aggregate that is
+ * only ever the state this module made, which it may change in place (the
+ * same rule array_append relies on).
+ */
+static bool
+ArgIsWritableExpanded(FunctionCallInfo fcinfo, int argno)
+{
+	return VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(PG_GETARG_DATUM(argno)));
+}
+
 /* Transition: check n, skip NULL values, append the value to the state. */
 Datum
 breakpoints_accum(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = StateContext(fcinfo);
-	ExpandedArrayHeader *eah;
 	int32		n;
 	double		value;
 
@@ -201,47 +238,66 @@ breakpoints_accum(PG_FUNCTION_ARGS)
 	n = PG_GETARG_INT32(2);
 	CheckQuantileCount(n);
 
-	if (PG_ARGISNULL(0))
+	if (PG_ARGISNULL(1))
 	{
-		if (PG_ARGISNULL(1))
+		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
-		eah = NewState(n, cxt);
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	else
-	{
-		/* A read/write expanded state is ours to change; anything else is copied. */
-		MemoryContext old = MemoryContextSwitchTo(cxt);
+	value = PG_GETARG_FLOAT8(1);
+	CheckPopulationValue(value);
 
-		eah = PG_GETARG_EXPANDED_ARRAY(0);
-		MemoryContextSwitchTo(old);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_ARRAYTYPE_P(FlatState(n, &value, 1, NULL, 0));
+
+	if (ArgIsWritableExpanded(fcinfo, 0))
+	{
+		/* A large state: ours to append to in place. */
+		ExpandedArrayHeader *eah = PG_GETARG_EXPANDED_ARRAY(0);
+
 		if (eah->ndims != 1 || eah->dims[0] < 1)
 			BadState("The array is not a one-dimensional array holding at least the number of quantiles.");
 		deconstruct_expanded_array(eah);
 		if (eah->dnulls && eah->dnulls[0])
 			BadState("The array contains a NULL.");
 		CheckSameQuantileCount(StateQuantileCount(DatumGetFloat8(eah->dvalues[0])), n);
-	}
-
-	if (!PG_ARGISNULL(1))
-	{
-		value = PG_GETARG_FLOAT8(1);
-		CheckPopulationValue(value);
 		AppendValue(eah, value);
+		PG_RETURN_DATUM(EOHPGetRWDatum(&eah->hdr));
 	}
-	PG_RETURN_DATUM(EOHPGetRWDatum(&eah->hdr));
+	else
+	{
+		/* A small state (or one we must not change): copy it one value longer. */
+		ArrayType  *flat = PG_GETARG_ARRAYTYPE_P(0);
+		const double *data;
+		int			nitems;
+		ArrayType  *longer;
+
+		if (ARR_NDIM(flat) != 1 || ARR_DIMS(flat)[0] < 1)
+			BadState("The array is not a one-dimensional array holding at least the number of quantiles.");
+		if (ARR_HASNULL(flat))
+			BadState("The array contains a NULL.");
+		data = (const double *) ARR_DATA_PTR(flat);
+		nitems = ARR_DIMS(flat)[0];
+		CheckSameQuantileCount(StateQuantileCount(data[0]), n);
+		longer = FlatState(n, data + 1, nitems - 1, &value, 1);
+		if (nitems < BREAKPOINTS_FLAT_MAX)
+			PG_RETURN_ARRAYTYPE_P(longer);
+		PG_RETURN_DATUM(EOHPGetRWDatum(&ExpandState(longer, StateContext(fcinfo))->hdr));
+	}
 }
 
 /* Combine: concatenate the values of two states with the same n. */
 Datum
 breakpoints_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = StateContext(fcinfo);
-	ExpandedArrayHeader *eah;
-	double	   *values;
+	double	   *theirs;
+	double	   *mine = NULL;
 	int32		n1,
 				n2;
-	int			count;
+	int			ntheirs;
+	int			nmine = 0;
 	int			i;
+	ArrayType  *flat;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -249,27 +305,25 @@ breakpoints_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	values = ReadState(PG_GETARG_ANY_ARRAY_P(1), &n2, &count);
-
-	if (PG_ARGISNULL(0))
-		eah = NewState(n2, cxt);
-	else
+	theirs = ReadState(PG_GETARG_ANY_ARRAY_P(1), &n2, &ntheirs);
+	if (!PG_ARGISNULL(0))
 	{
-		MemoryContext old = MemoryContextSwitchTo(cxt);
-		double	   *mine;
-		int			mycount;
-
-		/* Validates the first state; its values stay where they are. */
-		mine = ReadState(PG_GETARG_ANY_ARRAY_P(0), &n1, &mycount);
-		pfree(mine);
-		eah = PG_GETARG_EXPANDED_ARRAY(0);
-		MemoryContextSwitchTo(old);
+		/* Validates the first state, whatever its form. */
+		mine = ReadState(PG_GETARG_ANY_ARRAY_P(0), &n1, &nmine);
 		CheckSameQuantileCount(n1, n2);
+		if (ArgIsWritableExpanded(fcinfo, 0))
+		{
+			ExpandedArrayHeader *eah = PG_GETARG_EXPANDED_ARRAY(0);
+
+			for (i = 0; i < ntheirs; i++)
+				AppendValue(eah, theirs[i]);
+			PG_RETURN_DATUM(EOHPGetRWDatum(&eah->hdr));
+		}
 	}
-	for (i = 0; i < count; i++)
-		AppendValue(eah, values[i]);
-	pfree(values);
-	PG_RETURN_DATUM(EOHPGetRWDatum(&eah->hdr));
+	flat = FlatState(n2, mine, nmine, theirs, ntheirs);
+	if (nmine + ntheirs < BREAKPOINTS_FLAT_MAX)
+		PG_RETURN_ARRAYTYPE_P(flat);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&ExpandState(flat, StateContext(fcinfo))->hdr));
 }
 
 /* qsort comparator for finite doubles. */
