@@ -19,6 +19,7 @@ SELECT customer_tier.breakpoints(42, 5);
 SELECT customer_tier.breakpoints(x, 2) FROM unnest('{1, NULL, 3}'::float8[]) AS x;
 SELECT customer_tier.breakpoints(x, 5) IS NULL AS empty FROM generate_series(1, 0) AS x;
 SELECT customer_tier.breakpoints(NULL::float8, 5) IS NULL AS all_null FROM generate_series(1, 3);
+SELECT customer_tier.breakpoints(v, n) FROM (VALUES (NULL::float8, NULL::int), (1, 2), (NULL, NULL), (3, 2)) AS t(v, n);
 -- Values at the ends of double precision stay finite.
 SELECT customer_tier.breakpoints(x, 2) FROM unnest('{-1.7e308, 1.7e308}'::float8[]) AS x;
 -- Large populations (the state is appended to in place beyond a few hundred values)

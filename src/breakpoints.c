@@ -229,7 +229,12 @@ breakpoints_accum(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(2))
 	{
 		if (PG_ARGISNULL(1))
-			PG_RETURN_DATUM(PG_GETARG_DATUM(0));	/* nothing to check or add */
+		{
+			/* Nothing to check or add. */
+			if (PG_ARGISNULL(0))
+				PG_RETURN_NULL();
+			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		}
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("number of quantiles must not be NULL"),
