@@ -219,6 +219,18 @@ ArgIsWritableExpanded(FunctionCallInfo fcinfo, int argno)
 	return VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(PG_GETARG_DATUM(argno)));
 }
 
+/* Cheap check of a read/write expanded state: its shape and its n. */
+static void
+CheckExpandedState(ExpandedArrayHeader *eah, int32 n)
+{
+	if (eah->ndims != 1 || eah->dims[0] < 1)
+		BadState("The array is not a one-dimensional array holding at least the number of quantiles.");
+	deconstruct_expanded_array(eah);
+	if (eah->dnulls && eah->dnulls[0])
+		BadState("The array contains a NULL.");
+	CheckSameQuantileCount(StateQuantileCount(DatumGetFloat8(eah->dvalues[0])), n);
+}
+
 /* Transition: check n, skip NULL values, append the value to the state. */
 Datum
 breakpoints_accum(PG_FUNCTION_ARGS)
@@ -260,12 +272,7 @@ breakpoints_accum(PG_FUNCTION_ARGS)
 		/* A large state: ours to append to in place. */
 		ExpandedArrayHeader *eah = PG_GETARG_EXPANDED_ARRAY(0);
 
-		if (eah->ndims != 1 || eah->dims[0] < 1)
-			BadState("The array is not a one-dimensional array holding at least the number of quantiles.");
-		deconstruct_expanded_array(eah);
-		if (eah->dnulls && eah->dnulls[0])
-			BadState("The array contains a NULL.");
-		CheckSameQuantileCount(StateQuantileCount(DatumGetFloat8(eah->dvalues[0])), n);
+		CheckExpandedState(eah, n);
 		AppendValue(eah, value);
 		PG_RETURN_DATUM(EOHPGetRWDatum(&eah->hdr));
 	}
@@ -311,19 +318,20 @@ breakpoints_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
 	theirs = ReadState(PG_GETARG_ANY_ARRAY_P(1), &n2, &ntheirs);
+	if (!PG_ARGISNULL(0) && ArgIsWritableExpanded(fcinfo, 0))
+	{
+		/* A large state we made: check its n only, and append in place. */
+		ExpandedArrayHeader *eah = PG_GETARG_EXPANDED_ARRAY(0);
+
+		CheckExpandedState(eah, n2);
+		for (i = 0; i < ntheirs; i++)
+			AppendValue(eah, theirs[i]);
+		PG_RETURN_DATUM(EOHPGetRWDatum(&eah->hdr));
+	}
 	if (!PG_ARGISNULL(0))
 	{
-		/* Validates the first state, whatever its form. */
 		mine = ReadState(PG_GETARG_ANY_ARRAY_P(0), &n1, &nmine);
 		CheckSameQuantileCount(n1, n2);
-		if (ArgIsWritableExpanded(fcinfo, 0))
-		{
-			ExpandedArrayHeader *eah = PG_GETARG_EXPANDED_ARRAY(0);
-
-			for (i = 0; i < ntheirs; i++)
-				AppendValue(eah, theirs[i]);
-			PG_RETURN_DATUM(EOHPGetRWDatum(&eah->hdr));
-		}
 	}
 	flat = FlatState(n2, mine, nmine, theirs, ntheirs);
 	if (nmine + ntheirs < BREAKPOINTS_FLAT_MAX)
