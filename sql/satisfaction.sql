@@ -32,6 +32,15 @@ SELECT tier, customer_tier.nps(nps_answer), customer_tier.csat(csat_answer),
        round(100.0 * count(*) FILTER (WHERE csat_answer >= 4) / count(*), 10) AS csat_by_hand
   FROM feedback GROUP BY tier ORDER BY tier;
 
+-- Moving windows take answers back (inverse transition) and agree with recounting.
+SELECT i, a, rolling_nps, (SELECT customer_tier.nps(b) FROM unnest(last3) AS b) AS recount_nps,
+       rolling_csat, (SELECT customer_tier.csat(1 + b / 3) FROM unnest(last3) AS b) AS recount_csat
+  FROM (SELECT i, a, customer_tier.nps(a) OVER w AS rolling_nps,
+               customer_tier.csat(1 + a / 3) OVER w AS rolling_csat, array_agg(a) OVER w AS last3
+          FROM unnest('{10, 0, NULL, 9, 7, 3, 10, 10}'::int[]) WITH ORDINALITY AS t(a, i)
+        WINDOW w AS (ORDER BY i ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)) AS s
+ ORDER BY i;
+
 -- Answers off the scale: the message names the scale.
 SELECT customer_tier.nps(s) FROM unnest('{10, 11}'::int[]) AS s;
 \echo :LAST_ERROR_SQLSTATE
@@ -51,6 +60,11 @@ SELECT customer_tier.nps_final('{0,0,0,0,0,0,0,0,0,0,0}') IS NULL AS no_answers;
 SELECT customer_tier.csat_accum('{0,0,0,0,0}', 4);
 SELECT customer_tier.csat_combine('{1,1,1,1,1}', '{0,0,0,0,5}');
 SELECT customer_tier.csat_final('{1,1,1,1,1}');
+SELECT customer_tier.nps_retract('{0,0,0,0,0,0,0,0,0,1,0}', 9);
+SELECT customer_tier.nps_retract('{0,0,0,0,0,0,0,0,0,1,0}', 10);
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.csat_retract('{0,0,0,0,1}', 6);
+\echo :LAST_ERROR_SQLSTATE
 SELECT customer_tier.nps_final('{1,2}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT customer_tier.csat_final('{1,2}');

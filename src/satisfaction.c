@@ -21,7 +21,9 @@
 
 PG_FUNCTION_INFO_V1(nps_accum);
 PG_FUNCTION_INFO_V1(nps_final);
+PG_FUNCTION_INFO_V1(nps_retract);
 PG_FUNCTION_INFO_V1(csat_accum);
+PG_FUNCTION_INFO_V1(csat_retract);
 PG_FUNCTION_INFO_V1(csat_final);
 PG_FUNCTION_INFO_V1(nps_combine);
 PG_FUNCTION_INFO_V1(csat_combine);
@@ -114,6 +116,43 @@ Datum
 csat_accum(PG_FUNCTION_ARGS)
 {
 	return SatisfactionAccum(fcinfo, &CsatScale);
+}
+
+/*
+ * Shared inverse transition, for moving windows (a rolling 30-day NPS): take
+ * back one answer that the window counted before.
+ */
+static Datum
+SatisfactionRetract(FunctionCallInfo fcinfo, const Scale *scale)
+{
+	ArrayType  *state = WritableState(fcinfo, 0);
+	int32		answer = PG_GETARG_INT32(1);
+	int64	   *counters;
+
+	counters = CheckState(state, scale->high - scale->low + 1, false);
+	CheckAnswer(scale, answer);
+	if (counters[answer - scale->low] <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid satisfaction state"),
+				 errdetail("The state counts no answer %d to take back.", answer),
+				 errhint("Pass only states made by the nps or csat aggregate.")));
+	counters[answer - scale->low]--;
+	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+/* Inverse transition of nps(score) in moving windows. */
+Datum
+nps_retract(PG_FUNCTION_ARGS)
+{
+	return SatisfactionRetract(fcinfo, &NpsScale);
+}
+
+/* Inverse transition of csat(score) in moving windows. */
+Datum
+csat_retract(PG_FUNCTION_ARGS)
+{
+	return SatisfactionRetract(fcinfo, &CsatScale);
 }
 
 /* Shared combine: add the second histogram into the first. */
