@@ -1,0 +1,107 @@
+-- ABC / Pareto classification by cumulative share of revenue.
+CREATE EXTENSION customer_tier;
+\set SHOW_CONTEXT never
+
+CREATE TEMP TABLE sales (customer text, region text, revenue double precision);
+INSERT INTO sales VALUES
+    ('c01', 'north', 400), ('c02', 'north', 250), ('c03', 'north', 150),
+    ('c04', 'north', 100), ('c05', 'north', 50),  ('c06', 'north', 30),
+    ('c07', 'north', 20),  ('c08', 'south', 500), ('c09', 'south', 300),
+    ('c10', 'south', 300), ('c11', 'south', 100), ('c12', 'south', 0),
+    ('c13', 'south', -40), ('c14', 'south', NULL);
+
+-- North alone: total 1000.  Revenue before each customer: 0, 400 (40%), 650 (65%),
+-- 800 (80%: not below 80, so B), 900 (90%), 950 (95%: C), 980.  c03 crosses 80% and is A.
+SELECT customer, revenue, customer_tier.abc_class(revenue) OVER (ORDER BY revenue DESC)
+  FROM sales WHERE region = 'north' ORDER BY revenue DESC;
+
+-- PARTITION BY region: each region has its own total.  South: positive total 1200;
+-- the tied c09 and c10 both start at 500 (41.7%), whatever order the sort put them in;
+-- c11 starts at 1100 (91.7%): B.  Zero and negative revenue: C, not in the total.
+-- NULL revenue: NULL (it sorts first with DESC and is skipped).
+SELECT region, customer, revenue,
+       customer_tier.abc_class(revenue) OVER (PARTITION BY region ORDER BY revenue DESC)
+  FROM sales ORDER BY region, revenue DESC NULLS FIRST, customer;
+
+-- Ties at a boundary: all three start at 0% of 150 and are A, even though the
+-- third one's row-by-row share would be 66.7%.
+SELECT v, customer_tier.abc_class(v, 50, 60) OVER (ORDER BY v DESC)
+  FROM unnest('{50, 50, 50}'::float8[]) AS v;
+
+-- Other cut-offs, positionally or by name; b_cutoff = 100 leaves no positive customer C.
+SELECT customer, revenue,
+       customer_tier.abc_class(revenue, 50, 90) OVER w AS "50/90",
+       customer_tier.abc_class(revenue, b_cutoff => 99) OVER w AS "80/99",
+       customer_tier.abc_class(revenue, 70, 100) OVER w AS "70/100"
+  FROM sales WHERE region = 'north'
+WINDOW w AS (ORDER BY revenue DESC) ORDER BY revenue DESC;
+
+-- One customer: A.  All zero: all C.  All NULL: all NULL.  Negative only: C.
+SELECT customer_tier.abc_class(v) OVER (ORDER BY v DESC) AS single FROM unnest('{7}'::float8[]) AS v;
+SELECT v, customer_tier.abc_class(v) OVER (ORDER BY v DESC) AS all_zero FROM unnest('{0, 0}'::float8[]) AS v;
+SELECT v, customer_tier.abc_class(v) OVER (ORDER BY v DESC) AS all_null FROM unnest('{NULL, NULL}'::float8[]) AS v;
+SELECT v, customer_tier.abc_class(v) OVER (ORDER BY v DESC) AS negative FROM unnest('{-1, -2}'::float8[]) AS v;
+-- An empty table: no rows.
+SELECT customer_tier.abc_class(revenue) OVER (ORDER BY revenue DESC) FROM sales WHERE false;
+
+-- The Pareto summary a BI tool would show.
+SELECT class, count(*) AS customers, sum(revenue) AS revenue
+  FROM (SELECT revenue, customer_tier.abc_class(revenue) OVER (PARTITION BY region ORDER BY revenue DESC) AS class
+          FROM sales) AS s
+ GROUP BY class ORDER BY class;
+
+-- abc_class_of: the same rule for a share the user computed (in percent, 0..100).
+SELECT share, customer_tier.abc_class_of(share) AS default_cutoffs,
+       customer_tier.abc_class_of(share, 50, 90) AS "50/90"
+  FROM unnest('{0, 49.9, 50, 79.999, 80, 89.9, 90, 94.99, 95, 100}'::float8[]) AS share;
+SELECT customer_tier.abc_class_of(NULL) IS NULL AS null_share;
+-- It agrees with abc_class when the share before excludes tied customers (EXCLUDE GROUP).
+SELECT count(*) AS customers,
+       count(*) FILTER (WHERE window_class = scalar_class) AS agree
+  FROM (SELECT customer_tier.abc_class(revenue) OVER (PARTITION BY region ORDER BY revenue DESC) AS window_class,
+               customer_tier.abc_class_of(100 * coalesce(sum(revenue) OVER (PARTITION BY region ORDER BY revenue DESC
+                                     RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP), 0)
+                                   / sum(revenue) OVER (PARTITION BY region)) AS scalar_class
+          FROM sales WHERE revenue > 0) AS s;
+
+-- Missing or wrong ORDER BY: revenue rising along the partition is refused.
+SELECT customer, customer_tier.abc_class(revenue) OVER (ORDER BY revenue) FROM sales WHERE region = 'north';
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer, customer_tier.abc_class(revenue) OVER (ORDER BY customer DESC) FROM sales WHERE region = 'north';
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.abc_class(v) OVER () FROM (SELECT v FROM unnest('{1, 2}'::float8[]) AS v) AS s;
+\echo :LAST_ERROR_SQLSTATE
+-- Non-finite revenue.
+SELECT customer_tier.abc_class(v) OVER (ORDER BY v DESC) FROM unnest('{1, NaN}'::float8[]) AS v;
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.abc_class(v) OVER (ORDER BY v DESC) FROM unnest('{1, Infinity}'::float8[]) AS v;
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.abc_class(v) OVER (ORDER BY v DESC) FROM unnest('{1.7e308, 1.7e308}'::float8[]) AS v;
+\echo :LAST_ERROR_SQLSTATE
+-- Bad cut-offs.
+SELECT customer_tier.abc_class(revenue, 95, 80) OVER (ORDER BY revenue DESC) FROM sales;
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.abc_class(revenue, 80, 80) OVER (ORDER BY revenue DESC) FROM sales;
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.abc_class(revenue, 0, 80) OVER (ORDER BY revenue DESC) FROM sales;
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.abc_class(revenue, 80, 101) OVER (ORDER BY revenue DESC) FROM sales;
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.abc_class(revenue, 'NaN', 95) OVER (ORDER BY revenue DESC) FROM sales;
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.abc_class(revenue, NULL) OVER (ORDER BY revenue DESC) FROM sales;
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.abc_class(revenue, CASE WHEN revenue > 100 THEN 80 ELSE 70 END)
+       OVER (ORDER BY revenue DESC) FROM sales WHERE region = 'north';
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.abc_class_of(50, 80, 80);
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.abc_class_of(-1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.abc_class_of(100.5);
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.abc_class_of('NaN');
+\echo :LAST_ERROR_SQLSTATE
+
+DROP EXTENSION customer_tier;
+DROP SCHEMA customer_tier;
