@@ -63,12 +63,14 @@ ct_sandbox() {
     export PATH="$CT_BIN:$PATH"
 }
 
+# Ports below 32768 are never handed out as ephemeral client ports, so a
+# port found free here stays free until the server takes it.
 ct_free_port() {
     local p
-    for p in $(seq 54320 54400); do
+    for p in $(seq 25432 25531); do
         (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
     done
-    echo "no free port in 54320-54400" >&2
+    echo "no free port in 25432-25531" >&2
     return 1
 }
 
@@ -92,6 +94,8 @@ max_connections = 60
 CONF
     as_pg "$CT_BIN/pg_ctl" -D "$CT_DATA" -l "$CT_RUN/server.log" -w -t 60 start >/dev/null
     export PGHOST=127.0.0.1 PGPORT=$CT_PORT PGUSER=postgres
+    # Test scripts (test/scripts/*.sh) read the server's folders from these.
+    export CT_ROOT CT_TMP CT_RUN CT_DATA CT_BIN
     ct_log "throwaway server on 127.0.0.1:$CT_PORT (log: $CT_RUN/server.log)"
 }
 
