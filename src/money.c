@@ -130,6 +130,8 @@ NumericToScaledInt128(const struct varlena *num, int scale, int128 *result, int 
 		int16		w;
 
 		Assert((hdr & HDR_FORMAT_MASK) != HDR_SPECIAL);
+		if (len < 2 * sizeof(uint16))
+			return false;		/* not a valid numeric: let numeric.c judge it */
 		neg = (hdr & HDR_FORMAT_MASK) == HDR_LONG_NEG;
 		*dscale = hdr & 0x3FFF;
 		memcpy(&w, p + sizeof(uint16), sizeof(int16));

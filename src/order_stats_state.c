@@ -21,6 +21,7 @@
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
@@ -370,16 +371,16 @@ ParseTotal(const char **p, const char *input)
 	return result;
 }
 
-/* Refuse a time that the kind's SQL type cannot hold. */
-static void
-CheckStateTime(int64 t, int timekind, const char *input)
+/* Why a time cannot be in a state of this kind, or NULL if it can. */
+static char *
+StateTimeProblem(int64 t, int timekind)
 {
 	if (!IS_VALID_TIMESTAMP(t))
-		BadStateText(input, psprintf("Order time " INT64_FORMAT " is outside the range of %s.",
-									 t, OrderTimeKindName(timekind)));
+		return psprintf("Order time " INT64_FORMAT " is outside the range of %s.",
+						t, OrderTimeKindName(timekind));
 	if (timekind == ORDER_TIME_DATE && t % USECS_PER_DAY != 0)
-		BadStateText(input, psprintf("Order time " INT64_FORMAT " is not a midnight, as a date must be.",
-									 t));
+		return psprintf("Order time " INT64_FORMAT " is not a midnight, as a date must be.", t);
+	return NULL;
 }
 
 PG_FUNCTION_INFO_V1(order_stats_state_in);
@@ -433,7 +434,10 @@ order_stats_state_in(PG_FUNCTION_ARGS)
 	{
 		int64		t = ParseInt64(&p, input, "times");
 
-		CheckStateTime(t, timekind, input);
+		char	   *problem = StateTimeProblem(t, timekind);
+
+		if (problem != NULL)
+			BadStateText(input, problem);
 		if (n == cap)
 			BadStateText(input, psprintf("orders=" INT64_FORMAT " but the list holds more times.",
 										 norders));
@@ -480,4 +484,102 @@ order_stats_state_out(PG_FUNCTION_ARGS)
 		appendStringInfo(&buf, INT64_FORMAT, view.times[i]);
 	}
 	PG_RETURN_CSTRING(buf.data);
+}
+
+/*
+ * Binary form, version 1: byte version, byte time kind, int64 order count,
+ * int32 length + the total in numeric's binary form, then the int64 times.
+ */
+
+/* The 22P03 error for malformed binary state, with a detail saying what is wrong. */
+static void
+BadStateBinary(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid binary order_stats_state"),
+			 errdetail("%s", detail)));
+}
+
+PG_FUNCTION_INFO_V1(order_stats_state_recv);
+/* Binary input: read and validate every part of a v1 binary state. */
+Datum
+order_stats_state_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int			version = pq_getmsgbyte(buf);
+	int			timekind = pq_getmsgbyte(buf);
+	int64		norders = pq_getmsgint64(buf);
+	int32		len = pq_getmsgint(buf, 4);
+	StringInfoData sub;
+	Numeric		total;
+	int64	   *times;
+	bool		sorted = true;
+	MoneySum	sum;
+	Size		size;
+	void	   *result;
+
+	if (version != ORDER_STATS_FLAT_VERSION)
+		BadStateBinary("Only version 1 of the binary state is known.");
+	if (timekind < ORDER_TIME_TIMESTAMPTZ || timekind > ORDER_TIME_DATE)
+		BadStateBinary("The time kind is unknown.");
+	if (norders < 1)
+		BadStateBinary("A state holds at least one order.");
+	if (len < 0 || len > buf->len - buf->cursor)
+		BadStateBinary("The total's length is out of range.");
+	initStringInfo(&sub);
+	appendBinaryStringInfo(&sub, pq_getmsgbytes(buf, len), len);
+	total = DatumGetNumeric(DirectFunctionCall3(numeric_recv, PointerGetDatum(&sub),
+												ObjectIdGetDatum(InvalidOid),
+												Int32GetDatum(-1)));
+	if (sub.cursor != sub.len)
+		BadStateBinary("The total has trailing bytes.");
+	if (numeric_is_nan(total) || numeric_is_inf(total))
+		BadStateBinary("The total is not finite.");
+	if ((uint64) norders != (uint64) (buf->len - buf->cursor) / sizeof(int64) ||
+		(buf->len - buf->cursor) % sizeof(int64) != 0)
+		BadStateBinary("The order count does not match the number of times.");
+	times = palloc_extended(norders * sizeof(int64), MCXT_ALLOC_HUGE);
+	for (int64 i = 0; i < norders; i++)
+	{
+		char	   *problem;
+
+		times[i] = pq_getmsgint64(buf);
+		problem = StateTimeProblem(times[i], timekind);
+		if (problem != NULL)
+			BadStateBinary(problem);
+		if (i > 0 && times[i] < times[i - 1])
+			sorted = false;
+	}
+	pq_getmsgend(buf);
+
+	MoneySumInit(&sum);
+	MoneySumAddNumeric(&sum, (struct varlena *) total, CurrentMemoryContext);
+	size = FlatSize(norders, sum.slow);
+	result = palloc(size);
+	FlattenParts(result, size, timekind, sorted, &sum, norders, times);
+	PG_RETURN_POINTER(result);
+}
+
+PG_FUNCTION_INFO_V1(order_stats_state_send);
+/* Binary output: the v1 form that order_stats_state_recv reads back. */
+Datum
+order_stats_state_send(PG_FUNCTION_ARGS)
+{
+	OrderStatsView view;
+	StringInfoData buf;
+	bytea	   *total;
+
+	OrderStatsGetView(PG_GETARG_DATUM(0), &view);
+	total = DatumGetByteaPP(DirectFunctionCall1(numeric_send,
+												NumericGetDatum(MoneySumResult(&view.sum))));
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, ORDER_STATS_FLAT_VERSION);
+	pq_sendbyte(&buf, view.timekind);
+	pq_sendint64(&buf, view.norders);
+	pq_sendint32(&buf, VARSIZE_ANY_EXHDR(total));
+	pq_sendbytes(&buf, VARDATA_ANY(total), VARSIZE_ANY_EXHDR(total));
+	for (int64 i = 0; i < view.norders; i++)
+		pq_sendint64(&buf, view.times[i]);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }

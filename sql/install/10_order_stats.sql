@@ -43,9 +43,25 @@ CREATE FUNCTION customer_tier.order_stats_state_out(customer_tier.order_stats_st
 COMMENT ON FUNCTION customer_tier.order_stats_state_out(customer_tier.order_stats_state) IS
     'Output function of order_stats_state: the versioned text form (v1)';
 
+CREATE FUNCTION customer_tier.order_stats_state_recv(internal)
+    RETURNS customer_tier.order_stats_state
+    AS 'MODULE_PATHNAME', 'order_stats_state_recv'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.order_stats_state_recv(internal) IS
+    'Binary input function of order_stats_state: reads and validates the versioned binary form';
+
+CREATE FUNCTION customer_tier.order_stats_state_send(customer_tier.order_stats_state)
+    RETURNS bytea
+    AS 'MODULE_PATHNAME', 'order_stats_state_send'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.order_stats_state_send(customer_tier.order_stats_state) IS
+    'Binary output function of order_stats_state: the versioned binary form (v1)';
+
 CREATE TYPE customer_tier.order_stats_state (
     INPUT = customer_tier.order_stats_state_in,
     OUTPUT = customer_tier.order_stats_state_out,
+    RECEIVE = customer_tier.order_stats_state_recv,
+    SEND = customer_tier.order_stats_state_send,
     INTERNALLENGTH = VARIABLE,
     ALIGNMENT = double,
     STORAGE = extended

@@ -73,6 +73,27 @@ SELECT ok((SELECT abs(gap_stddev_days - (SELECT stddev_samp(gap) FROM
              FROM os_parallel WHERE customer = 0),
           'the gap standard deviation equals stddev_samp of the consecutive gaps');
 
+-- Hash aggregation that spills to disk (the states of each batch are freed
+-- with their memory context) and sorted grouping give the same results.
+SET LOCAL work_mem = '64kB';
+SET LOCAL enable_sort = off;
+SELECT matches(pg_temp.plan_of('SELECT customer, customer_tier.order_stats(ordered_at, amount) FROM os_orders GROUP BY customer'),
+               'Batches: [2-9]', 'with 64kB of work_mem the hash aggregate spills');
+SELECT results_eq(
+    'SELECT customer, (customer_tier.order_stats(ordered_at, amount)).* FROM os_orders GROUP BY customer ORDER BY customer',
+    'SELECT * FROM os_serial ORDER BY customer',
+    'a spilling hash aggregate gives the same results');
+RESET enable_sort;
+SET LOCAL enable_hashagg = off;
+SELECT matches(pg_temp.plan_of('SELECT customer, customer_tier.order_stats(ordered_at, amount) FROM os_orders GROUP BY customer'),
+               'GroupAggregate', 'with hashing off the plan sorts');
+SELECT results_eq(
+    'SELECT customer, (customer_tier.order_stats(ordered_at, amount)).* FROM os_orders GROUP BY customer ORDER BY customer',
+    'SELECT * FROM os_serial ORDER BY customer',
+    'a sorted group aggregate gives the same results');
+RESET enable_hashagg;
+RESET work_mem;
+
 -- An aggregate without a final function returns the state itself.
 CREATE AGGREGATE os_partial(timestamptz, numeric) (
     SFUNC = customer_tier.order_stats_transfn, STYPE = customer_tier.order_stats_state,
@@ -98,6 +119,44 @@ SELECT results_eq(
     'SELECT customer, (os_merge(state)).* FROM os_states GROUP BY customer ORDER BY customer',
     'SELECT * FROM os_serial ORDER BY customer',
     'states stored in a table and merged give the same result as one pass');
+
+-- The binary form (COPY BINARY, Citus' binary transfers) reads back exactly.
+-- (files go to the throwaway server's data directory: COPY wants an absolute path)
+CREATE TEMP TABLE os_states_copy (LIKE os_states);
+DO $$
+BEGIN
+    EXECUTE format('COPY os_states TO %L (FORMAT binary)', current_setting('data_directory') || '/os_states.bin');
+    EXECUTE format('COPY os_states_copy FROM %L (FORMAT binary)', current_setting('data_directory') || '/os_states.bin');
+END
+$$;
+SELECT results_eq(
+    'SELECT customer, (os_merge(state)).* FROM os_states_copy GROUP BY customer ORDER BY customer',
+    'SELECT * FROM os_serial ORDER BY customer',
+    'states copied out and in as binary give the same result');
+
+-- Malformed binary states never get in: write crafted bytes with COPY, read them as states.
+CREATE FUNCTION pg_temp.load_binary_state(bytes bytea) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    CREATE TEMP TABLE os_bytes (b bytea);
+    INSERT INTO os_bytes VALUES (bytes);
+    EXECUTE format('COPY os_bytes TO %L (FORMAT binary)', current_setting('data_directory') || '/os_bytes.bin');
+    DROP TABLE os_bytes;
+    CREATE TEMP TABLE os_crafted (s customer_tier.order_stats_state);
+    EXECUTE format('COPY os_crafted FROM %L (FORMAT binary)', current_setting('data_directory') || '/os_bytes.bin');
+END
+$$;
+CREATE TEMP TABLE os_good_bytes AS
+SELECT customer_tier.order_stats_state_send('v1;time=date;orders=2;monetary=-1.25;times=0,86400000000') AS b;
+SELECT lives_ok($$SELECT pg_temp.load_binary_state((SELECT b FROM os_good_bytes)); DROP TABLE os_crafted$$,
+                'good binary state bytes load');
+SELECT throws_ok($$SELECT pg_temp.load_binary_state((SELECT set_byte(b, 0, 2) FROM os_good_bytes))$$,
+                 '22P03', NULL, 'an unknown binary version is refused');
+SELECT throws_ok($$SELECT pg_temp.load_binary_state((SELECT set_byte(b, 1, 9) FROM os_good_bytes))$$,
+                 '22P03', NULL, 'an unknown time kind is refused');
+SELECT throws_ok($$SELECT pg_temp.load_binary_state((SELECT substr(b, 1, length(b) - 8) FROM os_good_bytes))$$,
+                 '22P03', NULL, 'a missing time is refused');
+SELECT throws_ok($$SELECT pg_temp.load_binary_state((SELECT set_byte(b, length(b) - 1, 1) FROM os_good_bytes))$$,
+                 '22P03', NULL, 'a date time that is not a midnight is refused');
 
 -- Malformed state text never gets in.
 SELECT throws_ok($$SELECT 'v1;time=timestamptz;orders=2;monetary=1;times=5'::customer_tier.order_stats_state$$,
