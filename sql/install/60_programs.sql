@@ -208,7 +208,8 @@ BEGIN
     EXECUTE format('CREATE SCHEMA %I', prog.data_schema);
     EXECUTE format('COMMENT ON SCHEMA %I IS %L', prog.data_schema,
                    format('customer_tier program "%s": customers, tiers and views over %s', name, orders));
-    RETURN 0;
+    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) create_program.name;
+    RETURN customer_tier.create_program_objects(prog);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name) IS
@@ -231,6 +232,7 @@ BEGIN
     END IF;
     -- RESTRICT, not CASCADE: a user's own object that depends on the program's
     -- views must make this fail rather than vanish with it.
+    PERFORM customer_tier.drop_program_objects(prog);
     EXECUTE format('DROP SCHEMA %I RESTRICT', prog.data_schema);
     DELETE FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) drop_program.name;
 END
