@@ -100,7 +100,9 @@ COMMENT ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, tex
 -- cannot deadlock on them.  The proposed row carries the removed orders in the
 -- remove_* columns, which the conflict path reads through EXCLUDED and clears;
 -- a new customer never has orders to remove, so a stored remove_* is drift.
--- The statement returns (emptied customers, customers with drift).
+-- The statement returns (emptied customers, customers with drift, added rows
+-- that cannot be used): rejects are written only when there are some, so the
+-- common statement runs this one query.
 CREATE FUNCTION customer_tier.program_apply_sql(prog customer_tier.program, added text, removed text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -108,33 +110,39 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     one_side text := $sql$
-            SELECT o.%1$I AS customer, o.%2$I AS ordered_at, o.%3$I AS amount, %4$s AS added
-              FROM %5$s AS o
-             WHERE %6$s$sql$;
+            SELECT o.%1$I AS customer, o.%2$I AS ordered_at, o.%3$I AS amount, %4$s AS added,
+                   %5$s AS problem, %6$s AS counted
+              FROM %7$s AS o$sql$;
+    counted text := CASE WHEN prog.status_column IS NULL THEN 'true'
+                         ELSE format('o.%I::text OPERATOR(pg_catalog.=) ANY (%L::text[])',
+                                     prog.status_column, prog.counted_statuses) END;
     sides text[] := '{}';
 BEGIN
     IF added IS NOT NULL THEN
         sides := sides || format(one_side, prog.customer_column, prog.ordered_at_column,
-                                 prog.amount_column, 'true', added,
-                                 customer_tier.program_row_counts_sql(prog, 'o'));
+                                 prog.amount_column, 'true',
+                                 customer_tier.program_row_problem_sql(prog, 'o'), counted, added);
     END IF;
     IF removed IS NOT NULL THEN
+        -- a removed row that could not be used was never counted: no problem to report
         sides := sides || format(one_side, prog.customer_column, prog.ordered_at_column,
-                                 prog.amount_column, 'false', removed,
-                                 customer_tier.program_row_counts_sql(prog, 'o'));
+                                 prog.amount_column, 'false',
+                                 customer_tier.program_row_problem_sql(prog, 'o'), counted, removed);
     END IF;
     RETURN format($sql$
     WITH delta AS (
         SELECT r.customer,
                customer_tier.order_stats_partial(r.ordered_at, r.amount)
-                   FILTER (WHERE r.added AND r.amount OPERATOR(pg_catalog.>=) '0') AS add_purchases,
+                   FILTER (WHERE r.ok AND r.added AND r.amount OPERATOR(pg_catalog.>=) '0') AS add_purchases,
                customer_tier.order_stats_partial(r.ordered_at, r.amount)
-                   FILTER (WHERE NOT r.added AND r.amount OPERATOR(pg_catalog.>=) '0') AS remove_purchases,
+                   FILTER (WHERE r.ok AND NOT r.added AND r.amount OPERATOR(pg_catalog.>=) '0') AS remove_purchases,
                customer_tier.order_stats_partial(r.ordered_at, r.amount)
-                   FILTER (WHERE r.added AND r.amount OPERATOR(pg_catalog.<) '0') AS add_refunds,
+                   FILTER (WHERE r.ok AND r.added AND r.amount OPERATOR(pg_catalog.<) '0') AS add_refunds,
                customer_tier.order_stats_partial(r.ordered_at, r.amount)
-                   FILTER (WHERE NOT r.added AND r.amount OPERATOR(pg_catalog.<) '0') AS remove_refunds
-          FROM (%2$s) AS r
+                   FILTER (WHERE r.ok AND NOT r.added AND r.amount OPERATOR(pg_catalog.<) '0') AS remove_refunds,
+               pg_catalog.count(*) FILTER (WHERE r.added AND NOT r.usable) AS problems
+          FROM (SELECT u.*, u.problem IS NULL AS usable, u.problem IS NULL AND u.counted AS ok
+                  FROM (%2$s) AS u) AS r
          GROUP BY r.customer
     ), applied AS (
         INSERT INTO %1$I.customers AS c
@@ -145,12 +153,15 @@ BEGIN
                pg_catalog.now()
           FROM delta AS d,
                LATERAL customer_tier.customer_metrics(d.add_purchases, d.add_refunds) AS m
+         WHERE d.customer IS NOT NULL
+           AND (d.add_purchases IS NOT NULL OR d.add_refunds IS NOT NULL
+                OR d.remove_purchases IS NOT NULL OR d.remove_refunds IS NOT NULL)
          ORDER BY d.customer
         ON CONFLICT (customer) DO UPDATE
            SET (purchases, refunds, remove_purchases, remove_refunds, orders, monetary,
                 first_order, last_order, mean_gap_days, gap_stddev_days, updated_at) =
-               (SELECT n.purchases, n.refunds, NULL::customer_tier.order_stats_state, NULL::customer_tier.order_stats_state,
-                       m.orders, m.monetary,
+               (SELECT n.purchases, n.refunds, NULL::customer_tier.order_stats_state,
+                       NULL::customer_tier.order_stats_state, m.orders, m.monetary,
                        m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days, pg_catalog.now()
                   FROM (SELECT customer_tier.order_stats_state_merge(
                                    customer_tier.order_stats_state_subtract(c.purchases, excluded.remove_purchases),
@@ -163,17 +174,19 @@ BEGIN
                   c.purchases IS NULL AND c.refunds IS NULL AS emptied,
                   c.remove_purchases IS NOT NULL OR c.remove_refunds IS NOT NULL AS drifted
     )
-    SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.emptied),
-           pg_catalog.count(*) FILTER (WHERE a.drifted)
-      FROM applied AS a$sql$,
+    SELECT (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.emptied) FROM applied AS a),
+           (SELECT pg_catalog.count(*) FILTER (WHERE a.drifted) FROM applied AS a),
+           (SELECT pg_catalog.sum(d.problems) FROM delta AS d)$sql$,
         prog.data_schema, array_to_string(sides, ' UNION ALL'));
 END
 $$;
 COMMENT ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text) IS
     'SQL text of the upsert that applies added and removed order rows to a program''s customers';
 
--- SQL text of the PL/pgSQL statements that apply added/removed rows, delete
--- customers left without orders, and refuse drift.
+-- SQL text of the PL/pgSQL statements of a trigger: apply added/removed rows,
+-- keep the added rows that cannot be used in the rejects table (or refuse the
+-- write, as the program says), delete customers left without orders, and
+-- refuse drift.
 CREATE FUNCTION customer_tier.program_apply_block_sql(prog customer_tier.program, added text, removed text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -182,7 +195,7 @@ AS $$
 BEGIN
     RETURN format($sql$
     %2$s
-      INTO emptied, drifted;
+      INTO emptied, drifted, rejected;
     IF drifted OPERATOR(pg_catalog.>) 0 THEN
         RAISE EXCEPTION 'program %%: orders removed from customers it does not hold', %3$L
             USING ERRCODE = 'data_corrupted',
@@ -190,8 +203,21 @@ BEGIN
     END IF;
     IF emptied IS NOT NULL THEN
         DELETE FROM %1$I.customers AS c WHERE c.customer OPERATOR(pg_catalog.=) ANY (emptied);
+    END IF;
+    IF rejected OPERATOR(pg_catalog.>) 0 THEN
+        %4$s;
+        IF (SELECT p.reject_mode FROM customer_tier.program AS p
+             WHERE p.name OPERATOR(pg_catalog.=) %3$L) OPERATOR(pg_catalog.=) 'error' THEN
+            RAISE EXCEPTION 'program %%: %% order row(s) cannot be used', %3$L, rejected
+                USING ERRCODE = 'null_value_not_allowed',
+                      DETAIL = (SELECT pg_catalog.format('The last one: %%s.', r.reason)
+                                  FROM %1$I.rejects AS r ORDER BY r.id DESC LIMIT 1),
+                      HINT = 'Correct the rows, or set the program''s reject_mode to skip to keep such rows in its rejects table.';
+        END IF;
     END IF;$sql$,
-        prog.data_schema, customer_tier.program_apply_sql(prog, added, removed), prog.name);
+        prog.data_schema, customer_tier.program_apply_sql(prog, added, removed), prog.name,
+        CASE WHEN added IS NULL THEN 'NULL'
+             ELSE customer_tier.program_rejects_sql(prog, added, 'TG_OP') END);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.program_apply_block_sql(customer_tier.program, text, text) IS
@@ -215,21 +241,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     s name := prog.data_schema;
-    rejects_on_write text := format($sql$
-    %1$s;
-    GET DIAGNOSTICS rejected = ROW_COUNT;
-    IF rejected OPERATOR(pg_catalog.>) 0 AND (SELECT p.reject_mode FROM customer_tier.program AS p
-            WHERE p.name OPERATOR(pg_catalog.=) %2$L) OPERATOR(pg_catalog.=) 'error' THEN
-        RAISE EXCEPTION 'program %%: %% order row(s) cannot be used', %2$L, rejected
-            USING ERRCODE = 'null_value_not_allowed',
-                  DETAIL = (SELECT pg_catalog.format('The last one: %%s.', r.reason)
-                              FROM %3$I.rejects AS r ORDER BY r.id DESC LIMIT 1),
-                  HINT = 'Correct the rows, or set the program''s reject_mode to skip to keep such rows in its rejects table.';
-    END IF;$sql$,
-        customer_tier.program_rejects_sql(prog, 'new_rows', 'TG_OP'), prog.name, prog.data_schema);
     customers bigint;
     emptied text[];
     drifted bigint;
+    rejected bigint;
 BEGIN
     EXECUTE format($sql$
         CREATE TABLE %1$I.customers (
@@ -296,19 +311,17 @@ BEGIN
         BEGIN
             IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
                 %3$s
-                %4$s
             ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
-                %3$s
-                %5$s
+                %4$s
             ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-                %6$s
+                %5$s
             ELSE
                 TRUNCATE %1$I.customers;
             END IF;
             RETURN NULL;
         END
         $body$ $fn$,
-        s, prog.customer_type, rejects_on_write,
+        s, prog.customer_type,
         customer_tier.program_apply_block_sql(prog, 'new_rows', NULL),
         customer_tier.program_apply_block_sql(prog, 'new_rows', 'old_rows'),
         customer_tier.program_apply_block_sql(prog, NULL, 'old_rows'));
@@ -332,8 +345,10 @@ BEGIN
         customer_tier.program_trigger_name(prog.name, 'delete'),
         customer_tier.program_trigger_name(prog.name, 'truncate'));
 
-    EXECUTE customer_tier.program_rejects_sql(prog, prog.orders_table::text, '''BACKFILL''');
-    EXECUTE customer_tier.program_apply_sql(prog, prog.orders_table::text, NULL) INTO emptied, drifted;
+    EXECUTE customer_tier.program_apply_sql(prog, prog.orders_table::text, NULL) INTO emptied, drifted, rejected;
+    IF rejected OPERATOR(pg_catalog.>) 0 THEN
+        EXECUTE customer_tier.program_rejects_sql(prog, prog.orders_table::text, '''BACKFILL''');
+    END IF;
     EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', s) INTO customers;
     RETURN customers;
 END
