@@ -198,67 +198,58 @@ FindValue(const double *table, int n, double value)
 static void
 BuildBgnbdData(BgnbdRow *rows, int64 nrows, BgnbdData *d)
 {
-	int			ngroups = 0;
-	int			nt = 0;
+	int64		ngroups = 0;
+	int64		g;
 
 	SortBgnbdRows(rows, nrows);
-
 	memset(d, 0, sizeof(*d));
 	d->customers = (double) nrows;
-	d->groups = palloc_extended(sizeof(BgnbdGroup) * Max(nrows, 1), MCXT_ALLOC_HUGE);
-	d->xs = palloc_extended(sizeof(double) * Max(nrows, 1), MCXT_ALLOC_HUGE);
-	d->txs = palloc_extended(sizeof(double) * Max(nrows, 1), MCXT_ALLOC_HUGE);
-	d->ts = palloc_extended(sizeof(double) * Max(nrows, 1), MCXT_ALLOC_HUGE);
 
-	/* Distinct rows become groups; collect candidate table values as we go. */
+	/* Distinct rows move to the front of the (sorted) array; count them. */
+	d->groups = palloc_extended(sizeof(BgnbdGroup) * Max(nrows, 1), MCXT_ALLOC_HUGE);
 	for (int64 i = 0; i < nrows; i++)
 	{
-		if (i > 0 && CompareRows(&rows[i], &rows[i - 1]) == 0)
+		if (i > 0 && CompareRows(&rows[i], &rows[ngroups - 1]) == 0)
 		{
 			d->groups[ngroups - 1].n += 1;
 			continue;
 		}
+		rows[ngroups] = rows[i];
 		d->groups[ngroups].x = rows[i].x;
 		d->groups[ngroups].n = 1;
-		d->xs[ngroups] = rows[i].x;
-		d->txs[ngroups] = rows[i].t_x;
-		d->ts[nt++] = rows[i].t;
 		ngroups++;
 	}
-	/* Group i has rows[...] values; keep t_x and T alongside for indexing. */
+
+	/* The distinct x, t_x and T values, sorted, for the per-value terms. */
+	d->xs = palloc(sizeof(double) * ngroups);
+	d->txs = palloc(sizeof(double) * ngroups);
+	d->ts = palloc(sizeof(double) * ngroups);
+	for (g = 0; g < ngroups; g++)
 	{
-		int			g = 0;
-		double	   *gtx = palloc(sizeof(double) * Max(ngroups, 1));
-		double	   *gt = palloc(sizeof(double) * Max(ngroups, 1));
+		d->xs[g] = rows[g].x;
+		d->txs[g] = rows[g].t_x;
+		d->ts[g] = rows[g].t;
+	}
+	d->nx = SortUnique(d->xs, ngroups);
+	d->ntx = SortUnique(d->txs, ngroups);
+	d->nt = SortUnique(d->ts, ngroups);
+	d->xcount = palloc0(sizeof(double) * d->nx);
+	d->zero_count = palloc0(sizeof(double) * d->nt);
 
-		for (int64 i = 0; i < nrows; i++)
-			if (i == 0 || CompareRows(&rows[i], &rows[i - 1]) != 0)
-			{
-				gtx[g] = rows[i].t_x;
-				gt[g] = rows[i].t;
-				g++;
-			}
-		d->nx = SortUnique(d->xs, ngroups);
-		d->ntx = SortUnique(d->txs, ngroups);
-		d->nt = SortUnique(d->ts, nt);
-		d->xcount = palloc0(sizeof(double) * d->nx);
-		d->zero_count = palloc0(sizeof(double) * d->nt);
+	/* x = 0 customers collapse to a count per T; the rest stay groups. */
+	d->ngroups = 0;
+	for (g = 0; g < ngroups; g++)
+	{
+		BgnbdGroup	grp = d->groups[g];
 
-		/* x = 0 customers collapse to a count per T; the rest stay groups. */
-		d->ngroups = 0;
-		for (g = 0; g < ngroups; g++)
-		{
-			BgnbdGroup	grp = d->groups[g];
-
-			grp.ix = FindValue(d->xs, d->nx, grp.x);
-			grp.itx = FindValue(d->txs, d->ntx, gtx[g]);
-			grp.it = FindValue(d->ts, d->nt, gt[g]);
-			d->xcount[grp.ix] += grp.n;
-			if (grp.x == 0)
-				d->zero_count[grp.it] += grp.n;
-			else
-				d->groups[d->ngroups++] = grp;
-		}
+		grp.ix = FindValue(d->xs, d->nx, grp.x);
+		grp.itx = FindValue(d->txs, d->ntx, rows[g].t_x);
+		grp.it = FindValue(d->ts, d->nt, rows[g].t);
+		d->xcount[grp.ix] += grp.n;
+		if (grp.x == 0)
+			d->zero_count[grp.it] += grp.n;
+		else
+			d->groups[d->ngroups++] = grp;
 	}
 	d->log_t = palloc(sizeof(double) * d->nt);
 	d->inv_t = palloc(sizeof(double) * d->nt);
