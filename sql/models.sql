@@ -185,6 +185,8 @@ SELECT customer_tier.bgnbd_fit(x, t_x, t) FROM (VALUES (0, 0.0, -5.0)) v(x, t_x,
 \echo :LAST_ERROR_SQLSTATE
 SELECT customer_tier.bgnbd_fit(x, t_x, t) FROM (VALUES (0, 2.0, 10.0)) v(x, t_x, t);
 \echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.bgnbd_fit(x, t_x, t) FROM (VALUES (3, 0.0, 10.0)) v(x, t_x, t);
+\echo :LAST_ERROR_SQLSTATE
 SELECT customer_tier.bgnbd_fit(x, t_x, t) FROM (VALUES (1, 'NaN'::float8, 10.0)) v(x, t_x, t);
 \echo :LAST_ERROR_SQLSTATE
 SELECT customer_tier.bgnbd_fit(x, t_x, t) FROM (VALUES (1, 1.0, 'Infinity'::float8)) v(x, t_x, t);

@@ -105,6 +105,17 @@ CheckBgnbdRow(double x, double t_x, double t)
 				 errmsg("recency t_x must not exceed customer age t"),
 				 errdetail("t_x is %g and t is %g.", t_x, t),
 				 errhint("Both are measured from the first purchase; t runs to the end of the calibration period.")));
+	/*
+	 * Repeat purchases at the very time of the first one: with such rows the
+	 * likelihood grows without bound as alpha goes to 0, and a day-grid
+	 * summary (repeat purchases on later days only) never has them.
+	 */
+	if (x > 0 && t_x == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("recency t_x must be positive when x is positive"),
+				 errdetail("x is %g but t_x is 0.", x),
+				 errhint("Count as repeat purchases only those after the first purchase's day (or instant); purchases at that time belong to the first purchase.")));
 	if (x == 0 && t_x != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -8,7 +8,8 @@
 # 2. Simulates customers from the BG/NBD process with known parameters
 #    (first purchases on days 0..83, i.e. spread over 12 weeks, at a random
 #    time of day; a 39-week window ending on day 272; purchases recorded by
-#    day, as in an orders table; time in weeks), loads their (x, t_x, T)
+#    day, as in an orders table, a repeat purchase on the first day being put
+#    on the next; time in weeks), loads their (x, t_x, T)
 #    summaries and times bgnbd_fit on them.
 # The simulator is a small C program (fixed seed, so runs are repeatable).
 source "$(dirname "$0")/../../scripts/lib.sh"
@@ -26,6 +27,8 @@ cat >"$CT_TMP/bgnbd_sim.c" <<'C'
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#define Max(a, b) ((a) > (b) ? (a) : (b))
 
 static uint64_t state = 0x9E3779B97F4A7C15ULL;
 
@@ -82,7 +85,8 @@ int main(int argc, char **argv)
             double day;
 
             t += -log(uniform()) / lambda;
-            day = floor(start + 7 * t);              /* days after the first purchase day */
+            /* days after the first purchase's day; a repeat purchase on that same day goes on the next */
+            day = Max(1, floor(start + 7 * t));
             if (!(day <= age_days))
                 break;
             x++;
