@@ -19,8 +19,11 @@
 
 #include "compat.h"
 
-/* Most customers a single fit accepts: bounded by the 1 GB array limit. */
-#define MODEL_MAX_VALUES	(MaxAllocSize / sizeof(Datum) - 64)
+/*
+ * Most values one state may hold: its Datum array grows by 1/8 at a time and
+ * must stay under the 1 GB allocation limit (about 39 million BG/NBD rows).
+ */
+#define MODEL_MAX_VALUES	(MaxAllocSize / sizeof(Datum) / 9 * 8)
 
 /* Appends nvalues float8 values to the aggregate state (argument 0). */
 extern Datum ModelStateAppend(FunctionCallInfo fcinfo, const double *values,
