@@ -261,9 +261,15 @@ SELECT customer_tier.expected_spend(m, 2, -20) FROM gg;
 -- q <= 1: the population has no mean spend.
 SELECT customer_tier.expected_spend(ROW(6.25, 0.9, 15.44, NULL, NULL), 0, 0);
 \echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.expected_spend(ROW(1e300, 1e300, 1e300, NULL, NULL), 2147483647, 1e300);
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.expected_purchases(ROW(1e300, 1e-300, 1e-300, 1e300, NULL, NULL), 1e-300, 5, 30, 38.86);
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.clv(bg.m, gg.m, 2, 30.43, 38.86, 1e300, 52, 0.01, 1e300) FROM bg, gg;
+\echo :LAST_ERROR_SQLSTATE
 SELECT customer_tier.clv(bg.m, gg.m, 2, 30.43, 38.86, 22.35, 52, -0.01) FROM bg, gg;
 \echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.clv(bg.m, gg.m, 2, 30.43, 38.86, 22.35, 1e6) FROM bg, gg;
+SELECT customer_tier.clv(bg.m, gg.m, 2, 30.43, 38.86, 22.35, 10001) FROM bg, gg;
 \echo :LAST_ERROR_SQLSTATE
 SELECT customer_tier.clv(bg.m, gg.m, 2, 30.43, 38.86, 22.35, 52, 0.01, 'Infinity') FROM bg, gg;
 \echo :LAST_ERROR_SQLSTATE

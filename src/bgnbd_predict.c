@@ -75,6 +75,12 @@ ScaledHypergeometricBracket(double A, double B, double C, double z)
 		sum += term;
 		ratio = (A + j) * (B + j) * z / ((C + j) * (j + 1));
 		term *= ratio;
+		if (!isfinite(term))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("expected purchases are out of range"),
+					 errdetail("A term of the hypergeometric series overflows (r + x = %g, b + x = %g).", A, B),
+					 errhint("Check the model parameters and the horizon.")));
 		if (ratio < 1.0 && term / (1.0 - Max(ratio, z)) <= 1e-16 * sum)
 			break;
 		if (sum > HYP2F1_RESCALE)
@@ -90,7 +96,7 @@ ScaledHypergeometricBracket(double A, double B, double C, double z)
 				 errmsg("expected purchases over this horizon cannot be computed"),
 				 errdetail("The hypergeometric series did not converge within %d terms (z = %.17g).",
 						   HYP2F1_MAX_TERMS, z),
-				 errhint("Use a horizon closer to the length of the calibration period.")));
+				 errhint("The series needs about (r + x) z / (1 - z) terms: use a horizon closer to the length of the calibration period.")));
 	return -C * expm1(A * log1p(-z)) - exp(log_scale + log(sum));
 }
 

@@ -32,7 +32,7 @@ PG_FUNCTION_INFO_V1(gamma_gamma_final);
 PG_FUNCTION_INFO_V1(gamma_gamma_expected_spend);
 PG_FUNCTION_INFO_V1(customer_clv);
 
-#define CLV_MAX_PERIODS 100000
+#define CLV_MAX_PERIODS 10000
 
 static const char *const gg_names[] = {"p", "q", "gamma"};
 
@@ -257,6 +257,7 @@ ExpectedSpend(const double *gg, double x, double m)
 				q = gg[1],
 				g = gg[2];
 	double		denom = p * x + q - 1;
+	double		result;
 
 	CheckSpendRow(x, m);
 	if (x == 0)
@@ -267,7 +268,14 @@ ExpectedSpend(const double *gg, double x, double m)
 				 errmsg("expected spend is infinite for this model and customer"),
 				 errdetail("p * x + q - 1 = %g is not positive, so the gamma mixture has no mean.", denom),
 				 errhint("A model with q <= 1 has no population mean spend; only customers with enough repeat purchases have a finite expectation.")));
-	return (g + m * x) * p / denom;
+	result = (g + m * x) * p / denom;
+	if (!isfinite(result))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("expected spend is out of range"),
+				 errdetail("The result overflows double precision (x = %g, mean_spend = %g).", x, m),
+				 errhint("Check the model parameters and the spend's unit.")));
+	return result;
 }
 
 /* SQL: expected spend per transaction of a customer. */
@@ -343,5 +351,12 @@ customer_clv(PG_FUNCTION_ARGS)
 		total += (cumulative - previous) / pow(1 + rate, end);
 		previous = cumulative;
 	}
-	PG_RETURN_FLOAT8(margin * spend * total);
+	total *= margin * spend;
+	if (!isfinite(total))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("customer lifetime value is out of range"),
+				 errdetail("The value overflows double precision."),
+				 errhint("Check the spend, the margin and the discount rate.")));
+	PG_RETURN_FLOAT8(total);
 }

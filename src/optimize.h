@@ -15,11 +15,11 @@
 /*
  * The fits work on scaled data, where every parameter is a pure number of
  * order 1.  A log-parameter beyond MODEL_THETA_RUNAWAY stops the search; a
- * solution beyond MODEL_THETA_BOUND (a parameter below 6e-6 or above 1.6e5)
+ * solution beyond MODEL_THETA_BOUND (a parameter below 4.5e-5 or above 2.2e4)
  * is the likelihood creeping along a ridge towards a boundary, not a maximum.
  */
 #define MODEL_THETA_RUNAWAY 25.0
-#define MODEL_THETA_BOUND	12.0
+#define MODEL_THETA_BOUND	10.0
 
 /* Objective: returns f(theta) and, when grad is not NULL, its gradient. */
 typedef double (*OptObjective) (const double *theta, double *grad, void *arg);
