@@ -164,6 +164,29 @@ RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
+-- The state survives hash aggregation spilling to disk (it is written out
+-- flat and expanded again): the same rows per group as sorted aggregation.
+CREATE AGGREGATE model_rows(integer, float8, float8) (
+    SFUNC = customer_tier.bgnbd_accum, STYPE = float8[],
+    COMBINEFUNC = customer_tier.model_rows_combine);
+SET work_mem = '64kB';
+SET enable_sort = off;
+CREATE TABLE hashed AS
+SELECT id % 2000 AS grp, model_rows(x, t_x, t) AS st
+  FROM cdnow_summary, generate_series(1, 10) GROUP BY id % 2000;
+RESET work_mem;
+RESET enable_sort;
+SET enable_hashagg = off;
+CREATE TABLE sorted AS
+SELECT id % 2000 AS grp, model_rows(x, t_x, t) AS st
+  FROM cdnow_summary, generate_series(1, 10) GROUP BY id % 2000;
+RESET enable_hashagg;
+SELECT count(*) AS groups, sum(array_length(h.st, 1)) AS state_values,
+       count(*) FILTER (WHERE (SELECT array_agg(v ORDER BY v) FROM unnest(h.st) v)
+                            = (SELECT array_agg(v ORDER BY v) FROM unnest(o.st) v)) AS same_rows
+  FROM hashed h JOIN sorted o USING (grp);
+DROP TABLE hashed, sorted;
+DROP AGGREGATE model_rows(integer, float8, float8);
 -- Identical rows are grouped: a population repeated 3 times has the same
 -- parameters and three times the log-likelihood.
 SELECT round((m).r::numeric, 6) = round((SELECT (m).r FROM cdnow_bg)::numeric, 6) AS same_r,
