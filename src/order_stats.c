@@ -129,7 +129,7 @@ OrderStatsTrans(FunctionCallInfo fcinfo, int timekind, OrderAmountKind amountkin
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	/* validate before a state exists, so a bad first row leaves nothing behind */
+	/* a bad time is reported before a bad amount of the same row */
 	t = OrderTime(PG_GETARG_DATUM(1), timekind);
 	if (amountkind == AMOUNT_FLOAT8)
 		CheckAmountFloat8(PG_GETARG_FLOAT8(2));
