@@ -14,7 +14,7 @@
  * names one shared, empty child context (the "marker") as its eoh_context.
  * A context per state would cost at least 1 kB per group and make hash
  * aggregation spill ten times sooner; states in a separate context, far
- * from their hash entries, measured 10-20% slower.  This is safe because
+ * from their hash entries, measured about 10% slower.  This is safe because
  * nodeAgg and nodeWindowAgg delete a state individually (DeleteExpandedObject)
  * only when a transition or combine function returns a different pointer,
  * which ours never do once a state exists, and deleting the marker would free
