@@ -1,0 +1,327 @@
+/*
+ * order_stats.c — the order_stats metrics aggregate.
+ *
+ * customer_tier.order_stats(ordered_at, amount) gives, in one pass, a
+ * customer's order count, exact monetary total, first and last order, and
+ * the mean and sample standard deviation of the gaps between orders.  There
+ * is one transition function per (time type, amount type) pair so that a
+ * CRM's columns work without casts; they all share one state type, one
+ * combine function and one final function.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "datatype/timestamp.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/cash.h"
+#include "utils/date.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+#include "compat.h"
+#include "money.h"
+#include "order_stats.h"
+
+/* What SQL type the amount argument has. */
+typedef enum OrderAmountKind
+{
+	AMOUNT_NUMERIC,
+	AMOUNT_BIGINT,
+	AMOUNT_INTEGER,
+	AMOUNT_FLOAT8,
+	AMOUNT_MONEY
+} OrderAmountKind;
+
+/* Sort order times ascending (PostgreSQL's sort template, specialised for int64). */
+#define ST_SORT sort_order_times
+#define ST_ELEMENT_TYPE int64
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/* The error for an order time that is infinite, or a date beyond the timestamp range. */
+static void
+BadOrderTime(bool infinite, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+			 errmsg(infinite ? "order time must be finite" : "order time out of range"),
+			 errdetail("%s", detail),
+			 errhint("Filter out or correct such orders before aggregating them.")));
+}
+
+/* The order time as microseconds (a date as its midnight), refusing infinities. */
+static pg_attribute_always_inline int64
+OrderTime(Datum value, int timekind)
+{
+	if (timekind == ORDER_TIME_DATE)
+	{
+		DateADT		d = DatumGetDateADT(value);
+		int			overflow = 0;
+		Timestamp	t;
+
+		if (DATE_NOT_FINITE(d))
+			BadOrderTime(true, "The order date is infinity or -infinity.");
+		t = date2timestamp_opt_overflow(d, &overflow);
+		if (overflow != 0)
+			BadOrderTime(false, "Dates after 294276-12-31 cannot be converted to timestamp.");
+		return t;
+	}
+	else
+	{
+		int64		t = DatumGetInt64(value);
+
+		if (TIMESTAMP_NOT_FINITE(t))
+			BadOrderTime(true, "The order time is infinity or -infinity.");
+		return t;
+	}
+}
+
+/* The state to update in place: the aggregate's own, or a new one in its context. */
+static OrderStatsState *
+StateForUpdate(FunctionCallInfo fcinfo, int timekind)
+{
+	MemoryContext aggcxt;
+	OrderStatsView view;
+
+	/* the per-row path: the aggregate's own read/write state */
+	if (likely(!PG_ARGISNULL(0)) &&
+		VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(PG_GETARG_DATUM(0))))
+	{
+		OrderStatsState *state = (OrderStatsState *) DatumGetEOHP(PG_GETARG_DATUM(0));
+
+		if (likely(state->hdr.eoh_methods == &OrderStatsMethods &&
+				   (state->timekind == timekind || timekind == 0)))
+			return state;
+	}
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("order_stats transition and combine functions can only be called as part of an aggregate")));
+	if (PG_ARGISNULL(0))
+		return OrderStatsCreate(aggcxt, timekind);
+	OrderStatsGetView(PG_GETARG_DATUM(0), &view);
+	if (timekind != 0 && view.timekind != timekind)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("order_stats state of %s orders cannot take %s orders",
+						OrderTimeKindName(view.timekind), OrderTimeKindName(timekind))));
+	return OrderStatsExpandCopy(&view, aggcxt);
+}
+
+/* One row: skip it if either value is NULL, else append its time and add its amount. */
+static pg_attribute_always_inline Datum
+OrderStatsTrans(FunctionCallInfo fcinfo, int timekind, OrderAmountKind amountkind)
+{
+	OrderStatsState *state;
+	int64		t;
+	MemoryContext cxt;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	/* a bad time is reported before a bad amount of the same row */
+	t = OrderTime(PG_GETARG_DATUM(1), timekind);
+	if (amountkind == AMOUNT_FLOAT8)
+		CheckAmountFloat8(PG_GETARG_FLOAT8(2));
+
+	state = StateForUpdate(fcinfo, timekind);
+	cxt = state->memcxt;
+	switch (amountkind)
+	{
+		case AMOUNT_NUMERIC:
+			MoneySumAddNumeric(&state->sum, PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(2)), cxt);
+			break;
+		case AMOUNT_BIGINT:
+			MoneySumAddScaledInt64(&state->sum, PG_GETARG_INT64(2), 0, cxt);
+			break;
+		case AMOUNT_INTEGER:
+			MoneySumAddScaledInt64(&state->sum, PG_GETARG_INT32(2), 0, cxt);
+			break;
+		case AMOUNT_FLOAT8:
+			MoneySumAddFloat8(&state->sum, PG_GETARG_FLOAT8(2), cxt);
+			break;
+		case AMOUNT_MONEY:
+			MoneySumAddScaledInt64(&state->sum, PG_GETARG_CASH(2), MoneyCashScale(), cxt);
+			break;
+	}
+	OrderStatsAppend(state, t);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&state->hdr));
+}
+
+/* One SQL-callable transition function per (time type, amount type) pair. */
+#define ORDER_STATS_TRANSFN(name, timekind, amountkind) \
+	PG_FUNCTION_INFO_V1(name); \
+	Datum name(PG_FUNCTION_ARGS) { return OrderStatsTrans(fcinfo, timekind, amountkind); }
+
+/* timestamptz order times */
+ORDER_STATS_TRANSFN(order_stats_trans_tz_numeric, ORDER_TIME_TIMESTAMPTZ, AMOUNT_NUMERIC)
+ORDER_STATS_TRANSFN(order_stats_trans_tz_int8, ORDER_TIME_TIMESTAMPTZ, AMOUNT_BIGINT)
+ORDER_STATS_TRANSFN(order_stats_trans_tz_int4, ORDER_TIME_TIMESTAMPTZ, AMOUNT_INTEGER)
+ORDER_STATS_TRANSFN(order_stats_trans_tz_float8, ORDER_TIME_TIMESTAMPTZ, AMOUNT_FLOAT8)
+ORDER_STATS_TRANSFN(order_stats_trans_tz_money, ORDER_TIME_TIMESTAMPTZ, AMOUNT_MONEY)
+/* timestamp order times */
+ORDER_STATS_TRANSFN(order_stats_trans_ts_numeric, ORDER_TIME_TIMESTAMP, AMOUNT_NUMERIC)
+ORDER_STATS_TRANSFN(order_stats_trans_ts_int8, ORDER_TIME_TIMESTAMP, AMOUNT_BIGINT)
+ORDER_STATS_TRANSFN(order_stats_trans_ts_int4, ORDER_TIME_TIMESTAMP, AMOUNT_INTEGER)
+ORDER_STATS_TRANSFN(order_stats_trans_ts_float8, ORDER_TIME_TIMESTAMP, AMOUNT_FLOAT8)
+ORDER_STATS_TRANSFN(order_stats_trans_ts_money, ORDER_TIME_TIMESTAMP, AMOUNT_MONEY)
+/* date order times */
+ORDER_STATS_TRANSFN(order_stats_trans_date_numeric, ORDER_TIME_DATE, AMOUNT_NUMERIC)
+ORDER_STATS_TRANSFN(order_stats_trans_date_int8, ORDER_TIME_DATE, AMOUNT_BIGINT)
+ORDER_STATS_TRANSFN(order_stats_trans_date_int4, ORDER_TIME_DATE, AMOUNT_INTEGER)
+ORDER_STATS_TRANSFN(order_stats_trans_date_float8, ORDER_TIME_DATE, AMOUNT_FLOAT8)
+ORDER_STATS_TRANSFN(order_stats_trans_date_money, ORDER_TIME_DATE, AMOUNT_MONEY)
+
+PG_FUNCTION_INFO_V1(order_stats_combine);
+/* Merge two partial states (sums and time lists); either may be NULL, flat or expanded. */
+Datum
+order_stats_combine(PG_FUNCTION_ARGS)
+{
+	OrderStatsState *state;
+	OrderStatsView other;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	OrderStatsGetView(PG_GETARG_DATUM(1), &other);
+	if (PG_ARGISNULL(0))
+	{
+		MemoryContext aggcxt;
+
+		if (!AggCheckCallContext(fcinfo, &aggcxt))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("order_stats transition and combine functions can only be called as part of an aggregate")));
+		state = OrderStatsExpandCopy(&other, aggcxt);
+		PG_RETURN_DATUM(EOHPGetRWDatum(&state->hdr));
+	}
+	state = StateForUpdate(fcinfo, 0);
+	if (state->timekind != other.timekind)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("cannot combine order_stats states of %s and %s orders",
+						OrderTimeKindName(state->timekind), OrderTimeKindName(other.timekind)),
+				 errhint("Aggregate order times of one type only; cast them to timestamptz.")));
+	OrderStatsReserve(state, other.norders);
+	if (!other.sorted ||
+		(state->norders > 0 && other.times[0] < state->times[state->norders - 1]))
+		state->sorted = false;
+	memcpy(state->times + state->norders, other.times, other.norders * sizeof(int64));
+	state->norders += other.norders;
+	state->last_time = state->times[state->norders - 1];
+	MoneySumMerge(&state->sum, &other.sum, state->memcxt);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&state->hdr));
+}
+
+/* A stored order time as timestamptz: timestamp and date kinds are read in the session time zone. */
+static TimestampTz
+OrderTimeToTimestampTz(int64 t, int timekind)
+{
+	int			overflow = 0;
+	TimestampTz result;
+
+	if (timekind == ORDER_TIME_TIMESTAMPTZ)
+		return t;
+	result = timestamp2timestamptz_opt_overflow(t, &overflow);
+	if (overflow != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range"),
+				 errdetail("An order time cannot be converted to timestamptz in the session time zone.")));
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(order_stats_final);
+/* The result row: counts, exact total, first/last order, mean and spread of the gaps in days. */
+Datum
+order_stats_final(PG_FUNCTION_ARGS)
+{
+	OrderStatsView view;
+	TupleDesc	tupdesc;
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
+	int64	   *times;
+	int64		n;
+
+	OrderStatsGetView(PG_GETARG_DATUM(0), &view);
+	n = view.norders;
+	if (n == 0)
+		PG_RETURN_NULL();
+
+	/* the blessed result descriptor, looked up once per query */
+	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	if (tupdesc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "order_stats_final must return a composite type");
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		fcinfo->flinfo->fn_extra = tupdesc;
+		MemoryContextSwitchTo(old);
+	}
+
+	/*
+	 * Sorting an expanded state in place changes nothing it means (the times
+	 * are a multiset), so it is done even through a read-only pointer and a
+	 * window aggregate's later calls find the times already sorted.
+	 */
+	times = view.times;
+	if (!view.sorted)
+	{
+		if (view.expanded == NULL)
+		{
+			times = palloc_extended(n * sizeof(int64), MCXT_ALLOC_HUGE);
+			memcpy(times, view.times, n * sizeof(int64));
+		}
+		sort_order_times(times, n);
+		if (view.expanded != NULL)
+		{
+			view.expanded->sorted = true;
+			view.expanded->last_time = times[n - 1];
+		}
+	}
+
+	values[0] = Int64GetDatum(n);
+	values[1] = NumericGetDatum(MoneySumResult(&view.sum));
+	values[2] = TimestampTzGetDatum(OrderTimeToTimestampTz(times[0], view.timekind));
+	values[3] = TimestampTzGetDatum(OrderTimeToTimestampTz(times[n - 1], view.timekind));
+	if (n >= 2)
+	{
+		/* the mean of the consecutive gaps telescopes to the span over n - 1 */
+		double		mean = (double) (times[n - 1] - times[0]) / (double) (n - 1);
+
+		values[4] = Float8GetDatum(mean / (double) USECS_PER_DAY);
+		if (n >= 3)
+		{
+			double		ss = 0.0;
+
+			for (int64 i = 1; i < n; i++)
+			{
+				double		d = (double) (times[i] - times[i - 1]) - mean;
+
+				ss += d * d;
+			}
+			values[5] = Float8GetDatum(sqrt(ss / (double) (n - 2)) / (double) USECS_PER_DAY);
+		}
+		else
+			nulls[5] = true;
+	}
+	else
+		nulls[4] = nulls[5] = true;
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
