@@ -129,13 +129,13 @@ OrderStatsTrans(FunctionCallInfo fcinfo, int timekind, OrderAmountKind amountkin
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	/* validate before a state exists, so a bad first row leaves nothing behind */
+	/* a bad time is reported before a bad amount of the same row */
 	t = OrderTime(PG_GETARG_DATUM(1), timekind);
 	if (amountkind == AMOUNT_FLOAT8)
 		CheckAmountFloat8(PG_GETARG_FLOAT8(2));
 
 	state = StateForUpdate(fcinfo, timekind);
-	cxt = state->hdr.eoh_context;
+	cxt = state->memcxt;
 	switch (amountkind)
 	{
 		case AMOUNT_NUMERIC:
@@ -222,7 +222,7 @@ order_stats_combine(PG_FUNCTION_ARGS)
 	memcpy(state->times + state->norders, other.times, other.norders * sizeof(int64));
 	state->norders += other.norders;
 	state->last_time = state->times[state->norders - 1];
-	MoneySumMerge(&state->sum, &other.sum, state->hdr.eoh_context);
+	MoneySumMerge(&state->sum, &other.sum, state->memcxt);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&state->hdr));
 }
 

@@ -27,13 +27,9 @@ typedef enum OrderTimeKind
 } OrderTimeKind;
 
 /*
- * The first time lives in the state itself, which makes it exactly 128
- * bytes (an AllocSet chunk size): memory per group decides when hash
- * aggregation spills to disk.
+ * The in-memory (expanded) state: exactly 128 bytes, an AllocSet chunk size,
+ * because memory per group decides when hash aggregation spills to disk.
  */
-#define ORDER_STATS_INLINE_TIMES 1
-
-/* The in-memory (expanded) state. */
 typedef struct OrderStatsState
 {
 	ExpandedObjectHeader hdr;
@@ -42,9 +38,9 @@ typedef struct OrderStatsState
 	int64		capacity;		/* allocated length of times[] */
 	int64	   *times;			/* microseconds; dates are midnight timestamps */
 	int64		last_time;		/* times[norders - 1], kept here to spare a cache miss */
-	int32		timekind;		/* OrderTimeKind */
+	MemoryContext memcxt;		/* the aggregate context, which owns this memory */
+	int16		timekind;		/* OrderTimeKind */
 	bool		sorted;			/* times[] is in ascending order */
-	int64		inline_times[ORDER_STATS_INLINE_TIMES];
 } OrderStatsState;
 
 /* A read-only look at a state, expanded or flat. */

@@ -46,6 +46,12 @@ SELECT customer, (customer_tier.order_stats(ordered_at, amount)).* FROM os_order
 CREATE TEMP TABLE os_whole_parallel AS
 SELECT (customer_tier.order_stats(ordered_at, amount)).* FROM os_orders;
 
+-- With the leader taking part, its own partial states reach the finalize step
+-- as read-only expanded pointers, not as bytes.
+SET LOCAL parallel_leader_participation = on;
+CREATE TEMP TABLE os_parallel_leader AS
+SELECT customer, (customer_tier.order_stats(ordered_at, amount)).* FROM os_orders GROUP BY customer;
+
 SET LOCAL max_parallel_workers_per_gather = 0;
 SELECT doesnt_match(pg_temp.plan_of('SELECT customer_tier.order_stats(ordered_at, amount) FROM os_orders'),
                     'Partial', 'with parallel query off the plan is serial');
@@ -54,6 +60,8 @@ SELECT customer, (customer_tier.order_stats(ordered_at, amount)).* FROM os_order
 
 SELECT results_eq('SELECT * FROM os_parallel ORDER BY customer', 'SELECT * FROM os_serial ORDER BY customer',
                   'per customer: parallel and serial results are equal');
+SELECT results_eq('SELECT * FROM os_parallel_leader ORDER BY customer', 'SELECT * FROM os_serial ORDER BY customer',
+                  'per customer: parallel with the leader taking part and serial results are equal');
 SELECT results_eq(
     'SELECT customer, orders, monetary, first_order, last_order FROM os_parallel ORDER BY customer',
     'SELECT customer, count(*), sum(amount), min(ordered_at), max(ordered_at) FROM os_orders GROUP BY customer ORDER BY customer',
