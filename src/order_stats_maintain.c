@@ -14,7 +14,9 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
@@ -209,4 +211,39 @@ order_stats_state_subtract(PG_FUNCTION_ARGS)
 	result = FlattenState(state, target);
 	MemoryContextDelete(work);
 	PG_RETURN_DATUM(result);
+}
+
+PG_FUNCTION_INFO_V1(customer_metrics);
+/*
+ * A customer's metrics from the stored states of its purchases and refunds:
+ * the order_stats columns of the purchases, with the refunds (negative
+ * amounts) added to the monetary value.  A refund is not an order.
+ */
+Datum
+customer_metrics(PG_FUNCTION_ARGS)
+{
+	Datum		values[ORDER_STATS_RESULT_COLUMNS];
+	bool		nulls[ORDER_STATS_RESULT_COLUMNS];
+	OrderStatsView view;
+
+	if (!PG_ARGISNULL(0))
+	{
+		OrderStatsGetView(PG_GETARG_DATUM(0), &view);
+		OrderStatsResult(&view, values, nulls);
+	}
+	else
+	{
+		values[0] = Int64GetDatum(0);
+		values[1] = NumericGetDatum(int64_to_numeric(0));
+		nulls[0] = nulls[1] = false;
+		for (int i = 2; i < ORDER_STATS_RESULT_COLUMNS; i++)
+			nulls[i] = true;
+	}
+	if (!PG_ARGISNULL(1))
+	{
+		OrderStatsGetView(PG_GETARG_DATUM(1), &view);
+		values[1] = NumericGetDatum(numeric_add_opt_error(DatumGetNumeric(values[1]),
+														  MoneySumResult(&view.sum), NULL));
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(OrderStatsResultDesc(fcinfo), values, nulls)));
 }

@@ -15,15 +15,8 @@ CREATE FUNCTION customer_tier.customer_metrics(
     OUT orders bigint, OUT monetary numeric, OUT first_order timestamptz, OUT last_order timestamptz,
     OUT mean_gap_days double precision, OUT gap_stddev_days double precision)
 RETURNS record
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT coalesce((p.s).orders, 0),
-           coalesce((p.s).monetary, 0) OPERATOR(pg_catalog.+) coalesce((r.s).monetary, 0),
-           (p.s).first_order, (p.s).last_order, (p.s).mean_gap_days, (p.s).gap_stddev_days
-      FROM (SELECT customer_tier.order_stats_final(purchases) AS s) AS p,
-           (SELECT customer_tier.order_stats_final(refunds) AS s) AS r;
-END;
+AS 'MODULE_PATHNAME', 'customer_metrics'
+LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION customer_tier.customer_metrics(customer_tier.order_stats_state, customer_tier.order_stats_state) IS
     'a customer''s metrics from the states of its purchases and refunds: orders, net monetary value, first and last order, gaps';
 
