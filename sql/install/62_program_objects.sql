@@ -109,6 +109,9 @@ DECLARE
     counted text := CASE WHEN prog.status_column IS NULL THEN 'true'
                          ELSE format('o.%I::text OPERATOR(pg_catalog.=) ANY (%L::text[])',
                                      prog.status_column, prog.counted_statuses) END;
+    partial text := $sql$customer_tier.order_stats_partial(r.ordered_at, r.amount)
+                   FILTER (WHERE r.ok AND %s AND r.amount OPERATOR(pg_catalog.%s) '0')$sql$;
+    no_delta text := 'NULL::customer_tier.order_stats_state';
     sides text[] := '{}';
 BEGIN
     IF added IS NOT NULL THEN
@@ -122,20 +125,19 @@ BEGIN
                                  prog.amount_column, 'false',
                                  customer_tier.program_row_problem_sql(prog, 'o'), counted, removed);
     END IF;
+    -- Only the deltas an operation can have are aggregated (an INSERT removes
+    -- nothing); OFFSET 0 keeps the per-row problem test from being repeated
+    -- in every FILTER.
     RETURN format($sql$
     WITH delta AS (
         SELECT r.customer,
-               customer_tier.order_stats_partial(r.ordered_at, r.amount)
-                   FILTER (WHERE r.ok AND r.added AND r.amount OPERATOR(pg_catalog.>=) '0') AS add_purchases,
-               customer_tier.order_stats_partial(r.ordered_at, r.amount)
-                   FILTER (WHERE r.ok AND NOT r.added AND r.amount OPERATOR(pg_catalog.>=) '0') AS remove_purchases,
-               customer_tier.order_stats_partial(r.ordered_at, r.amount)
-                   FILTER (WHERE r.ok AND r.added AND r.amount OPERATOR(pg_catalog.<) '0') AS add_refunds,
-               customer_tier.order_stats_partial(r.ordered_at, r.amount)
-                   FILTER (WHERE r.ok AND NOT r.added AND r.amount OPERATOR(pg_catalog.<) '0') AS remove_refunds,
+               %3$s AS add_purchases,
+               %4$s AS remove_purchases,
+               %5$s AS add_refunds,
+               %6$s AS remove_refunds,
                pg_catalog.count(*) FILTER (WHERE r.added AND NOT r.usable) AS problems
           FROM (SELECT u.*, u.problem IS NULL AS usable, u.problem IS NULL AND u.counted AS ok
-                  FROM (%2$s) AS u) AS r
+                  FROM (%2$s) AS u OFFSET 0) AS r
          GROUP BY r.customer
     ), applied AS (
         INSERT INTO %1$I.customers AS c
@@ -170,7 +172,11 @@ BEGIN
     SELECT (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.emptied) FROM applied AS a),
            (SELECT pg_catalog.count(*) FILTER (WHERE a.drifted) FROM applied AS a),
            (SELECT pg_catalog.sum(d.problems) FROM delta AS d)$sql$,
-        prog.data_schema, array_to_string(sides, ' UNION ALL'));
+        prog.data_schema, array_to_string(sides, ' UNION ALL'),
+        CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '>=') END,
+        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '>=') END,
+        CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '<') END,
+        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '<') END);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text) IS
