@@ -206,7 +206,7 @@ SELECT v AS value_score,
 -- Method rules, diamond = spend 1000 and 10 orders, gold = 250 and 3: every
 -- combination of spend and orders around the thresholds.
 SELECT customer_tier.set_method('b2b', 'rules');
-WITH r AS (SELECT customer_tier.tier_rules('b2b') AS rules)
+WITH r AS MATERIALIZED (SELECT customer_tier.tier_rules('b2b') AS rules)
 SELECT m AS monetary,
        customer_tier.qualify_tier(rules, NULL, m, NULL, NULL, NULL) AS "orders NULL",
        customer_tier.qualify_tier(rules, NULL, m, 2, NULL, NULL) AS "2 orders",

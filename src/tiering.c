@@ -330,6 +330,27 @@ CheckNotNull(FunctionCallInfo fcinfo, int arg, const char *name)
 				 errhint("Only current_rank, pending_since and pinned_rank may be NULL.")));
 }
 
+/*
+ * The result's tuple descriptor, built once per call site: building it from
+ * the OUT parameters on every row cost as much as the rest of next_tier.
+ */
+static TupleDesc
+ResultTupleDesc(FunctionCallInfo fcinfo)
+{
+	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	MemoryContext old;
+
+	if (tupdesc != NULL)
+		return tupdesc;
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "next_tier must be declared to return a composite type");
+	tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+	MemoryContextSwitchTo(old);
+	fcinfo->flinfo->fn_extra = tupdesc;
+	return tupdesc;
+}
+
 /* SQL: the next (rank, pending_since, reason) of a customer. */
 Datum
 next_tier(PG_FUNCTION_ARGS)
@@ -373,9 +394,7 @@ next_tier(PG_FUNCTION_ARGS)
 	reason = TierNextStep(&current, qualified_rank, pinned, pinned_rank, grace,
 						  PG_GETARG_TIMESTAMPTZ(5), &next);
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "next_tier must be declared to return a composite type");
-	tupdesc = BlessTupleDesc(tupdesc);
+	tupdesc = ResultTupleDesc(fcinfo);
 	values[0] = Int32GetDatum(next.rank);
 	values[1] = TimestampTzGetDatum(next.pending_since);
 	nulls[1] = !next.pending;
