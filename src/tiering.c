@@ -99,7 +99,8 @@ TierCheckRules(ArrayType *rules, int *ntiers)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("tier rules must be a two-dimensional array"),
-				 errdetail("The array has %d dimensions.", ARR_NDIM(rules)),
+				 errdetail_plural("The array has %d dimension.", "The array has %d dimensions.",
+								  ARR_NDIM(rules), ARR_NDIM(rules)),
 				 errhint("Build the rules with customer_tier.tier_rules(program).")));
 	if (ARR_DIMS(rules)[1] != TIER_NCONDITIONS)
 		ereport(ERROR,
