@@ -33,6 +33,10 @@ SELECT name, method FROM customer_tier.program ORDER BY name;
 -- Bad calls.
 SELECT customer_tier.default_tiers('nope');
 \echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.default_tiers(NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.set_method(NULL, 'abc');
+\echo :LAST_ERROR_SQLSTATE
 SELECT customer_tier.set_method('retail', 'pareto');
 \echo :LAST_ERROR_SQLSTATE
 SELECT customer_tier.set_method('retail', NULL);

@@ -85,7 +85,7 @@ COMMENT ON FUNCTION customer_tier.tier_implies(customer_tier.tier, customer_tier
 -- writes, and by the constraint trigger at commit.
 CREATE FUNCTION customer_tier.check_tier_set(program text, method text, tiers customer_tier.tier[])
 RETURNS void
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -171,7 +171,7 @@ COMMENT ON FUNCTION customer_tier.check_tier_set(text, text, customer_tier.tier[
 -- Check the stored tiers of a program, as the constraint trigger does at commit.
 CREATE FUNCTION customer_tier.check_program_tiers(program text)
 RETURNS void
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -202,7 +202,7 @@ COMMENT ON FUNCTION customer_tier.check_program_tiers(text) IS
 -- Constraint trigger: a program's tiers are checked as a set at commit.
 CREATE FUNCTION customer_tier.tier_check_trigger()
 RETURNS trigger
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -239,7 +239,7 @@ CREATE CONSTRAINT TRIGGER program_tiers_suit_method
 -- are pinned to is refused.  Returns the number of tiers.
 CREATE FUNCTION customer_tier.set_tiers(program text, tiers jsonb)
 RETURNS integer
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -421,12 +421,16 @@ COMMENT ON FUNCTION customer_tier.set_tiers(text, jsonb) IS
 -- The default tiers of each method, diamond / gold / normal.
 CREATE FUNCTION customer_tier.default_tiers(program text)
 RETURNS integer
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     method text;
 BEGIN
+    IF program IS NULL THEN
+        RAISE EXCEPTION 'program must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     SELECT p.method INTO method FROM customer_tier.program AS p WHERE p.name = default_tiers.program;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'program "%" does not exist', program
@@ -452,10 +456,14 @@ COMMENT ON FUNCTION customer_tier.default_tiers(text) IS
 -- Change a program's method; its tiers are reset to the new method's defaults.
 CREATE FUNCTION customer_tier.set_method(program text, method text)
 RETURNS integer
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF program IS NULL THEN
+        RAISE EXCEPTION 'program must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     IF method IS NULL OR method NOT IN ('rules', 'rfm', 'abc') THEN
         RAISE EXCEPTION 'unknown method "%"', coalesce(method, 'NULL')
             USING ERRCODE = 'invalid_parameter_value',

@@ -64,7 +64,7 @@ COMMENT ON FUNCTION customer_tier.customer_key_text(text, text) IS
 CREATE FUNCTION customer_tier.pin_customer(program text, customer text, tier text, reason text,
                                            expires_at timestamptz DEFAULT NULL)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -108,7 +108,7 @@ COMMENT ON FUNCTION customer_tier.pin_customer(text, text, text, text, timestamp
 -- Remove a customer's pin; returns whether there was one.
 CREATE FUNCTION customer_tier.unpin_customer(program text, customer text)
 RETURNS boolean
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
