@@ -315,6 +315,10 @@ SELECT * FROM customer_tier.next_tier(1, NULL, -2, NULL, '90 days', '2026-04-02'
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM customer_tier.next_tier(1, NULL, 2, 0, '90 days', '2026-04-02');
 \echo :LAST_ERROR_SQLSTATE
+SELECT * FROM customer_tier.next_tier(1, NULL, 2, NULL, '90 days', 'infinity');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM customer_tier.next_tier(1, '-infinity', 2, NULL, '90 days', '2026-04-02');
+\echo :LAST_ERROR_SQLSTATE
 SELECT * FROM customer_tier.next_tier(1, NULL, 2, NULL, '-1 day', '2026-04-02');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM customer_tier.next_tier(1, NULL, 2, NULL, '1 month -31 days', '2026-04-02');

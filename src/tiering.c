@@ -320,6 +320,17 @@ CheckRank(const char *name, int32 rank)
 				 errhint("Ranks number a program's tiers from 1, the best.")));
 }
 
+/* Grace is measured between finite instants; infinity would make "elapsed" meaningless. */
+static void
+CheckFiniteTime(const char *name, TimestampTz t, const char *hint)
+{
+	if (TIMESTAMP_NOT_FINITE(t))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("%s must be finite", name),
+				 errhint("%s", hint)));
+}
+
 /* An argument that next_tier cannot do without. */
 static void
 CheckNotNull(FunctionCallInfo fcinfo, int arg, const char *name)
@@ -377,6 +388,10 @@ next_tier(PG_FUNCTION_ARGS)
 		CheckRank("current_rank", current.rank);
 	current.pending = !PG_ARGISNULL(1);
 	current.pending_since = current.pending ? PG_GETARG_TIMESTAMPTZ(1) : 0;
+	if (current.pending)
+		CheckFiniteTime("pending_since", current.pending_since,
+						"Pass the pending_since that next_tier returned last time, or NULL.");
+	CheckFiniteTime("as_of", PG_GETARG_TIMESTAMPTZ(5), "Pass the time of the run, such as now().");
 	qualified_rank = PG_GETARG_INT32(2);
 	CheckRank("qualified_rank", qualified_rank);
 	if (pinned)
