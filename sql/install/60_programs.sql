@@ -33,6 +33,10 @@ CREATE TABLE customer_tier.program (
                       CONSTRAINT program_downgrade_grace CHECK (downgrade_grace >= '0'),
     reject_mode       text NOT NULL DEFAULT 'skip'
                       CONSTRAINT program_reject_mode CHECK (reject_mode IN ('skip', 'error')),
+    r_breakpoints     double precision[],
+    f_breakpoints     double precision[],
+    m_breakpoints     double precision[],
+    scored_at         timestamptz,
     data_schema       name NOT NULL UNIQUE,
     created_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT program_statuses CHECK ((status_column IS NULL) = (counted_statuses IS NULL)
@@ -55,6 +59,10 @@ COMMENT ON COLUMN customer_tier.program.method IS 'how tiers are assigned: rules
 COMMENT ON COLUMN customer_tier.program.score_weights IS 'weights of the R, F and M scores in the value score';
 COMMENT ON COLUMN customer_tier.program.downgrade_grace IS 'how long a customer keeps a tier after ceasing to qualify; upgrades take effect at once';
 COMMENT ON COLUMN customer_tier.program.reject_mode IS 'skip: unusable order rows are kept in the rejects table; error: they make the write fail';
+COMMENT ON COLUMN customer_tier.program.r_breakpoints IS 'recency quintile breakpoints (days since the last order) stored by the last run; lower is better';
+COMMENT ON COLUMN customer_tier.program.f_breakpoints IS 'order-count quintile breakpoints stored by the last run';
+COMMENT ON COLUMN customer_tier.program.m_breakpoints IS 'monetary-value quintile breakpoints stored by the last run';
+COMMENT ON COLUMN customer_tier.program.scored_at IS 'when the breakpoints were last computed';
 COMMENT ON COLUMN customer_tier.program.data_schema IS 'schema that holds the program''s tables and views, dropped with it';
 COMMENT ON COLUMN customer_tier.program.created_at IS 'when the program was created';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.program', '');
@@ -127,6 +135,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     prog customer_tier.program;
+    customers bigint;
 BEGIN
     IF name IS NULL OR orders IS NULL THEN
         RAISE EXCEPTION 'program name and orders table must not be null'
@@ -208,8 +217,13 @@ BEGIN
     EXECUTE format('CREATE SCHEMA %I', prog.data_schema);
     EXECUTE format('COMMENT ON SCHEMA %I IS %L', prog.data_schema,
                    format('customer_tier program "%s": customers, tiers and views over %s', name, orders));
+    PERFORM customer_tier.default_tiers(name);
     SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) create_program.name;
-    RETURN customer_tier.create_program_objects(prog);
+    customers := customer_tier.create_program_objects(prog);
+    -- The first population breakpoints, then everyone's scores and tier.
+    PERFORM customer_tier.refresh_breakpoints(name);
+    PERFORM customer_tier.rescore_program(name, 'create_program');
+    RETURN customers;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name) IS

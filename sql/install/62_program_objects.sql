@@ -95,8 +95,9 @@ COMMENT ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, tex
 -- a new customer never has orders to remove, so a stored remove_* is drift.
 -- The statement returns (emptied customers, customers with drift, added rows
 -- that cannot be used): rejects are written only when there are some, so the
--- common statement runs this one query.
-CREATE FUNCTION customer_tier.program_apply_sql(prog customer_tier.program, added text, removed text)
+-- common statement runs this one query.  source (a SQL expression) says who
+-- scores the touched customers; NULL leaves new customers unscored.
+CREATE FUNCTION customer_tier.program_apply_sql(prog customer_tier.program, added text, removed text, source text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -129,7 +130,8 @@ BEGIN
     -- nothing); OFFSET 0 keeps the per-row problem test from being repeated
     -- in every FILTER.
     RETURN format($sql$
-    WITH delta AS (
+    WITH %7$s,
+    delta AS (
         SELECT r.customer,
                %3$s AS add_purchases,
                %4$s AS remove_purchases,
@@ -142,29 +144,30 @@ BEGIN
     ), applied AS (
         INSERT INTO %1$I.customers AS c
                (customer, purchases, refunds, remove_purchases, remove_refunds, orders, monetary,
-                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at)
+                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at%9$s)
         SELECT d.customer, d.add_purchases, d.add_refunds, d.remove_purchases, d.remove_refunds,
                m.orders, m.monetary, m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days,
-               pg_catalog.now()
+               pg_catalog.now()%10$s
           FROM delta AS d,
-               LATERAL customer_tier.customer_metrics(d.add_purchases, d.add_refunds) AS m
+               LATERAL customer_tier.customer_metrics(d.add_purchases, d.add_refunds) AS m%11$s
          WHERE d.customer IS NOT NULL
            AND (d.add_purchases IS NOT NULL OR d.add_refunds IS NOT NULL
                 OR d.remove_purchases IS NOT NULL OR d.remove_refunds IS NOT NULL)
          ORDER BY d.customer
         ON CONFLICT (customer) DO UPDATE
            SET (purchases, refunds, remove_purchases, remove_refunds, orders, monetary,
-                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at) =
+                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at, %8$s) =
                (SELECT n.purchases, n.refunds, NULL::customer_tier.order_stats_state,
                        NULL::customer_tier.order_stats_state, m.orders, m.monetary,
-                       m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days, pg_catalog.now()
+                       m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days, pg_catalog.now(), sc.*
                   FROM (SELECT customer_tier.order_stats_state_merge(
                                    customer_tier.order_stats_state_subtract(c.purchases, excluded.remove_purchases),
                                    excluded.purchases) AS purchases,
                                customer_tier.order_stats_state_merge(
                                    customer_tier.order_stats_state_subtract(c.refunds, excluded.remove_refunds),
                                    excluded.refunds) AS refunds) AS n,
-                       LATERAL customer_tier.customer_metrics(n.purchases, n.refunds) AS m)
+                       LATERAL customer_tier.customer_metrics(n.purchases, n.refunds) AS m,
+                       LATERAL %12$s AS sc)
         RETURNING c.customer,
                   c.purchases IS NULL AND c.refunds IS NULL AS emptied,
                   c.remove_purchases IS NOT NULL OR c.remove_refunds IS NOT NULL AS drifted
@@ -176,10 +179,18 @@ BEGIN
         CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '>=') END,
         CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '>=') END,
         CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '<') END,
-        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '<') END);
+        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '<') END,
+        customer_tier.program_config_cte_sql(prog),
+        customer_tier.program_scored_columns(),
+        CASE WHEN source IS NULL THEN '' ELSE ', ' || customer_tier.program_scored_columns() END,
+        CASE WHEN source IS NULL THEN '' ELSE ', sc.*' END,
+        CASE WHEN source IS NULL THEN ''
+             ELSE format(E',\n               LATERAL %s AS sc',
+                         customer_tier.program_scoring_sql('m', 'd.customer', NULL, source)) END,
+        customer_tier.program_scoring_sql('m', 'c.customer', 'c', coalesce(source, '''backfill''')));
 END
 $$;
-COMMENT ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text) IS
+COMMENT ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text, text) IS
     'SQL text of the upsert that applies added and removed order rows to a program''s customers';
 
 -- SQL text of the PL/pgSQL statements of a trigger: apply added/removed rows,
@@ -214,7 +225,7 @@ BEGIN
                       HINT = 'Correct the rows, or set the program''s reject_mode to skip to keep such rows in its rejects table.';
         END IF;
     END IF;$sql$,
-        prog.data_schema, customer_tier.program_apply_sql(prog, added, removed), prog.name,
+        prog.data_schema, customer_tier.program_apply_sql(prog, added, removed, $src$'trigger ' OPERATOR(pg_catalog.||) TG_OP$src$), prog.name,
         CASE WHEN added IS NULL THEN 'NULL'
              ELSE customer_tier.program_rejects_sql(prog, added, 'TG_OP') END);
 END
@@ -257,6 +268,17 @@ BEGIN
             mean_gap_days    double precision,
             gap_stddev_days  double precision,
             updated_at       timestamptz NOT NULL,
+            r_score          integer,
+            f_score          integer,
+            m_score          integer,
+            value_score      double precision,
+            segment          text,
+            abc_class        text,
+            tier             text,
+            tier_since       timestamptz,
+            pending_since    timestamptz,
+            tier_reason      text,
+            changed_by       text,
             remove_purchases customer_tier.order_stats_state,
             remove_refunds   customer_tier.order_stats_state
         )$sql$, s, prog.customer_type);
@@ -274,6 +296,17 @@ BEGIN
         COMMENT ON COLUMN %1$I.customers.mean_gap_days IS 'mean days between consecutive purchases';
         COMMENT ON COLUMN %1$I.customers.gap_stddev_days IS 'sample standard deviation of the days between purchases';
         COMMENT ON COLUMN %1$I.customers.updated_at IS 'when the row last changed';
+        COMMENT ON COLUMN %1$I.customers.r_score IS 'recency score 1..5 against the breakpoints of the last run (5 = most recent)';
+        COMMENT ON COLUMN %1$I.customers.f_score IS 'frequency score 1..5 against the breakpoints of the last run';
+        COMMENT ON COLUMN %1$I.customers.m_score IS 'monetary score 1..5 against the breakpoints of the last run';
+        COMMENT ON COLUMN %1$I.customers.value_score IS 'weighted value score 0..100 from the R, F and M scores';
+        COMMENT ON COLUMN %1$I.customers.segment IS 'RFM segment name (customer_tier.rfm_segments() lists them)';
+        COMMENT ON COLUMN %1$I.customers.abc_class IS 'Pareto class A, B or C, set by the last run';
+        COMMENT ON COLUMN %1$I.customers.tier IS 'current tier (customer_tier.tier lists the program''s tiers)';
+        COMMENT ON COLUMN %1$I.customers.tier_since IS 'when the customer entered the current tier';
+        COMMENT ON COLUMN %1$I.customers.pending_since IS 'since when the customer has qualified only for a lower tier (downgrade after the grace period)';
+        COMMENT ON COLUMN %1$I.customers.tier_reason IS 'why the tier is what it is: new, upgrade, unchanged, downgrade pending, downgrade, pinned';
+        COMMENT ON COLUMN %1$I.customers.changed_by IS 'what last scored the customer: a trigger operation, the backfill or a run';
         COMMENT ON COLUMN %1$I.customers.remove_purchases IS 'always NULL when stored: carries removed purchases within one upsert';
         COMMENT ON COLUMN %1$I.customers.remove_refunds IS 'always NULL when stored: carries removed refunds within one upsert'
     $sql$, s);
@@ -294,6 +327,55 @@ BEGIN
         COMMENT ON COLUMN %1$I.rejects.reason IS 'why the row cannot be used';
         COMMENT ON COLUMN %1$I.rejects.order_id IS 'the order id, when the program names an order id column';
         COMMENT ON COLUMN %1$I.rejects.row_image IS 'the whole row as written to the orders table'
+    $sql$, s);
+
+    -- Every change of tier is recorded and announced, whoever makes it (the
+    -- triggers, a run, a pin): a row trigger on the program's own customers,
+    -- whose WHEN clause costs nothing when the tier stays.
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.tier_history (
+            id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            customer   %2$s NOT NULL,
+            from_tier  text,
+            to_tier    text,
+            changed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+            reason     text,
+            source     text
+        );
+        CREATE INDEX ON %1$I.tier_history (customer, changed_at);
+        CREATE INDEX ON %1$I.tier_history (changed_at);
+        COMMENT ON TABLE %1$I.tier_history IS 'every change of a customer''s tier, oldest first';
+        COMMENT ON COLUMN %1$I.tier_history.id IS 'change number, in the order changes were made';
+        COMMENT ON COLUMN %1$I.tier_history.customer IS 'the customer key';
+        COMMENT ON COLUMN %1$I.tier_history.from_tier IS 'the tier before, NULL for a customer''s first tier';
+        COMMENT ON COLUMN %1$I.tier_history.to_tier IS 'the tier after';
+        COMMENT ON COLUMN %1$I.tier_history.changed_at IS 'when (the time of the transaction that made the change)';
+        COMMENT ON COLUMN %1$I.tier_history.reason IS 'new, upgrade, downgrade or pinned';
+        COMMENT ON COLUMN %1$I.tier_history.source IS 'what made the change: trigger INSERT/UPDATE/DELETE, create_program, or a run'
+    $sql$, s, prog.customer_type);
+    EXECUTE format($fn$
+        CREATE FUNCTION %1$I.record_tier_change() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER
+        SET search_path = pg_catalog, pg_temp
+        AS $body$
+        DECLARE
+            from_tier text := CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN OLD.tier END;
+        BEGIN
+            INSERT INTO %1$I.tier_history (customer, from_tier, to_tier, reason, source)
+            VALUES (NEW.customer, from_tier, NEW.tier, NEW.tier_reason, NEW.changed_by);
+            PERFORM pg_catalog.pg_notify('customer_tier', pg_catalog.json_build_object(
+                'program', %2$L, 'customer', NEW.customer, 'from', from_tier, 'to', NEW.tier,
+                'reason', NEW.tier_reason, 'source', NEW.changed_by, 'at', pg_catalog.now())::text);
+            RETURN NULL;
+        END
+        $body$ $fn$, s, prog.name);
+    EXECUTE format($sql$
+        COMMENT ON FUNCTION %1$I.record_tier_change() IS 'records a change of tier in tier_history and announces it on channel customer_tier';
+        REVOKE ALL ON FUNCTION %1$I.record_tier_change() FROM PUBLIC;
+        CREATE TRIGGER tier_assigned AFTER INSERT ON %1$I.customers
+            FOR EACH ROW WHEN (NEW.tier IS NOT NULL) EXECUTE FUNCTION %1$I.record_tier_change();
+        CREATE TRIGGER tier_changed AFTER UPDATE OF tier ON %1$I.customers
+            FOR EACH ROW WHEN (OLD.tier IS DISTINCT FROM NEW.tier) EXECUTE FUNCTION %1$I.record_tier_change()
     $sql$, s);
 
     -- The trigger function runs as its owner so that a CRM role that may write
@@ -344,10 +426,13 @@ BEGIN
         customer_tier.program_trigger_name(prog.name, 'delete'),
         customer_tier.program_trigger_name(prog.name, 'truncate'));
 
-    EXECUTE customer_tier.program_apply_sql(prog, prog.orders_table::text, NULL) INTO emptied, drifted, rejected;
+    -- unscored: create_program scores everyone once the first breakpoints exist
+    EXECUTE customer_tier.program_apply_sql(prog, prog.orders_table::text, NULL, NULL) INTO emptied, drifted, rejected;
     IF rejected OPERATOR(pg_catalog.>) 0 THEN
         EXECUTE customer_tier.program_rejects_sql(prog, prog.orders_table::text, '''BACKFILL''');
     END IF;
+    PERFORM customer_tier.create_program_views(prog);
+    PERFORM customer_tier.grant_program_access(prog);
     EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', s) INTO customers;
     RETURN customers;
 END
@@ -368,10 +453,13 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
                        customer_tier.program_trigger_name(prog.name, op), prog.orders_table);
     END LOOP;
+    PERFORM customer_tier.drop_program_views(prog);
     -- RESTRICT: a user's own object that depends on these must make this fail.
     EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_customers() RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.rejects RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.customers RESTRICT', prog.data_schema);
+    EXECUTE format('DROP TABLE IF EXISTS %I.tier_history RESTRICT', prog.data_schema);
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.record_tier_change() RESTRICT', prog.data_schema);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.drop_program_objects(customer_tier.program) IS
