@@ -109,9 +109,10 @@ $$;
 COMMENT ON FUNCTION customer_tier.refresh_breakpoints(text) IS
     'recompute and store a program''s R, F and M quintile breakpoints from its customers';
 
--- Score every customer of a program through the one scoring path; returns
--- the number of customers whose tier changed.
-CREATE FUNCTION customer_tier.rescore_program(program text, source text)
+-- Score every customer of a program (or only the one whose key's text form is
+-- customer) through the one scoring path; returns the number of customers
+-- whose tier changed.
+CREATE FUNCTION customer_tier.rescore_program(program text, source text, customer text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -126,17 +127,20 @@ BEGIN
         updated AS (
             UPDATE %2$I.customers AS c
                SET (%3$s) = %4$s
+             WHERE %5$s
              RETURNING c.tier_since OPERATOR(pg_catalog.=) pg_catalog.now() AS changed)
         SELECT pg_catalog.count(*) FILTER (WHERE u.changed) FROM updated AS u$sql$,
         customer_tier.program_config_cte_sql(prog), prog.data_schema,
         customer_tier.program_scored_columns(),
-        customer_tier.program_scoring_sql('c', 'c.customer', 'c', pg_catalog.quote_literal(source)))
+        customer_tier.program_scoring_sql('c', 'c.customer', 'c', pg_catalog.quote_literal(source)),
+        CASE WHEN customer IS NULL THEN 'true'
+             ELSE format('c.customer OPERATOR(pg_catalog.=) %L::%s', customer, prog.customer_type) END)
       INTO changed;
     RETURN changed;
 END
 $$;
-COMMENT ON FUNCTION customer_tier.rescore_program(text, text) IS
-    'score every customer of a program (scores, segment, tier with hysteresis and pins); returns how many changed tier';
+COMMENT ON FUNCTION customer_tier.rescore_program(text, text, text) IS
+    'score every customer of a program, or one (scores, segment, tier with hysteresis and pins); returns how many changed tier';
 
 REVOKE ALL ON FUNCTION customer_tier.refresh_breakpoints(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.rescore_program(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.rescore_program(text, text, text) FROM PUBLIC;
