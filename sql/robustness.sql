@@ -333,6 +333,12 @@ SELECT customer_tier.nps_final('{0,0,0,0,0,0,0,0,9223372036854775807,0,1}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT customer_tier.csat_final('{9223372036854775807,9223372036854775807,0,0,0}');
 \echo :LAST_ERROR_SQLSTATE
+-- Counting one more answer in a counter at the end of bigint (it used to wrap to negative).
+SELECT customer_tier.nps_accum('{9223372036854775807,0,0,0,0,0,0,0,0,0,0}', 0);
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.csat_accum('{0,0,0,0,9223372036854775807}', 5);
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.csat_accum('{0,0,0,0,9223372036854775806}', 5) AS state;
 
 DROP EXTENSION customer_tier;
 DROP SCHEMA customer_tier;

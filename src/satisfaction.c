@@ -52,6 +52,18 @@ CheckAnswer(const Scale *scale, int32 answer)
 						 scale->low, scale->high)));
 }
 
+static void ReportCountOverflow(const Scale *scale) pg_attribute_noreturn();
+
+/* A counter would pass the end of bigint: only a corrupt state gets there. */
+static void
+ReportCountOverflow(const Scale *scale)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("%s answer count out of range for bigint", scale->name),
+			 errhint("Pass only states made by the nps or csat aggregate.")));
+}
+
 /*
  * Validate a histogram state against the number of counters it must have,
  * and return its counters.  Counters must be non-negative.
@@ -97,10 +109,14 @@ SatisfactionAccum(FunctionCallInfo fcinfo, const Scale *scale)
 	ArrayType  *state = WritableState(fcinfo, 0);
 	int32		answer = PG_GETARG_INT32(1);
 	int64	   *counters;
+	int64		count;
 
 	counters = CheckState(state, scale->high - scale->low + 1, false);
 	CheckAnswer(scale, answer);
-	counters[answer - scale->low]++;
+	/* A hand-made state at the end of bigint must not wrap to negative. */
+	if (pg_add_s64_overflow(counters[answer - scale->low], 1, &count))
+		ReportCountOverflow(scale);
+	counters[answer - scale->low] = count;
 	PG_RETURN_ARRAYTYPE_P(state);
 }
 
@@ -167,10 +183,7 @@ SatisfactionCombine(FunctionCallInfo fcinfo, const Scale *scale)
 
 	for (i = 0; i < width; i++)
 		if (pg_add_s64_overflow(mine[i], theirs[i], &mine[i]))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("%s answer count out of range for bigint", scale->name),
-					 errhint("Pass only states made by the nps or csat aggregate.")));
+			ReportCountOverflow(scale);
 	PG_RETURN_ARRAYTYPE_P(state);
 }
 
@@ -197,10 +210,7 @@ CountRange(const Scale *scale, const int64 *counters, int from, int to)
 
 	for (i = from; i <= to; i++)
 		if (pg_add_s64_overflow(sum, counters[i], &sum))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("%s answer count out of range for bigint", scale->name),
-					 errhint("Pass only states made by the nps or csat aggregate.")));
+			ReportCountOverflow(scale);
 	return sum;
 }
 
