@@ -326,6 +326,18 @@ SELECT customer_tier.nps_final('{0,0,0,0,0,0,0,0,0,-1,2}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT customer_tier.csat_combine('{0,0,0,0,0}', '{0,-9223372036854775808,0,0,0}');
 \echo :LAST_ERROR_SQLSTATE
+-- The transition and inverse transition functions check every counter: counting
+-- answer 0 into {-1, ..} must not make a state that looks valid (it used to give NPS 100).
+SELECT customer_tier.nps_accum('{-1,0,0,0,0,0,0,0,0,0,1}', 0);
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.nps_final(customer_tier.nps_accum('{-1,0,0,0,0,0,0,0,0,0,1}', 0));
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.csat_accum('{0,0,-1,0,0}', 5);
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.nps_retract('{0,0,0,0,0,0,0,0,0,0,-9223372036854775808}', 9);
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.csat_retract('{-5,0,0,0,1}', 5);
+\echo :LAST_ERROR_SQLSTATE
 -- Counters that would overflow bigint.
 SELECT customer_tier.nps_combine('{0,0,0,0,0,0,0,0,0,0,9223372036854775807}', '{0,0,0,0,0,0,0,0,0,0,1}');
 \echo :LAST_ERROR_SQLSTATE

@@ -69,7 +69,7 @@ ReportCountOverflow(const Scale *scale)
  * and return its counters.  Counters must be non-negative.
  */
 static int64 *
-CheckState(ArrayType *state, int width, bool check_counters)
+CheckState(ArrayType *state, int width)
 {
 	int64	   *counters;
 	int			i;
@@ -82,14 +82,13 @@ CheckState(ArrayType *state, int width, bool check_counters)
 						   width),
 				 errhint("Pass only states made by the nps or csat aggregate.")));
 	counters = (int64 *) ARR_DATA_PTR(state);
-	if (check_counters)
-		for (i = 0; i < width; i++)
-			if (counters[i] < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("invalid satisfaction state"),
-						 errdetail("Counter %d is negative.", i + 1),
-						 errhint("Pass only states made by the nps or csat aggregate.")));
+	for (i = 0; i < width; i++)
+		if (counters[i] < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid satisfaction state"),
+					 errdetail("Counter %d is negative.", i + 1),
+					 errhint("Pass only states made by the nps or csat aggregate.")));
 	return counters;
 }
 
@@ -102,7 +101,12 @@ WritableState(FunctionCallInfo fcinfo, int argno)
 	return PG_GETARG_ARRAYTYPE_P_COPY(argno);
 }
 
-/* Shared transition: count one answer (NULL answers never get here: STRICT). */
+/*
+ * Shared transition: count one answer (NULL answers never get here: STRICT).
+ * Every counter is checked, not only the one counted: eleven comparisons per
+ * row are cheap, and counting into a state with a negative counter could turn
+ * it into one that looks valid ({-1, ..} + answer 0 = {0, ..}).
+ */
 static Datum
 SatisfactionAccum(FunctionCallInfo fcinfo, const Scale *scale)
 {
@@ -111,7 +115,7 @@ SatisfactionAccum(FunctionCallInfo fcinfo, const Scale *scale)
 	int64	   *counters;
 	int64		count;
 
-	counters = CheckState(state, scale->high - scale->low + 1, false);
+	counters = CheckState(state, scale->high - scale->low + 1);
 	CheckAnswer(scale, answer);
 	/* A hand-made state at the end of bigint must not wrap to negative. */
 	if (pg_add_s64_overflow(counters[answer - scale->low], 1, &count))
@@ -145,7 +149,7 @@ SatisfactionRetract(FunctionCallInfo fcinfo, const Scale *scale)
 	int32		answer = PG_GETARG_INT32(1);
 	int64	   *counters;
 
-	counters = CheckState(state, scale->high - scale->low + 1, false);
+	counters = CheckState(state, scale->high - scale->low + 1);
 	CheckAnswer(scale, answer);
 	if (counters[answer - scale->low] <= 0)
 		ereport(ERROR,
@@ -177,8 +181,8 @@ SatisfactionCombine(FunctionCallInfo fcinfo, const Scale *scale)
 {
 	int			width = scale->high - scale->low + 1;
 	ArrayType  *state = WritableState(fcinfo, 0);
-	int64	   *mine = CheckState(state, width, true);
-	int64	   *theirs = CheckState(PG_GETARG_ARRAYTYPE_P(1), width, true);
+	int64	   *mine = CheckState(state, width);
+	int64	   *theirs = CheckState(PG_GETARG_ARRAYTYPE_P(1), width);
 	int			i;
 
 	for (i = 0; i < width; i++)
@@ -218,7 +222,7 @@ CountRange(const Scale *scale, const int64 *counters, int from, int to)
 Datum
 nps_final(PG_FUNCTION_ARGS)
 {
-	int64	   *counters = CheckState(PG_GETARG_ARRAYTYPE_P(0), NpsScale.high - NpsScale.low + 1, true);
+	int64	   *counters = CheckState(PG_GETARG_ARRAYTYPE_P(0), NpsScale.high - NpsScale.low + 1);
 	int64		total = CountRange(&NpsScale, counters, 0, 10);
 	int64		promoters = counters[9] + counters[10];	/* <= total: no overflow */
 	int64		detractors = CountRange(&NpsScale, counters, 0, 6);
@@ -232,7 +236,7 @@ nps_final(PG_FUNCTION_ARGS)
 Datum
 csat_final(PG_FUNCTION_ARGS)
 {
-	int64	   *counters = CheckState(PG_GETARG_ARRAYTYPE_P(0), CsatScale.high - CsatScale.low + 1, true);
+	int64	   *counters = CheckState(PG_GETARG_ARRAYTYPE_P(0), CsatScale.high - CsatScale.low + 1);
 	int64		total = CountRange(&CsatScale, counters, 0, 4);
 	int64		satisfied = counters[3] + counters[4];
 
