@@ -50,6 +50,12 @@ SQL
 # The extension and the sample data, installed as postgres; the role may read it.
 psql -X -q -v ON_ERROR_STOP=1 -v fuzz_role="$role" -d "$db" -f "$CT_ROOT/test/sqlsmith/setup.sql"
 
+# First the targeted sweep: every function of ours, every combination of
+# hostile arguments (test/sqlsmith/sweep.sql); it fails on an internal error.
+sweep_rc=0
+sweep=$(psql -X -q -v ON_ERROR_STOP=1 -U "$role" -d "$db" -f "$CT_ROOT/test/sqlsmith/sweep.sql" 2>&1) || sweep_rc=$?
+printf '%s\n' "$sweep" | sed -n 's/.*NOTICE:  //p; s/.*ERROR:  /ERROR: /p' | sed 's/^/sqlsmith: /' >&2
+
 # --exclude-catalog: build FROM clauses from the sample tables, not from the
 # system catalogs (functions and aggregates still come from everywhere:
 # sqlsmith 1.4 cannot restrict them).  --verbose prints one character per
@@ -80,12 +86,17 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
     sleep 3
 done
 
-echo "sqlsmith: seed $seed, $ran of $queries queries run, $errors errors, $timeouts timeouts, $lost lost connections, $crashes backend crashes, server alive: $alive (sqlsmith exit $rc)"
+sweep_calls=$(printf '%s\n' "$sweep" | sed -n 's/.*sweep: \([0-9]*\) calls.*/\1/p')
+echo "sqlsmith: sweep of ${sweep_calls:-0} calls to our functions (exit $sweep_rc); seed $seed, $ran of $queries queries run, $errors errors, $timeouts timeouts, $lost lost connections, $crashes backend crashes, server alive: $alive (sqlsmith exit $rc)"
 
 status=0
 if [ "$crashes" -ne 0 ] || [ "$alive" != yes ]; then
     say "CRASH: the server log says:"
     tail -c "+$log_start" "$log" | grep -E -A2 'terminated by signal|was terminated' | head -60 >&2 || true
+    status=1
+elif [ "$sweep_rc" -ne 0 ]; then
+    say "the targeted sweep failed:"
+    printf '%s\n' "$sweep" | tail -20 >&2
     status=1
 elif [ "$ran" -eq 0 ]; then
     # sqlsmith failed before its first query (connection, schema load): the
