@@ -23,8 +23,8 @@ seed=${SQLSMITH_SEED:-20261123}
 db=ct_sqlsmith
 role=ct_sqlsmith_fuzzer
 log=$CT_RUN/server.log
-out=$(mktemp /tmp/ct_sqlsmith.XXXXXX)
-trap 'rm -f "$out"' EXIT
+# sqlsmith's own output, kept with the server log (CT_KEEP_TMP=1 keeps both).
+out=${CT_TMP:-$CT_RUN}/sqlsmith.out
 
 say() { printf 'sqlsmith: %s\n' "$*" >&2; }
 
@@ -68,7 +68,11 @@ timeout --kill-after=10 "$limit" sqlsmith \
     >"$out" 2>&1 || rc=$?
 
 progress=$({ grep -E '^[.etsc]+$' "$out" || true; } | tr -d '\n')
+# sqlsmith's own count (its last report) is exact; a stray line on stderr can
+# swallow some progress characters, so those only count errors.
+reported=$({ grep -E '^queries: [0-9]+$' "$out" || true; } | tail -1 | cut -d' ' -f2)
 ran=${#progress}
+if [ "${reported:-0}" -gt "$ran" ]; then ran=$reported; fi
 count_of() { local only=${progress//[^$1]/}; echo "${#only}"; }
 errors=$(count_of e)
 timeouts=$(count_of t)
