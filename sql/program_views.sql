@@ -169,6 +169,19 @@ SELECT * FROM ct_shop.migration('2026-02-01', NULL);
 SELECT * FROM ct_shop.migration('2026-03-01', '2026-02-01');
 \echo :LAST_ERROR_SQLSTATE
 
+-- A program with no customers yet: every tier is listed, empty, and the
+-- shares are NULL (nothing to divide by); the other views have no rows.
+CREATE TABLE crm.visits (card integer, spent numeric, visited_at timestamptz);
+SELECT customer_tier.create_program('kiosk', 'crm.visits', 'card', 'spent', 'visited_at') AS customers;
+SELECT * FROM ct_kiosk.tier_summary;
+SELECT count(*) AS segments FROM ct_kiosk.segments;
+SELECT * FROM ct_kiosk.migration('-infinity', 'infinity');
+-- A purchase and its refund: one customer, revenue 0, so no revenue share.
+INSERT INTO crm.visits VALUES (7, 100, now() - interval '1 day'), (7, -100, now());
+SELECT tier, rank, customers, revenue, revenue_share, customer_share, avg_monetary
+  FROM ct_kiosk.tier_summary;
+SELECT customer_tier.drop_program('kiosk');
+
 -- A user's own view on segments makes drop_program fail, and nothing is dropped.
 CREATE VIEW public.diamonds AS SELECT customer FROM ct_shop.segments WHERE tier = 'diamond';
 SELECT customer_tier.drop_program('shop');
