@@ -51,19 +51,19 @@ SELECT customer, tier, tier_rank, tier_reason, orders, pending_since IS NOT NULL
   FROM ct_shop.segments WHERE customer IN (1, 10) ORDER BY customer;
 
 -- The due time counts a month as 30 days and a day as 24 hours, as next_tier
--- does; here across the switch to summer time (PST8PDT), where plain
--- timestamp arithmetic would say midnight.
-SELECT customer_tier.downgrade_due_at('2026-03-01 00:00', '30 days') AS thirty_days,
-       customer_tier.downgrade_due_at('2026-03-01 00:00', '1 mon') AS one_month,
+-- does (grace_span); across the switch to summer time (PST8PDT) that is
+-- 01:00, where calendar arithmetic would say midnight.
+SELECT customer_tier.grace_span('30 days') AS thirty_days, customer_tier.grace_span('1 mon') AS one_month,
+       customer_tier.grace_span('1 year 1 day 12:30') AS one_year_and_more,
+       customer_tier.grace_span('0') AS no_grace, customer_tier.grace_span(NULL) AS null_grace;
+SELECT timestamptz '2026-03-01 00:00' + customer_tier.grace_span('1 mon') AS due,
        timestamptz '2026-03-01 00:00' + interval '1 mon' AS calendar_month,
-       customer_tier.downgrade_due_at('2026-03-01 00:00', '1 year 1 day 12:30') AS one_year_and_more,
-       customer_tier.downgrade_due_at('2026-03-01 00:00', '0') AS no_grace,
-       customer_tier.downgrade_due_at(NULL, '30 days') AS not_pending;
+       timestamptz '2026-03-01 00:00' + customer_tier.grace_span('1 year 1 day 12:30') AS due_later;
 -- next_tier agrees: still pending a microsecond before, downgraded at the due time.
 SELECT (customer_tier.next_tier(1, '2026-03-01 00:00', 2, NULL, '1 mon',
-                                customer_tier.downgrade_due_at('2026-03-01 00:00', '1 mon') - interval '1 microsecond')).reason AS before_due,
+                                timestamptz '2026-03-01 00:00' + customer_tier.grace_span('1 mon') - interval '1 microsecond')).reason AS before_due,
        (customer_tier.next_tier(1, '2026-03-01 00:00', 2, NULL, '1 mon',
-                                customer_tier.downgrade_due_at('2026-03-01 00:00', '1 mon'))).reason AS at_due;
+                                timestamptz '2026-03-01 00:00' + customer_tier.grace_span('1 mon'))).reason AS at_due;
 
 -- tier_summary: every tier in rank order with shares as fractions (rounded
 -- here for reading); the running shares make it a Pareto view.

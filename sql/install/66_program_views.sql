@@ -11,19 +11,18 @@
 -- them are pg_catalog's whatever the reader's search_path.
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
--- When a pending downgrade becomes due: pending_since plus the grace period
--- measured as next_tier measures it (a month is 30 days, a day 24 hours), so
--- the view shows the instant at and after which the next scoring downgrades.
-CREATE FUNCTION customer_tier.downgrade_due_at(pending_since timestamptz, grace interval)
-RETURNS timestamptz
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-RETURN pending_since
-       + ((pg_catalog.date_part('year', grace) * 360 + pg_catalog.date_part('month', grace) * 30
-           + pg_catalog.date_part('day', grace)) * interval '24 hours')
+-- A grace period as next_tier measures it, a year being 360 days, a month
+-- 30 days and a day 24 hours (PostgreSQL's interval comparison), as a pure
+-- time span: pending_since plus this is when a pending downgrade is due,
+-- across a change to or from summer time too.
+CREATE FUNCTION customer_tier.grace_span(grace interval)
+RETURNS interval
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN (pg_catalog.date_part('year', grace) * 360 + pg_catalog.date_part('month', grace) * 30
+        + pg_catalog.date_part('day', grace)) * interval '24 hours'
        + (grace - pg_catalog.date_trunc('day', grace));
-COMMENT ON FUNCTION customer_tier.downgrade_due_at(timestamptz, interval) IS
-    'when a pending downgrade is due: pending_since plus the grace period, a month counted as 30 days and a day as 24 hours, as next_tier counts them';
+COMMENT ON FUNCTION customer_tier.grace_span(interval) IS
+    'a grace period in hours as next_tier counts it (a month is 30 days, a day 24 hours): pending_since + grace_span(grace) is when a downgrade is due';
 
 -- Create the views of a program's schema (called by create_program_objects).
 CREATE FUNCTION customer_tier.create_program_views(prog customer_tier.program)
@@ -42,15 +41,16 @@ DECLARE
 BEGIN
     -- A plain view over customers: a join on customer reaches its primary key
     -- with no cast, and the join to the tiers (unique on program, tier) is
-    -- removed by the planner when tier_rank is not read.
+    -- removed by the planner when tier_rank is not read.  The grace span is
+    -- an uncorrelated sub-select, computed once per query.
     EXECUTE format($sql$
         CREATE VIEW %1$I.segments AS
         SELECT c.customer, c.tier, t.rank AS tier_rank, c.tier_since, c.tier_reason,
                c.value_score, c.r_score, c.f_score, c.m_score, c.segment, c.abc_class,
                c.orders, c.monetary, c.first_order, c.last_order, c.mean_gap_days, c.gap_stddev_days,
                c.pending_since,
-               customer_tier.downgrade_due_at(c.pending_since,
-                   (SELECT p.downgrade_grace FROM customer_tier.program AS p WHERE p.name = %2$L)) AS downgrade_due_at,
+               c.pending_since + (SELECT customer_tier.grace_span(p.downgrade_grace)
+                                    FROM customer_tier.program AS p WHERE p.name = %2$L) AS downgrade_due_at,
                c.changed_by, c.updated_at
           FROM %1$I.customers AS c
           LEFT JOIN customer_tier.tier AS t ON t.program = %2$L AND t.tier = c.tier
