@@ -32,12 +32,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     s name := prog.data_schema;
+    -- from tier, from rank, to rank, to tier; two different tiers of the
+    -- program have different ranks
     movement constant text := $sql$CASE WHEN %1$s IS NULL THEN 'new'
                 WHEN %1$s = %4$s THEN 'unchanged'
                 WHEN %2$s IS NULL OR %3$s IS NULL THEN NULL
                 WHEN %3$s < %2$s THEN 'upgrade'
-                WHEN %3$s > %2$s THEN 'downgrade'
-                ELSE 'unchanged' END$sql$;
+                ELSE 'downgrade' END$sql$;
 BEGIN
     -- A plain view over customers: a join on customer reaches its primary key
     -- with no cast, and the join to the tiers (unique on program, tier) is
