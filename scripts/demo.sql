@@ -145,15 +145,10 @@ SELECT customer_tier.create_program('shop', 'shop.orders', 'customer_id', 'amoun
                                     order_id_column => 'id') AS customers;
 
 \echo
-\echo '== Tier summary'
-SELECT t.rank, t.tier, count(c.customer) AS customers, coalesce(sum(c.monetary), 0) AS revenue,
-       round(100 * coalesce(sum(c.monetary), 0) / sum(sum(c.monetary)) OVER (), 1) AS revenue_share_pct,
-       round(avg(c.value_score)::numeric, 1) AS avg_value_score
-  FROM customer_tier.tier AS t
-  LEFT JOIN ct_shop.customers AS c ON c.tier = t.tier
- WHERE t.program = 'shop'
- GROUP BY t.rank, t.tier
- ORDER BY t.rank;
+\echo '== Tier summary (view ct_shop.tier_summary, shares as %)'
+SELECT rank, tier, customers, revenue, round(100 * revenue_share, 1) AS revenue_share_pct,
+       round(100 * customer_share, 1) AS customer_share_pct, round(avg_value_score::numeric, 1) AS avg_value_score
+  FROM ct_shop.tier_summary;
 
 \echo
 \echo '== A burst of new orders from 25 gold and normal customers, in one statement'
@@ -170,6 +165,18 @@ SELECT h.customer, h.from_tier, h.to_tier, h.reason, h.source, c.orders, c.monet
   JOIN ct_shop.customers AS c USING (customer)
  WHERE h.source = 'trigger INSERT'
  ORDER BY h.customer;
+
+\echo
+\echo '== Tier migration from the program''s start to now (function ct_shop.migration)'
+SELECT from_tier, to_tier, movement, customers, revenue
+  FROM ct_shop.migration((SELECT created_at FROM customer_tier.program WHERE name = 'shop'), now())
+ ORDER BY from_rank NULLS FIRST, to_rank;
+
+\echo
+\echo '== The nightly job: CALL customer_tier.reclassify(''shop'') re-ranks everyone, logged in customer_tier.run'
+CALL customer_tier.reclassify('shop');
+SELECT id, outcome, customers, batches, tier_changes, changes_by_tier, finished_at - started_at AS took
+  FROM customer_tier.run;
 
 \echo
 \echo '== The maintained state equals a recomputation from the orders (no rows = no drift)'
