@@ -30,6 +30,11 @@ SELECT customer, orders, r_score, f_score, m_score, tier, tier_reason, changed_b
 SELECT customer, from_tier, to_tier, reason, source FROM ct_club.tier_history
  WHERE customer = 'c02' ORDER BY id;
 
+-- A new customer gets its first tier from the statement that brings its first order.
+INSERT INTO crm.orders VALUES ('c11', 5, now());
+SELECT customer, from_tier, to_tier, reason, source FROM ct_club.tier_history
+ WHERE customer = 'c11' ORDER BY id;
+
 -- c10 loses most of its orders: it qualifies lower but keeps its tier for the grace period.
 DELETE FROM crm.orders WHERE customer_id = 'c10' AND ordered_at < now() - interval '40 days';
 SELECT customer, orders, tier, tier_reason, pending_since IS NOT NULL AS pending

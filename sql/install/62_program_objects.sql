@@ -20,6 +20,22 @@ LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION customer_tier.customer_metrics(customer_tier.order_stats_state, customer_tier.order_stats_state) IS
     'a customer''s metrics from the states of its purchases and refunds: orders, net monetary value, first and last order, gaps';
 
+-- Announce a change of tier on channel customer_tier (delivered at commit).
+-- One payload format for every path that changes a tier.
+CREATE FUNCTION customer_tier.announce_tier_change(program text, customer jsonb, from_tier text,
+                                                   to_tier text, reason text, source text)
+RETURNS void
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pg_catalog.pg_notify('customer_tier', pg_catalog.json_build_object(
+        'program', program, 'customer', customer, 'from', from_tier, 'to', to_tier,
+        'reason', reason, 'source', source, 'at', pg_catalog.now())::text);
+END;
+COMMENT ON FUNCTION customer_tier.announce_tier_change(text, jsonb, text, text, text, text) IS
+    'send the NOTIFY customer_tier payload of a change of tier';
+REVOKE ALL ON FUNCTION customer_tier.announce_tier_change(text, jsonb, text, text, text, text) FROM PUBLIC;
+
 -- SQL text of why an order row cannot be used (NULL when it can): a NULL
 -- customer key, time or amount, or a time or amount that is not finite.
 -- alias names the row the expression reads.
@@ -168,13 +184,26 @@ BEGIN
                                    excluded.refunds) AS refunds) AS n,
                        LATERAL customer_tier.customer_metrics(n.purchases, n.refunds) AS m,
                        LATERAL %12$s AS sc)
-        RETURNING c.customer,
+        RETURNING c.customer, c.tier, c.tier_reason, c.changed_by,
+                  c.xmax::text OPERATOR(pg_catalog.=) '0' AS inserted,
                   c.purchases IS NULL AND c.refunds IS NULL AS emptied,
                   c.remove_purchases IS NOT NULL OR c.remove_refunds IS NOT NULL AS drifted
+    ), assigned AS (
+        -- a new customer's first tier; later changes are recorded by the row
+        -- trigger tier_changed (a statement cannot see the tier it replaced)
+        INSERT INTO %1$I.tier_history (customer, from_tier, to_tier, reason, source)
+        SELECT a.customer, NULL, a.tier, a.tier_reason, a.changed_by
+          FROM applied AS a
+         WHERE a.inserted AND a.tier IS NOT NULL
+        RETURNING customer, to_tier, reason, source
     )
     SELECT (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.emptied) FROM applied AS a),
            (SELECT pg_catalog.count(*) FILTER (WHERE a.drifted) FROM applied AS a),
-           (SELECT pg_catalog.sum(d.problems) FROM delta AS d)$sql$,
+           (SELECT pg_catalog.sum(d.problems) FROM delta AS d),
+           (SELECT pg_catalog.count(*)
+              FROM assigned AS h,
+                   LATERAL (SELECT customer_tier.announce_tier_change(%13$L, pg_catalog.to_jsonb(h.customer),
+                                NULL, h.to_tier, h.reason, h.source)) AS n)$sql$,
         prog.data_schema, array_to_string(sides, ' UNION ALL'),
         CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '>=') END,
         CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '>=') END,
@@ -187,7 +216,8 @@ BEGIN
         CASE WHEN source IS NULL THEN ''
              ELSE format(E',\n               LATERAL %s AS sc',
                          customer_tier.program_scoring_sql('m', 'd.customer', NULL, source)) END,
-        customer_tier.program_scoring_sql('m', 'c.customer', 'c', coalesce(source, '''backfill''')));
+        customer_tier.program_scoring_sql('m', 'c.customer', 'c', coalesce(source, '''backfill''')),
+        prog.name);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text, text) IS
@@ -205,7 +235,7 @@ AS $$
 BEGIN
     RETURN format($sql$
     %2$s
-      INTO emptied, drifted, rejected;
+      INTO emptied, drifted, rejected, announced;
     IF drifted OPERATOR(pg_catalog.>) 0 THEN
         RAISE EXCEPTION 'program %%: orders removed from customers it does not hold', %3$L
             USING ERRCODE = 'data_corrupted',
@@ -255,6 +285,7 @@ DECLARE
     emptied text[];
     drifted bigint;
     rejected bigint;
+    announced bigint;
 BEGIN
     EXECUTE format($sql$
         CREATE TABLE %1$I.customers (
@@ -331,7 +362,9 @@ BEGIN
 
     -- Every change of tier is recorded and announced, whoever makes it (the
     -- triggers, a run, a pin): a row trigger on the program's own customers,
-    -- whose WHEN clause costs nothing when the tier stays.
+    -- whose WHEN clause costs nothing when the tier stays.  A new customer's
+    -- first tier is recorded by the statement that inserts it (program_apply_sql),
+    -- in one pass rather than one trigger call per customer of a bulk load.
     EXECUTE format($sql$
         CREATE TABLE %1$I.tier_history (
             id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -358,22 +391,17 @@ BEGIN
         LANGUAGE plpgsql SECURITY DEFINER
         SET search_path = pg_catalog, pg_temp
         AS $body$
-        DECLARE
-            from_tier text := CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN OLD.tier END;
         BEGIN
             INSERT INTO %1$I.tier_history (customer, from_tier, to_tier, reason, source)
-            VALUES (NEW.customer, from_tier, NEW.tier, NEW.tier_reason, NEW.changed_by);
-            PERFORM pg_catalog.pg_notify('customer_tier', pg_catalog.json_build_object(
-                'program', %2$L, 'customer', NEW.customer, 'from', from_tier, 'to', NEW.tier,
-                'reason', NEW.tier_reason, 'source', NEW.changed_by, 'at', pg_catalog.now())::text);
+            VALUES (NEW.customer, OLD.tier, NEW.tier, NEW.tier_reason, NEW.changed_by);
+            PERFORM customer_tier.announce_tier_change(%2$L, pg_catalog.to_jsonb(NEW.customer), OLD.tier,
+                                                       NEW.tier, NEW.tier_reason, NEW.changed_by);
             RETURN NULL;
         END
         $body$ $fn$, s, prog.name);
     EXECUTE format($sql$
         COMMENT ON FUNCTION %1$I.record_tier_change() IS 'records a change of tier in tier_history and announces it on channel customer_tier';
         REVOKE ALL ON FUNCTION %1$I.record_tier_change() FROM PUBLIC;
-        CREATE TRIGGER tier_assigned AFTER INSERT ON %1$I.customers
-            FOR EACH ROW WHEN (NEW.tier IS NOT NULL) EXECUTE FUNCTION %1$I.record_tier_change();
         CREATE TRIGGER tier_changed AFTER UPDATE OF tier ON %1$I.customers
             FOR EACH ROW WHEN (OLD.tier IS DISTINCT FROM NEW.tier) EXECUTE FUNCTION %1$I.record_tier_change()
     $sql$, s);
@@ -389,6 +417,7 @@ BEGIN
             rejected bigint;
             emptied %2$s[];
             drifted bigint;
+            announced bigint;
         BEGIN
             IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
                 %3$s
@@ -427,7 +456,7 @@ BEGIN
         customer_tier.program_trigger_name(prog.name, 'truncate'));
 
     -- unscored: create_program scores everyone once the first breakpoints exist
-    EXECUTE customer_tier.program_apply_sql(prog, prog.orders_table::text, NULL, NULL) INTO emptied, drifted, rejected;
+    EXECUTE customer_tier.program_apply_sql(prog, prog.orders_table::text, NULL, NULL) INTO emptied, drifted, rejected, announced;
     IF rejected OPERATOR(pg_catalog.>) 0 THEN
         EXECUTE customer_tier.program_rejects_sql(prog, prog.orders_table::text, '''BACKFILL''');
     END IF;

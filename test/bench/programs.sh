@@ -11,7 +11,7 @@
 #                 count/sum/max per customer, what a user would write instead
 #    Best of RUNS runs each (tables truncated between runs).  Target (SPEC 5):
 #    program / plain <= 1.25.
-# 2. Single-row inserts: pgbench, 4 clients, SECONDS seconds, into a table of
+# 2. Single-row inserts: pgbench, 4 clients, TPS_SECONDS seconds (default 15), into a table of
 #    existing orders with nothing attached vs with the program attached.
 #    Target: program tps / plain tps >= 0.85.
 source "$(dirname "$0")/../../scripts/lib.sh"
@@ -19,7 +19,7 @@ source "$(dirname "$0")/../../scripts/lib.sh"
 ORDERS=${ORDERS:-1600000}
 CUSTOMERS=${CUSTOMERS:-200000}
 RUNS=${RUNS:-2}
-SECONDS_TPS=${SECONDS:-15}
+TPS_SECONDS=${TPS_SECONDS:-15}
 
 ct_prepare
 data=$CT_RUN/orders.copy
@@ -77,11 +77,11 @@ tps() {
 \set c random(0, $((CUSTOMERS - 1)))
 INSERT INTO $table (customer_id, ordered_at, amount) VALUES (:c, now(), 12.34);
 PGB
-    pgbench -n -c 4 -j 2 -T "$SECONDS_TPS" -f "$script" -d postgres 2>/dev/null \
+    pgbench -n -c 4 -j 2 -T "$TPS_SECONDS" -f "$script" -d postgres 2>/dev/null \
         | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
     rm -f "$script"
 }
-ct_log "single-row inserts, pgbench 4 clients, $SECONDS_TPS s each"
+ct_log "single-row inserts, pgbench 4 clients, $TPS_SECONDS s each"
 tps_plain=$(tps plain)
 tps_program=$(tps program)
 
