@@ -284,5 +284,38 @@ SELECT is(r.rolname, 'ct_test_admin'::name, 'a program''s trigger functions run 
   FROM pg_proc AS p JOIN pg_roles AS r ON r.oid = p.proowner
  WHERE p.oid = 'ct_shop.maintain_customers()'::regprocedure;
 
+-- ==== DROP EXTENSION leaves the roles; an existing role is checked, not trusted ====
+SET ROLE ct_test_admin;
+SELECT lives_ok($$SELECT customer_tier.drop_program('shop')$$, 'admin: drop_program again');
+RESET ROLE;
+SET CONSTRAINTS ALL IMMEDIATE;
+DROP EXTENSION customer_tier;
+DROP SCHEMA customer_tier;
+SELECT has_role('customer_tier_reader', 'DROP EXTENSION leaves customer_tier_reader (another database may use it)');
+SELECT has_role('customer_tier_writer', 'DROP EXTENSION leaves customer_tier_writer');
+SELECT has_role('customer_tier_admin', 'DROP EXTENSION leaves customer_tier_admin');
+
+ALTER ROLE customer_tier_reader LOGIN;
+SELECT throws_ok('CREATE EXTENSION customer_tier', '42501',
+                 'role "customer_tier_reader" already exists and is not a plain group role',
+                 'an existing role that can log in is refused');
+ALTER ROLE customer_tier_reader NOLOGIN;
+ALTER ROLE customer_tier_admin SUPERUSER;
+SELECT throws_ok('CREATE EXTENSION customer_tier', '42501',
+                 'role "customer_tier_admin" already exists and is not a plain group role',
+                 'an existing superuser role is refused');
+ALTER ROLE customer_tier_admin NOSUPERUSER;
+GRANT pg_read_server_files TO customer_tier_writer;
+SELECT throws_ok('CREATE EXTENSION customer_tier', '42501',
+                 'role "customer_tier_writer" already exists and is a member of other roles',
+                 'an existing role that is a member of another role is refused');
+REVOKE pg_read_server_files FROM customer_tier_writer;
+CREATE SCHEMA customer_tier AUTHORIZATION ct_test_nobody;
+SELECT throws_ok('CREATE EXTENSION customer_tier', '42501', 'schema "customer_tier" is owned by another role',
+                 'a schema customer_tier created in advance by another role is refused');
+DROP SCHEMA customer_tier;
+SELECT lives_ok('CREATE EXTENSION customer_tier', 'existing plain group roles are used (a second database)');
+SELECT is_member_of('customer_tier_reader', 'customer_tier_admin');
+
 SELECT * FROM finish();
 ROLLBACK;
