@@ -62,8 +62,8 @@ BEGIN
                 USING ERRCODE = 'insufficient_privilege',
                       DETAIL = pg_catalog.format('Role "%s" is a member of %s; every login granted "%s" would get their privileges.',
                                                  role_name, other, role_name),
-                      HINT = pg_catalog.format('Revoke those memberships (REVOKE ... FROM %I), or drop the role, then create the extension again.',
-                                               role_name);
+                      HINT = pg_catalog.format('Revoke those memberships (REVOKE %s FROM %I), or drop the role, then create the extension again.',
+                                               other, role_name);
         END IF;
     END LOOP;
     -- The admin may do what the reader may.
@@ -142,7 +142,7 @@ TO customer_tier_reader;
 -- functions are granted to the reader.
 CREATE FUNCTION customer_tier.grant_program_access(prog customer_tier.program)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
