@@ -81,6 +81,11 @@ UPDATE ct_retail.customers SET monetary = 1 WHERE customer = 9;
 SELECT customer, problem FROM customer_tier.verify_program('retail');
 SELECT * FROM customer_tier.verify_program('nope');
 \echo :LAST_ERROR_SQLSTATE
+-- rebuild_program recomputes from the orders and repairs it.
+SELECT customer_tier.rebuild_program('retail') AS customers;
+SELECT * FROM customer_tier.verify_program('retail');
+SELECT customer_tier.rebuild_program('nope');
+\echo :LAST_ERROR_SQLSTATE
 
 -- drop_program removes the triggers and tables; the orders stay as they were.
 SELECT customer_tier.drop_program('retail');

@@ -35,16 +35,21 @@ DELETE FROM crm.orders WHERE customer_id = 'c10' AND ordered_at < now() - interv
 SELECT customer, orders, tier, tier_reason, pending_since IS NOT NULL AS pending
   FROM ct_club.customers WHERE customer = 'c10';
 -- With no grace left, its next change downgrades it.
-UPDATE customer_tier.program SET downgrade_grace = '0' WHERE name = 'club';
+SELECT customer_tier.configure_program('club', downgrade_grace => '0');
 INSERT INTO crm.orders VALUES ('c10', 1, now());
 SELECT customer, orders, tier, tier_reason, pending_since FROM ct_club.customers WHERE customer = 'c10';
 SELECT customer, from_tier, to_tier, reason, source FROM ct_club.tier_history
  WHERE customer = 'c10' ORDER BY id;
 
--- A pin wins over the scores; rescoring applies it.
+-- A pin wins over the scores, at once; unpinned, the customer keeps the tier for the grace period.
 SELECT customer_tier.pin_customer('club', 'c01', 'diamond', 'strategic account');
-SELECT customer_tier.rescore_program('club', 'manual') AS changed;
 SELECT customer, tier, tier_reason, changed_by FROM ct_club.customers WHERE customer = 'c01';
+SELECT customer_tier.configure_program('club', downgrade_grace => '30 days');
+SELECT customer_tier.unpin_customer('club', 'c01');
+SELECT customer, tier, tier_reason, pending_since IS NOT NULL AS pending, changed_by
+  FROM ct_club.customers WHERE customer = 'c01';
+-- A rescore of everyone changes nobody now.
+SELECT customer_tier.rescore_program('club', 'manual') AS changed;
 SELECT customer, from_tier, to_tier, reason, source FROM ct_club.tier_history
  WHERE customer = 'c01' ORDER BY id;
 

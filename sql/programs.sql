@@ -65,6 +65,28 @@ SELECT name, orders_table, customer_type, amount_type, ordered_at_type, counted_
   FROM customer_tier.program;
 SELECT customer_tier.create_program('retail', 'crm.orders', 'customer_id', 'amount', 'ordered_at');
 \echo :LAST_ERROR_SQLSTATE
+-- Settings: configure_program says what is wrong; the table's checks back it up.
+SELECT customer_tier.configure_program('retail', score_weights => '{1,-1,1}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.configure_program('retail', score_weights => '{0,0,0}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.configure_program('retail', score_weights => '{1,NaN,1}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.configure_program('retail', score_weights => '{1,1}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.configure_program('retail', downgrade_grace => '-1 day');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.configure_program('retail', reject_mode => 'ignore');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.configure_program('nope', reject_mode => 'error');
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY terse
+UPDATE customer_tier.program SET score_weights = '{1,-1,1}' WHERE name = 'retail';
+UPDATE customer_tier.program SET downgrade_grace = '-1 day' WHERE name = 'retail';
+UPDATE customer_tier.program SET reject_mode = 'ignore' WHERE name = 'retail';
+\set VERBOSITY default
+SELECT customer_tier.configure_program('retail', score_weights => '{2,1,1}', downgrade_grace => '30 days');
+SELECT score_weights, downgrade_grace, reject_mode FROM customer_tier.program WHERE name = 'retail';
 -- A schema that is already taken.
 CREATE SCHEMA ct_b2b;
 SELECT customer_tier.create_program('b2b', 'crm.orders', 'customer_id', 'amount', 'ordered_at');

@@ -28,7 +28,12 @@ CREATE TABLE customer_tier.program (
     method            text NOT NULL DEFAULT 'rfm'
                       CONSTRAINT program_method CHECK (method IN ('rules', 'rfm', 'abc')),
     score_weights     double precision[] NOT NULL DEFAULT '{1,1,1}'
-                      CONSTRAINT program_score_weights CHECK (pg_catalog.cardinality(score_weights) = 3),
+                      CONSTRAINT program_score_weights CHECK (
+                          pg_catalog.cardinality(score_weights) = 3
+                          AND pg_catalog.array_position(score_weights, NULL) IS NULL
+                          AND 0 <= ALL (score_weights)
+                          AND 'Infinity' > ALL (score_weights)       -- NaN sorts above Infinity
+                          AND score_weights[1] + score_weights[2] + score_weights[3] > 0),
     downgrade_grace   interval NOT NULL DEFAULT '90 days'
                       CONSTRAINT program_downgrade_grace CHECK (downgrade_grace >= '0'),
     reject_mode       text NOT NULL DEFAULT 'skip'
@@ -256,3 +261,53 @@ COMMENT ON FUNCTION customer_tier.drop_program(text) IS
 
 REVOKE ALL ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.drop_program(text) FROM PUBLIC;
+
+-- Change a program's settings; each NULL argument leaves its setting as it is.
+-- The table's CHECK constraints are the last line; this says what is wrong.
+CREATE FUNCTION customer_tier.configure_program(
+    name            text,
+    score_weights   double precision[] DEFAULT NULL,
+    downgrade_grace interval DEFAULT NULL,
+    reject_mode     text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) configure_program.name) THEN
+        RAISE EXCEPTION 'program "%" does not exist', name
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
+    END IF;
+    IF score_weights IS NOT NULL AND NOT (
+           cardinality(score_weights) OPERATOR(pg_catalog.=) 3
+           AND array_position(score_weights, NULL) IS NULL
+           AND 0 OPERATOR(pg_catalog.<=) ALL (score_weights)
+           AND 'Infinity' OPERATOR(pg_catalog.>) ALL (score_weights)
+           AND score_weights[1] OPERATOR(pg_catalog.+) score_weights[2] OPERATOR(pg_catalog.+) score_weights[3]
+               OPERATOR(pg_catalog.>) 0) THEN
+        RAISE EXCEPTION 'invalid score weights %', score_weights
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Score weights are three finite, non-negative numbers for R, F and M, not all zero.',
+                  HINT = 'For example ''{2,1,1}'' weighs recency twice as much as frequency and monetary value.';
+    END IF;
+    IF downgrade_grace OPERATOR(pg_catalog.<) '0' THEN
+        RAISE EXCEPTION 'downgrade grace must not be negative, not %', downgrade_grace
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use ''0'' to downgrade at once, or a period such as ''90 days''.';
+    END IF;
+    IF reject_mode NOT IN ('skip', 'error') THEN
+        RAISE EXCEPTION 'invalid reject mode "%"', reject_mode
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use skip (keep unusable order rows in the rejects table) or error (refuse the write).';
+    END IF;
+    UPDATE customer_tier.program AS p
+       SET score_weights = coalesce(configure_program.score_weights, p.score_weights),
+           downgrade_grace = coalesce(configure_program.downgrade_grace, p.downgrade_grace),
+           reject_mode = coalesce(configure_program.reject_mode, p.reject_mode)
+     WHERE p.name OPERATOR(pg_catalog.=) configure_program.name;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.configure_program(text, double precision[], interval, text) IS
+    'change a program''s score weights, downgrade grace or reject mode; NULL leaves a setting as it is';
+REVOKE ALL ON FUNCTION customer_tier.configure_program(text, double precision[], interval, text) FROM PUBLIC;

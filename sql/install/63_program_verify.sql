@@ -59,3 +59,60 @@ END
 $$;
 COMMENT ON FUNCTION customer_tier.verify_program(text) IS
     'differences between a program''s maintained customers and a recomputation from its orders table; none means no drift';
+
+-- Recompute a program's customers from scratch over the orders table, keeping
+-- each customer's tier and history, then rescore everyone: the repair for
+-- drift that verify_program reports.  Returns the number of customers.
+CREATE FUNCTION customer_tier.rebuild_program(program text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    customers bigint;
+BEGIN
+    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) rebuild_program.program;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'program "%" does not exist', program
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
+    END IF;
+    -- writers wait while the state is rebuilt, so none slips between
+    EXECUTE format('LOCK TABLE %s IN SHARE MODE', prog.orders_table);
+    EXECUTE format($sql$
+        WITH scratch AS (
+            SELECT o.%2$I AS customer,
+                   customer_tier.order_stats_partial(o.%3$I, o.%4$I) FILTER (WHERE o.%4$I OPERATOR(pg_catalog.>=) '0') AS purchases,
+                   customer_tier.order_stats_partial(o.%3$I, o.%4$I) FILTER (WHERE o.%4$I OPERATOR(pg_catalog.<) '0') AS refunds
+              FROM %5$s AS o
+             WHERE %6$s
+             GROUP BY o.%2$I
+        ), gone AS (
+            DELETE FROM %1$I.customers AS c
+             WHERE NOT EXISTS (SELECT FROM scratch AS s WHERE s.customer OPERATOR(pg_catalog.=) c.customer)
+        )
+        INSERT INTO %1$I.customers AS c
+               (customer, purchases, refunds, orders, monetary, first_order, last_order,
+                mean_gap_days, gap_stddev_days, updated_at)
+        SELECT s.customer, s.purchases, s.refunds, m.orders, m.monetary, m.first_order, m.last_order,
+               m.mean_gap_days, m.gap_stddev_days, pg_catalog.now()
+          FROM scratch AS s, LATERAL customer_tier.customer_metrics(s.purchases, s.refunds) AS m
+         ORDER BY s.customer
+        ON CONFLICT (customer) DO UPDATE
+           SET (purchases, refunds, orders, monetary, first_order, last_order,
+                mean_gap_days, gap_stddev_days, updated_at) =
+               (excluded.purchases, excluded.refunds, excluded.orders, excluded.monetary,
+                excluded.first_order, excluded.last_order, excluded.mean_gap_days,
+                excluded.gap_stddev_days, excluded.updated_at)$sql$,
+        prog.data_schema, prog.customer_column, prog.ordered_at_column, prog.amount_column,
+        prog.orders_table, customer_tier.program_row_counts_sql(prog, 'o'));
+    PERFORM customer_tier.refresh_breakpoints(program);
+    PERFORM customer_tier.rescore_program(program, 'rebuild_program');
+    EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', prog.data_schema) INTO customers;
+    RETURN customers;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.rebuild_program(text) IS
+    'recompute a program''s customers from scratch over the orders table (tiers and history kept), then rescore; returns the customers';
+REVOKE ALL ON FUNCTION customer_tier.rebuild_program(text) FROM PUBLIC;

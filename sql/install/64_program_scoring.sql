@@ -40,8 +40,10 @@ COMMENT ON FUNCTION customer_tier.program_config_cte_sql(customer_tier.program) 
 -- customer.  m names a row with the customer's orders, monetary, first_order
 -- and last_order; key is the customer key expression; cur names the stored
 -- row (tier, tier_since, pending_since, abc_class) or is NULL for a new
--- customer; source says who scores (a trigger operation or a run).
-CREATE FUNCTION customer_tier.program_scoring_sql(m text, key text, cur text, source text)
+-- customer; source says who scores (a trigger operation or a run); abc, when
+-- given, is the ABC class expression a run has just computed.
+CREATE FUNCTION customer_tier.program_scoring_sql(m text, key text, cur text, source text,
+                                                  abc text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -50,7 +52,7 @@ DECLARE
     cur_tier text := coalesce(cur || '.tier', 'NULL::text');
     cur_since text := coalesce(cur || '.tier_since', 'NULL::timestamptz');
     cur_pending text := coalesce(cur || '.pending_since', 'NULL::timestamptz');
-    cur_abc text := coalesce(cur || '.abc_class', 'NULL::text');
+    cur_abc text := coalesce(abc, cur || '.abc_class', 'NULL::text');
 BEGIN
     RETURN format($sql$(
         SELECT s.r, s.f, s.m, s.value_score, s.segment, cfg.tiers[nt.rank],
@@ -78,7 +80,7 @@ BEGIN
         m, key, cur_tier, cur_since, cur_pending, cur_abc, source);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.program_scoring_sql(text, text, text, text) IS
+COMMENT ON FUNCTION customer_tier.program_scoring_sql(text, text, text, text, text) IS
     'SQL text of the one scoring path: scores, value score, segment and tier (with hysteresis and pins) of a customer';
 
 -- Recompute a program's population breakpoints from its customers (quintiles
@@ -109,9 +111,12 @@ $$;
 COMMENT ON FUNCTION customer_tier.refresh_breakpoints(text) IS
     'recompute and store a program''s R, F and M quintile breakpoints from its customers';
 
--- Score every customer of a program through the one scoring path; returns
--- the number of customers whose tier changed.
-CREATE FUNCTION customer_tier.rescore_program(program text, source text)
+-- Score the customers of a program that satisfy condition (SQL on alias c)
+-- through the one scoring path; with abc_table (a table of customer,
+-- abc_class), also store the ABC classes a run computed and qualify on them.
+-- Returns the number of customers whose tier changed.
+CREATE FUNCTION customer_tier.rescore_where(program text, source text, condition text,
+                                            abc_table text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -120,23 +125,59 @@ DECLARE
     prog customer_tier.program;
     changed bigint;
 BEGIN
-    SELECT * INTO STRICT prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) rescore_program.program;
+    SELECT * INTO STRICT prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) rescore_where.program;
     EXECUTE format($sql$
         WITH %1$s,
         updated AS (
             UPDATE %2$I.customers AS c
                SET (%3$s) = %4$s
+              %5$s
+             WHERE (%6$s) %7$s
              RETURNING c.tier_since OPERATOR(pg_catalog.=) pg_catalog.now() AS changed)
         SELECT pg_catalog.count(*) FILTER (WHERE u.changed) FROM updated AS u$sql$,
         customer_tier.program_config_cte_sql(prog), prog.data_schema,
-        customer_tier.program_scored_columns(),
-        customer_tier.program_scoring_sql('c', 'c.customer', 'c', pg_catalog.quote_literal(source)))
+        customer_tier.program_scored_columns()
+            || CASE WHEN abc_table IS NULL THEN '' ELSE ', abc_class' END,
+        CASE WHEN abc_table IS NULL
+             THEN customer_tier.program_scoring_sql('c', 'c.customer', 'c', pg_catalog.quote_literal(source))
+             ELSE format('(SELECT sc.*, a.abc_class FROM %s AS sc)',
+                         customer_tier.program_scoring_sql('c', 'c.customer', 'c',
+                                                           pg_catalog.quote_literal(source), 'a.abc_class')) END,
+        CASE WHEN abc_table IS NULL THEN '' ELSE format('FROM %s AS a', abc_table) END,
+        condition,
+        CASE WHEN abc_table IS NULL THEN ''
+             ELSE 'AND a.customer OPERATOR(pg_catalog.=) c.customer' END)
       INTO changed;
     RETURN changed;
 END
 $$;
-COMMENT ON FUNCTION customer_tier.rescore_program(text, text) IS
-    'score every customer of a program (scores, segment, tier with hysteresis and pins); returns how many changed tier';
+COMMENT ON FUNCTION customer_tier.rescore_where(text, text, text, text) IS
+    'score the customers of a program that satisfy a condition through the one scoring path; returns how many changed tier';
+
+-- Score every customer of a program, or only the one whose key's text form is
+-- customer; returns the number of customers whose tier changed.
+CREATE FUNCTION customer_tier.rescore_program(program text, source text, customer text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+BEGIN
+    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) rescore_program.program;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'program "%" does not exist', program
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
+    END IF;
+    RETURN customer_tier.rescore_where(program, source,
+        CASE WHEN customer IS NULL THEN 'true'
+             ELSE format('c.customer OPERATOR(pg_catalog.=) %L::%s', customer, prog.customer_type) END);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.rescore_program(text, text, text) IS
+    'score every customer of a program, or one (scores, segment, tier with hysteresis and pins); returns how many changed tier';
 
 REVOKE ALL ON FUNCTION customer_tier.refresh_breakpoints(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.rescore_program(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.rescore_program(text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.rescore_where(text, text, text, text) FROM PUBLIC;

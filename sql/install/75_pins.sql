@@ -100,6 +100,8 @@ BEGIN
     ON CONFLICT ON CONSTRAINT pin_pkey DO UPDATE
        SET tier = excluded.tier, reason = excluded.reason, expires_at = excluded.expires_at,
            pinned_at = excluded.pinned_at, pinned_by = excluded.pinned_by;
+    -- the pin takes effect now, through the one scoring path
+    PERFORM customer_tier.rescore_program(program, 'pin', key);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.pin_customer(text, text, text, text, timestamptz) IS
@@ -120,7 +122,12 @@ BEGIN
     END IF;
     key := customer_tier.customer_key_text(program, customer);
     DELETE FROM customer_tier.pin AS p WHERE p.program = unpin_customer.program AND p.customer = key;
-    RETURN FOUND;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    -- back to the scores, through hysteresis: a downgrade waits for the grace period
+    PERFORM customer_tier.rescore_program(program, 'unpin', key);
+    RETURN true;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.unpin_customer(text, text) IS
