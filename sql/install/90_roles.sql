@@ -83,53 +83,54 @@ GRANT USAGE ON SCHEMA customer_tier TO customer_tier_reader, customer_tier_write
 -- functions run with their caller's rights, so the admin writes these tables
 -- through them; the CHECK constraints and the constraint triggers on tier
 -- validate a direct write just as they validate the functions'.
-GRANT SELECT ON customer_tier.program, customer_tier.tier, customer_tier.pin TO customer_tier_reader;
+GRANT SELECT ON customer_tier.program, customer_tier.tier, customer_tier.pin, customer_tier.run TO customer_tier_reader;
 GRANT INSERT, UPDATE, DELETE ON customer_tier.program, customer_tier.tier, customer_tier.pin TO customer_tier_admin;
+-- reclassify logs and closes its runs; deleting old runs is housekeeping
+GRANT INSERT, UPDATE, DELETE ON customer_tier.run TO customer_tier_admin;
 
--- Configuration, runs and verification: the admin only (all are revoked from
--- PUBLIC where they are defined).
-GRANT EXECUTE ON FUNCTION
-    customer_tier.create_program(text, regclass, name, name, name, name, text[], name),
-    customer_tier.drop_program(text),
-    customer_tier.create_program_objects(customer_tier.program),
-    customer_tier.drop_program_objects(customer_tier.program),
-    customer_tier.create_program_views(customer_tier.program),
-    customer_tier.drop_program_views(customer_tier.program),
-    customer_tier.refresh_breakpoints(text),
-    customer_tier.rescore_program(text, text),
-    customer_tier.verify_program(text),
-    customer_tier.set_tiers(text, jsonb),
-    customer_tier.default_tiers(text),
-    customer_tier.set_method(text, text),
-    customer_tier.pin_customer(text, text, text, text, timestamptz),
-    customer_tier.unpin_customer(text, text)
-TO customer_tier_admin;
-
--- The internal helpers that create_program and the runs call: granted to the
--- admin so that it keeps them when they are revoked from PUBLIC.
-GRANT EXECUTE ON FUNCTION
-    customer_tier.column_type(regclass, name, text),
-    customer_tier.check_column_type(regclass, name, text, regtype, regtype[]),
-    customer_tier.program_row_problem_sql(customer_tier.program, text),
-    customer_tier.program_row_counts_sql(customer_tier.program, text),
-    customer_tier.program_rejects_sql(customer_tier.program, text, text),
-    customer_tier.program_apply_sql(customer_tier.program, text, text, text),
-    customer_tier.program_apply_block_sql(customer_tier.program, text, text),
-    customer_tier.program_trigger_name(text, text),
-    customer_tier.program_scored_columns(),
-    customer_tier.program_config_cte_sql(customer_tier.program),
-    customer_tier.program_scoring_sql(text, text, text, text),
-    customer_tier.tier_implies(customer_tier.tier, customer_tier.tier),
-    customer_tier.check_tier_set(text, text, customer_tier.tier[]),
-    customer_tier.check_program_tiers(text),
-    customer_tier.customer_key_text(text, text)
-TO customer_tier_admin;
--- Reading a program's rules is BI's business too.
-GRANT EXECUTE ON FUNCTION
-    customer_tier.tier_rules(text),
-    customer_tier.tier_conditions(customer_tier.tier),
-    customer_tier.tier_conditions_text(customer_tier.tier)
-TO customer_tier_reader;
+-- Configuration, runs and verification: the admin only (all are revoked
+-- from PUBLIC where they are defined).  Then the internal helpers that they
+-- and the triggers call, granted to the role that needs them so that it keeps
+-- them when they are revoked from PUBLIC.  Granted by name, every overload.
+DO $grants$
+DECLARE
+    g record;
+BEGIN
+    FOR g IN
+        SELECT p.oid::regprocedure AS routine, w.grantee
+          FROM (VALUES
+                -- configuration, runs, verification
+                ('create_program', 'customer_tier_admin'), ('drop_program', 'customer_tier_admin'),
+                ('configure_program', 'customer_tier_admin'), ('set_tiers', 'customer_tier_admin'),
+                ('default_tiers', 'customer_tier_admin'), ('set_method', 'customer_tier_admin'),
+                ('pin_customer', 'customer_tier_admin'), ('unpin_customer', 'customer_tier_admin'),
+                ('refresh_breakpoints', 'customer_tier_admin'), ('rescore_program', 'customer_tier_admin'),
+                ('rescore_where', 'customer_tier_admin'), ('reclassify', 'customer_tier_admin'),
+                ('schedule', 'customer_tier_admin'), ('unschedule', 'customer_tier_admin'),
+                ('verify_program', 'customer_tier_admin'), ('rebuild_program', 'customer_tier_admin'),
+                ('create_program_objects', 'customer_tier_admin'), ('drop_program_objects', 'customer_tier_admin'),
+                ('create_program_views', 'customer_tier_admin'), ('drop_program_views', 'customer_tier_admin'),
+                -- internal helpers
+                ('column_type', 'customer_tier_admin'), ('check_column_type', 'customer_tier_admin'),
+                ('program_row_problem_sql', 'customer_tier_admin'), ('program_row_counts_sql', 'customer_tier_admin'),
+                ('program_rejects_sql', 'customer_tier_admin'), ('program_apply_sql', 'customer_tier_admin'),
+                ('program_apply_block_sql', 'customer_tier_admin'), ('program_trigger_name', 'customer_tier_admin'),
+                ('program_scored_columns', 'customer_tier_admin'), ('program_config_cte_sql', 'customer_tier_admin'),
+                ('program_scoring_sql', 'customer_tier_admin'), ('tier_implies', 'customer_tier_admin'),
+                ('check_tier_set', 'customer_tier_admin'), ('check_program_tiers', 'customer_tier_admin'),
+                ('customer_key_text', 'customer_tier_admin'), ('run_lock_key', 'customer_tier_admin'),
+                -- reading a program's rules is BI's business too
+                ('tier_rules', 'customer_tier_reader'), ('tier_conditions', 'customer_tier_reader'),
+                ('tier_conditions_text', 'customer_tier_reader')) AS w (routine, grantee)
+          JOIN pg_catalog.pg_proc AS p
+            ON p.proname OPERATOR(pg_catalog.=) w.routine
+           AND p.pronamespace OPERATOR(pg_catalog.=) 'customer_tier'::regnamespace
+         ORDER BY 1
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE %s TO %I', g.routine, g.grantee);
+    END LOOP;
+END
+$grants$;
 
 -- Grant the roles what they need on a program's objects (called by
 -- create_program_objects, once the program's objects exist).  The reader

@@ -52,9 +52,11 @@ SELECT lives_ok($$SELECT customer_tier.set_tiers('shop', '[{"tier": "vip", "min_
 SELECT lives_ok($$SELECT customer_tier.pin_customer('shop', '1', 'vip', 'key account')$$, 'admin: pin_customer');
 SELECT lives_ok($$SELECT customer_tier.unpin_customer('shop', '1')$$, 'admin: unpin_customer');
 SELECT lives_ok($$SELECT customer_tier.set_method('shop', 'rfm')$$, 'admin: set_method');
+SELECT lives_ok($$SELECT customer_tier.configure_program('shop', downgrade_grace => '30 days')$$, 'admin: configure_program');
 SELECT lives_ok($$SELECT customer_tier.refresh_breakpoints('shop')$$, 'admin: refresh_breakpoints');
 SELECT lives_ok($$SELECT customer_tier.rescore_program('shop', 'test run')$$, 'admin: rescore_program');
 SELECT is_empty($$SELECT * FROM customer_tier.verify_program('shop')$$, 'admin: verify_program finds no drift');
+SELECT lives_ok($$SELECT customer_tier.rebuild_program('shop')$$, 'admin: rebuild_program');
 SELECT lives_ok($$SELECT count(*) FROM ct_shop.rejects$$, 'admin: reads rejects');
 SELECT lives_ok($$SELECT purchases FROM ct_shop.customers$$, 'admin: reads the internal states');
 RESET ROLE;
@@ -114,6 +116,8 @@ SELECT throws_ok($$SELECT * FROM ct_shop.rejects$$, '42501', NULL, 'reader: not 
 SELECT lives_ok($$SELECT * FROM customer_tier.program$$, 'reader: the programs');
 SELECT lives_ok($$SELECT * FROM customer_tier.tier$$, 'reader: the tiers');
 SELECT lives_ok($$SELECT * FROM customer_tier.pin$$, 'reader: the pins');
+SELECT lives_ok($$SELECT * FROM customer_tier.run$$, 'reader: the run log');
+SELECT throws_ok($$DELETE FROM customer_tier.run$$, '42501', NULL, 'reader: no DELETE on the run log');
 SELECT CASE WHEN to_regclass('ct_shop.segments') IS NULL THEN skip('no views on this branch', 3)
             ELSE collect_tap(lives_ok($$SELECT * FROM ct_shop.segments$$, 'reader: segments'),
                              lives_ok($$SELECT * FROM ct_shop.tier_summary$$, 'reader: tier_summary'),
@@ -134,6 +138,9 @@ SELECT throws_ok($$SELECT customer_tier.pin_customer('shop', '1', 'vip', 'x')$$,
 SELECT throws_ok($$SELECT customer_tier.unpin_customer('shop', '2')$$, '42501', NULL, 'reader: no unpin_customer');
 SELECT throws_ok($$SELECT customer_tier.refresh_breakpoints('shop')$$, '42501', NULL, 'reader: no refresh_breakpoints');
 SELECT throws_ok($$SELECT customer_tier.rescore_program('shop', 'x')$$, '42501', NULL, 'reader: no rescore_program');
+SELECT throws_ok($$CALL customer_tier.reclassify('shop')$$, '42501', NULL, 'reader: no reclassify');
+SELECT throws_ok($$SELECT customer_tier.configure_program('shop', downgrade_grace => '1 day')$$, '42501', NULL,
+                 'reader: no configure_program');
 SELECT throws_ok($$SELECT * FROM customer_tier.verify_program('shop')$$, '42501', NULL,
                  'reader: verify_program cannot read the orders');
 RESET ROLE;
@@ -143,14 +150,20 @@ CREATE TEMP TABLE ct_admin_functions (fn regprocedure);
 INSERT INTO ct_admin_functions VALUES
     ('customer_tier.create_program(text, regclass, name, name, name, name, text[], name)'),
     ('customer_tier.drop_program(text)'),
+    ('customer_tier.configure_program(text, double precision[], interval, text)'),
     ('customer_tier.create_program_objects(customer_tier.program)'),
     ('customer_tier.drop_program_objects(customer_tier.program)'),
     ('customer_tier.create_program_views(customer_tier.program)'),
     ('customer_tier.drop_program_views(customer_tier.program)'),
     ('customer_tier.grant_program_access(customer_tier.program)'),
     ('customer_tier.refresh_breakpoints(text)'),
-    ('customer_tier.rescore_program(text, text)'),
+    ('customer_tier.rescore_program(text, text, text)'),
+    ('customer_tier.rescore_where(text, text, text, text)'),
     ('customer_tier.verify_program(text)'),
+    ('customer_tier.rebuild_program(text)'),
+    ('customer_tier.reclassify(text, integer)'),
+    ('customer_tier.schedule(text, text)'),
+    ('customer_tier.unschedule(text)'),
     ('customer_tier.set_tiers(text, jsonb)'),
     ('customer_tier.default_tiers(text)'),
     ('customer_tier.set_method(text, text)'),
@@ -242,7 +255,7 @@ INSERT INTO ct_public_allowed SELECT unnest(ARRAY[
     'bgnbd_fit', 'bgnbd_accum', 'bgnbd_final', 'model_rows_combine', 'p_alive', 'expected_purchases',
     'gamma_gamma_fit', 'gamma_gamma_accum', 'gamma_gamma_final', 'expected_spend', 'clv',
     -- tiers
-    'qualify_tier', 'next_tier', 'downgrade_due_at']);
+    'qualify_tier', 'next_tier', 'grace_span']);
 SELECT todo('internal helpers are not yet revoked from PUBLIC (see docs/security.md)', 1);
 SELECT is_empty($$
     SELECT DISTINCT schema, name FROM ct_public_privileges
@@ -278,8 +291,13 @@ SELECT is_empty($$
     SELECT p.oid::regprocedure::text FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang
      WHERE p.pronamespace = 'customer_tier'::regnamespace
        AND l.lanname = 'plpgsql'
+       AND p.prokind <> 'p'  -- a procedure that commits cannot have a SET clause
        AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)$$,
     'every PL/pgSQL function of the extension pins its search_path');
+SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc AS p
+                 WHERE p.pronamespace = 'customer_tier'::regnamespace AND p.prokind = 'p'$$,
+              ARRAY['customer_tier.reclassify(text,integer)'],
+              'the one procedure, which qualifies every name instead (it commits, so it has no SET clause)');
 SELECT is(r.rolname, 'ct_test_admin'::name, 'a program''s trigger functions run as the admin who created it')
   FROM pg_proc AS p JOIN pg_roles AS r ON r.oid = p.proowner
  WHERE p.oid = 'ct_shop.maintain_customers()'::regprocedure;
