@@ -311,3 +311,7 @@ $$;
 COMMENT ON FUNCTION customer_tier.configure_program(text, double precision[], interval, text) IS
     'change a program''s score weights, downgrade grace or reject mode; NULL leaves a setting as it is';
 REVOKE ALL ON FUNCTION customer_tier.configure_program(text, double precision[], interval, text) FROM PUBLIC;
+
+-- Internal helpers: called by the functions above (and granted to the roles that need them).
+REVOKE ALL ON FUNCTION customer_tier.column_type(regclass, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.check_column_type(regclass, name, text, regtype, regtype[]) FROM PUBLIC;

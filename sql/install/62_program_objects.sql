@@ -496,3 +496,11 @@ COMMENT ON FUNCTION customer_tier.drop_program_objects(customer_tier.program) IS
 
 REVOKE ALL ON FUNCTION customer_tier.create_program_objects(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.drop_program_objects(customer_tier.program) FROM PUBLIC;
+
+-- Internal helpers: called by the functions above (and granted to the roles that need them).
+REVOKE ALL ON FUNCTION customer_tier.program_row_problem_sql(customer_tier.program, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_row_counts_sql(customer_tier.program, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_apply_block_sql(customer_tier.program, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_trigger_name(text, text) FROM PUBLIC;

@@ -116,3 +116,6 @@ $$;
 COMMENT ON FUNCTION customer_tier.rebuild_program(text) IS
     'recompute a program''s customers from scratch over the orders table (tiers and history kept), then rescore; returns the customers';
 REVOKE ALL ON FUNCTION customer_tier.rebuild_program(text) FROM PUBLIC;
+
+-- Internal helpers: called by the functions above (and granted to the roles that need them).
+REVOKE ALL ON FUNCTION customer_tier.verify_program(text) FROM PUBLIC;

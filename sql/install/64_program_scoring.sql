@@ -181,3 +181,8 @@ COMMENT ON FUNCTION customer_tier.rescore_program(text, text, text) IS
 REVOKE ALL ON FUNCTION customer_tier.refresh_breakpoints(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.rescore_program(text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.rescore_where(text, text, text, text) FROM PUBLIC;
+
+-- Internal helpers: called by the functions above (and granted to the roles that need them).
+REVOKE ALL ON FUNCTION customer_tier.program_scored_columns() FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_config_cte_sql(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_scoring_sql(text, text, text, text, text) FROM PUBLIC;

@@ -251,3 +251,6 @@ COMMENT ON FUNCTION customer_tier.unschedule(text) IS
 
 REVOKE ALL ON FUNCTION customer_tier.schedule(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.unschedule(text) FROM PUBLIC;
+
+-- Internal helpers: called by the functions above (and granted to the roles that need them).
+REVOKE ALL ON FUNCTION customer_tier.run_lock_key(text) FROM PUBLIC;

@@ -538,3 +538,12 @@ COMMENT ON FUNCTION customer_tier.next_tier(integer, timestamptz, integer, integ
 REVOKE ALL ON FUNCTION customer_tier.set_tiers(text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.default_tiers(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.set_method(text, text) FROM PUBLIC;
+
+-- Internal helpers: called by the functions above (and granted to the roles that need them).
+REVOKE ALL ON FUNCTION customer_tier.tier_conditions(customer_tier.tier) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.tier_conditions_text(customer_tier.tier) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.tier_implies(customer_tier.tier, customer_tier.tier) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.check_tier_set(text, text, customer_tier.tier[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.check_program_tiers(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.tier_check_trigger() FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.tier_rules(text) FROM PUBLIC;

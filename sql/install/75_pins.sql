@@ -135,3 +135,6 @@ COMMENT ON FUNCTION customer_tier.unpin_customer(text, text) IS
 
 REVOKE ALL ON FUNCTION customer_tier.pin_customer(text, text, text, text, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.unpin_customer(text, text) FROM PUBLIC;
+
+-- Internal helpers: called by the functions above (and granted to the roles that need them).
+REVOKE ALL ON FUNCTION customer_tier.customer_key_text(text, text) FROM PUBLIC;

@@ -171,7 +171,6 @@ INSERT INTO ct_admin_functions VALUES
     ('customer_tier.unpin_customer(text, text)');
 SELECT ok(has_function_privilege('customer_tier_admin', f.fn, 'EXECUTE'), format('admin may execute %s', f.fn))
   FROM ct_admin_functions AS f ORDER BY f.fn::text;
-SELECT todo('verify_program is not yet revoked from PUBLIC (sql/install/63_program_verify.sql)', 2);
 SELECT is_empty($$SELECT f.fn FROM ct_admin_functions AS f
                    WHERE has_function_privilege('customer_tier_reader', f.fn, 'EXECUTE')$$,
                 'the reader may execute no configuration function');
@@ -256,7 +255,6 @@ INSERT INTO ct_public_allowed SELECT unnest(ARRAY[
     'gamma_gamma_fit', 'gamma_gamma_accum', 'gamma_gamma_final', 'expected_spend', 'clv',
     -- tiers
     'qualify_tier', 'next_tier', 'grace_span']);
-SELECT todo('internal helpers are not yet revoked from PUBLIC (see docs/security.md)', 1);
 SELECT is_empty($$
     SELECT DISTINCT schema, name FROM ct_public_privileges
      WHERE kind = 'function'
