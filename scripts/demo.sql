@@ -49,8 +49,8 @@ SELECT c.id,
 
 INSERT INTO shop.feedback
 SELECT o.customer_id, o.ordered_at + interval '2 days', k.kind,
-       CASE k.kind WHEN 'nps' THEN least(10, (random() * 11)::int + (o.amount > 60)::int)
-                   ELSE 1 + least(4, (random() * 5)::int) END
+       CASE k.kind WHEN 'nps' THEN least(10, (3.5 + random() * 7)::int + (o.amount > 60)::int)
+                   ELSE 1 + least(4, (1 + random() * 4)::int) END
   FROM shop.orders AS o,
        (VALUES ('nps'), ('csat')) AS k(kind)
  WHERE random() < 0.15;
@@ -82,7 +82,10 @@ SELECT customer_tier.breakpoints(customer_tier.recency_days(s, :as_of), 5) AS r,
 
 \echo
 \echo '== Quintile breakpoints (recency in days: lower is better)'
-SELECT r AS recency_days, f AS orders, m AS monetary FROM cuts;
+SELECT (SELECT array_agg(round(v::numeric, 1)) FROM unnest(r) AS v) AS recency_days,
+       f AS orders,
+       (SELECT array_agg(round(v::numeric, 2)) FROM unnest(m) AS v) AS monetary
+  FROM cuts;
 
 CREATE TEMP TABLE scored AS
 SELECT x.customer_id, x.s, x.r, x.f, x.m,
@@ -132,3 +135,49 @@ SELECT coalesce(sc.segment, 'all customers') AS segment,
   JOIN scored AS sc USING (customer_id)
  GROUP BY ROLLUP (sc.segment)
  ORDER BY sc.segment NULLS LAST;
+
+-- ---------------------------------------------------------------------------
+-- Programs: the same shop, managed by customer_tier itself.
+\echo
+\echo '== A program over shop.orders: backfilled, scored and tiered (paid orders count)'
+SELECT customer_tier.create_program('shop', 'shop.orders', 'customer_id', 'amount', 'ordered_at',
+                                    status_column => 'status', counted_statuses => '{paid}',
+                                    order_id_column => 'id') AS customers;
+
+\echo
+\echo '== Tier summary (view ct_shop.tier_summary, shares as %)'
+SELECT rank, tier, customers, revenue, round(100 * revenue_share, 1) AS revenue_share_pct,
+       round(100 * customer_share, 1) AS customer_share_pct, round(avg_value_score::numeric, 1) AS avg_value_score
+  FROM ct_shop.tier_summary;
+
+\echo
+\echo '== A burst of new orders from 25 gold and normal customers, in one statement'
+INSERT INTO shop.orders (customer_id, ordered_at, amount)
+SELECT c.customer, now() - k * interval '3 days', 250
+  FROM (SELECT customer FROM ct_shop.customers
+         WHERE tier <> 'diamond' AND customer % 29 = 0 ORDER BY customer LIMIT 25) AS c,
+       generate_series(1, 6) AS k;
+
+\echo
+\echo '== The tier changes they caused (also announced with NOTIFY on channel customer_tier)'
+SELECT h.customer, h.from_tier, h.to_tier, h.reason, h.source, c.orders, c.monetary
+  FROM ct_shop.tier_history AS h
+  JOIN ct_shop.customers AS c USING (customer)
+ WHERE h.source = 'trigger INSERT'
+ ORDER BY h.customer;
+
+\echo
+\echo '== Tier migration from the program''s start to now (function ct_shop.migration)'
+SELECT from_tier, to_tier, movement, customers, revenue
+  FROM ct_shop.migration((SELECT created_at FROM customer_tier.program WHERE name = 'shop'), now())
+ ORDER BY from_rank NULLS FIRST, to_rank;
+
+\echo
+\echo '== The nightly job: CALL customer_tier.reclassify(''shop'') re-ranks everyone, logged in customer_tier.run'
+CALL customer_tier.reclassify('shop');
+SELECT id, outcome, customers, batches, tier_changes, changes_by_tier, finished_at - started_at AS took
+  FROM customer_tier.run;
+
+\echo
+\echo '== The maintained state equals a recomputation from the orders (no rows = no drift)'
+SELECT count(*) AS differences FROM customer_tier.verify_program('shop');

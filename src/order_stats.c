@@ -244,61 +244,45 @@ OrderTimeToTimestampTz(int64 t, int timekind)
 	return result;
 }
 
-PG_FUNCTION_INFO_V1(order_stats_final);
-/* The result row: counts, exact total, first/last order, mean and spread of the gaps in days. */
-Datum
-order_stats_final(PG_FUNCTION_ARGS)
+/*
+ * The result columns of a state with at least one order: counts, exact total,
+ * first/last order, mean and spread of the gaps in days.  Shared by the final
+ * function and by programs, which read stored states (one rule, one place).
+ */
+void
+OrderStatsResult(const OrderStatsView *view, Datum *values, bool *nulls)
 {
-	OrderStatsView view;
-	TupleDesc	tupdesc;
-	Datum		values[6];
-	bool		nulls[6] = {false, false, false, false, false, false};
 	int64	   *times;
-	int64		n;
+	int64		n = view->norders;
 
-	OrderStatsGetView(PG_GETARG_DATUM(0), &view);
-	n = view.norders;
-	if (n == 0)
-		PG_RETURN_NULL();
-
-	/* the blessed result descriptor, looked up once per query */
-	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
-	if (tupdesc == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-
-		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "order_stats_final must return a composite type");
-		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
-		fcinfo->flinfo->fn_extra = tupdesc;
-		MemoryContextSwitchTo(old);
-	}
+	Assert(n > 0);
+	memset(nulls, 0, ORDER_STATS_RESULT_COLUMNS * sizeof(bool));
 
 	/*
 	 * Sorting an expanded state in place changes nothing it means (the times
 	 * are a multiset), so it is done even through a read-only pointer and a
 	 * window aggregate's later calls find the times already sorted.
 	 */
-	times = view.times;
-	if (!view.sorted)
+	times = view->times;
+	if (!view->sorted)
 	{
-		if (view.expanded == NULL)
+		if (view->expanded == NULL)
 		{
 			times = palloc_extended(n * sizeof(int64), MCXT_ALLOC_HUGE);
-			memcpy(times, view.times, n * sizeof(int64));
+			memcpy(times, view->times, n * sizeof(int64));
 		}
 		sort_order_times(times, n);
-		if (view.expanded != NULL)
+		if (view->expanded != NULL)
 		{
-			view.expanded->sorted = true;
-			view.expanded->last_time = times[n - 1];
+			view->expanded->sorted = true;
+			view->expanded->last_time = times[n - 1];
 		}
 	}
 
 	values[0] = Int64GetDatum(n);
-	values[1] = NumericGetDatum(MoneySumResult(&view.sum));
-	values[2] = TimestampTzGetDatum(OrderTimeToTimestampTz(times[0], view.timekind));
-	values[3] = TimestampTzGetDatum(OrderTimeToTimestampTz(times[n - 1], view.timekind));
+	values[1] = NumericGetDatum(MoneySumResult(&view->sum));
+	values[2] = TimestampTzGetDatum(OrderTimeToTimestampTz(times[0], view->timekind));
+	values[3] = TimestampTzGetDatum(OrderTimeToTimestampTz(times[n - 1], view->timekind));
 	if (n >= 2)
 	{
 		/* the mean of the consecutive gaps telescopes to the span over n - 1 */
@@ -322,6 +306,39 @@ order_stats_final(PG_FUNCTION_ARGS)
 	}
 	else
 		nulls[4] = nulls[5] = true;
+}
 
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+/* The blessed result descriptor of a function returning a composite, looked up once per query. */
+TupleDesc
+OrderStatsResultDesc(FunctionCallInfo fcinfo)
+{
+	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+
+	if (tupdesc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "function returning order_stats columns must return a composite type");
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		fcinfo->flinfo->fn_extra = tupdesc;
+		MemoryContextSwitchTo(old);
+	}
+	return tupdesc;
+}
+
+PG_FUNCTION_INFO_V1(order_stats_final);
+/* The result row of the order_stats aggregate. */
+Datum
+order_stats_final(PG_FUNCTION_ARGS)
+{
+	OrderStatsView view;
+	Datum		values[ORDER_STATS_RESULT_COLUMNS];
+	bool		nulls[ORDER_STATS_RESULT_COLUMNS];
+
+	OrderStatsGetView(PG_GETARG_DATUM(0), &view);
+	if (view.norders == 0)
+		PG_RETURN_NULL();
+	OrderStatsResult(&view, values, nulls);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(OrderStatsResultDesc(fcinfo), values, nulls)));
 }

@@ -12,6 +12,7 @@
 
 #include "postgres.h"
 
+#include "access/tupdesc.h"
 #include "fmgr.h"
 #include "utils/expandeddatum.h"
 
@@ -61,6 +62,11 @@ extern OrderStatsState *OrderStatsExpandCopy(const OrderStatsView *view, MemoryC
 extern void OrderStatsGetView(Datum state, OrderStatsView *view);
 extern void OrderStatsReserve(OrderStatsState *state, int64 extra);
 extern const char *OrderTimeKindName(int kind);
+
+/* Columns of the order_stats result: orders, monetary, first_order, last_order, mean and stddev of gaps. */
+#define ORDER_STATS_RESULT_COLUMNS 6
+extern void OrderStatsResult(const OrderStatsView *view, Datum *values, bool *nulls);
+extern TupleDesc OrderStatsResultDesc(FunctionCallInfo fcinfo);
 
 /* Append one order time; the caller has checked that it is finite. */
 static inline void

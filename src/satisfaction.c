@@ -52,12 +52,24 @@ CheckAnswer(const Scale *scale, int32 answer)
 						 scale->low, scale->high)));
 }
 
+static void ReportCountOverflow(const Scale *scale) pg_attribute_noreturn();
+
+/* A counter would pass the end of bigint: only a corrupt state gets there. */
+static void
+ReportCountOverflow(const Scale *scale)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("%s answer count out of range for bigint", scale->name),
+			 errhint("Pass only states made by the nps or csat aggregate.")));
+}
+
 /*
  * Validate a histogram state against the number of counters it must have,
  * and return its counters.  Counters must be non-negative.
  */
 static int64 *
-CheckState(ArrayType *state, int width, bool check_counters)
+CheckState(ArrayType *state, int width)
 {
 	int64	   *counters;
 	int			i;
@@ -70,14 +82,13 @@ CheckState(ArrayType *state, int width, bool check_counters)
 						   width),
 				 errhint("Pass only states made by the nps or csat aggregate.")));
 	counters = (int64 *) ARR_DATA_PTR(state);
-	if (check_counters)
-		for (i = 0; i < width; i++)
-			if (counters[i] < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("invalid satisfaction state"),
-						 errdetail("Counter %d is negative.", i + 1),
-						 errhint("Pass only states made by the nps or csat aggregate.")));
+	for (i = 0; i < width; i++)
+		if (counters[i] < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid satisfaction state"),
+					 errdetail("Counter %d is negative.", i + 1),
+					 errhint("Pass only states made by the nps or csat aggregate.")));
 	return counters;
 }
 
@@ -90,17 +101,26 @@ WritableState(FunctionCallInfo fcinfo, int argno)
 	return PG_GETARG_ARRAYTYPE_P_COPY(argno);
 }
 
-/* Shared transition: count one answer (NULL answers never get here: STRICT). */
+/*
+ * Shared transition: count one answer (NULL answers never get here: STRICT).
+ * Every counter is checked, not only the one counted: eleven comparisons per
+ * row are cheap, and counting into a state with a negative counter could turn
+ * it into one that looks valid ({-1, ..} + answer 0 = {0, ..}).
+ */
 static Datum
 SatisfactionAccum(FunctionCallInfo fcinfo, const Scale *scale)
 {
 	ArrayType  *state = WritableState(fcinfo, 0);
 	int32		answer = PG_GETARG_INT32(1);
 	int64	   *counters;
+	int64		count;
 
-	counters = CheckState(state, scale->high - scale->low + 1, false);
+	counters = CheckState(state, scale->high - scale->low + 1);
 	CheckAnswer(scale, answer);
-	counters[answer - scale->low]++;
+	/* A hand-made state at the end of bigint must not wrap to negative. */
+	if (pg_add_s64_overflow(counters[answer - scale->low], 1, &count))
+		ReportCountOverflow(scale);
+	counters[answer - scale->low] = count;
 	PG_RETURN_ARRAYTYPE_P(state);
 }
 
@@ -129,7 +149,7 @@ SatisfactionRetract(FunctionCallInfo fcinfo, const Scale *scale)
 	int32		answer = PG_GETARG_INT32(1);
 	int64	   *counters;
 
-	counters = CheckState(state, scale->high - scale->low + 1, false);
+	counters = CheckState(state, scale->high - scale->low + 1);
 	CheckAnswer(scale, answer);
 	if (counters[answer - scale->low] <= 0)
 		ereport(ERROR,
@@ -161,16 +181,13 @@ SatisfactionCombine(FunctionCallInfo fcinfo, const Scale *scale)
 {
 	int			width = scale->high - scale->low + 1;
 	ArrayType  *state = WritableState(fcinfo, 0);
-	int64	   *mine = CheckState(state, width, true);
-	int64	   *theirs = CheckState(PG_GETARG_ARRAYTYPE_P(1), width, true);
+	int64	   *mine = CheckState(state, width);
+	int64	   *theirs = CheckState(PG_GETARG_ARRAYTYPE_P(1), width);
 	int			i;
 
 	for (i = 0; i < width; i++)
 		if (pg_add_s64_overflow(mine[i], theirs[i], &mine[i]))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("%s answer count out of range for bigint", scale->name),
-					 errhint("Pass only states made by the nps or csat aggregate.")));
+			ReportCountOverflow(scale);
 	PG_RETURN_ARRAYTYPE_P(state);
 }
 
@@ -197,10 +214,7 @@ CountRange(const Scale *scale, const int64 *counters, int from, int to)
 
 	for (i = from; i <= to; i++)
 		if (pg_add_s64_overflow(sum, counters[i], &sum))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("%s answer count out of range for bigint", scale->name),
-					 errhint("Pass only states made by the nps or csat aggregate.")));
+			ReportCountOverflow(scale);
 	return sum;
 }
 
@@ -208,7 +222,7 @@ CountRange(const Scale *scale, const int64 *counters, int from, int to)
 Datum
 nps_final(PG_FUNCTION_ARGS)
 {
-	int64	   *counters = CheckState(PG_GETARG_ARRAYTYPE_P(0), NpsScale.high - NpsScale.low + 1, true);
+	int64	   *counters = CheckState(PG_GETARG_ARRAYTYPE_P(0), NpsScale.high - NpsScale.low + 1);
 	int64		total = CountRange(&NpsScale, counters, 0, 10);
 	int64		promoters = counters[9] + counters[10];	/* <= total: no overflow */
 	int64		detractors = CountRange(&NpsScale, counters, 0, 6);
@@ -222,7 +236,7 @@ nps_final(PG_FUNCTION_ARGS)
 Datum
 csat_final(PG_FUNCTION_ARGS)
 {
-	int64	   *counters = CheckState(PG_GETARG_ARRAYTYPE_P(0), CsatScale.high - CsatScale.low + 1, true);
+	int64	   *counters = CheckState(PG_GETARG_ARRAYTYPE_P(0), CsatScale.high - CsatScale.low + 1);
 	int64		total = CountRange(&CsatScale, counters, 0, 4);
 	int64		satisfied = counters[3] + counters[4];
 

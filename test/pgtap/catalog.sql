@@ -22,7 +22,7 @@ SELECT is_empty($$
       JOIN pg_depend d ON d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'
       JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'customer_tier'
      WHERE obj_description(t.oid, 'pg_type') IS NULL
-       AND t.typtype <> 'c'      -- composite types are commented through their relation
+       AND (t.typrelid = 0 OR obj_description(t.typrelid, 'pg_class') IS NULL)
     UNION ALL
     SELECT c.oid::regclass::text
       FROM pg_class c

@@ -1,0 +1,317 @@
+-- customer_tier install script, part 60: programs — attaching to a CRM's orders table.
+\echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
+
+-- One row per program: which table it watches and how to read it.  Kept by
+-- pg_dump (pg_extension_config_dump), validated here and in create_program().
+CREATE TABLE customer_tier.program (
+    name              text PRIMARY KEY
+                      CONSTRAINT program_name_format CHECK (name ~ '^[a-z][a-z0-9_]{0,39}$'),
+    orders_table      regclass NOT NULL,
+    customer_column   name NOT NULL,
+    customer_type     regtype NOT NULL
+                      CONSTRAINT program_customer_type CHECK (customer_type IN
+                          ('integer'::regtype, 'bigint'::regtype, 'uuid'::regtype,
+                           'text'::regtype, 'character varying'::regtype)),
+    amount_column     name NOT NULL,
+    amount_type       regtype NOT NULL
+                      CONSTRAINT program_amount_type CHECK (amount_type IN
+                          ('numeric'::regtype, 'integer'::regtype, 'bigint'::regtype,
+                           'double precision'::regtype, 'money'::regtype)),
+    ordered_at_column name NOT NULL,
+    ordered_at_type   regtype NOT NULL
+                      CONSTRAINT program_ordered_at_type CHECK (ordered_at_type IN
+                          ('timestamp with time zone'::regtype,
+                           'timestamp without time zone'::regtype, 'date'::regtype)),
+    status_column     name,
+    counted_statuses  text[],
+    order_id_column   name,
+    method            text NOT NULL DEFAULT 'rfm'
+                      CONSTRAINT program_method CHECK (method IN ('rules', 'rfm', 'abc')),
+    score_weights     double precision[] NOT NULL DEFAULT '{1,1,1}'
+                      CONSTRAINT program_score_weights CHECK (
+                          pg_catalog.cardinality(score_weights) = 3
+                          AND pg_catalog.array_position(score_weights, NULL) IS NULL
+                          AND 0 <= ALL (score_weights)
+                          AND 'Infinity' > ALL (score_weights)       -- NaN sorts above Infinity
+                          AND score_weights[1] + score_weights[2] + score_weights[3] > 0),
+    downgrade_grace   interval NOT NULL DEFAULT '90 days'
+                      CONSTRAINT program_downgrade_grace CHECK (downgrade_grace >= '0'),
+    reject_mode       text NOT NULL DEFAULT 'skip'
+                      CONSTRAINT program_reject_mode CHECK (reject_mode IN ('skip', 'error')),
+    r_breakpoints     double precision[],
+    f_breakpoints     double precision[],
+    m_breakpoints     double precision[],
+    scored_at         timestamptz,
+    data_schema       name NOT NULL UNIQUE,
+    created_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT program_statuses CHECK ((status_column IS NULL) = (counted_statuses IS NULL)
+                                       AND pg_catalog.cardinality(counted_statuses) > 0)
+);
+COMMENT ON TABLE customer_tier.program IS
+    'one row per program: the CRM orders table it is attached to and how its columns are read';
+COMMENT ON COLUMN customer_tier.program.name IS 'program name: lowercase letters, digits, underscores';
+COMMENT ON COLUMN customer_tier.program.orders_table IS 'the CRM''s own orders table (never altered)';
+COMMENT ON COLUMN customer_tier.program.customer_column IS 'column holding the customer key';
+COMMENT ON COLUMN customer_tier.program.customer_type IS 'type of the customer key, kept in the program''s own tables';
+COMMENT ON COLUMN customer_tier.program.amount_column IS 'column holding the order amount';
+COMMENT ON COLUMN customer_tier.program.amount_type IS 'type of the amount column';
+COMMENT ON COLUMN customer_tier.program.ordered_at_column IS 'column holding the order time';
+COMMENT ON COLUMN customer_tier.program.ordered_at_type IS 'type of the order time column';
+COMMENT ON COLUMN customer_tier.program.status_column IS 'optional column holding the order status';
+COMMENT ON COLUMN customer_tier.program.counted_statuses IS 'statuses whose orders count; NULL when there is no status column';
+COMMENT ON COLUMN customer_tier.program.order_id_column IS 'optional column holding the order id, kept in rejects';
+COMMENT ON COLUMN customer_tier.program.method IS 'how tiers are assigned: rules (conditions per tier), rfm (value score thresholds), abc (Pareto classes)';
+COMMENT ON COLUMN customer_tier.program.score_weights IS 'weights of the R, F and M scores in the value score';
+COMMENT ON COLUMN customer_tier.program.downgrade_grace IS 'how long a customer keeps a tier after ceasing to qualify; upgrades take effect at once';
+COMMENT ON COLUMN customer_tier.program.reject_mode IS 'skip: unusable order rows are kept in the rejects table; error: they make the write fail';
+COMMENT ON COLUMN customer_tier.program.r_breakpoints IS 'recency quintile breakpoints (days since the last order) stored by the last run; lower is better';
+COMMENT ON COLUMN customer_tier.program.f_breakpoints IS 'order-count quintile breakpoints stored by the last run';
+COMMENT ON COLUMN customer_tier.program.m_breakpoints IS 'monetary-value quintile breakpoints stored by the last run';
+COMMENT ON COLUMN customer_tier.program.scored_at IS 'when the breakpoints were last computed';
+COMMENT ON COLUMN customer_tier.program.data_schema IS 'schema that holds the program''s tables and views, dropped with it';
+COMMENT ON COLUMN customer_tier.program.created_at IS 'when the program was created';
+SELECT pg_catalog.pg_extension_config_dump('customer_tier.program', '');
+
+-- The type of column col of table tbl, or an error naming both.
+CREATE FUNCTION customer_tier.column_type(tbl regclass, col name, role text)
+RETURNS regtype
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    typ regtype;
+BEGIN
+    IF col IS NULL THEN
+        RAISE EXCEPTION 'the % column must be named', role
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = format('Pass the name of the column of %s that holds the %s.', tbl, role);
+    END IF;
+    SELECT a.atttypid::regtype INTO typ
+      FROM pg_attribute AS a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) tbl
+       AND a.attname OPERATOR(pg_catalog.=) col
+       AND a.attnum OPERATOR(pg_catalog.>) 0
+       AND NOT a.attisdropped;
+    IF typ IS NULL THEN
+        RAISE EXCEPTION 'column "%" does not exist in table %', col, tbl
+            USING ERRCODE = 'undefined_column',
+                  HINT = format('Name the column of %s that holds the %s.', tbl, role);
+    END IF;
+    RETURN typ;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.column_type(regclass, name, text) IS
+    'type of a column of a table, or an error naming the column and the role it was meant for';
+
+-- Refuse a column whose type the program cannot read, naming the column and the accepted types.
+CREATE FUNCTION customer_tier.check_column_type(tbl regclass, col name, role text, typ regtype,
+                                                accepted regtype[])
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT typ OPERATOR(pg_catalog.=) ANY (accepted) THEN
+        RAISE EXCEPTION 'column "%" of table % has type %, which cannot hold the %', col, tbl, typ, role
+            USING ERRCODE = 'datatype_mismatch',
+                  DETAIL = format('The %s column must be one of: %s.', role,
+                                  array_to_string(accepted::text[], ', ')),
+                  HINT = 'Name a column of one of these types.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.check_column_type(regclass, name, text, regtype, regtype[]) IS
+    'raises datatype_mismatch when a column''s type is not one a program can read';
+
+-- Attach a program to an orders table: validate everything first, then create
+-- the program's schema.  Returns the number of customers found by the backfill.
+CREATE FUNCTION customer_tier.create_program(
+    name              text,
+    orders            regclass,
+    customer_column   name,
+    amount_column     name,
+    ordered_at_column name,
+    status_column     name DEFAULT NULL,
+    counted_statuses  text[] DEFAULT NULL,
+    order_id_column   name DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    customers bigint;
+BEGIN
+    IF name IS NULL OR orders IS NULL THEN
+        RAISE EXCEPTION 'program name and orders table must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF name !~ '^[a-z][a-z0-9_]{0,39}$' THEN
+        RAISE EXCEPTION 'invalid program name "%"', name
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A program name starts with a lowercase letter and has at most 40 lowercase letters, digits and underscores.',
+                  HINT = 'Choose a name such as "retail" or "key_accounts".';
+    END IF;
+    IF EXISTS (SELECT FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) create_program.name) THEN
+        RAISE EXCEPTION 'program "%" already exists', name
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'Choose another name, or drop the existing program with customer_tier.drop_program().';
+    END IF;
+    IF (SELECT c.relkind FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) orders) NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '% is not a table', orders
+            USING ERRCODE = 'wrong_object_type',
+                  DETAIL = 'A program attaches triggers to an ordinary or partitioned table.',
+                  HINT = 'Name the table that holds the orders.';
+    END IF;
+
+    prog.name := name;
+    prog.orders_table := orders;
+    prog.customer_column := customer_column;
+    prog.customer_type := customer_tier.column_type(orders, customer_column, 'customer key');
+    PERFORM customer_tier.check_column_type(orders, customer_column, 'customer key', prog.customer_type,
+        '{integer,bigint,uuid,text,character varying}');
+    prog.amount_column := amount_column;
+    prog.amount_type := customer_tier.column_type(orders, amount_column, 'amount');
+    PERFORM customer_tier.check_column_type(orders, amount_column, 'amount', prog.amount_type,
+        '{numeric,integer,bigint,double precision,money}');
+    prog.ordered_at_column := ordered_at_column;
+    prog.ordered_at_type := customer_tier.column_type(orders, ordered_at_column, 'order time');
+    PERFORM customer_tier.check_column_type(orders, ordered_at_column, 'order time', prog.ordered_at_type,
+        '{timestamp with time zone,timestamp without time zone,date}');
+
+    IF status_column IS NOT NULL THEN
+        PERFORM customer_tier.column_type(orders, status_column, 'order status');
+        IF counted_statuses IS NULL OR cardinality(counted_statuses) OPERATOR(pg_catalog.=) 0 THEN
+            RAISE EXCEPTION 'counted_statuses must list the statuses that count'
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('Status column "%s" was named, but no status was said to count.', status_column),
+                      HINT = 'Pass for example counted_statuses => ''{paid,shipped}''; cancelled and refunded orders must not be listed.';
+        END IF;
+        IF array_position(counted_statuses, NULL) IS NOT NULL THEN
+            RAISE EXCEPTION 'counted_statuses must not contain null'
+                USING ERRCODE = 'null_value_not_allowed',
+                      HINT = 'List the statuses that count as text values.';
+        END IF;
+    ELSIF counted_statuses IS NOT NULL THEN
+        RAISE EXCEPTION 'counted_statuses needs a status column'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Name the column that holds the order status with status_column.';
+    END IF;
+    prog.status_column := status_column;
+    prog.counted_statuses := counted_statuses;
+    IF order_id_column IS NOT NULL THEN
+        PERFORM customer_tier.column_type(orders, order_id_column, 'order id');
+    END IF;
+    prog.order_id_column := order_id_column;
+
+    prog.data_schema := 'ct_' || name;
+    IF EXISTS (SELECT FROM pg_namespace AS n WHERE n.nspname OPERATOR(pg_catalog.=) prog.data_schema) THEN
+        RAISE EXCEPTION 'schema "%" already exists', prog.data_schema
+            USING ERRCODE = 'duplicate_schema',
+                  DETAIL = format('Program "%s" keeps its tables and views in schema "%s".', name, prog.data_schema),
+                  HINT = 'Choose another program name, or rename that schema.';
+    END IF;
+
+    INSERT INTO customer_tier.program AS p
+           (name, orders_table, customer_column, customer_type, amount_column, amount_type,
+            ordered_at_column, ordered_at_type, status_column, counted_statuses, order_id_column,
+            data_schema)
+    VALUES (prog.name, prog.orders_table, prog.customer_column, prog.customer_type,
+            prog.amount_column, prog.amount_type, prog.ordered_at_column, prog.ordered_at_type,
+            prog.status_column, prog.counted_statuses, prog.order_id_column, prog.data_schema);
+    EXECUTE format('CREATE SCHEMA %I', prog.data_schema);
+    EXECUTE format('COMMENT ON SCHEMA %I IS %L', prog.data_schema,
+                   format('customer_tier program "%s": customers, tiers and views over %s', name, orders));
+    PERFORM customer_tier.default_tiers(name);
+    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) create_program.name;
+    customers := customer_tier.create_program_objects(prog);
+    -- The first population breakpoints, then everyone's scores and tier.
+    PERFORM customer_tier.refresh_breakpoints(name);
+    PERFORM customer_tier.rescore_program(name, 'create_program');
+    RETURN customers;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name) IS
+    'attach a program to an orders table: validate its columns, create its schema, backfill; returns the customers found';
+
+-- Detach a program: remove everything create_program made, and nothing else.
+CREATE FUNCTION customer_tier.drop_program(name text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+BEGIN
+    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) drop_program.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'program "%" does not exist', name
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
+    END IF;
+    -- RESTRICT, not CASCADE: a user's own object that depends on the program's
+    -- views must make this fail rather than vanish with it.
+    PERFORM customer_tier.drop_program_objects(prog);
+    EXECUTE format('DROP SCHEMA %I RESTRICT', prog.data_schema);
+    DELETE FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) drop_program.name;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.drop_program(text) IS
+    'detach a program: drop its triggers, tables, views and schema; the orders table is untouched';
+
+REVOKE ALL ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.drop_program(text) FROM PUBLIC;
+
+-- Change a program's settings; each NULL argument leaves its setting as it is.
+-- The table's CHECK constraints are the last line; this says what is wrong.
+CREATE FUNCTION customer_tier.configure_program(
+    name            text,
+    score_weights   double precision[] DEFAULT NULL,
+    downgrade_grace interval DEFAULT NULL,
+    reject_mode     text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) configure_program.name) THEN
+        RAISE EXCEPTION 'program "%" does not exist', name
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
+    END IF;
+    IF score_weights IS NOT NULL AND NOT (
+           cardinality(score_weights) OPERATOR(pg_catalog.=) 3
+           AND array_position(score_weights, NULL) IS NULL
+           AND 0 OPERATOR(pg_catalog.<=) ALL (score_weights)
+           AND 'Infinity' OPERATOR(pg_catalog.>) ALL (score_weights)
+           AND score_weights[1] OPERATOR(pg_catalog.+) score_weights[2] OPERATOR(pg_catalog.+) score_weights[3]
+               OPERATOR(pg_catalog.>) 0) THEN
+        RAISE EXCEPTION 'invalid score weights %', score_weights
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Score weights are three finite, non-negative numbers for R, F and M, not all zero.',
+                  HINT = 'For example ''{2,1,1}'' weighs recency twice as much as frequency and monetary value.';
+    END IF;
+    IF downgrade_grace OPERATOR(pg_catalog.<) '0' THEN
+        RAISE EXCEPTION 'downgrade grace must not be negative, not %', downgrade_grace
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use ''0'' to downgrade at once, or a period such as ''90 days''.';
+    END IF;
+    IF reject_mode NOT IN ('skip', 'error') THEN
+        RAISE EXCEPTION 'invalid reject mode "%"', reject_mode
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use skip (keep unusable order rows in the rejects table) or error (refuse the write).';
+    END IF;
+    UPDATE customer_tier.program AS p
+       SET score_weights = coalesce(configure_program.score_weights, p.score_weights),
+           downgrade_grace = coalesce(configure_program.downgrade_grace, p.downgrade_grace),
+           reject_mode = coalesce(configure_program.reject_mode, p.reject_mode)
+     WHERE p.name OPERATOR(pg_catalog.=) configure_program.name;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.configure_program(text, double precision[], interval, text) IS
+    'change a program''s score weights, downgrade grace or reject mode; NULL leaves a setting as it is';
+REVOKE ALL ON FUNCTION customer_tier.configure_program(text, double precision[], interval, text) FROM PUBLIC;
+
+-- Internal helpers: called by the functions above (and granted to the roles that need them).
+REVOKE ALL ON FUNCTION customer_tier.column_type(regclass, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.check_column_type(regclass, name, text, regtype, regtype[]) FROM PUBLIC;

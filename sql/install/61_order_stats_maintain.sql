@@ -1,0 +1,46 @@
+-- customer_tier install script, part 61: keeping order_stats states in tables.
+-- A program stores each customer's order_stats_state and applies the orders a
+-- statement added or removed to it (src/order_stats_maintain.c).
+\echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
+
+-- order_stats_partial(ordered_at, amount): the state itself, for every
+-- (time type, amount type) pair that order_stats accepts.
+DO $partials$
+DECLARE
+    time_type text;
+    amount_type text;
+BEGIN
+    FOREACH time_type IN ARRAY ARRAY['timestamptz', 'timestamp', 'date'] LOOP
+        FOREACH amount_type IN ARRAY ARRAY['numeric', 'bigint', 'integer', 'double precision', 'money'] LOOP
+            EXECUTE format($sql$
+                CREATE AGGREGATE customer_tier.order_stats_partial(ordered_at %1$s, amount %2$s) (
+                    SFUNC = customer_tier.order_stats_transfn,
+                    STYPE = customer_tier.order_stats_state,
+                    COMBINEFUNC = customer_tier.order_stats_combine,
+                    SSPACE = 288,
+                    PARALLEL = SAFE)$sql$, time_type, amount_type);
+            EXECUTE format('COMMENT ON AGGREGATE customer_tier.order_stats_partial(%1$s, %2$s) IS %3$L',
+                           time_type, amount_type,
+                           'the order_stats state of the orders, without the final step: to store, merge and subtract');
+        END LOOP;
+    END LOOP;
+END
+$partials$;
+
+CREATE FUNCTION customer_tier.order_stats_state_merge(customer_tier.order_stats_state,
+                                                      customer_tier.order_stats_state)
+    RETURNS customer_tier.order_stats_state
+    AS 'MODULE_PATHNAME', 'order_stats_state_merge'
+    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.order_stats_state_merge(customer_tier.order_stats_state,
+                                                          customer_tier.order_stats_state) IS
+    'the state of the orders of both states (NULL means no orders)';
+
+CREATE FUNCTION customer_tier.order_stats_state_subtract(customer_tier.order_stats_state,
+                                                         customer_tier.order_stats_state)
+    RETURNS customer_tier.order_stats_state
+    AS 'MODULE_PATHNAME', 'order_stats_state_subtract'
+    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.order_stats_state_subtract(customer_tier.order_stats_state,
+                                                             customer_tier.order_stats_state) IS
+    'the state without the orders of the second state, or NULL when none is left; refuses orders the first does not hold';

@@ -1,0 +1,506 @@
+-- customer_tier install script, part 62: what a program creates in its own
+-- schema — the per-customer table, the rejects table, and the triggers on the
+-- CRM's orders table that keep them current (docs/programs.md).
+--
+-- The SQL of the triggers is generated once, when the program is created,
+-- from the program's catalog row: column names and types are fixed there, so
+-- the trigger function holds static SQL whose plans PL/pgSQL caches.
+\echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
+
+-- A customer's metrics, read off the stored states of purchases and refunds.
+-- A refund (a negative amount) lowers the monetary value but is not an order.
+CREATE FUNCTION customer_tier.customer_metrics(
+    purchases customer_tier.order_stats_state,
+    refunds customer_tier.order_stats_state,
+    OUT orders bigint, OUT monetary numeric, OUT first_order timestamptz, OUT last_order timestamptz,
+    OUT mean_gap_days double precision, OUT gap_stddev_days double precision)
+RETURNS record
+AS 'MODULE_PATHNAME', 'customer_metrics'
+LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.customer_metrics(customer_tier.order_stats_state, customer_tier.order_stats_state) IS
+    'a customer''s metrics from the states of its purchases and refunds: orders, net monetary value, first and last order, gaps';
+
+-- Announce a change of tier on channel customer_tier (delivered at commit).
+-- One payload format for every path that changes a tier.
+CREATE FUNCTION customer_tier.announce_tier_change(program text, customer jsonb, from_tier text,
+                                                   to_tier text, reason text, source text)
+RETURNS void
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pg_catalog.pg_notify('customer_tier', pg_catalog.json_build_object(
+        'program', program, 'customer', customer, 'from', from_tier, 'to', to_tier,
+        'reason', reason, 'source', source, 'at', pg_catalog.now())::text);
+END;
+COMMENT ON FUNCTION customer_tier.announce_tier_change(text, jsonb, text, text, text, text) IS
+    'send the NOTIFY customer_tier payload of a change of tier';
+REVOKE ALL ON FUNCTION customer_tier.announce_tier_change(text, jsonb, text, text, text, text) FROM PUBLIC;
+
+-- SQL text of why an order row cannot be used (NULL when it can): a NULL
+-- customer key, time or amount, or a time or amount that is not finite.
+-- alias names the row the expression reads.
+CREATE FUNCTION customer_tier.program_row_problem_sql(prog customer_tier.program, alias text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c text := format('%I.%I', alias, prog.customer_column);
+    t text := format('%I.%I', alias, prog.ordered_at_column);
+    a text := format('%I.%I', alias, prog.amount_column);
+BEGIN
+    RETURN format($sql$CASE WHEN %1$s IS NULL THEN 'customer key is null'
+             WHEN %2$s IS NULL THEN 'order time is null'
+             WHEN NOT pg_catalog.isfinite(%2$s) THEN 'order time is not finite'
+             WHEN %3$s IS NULL THEN 'amount is null'%4$s END$sql$,
+                  c, t, a,
+                  CASE WHEN prog.amount_type IN ('numeric'::regtype, 'double precision'::regtype) THEN
+                      format($sql$
+             WHEN %1$s OPERATOR(pg_catalog.=) ANY ('{NaN,Infinity,-Infinity}'::%2$s[]) THEN 'amount is not finite'$sql$,
+                             a, prog.amount_type)
+                  ELSE '' END);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_row_problem_sql(customer_tier.program, text) IS
+    'SQL text of the reason an order row cannot be used by a program, NULL when it can';
+
+-- SQL text of "this order row counts": no problem, and a counted status when
+-- the program has a status column.
+CREATE FUNCTION customer_tier.program_row_counts_sql(prog customer_tier.program, alias text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format('(%s) IS NULL', customer_tier.program_row_problem_sql(prog, alias))
+        || CASE WHEN prog.status_column IS NULL THEN ''
+                ELSE format(' AND %I.%I::text OPERATOR(pg_catalog.=) ANY (%L::text[])',
+                            alias, prog.status_column, prog.counted_statuses) END;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_row_counts_sql(customer_tier.program, text) IS
+    'SQL text of the condition under which an order row counts for a program';
+
+-- SQL text of a statement that keeps the rows of source a program cannot use
+-- in its rejects table; operation is a SQL expression naming the operation.
+CREATE FUNCTION customer_tier.program_rejects_sql(prog customer_tier.program, source text, operation text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$
+    INSERT INTO %1$I.rejects (operation, reason, order_id, row_image)
+    SELECT %2$s, p.reason, %3$s, pg_catalog.to_jsonb(o)
+      FROM %4$s AS o, LATERAL (SELECT %5$s AS reason) AS p
+     WHERE p.reason IS NOT NULL$sql$,
+        prog.data_schema, operation,
+        CASE WHEN prog.order_id_column IS NULL THEN 'NULL'
+             ELSE format('o.%I::text', prog.order_id_column) END,
+        source, customer_tier.program_row_problem_sql(prog, 'o'));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, text, text) IS
+    'SQL text that records the order rows a program cannot use in its rejects table';
+
+-- SQL text of a statement that applies the counted rows of added and removed
+-- (either may be NULL) to a program's customers: one upsert, in customer-key
+-- order, so that concurrent statements lock customers in the same order and
+-- cannot deadlock on them.  The proposed row carries the removed orders in the
+-- remove_* columns, which the conflict path reads through EXCLUDED and clears;
+-- a new customer never has orders to remove, so a stored remove_* is drift.
+-- The statement returns (emptied customers, customers with drift, added rows
+-- that cannot be used): rejects are written only when there are some, so the
+-- common statement runs this one query.  source (a SQL expression) says who
+-- scores the touched customers; NULL leaves new customers unscored.
+CREATE FUNCTION customer_tier.program_apply_sql(prog customer_tier.program, added text, removed text, source text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    one_side text := $sql$
+            SELECT o.%1$I AS customer, o.%2$I AS ordered_at, o.%3$I AS amount, %4$s AS added,
+                   %5$s AS problem, %6$s AS counted
+              FROM %7$s AS o$sql$;
+    counted text := CASE WHEN prog.status_column IS NULL THEN 'true'
+                         ELSE format('o.%I::text OPERATOR(pg_catalog.=) ANY (%L::text[])',
+                                     prog.status_column, prog.counted_statuses) END;
+    partial text := $sql$customer_tier.order_stats_partial(r.ordered_at, r.amount)
+                   FILTER (WHERE r.ok AND %s AND r.amount OPERATOR(pg_catalog.%s) '0')$sql$;
+    no_delta text := 'NULL::customer_tier.order_stats_state';
+    sides text[] := '{}';
+BEGIN
+    IF added IS NOT NULL THEN
+        sides := sides || format(one_side, prog.customer_column, prog.ordered_at_column,
+                                 prog.amount_column, 'true',
+                                 customer_tier.program_row_problem_sql(prog, 'o'), counted, added);
+    END IF;
+    IF removed IS NOT NULL THEN
+        -- a removed row that could not be used was never counted: no problem to report
+        sides := sides || format(one_side, prog.customer_column, prog.ordered_at_column,
+                                 prog.amount_column, 'false',
+                                 customer_tier.program_row_problem_sql(prog, 'o'), counted, removed);
+    END IF;
+    -- Only the deltas an operation can have are aggregated (an INSERT removes
+    -- nothing); OFFSET 0 keeps the per-row problem test from being repeated
+    -- in every FILTER.
+    RETURN format($sql$
+    WITH %7$s,
+    delta AS (
+        SELECT r.customer,
+               %3$s AS add_purchases,
+               %4$s AS remove_purchases,
+               %5$s AS add_refunds,
+               %6$s AS remove_refunds,
+               pg_catalog.count(*) FILTER (WHERE r.added AND NOT r.usable) AS problems
+          FROM (SELECT u.*, u.problem IS NULL AS usable, u.problem IS NULL AND u.counted AS ok
+                  FROM (%2$s) AS u OFFSET 0) AS r
+         GROUP BY r.customer
+    ), applied AS (
+        INSERT INTO %1$I.customers AS c
+               (customer, purchases, refunds, remove_purchases, remove_refunds, orders, monetary,
+                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at%9$s)
+        SELECT d.customer, d.add_purchases, d.add_refunds, d.remove_purchases, d.remove_refunds,
+               m.orders, m.monetary, m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days,
+               pg_catalog.now()%10$s
+          FROM delta AS d,
+               LATERAL customer_tier.customer_metrics(d.add_purchases, d.add_refunds) AS m%11$s
+         WHERE d.customer IS NOT NULL
+           AND (d.add_purchases IS NOT NULL OR d.add_refunds IS NOT NULL
+                OR d.remove_purchases IS NOT NULL OR d.remove_refunds IS NOT NULL)
+         ORDER BY d.customer
+        ON CONFLICT (customer) DO UPDATE
+           SET (purchases, refunds, remove_purchases, remove_refunds, orders, monetary,
+                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at, %8$s) =
+               (SELECT n.purchases, n.refunds, NULL::customer_tier.order_stats_state,
+                       NULL::customer_tier.order_stats_state, m.orders, m.monetary,
+                       m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days, pg_catalog.now(), sc.*
+                  FROM (SELECT customer_tier.order_stats_state_merge(
+                                   customer_tier.order_stats_state_subtract(c.purchases, excluded.remove_purchases),
+                                   excluded.purchases) AS purchases,
+                               customer_tier.order_stats_state_merge(
+                                   customer_tier.order_stats_state_subtract(c.refunds, excluded.remove_refunds),
+                                   excluded.refunds) AS refunds) AS n,
+                       LATERAL customer_tier.customer_metrics(n.purchases, n.refunds) AS m,
+                       LATERAL %12$s AS sc)
+        RETURNING c.customer, c.tier, c.tier_reason, c.changed_by,
+                  c.xmax::text OPERATOR(pg_catalog.=) '0' AS inserted,
+                  c.purchases IS NULL AND c.refunds IS NULL AS emptied,
+                  c.remove_purchases IS NOT NULL OR c.remove_refunds IS NOT NULL AS drifted
+    ), assigned AS (
+        -- a new customer's first tier; later changes are recorded by the row
+        -- trigger tier_changed (a statement cannot see the tier it replaced)
+        INSERT INTO %1$I.tier_history (customer, from_tier, to_tier, reason, source)
+        SELECT a.customer, NULL, a.tier, a.tier_reason, a.changed_by
+          FROM applied AS a
+         WHERE a.inserted AND a.tier IS NOT NULL
+        RETURNING customer, to_tier, reason, source
+    )
+    SELECT (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.emptied) FROM applied AS a),
+           (SELECT pg_catalog.count(*) FILTER (WHERE a.drifted) FROM applied AS a),
+           (SELECT pg_catalog.sum(d.problems) FROM delta AS d),
+           (SELECT pg_catalog.count(*)
+              FROM assigned AS h,
+                   LATERAL (SELECT customer_tier.announce_tier_change(%13$L, pg_catalog.to_jsonb(h.customer),
+                                NULL, h.to_tier, h.reason, h.source)) AS n)$sql$,
+        prog.data_schema, array_to_string(sides, ' UNION ALL'),
+        CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '>=') END,
+        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '>=') END,
+        CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '<') END,
+        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '<') END,
+        customer_tier.program_config_cte_sql(prog),
+        customer_tier.program_scored_columns(),
+        CASE WHEN source IS NULL THEN '' ELSE ', ' || customer_tier.program_scored_columns() END,
+        CASE WHEN source IS NULL THEN '' ELSE ', sc.*' END,
+        CASE WHEN source IS NULL THEN ''
+             ELSE format(E',\n               LATERAL %s AS sc',
+                         customer_tier.program_scoring_sql('m', 'd.customer', NULL, source)) END,
+        customer_tier.program_scoring_sql('m', 'c.customer', 'c', coalesce(source, '''backfill''')),
+        prog.name);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text, text) IS
+    'SQL text of the upsert that applies added and removed order rows to a program''s customers';
+
+-- SQL text of the PL/pgSQL statements of a trigger: apply added/removed rows,
+-- keep the added rows that cannot be used in the rejects table (or refuse the
+-- write, as the program says), delete customers left without orders, and
+-- refuse drift.
+CREATE FUNCTION customer_tier.program_apply_block_sql(prog customer_tier.program, added text, removed text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$
+    %2$s
+      INTO emptied, drifted, rejected, announced;
+    IF drifted OPERATOR(pg_catalog.>) 0 THEN
+        RAISE EXCEPTION 'program %%: orders removed from customers it does not hold', %3$L
+            USING ERRCODE = 'data_corrupted',
+                  HINT = 'The maintained state no longer matches the orders; rebuild the program.';
+    END IF;
+    IF emptied IS NOT NULL THEN
+        DELETE FROM %1$I.customers AS c WHERE c.customer OPERATOR(pg_catalog.=) ANY (emptied);
+    END IF;
+    IF rejected OPERATOR(pg_catalog.>) 0 THEN
+        %4$s;
+        IF (SELECT p.reject_mode FROM customer_tier.program AS p
+             WHERE p.name OPERATOR(pg_catalog.=) %3$L) OPERATOR(pg_catalog.=) 'error' THEN
+            RAISE EXCEPTION 'program %%: %% order row(s) cannot be used', %3$L, rejected
+                USING ERRCODE = 'null_value_not_allowed',
+                      DETAIL = (SELECT pg_catalog.format('The last one: %%s.', r.reason)
+                                  FROM %1$I.rejects AS r ORDER BY r.id DESC LIMIT 1),
+                      HINT = 'Correct the rows, or set the program''s reject_mode to skip to keep such rows in its rejects table.';
+        END IF;
+    END IF;$sql$,
+        prog.data_schema, customer_tier.program_apply_sql(prog, added, removed, $src$'trigger ' OPERATOR(pg_catalog.||) TG_OP$src$), prog.name,
+        CASE WHEN added IS NULL THEN 'NULL'
+             ELSE customer_tier.program_rejects_sql(prog, added, 'TG_OP') END);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_apply_block_sql(customer_tier.program, text, text) IS
+    'SQL text of the trigger statements that apply order rows to a program''s customers';
+
+-- The name of one of a program's triggers on the orders table.
+CREATE FUNCTION customer_tier.program_trigger_name(program text, operation text)
+RETURNS name
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN pg_catalog.format('customer_tier_%s_%s', program, operation)::name;
+COMMENT ON FUNCTION customer_tier.program_trigger_name(text, text) IS
+    'name of the trigger a program puts on its orders table for one operation';
+
+-- Create the program's tables, trigger function and triggers, and backfill
+-- from the rows already in the orders table.  Returns the customers found.
+CREATE FUNCTION customer_tier.create_program_objects(prog customer_tier.program)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+    customers bigint;
+    emptied text[];
+    drifted bigint;
+    rejected bigint;
+    announced bigint;
+BEGIN
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.customers (
+            customer         %2$s PRIMARY KEY,
+            purchases        customer_tier.order_stats_state,
+            refunds          customer_tier.order_stats_state,
+            orders           bigint NOT NULL,
+            monetary         numeric NOT NULL,
+            first_order      timestamptz,
+            last_order       timestamptz,
+            mean_gap_days    double precision,
+            gap_stddev_days  double precision,
+            updated_at       timestamptz NOT NULL,
+            r_score          integer,
+            f_score          integer,
+            m_score          integer,
+            value_score      double precision,
+            segment          text,
+            abc_class        text,
+            tier             text,
+            tier_since       timestamptz,
+            pending_since    timestamptz,
+            tier_reason      text,
+            changed_by       text,
+            remove_purchases customer_tier.order_stats_state,
+            remove_refunds   customer_tier.order_stats_state
+        )$sql$, s, prog.customer_type);
+    EXECUTE format('COMMENT ON TABLE %I.customers IS %L', s,
+                   format('program %s: one row per customer with counted orders, kept current by triggers on %s',
+                          prog.name, prog.orders_table));
+    EXECUTE format($sql$
+        COMMENT ON COLUMN %1$I.customers.customer IS 'the customer key, in the orders table''s own type';
+        COMMENT ON COLUMN %1$I.customers.purchases IS 'order_stats state of the purchases (amount >= 0)';
+        COMMENT ON COLUMN %1$I.customers.refunds IS 'order_stats state of the refunds (amount < 0), NULL if none';
+        COMMENT ON COLUMN %1$I.customers.orders IS 'number of purchases';
+        COMMENT ON COLUMN %1$I.customers.monetary IS 'net monetary value: purchases plus refunds, exact';
+        COMMENT ON COLUMN %1$I.customers.first_order IS 'time of the first purchase';
+        COMMENT ON COLUMN %1$I.customers.last_order IS 'time of the last purchase';
+        COMMENT ON COLUMN %1$I.customers.mean_gap_days IS 'mean days between consecutive purchases';
+        COMMENT ON COLUMN %1$I.customers.gap_stddev_days IS 'sample standard deviation of the days between purchases';
+        COMMENT ON COLUMN %1$I.customers.updated_at IS 'when the row last changed';
+        COMMENT ON COLUMN %1$I.customers.r_score IS 'recency score 1..5 against the breakpoints of the last run (5 = most recent)';
+        COMMENT ON COLUMN %1$I.customers.f_score IS 'frequency score 1..5 against the breakpoints of the last run';
+        COMMENT ON COLUMN %1$I.customers.m_score IS 'monetary score 1..5 against the breakpoints of the last run';
+        COMMENT ON COLUMN %1$I.customers.value_score IS 'weighted value score 0..100 from the R, F and M scores';
+        COMMENT ON COLUMN %1$I.customers.segment IS 'RFM segment name (customer_tier.rfm_segments() lists them)';
+        COMMENT ON COLUMN %1$I.customers.abc_class IS 'Pareto class A, B or C, set by the last run';
+        COMMENT ON COLUMN %1$I.customers.tier IS 'current tier (customer_tier.tier lists the program''s tiers)';
+        COMMENT ON COLUMN %1$I.customers.tier_since IS 'when the customer entered the current tier';
+        COMMENT ON COLUMN %1$I.customers.pending_since IS 'since when the customer has qualified only for a lower tier (downgrade after the grace period)';
+        COMMENT ON COLUMN %1$I.customers.tier_reason IS 'why the tier is what it is: new, upgrade, unchanged, downgrade pending, downgrade, pinned';
+        COMMENT ON COLUMN %1$I.customers.changed_by IS 'what last scored the customer: a trigger operation, the backfill or a run';
+        COMMENT ON COLUMN %1$I.customers.remove_purchases IS 'always NULL when stored: carries removed purchases within one upsert';
+        COMMENT ON COLUMN %1$I.customers.remove_refunds IS 'always NULL when stored: carries removed refunds within one upsert'
+    $sql$, s);
+
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.rejects (
+            id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            rejected_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+            operation   text NOT NULL,
+            reason      text NOT NULL,
+            order_id    text,
+            row_image   jsonb NOT NULL
+        );
+        COMMENT ON TABLE %1$I.rejects IS 'order rows the program could not use, with the reason; the orders table keeps them unchanged';
+        COMMENT ON COLUMN %1$I.rejects.id IS 'reject number, in the order rejects were recorded';
+        COMMENT ON COLUMN %1$I.rejects.rejected_at IS 'when the row was rejected';
+        COMMENT ON COLUMN %1$I.rejects.operation IS 'INSERT, UPDATE or BACKFILL';
+        COMMENT ON COLUMN %1$I.rejects.reason IS 'why the row cannot be used';
+        COMMENT ON COLUMN %1$I.rejects.order_id IS 'the order id, when the program names an order id column';
+        COMMENT ON COLUMN %1$I.rejects.row_image IS 'the whole row as written to the orders table'
+    $sql$, s);
+
+    -- Every change of tier is recorded and announced, whoever makes it (the
+    -- triggers, a run, a pin): a row trigger on the program's own customers,
+    -- whose WHEN clause costs nothing when the tier stays.  A new customer's
+    -- first tier is recorded by the statement that inserts it (program_apply_sql),
+    -- in one pass rather than one trigger call per customer of a bulk load.
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.tier_history (
+            id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            customer   %2$s NOT NULL,
+            from_tier  text,
+            to_tier    text,
+            changed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+            reason     text,
+            source     text
+        );
+        CREATE INDEX ON %1$I.tier_history (customer, changed_at);
+        CREATE INDEX ON %1$I.tier_history (changed_at);
+        COMMENT ON TABLE %1$I.tier_history IS 'every change of a customer''s tier, oldest first';
+        COMMENT ON COLUMN %1$I.tier_history.id IS 'change number, in the order changes were made';
+        COMMENT ON COLUMN %1$I.tier_history.customer IS 'the customer key';
+        COMMENT ON COLUMN %1$I.tier_history.from_tier IS 'the tier before, NULL for a customer''s first tier';
+        COMMENT ON COLUMN %1$I.tier_history.to_tier IS 'the tier after';
+        COMMENT ON COLUMN %1$I.tier_history.changed_at IS 'when (the time of the transaction that made the change)';
+        COMMENT ON COLUMN %1$I.tier_history.reason IS 'new, upgrade, downgrade or pinned';
+        COMMENT ON COLUMN %1$I.tier_history.source IS 'what made the change: trigger INSERT/UPDATE/DELETE, create_program, or a run'
+    $sql$, s, prog.customer_type);
+    EXECUTE format($fn$
+        CREATE FUNCTION %1$I.record_tier_change() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER
+        SET search_path = pg_catalog, pg_temp
+        AS $body$
+        BEGIN
+            INSERT INTO %1$I.tier_history (customer, from_tier, to_tier, reason, source)
+            VALUES (NEW.customer, OLD.tier, NEW.tier, NEW.tier_reason, NEW.changed_by);
+            PERFORM customer_tier.announce_tier_change(%2$L, pg_catalog.to_jsonb(NEW.customer), OLD.tier,
+                                                       NEW.tier, NEW.tier_reason, NEW.changed_by);
+            RETURN NULL;
+        END
+        $body$ $fn$, s, prog.name);
+    EXECUTE format($sql$
+        COMMENT ON FUNCTION %1$I.record_tier_change() IS 'records a change of tier in tier_history and announces it on channel customer_tier';
+        REVOKE ALL ON FUNCTION %1$I.record_tier_change() FROM PUBLIC;
+        CREATE TRIGGER tier_changed AFTER UPDATE OF tier ON %1$I.customers
+            FOR EACH ROW WHEN (OLD.tier IS DISTINCT FROM NEW.tier) EXECUTE FUNCTION %1$I.record_tier_change()
+    $sql$, s);
+
+    -- The trigger function runs as its owner so that a CRM role that may write
+    -- orders need not be granted anything on the program's tables.
+    EXECUTE format($fn$
+        CREATE FUNCTION %1$I.maintain_customers() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER
+        SET search_path = pg_catalog, pg_temp
+        AS $body$
+        DECLARE
+            rejected bigint;
+            emptied %2$s[];
+            drifted bigint;
+            announced bigint;
+        BEGIN
+            IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+                %3$s
+            ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
+                %4$s
+            ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+                %5$s
+            ELSE
+                TRUNCATE %1$I.customers;
+            END IF;
+            RETURN NULL;
+        END
+        $body$ $fn$,
+        s, prog.customer_type,
+        customer_tier.program_apply_block_sql(prog, 'new_rows', NULL),
+        customer_tier.program_apply_block_sql(prog, 'new_rows', 'old_rows'),
+        customer_tier.program_apply_block_sql(prog, NULL, 'old_rows'));
+    EXECUTE format('COMMENT ON FUNCTION %I.maintain_customers() IS %L', s,
+                   format('program %s: keeps its customers current from changes to %s', prog.name, prog.orders_table));
+    EXECUTE format('REVOKE ALL ON FUNCTION %I.maintain_customers() FROM PUBLIC', s);
+
+    -- No write may slip between the backfill and the triggers.
+    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', prog.orders_table);
+    EXECUTE format($sql$
+        CREATE TRIGGER %1$I AFTER INSERT ON %3$s REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers();
+        CREATE TRIGGER %4$I AFTER UPDATE ON %3$s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers();
+        CREATE TRIGGER %5$I AFTER DELETE ON %3$s REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers();
+        CREATE TRIGGER %6$I AFTER TRUNCATE ON %3$s
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers()$sql$,
+        customer_tier.program_trigger_name(prog.name, 'insert'), s, prog.orders_table,
+        customer_tier.program_trigger_name(prog.name, 'update'),
+        customer_tier.program_trigger_name(prog.name, 'delete'),
+        customer_tier.program_trigger_name(prog.name, 'truncate'));
+
+    -- unscored: create_program scores everyone once the first breakpoints exist
+    EXECUTE customer_tier.program_apply_sql(prog, prog.orders_table::text, NULL, NULL) INTO emptied, drifted, rejected, announced;
+    IF rejected OPERATOR(pg_catalog.>) 0 THEN
+        EXECUTE customer_tier.program_rejects_sql(prog, prog.orders_table::text, '''BACKFILL''');
+    END IF;
+    PERFORM customer_tier.create_program_views(prog);
+    PERFORM customer_tier.grant_program_access(prog);
+    EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', s) INTO customers;
+    RETURN customers;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_program_objects(customer_tier.program) IS
+    'create a program''s tables, trigger function and triggers, and backfill them from the orders table';
+
+-- Remove what create_program_objects made, and nothing else.
+CREATE FUNCTION customer_tier.drop_program_objects(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    op text;
+BEGIN
+    FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
+                       customer_tier.program_trigger_name(prog.name, op), prog.orders_table);
+    END LOOP;
+    PERFORM customer_tier.drop_program_views(prog);
+    -- RESTRICT: a user's own object that depends on these must make this fail.
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_customers() RESTRICT', prog.data_schema);
+    EXECUTE format('DROP TABLE IF EXISTS %I.rejects RESTRICT', prog.data_schema);
+    EXECUTE format('DROP TABLE IF EXISTS %I.customers RESTRICT', prog.data_schema);
+    EXECUTE format('DROP TABLE IF EXISTS %I.tier_history RESTRICT', prog.data_schema);
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.record_tier_change() RESTRICT', prog.data_schema);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.drop_program_objects(customer_tier.program) IS
+    'drop a program''s triggers, trigger function and tables';
+
+REVOKE ALL ON FUNCTION customer_tier.create_program_objects(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.drop_program_objects(customer_tier.program) FROM PUBLIC;
+
+-- Internal helpers: called by the functions above (and granted to the roles that need them).
+REVOKE ALL ON FUNCTION customer_tier.program_row_problem_sql(customer_tier.program, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_row_counts_sql(customer_tier.program, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_apply_block_sql(customer_tier.program, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_trigger_name(text, text) FROM PUBLIC;

@@ -1,0 +1,121 @@
+-- customer_tier install script, part 63: checking a program against its orders.
+\echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
+
+-- Every difference between a program's maintained customers and a recomputation
+-- from scratch over the orders table.  The recomputation uses the plain
+-- order_stats aggregate and sum(), not the merge/subtract path the triggers use,
+-- so it is an independent check.  No rows means no drift.
+CREATE FUNCTION customer_tier.verify_program(program text)
+RETURNS TABLE (customer text, problem text, maintained jsonb, recomputed jsonb)
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+BEGIN
+    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) verify_program.program;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'program "%" does not exist', program
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
+    END IF;
+    RETURN QUERY EXECUTE format($sql$
+        WITH scratch AS (
+            SELECT o.%2$I AS customer,
+                   pg_catalog.count(*) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.>=) '0') AS orders,
+                   pg_catalog.sum(o.%3$I::numeric) AS monetary,
+                   customer_tier.order_stats(o.%4$I, o.%3$I) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.>=) '0') AS s
+              FROM %5$s AS o
+             WHERE %6$s
+             GROUP BY o.%2$I
+        ), recomputed AS (
+            SELECT x.customer, x.orders, x.monetary, (x.s).first_order, (x.s).last_order,
+                   (x.s).mean_gap_days, (x.s).gap_stddev_days
+              FROM scratch AS x
+        ), maintained AS (
+            SELECT c.customer, c.orders, c.monetary, c.first_order, c.last_order,
+                   c.mean_gap_days, c.gap_stddev_days
+              FROM %1$I.customers AS c
+        )
+        SELECT coalesce(m.customer, r.customer)::text,
+               CASE WHEN m.customer IS NULL THEN 'missing'
+                    WHEN r.customer IS NULL THEN 'unexpected'
+                    ELSE 'different' END,
+               pg_catalog.to_jsonb(m), pg_catalog.to_jsonb(r)
+          FROM maintained AS m
+          FULL JOIN recomputed AS r ON r.customer OPERATOR(pg_catalog.=) m.customer
+         WHERE m.customer IS NULL OR r.customer IS NULL
+            OR (m.orders, m.monetary, m.first_order, m.last_order)
+               IS DISTINCT FROM (r.orders, r.monetary, r.first_order, r.last_order)
+            -- gaps are floating point: equal to the last few bits
+            OR pg_catalog.abs(coalesce(m.mean_gap_days, -1) OPERATOR(pg_catalog.-) coalesce(r.mean_gap_days, -1))
+               OPERATOR(pg_catalog.>) 1e-9
+            OR pg_catalog.abs(coalesce(m.gap_stddev_days, -1) OPERATOR(pg_catalog.-) coalesce(r.gap_stddev_days, -1))
+               OPERATOR(pg_catalog.>) 1e-9
+         ORDER BY 1$sql$,
+        prog.data_schema, prog.customer_column, prog.amount_column, prog.ordered_at_column,
+        prog.orders_table, customer_tier.program_row_counts_sql(prog, 'o'));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.verify_program(text) IS
+    'differences between a program''s maintained customers and a recomputation from its orders table; none means no drift';
+
+-- Recompute a program's customers from scratch over the orders table, keeping
+-- each customer's tier and history, then rescore everyone: the repair for
+-- drift that verify_program reports.  Returns the number of customers.
+CREATE FUNCTION customer_tier.rebuild_program(program text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    customers bigint;
+BEGIN
+    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) rebuild_program.program;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'program "%" does not exist', program
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
+    END IF;
+    -- writers wait while the state is rebuilt, so none slips between
+    EXECUTE format('LOCK TABLE %s IN SHARE MODE', prog.orders_table);
+    EXECUTE format($sql$
+        WITH scratch AS (
+            SELECT o.%2$I AS customer,
+                   customer_tier.order_stats_partial(o.%3$I, o.%4$I) FILTER (WHERE o.%4$I OPERATOR(pg_catalog.>=) '0') AS purchases,
+                   customer_tier.order_stats_partial(o.%3$I, o.%4$I) FILTER (WHERE o.%4$I OPERATOR(pg_catalog.<) '0') AS refunds
+              FROM %5$s AS o
+             WHERE %6$s
+             GROUP BY o.%2$I
+        ), gone AS (
+            DELETE FROM %1$I.customers AS c
+             WHERE NOT EXISTS (SELECT FROM scratch AS s WHERE s.customer OPERATOR(pg_catalog.=) c.customer)
+        )
+        INSERT INTO %1$I.customers AS c
+               (customer, purchases, refunds, orders, monetary, first_order, last_order,
+                mean_gap_days, gap_stddev_days, updated_at)
+        SELECT s.customer, s.purchases, s.refunds, m.orders, m.monetary, m.first_order, m.last_order,
+               m.mean_gap_days, m.gap_stddev_days, pg_catalog.now()
+          FROM scratch AS s, LATERAL customer_tier.customer_metrics(s.purchases, s.refunds) AS m
+         ORDER BY s.customer
+        ON CONFLICT (customer) DO UPDATE
+           SET (purchases, refunds, orders, monetary, first_order, last_order,
+                mean_gap_days, gap_stddev_days, updated_at) =
+               (excluded.purchases, excluded.refunds, excluded.orders, excluded.monetary,
+                excluded.first_order, excluded.last_order, excluded.mean_gap_days,
+                excluded.gap_stddev_days, excluded.updated_at)$sql$,
+        prog.data_schema, prog.customer_column, prog.ordered_at_column, prog.amount_column,
+        prog.orders_table, customer_tier.program_row_counts_sql(prog, 'o'));
+    PERFORM customer_tier.refresh_breakpoints(program);
+    PERFORM customer_tier.rescore_program(program, 'rebuild_program');
+    EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', prog.data_schema) INTO customers;
+    RETURN customers;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.rebuild_program(text) IS
+    'recompute a program''s customers from scratch over the orders table (tiers and history kept), then rescore; returns the customers';
+REVOKE ALL ON FUNCTION customer_tier.rebuild_program(text) FROM PUBLIC;
+
+-- Internal helpers: called by the functions above (and granted to the roles that need them).
+REVOKE ALL ON FUNCTION customer_tier.verify_program(text) FROM PUBLIC;

@@ -1,0 +1,229 @@
+-- customer_tier install script, part 66: a program's views for BI tools
+-- (docs/views.md).
+--
+-- In the program's schema ct_<name>: segments (one row per customer),
+-- tier_summary (one row per tier, a Pareto view), tier_changes (tier_history
+-- with ranks) and migration(from_date, to_date) (the tier migration matrix).
+-- They show what BI may see and nothing else: never the order_stats states.
+-- They are ordinary views, so they read the tables with their owner's rights:
+-- a BI role needs SELECT on the views only.  The view and function bodies are
+-- parsed here, under this function's pinned search_path, so the operators in
+-- them are pg_catalog's whatever the reader's search_path.
+\echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
+
+-- A grace period as next_tier measures it, a year being 360 days, a month
+-- 30 days and a day 24 hours (PostgreSQL's interval comparison), as a pure
+-- time span: pending_since plus this is when a pending downgrade is due,
+-- across a change to or from summer time too.
+CREATE FUNCTION customer_tier.grace_span(grace interval)
+RETURNS interval
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN (pg_catalog.date_part('year', grace) * 360 + pg_catalog.date_part('month', grace) * 30
+        + pg_catalog.date_part('day', grace)) * interval '24 hours'
+       + (grace - pg_catalog.date_trunc('day', grace));
+COMMENT ON FUNCTION customer_tier.grace_span(interval) IS
+    'a grace period in hours as next_tier counts it (a month is 30 days, a day 24 hours): pending_since + grace_span(grace) is when a downgrade is due';
+
+-- Create the views of a program's schema (called by create_program_objects).
+CREATE FUNCTION customer_tier.create_program_views(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+    -- from tier, from rank, to rank, to tier; two different tiers of the
+    -- program have different ranks
+    movement constant text := $sql$CASE WHEN %1$s IS NULL THEN 'new'
+                WHEN %1$s = %4$s THEN 'unchanged'
+                WHEN %2$s IS NULL OR %3$s IS NULL THEN NULL
+                WHEN %3$s < %2$s THEN 'upgrade'
+                ELSE 'downgrade' END$sql$;
+BEGIN
+    -- A plain view over customers: a join on customer reaches its primary key
+    -- with no cast, and the join to the tiers (unique on program, tier) is
+    -- removed by the planner when tier_rank is not read.  The grace span is
+    -- an uncorrelated sub-select, computed once per query.
+    EXECUTE format($sql$
+        CREATE VIEW %1$I.segments AS
+        SELECT c.customer, c.tier, t.rank AS tier_rank, c.tier_since, c.tier_reason,
+               c.value_score, c.r_score, c.f_score, c.m_score, c.segment, c.abc_class,
+               c.orders, c.monetary, c.first_order, c.last_order, c.mean_gap_days, c.gap_stddev_days,
+               c.pending_since,
+               c.pending_since + (SELECT customer_tier.grace_span(p.downgrade_grace)
+                                    FROM customer_tier.program AS p WHERE p.name = %2$L) AS downgrade_due_at,
+               c.changed_by, c.updated_at
+          FROM %1$I.customers AS c
+          LEFT JOIN customer_tier.tier AS t ON t.program = %2$L AND t.tier = c.tier
+    $sql$, s, prog.name);
+    EXECUTE format('COMMENT ON VIEW %I.segments IS %L', s,
+                   format('program %s: one row per customer with its tier, scores, segment and metrics; join on customer, the key of %s.%I (%s)',
+                          prog.name, prog.orders_table, prog.customer_column, prog.customer_type));
+    EXECUTE format($sql$
+        COMMENT ON COLUMN %1$I.segments.customer IS %2$L;
+        COMMENT ON COLUMN %1$I.segments.tier IS 'current tier';
+        COMMENT ON COLUMN %1$I.segments.tier_rank IS 'rank of the current tier, 1 = best; NULL while the tier is no longer one of the program''s tiers (until the customer is next scored)';
+        COMMENT ON COLUMN %1$I.segments.tier_since IS 'when the customer entered the current tier';
+        COMMENT ON COLUMN %1$I.segments.tier_reason IS 'why the tier is what it is: new, upgrade, unchanged, downgrade pending, downgrade, pinned';
+        COMMENT ON COLUMN %1$I.segments.value_score IS 'weighted value score 0..100 from the R, F and M scores';
+        COMMENT ON COLUMN %1$I.segments.r_score IS 'recency score 1..5 against the breakpoints of the last run (5 = most recent)';
+        COMMENT ON COLUMN %1$I.segments.f_score IS 'frequency score 1..5 against the breakpoints of the last run (5 = most orders)';
+        COMMENT ON COLUMN %1$I.segments.m_score IS 'monetary score 1..5 against the breakpoints of the last run (5 = most spent)';
+        COMMENT ON COLUMN %1$I.segments.segment IS 'RFM segment name (customer_tier.rfm_segments() lists them)';
+        COMMENT ON COLUMN %1$I.segments.abc_class IS 'Pareto class A, B or C set by the last run; NULL before it';
+        COMMENT ON COLUMN %1$I.segments.orders IS 'number of counted purchases (refunds are not orders)';
+        COMMENT ON COLUMN %1$I.segments.monetary IS 'net monetary value: purchases plus refunds, exact';
+        COMMENT ON COLUMN %1$I.segments.first_order IS 'time of the first purchase';
+        COMMENT ON COLUMN %1$I.segments.last_order IS 'time of the last purchase';
+        COMMENT ON COLUMN %1$I.segments.mean_gap_days IS 'mean days between consecutive purchases; NULL with fewer than two';
+        COMMENT ON COLUMN %1$I.segments.gap_stddev_days IS 'sample standard deviation of the days between purchases; NULL with fewer than three';
+        COMMENT ON COLUMN %1$I.segments.pending_since IS 'pending downgrade: since when the customer has qualified only for a lower tier; NULL when none is pending';
+        COMMENT ON COLUMN %1$I.segments.downgrade_due_at IS 'pending downgrade: from when the next scoring (an order or a run) downgrades the customer, pending_since plus the program''s downgrade_grace; NULL when none is pending';
+        COMMENT ON COLUMN %1$I.segments.changed_by IS 'what last scored the customer: a trigger operation, create_program, a pin or a run';
+        COMMENT ON COLUMN %1$I.segments.updated_at IS 'when the customer''s metrics last changed'
+    $sql$, s, format('the customer key, in the type of %s.%I (%s): join on it with no cast',
+                     prog.orders_table, prog.customer_column, prog.customer_type));
+
+    EXECUTE format($sql$
+        CREATE VIEW %1$I.tier_changes AS
+        SELECT h.id, h.customer, h.changed_at, h.from_tier, f.rank AS from_rank, h.to_tier, t.rank AS to_rank,
+               %3$s AS movement,
+               h.reason, h.source
+          FROM %1$I.tier_history AS h
+          LEFT JOIN customer_tier.tier AS f ON f.program = %2$L AND f.tier = h.from_tier
+          LEFT JOIN customer_tier.tier AS t ON t.program = %2$L AND t.tier = h.to_tier
+    $sql$, s, prog.name, format(movement, 'h.from_tier', 'f.rank', 't.rank', 'h.to_tier'));
+    EXECUTE format('COMMENT ON VIEW %I.tier_changes IS %L', s,
+                   format('program %s: every change of a customer''s tier (tier_history) with the ranks of both tiers, and whether it was an upgrade or a downgrade',
+                          prog.name));
+    EXECUTE format($sql$
+        COMMENT ON COLUMN %1$I.tier_changes.id IS 'change number, in the order changes were made';
+        COMMENT ON COLUMN %1$I.tier_changes.customer IS %2$L;
+        COMMENT ON COLUMN %1$I.tier_changes.changed_at IS 'when (the time of the transaction that made the change)';
+        COMMENT ON COLUMN %1$I.tier_changes.from_tier IS 'the tier before; NULL for a customer''s first tier';
+        COMMENT ON COLUMN %1$I.tier_changes.from_rank IS 'today''s rank of from_tier, 1 = best; NULL if it is not one of the program''s tiers now';
+        COMMENT ON COLUMN %1$I.tier_changes.to_tier IS 'the tier after';
+        COMMENT ON COLUMN %1$I.tier_changes.to_rank IS 'today''s rank of to_tier, 1 = best; NULL if it is not one of the program''s tiers now';
+        COMMENT ON COLUMN %1$I.tier_changes.movement IS 'new (no tier before), unchanged (the same tier), upgrade (to a better rank), downgrade (to a worse rank); NULL when a tier has no rank today';
+        COMMENT ON COLUMN %1$I.tier_changes.reason IS 'the reason the scoring gave: new, upgrade, downgrade or pinned';
+        COMMENT ON COLUMN %1$I.tier_changes.source IS 'what made the change: trigger INSERT/UPDATE/DELETE, create_program, a pin or a run'
+    $sql$, s, format('the customer key (%s)', prog.customer_type));
+
+    -- Every tier of the program, empty ones too, in rank order; a tier some
+    -- customers still hold but the program no longer has (set_tiers dropped
+    -- it, and they have not been scored since) gets a row with rank NULL,
+    -- after the others, so that the shares always add up to 1.
+    EXECUTE format($sql$
+        CREATE VIEW %1$I.tier_summary AS
+        SELECT coalesce(t.tier, a.tier) AS tier, t.rank,
+               coalesce(a.customers, 0) AS customers,
+               coalesce(a.revenue, 0) AS revenue,
+               coalesce(a.revenue, 0) / nullif(sum(a.revenue) OVER (), 0) AS revenue_share,
+               coalesce(a.customers, 0) / nullif(sum(a.customers) OVER (), 0) AS customer_share,
+               a.avg_monetary, a.avg_value_score,
+               sum(coalesce(a.revenue, 0)) OVER pareto / nullif(sum(a.revenue) OVER (), 0) AS cumulative_revenue_share,
+               sum(coalesce(a.customers, 0)) OVER pareto / nullif(sum(a.customers) OVER (), 0) AS cumulative_customer_share
+          FROM (SELECT x.tier, x.rank FROM customer_tier.tier AS x WHERE x.program = %2$L) AS t
+          FULL JOIN (SELECT c.tier, count(*) AS customers, sum(c.monetary) AS revenue,
+                            avg(c.monetary) AS avg_monetary, avg(c.value_score) AS avg_value_score
+                       FROM %1$I.customers AS c
+                      GROUP BY c.tier) AS a ON a.tier = t.tier
+        WINDOW pareto AS (ORDER BY t.rank NULLS LAST, coalesce(t.tier, a.tier) NULLS LAST
+                          ROWS UNBOUNDED PRECEDING)
+         ORDER BY t.rank NULLS LAST, coalesce(t.tier, a.tier) NULLS LAST
+    $sql$, s, prog.name);
+    EXECUTE format('COMMENT ON VIEW %I.tier_summary IS %L', s,
+                   format('program %s: one row per tier, best first, empty tiers included: customers, revenue, shares (fractions 0..1) and running shares (a Pareto view)',
+                          prog.name));
+    EXECUTE format($sql$
+        COMMENT ON COLUMN %1$I.tier_summary.tier IS 'tier; NULL for customers not scored yet';
+        COMMENT ON COLUMN %1$I.tier_summary.rank IS 'rank of the tier, 1 = best; NULL for a tier the program no longer has but customers still hold';
+        COMMENT ON COLUMN %1$I.tier_summary.customers IS 'customers in the tier (0 for an empty tier)';
+        COMMENT ON COLUMN %1$I.tier_summary.revenue IS 'sum of the net monetary value of the tier''s customers (0 for an empty tier)';
+        COMMENT ON COLUMN %1$I.tier_summary.revenue_share IS 'revenue / all customers'' revenue, a fraction (0.25 = 25%%); NULL when the total is 0; outside 0..1 when refunds make some revenue negative';
+        COMMENT ON COLUMN %1$I.tier_summary.customer_share IS 'customers / all customers, a fraction 0..1; NULL when the program has no customers';
+        COMMENT ON COLUMN %1$I.tier_summary.avg_monetary IS 'mean net monetary value of the tier''s customers; NULL for an empty tier';
+        COMMENT ON COLUMN %1$I.tier_summary.avg_value_score IS 'mean value score (0..100) of the tier''s customers; NULL for an empty tier';
+        COMMENT ON COLUMN %1$I.tier_summary.cumulative_revenue_share IS 'Pareto: revenue share of this tier and every better one, a fraction';
+        COMMENT ON COLUMN %1$I.tier_summary.cumulative_customer_share IS 'Pareto: customer share of this tier and every better one, a fraction'
+    $sql$, s);
+
+    -- A function rather than a view because it takes two times.  It reads
+    -- the views, not the tables, so whoever may read them may call it.
+    EXECUTE format($fn$
+        CREATE FUNCTION %1$I.migration(from_date timestamptz, to_date timestamptz)
+        RETURNS TABLE (from_tier text, from_rank integer, to_tier text, to_rank integer,
+                       movement text, customers bigint, revenue numeric)
+        LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
+        SET search_path = pg_catalog, pg_temp
+        AS $body$
+        #variable_conflict use_column
+        BEGIN
+            IF from_date IS NULL OR to_date IS NULL THEN
+                RAISE EXCEPTION 'from_date and to_date must not be null'
+                    USING ERRCODE = 'null_value_not_allowed',
+                          HINT = 'Pass two times, e.g. %1$I.migration(now() - interval ''30 days'', now()); ''-infinity'' as from_date counts every customer as new.';
+            END IF;
+            IF from_date > to_date THEN
+                RAISE EXCEPTION 'from_date (%%) must not be after to_date (%%)', from_date, to_date
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = 'The matrix compares each customer''s tier at from_date with the tier at the later to_date.',
+                          HINT = 'Swap the two arguments.';
+            END IF;
+            RETURN QUERY
+            WITH at_to AS (
+                SELECT DISTINCT ON (h.customer) h.customer, h.to_tier, h.to_rank
+                  FROM %1$I.tier_changes AS h
+                 WHERE h.changed_at <= to_date
+                 ORDER BY h.customer, h.changed_at DESC, h.id DESC
+            ), at_from AS (
+                SELECT DISTINCT ON (h.customer) h.customer, h.to_tier, h.to_rank
+                  FROM %1$I.tier_changes AS h
+                 WHERE h.changed_at <= from_date
+                 ORDER BY h.customer, h.changed_at DESC, h.id DESC
+            )
+            SELECT f.to_tier, f.to_rank, t.to_tier, t.to_rank, %2$s,
+                   count(*), coalesce(sum(s.monetary), 0)
+              FROM at_to AS t
+              LEFT JOIN at_from AS f ON f.customer = t.customer
+              LEFT JOIN %1$I.segments AS s ON s.customer = t.customer
+             GROUP BY f.to_tier, f.to_rank, t.to_tier, t.to_rank
+             ORDER BY f.to_tier IS NOT NULL, f.to_rank NULLS LAST, f.to_tier, t.to_rank NULLS LAST, t.to_tier;
+        END
+        $body$ $fn$, s, format(movement, 'f.to_tier', 'f.to_rank', 't.to_rank', 't.to_tier'));
+    EXECUTE format('COMMENT ON FUNCTION %I.migration(timestamptz, timestamptz) IS %L', s,
+                   format('program %s: tier migration matrix, customers and their current revenue by tier at from_date and at to_date, from tier_history',
+                          prog.name));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_program_views(customer_tier.program) IS
+    'create the BI views of a program''s schema: segments, tier_changes, tier_summary, and the function migration(from_date, to_date)';
+
+-- Drop the views of a program's schema (called by drop_program_objects, first).
+-- RESTRICT: a user's own view over them makes drop_program fail, by name.
+CREATE FUNCTION customer_tier.drop_program_views(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+    detail text;
+BEGIN
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.migration(timestamptz, timestamptz) RESTRICT', s);
+    EXECUTE format('DROP VIEW IF EXISTS %I.tier_summary RESTRICT', s);
+    EXECUTE format('DROP VIEW IF EXISTS %I.tier_changes RESTRICT', s);
+    EXECUTE format('DROP VIEW IF EXISTS %I.segments RESTRICT', s);
+EXCEPTION WHEN dependent_objects_still_exist THEN
+    GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+    RAISE EXCEPTION 'program "%" cannot be dropped while other objects depend on its views', prog.name
+        USING ERRCODE = 'dependent_objects_still_exist',
+              DETAIL = detail,
+              HINT = 'Drop those objects, or change them not to use the program''s views, then drop the program again; drop_program never drops what it did not create.';
+END
+$$;
+COMMENT ON FUNCTION customer_tier.drop_program_views(customer_tier.program) IS
+    'drop the BI views of a program''s schema, refusing (dependent_objects_still_exist) while other objects depend on them';
+
+REVOKE ALL ON FUNCTION customer_tier.create_program_views(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.drop_program_views(customer_tier.program) FROM PUBLIC;

@@ -1,0 +1,200 @@
+-- customer_tier install script, part 90: roles and privileges (docs/security.md).
+--
+-- Three group roles (NOLOGIN) that a DBA grants to application logins:
+--   customer_tier_reader  BI: the catalog, and a program's views, tier history
+--                         and customer columns other than the internal states
+--   customer_tier_writer  a CRM application: the segments view; its writes to
+--                         its own orders table maintain the programs through
+--                         the SECURITY DEFINER trigger functions
+--   customer_tier_admin   programs, tier rules, pins, runs, verification, and
+--                         everything the reader may do
+-- Roles belong to the cluster, not to the database: DROP EXTENSION leaves
+-- them (another database may use them), and a second database's CREATE
+-- EXTENSION finds them already there.
+\echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
+
+-- Create each role if it is missing.  A role of that name that already exists
+-- is used only if it is what this script would have created: a role that can
+-- log in, has any other attribute than NOLOGIN, or is a member of some other
+-- role (pg_read_server_files, say) would hand that power to every login the
+-- DBA later grants it to, so it is refused rather than trusted.
+DO $roles$
+DECLARE
+    r pg_catalog.pg_roles;
+    role_name text;
+    other text;
+BEGIN
+    FOREACH role_name IN ARRAY ARRAY['customer_tier_reader', 'customer_tier_writer', 'customer_tier_admin'] LOOP
+        SELECT * INTO r FROM pg_catalog.pg_roles AS a WHERE a.rolname OPERATOR(pg_catalog.=) role_name;
+        IF NOT FOUND THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE'
+                                      ' NOREPLICATION NOBYPASSRLS', role_name);
+            EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', role_name,
+                CASE role_name
+                    WHEN 'customer_tier_reader' THEN 'customer_tier: read programs, tiers, segments and tier history (BI)'
+                    WHEN 'customer_tier_writer' THEN 'customer_tier: a CRM application whose order writes maintain programs'
+                    ELSE 'customer_tier: manage programs, tier rules, pins and runs' END);
+            CONTINUE;
+        END IF;
+        IF r.rolcanlogin OR r.rolsuper OR r.rolcreatedb OR r.rolcreaterole OR r.rolreplication
+           OR r.rolbypassrls THEN
+            RAISE EXCEPTION 'role "%" already exists and is not a plain group role', role_name
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = pg_catalog.format('customer_tier grants privileges to role "%s"; the existing role has%s%s%s%s%s%s.',
+                          role_name,
+                          CASE WHEN r.rolcanlogin THEN ' LOGIN' ELSE '' END,
+                          CASE WHEN r.rolsuper THEN ' SUPERUSER' ELSE '' END,
+                          CASE WHEN r.rolcreatedb THEN ' CREATEDB' ELSE '' END,
+                          CASE WHEN r.rolcreaterole THEN ' CREATEROLE' ELSE '' END,
+                          CASE WHEN r.rolreplication THEN ' REPLICATION' ELSE '' END,
+                          CASE WHEN r.rolbypassrls THEN ' BYPASSRLS' ELSE '' END),
+                      HINT = pg_catalog.format('Make it a plain group role (ALTER ROLE %I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS), or drop it, then create the extension again.',
+                          role_name);
+        END IF;
+        SELECT pg_catalog.string_agg(pg_catalog.quote_ident(g.rolname), ', ' ORDER BY g.rolname) INTO other
+          FROM pg_catalog.pg_auth_members AS m
+          JOIN pg_catalog.pg_roles AS g ON g.oid OPERATOR(pg_catalog.=) m.roleid
+         WHERE m.member OPERATOR(pg_catalog.=) r.oid
+           AND NOT (role_name OPERATOR(pg_catalog.=) 'customer_tier_admin'
+                    AND g.rolname OPERATOR(pg_catalog.=) 'customer_tier_reader');
+        IF other IS NOT NULL THEN
+            RAISE EXCEPTION 'role "%" already exists and is a member of other roles', role_name
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = pg_catalog.format('Role "%s" is a member of %s; every login granted "%s" would get their privileges.',
+                                                 role_name, other, role_name),
+                      HINT = pg_catalog.format('Revoke those memberships (REVOKE %s FROM %I), or drop the role, then create the extension again.',
+                                               other, role_name);
+        END IF;
+    END LOOP;
+    -- The admin may do what the reader may.
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_auth_members AS m
+                    WHERE m.roleid OPERATOR(pg_catalog.=) 'customer_tier_reader'::regrole
+                      AND m.member OPERATOR(pg_catalog.=) 'customer_tier_admin'::regrole) THEN
+        GRANT customer_tier_reader TO customer_tier_admin;
+    END IF;
+END
+$roles$;
+
+-- PUBLIC keeps USAGE (granted in part 00) for the pure building blocks; the
+-- roles get it explicitly so that a DBA may revoke it from PUBLIC.
+GRANT USAGE ON SCHEMA customer_tier TO customer_tier_reader, customer_tier_writer, customer_tier_admin;
+
+-- The catalog: readable by BI, written by the admin.  The configuration
+-- functions run with their caller's rights, so the admin writes these tables
+-- through them; the CHECK constraints and the constraint triggers on tier
+-- validate a direct write just as they validate the functions'.
+GRANT SELECT ON customer_tier.program, customer_tier.tier, customer_tier.pin, customer_tier.run TO customer_tier_reader;
+GRANT INSERT, UPDATE, DELETE ON customer_tier.program, customer_tier.tier, customer_tier.pin TO customer_tier_admin;
+-- reclassify logs and closes its runs; deleting old runs is housekeeping
+GRANT INSERT, UPDATE, DELETE ON customer_tier.run TO customer_tier_admin;
+
+-- Configuration, runs and verification: the admin only (all are revoked
+-- from PUBLIC where they are defined).  Then the internal helpers that they
+-- and the triggers call, granted to the role that needs them so that it keeps
+-- them when they are revoked from PUBLIC.  Granted by name, every overload.
+DO $grants$
+DECLARE
+    g record;
+BEGIN
+    FOR g IN
+        SELECT p.oid::regprocedure AS routine, w.grantee
+          FROM (VALUES
+                -- configuration, runs, verification
+                ('create_program', 'customer_tier_admin'), ('drop_program', 'customer_tier_admin'),
+                ('configure_program', 'customer_tier_admin'), ('set_tiers', 'customer_tier_admin'),
+                ('default_tiers', 'customer_tier_admin'), ('set_method', 'customer_tier_admin'),
+                ('pin_customer', 'customer_tier_admin'), ('unpin_customer', 'customer_tier_admin'),
+                ('refresh_breakpoints', 'customer_tier_admin'), ('rescore_program', 'customer_tier_admin'),
+                ('rescore_where', 'customer_tier_admin'), ('reclassify', 'customer_tier_admin'),
+                ('schedule', 'customer_tier_admin'), ('unschedule', 'customer_tier_admin'),
+                ('verify_program', 'customer_tier_admin'), ('rebuild_program', 'customer_tier_admin'),
+                ('create_program_objects', 'customer_tier_admin'), ('drop_program_objects', 'customer_tier_admin'),
+                ('create_program_views', 'customer_tier_admin'), ('drop_program_views', 'customer_tier_admin'),
+                -- internal helpers
+                ('column_type', 'customer_tier_admin'), ('check_column_type', 'customer_tier_admin'),
+                ('program_row_problem_sql', 'customer_tier_admin'), ('program_row_counts_sql', 'customer_tier_admin'),
+                ('program_rejects_sql', 'customer_tier_admin'), ('program_apply_sql', 'customer_tier_admin'),
+                ('program_apply_block_sql', 'customer_tier_admin'), ('program_trigger_name', 'customer_tier_admin'),
+                ('program_scored_columns', 'customer_tier_admin'), ('program_config_cte_sql', 'customer_tier_admin'),
+                ('program_scoring_sql', 'customer_tier_admin'), ('tier_implies', 'customer_tier_admin'),
+                ('check_tier_set', 'customer_tier_admin'), ('check_program_tiers', 'customer_tier_admin'),
+                ('customer_key_text', 'customer_tier_admin'), ('run_lock_key', 'customer_tier_admin'),
+                ('announce_tier_change', 'customer_tier_admin'),
+                -- reading a program's rules is BI's business too
+                ('tier_rules', 'customer_tier_reader'), ('tier_conditions', 'customer_tier_reader'),
+                ('tier_conditions_text', 'customer_tier_reader')) AS w (routine, grantee)
+          JOIN pg_catalog.pg_proc AS p
+            ON p.proname OPERATOR(pg_catalog.=) w.routine
+           AND p.pronamespace OPERATOR(pg_catalog.=) 'customer_tier'::regnamespace
+         ORDER BY 1
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE %s TO %I', g.routine, g.grantee);
+    END LOOP;
+END
+$grants$;
+
+-- Grant the roles what they need on a program's objects (called by
+-- create_program_objects, once the program's objects exist).  The reader
+-- sees every view of the schema (they show BI data and never the internal
+-- states), the tier history, and the customers' columns other than the
+-- order_stats states; never the rejects, which hold whole order rows.  The
+-- writer sees the segments view only.  The admin may also correct and erase
+-- (rescore_program updates customers; erasure deletes from all three tables).
+-- Functions of the schema are revoked from PUBLIC; its views' and ordinary
+-- functions are granted to the reader.
+CREATE FUNCTION customer_tier.grant_program_access(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+    cols text;
+    obj record;
+BEGIN
+    IF prog.data_schema IS NULL THEN
+        RAISE EXCEPTION 'program must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO customer_tier_reader, customer_tier_writer, customer_tier_admin', s);
+
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+      FROM pg_attribute AS a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) format('%I.customers', s)::regclass
+       AND a.attnum OPERATOR(pg_catalog.>) 0
+       AND NOT a.attisdropped
+       AND a.atttypid OPERATOR(pg_catalog.<>) 'customer_tier.order_stats_state'::regtype;
+    EXECUTE format('GRANT SELECT (%s) ON %I.customers TO customer_tier_reader', cols, s);
+    EXECUTE format('GRANT SELECT ON %I.tier_history TO customer_tier_reader', s);
+    EXECUTE format('GRANT SELECT, UPDATE, DELETE ON %I.customers TO customer_tier_admin', s);
+    EXECUTE format('GRANT SELECT, DELETE ON %I.tier_history, %I.rejects TO customer_tier_admin', s, s);
+
+    FOR obj IN
+        SELECT c.relname FROM pg_class AS c
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) s::regnamespace
+           AND c.relkind OPERATOR(pg_catalog.=) ANY ('{v,m}'::"char"[])
+         ORDER BY c.relname
+    LOOP
+        EXECUTE format('GRANT SELECT ON %I.%I TO customer_tier_reader', s, obj.relname);
+        IF obj.relname OPERATOR(pg_catalog.=) 'segments' THEN
+            EXECUTE format('GRANT SELECT ON %I.%I TO customer_tier_writer', s, obj.relname);
+        END IF;
+    END LOOP;
+
+    FOR obj IN
+        SELECT p.oid::regprocedure AS fn, p.prorettype OPERATOR(pg_catalog.=) 'trigger'::regtype AS is_trigger
+          FROM pg_proc AS p
+         WHERE p.pronamespace OPERATOR(pg_catalog.=) s::regnamespace
+         ORDER BY p.oid
+    LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', obj.fn);
+        IF NOT obj.is_trigger THEN
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO customer_tier_reader', obj.fn);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.grant_program_access(customer_tier.program) IS
+    'grant the reader, writer and admin roles their privileges on a program''s schema';
+REVOKE ALL ON FUNCTION customer_tier.grant_program_access(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.grant_program_access(customer_tier.program) TO customer_tier_admin;

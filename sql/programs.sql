@@ -1,0 +1,106 @@
+-- Programs attach to a CRM's own orders table; every misconfiguration is
+-- refused up front with a message naming the culprit.
+CREATE EXTENSION customer_tier;
+\set SHOW_CONTEXT never
+CREATE SCHEMA crm;
+CREATE TABLE crm.orders (
+    order_id    bigint GENERATED ALWAYS AS IDENTITY,
+    customer_id bigint,
+    amount      numeric(12,2),
+    ordered_at  timestamptz,
+    status      text,
+    note        jsonb
+);
+CREATE VIEW crm.orders_view AS SELECT * FROM crm.orders;
+
+-- Bad program names.
+SELECT customer_tier.create_program(NULL, 'crm.orders', 'customer_id', 'amount', 'ordered_at');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.create_program('Retail', 'crm.orders', 'customer_id', 'amount', 'ordered_at');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.create_program('a-b', 'crm.orders', 'customer_id', 'amount', 'ordered_at');
+\echo :LAST_ERROR_SQLSTATE
+-- Not a table.
+SELECT customer_tier.create_program('retail', 'crm.orders_view', 'customer_id', 'amount', 'ordered_at');
+\echo :LAST_ERROR_SQLSTATE
+-- Unknown columns, each named.
+SELECT customer_tier.create_program('retail', 'crm.orders', 'client', 'amount', 'ordered_at');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.create_program('retail', 'crm.orders', 'customer_id', 'total', 'ordered_at');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.create_program('retail', 'crm.orders', 'customer_id', 'amount', NULL);
+\echo :LAST_ERROR_SQLSTATE
+-- Columns of the wrong type, each named with the accepted types.
+SELECT customer_tier.create_program('retail', 'crm.orders', 'note', 'amount', 'ordered_at');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.create_program('retail', 'crm.orders', 'customer_id', 'status', 'ordered_at');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.create_program('retail', 'crm.orders', 'customer_id', 'amount', 'amount');
+\echo :LAST_ERROR_SQLSTATE
+-- Statuses: a status column needs the statuses that count, and the other way round.
+SELECT customer_tier.create_program('retail', 'crm.orders', 'customer_id', 'amount', 'ordered_at',
+                                    status_column => 'status');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.create_program('retail', 'crm.orders', 'customer_id', 'amount', 'ordered_at',
+                                    counted_statuses => '{paid}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.create_program('retail', 'crm.orders', 'customer_id', 'amount', 'ordered_at',
+                                    status_column => 'status', counted_statuses => '{paid,NULL}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.create_program('retail', 'crm.orders', 'customer_id', 'amount', 'ordered_at',
+                                    status_column => 'state', counted_statuses => '{paid}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.create_program('retail', 'crm.orders', 'customer_id', 'amount', 'ordered_at',
+                                    order_id_column => 'id');
+\echo :LAST_ERROR_SQLSTATE
+-- Nothing was left behind by the refused calls.
+SELECT count(*) AS programs FROM customer_tier.program;
+SELECT count(*) AS schemas FROM pg_namespace WHERE nspname LIKE 'ct\_%';
+
+-- A good program, then a duplicate.
+SELECT customer_tier.create_program('retail', 'crm.orders', 'customer_id', 'amount', 'ordered_at',
+                                    status_column => 'status', counted_statuses => '{paid,shipped}',
+                                    order_id_column => 'order_id');
+SELECT name, orders_table, customer_type, amount_type, ordered_at_type, counted_statuses, data_schema
+  FROM customer_tier.program;
+SELECT customer_tier.create_program('retail', 'crm.orders', 'customer_id', 'amount', 'ordered_at');
+\echo :LAST_ERROR_SQLSTATE
+-- Settings: configure_program says what is wrong; the table's checks back it up.
+SELECT customer_tier.configure_program('retail', score_weights => '{1,-1,1}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.configure_program('retail', score_weights => '{0,0,0}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.configure_program('retail', score_weights => '{1,NaN,1}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.configure_program('retail', score_weights => '{1,1}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.configure_program('retail', downgrade_grace => '-1 day');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.configure_program('retail', reject_mode => 'ignore');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.configure_program('nope', reject_mode => 'error');
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY terse
+UPDATE customer_tier.program SET score_weights = '{1,-1,1}' WHERE name = 'retail';
+UPDATE customer_tier.program SET downgrade_grace = '-1 day' WHERE name = 'retail';
+UPDATE customer_tier.program SET reject_mode = 'ignore' WHERE name = 'retail';
+\set VERBOSITY default
+SELECT customer_tier.configure_program('retail', score_weights => '{2,1,1}', downgrade_grace => '30 days');
+SELECT score_weights, downgrade_grace, reject_mode FROM customer_tier.program WHERE name = 'retail';
+-- A schema that is already taken.
+CREATE SCHEMA ct_b2b;
+SELECT customer_tier.create_program('b2b', 'crm.orders', 'customer_id', 'amount', 'ordered_at');
+\echo :LAST_ERROR_SQLSTATE
+DROP SCHEMA ct_b2b;
+
+-- Dropping: an unknown program, then the real one; the CRM's table is untouched.
+SELECT customer_tier.drop_program('nope');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.drop_program('retail');
+SELECT count(*) AS programs FROM customer_tier.program;
+SELECT count(*) AS schemas FROM pg_namespace WHERE nspname = 'ct_retail';
+SELECT count(*) AS orders_columns FROM pg_attribute WHERE attrelid = 'crm.orders'::regclass AND attnum > 0;
+
+DROP SCHEMA crm CASCADE;
+DROP EXTENSION customer_tier;
+DROP SCHEMA customer_tier;

@@ -1,0 +1,249 @@
+/*
+ * order_stats_maintain.c — merging and subtracting stored order_stats states
+ * outside an aggregate.
+ *
+ * A program keeps each customer's order_stats_state in a table.  Its triggers
+ * aggregate the rows a statement inserted or deleted into a delta state and
+ * apply it to the stored one: merge for inserted orders, subtract for deleted
+ * ones (an update is both).  Both are exact: the total is an exact decimal,
+ * and the order times are a multiset from which exactly the deleted times are
+ * removed, so the stored state always equals a from-scratch aggregate.
+ *
+ * The results are flat values built in the caller's memory context: they are
+ * stored at once, and a flat value has no owner to transfer.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+
+#include "compat.h"
+#include "money.h"
+#include "order_stats.h"
+
+/* Sort order times ascending (PostgreSQL's sort template, specialised for int64). */
+#define ST_SORT sort_maintained_times
+#define ST_ELEMENT_TYPE int64
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/* States fed by different time types never mix (a timestamp is not a timestamptz). */
+static void
+CheckSameTimeKind(const OrderStatsView *a, const OrderStatsView *b)
+{
+	if (a->timekind != b->timekind)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("cannot combine order_stats states of %s and %s orders",
+						OrderTimeKindName(a->timekind), OrderTimeKindName(b->timekind))));
+}
+
+/* The flat form of an expanded state, allocated in the caller's context. */
+static Datum
+FlattenState(OrderStatsState *state, MemoryContext target)
+{
+	Size		size = EOH_get_flat_size(&state->hdr);
+	void	   *flat = MemoryContextAllocHuge(target, size);
+
+	EOH_flatten_into(&state->hdr, flat, size);
+	return PointerGetDatum(flat);
+}
+
+/* The order times of a view, sorted, in a copy owned by the current context if needed. */
+static int64 *
+SortedTimes(const OrderStatsView *view)
+{
+	int64	   *times = view->times;
+
+	if (!view->sorted)
+	{
+		times = palloc_extended(view->norders * sizeof(int64), MCXT_ALLOC_HUGE);
+		memcpy(times, view->times, view->norders * sizeof(int64));
+		sort_maintained_times(times, view->norders);
+	}
+	return times;
+}
+
+/* Add -other to sum: subtraction of an exact total. */
+static void
+MoneySumSubtract(MoneySum *sum, const MoneySum *other, MemoryContext cxt)
+{
+	MoneySum	negated = *other;
+
+	negated.slow = NULL;
+	if (other->fast == -other->fast && other->fast != 0)
+	{
+		/* INT128_MIN, the one value without a negation, goes the exact slow way */
+		Numeric		n = Int128ToNumeric(other->fast, other->scale);
+
+		negated.fast = 0;
+		negated.slow = DatumGetNumeric(DirectFunctionCall1(numeric_uminus, NumericGetDatum(n)));
+	}
+	else
+		negated.fast = -other->fast;
+	if (other->slow != NULL)
+	{
+		Numeric		minus_slow = DatumGetNumeric(DirectFunctionCall1(numeric_uminus,
+																	 NumericGetDatum(other->slow)));
+
+		negated.slow = negated.slow == NULL ? minus_slow :
+			numeric_add_opt_error(negated.slow, minus_slow, NULL);
+	}
+	MoneySumMerge(sum, &negated, cxt);
+}
+
+PG_FUNCTION_INFO_V1(order_stats_state_merge);
+/* The state of all the orders of both states; NULL stands for no orders. */
+Datum
+order_stats_state_merge(PG_FUNCTION_ARGS)
+{
+	MemoryContext target = CurrentMemoryContext;
+	MemoryContext work;
+	OrderStatsView a;
+	OrderStatsView b;
+	OrderStatsState *state;
+	Datum		result;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_ARGISNULL(0) ? PG_GETARG_DATUM(1) : PG_GETARG_DATUM(0));
+	}
+	OrderStatsGetView(PG_GETARG_DATUM(0), &a);
+	OrderStatsGetView(PG_GETARG_DATUM(1), &b);
+	CheckSameTimeKind(&a, &b);
+
+	work = AllocSetContextCreate(CurrentMemoryContext, "order_stats_state_merge",
+								 ALLOCSET_DEFAULT_SIZES);
+	state = OrderStatsExpandCopy(&a, work);
+	OrderStatsReserve(state, b.norders);
+	for (int64 i = 0; i < b.norders; i++)
+		OrderStatsAppend(state, b.times[i]);
+	MoneySumMerge(&state->sum, &b.sum, state->hdr.eoh_context);
+	result = FlattenState(state, target);
+	MemoryContextDelete(work);
+	PG_RETURN_DATUM(result);
+}
+
+PG_FUNCTION_INFO_V1(order_stats_state_subtract);
+/*
+ * The state without the orders of the second one, or NULL when no order is
+ * left.  Every removed order time must be in the first state: anything else
+ * means the stored state no longer matches the orders, which must fail loudly.
+ */
+Datum
+order_stats_state_subtract(PG_FUNCTION_ARGS)
+{
+	MemoryContext target = CurrentMemoryContext;
+	MemoryContext work;
+	OrderStatsView a;
+	OrderStatsView b;
+	OrderStatsState *state;
+	int64	   *have;
+	int64	   *gone;
+	int64		kept = 0;
+	int64		j = 0;
+	Datum		result;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	OrderStatsGetView(PG_GETARG_DATUM(1), &b);
+	if (PG_ARGISNULL(0))
+		a.norders = 0;
+	else
+	{
+		OrderStatsGetView(PG_GETARG_DATUM(0), &a);
+		CheckSameTimeKind(&a, &b);
+	}
+	if (b.norders > a.norders)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("cannot remove %lld orders from an order_stats state of %lld orders",
+						(long long) b.norders, (long long) a.norders),
+				 errhint("The maintained state no longer matches the orders; rebuild the program.")));
+
+	work = AllocSetContextCreate(CurrentMemoryContext, "order_stats_state_subtract",
+								 ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(work);
+	have = SortedTimes(&a);
+	gone = SortedTimes(&b);
+	state = OrderStatsCreate(work, a.timekind);
+	OrderStatsReserve(state, a.norders);
+	for (int64 i = 0; i < a.norders; i++)
+	{
+		if (j < b.norders && gone[j] == have[i])
+			j++;				/* this occurrence is removed */
+		else
+			state->times[kept++] = have[i];
+	}
+	if (j < b.norders)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("cannot remove an order that the order_stats state does not hold"),
+				 errhint("The maintained state no longer matches the orders; rebuild the program.")));
+	if (kept == 0)
+	{
+		/* every order is gone: the customer has no metrics left */
+		MemoryContextSwitchTo(target);
+		MemoryContextDelete(work);
+		PG_RETURN_NULL();
+	}
+	state->norders = kept;
+	state->sorted = true;
+	state->last_time = state->times[kept - 1];
+	state->sum = a.sum;
+	if (a.sum.slow != NULL)
+		state->sum.slow = DatumGetNumericCopy(NumericGetDatum(a.sum.slow));
+	MoneySumSubtract(&state->sum, &b.sum, state->hdr.eoh_context);
+	MemoryContextSwitchTo(target);
+	result = FlattenState(state, target);
+	MemoryContextDelete(work);
+	PG_RETURN_DATUM(result);
+}
+
+PG_FUNCTION_INFO_V1(customer_metrics);
+/*
+ * A customer's metrics from the stored states of its purchases and refunds:
+ * the order_stats columns of the purchases, with the refunds (negative
+ * amounts) added to the monetary value.  A refund is not an order.
+ */
+Datum
+customer_metrics(PG_FUNCTION_ARGS)
+{
+	Datum		values[ORDER_STATS_RESULT_COLUMNS];
+	bool		nulls[ORDER_STATS_RESULT_COLUMNS];
+	OrderStatsView view;
+
+	if (!PG_ARGISNULL(0))
+	{
+		OrderStatsGetView(PG_GETARG_DATUM(0), &view);
+		OrderStatsResult(&view, values, nulls);
+	}
+	else
+	{
+		values[0] = Int64GetDatum(0);
+		values[1] = NumericGetDatum(int64_to_numeric(0));
+		nulls[0] = nulls[1] = false;
+		for (int i = 2; i < ORDER_STATS_RESULT_COLUMNS; i++)
+			nulls[i] = true;
+	}
+	if (!PG_ARGISNULL(1))
+	{
+		OrderStatsGetView(PG_GETARG_DATUM(1), &view);
+		values[1] = NumericGetDatum(numeric_add_opt_error(DatumGetNumeric(values[1]),
+														  MoneySumResult(&view.sum), NULL));
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(OrderStatsResultDesc(fcinfo), values, nulls)));
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# test/bench/programs.sh — the cost of live maintenance, as ratios from one run.
+#
+#   bash test/bench/programs.sh        (not part of scripts/test.sh)
+#
+# 1. Bulk load: server-side COPY of ORDERS orders (default 1,600,000) for
+#    CUSTOMERS customers (default 200,000) into three identical tables:
+#      plain      nothing attached
+#      program    a customer_tier program attached (statement-level triggers)
+#      handmade   a hand-written statement-level PL/pgSQL trigger keeping
+#                 count/sum/max per customer, what a user would write instead
+#    Best of RUNS runs each (tables truncated between runs).  Target (SPEC 5):
+#    program / plain <= 1.25.
+# 2. Single-row inserts: pgbench, 4 clients, TPS_SECONDS seconds (default 15), into a table of
+#    existing orders with nothing attached vs with the program attached.
+#    Target: program tps / plain tps >= 0.85.
+source "$(dirname "$0")/../../scripts/lib.sh"
+
+ORDERS=${ORDERS:-1600000}
+CUSTOMERS=${CUSTOMERS:-200000}
+RUNS=${RUNS:-2}
+TPS_SECONDS=${TPS_SECONDS:-15}
+
+ct_prepare
+data=$CT_RUN/orders.copy
+ct_log "generating $ORDERS orders for $CUSTOMERS customers"
+psql -X -q -v ON_ERROR_STOP=1 -d postgres <<SQL
+CREATE EXTENSION customer_tier;
+COPY (SELECT (hashint4(i) & 2147483647) % $CUSTOMERS,
+             timestamptz '2022-01-01' + (hashint4(i + 1) & 2147483647) % (3 * 365 * 86400) * interval '1 second',
+             round(((hashint4(i + 2) & 2147483647) % 100000)::numeric / 100 + 1, 2)
+        FROM generate_series(1, $ORDERS) AS i) TO '$data';
+CREATE TABLE plain (customer_id bigint, ordered_at timestamptz, amount numeric(12,2));
+CREATE TABLE program (LIKE plain);
+CREATE TABLE handmade (LIKE plain);
+SELECT customer_tier.create_program('bench', 'program', 'customer_id', 'amount', 'ordered_at');
+
+CREATE TABLE handmade_totals (customer_id bigint PRIMARY KEY, orders bigint, monetary numeric, last_order timestamptz);
+CREATE FUNCTION handmade_maintain() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN
+    INSERT INTO handmade_totals AS t
+    SELECT customer_id, count(*), sum(amount), max(ordered_at) FROM new_rows
+     WHERE customer_id IS NOT NULL GROUP BY customer_id ORDER BY customer_id
+    ON CONFLICT (customer_id) DO UPDATE
+       SET orders = t.orders + excluded.orders, monetary = t.monetary + excluded.monetary,
+           last_order = greatest(t.last_order, excluded.last_order);
+    RETURN NULL;
+END
+\$\$;
+CREATE TRIGGER handmade_insert AFTER INSERT ON handmade REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION handmade_maintain();
+SQL
+
+# Best time in ms of RUNS server-side COPYs into table $1.
+copy_ms() {
+    local table=$1 best='' ms i
+    for i in $(seq 1 "$RUNS"); do
+        psql -X -q -d postgres -c "TRUNCATE $table" -c "TRUNCATE handmade_totals" -c CHECKPOINT >/dev/null
+        ms=$(psql -X -q -d postgres -c '\timing on' -c "COPY $table FROM '$data'" \
+             | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
+        if [ -z "$best" ] || awk -v a="$ms" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$ms; fi
+    done
+    echo "$best"
+}
+
+ct_log "bulk COPY, best of $RUNS"
+plain=$(copy_ms plain)
+program=$(copy_ms program)
+handmade=$(copy_ms handmade)
+check=$(psql -X -At -d postgres -c "SELECT count(*) FROM customer_tier.verify_program('bench')")
+
+# tps of pgbench inserting one order per transaction into table $1.
+tps() {
+    local table=$1 script
+    script=$(mktemp)
+    cat >"$script" <<PGB
+\set c random(0, $((CUSTOMERS - 1)))
+INSERT INTO $table (customer_id, ordered_at, amount) VALUES (:c, now(), 12.34);
+PGB
+    pgbench -n -c 4 -j 2 -T "$TPS_SECONDS" -f "$script" -d postgres 2>/dev/null \
+        | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+    rm -f "$script"
+}
+ct_log "single-row inserts, pgbench 4 clients, $TPS_SECONDS s each"
+tps_plain=$(tps plain)
+tps_program=$(tps program)
+
+cat <<REPORT
+
+== Live maintenance: $ORDERS orders, $CUSTOMERS customers (this machine: $(nproc) cores)
+bulk COPY, nothing attached       $plain ms
+bulk COPY, program attached       $program ms    ratio $(awk -v a="$program" -v b="$plain" 'BEGIN { printf "%.2f", a / b }')x  (target <= 1.25)
+bulk COPY, hand-written trigger   $handmade ms    ratio $(awk -v a="$handmade" -v b="$plain" 'BEGIN { printf "%.2f", a / b }')x
+program state after the loads: $check differences from a recomputation
+single-row inserts, plain         $tps_plain tps
+single-row inserts, program       $tps_program tps    ratio $(awk -v a="$tps_program" -v b="$tps_plain" 'BEGIN { printf "%.2f", a / b }')x  (target >= 0.85)
+REPORT

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# test/bench/reclassify.sh — reclassification and rebuild, as ratios from one run.
+#
+#   bash test/bench/reclassify.sh        (not part of scripts/test.sh)
+#
+# ORDERS orders (default 2,000,000) for CUSTOMERS customers (default 200,000):
+#   reclassify  CALL customer_tier.reclassify(program): breakpoints, ABC classes,
+#               every customer rescored and tiered, from the maintained metrics
+#   hand SQL    what a user writes instead: count/sum/max per customer from the
+#               orders, NTILE quintiles of R, F and M, CASE tiers, a churn flag,
+#               materialized into a table          target: reclassify >= 10x faster
+#   rebuild     customer_tier.rebuild_program(program)
+#   GROUP BY    the bare count/sum/max GROUP BY customer       target: rebuild no slower
+source "$(dirname "$0")/../../scripts/lib.sh"
+
+ORDERS=${ORDERS:-2000000}
+CUSTOMERS=${CUSTOMERS:-200000}
+
+ct_prepare
+ct_log "loading $ORDERS orders for $CUSTOMERS customers and attaching a program"
+psql -X -q -v ON_ERROR_STOP=1 -d postgres >/dev/null <<SQL
+CREATE EXTENSION customer_tier;
+CREATE TABLE orders AS
+SELECT ((hashint4(i) & 2147483647) % $CUSTOMERS)::bigint AS customer_id,
+       now() - (hashint4(i + 1) & 2147483647) % (3 * 365 * 86400) * interval '1 second' AS ordered_at,
+       round(((hashint4(i + 2) & 2147483647) % 100000)::numeric / 100 + 1, 2)::numeric(12,2) AS amount
+  FROM generate_series(1, $ORDERS) AS i;
+VACUUM ANALYZE orders;
+SELECT customer_tier.create_program('bench', 'orders', 'customer_id', 'amount', 'ordered_at');
+VACUUM ANALYZE ct_bench.customers;
+SQL
+
+ms() { psql -X -q -d postgres -c '\timing on' -c "$1" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1; }
+reclassify=$(ms "CALL customer_tier.reclassify('bench', batch_size => 50000)")
+hand=$(ms "CREATE TABLE hand_tiers AS
+  WITH m AS (SELECT customer_id, count(*) AS orders, sum(amount) AS monetary, max(ordered_at) AS last_order
+               FROM orders GROUP BY customer_id),
+       q AS (SELECT m.*, ntile(5) OVER (ORDER BY last_order) AS r, ntile(5) OVER (ORDER BY orders) AS f,
+                    ntile(5) OVER (ORDER BY monetary) AS mq FROM m)
+  SELECT customer_id, r, f, mq,
+         CASE WHEN r + f + mq >= 13 THEN 'diamond' WHEN r + f + mq >= 9 THEN 'gold' ELSE 'normal' END AS tier,
+         last_order < now() - interval '180 days' AS churn_risk
+    FROM q")
+rebuild=$(ms "SELECT customer_tier.rebuild_program('bench')")
+groupby=$(ms "SELECT count(*) FROM (SELECT customer_id, count(*), sum(amount), max(ordered_at) FROM orders GROUP BY customer_id) AS s")
+runs=$(psql -X -At -d postgres -c "SELECT outcome || ', ' || customers || ' customers, ' || batches || ' batches, ' || tier_changes || ' tier changes' FROM customer_tier.run ORDER BY id DESC LIMIT 1")
+
+cat <<REPORT
+
+== Reclassification: $ORDERS orders, $CUSTOMERS customers (this machine: $(nproc) cores)
+reclassify (maintained metrics)   $reclassify ms   ($runs)
+hand-written SQL (from orders)    $hand ms    reclassify is $(awk -v a="$hand" -v b="$reclassify" 'BEGIN { printf "%.2f", a / b }')x faster (target >= 10)
+rebuild_program                   $rebuild ms
+bare GROUP BY count/sum/max       $groupby ms    rebuild / GROUP BY = $(awk -v a="$rebuild" -v b="$groupby" 'BEGIN { printf "%.2f", a / b }') (target <= 1)
+REPORT

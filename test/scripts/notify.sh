@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# A change of tier is announced on channel customer_tier with a JSON payload:
+# a listening session sees the upgrade that another session's order caused.
+set -euo pipefail
+
+createdb ct_notify
+psql -X -q -v ON_ERROR_STOP=1 -d ct_notify >/dev/null <<'SQL'
+CREATE EXTENSION customer_tier;
+CREATE TABLE orders (customer_id bigint, amount numeric(12,2), ordered_at timestamptz);
+INSERT INTO orders SELECT c, 10 * c, now() - (100 - c) * interval '1 day'
+  FROM generate_series(1, 10) AS c, generate_series(1, 3);
+SELECT customer_tier.create_program('shop', 'orders', 'customer_id', 'amount', 'ordered_at');
+SQL
+
+# The listener waits a little, so that the other session's insert commits while it listens.
+out=$(mktemp)
+psql -X -d ct_notify >"$out" 2>&1 <<'SQL' &
+LISTEN customer_tier;
+SELECT pg_sleep(3);
+SELECT 1 AS done;
+SQL
+listener=$!
+sleep 1
+psql -X -q -d ct_notify -c "INSERT INTO orders SELECT 1, 5000, now() FROM generate_series(1, 20)"
+wait "$listener"
+
+fail=0
+payload=$(sed -n 's/^Asynchronous notification "customer_tier" with payload "\(.*\)" received from server process.*/\1/p' "$out" | head -1)
+echo "payload: ${payload:-none}"
+for field in '"program" : "shop"' '"customer" : 1' '"from" : "normal"' '"to" : "diamond"' '"reason" : "upgrade"' '"source" : "trigger INSERT"'; do
+    case "$payload" in
+        *"$field"*) ;;
+        *) echo "payload lacks $field"; fail=1 ;;
+    esac
+done
+history=$(psql -X -At -d ct_notify -c "SELECT from_tier || '>' || to_tier FROM ct_shop.tier_history WHERE customer = 1 ORDER BY id DESC LIMIT 1")
+[ "$history" = "normal>diamond" ] || { echo "tier_history says $history"; fail=1; }
+rm -f "$out"
+dropdb ct_notify
+exit $fail
