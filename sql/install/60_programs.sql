@@ -72,6 +72,28 @@ COMMENT ON COLUMN customer_tier.program.data_schema IS 'schema that holds the pr
 COMMENT ON COLUMN customer_tier.program.created_at IS 'when the program was created';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.program', '');
 
+-- A program's catalog row, or the error every function gives for an unknown program.
+CREATE FUNCTION customer_tier.program_row(program text)
+RETURNS customer_tier.program
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+BEGIN
+    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) program_row.program;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'program "%" does not exist', program
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
+    END IF;
+    RETURN prog;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_row(text) IS
+    'a program''s catalog row, or undefined_object (42704) naming the unknown program';
+REVOKE ALL ON FUNCTION customer_tier.program_row(text) FROM PUBLIC;
+
 -- The type of column col of table tbl, or an error naming both.
 CREATE FUNCTION customer_tier.column_type(tbl regclass, col name, role text)
 RETURNS regtype
@@ -243,12 +265,7 @@ AS $$
 DECLARE
     prog customer_tier.program;
 BEGIN
-    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) drop_program.name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'program "%" does not exist', name
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
-    END IF;
+    prog := customer_tier.program_row(name);
     -- RESTRICT, not CASCADE: a user's own object that depends on the program's
     -- views must make this fail rather than vanish with it.
     PERFORM customer_tier.drop_program_objects(prog);
@@ -274,11 +291,7 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) configure_program.name) THEN
-        RAISE EXCEPTION 'program "%" does not exist', name
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
-    END IF;
+    PERFORM customer_tier.program_row(name);
     IF score_weights IS NOT NULL AND NOT (
            cardinality(score_weights) OPERATOR(pg_catalog.=) 3
            AND array_position(score_weights, NULL) IS NULL

@@ -13,12 +13,7 @@ AS $$
 DECLARE
     prog customer_tier.program;
 BEGIN
-    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) verify_program.program;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'program "%" does not exist', program
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
-    END IF;
+    prog := customer_tier.program_row(program);
     RETURN QUERY EXECUTE format($sql$
         WITH scratch AS (
             SELECT o.%2$I AS customer,
@@ -72,12 +67,7 @@ DECLARE
     prog customer_tier.program;
     customers bigint;
 BEGIN
-    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) rebuild_program.program;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'program "%" does not exist', program
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
-    END IF;
+    prog := customer_tier.program_row(program);
     -- writers wait while the state is rebuilt, so none slips between
     EXECUTE format('LOCK TABLE %s IN SHARE MODE', prog.orders_table);
     EXECUTE format($sql$

@@ -164,12 +164,7 @@ AS $$
 DECLARE
     prog customer_tier.program;
 BEGIN
-    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) rescore_program.program;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'program "%" does not exist', program
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
-    END IF;
+    prog := customer_tier.program_row(program);
     RETURN customer_tier.rescore_where(program, source,
         CASE WHEN customer IS NULL THEN 'true'
              ELSE format('c.customer OPERATOR(pg_catalog.=) %L::%s', customer, prog.customer_type) END);

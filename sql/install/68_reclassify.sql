@@ -73,12 +73,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'The default, 10000 customers per committed batch, suits most programs.';
     END IF;
-    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) reclassify.program;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'program "%" does not exist', program
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
-    END IF;
+    prog := customer_tier.program_row(program);
     IF NOT pg_catalog.pg_try_advisory_lock(customer_tier.run_lock_key(program)) THEN
         RAISE NOTICE 'program "%" is being reclassified by another session; this run exits', program
             USING HINT = 'SELECT * FROM customer_tier.run WHERE outcome = ''running'' shows the run in progress.';
@@ -201,11 +196,7 @@ BEGIN
         RAISE EXCEPTION 'program and cron_expression must not be null'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF NOT EXISTS (SELECT FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) schedule.program) THEN
-        RAISE EXCEPTION 'program "%" does not exist', program
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
-    END IF;
+    PERFORM customer_tier.program_row(program);
     IF NOT EXISTS (SELECT FROM pg_extension AS e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
         RAISE EXCEPTION 'pg_cron is not installed in this database'
             USING ERRCODE = 'feature_not_supported',

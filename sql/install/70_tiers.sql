@@ -431,12 +431,7 @@ BEGIN
         RAISE EXCEPTION 'program must not be NULL'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    SELECT p.method INTO method FROM customer_tier.program AS p WHERE p.name = default_tiers.program;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'program "%" does not exist', program
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
-    END IF;
+    method := (customer_tier.program_row(program)).method;
     RETURN customer_tier.set_tiers(program, CASE method
         WHEN 'rfm' THEN '[{"tier": "diamond", "min_value_score": 80},
                           {"tier": "gold", "min_value_score": 50},
@@ -470,12 +465,8 @@ BEGIN
                   DETAIL = 'rules: conditions per tier; rfm: value score thresholds; abc: Pareto classes.',
                   HINT = 'Choose rules, rfm or abc.';
     END IF;
+    PERFORM customer_tier.program_row(program);
     UPDATE customer_tier.program AS p SET method = set_method.method WHERE p.name = set_method.program;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'program "%" does not exist', program
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
-    END IF;
     RETURN customer_tier.default_tiers(program);
 END
 $$;
@@ -503,11 +494,7 @@ BEGIN
       FROM customer_tier.tier AS t
      WHERE t.program = tier_rules.program;
     IF rules IS NULL THEN
-        IF NOT EXISTS (SELECT FROM customer_tier.program AS p WHERE p.name = tier_rules.program) THEN
-            RAISE EXCEPTION 'program "%" does not exist', program
-                USING ERRCODE = 'undefined_object',
-                      HINT = 'SELECT name FROM customer_tier.program lists the programs.';
-        END IF;
+        PERFORM customer_tier.program_row(program);
         PERFORM customer_tier.check_tier_set(program, NULL, NULL);   -- "has no tiers"
     END IF;
     RETURN rules;

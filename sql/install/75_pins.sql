@@ -39,12 +39,7 @@ DECLARE
     key   text;
     state text;
 BEGIN
-    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name = customer_key_text.program;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'program "%" does not exist', program
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
-    END IF;
+    prog := customer_tier.program_row(program);
     BEGIN
         -- customer_type is one of five built-in types (a CHECK on program).
         EXECUTE format('SELECT ($1::%s)::text', prog.customer_type) INTO key USING customer;

@@ -119,7 +119,8 @@ BEGIN
                 ('program_scoring_sql', 'customer_tier_admin'), ('tier_implies', 'customer_tier_admin'),
                 ('check_tier_set', 'customer_tier_admin'), ('check_program_tiers', 'customer_tier_admin'),
                 ('customer_key_text', 'customer_tier_admin'), ('run_lock_key', 'customer_tier_admin'),
-                ('announce_tier_change', 'customer_tier_admin'),
+                ('announce_tier_change', 'customer_tier_admin'), ('program_row', 'customer_tier_admin'),
+                ('program_row', 'customer_tier_reader'),
                 -- reading a program's rules is BI's business too
                 ('tier_rules', 'customer_tier_reader'), ('tier_conditions', 'customer_tier_reader'),
                 ('tier_conditions_text', 'customer_tier_reader')) AS w (routine, grantee)
