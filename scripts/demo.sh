@@ -16,7 +16,7 @@ esac
 
 ct_prepare
 createdb ct_demo
-psql -X -q -v ON_ERROR_STOP=1 -d ct_demo -f "$CT_ROOT/scripts/demo.sql"
+ct_run_demo ct_demo
 
 if $keep; then
     trap - EXIT

@@ -113,6 +113,13 @@ ct_cleanup() {
     fi
 }
 
+# Run the demo (scripts/demo/*.sql in name order, one psql session) in database $1.
+ct_run_demo() {
+    local args=() part
+    for part in "$CT_ROOT"/scripts/demo/*.sql; do args+=(-f "$part"); done
+    psql -X -q -v ON_ERROR_STOP=1 -d "$1" "${args[@]}"
+}
+
 # Everything up to a running server.
 ct_prepare() {
     ct_install_deps
