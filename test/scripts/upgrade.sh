@@ -11,7 +11,8 @@
 # ACL, comment), aggregates, tables, columns, defaults, constraints, indexes,
 # sequences, views (pg_get_viewdef), triggers, types, extension membership,
 # pg_extension_config_dump registrations and pg_init_privs -- must be
-# identical, line for line.  Then the updated program must still work.
+# identical, line for line.  Then the updated program must still work, and
+# survive pg_dump and pg_restore.
 #
 # The point: no change to sql/install can land without its upgrade script.
 set -euo pipefail
@@ -234,6 +235,23 @@ SQL
         echo "upgraded program from $old misbehaves:"; diff <(echo "$expected") <(echo "$checks") | sed 's/^/  /'
         fail=1
     fi
+
+    # pg_dump keeps what the update made: the restored database has the same
+    # catalog (a program object left a member of the extension, or with the
+    # update's grants recorded as initial privileges, would be lost here).
+    pg_dump -Fc -d "$db" -f "$tmp/dump"
+    createdb "${db}_restored"
+    pg_restore -d "${db}_restored" "$tmp/dump" 2>&1 | sed 's/^/  pg_restore: /'
+    catalog "$db" >"$tmp/old"
+    catalog "${db}_restored" >"$tmp/restored"
+    if diff -U0 "$tmp/old" "$tmp/restored" >"$tmp/diff"; then
+        echo "dump and restore of the database updated from $old: catalog identical"
+    else
+        echo "DUMP AND RESTORE OF THE DATABASE UPDATED FROM $old CHANGES ITS CATALOG ('-' updated, '+' restored):"
+        grep -E '^[-+][^-+]' "$tmp/diff" | sed 's/^/  /'
+        fail=1
+    fi
+    dropdb "${db}_restored"
     dropdb "$db"
 done
 dropdb ct_upgrade_new
