@@ -182,8 +182,9 @@ SELECT l.object || ' | ' || l.property || ' | ' || v.line
 SQL
 }
 
+# CT_KEEP_TMP=1 keeps the catalog dumps (new, old, restored) for a closer look.
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+if [ -n "${CT_KEEP_TMP:-}" ]; then echo "catalog dumps in $tmp"; else trap 'rm -rf "$tmp"' EXIT; fi
 createdb ct_upgrade_new
 psql -X -q -v ON_ERROR_STOP=1 -d ct_upgrade_new -c 'CREATE EXTENSION customer_tier' >/dev/null
 make_program ct_upgrade_new
