@@ -4,7 +4,8 @@
 #
 # For each frozen release sql/releases/customer_tier--<old>.sql: database A
 # installs <old>, an admin login creates a program over a small orders table
-# (rules method, weights, grace, a pin, a run), then A is updated to the
+# (rules method, weights, grace, a pin, a run, a user's view over its
+# segments), then A is updated to the
 # current version.  Database B installs the current version and gets the same
 # program.  A catalog dump of both -- every object of the extension and of the
 # program schema ct_members: functions (pg_get_functiondef, owner, sorted
@@ -49,6 +50,8 @@ SELECT customer_tier.set_method('members', 'rules');
 SELECT customer_tier.configure_program('members', score_weights => '{2,1,1}', downgrade_grace => '14 days');
 SELECT customer_tier.pin_customer('members', 'k7', 'diamond', 'board member');
 CALL customer_tier.reclassify('members');
+-- a user's own view over the program's views: the update must not need to drop them
+CREATE VIEW crm.diamonds AS SELECT customer FROM ct_members.segments WHERE tier = 'diamond';
 SQL
 }
 
@@ -223,13 +226,14 @@ SELECT 'drift ' || count(*) FROM customer_tier.verify_program('members');
 CALL customer_tier.reclassify('members');
 SELECT 'runs ' || string_agg(outcome, ',' ORDER BY id) FROM customer_tier.run;
 SELECT 'drift ' || count(*) FROM customer_tier.verify_program('members');
+SELECT 'pinned diamond ' || string_agg(customer, ',') FROM crm.diamonds WHERE customer = 'k7';
 SET ROLE customer_tier_reader;
 SELECT 'matrix ' || sum(customers) || ' of ' || (SELECT count(*) FROM ct_members.customers)
   FROM ct_members.migration_between_runs(1, 2);
 SELECT 'last runs ' || string_agg(DISTINCT from_run || '>' || to_run, ',') FROM ct_members.last_run_migration;
 SQL
 )
-    expected=$'drift 0\nruns succeeded,succeeded\ndrift 0\nmatrix 41 of 41\nlast runs 1>2'
+    expected=$'drift 0\nruns succeeded,succeeded\ndrift 0\npinned diamond k7\nmatrix 41 of 41\nlast runs 1>2'
     if [ "$checks" = "$expected" ]; then
         echo "upgraded program works: $(echo "$checks" | tr '\n' ';')"
     else
