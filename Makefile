@@ -8,7 +8,11 @@ OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # The install script is concatenated from sql/install/NN_*.sql in name order.
 INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
-DATA        = $(wildcard sql/upgrade/$(EXTENSION)--*--*.sql)
+# Released versions' install scripts, frozen as they were built (sql/releases/),
+# and the upgrade scripts between versions (sql/upgrade/): ALTER EXTENSION
+# customer_tier UPDATE follows them to the current version.
+RELEASES    = $(wildcard sql/releases/$(EXTENSION)--*.sql)
+DATA        = $(RELEASES) $(wildcard sql/upgrade/$(EXTENSION)--*--*.sql)
 
 # pg_regress inputs are the top-level sql/*.sql files, one per feature.
 REGRESS      = $(sort $(notdir $(basename $(wildcard sql/*.sql))))
@@ -31,8 +35,13 @@ $(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) $(EXTENSION).control
 $(OBJS): $(wildcard src/*.h)
 
 .PHONY: check-version
-# The control file, META.json and the built install script must agree.
+# The control file, META.json and the built install script must agree, and
+# every released version must have an upgrade path towards the current one.
 check-version: $(DATA_built)
 	@grep -q '"version": "$(EXTVERSION)"' META.json || { echo "META.json does not say version $(EXTVERSION)"; exit 1; }
 	@test -f $(EXTENSION)--$(EXTVERSION).sql
+	@test ! -f sql/releases/$(EXTENSION)--$(EXTVERSION).sql || { echo "version $(EXTVERSION) is released (sql/releases/): a change needs a new default_version in the control file"; exit 1; }
+	@for r in $(RELEASES); do v=$${r##*--}; v=$${v%.sql}; \
+	    ls sql/upgrade/$(EXTENSION)--$$v--*.sql >/dev/null 2>&1 || { echo "released version $$v has no upgrade script sql/upgrade/$(EXTENSION)--$$v--<next>.sql"; exit 1; }; done
+	@ls sql/upgrade/$(EXTENSION)--*--$(EXTVERSION).sql >/dev/null 2>&1 || test -z "$(RELEASES)" || { echo "no upgrade script leads to $(EXTVERSION): add sql/upgrade/$(EXTENSION)--<previous>--$(EXTVERSION).sql"; exit 1; }
 	@echo "version $(EXTVERSION) agrees in control file, META.json and install script"

@@ -3,7 +3,9 @@
 --
 -- In the program's schema ct_<name>: segments (one row per customer),
 -- tier_summary (one row per tier, a Pareto view), tier_changes (tier_history
--- with ranks) and migration(from_date, to_date) (the tier migration matrix).
+-- with ranks), migration(from_date, to_date) (the tier migration matrix),
+-- migration_between_runs(from_run, to_run) and last_run_migration (the same
+-- matrix between reclassification runs).
 -- They show what BI may see and nothing else: never the order_stats states.
 -- They are ordinary views, so they read the tables with their owner's rights:
 -- a BI role needs SELECT on the views only.  The view and function bodies are
@@ -194,10 +196,131 @@ BEGIN
     EXECUTE format('COMMENT ON FUNCTION %I.migration(timestamptz, timestamptz) IS %L', s,
                    format('program %s: tier migration matrix, customers and their current revenue by tier at from_date and at to_date, from tier_history',
                           prog.name));
+    PERFORM customer_tier.create_program_run_views(prog);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.create_program_views(customer_tier.program) IS
     'create the BI views of a program''s schema: segments, tier_changes, tier_summary, and the function migration(from_date, to_date)';
+
+-- The migration matrix between two reclassification runs: the run version
+-- resolves each run to the time it finished and calls migration(from, to),
+-- so both give the same matrix for the same two times.  The tiers are those
+-- the customers held when each run finished (the run's changes and any made
+-- by the triggers before it finished); the revenue is today's, as in
+-- migration(): tier_history keeps tiers, not metrics.  A separate function so
+-- that the upgrade from 0.1.0 can add these objects to existing programs.
+CREATE FUNCTION customer_tier.create_program_run_views(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    -- Runs are looked up in the run log, with the reader's rights (BI may
+    -- read customer_tier.run).  A run that failed part-way or is still
+    -- running is not a complete reclassification, so it is refused.
+    EXECUTE format($fn$
+        CREATE FUNCTION %1$I.migration_between_runs(from_run bigint, to_run bigint)
+        RETURNS TABLE (from_tier text, from_rank integer, to_tier text, to_rank integer,
+                       movement text, customers bigint, revenue numeric)
+        LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
+        SET search_path = pg_catalog, pg_temp
+        AS $body$
+        DECLARE
+            from_at timestamptz;
+            to_at timestamptz;
+            r customer_tier.run;
+            n bigint;
+        BEGIN
+            IF from_run IS NULL OR to_run IS NULL THEN
+                RAISE EXCEPTION 'from_run and to_run must not be null'
+                    USING ERRCODE = 'null_value_not_allowed',
+                          HINT = %3$L;
+            END IF;
+            FOREACH n IN ARRAY ARRAY[from_run, to_run] LOOP
+                SELECT * INTO r FROM customer_tier.run AS x WHERE x.id = n;
+                IF NOT FOUND THEN
+                    RAISE EXCEPTION 'run %% does not exist', n
+                        USING ERRCODE = 'undefined_object',
+                              HINT = %3$L;
+                END IF;
+                IF r.program <> %2$L THEN
+                    RAISE EXCEPTION 'run %% is a run of program "%%", not of "%%"', n, r.program, %2$L
+                        USING ERRCODE = 'invalid_parameter_value',
+                              HINT = format('Call ct_%%s.migration_between_runs for the runs of program "%%s".', r.program, r.program);
+                END IF;
+                IF r.outcome = 'running' THEN
+                    RAISE EXCEPTION 'run %% has not finished', n
+                        USING ERRCODE = 'object_not_in_prerequisite_state',
+                              DETAIL = 'Its tiers are not a complete reclassification yet.',
+                              HINT = 'Wait for it to finish, or compare two runs that have succeeded.';
+                END IF;
+                IF r.outcome <> 'succeeded' THEN
+                    RAISE EXCEPTION 'run %% failed', n
+                        USING ERRCODE = 'invalid_parameter_value',
+                              DETAIL = format('A failed run reclassified only some customers; its error: %%s', coalesce(r.error, 'none recorded')),
+                              HINT = %3$L;
+                END IF;
+                IF n = from_run THEN
+                    from_at := r.finished_at;
+                END IF;
+                IF n = to_run THEN
+                    to_at := r.finished_at;
+                END IF;
+            END LOOP;
+            IF from_at > to_at THEN
+                RAISE EXCEPTION 'from_run (%%) finished after to_run (%%)', from_run, to_run
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = 'The matrix compares each customer''s tier after from_run with the tier after the later to_run.',
+                          HINT = 'Swap the two arguments.';
+            END IF;
+            RETURN QUERY SELECT * FROM %1$I.migration(from_at, to_at);
+        END
+        $body$ $fn$, s, prog.name,
+        format('%s lists the runs that can be compared.',
+               format('SELECT id, finished_at FROM customer_tier.run WHERE program = %L AND outcome = %L ORDER BY id',
+                      prog.name, 'succeeded')));
+    EXECUTE format('COMMENT ON FUNCTION %I.migration_between_runs(bigint, bigint) IS %L', s,
+                   format('program %s: tier migration matrix between two succeeded runs of customer_tier.run (tiers when each finished, revenue as of now); migration() at the two finish times',
+                          prog.name));
+
+    -- The two latest succeeded runs; no rows until there are two.
+    EXECUTE format($sql$
+        CREATE VIEW %1$I.last_run_migration AS
+        SELECT r.from_run, r.from_finished_at, r.to_run, r.to_finished_at,
+               m.from_tier, m.from_rank, m.to_tier, m.to_rank, m.movement, m.customers, m.revenue
+          FROM (SELECT f.id AS from_run, f.finished_at AS from_finished_at,
+                       t.id AS to_run, t.finished_at AS to_finished_at
+                  FROM (SELECT x.id, x.finished_at FROM customer_tier.run AS x
+                         WHERE x.program = %2$L AND x.outcome = 'succeeded'
+                         ORDER BY x.id DESC LIMIT 1) AS t
+                  JOIN LATERAL (SELECT x.id, x.finished_at FROM customer_tier.run AS x
+                                 WHERE x.program = %2$L AND x.outcome = 'succeeded' AND x.id < t.id
+                                 ORDER BY x.id DESC LIMIT 1) AS f ON true) AS r
+         CROSS JOIN LATERAL %1$I.migration_between_runs(r.from_run, r.to_run) AS m
+         ORDER BY m.from_tier IS NOT NULL, m.from_rank NULLS LAST, m.from_tier, m.to_rank NULLS LAST, m.to_tier
+    $sql$, s, prog.name);
+    EXECUTE format('COMMENT ON VIEW %I.last_run_migration IS %L', s,
+                   format('program %s: tier migration matrix between the two latest succeeded runs (migration_between_runs); no rows until two runs have succeeded',
+                          prog.name));
+    EXECUTE format($sql$
+        COMMENT ON COLUMN %1$I.last_run_migration.from_run IS 'the earlier run (customer_tier.run.id)';
+        COMMENT ON COLUMN %1$I.last_run_migration.from_finished_at IS 'when the earlier run finished: from_tier is the tier then';
+        COMMENT ON COLUMN %1$I.last_run_migration.to_run IS 'the latest succeeded run';
+        COMMENT ON COLUMN %1$I.last_run_migration.to_finished_at IS 'when the latest run finished: to_tier is the tier then';
+        COMMENT ON COLUMN %1$I.last_run_migration.from_tier IS 'tier after the earlier run; NULL for customers who had none (new since)';
+        COMMENT ON COLUMN %1$I.last_run_migration.from_rank IS 'today''s rank of from_tier, 1 = best';
+        COMMENT ON COLUMN %1$I.last_run_migration.to_tier IS 'tier after the latest run';
+        COMMENT ON COLUMN %1$I.last_run_migration.to_rank IS 'today''s rank of to_tier, 1 = best';
+        COMMENT ON COLUMN %1$I.last_run_migration.movement IS 'new, unchanged, upgrade or downgrade';
+        COMMENT ON COLUMN %1$I.last_run_migration.customers IS 'customers who moved from from_tier to to_tier';
+        COMMENT ON COLUMN %1$I.last_run_migration.revenue IS 'their net monetary value today (not as of the runs)'
+    $sql$, s);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_program_run_views(customer_tier.program) IS
+    'create a program''s migration_between_runs(from_run, to_run) and its view last_run_migration (called by create_program_views)';
 
 -- Drop the views of a program's schema (called by drop_program_objects, first).
 -- RESTRICT: a user's own view over them makes drop_program fail, by name.
@@ -210,6 +333,8 @@ DECLARE
     s name := prog.data_schema;
     detail text;
 BEGIN
+    EXECUTE format('DROP VIEW IF EXISTS %I.last_run_migration RESTRICT', s);
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.migration_between_runs(bigint, bigint) RESTRICT', s);
     EXECUTE format('DROP FUNCTION IF EXISTS %I.migration(timestamptz, timestamptz) RESTRICT', s);
     EXECUTE format('DROP VIEW IF EXISTS %I.tier_summary RESTRICT', s);
     EXECUTE format('DROP VIEW IF EXISTS %I.tier_changes RESTRICT', s);
@@ -227,3 +352,4 @@ COMMENT ON FUNCTION customer_tier.drop_program_views(customer_tier.program) IS
 
 REVOKE ALL ON FUNCTION customer_tier.create_program_views(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.drop_program_views(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.create_program_run_views(customer_tier.program) FROM PUBLIC;

@@ -110,6 +110,7 @@ BEGIN
                 ('verify_program', 'customer_tier_admin'), ('rebuild_program', 'customer_tier_admin'),
                 ('create_program_objects', 'customer_tier_admin'), ('drop_program_objects', 'customer_tier_admin'),
                 ('create_program_views', 'customer_tier_admin'), ('drop_program_views', 'customer_tier_admin'),
+                ('create_program_run_views', 'customer_tier_admin'),
                 -- internal helpers
                 ('column_type', 'customer_tier_admin'), ('check_column_type', 'customer_tier_admin'),
                 ('program_row_problem_sql', 'customer_tier_admin'), ('program_row_counts_sql', 'customer_tier_admin'),
