@@ -570,8 +570,9 @@ BEGIN
     END IF;
     prog := customer_tier.program_row(program);
     -- waits for feedback writes in progress and holds new ones back, so that
-    -- the recomputation sees every committed answer and none is overwritten
-    EXECUTE format('LOCK TABLE %1$I.answers, %1$I.satisfaction IN SHARE ROW EXCLUSIVE MODE', prog.data_schema);
+    -- the recomputation sees every committed answer and none is overwritten;
+    -- satisfaction first, the order in which the triggers take them
+    EXECUTE format('LOCK TABLE %1$I.satisfaction, %1$I.answers IN SHARE ROW EXCLUSIVE MODE', prog.data_schema);
     EXECUTE customer_tier.satisfaction_rollup_sql(prog, 'true');
     GET DIAGNOSTICS customers = ROW_COUNT;
     RETURN customers;
