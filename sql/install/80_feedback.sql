@@ -344,13 +344,16 @@ BEGIN
             SELECT u.customer, u.kind, u.score, u.answered_at FROM (%2$s) AS u;$sql$,
             prog.data_schema, customer_tier.feedback_usable_sql(src, added));
     END IF;
-    parts := parts || format($sql$
-            %2$s;
+    parts := parts || format('
+            %s;', customer_tier.satisfaction_rollup_sql(prog, 'a.customer OPERATOR(pg_catalog.=) ANY (touched)'));
+    -- only a removal can leave a customer without answers
+    IF removed IS NOT NULL THEN
+        parts := parts || format($sql$
             DELETE FROM %1$I.satisfaction AS s
              WHERE s.customer OPERATOR(pg_catalog.=) ANY (touched)
                AND NOT EXISTS (SELECT FROM %1$I.answers AS a WHERE a.customer OPERATOR(pg_catalog.=) s.customer);$sql$,
-        prog.data_schema,
-        customer_tier.satisfaction_rollup_sql(prog, 'a.customer OPERATOR(pg_catalog.=) ANY (touched)'));
+            prog.data_schema);
+    END IF;
     RETURN array_to_string(parts, '');
 END
 $$;

@@ -68,8 +68,7 @@ COMMENT ON FUNCTION customer_tier.kpi_periods(text, timestamptz, timestamptz) IS
     'the periods of a date_trunc unit starting from the period of from_date up to, not including, to_date (default: the last twelve up to now); at most 1000';
 
 -- SQL text of the CTEs shared by satisfaction_by_tier and kpis: periods,
--- cohort (period_start, customer, tier at period start) and keys (every
--- period with every tier of the program or of the cohort).
+-- cohort (period_start, customer, tier at period start) and newcomers.
 CREATE FUNCTION customer_tier.kpi_cohort_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -93,18 +92,56 @@ BEGIN
                     ON h.from_tier IS NULL AND h.to_tier IS NOT NULL
                    AND h.changed_at >= p.period_start AND h.changed_at < p.period_end
                  GROUP BY p.period_start, h.to_tier
+            )$sql$, prog.data_schema);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.kpi_cohort_sql(customer_tier.program) IS
+    'SQL text of the periods, the customers of each tier at each period start, and the newcomers, for satisfaction_by_tier and kpis';
+
+-- SQL text of the CTEs sat (per period and tier, the cohort's customers,
+-- respondents and answers given in the period) and keys (every period with
+-- every tier of the program, of a cohort or of the newcomers).  The answers
+-- are matched to their period first, so that each is joined to one cohort
+-- row at most; the cohorts' tiers are read off sat, which is small.
+CREATE FUNCTION customer_tier.kpi_satisfaction_sql(prog customer_tier.program)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$sat AS (
+                SELECT g.period_start, g.tier, g.customers, coalesce(r.respondents, 0) AS respondents,
+                       coalesce(r.answers, 0) AS answers, r.nps, coalesce(r.nps_answers, 0) AS nps_answers,
+                       r.csat, coalesce(r.csat_answers, 0) AS csat_answers
+                  FROM (SELECT c.period_start, c.tier, count(*) AS customers
+                          FROM cohort AS c GROUP BY c.period_start, c.tier) AS g
+                  LEFT JOIN (
+                        SELECT c.period_start, c.tier, count(DISTINCT c.customer) AS respondents, count(*) AS answers,
+                               customer_tier.nps(a.score) FILTER (WHERE a.kind = 'nps') AS nps,
+                               count(*) FILTER (WHERE a.kind = 'nps') AS nps_answers,
+                               customer_tier.csat(a.score) FILTER (WHERE a.kind = 'csat') AS csat,
+                               count(*) FILTER (WHERE a.kind = 'csat') AS csat_answers
+                          FROM cohort AS c
+                          JOIN (SELECT p.period_start, x.customer, x.kind, x.score
+                                  FROM %1$I.answers AS x
+                                  JOIN periods AS p ON x.answered_at >= p.period_start AND x.answered_at < p.period_end
+                                 WHERE x.answered_at >= (SELECT min(q.period_start) FROM periods AS q)
+                                   AND x.answered_at < (SELECT max(q.period_end) FROM periods AS q)) AS a
+                            ON a.customer = c.customer AND a.period_start = c.period_start
+                         GROUP BY c.period_start, c.tier) AS r
+                    ON r.period_start = g.period_start AND r.tier = g.tier
             ), keys AS (
                 SELECT p.period_start, p.period_end, z.tier, t.rank
                   FROM periods AS p
                  CROSS JOIN (SELECT x.tier FROM customer_tier.tier AS x WHERE x.program = %2$L
-                             UNION SELECT c.tier FROM cohort AS c
+                             UNION SELECT g.tier FROM sat AS g
                              UNION SELECT n.tier FROM newcomers AS n) AS z
                   LEFT JOIN customer_tier.tier AS t ON t.program = %2$L AND t.tier = z.tier
             )$sql$, prog.data_schema, prog.name);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.kpi_cohort_sql(customer_tier.program) IS
-    'SQL text of the periods, the customers of each tier at each period start, and the newcomers, for satisfaction_by_tier and kpis';
+COMMENT ON FUNCTION customer_tier.kpi_satisfaction_sql(customer_tier.program) IS
+    'SQL text of the answers of each tier''s cohort per period and of the (period, tier) rows, for satisfaction_by_tier and kpis';
 
 -- Create a program's satisfaction_by_tier and kpis functions (called by
 -- create_followup_objects when the program is created).
@@ -132,19 +169,7 @@ BEGIN
         #variable_conflict use_column
         BEGIN
             RETURN QUERY
-            WITH %2$s,
-            sat AS (
-                SELECT c.period_start, c.tier, count(DISTINCT c.customer) AS customers,
-                       count(DISTINCT a.customer) AS respondents, count(a.id) AS answers,
-                       customer_tier.nps(a.score) FILTER (WHERE a.kind = 'nps') AS nps,
-                       count(a.id) FILTER (WHERE a.kind = 'nps') AS nps_answers,
-                       customer_tier.csat(a.score) FILTER (WHERE a.kind = 'csat') AS csat,
-                       count(a.id) FILTER (WHERE a.kind = 'csat') AS csat_answers
-                  FROM cohort AS c
-                  LEFT JOIN %1$I.answers AS a
-                    ON a.customer = c.customer AND a.answered_at >= c.period_start AND a.answered_at < c.period_end
-                 GROUP BY c.period_start, c.tier
-            )
+            WITH %2$s, %3$s
             SELECT k.period_start, k.period_end, k.tier, k.rank,
                    coalesce(x.customers, 0), coalesce(x.respondents, 0),
                    x.respondents::double precision / nullif(x.customers, 0),
@@ -153,7 +178,7 @@ BEGIN
               LEFT JOIN sat AS x ON x.period_start = k.period_start AND x.tier = k.tier
              ORDER BY k.period_start, k.rank NULLS LAST, k.tier;
         END
-        $body$ $fn$, s, customer_tier.kpi_cohort_sql(prog));
+        $body$ $fn$, s, customer_tier.kpi_cohort_sql(prog), customer_tier.kpi_satisfaction_sql(prog));
     EXECUTE format('COMMENT ON FUNCTION %I.satisfaction_by_tier(text, timestamptz, timestamptz) IS %L', s,
                    format('program %s: per period (a date_trunc unit, month by default) and tier at period start: customers, respondents, response rate, NPS and CSAT of the answers given in the period',
                           prog.name));
@@ -176,7 +201,7 @@ BEGIN
         #variable_conflict use_column
         BEGIN
             RETURN QUERY
-            WITH %2$s,
+            WITH %2$s, %8$s,
             bought AS (
                 SELECT p.period_start, o.%4$I AS customer,
                        count(*) FILTER (WHERE o.%5$I >= '0') AS purchases,
@@ -206,16 +231,17 @@ BEGIN
                    coalesce(m.repeat_customers, 0),
                    m.repeat_customers::double precision / nullif(m.customers, 0),
                    coalesce(m.orders, 0), coalesce(m.revenue, 0),
-                   s.nps, s.csat, coalesce(s.answers, 0), s.response_rate
+                   s.nps, s.csat, coalesce(s.answers, 0),
+                   s.respondents::double precision / nullif(s.customers, 0)
               FROM keys AS k
               LEFT JOIN kept AS m ON m.period_start = k.period_start AND m.tier = k.tier
               LEFT JOIN newcomers AS n ON n.period_start = k.period_start AND n.tier = k.tier
-              LEFT JOIN %1$I.satisfaction_by_tier(unit, from_date, to_date) AS s
-                ON s.period_start = k.period_start AND s.tier = k.tier
+              LEFT JOIN sat AS s ON s.period_start = k.period_start AND s.tier = k.tier
              ORDER BY k.period_start, k.rank NULLS LAST, k.tier;
         END
         $body$ $fn$, s, customer_tier.kpi_cohort_sql(prog), prog.orders_table, prog.customer_column,
-        prog.amount_column, prog.ordered_at_column, customer_tier.program_row_counts_sql(prog, 'o'));
+        prog.amount_column, prog.ordered_at_column, customer_tier.program_row_counts_sql(prog, 'o'),
+        customer_tier.kpi_satisfaction_sql(prog));
     EXECUTE format('COMMENT ON FUNCTION %I.kpis(text, timestamptz, timestamptz) IS %L', s,
                    format('program %s: per period (a date_trunc unit, month by default) and tier at period start: customers, new customers, retained, churned, retention, churn and repeat-purchase rates, orders, revenue, NPS, CSAT, response rate (docs/kpis.md)',
                           prog.name));
@@ -226,4 +252,5 @@ COMMENT ON FUNCTION customer_tier.create_kpi_functions(customer_tier.program) IS
 
 REVOKE ALL ON FUNCTION customer_tier.kpi_periods(text, timestamptz, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.kpi_cohort_sql(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.kpi_satisfaction_sql(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.create_kpi_functions(customer_tier.program) FROM PUBLIC;

@@ -137,7 +137,7 @@ BEGIN
                 ('create_followup_objects', 'customer_tier_admin'), ('drop_followup_objects', 'customer_tier_admin'),
                 ('grant_followup_access', 'customer_tier_admin'), ('create_feedback_tables', 'customer_tier_admin'),
                 ('create_contact_objects', 'customer_tier_admin'), ('create_kpi_functions', 'customer_tier_admin'),
-                ('kpi_cohort_sql', 'customer_tier_admin'), ('feedback_row_problem_sql', 'customer_tier_admin'),
+                ('kpi_cohort_sql', 'customer_tier_admin'), ('kpi_satisfaction_sql', 'customer_tier_admin'), ('feedback_row_problem_sql', 'customer_tier_admin'),
                 ('feedback_usable_sql', 'customer_tier_admin'), ('feedback_rejects_sql', 'customer_tier_admin'),
                 ('satisfaction_rollup_sql', 'customer_tier_admin'), ('feedback_apply_block_sql', 'customer_tier_admin'),
                 ('feedback_trigger_name', 'customer_tier_admin')) AS w (routine, grantee)
