@@ -207,14 +207,14 @@ BEGIN
                           LEFT JOIN customer_tier.tier AS t ON t.program = %2$L AND t.tier = c.tier
                           LEFT JOIN customer_tier.cadence AS cd ON cd.program = %2$L AND cd.tier = c.tier
                           CROSS JOIN LATERAL (SELECT coalesce(cd.every, customer_tier.default_cadence(c.tier)) AS every) AS e
-                          LEFT JOIN LATERAL (SELECT l.contacted_at, l.channel, l.outcome
-                                               FROM %1$I.contacts AS l
-                                              WHERE l.customer = c.customer
-                                              ORDER BY l.contacted_at DESC, l.id DESC LIMIT 1) AS k ON true
-                          LEFT JOIN LATERAL (SELECT g.changed_at, g.from_tier, g.to_tier
-                                               FROM %1$I.tier_history AS g
-                                              WHERE g.customer = c.customer
-                                              ORDER BY g.changed_at DESC, g.id DESC LIMIT 1) AS h ON true
+                          LEFT JOIN (SELECT DISTINCT ON (l.customer) l.customer, l.contacted_at, l.channel, l.outcome
+                                       FROM %1$I.contacts AS l
+                                      ORDER BY l.customer, l.contacted_at DESC, l.id DESC) AS k
+                            ON k.customer = c.customer
+                          LEFT JOIN (SELECT DISTINCT ON (g.customer) g.customer, g.changed_at, g.from_tier, g.to_tier
+                                       FROM %1$I.tier_history AS g
+                                      ORDER BY g.customer, g.changed_at DESC, g.id DESC) AS h
+                            ON h.customer = c.customer
                           LEFT JOIN customer_tier.tier AS f ON f.program = %2$L AND f.tier = h.from_tier
                          WHERE c.tier IS NOT NULL) AS x) AS d
          WHERE d.due_at <= pg_catalog.now()
