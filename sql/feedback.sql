@@ -136,6 +136,25 @@ SELECT count(*) AS differences
   FULL JOIN ct_fb.satisfaction AS s USING (customer)
  WHERE (r.nps, r.csat, r.answers) IS DISTINCT FROM (s.window_nps, s.window_csat, s.answers);
 
+-- verify_feedback says the same, and names what a tampering changed.
+SELECT * FROM customer_tier.verify_feedback('fb');
+BEGIN;
+DELETE FROM ct_fb.answers WHERE id = (SELECT min(id) FROM ct_fb.answers WHERE customer = 3 AND score = 10);
+UPDATE ct_fb.satisfaction SET last_score = 1 WHERE customer = 1;
+SELECT customer, problem,
+       CASE problem WHEN 'answers differ' THEN (SELECT jsonb_agg(e - 'answered_at') FROM jsonb_array_elements(maintained) AS e)
+            ELSE maintained - '{customer,last_answered_at,last_nps,last_csat,last_kind,window_csat,window_csat_answers}'::text[] END
+         AS maintained,
+       CASE problem WHEN 'answers differ' THEN (SELECT jsonb_agg(e - 'answered_at') FROM jsonb_array_elements(recomputed) AS e)
+            ELSE recomputed - '{customer,last_answered_at,last_nps,last_csat,last_kind,window_csat,window_csat_answers}'::text[] END
+         AS recomputed
+  FROM customer_tier.verify_feedback('fb');
+ROLLBACK;
+SELECT customer_tier.verify_feedback(NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.verify_feedback('nope');
+\echo :LAST_ERROR_SQLSTATE
+
 -- reject_mode = 'error': a bad row makes the write fail, with the reason.
 SELECT customer_tier.configure_program('fb', reject_mode => 'error');
 INSERT INTO fbk.survey VALUES (1, 6, 'nps', now(), NULL), (1, -1, 'nps', now(), 'bad');
@@ -170,6 +189,8 @@ SELECT count(*) AS functions FROM pg_proc WHERE pronamespace = 'ct_fb'::regnames
 INSERT INTO fbk.survey VALUES (2, 10, 'nps', now(), NULL);
 SELECT count(*) AS answers FROM ct_fb.answers;
 SELECT customer_tier.detach_feedback('fb');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.verify_feedback('fb');
 \echo :LAST_ERROR_SQLSTATE
 
 -- Another window, a date answer time, a text kind: attach again.

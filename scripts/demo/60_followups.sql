@@ -50,6 +50,10 @@ SELECT priority, customer, tier, reason, days_overdue, last_contact_at::date AS 
   FROM ct_shop.follow_ups_due
  ORDER BY priority LIMIT 10;
 
+\echo
+\echo '== The feedback rollups equal a recomputation from shop.feedback (function verify_feedback; 0 = no drift)'
+SELECT count(*) AS differences FROM customer_tier.verify_feedback('shop');
+
 -- The program was created today, so its tier history starts today and every
 -- past month would show no customers at its start.  To show what the KPI
 -- table looks like once a program has been running, this demo backdates each

@@ -130,6 +130,7 @@ BEGIN
                 -- feedback, contacts, cadence, follow-ups and KPIs (parts 80-88)
                 ('attach_feedback', 'customer_tier_admin'), ('detach_feedback', 'customer_tier_admin'),
                 ('refresh_satisfaction', 'customer_tier_admin'), ('set_cadence', 'customer_tier_admin'),
+                ('verify_feedback', 'customer_tier_admin'),
                 ('log_contact', 'customer_tier_writer'), ('log_contact', 'customer_tier_admin'),
                 ('cadences', 'customer_tier_reader'),
                 ('default_cadence', 'customer_tier_reader'), ('default_cadence', 'customer_tier_writer'),

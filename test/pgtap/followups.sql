@@ -24,6 +24,7 @@ SELECT is(customer_tier.attach_feedback('fu', 'ct_fu_crm.survey', 'customer', 's
 SELECT lives_ok($$SELECT customer_tier.set_cadence('fu', '{"normal": "30 days"}')$$, 'admin: set_cadence');
 SELECT lives_ok($$SELECT customer_tier.refresh_satisfaction('fu')$$, 'admin: refresh_satisfaction');
 SELECT lives_ok($$SELECT customer_tier.log_contact('fu', '1', 'phone', 'reached', 'admin note')$$, 'admin: log_contact');
+SELECT is_empty($$SELECT * FROM customer_tier.verify_feedback('fu')$$, 'admin: verify_feedback finds no drift');
 RESET ROLE;
 
 -- ==== writer ====
@@ -76,11 +77,13 @@ SELECT throws_ok($$INSERT INTO ct_fu.contacts (customer, channel) VALUES (1, 'ph
 SELECT throws_ok($$SELECT customer_tier.attach_feedback('fu', 'ct_fu_crm.survey', 'customer', 'score', 'kind', 'answered_at')$$,
                  '42501', NULL, 'reader: no attach_feedback');
 SELECT throws_ok($$SELECT customer_tier.refresh_satisfaction('fu')$$, '42501', NULL, 'reader: no refresh_satisfaction');
+SELECT throws_ok($$SELECT * FROM customer_tier.verify_feedback('fu')$$, '42501', NULL, 'reader: no verify_feedback');
 SELECT throws_ok($$DELETE FROM customer_tier.cadence$$, '42501', NULL, 'reader: no DELETE on cadence');
 RESET ROLE;
 
 -- ==== admin: corrections and erasure ====
 SET ROLE ct_fu_admin;
+SELECT is_empty($$SELECT * FROM customer_tier.verify_feedback('fu')$$, 'the writer''s changes left no drift');
 SELECT lives_ok($$DELETE FROM ct_fu.contacts WHERE customer = 1$$, 'admin: erases contacts');
 SELECT lives_ok($$DELETE FROM ct_fu.feedback_rejects$$, 'admin: clears feedback_rejects');
 SELECT lives_ok($$SELECT customer_tier.detach_feedback('fu')$$, 'admin: detach_feedback');
