@@ -202,6 +202,16 @@ SELECT customer_tier.attach_feedback('fb', 'fbk.csat_only', 'customer_id', 'star
 -- Only the answer of 10 days ago is in the 30-day window: CSAT 100.
 SELECT customer, answers, last_csat, window_csat, window_csat_answers, recent_score FROM ct_fb.satisfaction;
 
+-- A feedback table dropped by its owner takes its triggers with it; detaching
+-- afterwards still cleans up.
+CREATE TABLE fbk.gone (customer_id bigint, score int, kind text, answered_at timestamptz);
+SELECT customer_tier.detach_feedback('fb');
+SELECT customer_tier.attach_feedback('fb', 'fbk.gone', 'customer_id', 'score', 'kind', 'answered_at') AS customers;
+DROP TABLE fbk.gone;
+SELECT customer_tier.detach_feedback('fb');
+SELECT count(*) AS attached FROM customer_tier.feedback_source;
+SELECT customer_tier.attach_feedback('fb', 'fbk.csat_only', 'customer_id', 'stars', 'kind', 'day') AS customers;
+
 -- drop_program detaches the feedback table too.
 SELECT customer_tier.drop_program('fb');
 SELECT count(*) AS triggers FROM pg_trigger WHERE tgrelid = 'fbk.csat_only'::regclass;

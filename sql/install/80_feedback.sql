@@ -541,10 +541,13 @@ BEGIN
             USING ERRCODE = 'undefined_object',
                   HINT = 'SELECT * FROM customer_tier.feedback_source lists the attached feedback tables.';
     END IF;
-    FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
-                       customer_tier.feedback_trigger_name(prog.name, op), src.feedback_table);
-    END LOOP;
+    -- a feedback table dropped since took its triggers with it
+    IF EXISTS (SELECT FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) src.feedback_table) THEN
+        FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
+                           customer_tier.feedback_trigger_name(prog.name, op), src.feedback_table);
+        END LOOP;
+    END IF;
     EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_feedback() RESTRICT', prog.data_schema);
     EXECUTE format('DELETE FROM %I.answers', prog.data_schema);
     EXECUTE format('DELETE FROM %I.satisfaction', prog.data_schema);
