@@ -7,7 +7,8 @@
 -- objects.  The reader sees answers, satisfaction, the follow-ups and the
 -- KPIs, and the contact log without its note (personal free text); the
 -- writer logs contacts (and may read back what it logged) and sees the
--- follow-ups; the admin may also correct and erase.
+-- follow-ups; the admin may also correct and erase, and any admin (not only
+-- the program's owner) may refresh the rolling windows.
 CREATE FUNCTION customer_tier.grant_followup_access(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -25,6 +26,7 @@ BEGIN
         GRANT SELECT ON %1$I.follow_ups_due TO customer_tier_writer;
         GRANT SELECT, INSERT, UPDATE, DELETE ON %1$I.contacts TO customer_tier_admin;
         GRANT SELECT, DELETE ON %1$I.answers, %1$I.satisfaction, %1$I.feedback_rejects TO customer_tier_admin;
+        GRANT INSERT, UPDATE ON %1$I.satisfaction TO customer_tier_admin;
         REVOKE ALL ON FUNCTION %1$I.satisfaction_by_tier(text, timestamptz, timestamptz) FROM PUBLIC;
         REVOKE ALL ON FUNCTION %1$I.kpis(text, timestamptz, timestamptz) FROM PUBLIC;
         GRANT EXECUTE ON FUNCTION %1$I.satisfaction_by_tier(text, timestamptz, timestamptz) TO customer_tier_reader;

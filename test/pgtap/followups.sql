@@ -8,6 +8,7 @@ SELECT no_plan();
 CREATE ROLE ct_fu_bi LOGIN IN ROLE customer_tier_reader;
 CREATE ROLE ct_fu_crm LOGIN IN ROLE customer_tier_writer;
 CREATE ROLE ct_fu_admin LOGIN IN ROLE customer_tier_admin;
+CREATE ROLE ct_fu_admin2 LOGIN IN ROLE customer_tier_admin;
 DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO customer_tier_admin', current_database()); END $$;
 CREATE SCHEMA ct_fu_crm AUTHORIZATION ct_fu_admin;
 SET ROLE ct_fu_admin;
@@ -79,6 +80,16 @@ SELECT throws_ok($$SELECT customer_tier.attach_feedback('fu', 'ct_fu_crm.survey'
 SELECT throws_ok($$SELECT customer_tier.refresh_satisfaction('fu')$$, '42501', NULL, 'reader: no refresh_satisfaction');
 SELECT throws_ok($$SELECT * FROM customer_tier.verify_feedback('fu')$$, '42501', NULL, 'reader: no verify_feedback');
 SELECT throws_ok($$DELETE FROM customer_tier.cadence$$, '42501', NULL, 'reader: no DELETE on cadence');
+RESET ROLE;
+
+-- ==== a second admin: runs, not structure ====
+SET ROLE ct_fu_admin2;
+SELECT lives_ok($$SELECT customer_tier.refresh_satisfaction('fu')$$, 'second admin: refresh_satisfaction');
+SELECT lives_ok($$SELECT customer_tier.set_cadence('fu', '{"gold": "20 days"}')$$, 'second admin: set_cadence');
+SELECT throws_ok($$SELECT * FROM customer_tier.verify_feedback('fu')$$, '42501', NULL,
+                 'second admin: verify_feedback reads the feedback table, which it may not');
+SELECT throws_ok($$SELECT customer_tier.detach_feedback('fu')$$, '42501', NULL,
+                 'second admin: detach_feedback needs the owner of the feedback table');
 RESET ROLE;
 
 -- ==== admin: corrections and erasure ====
