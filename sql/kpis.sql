@@ -122,6 +122,11 @@ SELECT * FROM ct_kp.kpis('month', '-infinity', '2026-01-01');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM ct_kp.satisfaction_by_tier('second', '2026-01-01', '2026-01-02');
 \echo :LAST_ERROR_SQLSTATE
+SELECT * FROM ct_kp.kpis('microseconds', '2026-01-01', '2026-01-02');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM customer_tier.kpi_periods('year', '294270-01-01', '294276-01-01');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS periods FROM customer_tier.kpi_periods('month', '1900-01-01', '1983-05-01');
 
 -- The reader may call both (kpis reads the orders table as the program's
 -- owner and returns aggregates only); the orders table stays closed to it.

@@ -22,7 +22,7 @@ DECLARE
     units constant text[] := '{microseconds,milliseconds,second,minute,hour,day,week,month,quarter,year,decade,century,millennium}';
     step interval;
     first timestamptz;
-    last timestamptz := coalesce(to_date, pg_catalog.now());
+    last timestamptz;
     n bigint;
 BEGIN
     IF unit IS NULL THEN
@@ -40,25 +40,47 @@ BEGIN
                       WHEN 'milliseconds' THEN interval '1 millisecond'
                       WHEN 'quarter' THEN interval '3 months'
                       ELSE ('1 ' OPERATOR(pg_catalog.||) unit)::interval END;
-    IF NOT isfinite(last) OR NOT isfinite(coalesce(from_date, last)) THEN
+    IF NOT isfinite(coalesce(to_date, 'now')) OR NOT isfinite(coalesce(from_date, 'now')) THEN
         RAISE EXCEPTION 'from_date and to_date must be finite'
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Pass two times, or leave them out for the last twelve periods.';
     END IF;
-    first := coalesce(date_trunc(unit, from_date), date_trunc(unit, last) OPERATOR(pg_catalog.-) (step OPERATOR(pg_catalog.*) 11));
-    IF first OPERATOR(pg_catalog.>=) last THEN
-        RAISE EXCEPTION 'from_date (%) must be before to_date (%)', from_date, last
-            USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = 'The periods are those that start from the start of the period of from_date up to, not including, to_date.',
-                  HINT = 'Pass an earlier from_date or a later to_date.';
-    END IF;
-    SELECT count(*) INTO n
-      FROM (SELECT FROM generate_series(first, last, step) AS g (s) WHERE g.s OPERATOR(pg_catalog.<) last LIMIT 1001) AS g;
-    IF n OPERATOR(pg_catalog.>) 1000 THEN
-        RAISE EXCEPTION 'too many periods: more than 1000 of unit % from % to %', unit, first, last
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Choose a larger unit or a shorter range.';
-    END IF;
+    BEGIN
+        -- by default up to the end of the current period, so that it is included
+        last := coalesce(to_date, date_trunc(unit, pg_catalog.now()) OPERATOR(pg_catalog.+) step);
+        -- by default the twelve periods that start before last
+        first := coalesce(date_trunc(unit, from_date),
+                          date_trunc(unit, last OPERATOR(pg_catalog.-) interval '1 microsecond')
+                              OPERATOR(pg_catalog.-) (step OPERATOR(pg_catalog.*) 11));
+        IF first OPERATOR(pg_catalog.>=) last THEN
+            RAISE EXCEPTION 'from_date (%) must be before to_date (%)', from_date, last
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'The periods are those that start from the start of the period of from_date up to, not including, to_date.',
+                      HINT = 'Pass an earlier from_date or a later to_date.';
+        END IF;
+        -- generate_series materializes its whole result: estimate first (a
+        -- month as 30 days, a year as 365.25), count exactly only when small
+        IF date_part('epoch', last OPERATOR(pg_catalog.-) first) OPERATOR(pg_catalog./) date_part('epoch', step)
+           OPERATOR(pg_catalog.>) 1100 THEN
+            n := 1001;
+        ELSE
+            SELECT count(*) INTO n
+              FROM generate_series(first, last, step) AS g (s) WHERE g.s OPERATOR(pg_catalog.<) last;
+        END IF;
+        IF n OPERATOR(pg_catalog.>) 1000 THEN
+            RAISE EXCEPTION 'too many periods: more than 1000 of unit % from % to %', unit, first, last
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Choose a larger unit or a shorter range.';
+        END IF;
+        -- the end of the last period must be a timestamp too
+        PERFORM max(g.s) OPERATOR(pg_catalog.+) step
+           FROM generate_series(first, last, step) AS g (s) WHERE g.s OPERATOR(pg_catalog.<) last;
+    EXCEPTION WHEN datetime_field_overflow THEN
+        RAISE EXCEPTION 'periods of unit % around % and % fall outside the range of timestamps', unit,
+                        coalesce(from_date::text, 'the default start'), coalesce(to_date::text, 'now')
+            USING ERRCODE = 'datetime_field_overflow',
+                  HINT = 'Choose a smaller unit, or times further from the ends of the timestamp range (4713 BC to 294276 AD).';
+    END;
     RETURN QUERY
     SELECT g.s, g.s OPERATOR(pg_catalog.+) step FROM generate_series(first, last, step) AS g (s)
      WHERE g.s OPERATOR(pg_catalog.<) last ORDER BY 1;
