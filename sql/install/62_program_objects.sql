@@ -461,6 +461,7 @@ BEGIN
         EXECUTE customer_tier.program_rejects_sql(prog, prog.orders_table::text, '''BACKFILL''');
     END IF;
     PERFORM customer_tier.create_program_views(prog);
+    PERFORM customer_tier.create_followup_objects(prog);
     PERFORM customer_tier.grant_program_access(prog);
     EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', s) INTO customers;
     RETURN customers;
@@ -478,6 +479,7 @@ AS $$
 DECLARE
     op text;
 BEGIN
+    PERFORM customer_tier.drop_followup_objects(prog);
     FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
                        customer_tier.program_trigger_name(prog.name, op), prog.orders_table);

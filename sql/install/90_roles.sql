@@ -87,6 +87,9 @@ GRANT SELECT ON customer_tier.program, customer_tier.tier, customer_tier.pin, cu
 GRANT INSERT, UPDATE, DELETE ON customer_tier.program, customer_tier.tier, customer_tier.pin TO customer_tier_admin;
 -- reclassify logs and closes its runs; deleting old runs is housekeeping
 GRANT INSERT, UPDATE, DELETE ON customer_tier.run TO customer_tier_admin;
+-- feedback and follow-ups (parts 80-88): the attached feedback tables and the cadences
+GRANT SELECT ON customer_tier.feedback_source, customer_tier.cadence TO customer_tier_reader;
+GRANT INSERT, UPDATE, DELETE ON customer_tier.feedback_source, customer_tier.cadence TO customer_tier_admin;
 
 -- Configuration, runs and verification: the admin only (all are revoked
 -- from PUBLIC where they are defined).  Then the internal helpers that they
@@ -124,7 +127,22 @@ BEGIN
                 ('program_row', 'customer_tier_reader'),
                 -- reading a program's rules is BI's business too
                 ('tier_rules', 'customer_tier_reader'), ('tier_conditions', 'customer_tier_reader'),
-                ('tier_conditions_text', 'customer_tier_reader')) AS w (routine, grantee)
+                ('tier_conditions_text', 'customer_tier_reader'),
+                -- feedback, contacts, cadence, follow-ups and KPIs (parts 80-88)
+                ('attach_feedback', 'customer_tier_admin'), ('detach_feedback', 'customer_tier_admin'),
+                ('refresh_satisfaction', 'customer_tier_admin'), ('set_cadence', 'customer_tier_admin'),
+                ('verify_feedback', 'customer_tier_admin'),
+                ('log_contact', 'customer_tier_writer'), ('log_contact', 'customer_tier_admin'),
+                ('cadences', 'customer_tier_reader'),
+                ('default_cadence', 'customer_tier_reader'), ('default_cadence', 'customer_tier_writer'),
+                ('kpi_periods', 'customer_tier_reader'),
+                ('create_followup_objects', 'customer_tier_admin'), ('drop_followup_objects', 'customer_tier_admin'),
+                ('grant_followup_access', 'customer_tier_admin'), ('create_feedback_tables', 'customer_tier_admin'),
+                ('create_contact_objects', 'customer_tier_admin'), ('create_kpi_functions', 'customer_tier_admin'),
+                ('kpi_cohort_sql', 'customer_tier_admin'), ('kpi_satisfaction_sql', 'customer_tier_admin'), ('feedback_row_problem_sql', 'customer_tier_admin'),
+                ('feedback_usable_sql', 'customer_tier_admin'), ('feedback_rejects_sql', 'customer_tier_admin'),
+                ('satisfaction_rollup_sql', 'customer_tier_admin'), ('feedback_apply_block_sql', 'customer_tier_admin'),
+                ('feedback_trigger_name', 'customer_tier_admin')) AS w (routine, grantee)
           JOIN pg_catalog.pg_proc AS p
             ON p.proname OPERATOR(pg_catalog.=) w.routine
            AND p.pronamespace OPERATOR(pg_catalog.=) 'customer_tier'::regnamespace

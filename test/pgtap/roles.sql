@@ -280,8 +280,9 @@ SELECT is_empty($$
     'every SECURITY DEFINER function has SET search_path = pg_catalog, pg_temp');
 SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc AS p
                  WHERE p.pronamespace = 'ct_shop'::regnamespace AND p.prosecdef$$,
-              ARRAY['ct_shop.maintain_customers()', 'ct_shop.record_tier_change()'],
-              'the SECURITY DEFINER functions are the program''s two trigger functions');
+              ARRAY['ct_shop.maintain_customers()', 'ct_shop.record_tier_change()',
+                    'ct_shop.kpis(text,timestamp with time zone,timestamp with time zone)'],
+              'the SECURITY DEFINER functions are the program''s two trigger functions and kpis (it reads the orders table for the reader and returns aggregates only)');
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc AS p
                    WHERE p.pronamespace = 'customer_tier'::regnamespace AND p.prosecdef$$,
                 'the extension''s own schema has no SECURITY DEFINER function');

@@ -1,0 +1,168 @@
+-- Follow-ups: the contact log, the contact cadence per tier, and the
+-- follow-ups-due view ordered by priority.  Times are relative to now().
+CREATE EXTENSION customer_tier;
+\set SHOW_CONTEXT never
+SET TimeZone = 'UTC';
+CREATE SCHEMA fup;
+CREATE TABLE fup.orders (customer_id bigint, amount numeric, ordered_at timestamptz);
+-- Tiers by spend: diamond from 1000, gold from 100, normal the rest.  The
+-- program is set up before the orders arrive, so that each customer's
+-- history starts with their first tier.
+SELECT customer_tier.create_program('fu', 'fup.orders', 'customer_id', 'amount', 'ordered_at') AS customers;
+SELECT customer_tier.set_method('fu', 'rules');
+SELECT customer_tier.set_tiers('fu', '[{"tier": "diamond", "min_monetary": 1000}, {"tier": "gold", "min_monetary": 100},
+                                       {"tier": "normal"}]');
+INSERT INTO fup.orders VALUES
+    (1, 2000, now() - interval '100 days'),  -- diamond, never contacted: due 70 days ago
+    (2, 2000, now() - interval '10 days'),   -- diamond, never contacted: due in 20 days
+    (3, 500, now() - interval '300 days'),   -- gold, contacted 70 days ago: due 10 days ago
+    (4, 500, now() - interval '300 days'),   -- gold, contacted 30 days ago: due in 30 days
+    (5, 50, now() - interval '400 days'),    -- normal, contacted 200 days ago: due 20 days ago
+    (6, 50, now() - interval '20 days'),     -- normal, never contacted: due in 160 days
+    (7, 50, now() - interval '100 days'),    -- normal, contacted 5 days ago, then rises to diamond
+    (8, 50, now() - interval '100 days');    -- normal, rises to diamond, then contacted
+SELECT count(*) AS changes, count(*) FILTER (WHERE from_tier IS NULL) AS first_tiers FROM ct_fu.tier_history;
+SELECT customer, tier FROM ct_fu.customers ORDER BY customer;
+
+-- The cadence of each tier: the defaults until set.
+SELECT * FROM customer_tier.cadences('fu');
+SELECT customer_tier.default_cadence('diamond'), customer_tier.default_cadence('gold'),
+       customer_tier.default_cadence('normal'), customer_tier.default_cadence('platinum');
+
+-- Logging contacts.  The customer key is text, read as the program's key type.
+SELECT customer_tier.log_contact('fu', '3', 'phone', 'reached', 'asked for a catalogue',
+                                 now() - interval '70 days') AS id;
+SELECT customer_tier.log_contact('fu', '4', 'email', 'sent', NULL, now() - interval '30 days') AS id;
+SELECT customer_tier.log_contact('fu', '5', 'visit', NULL, NULL, now() - interval '200 days') AS id;
+SELECT customer_tier.log_contact('fu', '7', 'other', 'met at a fair', NULL, now() - interval '5 days') AS id;
+SELECT customer, channel, outcome, note, contacted_at < now() AS in_the_past, logged_by = current_user AS logged_by_me
+  FROM ct_fu.contacts ORDER BY id;
+-- Bad contacts.
+SELECT customer_tier.log_contact(NULL, '3', 'phone');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.log_contact('fu', NULL, 'phone');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.log_contact('fu', '3', NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.log_contact('fu', '3', 'phone', contacted_at => NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.log_contact('nope', '3', 'phone');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.log_contact('fu', '3', 'fax');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.log_contact('fu', '3', 'phone', contacted_at => '2100-01-01 00:00+00');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.log_contact('fu', '3', 'phone', contacted_at => '-infinity');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.log_contact('Fu; DROP TABLE x', '3', 'phone');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.log_contact('fu', 'three', 'phone');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.log_contact('fu', '99999999999999999999', 'phone');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.log_contact('fu', '42', 'phone');
+\echo :LAST_ERROR_SQLSTATE
+-- A direct write is checked by the table too.
+\set VERBOSITY terse
+INSERT INTO ct_fu.contacts (customer, channel) VALUES (3, 'pigeon');
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO ct_fu.contacts (customer, channel, contacted_at) VALUES (3, 'phone', 'infinity');
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
+SELECT count(*) AS contacts FROM ct_fu.contacts;
+
+-- Customers 7 and 8 rise to diamond.  7 was contacted before the rise: it is
+-- due at once for a welcome.  8 is contacted after its rise: not due.
+INSERT INTO fup.orders VALUES (7, 1000, now() - interval '1 day'), (8, 1000, now() - interval '1 day');
+SELECT customer, from_tier, to_tier FROM ct_fu.tier_history WHERE customer IN (7, 8) AND from_tier IS NOT NULL
+ ORDER BY customer;
+SELECT customer_tier.log_contact('fu', '8', 'phone', 'welcomed') AS id;
+
+-- Follow-ups due, best tier first, then highest value score, then longest due.
+SELECT priority, customer, tier, tier_rank, reason, days_overdue, cadence,
+       last_contact_at IS NOT NULL AS contacted, last_channel, last_outcome
+  FROM ct_fu.follow_ups_due;
+-- due_at: the last contact (else the first order) plus the cadence; for a
+-- welcome, the time of the rise.
+SELECT f.customer, f.due_at = coalesce(f.last_contact_at, s.first_order) + f.cadence AS cadence_rule,
+       f.due_at = (SELECT max(changed_at) FROM ct_fu.tier_history AS h WHERE h.customer = f.customer) AS rise_rule
+  FROM ct_fu.follow_ups_due AS f JOIN ct_fu.segments AS s USING (customer) ORDER BY f.priority;
+
+-- Setting cadences: a string is an interval, a number is days.  Gold every
+-- 90 days: customer 3 (contacted 70 days ago) is no longer due; normal every
+-- 10 days: customer 6 (first order 20 days ago) is.
+SELECT customer_tier.set_cadence('fu', '{"gold": "3 months", "normal": 10}') AS tiers;
+SELECT * FROM customer_tier.cadences('fu');
+SELECT * FROM customer_tier.cadence ORDER BY tier;
+SELECT priority, customer, tier, reason, days_overdue FROM ct_fu.follow_ups_due;
+-- null restores a tier's default.
+SELECT customer_tier.set_cadence('fu', '{"gold": null, "normal": "180 days"}') AS tiers;
+SELECT tier, every, is_default FROM customer_tier.cadences('fu');
+-- Bad cadences, each naming the tier.
+SELECT customer_tier.set_cadence(NULL, '{"gold": "1 day"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.set_cadence('fu', NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.set_cadence('nope', '{"gold": "1 day"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.set_cadence('fu', '[{"gold": "1 day"}]');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.set_cadence('fu', '{}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.set_cadence('fu', '{"gold": "1 day", "platinum": "1 day"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.set_cadence('fu', '{"gold": "0 days"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.set_cadence('fu', '{"gold": "-2 weeks"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.set_cadence('fu', '{"gold": "1 month -40 days"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.set_cadence('fu', '{"gold": 0}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.set_cadence('fu', '{"gold": "often"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.set_cadence('fu', '{"gold": true}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.set_cadence('fu', '{"gold": 1e300}');
+\echo :LAST_ERROR_SQLSTATE
+-- The refused calls changed nothing (validation comes before any change).
+SELECT count(*) AS settings FROM customer_tier.cadence;
+SELECT customer_tier.cadences(NULL);
+\echo :LAST_ERROR_SQLSTATE
+
+-- Roles: the reader sees the follow-ups and the contact log but not its
+-- notes; the writer logs contacts; neither configures.
+SET ROLE customer_tier_reader;
+SELECT count(*) > 0 AS reader_sees_follow_ups FROM ct_fu.follow_ups_due;
+SELECT customer, channel, outcome FROM ct_fu.contacts ORDER BY id LIMIT 1;
+SELECT note FROM ct_fu.contacts;
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM ct_fu.contacts;
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.log_contact('fu', '3', 'phone');
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.set_cadence('fu', '{"gold": "1 day"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT tier, every FROM customer_tier.cadences('fu') LIMIT 1;
+RESET ROLE;
+SET ROLE customer_tier_writer;
+SELECT customer_tier.log_contact('fu', '6', 'email', 'newsletter', 'prefers email') > 0 AS logged;
+INSERT INTO ct_fu.contacts (customer, channel, note) VALUES (6, 'visit', 'dropped by');
+SELECT customer, channel, note, logged_by FROM ct_fu.contacts WHERE customer = 6 ORDER BY id;
+SELECT count(*) > 0 AS writer_sees_follow_ups FROM ct_fu.follow_ups_due;
+UPDATE ct_fu.contacts SET note = NULL;
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.set_cadence('fu', '{"gold": "1 day"}');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+-- Dropping the program drops the contact log with it; the cadences go too.
+SELECT customer_tier.set_cadence('fu', '{"gold": "1 day"}') AS tiers;
+SELECT customer_tier.drop_program('fu');
+SELECT count(*) AS settings FROM customer_tier.cadence;
+SELECT count(*) AS schemas FROM pg_namespace WHERE nspname = 'ct_fu';
+
+DROP TABLE fup.orders;
+DROP SCHEMA fup;
+DROP EXTENSION customer_tier;
+DROP SCHEMA customer_tier;

@@ -1,0 +1,601 @@
+-- customer_tier install script, part 80: satisfaction rollups from a feedback
+-- table of the CRM's own (docs/feedback.md).
+--
+-- Every program has, from its creation, three tables for this (created by
+-- create_feedback_tables): answers (the usable answers of the attached
+-- feedback table, copied by its triggers), satisfaction (one row per customer
+-- with answers: latest answer, rolling NPS and CSAT) and feedback_rejects.
+-- attach_feedback fills them and installs the triggers that keep them
+-- current; detach_feedback empties them and removes the triggers.  The
+-- tables exist whether or not a feedback table is attached, so the views and
+-- functions over them (satisfaction_by_tier, kpis) do not depend on it.
+\echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
+
+-- One row per program whose feedback table is attached.
+CREATE TABLE customer_tier.feedback_source (
+    program             text PRIMARY KEY REFERENCES customer_tier.program (name)
+                        ON DELETE CASCADE ON UPDATE CASCADE,
+    feedback_table      regclass NOT NULL,
+    customer_column     name NOT NULL,
+    score_column        name NOT NULL,
+    score_type          regtype NOT NULL
+                        CONSTRAINT feedback_source_score_type CHECK (score_type IN
+                            ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'numeric'::regtype)),
+    kind_column         name NOT NULL,
+    answered_at_column  name NOT NULL,
+    satisfaction_window interval NOT NULL DEFAULT '365 days'
+                        CONSTRAINT feedback_source_window CHECK (satisfaction_window > '0'),
+    attached_at         timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE customer_tier.feedback_source IS
+    'one row per program with an attached feedback table: which table and how its columns are read';
+COMMENT ON COLUMN customer_tier.feedback_source.program IS 'the program';
+COMMENT ON COLUMN customer_tier.feedback_source.feedback_table IS 'the CRM''s own feedback (survey answers) table (never altered)';
+COMMENT ON COLUMN customer_tier.feedback_source.customer_column IS 'column holding the customer key, of the program''s key type';
+COMMENT ON COLUMN customer_tier.feedback_source.score_column IS 'column holding the score: NPS 0..10 or CSAT 1..5';
+COMMENT ON COLUMN customer_tier.feedback_source.score_type IS 'type of the score column';
+COMMENT ON COLUMN customer_tier.feedback_source.kind_column IS 'column holding the kind of answer: nps or csat';
+COMMENT ON COLUMN customer_tier.feedback_source.answered_at_column IS 'column holding when the answer was given';
+COMMENT ON COLUMN customer_tier.feedback_source.satisfaction_window IS 'length of the rolling window of the per-customer NPS, CSAT and recent score';
+COMMENT ON COLUMN customer_tier.feedback_source.attached_at IS 'when the feedback table was attached';
+SELECT pg_catalog.pg_extension_config_dump('customer_tier.feedback_source', '');
+
+-- Create a program's answers, satisfaction and feedback_rejects tables
+-- (called by create_followup_objects when the program is created).
+CREATE FUNCTION customer_tier.create_feedback_tables(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.answers (
+            id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            customer    %2$s NOT NULL,
+            kind        text NOT NULL CONSTRAINT answers_kind CHECK (kind IN ('nps', 'csat')),
+            score       integer NOT NULL
+                        CONSTRAINT answers_score CHECK (CASE kind WHEN 'nps' THEN score BETWEEN 0 AND 10
+                                                                  ELSE score BETWEEN 1 AND 5 END),
+            answered_at timestamptz NOT NULL
+        );
+        CREATE INDEX ON %1$I.answers (customer, answered_at);
+        CREATE INDEX ON %1$I.answers (answered_at);
+        COMMENT ON TABLE %1$I.answers IS %3$L;
+        COMMENT ON COLUMN %1$I.answers.id IS 'answer number, in the order answers were copied';
+        COMMENT ON COLUMN %1$I.answers.customer IS 'the customer key';
+        COMMENT ON COLUMN %1$I.answers.kind IS 'nps (score 0..10) or csat (score 1..5)';
+        COMMENT ON COLUMN %1$I.answers.score IS 'the answer: 0..10 for nps, 1..5 for csat';
+        COMMENT ON COLUMN %1$I.answers.answered_at IS 'when the answer was given';
+    $sql$, s, prog.customer_type,
+        format('program %s: the usable answers of the attached feedback table, copied by its triggers; empty while none is attached',
+               prog.name));
+
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.satisfaction (
+            customer            %2$s PRIMARY KEY,
+            answers             bigint NOT NULL DEFAULT 0,
+            last_answered_at    timestamptz,
+            last_kind           text,
+            last_score          integer,
+            last_nps            integer,
+            last_nps_at         timestamptz,
+            last_csat           integer,
+            last_csat_at        timestamptz,
+            window_start        timestamptz,
+            window_nps          double precision,
+            window_nps_answers  bigint NOT NULL DEFAULT 0,
+            window_csat         double precision,
+            window_csat_answers bigint NOT NULL DEFAULT 0,
+            recent_score        double precision,
+            computed_at         timestamptz NOT NULL DEFAULT pg_catalog.now()
+        );
+        COMMENT ON TABLE %1$I.satisfaction IS %3$L;
+        COMMENT ON COLUMN %1$I.satisfaction.customer IS 'the customer key';
+        COMMENT ON COLUMN %1$I.satisfaction.answers IS 'usable answers of the customer, all time';
+        COMMENT ON COLUMN %1$I.satisfaction.last_answered_at IS 'when the latest answer was given';
+        COMMENT ON COLUMN %1$I.satisfaction.last_kind IS 'kind of the latest answer: nps or csat';
+        COMMENT ON COLUMN %1$I.satisfaction.last_score IS 'score of the latest answer';
+        COMMENT ON COLUMN %1$I.satisfaction.last_nps IS 'the latest NPS answer (0..10); NULL if none';
+        COMMENT ON COLUMN %1$I.satisfaction.last_nps_at IS 'when the latest NPS answer was given';
+        COMMENT ON COLUMN %1$I.satisfaction.last_csat IS 'the latest CSAT answer (1..5); NULL if none';
+        COMMENT ON COLUMN %1$I.satisfaction.last_csat_at IS 'when the latest CSAT answer was given';
+        COMMENT ON COLUMN %1$I.satisfaction.window_start IS 'the rolling window holds the answers given after this: computed_at minus the satisfaction window';
+        COMMENT ON COLUMN %1$I.satisfaction.window_nps IS 'NPS (-100..100) of the customer''s NPS answers in the window; NULL if none';
+        COMMENT ON COLUMN %1$I.satisfaction.window_nps_answers IS 'NPS answers in the window';
+        COMMENT ON COLUMN %1$I.satisfaction.window_csat IS 'CSAT (0..100, %% of answers 4 or 5) of the customer''s CSAT answers in the window; NULL if none';
+        COMMENT ON COLUMN %1$I.satisfaction.window_csat_answers IS 'CSAT answers in the window';
+        COMMENT ON COLUMN %1$I.satisfaction.recent_score IS 'mean of the answers in the window on one 0..100 scale (NPS score x 10, CSAT (score - 1) x 25); NULL if none';
+        COMMENT ON COLUMN %1$I.satisfaction.computed_at IS 'when the row was computed: the window figures are as of this time';
+    $sql$, s, prog.customer_type,
+        format('program %s: one row per customer with usable answers: latest answer and rolling NPS, CSAT and recent score; kept current by the feedback triggers, windows refreshed by refresh_satisfaction',
+               prog.name));
+
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.feedback_rejects (
+            id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            rejected_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+            operation   text NOT NULL,
+            reason      text NOT NULL,
+            row_image   jsonb NOT NULL
+        );
+        COMMENT ON TABLE %1$I.feedback_rejects IS 'feedback rows the program could not use, with the reason; the feedback table keeps them unchanged';
+        COMMENT ON COLUMN %1$I.feedback_rejects.id IS 'reject number, in the order rejects were recorded';
+        COMMENT ON COLUMN %1$I.feedback_rejects.rejected_at IS 'when the row was rejected';
+        COMMENT ON COLUMN %1$I.feedback_rejects.operation IS 'INSERT, UPDATE or BACKFILL';
+        COMMENT ON COLUMN %1$I.feedback_rejects.reason IS 'why the row cannot be used';
+        COMMENT ON COLUMN %1$I.feedback_rejects.row_image IS 'the whole row as written to the feedback table'
+    $sql$, s);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_feedback_tables(customer_tier.program) IS
+    'create a program''s answers, satisfaction and feedback_rejects tables';
+
+-- SQL text of why a feedback row cannot be used (NULL when it can); alias
+-- names the row the expression reads.
+CREATE FUNCTION customer_tier.feedback_row_problem_sql(src customer_tier.feedback_source, alias text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c text := format('%I.%I', alias, src.customer_column);
+    t text := format('%I.%I', alias, src.answered_at_column);
+    k text := format('%I.%I::text', alias, src.kind_column);
+    v text := format('%I.%I', alias, src.score_column);
+BEGIN
+    RETURN format($sql$CASE WHEN %1$s IS NULL THEN 'customer key is null'
+             WHEN %2$s IS NULL THEN 'answer time is null'
+             WHEN NOT pg_catalog.isfinite(%2$s) THEN 'answer time is not finite'
+             WHEN %3$s IS NULL THEN 'kind is null'
+             WHEN NOT %3$s OPERATOR(pg_catalog.=) ANY ('{nps,csat}'::text[])
+                  THEN pg_catalog.format('unknown kind "%%s" (nps or csat)', pg_catalog."left"(%3$s, 40))
+             WHEN %4$s IS NULL THEN 'score is null'%5$s
+             WHEN %3$s OPERATOR(pg_catalog.=) 'nps'
+                  AND NOT (%4$s OPERATOR(pg_catalog.>=) 0 AND %4$s OPERATOR(pg_catalog.<=) 10)
+                  THEN pg_catalog.format('NPS score %%s is outside 0..10', %4$s)
+             WHEN %3$s OPERATOR(pg_catalog.=) 'csat'
+                  AND NOT (%4$s OPERATOR(pg_catalog.>=) 1 AND %4$s OPERATOR(pg_catalog.<=) 5)
+                  THEN pg_catalog.format('CSAT score %%s is outside 1..5', %4$s) END$sql$,
+                  c, t, k, v,
+                  CASE WHEN src.score_type OPERATOR(pg_catalog.=) 'numeric'::regtype THEN format($sql$
+             WHEN %1$s OPERATOR(pg_catalog.<>) pg_catalog.trunc(%1$s)
+                  THEN pg_catalog.format('score %%s is not a whole number', %1$s)$sql$, v)
+                  ELSE '' END);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feedback_row_problem_sql(customer_tier.feedback_source, text) IS
+    'SQL text of the reason a feedback row cannot be used by a program, NULL when it can';
+
+-- SQL text of the usable rows of relation rel (a transition table or the
+-- feedback table) as (customer, kind, score, answered_at).
+CREATE FUNCTION customer_tier.feedback_usable_sql(src customer_tier.feedback_source, rel text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- the casts are evaluated only for the rows that pass the filter
+    RETURN format($sql$SELECT o.%1$I AS customer, o.%2$I::text AS kind, o.%3$I::integer AS score,
+                   o.%4$I::timestamptz AS answered_at
+              FROM %5$s AS o
+             WHERE (%6$s) IS NULL$sql$,
+        src.customer_column, src.kind_column, src.score_column, src.answered_at_column, rel,
+        customer_tier.feedback_row_problem_sql(src, 'o'));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feedback_usable_sql(customer_tier.feedback_source, text) IS
+    'SQL text of the usable rows of a feedback relation as (customer, kind, score, answered_at)';
+
+-- SQL text of the statement that records the unusable rows of rel in the
+-- program's feedback_rejects; operation is a SQL expression.
+CREATE FUNCTION customer_tier.feedback_rejects_sql(prog customer_tier.program, src customer_tier.feedback_source,
+                                                   rel text, operation text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$
+        INSERT INTO %1$I.feedback_rejects (operation, reason, row_image)
+        SELECT %2$s, p.reason, pg_catalog.to_jsonb(o)
+          FROM %3$s AS o, LATERAL (SELECT %4$s AS reason) AS p
+         WHERE p.reason IS NOT NULL$sql$,
+        prog.data_schema, operation, rel, customer_tier.feedback_row_problem_sql(src, 'o'));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feedback_rejects_sql(customer_tier.program, customer_tier.feedback_source, text, text) IS
+    'SQL text that records the feedback rows a program cannot use in its feedback_rejects table';
+
+-- SQL text of the upsert that recomputes the satisfaction rows of the
+-- customers of answers a that satisfy filter (a SQL condition on a), from
+-- answers: exact for whatever answers hold, the window as of now().
+CREATE FUNCTION customer_tier.satisfaction_rollup_sql(prog customer_tier.program, filter text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$
+        INSERT INTO %1$I.satisfaction AS s
+               (customer, answers, last_answered_at, last_kind, last_score, last_nps, last_nps_at,
+                last_csat, last_csat_at, window_start, window_nps, window_nps_answers, window_csat,
+                window_csat_answers, recent_score, computed_at)
+        SELECT a.customer, pg_catalog.count(*), pg_catalog.max(a.answered_at),
+               (pg_catalog.array_agg(a.kind ORDER BY a.answered_at DESC, a.id DESC))[1],
+               (pg_catalog.array_agg(a.score ORDER BY a.answered_at DESC, a.id DESC))[1],
+               (pg_catalog.array_agg(a.score ORDER BY a.answered_at DESC, a.id DESC)
+                    FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'nps'))[1],
+               pg_catalog.max(a.answered_at) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'nps'),
+               (pg_catalog.array_agg(a.score ORDER BY a.answered_at DESC, a.id DESC)
+                    FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'csat'))[1],
+               pg_catalog.max(a.answered_at) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'csat'),
+               w.start,
+               customer_tier.nps(a.score) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'nps'
+                                                   AND a.answered_at OPERATOR(pg_catalog.>) w.start),
+               pg_catalog.count(*) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'nps'
+                                             AND a.answered_at OPERATOR(pg_catalog.>) w.start),
+               customer_tier.csat(a.score) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'csat'
+                                                    AND a.answered_at OPERATOR(pg_catalog.>) w.start),
+               pg_catalog.count(*) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'csat'
+                                             AND a.answered_at OPERATOR(pg_catalog.>) w.start),
+               pg_catalog.avg(CASE WHEN a.kind OPERATOR(pg_catalog.=) 'nps'
+                                   THEN a.score OPERATOR(pg_catalog.*) 10.0
+                                   ELSE (a.score OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.*) 25.0 END)
+                   FILTER (WHERE a.answered_at OPERATOR(pg_catalog.>) w.start)::double precision,
+               pg_catalog.now()
+          FROM %1$I.answers AS a,
+               (SELECT pg_catalog.now() OPERATOR(pg_catalog.-) coalesce(
+                           (SELECT f.satisfaction_window FROM customer_tier.feedback_source AS f
+                             WHERE f.program OPERATOR(pg_catalog.=) %2$L), '365 days') AS start) AS w
+         WHERE %3$s
+         GROUP BY a.customer, w.start
+         ORDER BY a.customer
+        ON CONFLICT (customer) DO UPDATE
+           SET (answers, last_answered_at, last_kind, last_score, last_nps, last_nps_at, last_csat,
+                last_csat_at, window_start, window_nps, window_nps_answers, window_csat,
+                window_csat_answers, recent_score, computed_at) =
+               (excluded.answers, excluded.last_answered_at, excluded.last_kind, excluded.last_score,
+                excluded.last_nps, excluded.last_nps_at, excluded.last_csat, excluded.last_csat_at,
+                excluded.window_start, excluded.window_nps, excluded.window_nps_answers,
+                excluded.window_csat, excluded.window_csat_answers, excluded.recent_score,
+                excluded.computed_at)$sql$,
+        prog.data_schema, prog.name, filter);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.satisfaction_rollup_sql(customer_tier.program, text) IS
+    'SQL text of the upsert that recomputes customers'' satisfaction rows from the program''s answers';
+
+-- SQL text of the trigger statements for one operation: record rejects (or
+-- refuse the write), lock the touched customers' satisfaction rows in key
+-- order, take the removed answers out and put the added ones in, recompute.
+-- Locking first makes concurrent statements on the same customers run their
+-- recomputation one after the other, each seeing what the other committed.
+CREATE FUNCTION customer_tier.feedback_apply_block_sql(prog customer_tier.program, src customer_tier.feedback_source,
+                                                       added text, removed text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    parts text[] := '{}';
+    sides text[] := '{}';
+BEGIN
+    IF added IS NOT NULL THEN
+        parts := parts || format($sql$
+            %1$s;
+            GET DIAGNOSTICS rejected = ROW_COUNT;
+            IF rejected OPERATOR(pg_catalog.>) 0 AND (SELECT p.reject_mode FROM customer_tier.program AS p
+                 WHERE p.name OPERATOR(pg_catalog.=) %2$L) OPERATOR(pg_catalog.=) 'error' THEN
+                RAISE EXCEPTION 'program %%: %% feedback row(s) cannot be used', %2$L, rejected
+                    USING ERRCODE = 'null_value_not_allowed',
+                          DETAIL = (SELECT pg_catalog.format('The last one: %%s.', r.reason)
+                                      FROM %3$I.feedback_rejects AS r ORDER BY r.id DESC LIMIT 1),
+                          HINT = 'Correct the rows, or set the program''s reject_mode to skip to keep such rows in its feedback_rejects table.';
+            END IF;$sql$,
+            customer_tier.feedback_rejects_sql(prog, src, added, 'TG_OP'), prog.name, prog.data_schema);
+        sides := sides || customer_tier.feedback_usable_sql(src, added);
+    END IF;
+    IF removed IS NOT NULL THEN
+        sides := sides || customer_tier.feedback_usable_sql(src, removed);
+    END IF;
+    parts := parts || format($sql$
+            touched := ARRAY(SELECT DISTINCT u.customer FROM (%2$s) AS u ORDER BY 1);
+            IF pg_catalog.cardinality(touched) OPERATOR(pg_catalog.=) 0 THEN
+                RETURN NULL;
+            END IF;
+            INSERT INTO %1$I.satisfaction AS s (customer)
+            SELECT t.customer FROM pg_catalog.unnest(touched) AS t (customer) ORDER BY 1
+            ON CONFLICT (customer) DO UPDATE SET computed_at = excluded.computed_at;$sql$,
+        prog.data_schema, array_to_string(sides, ' UNION ALL '));
+    IF removed IS NOT NULL THEN
+        -- Identical answers cannot be told apart: removing any n of the
+        -- copies of a row that was removed n times is exact.
+        parts := parts || format($sql$
+            WITH gone AS (
+                SELECT u.customer, u.kind, u.score, u.answered_at, pg_catalog.count(*) AS n
+                  FROM (%2$s) AS u
+                 GROUP BY u.customer, u.kind, u.score, u.answered_at
+            ), ranked AS (
+                SELECT a.id, a.customer, a.kind, a.score, a.answered_at,
+                       pg_catalog.row_number() OVER (PARTITION BY a.customer, a.kind, a.score, a.answered_at
+                                                     ORDER BY a.id) AS rn
+                  FROM %1$I.answers AS a
+                 WHERE a.customer OPERATOR(pg_catalog.=) ANY (touched)
+            )
+            DELETE FROM %1$I.answers AS a
+             USING ranked AS r, gone AS g
+             WHERE a.id OPERATOR(pg_catalog.=) r.id
+               AND r.customer OPERATOR(pg_catalog.=) g.customer AND r.kind OPERATOR(pg_catalog.=) g.kind
+               AND r.score OPERATOR(pg_catalog.=) g.score AND r.answered_at OPERATOR(pg_catalog.=) g.answered_at
+               AND r.rn OPERATOR(pg_catalog.<=) g.n;
+            GET DIAGNOSTICS removed_answers = ROW_COUNT;
+            IF removed_answers OPERATOR(pg_catalog.<>) (SELECT pg_catalog.count(*) FROM (%2$s) AS u) THEN
+                RAISE EXCEPTION 'program %%: feedback rows removed that its answers do not hold', %3$L
+                    USING ERRCODE = 'data_corrupted',
+                          HINT = 'The copied answers no longer match the feedback table; detach and attach it again.';
+            END IF;$sql$,
+            prog.data_schema, customer_tier.feedback_usable_sql(src, removed), prog.name);
+    END IF;
+    IF added IS NOT NULL THEN
+        parts := parts || format($sql$
+            INSERT INTO %1$I.answers (customer, kind, score, answered_at)
+            SELECT u.customer, u.kind, u.score, u.answered_at FROM (%2$s) AS u;$sql$,
+            prog.data_schema, customer_tier.feedback_usable_sql(src, added));
+    END IF;
+    parts := parts || format('
+            %s;', customer_tier.satisfaction_rollup_sql(prog, 'a.customer OPERATOR(pg_catalog.=) ANY (touched)'));
+    -- only a removal can leave a customer without answers
+    IF removed IS NOT NULL THEN
+        parts := parts || format($sql$
+            DELETE FROM %1$I.satisfaction AS s
+             WHERE s.customer OPERATOR(pg_catalog.=) ANY (touched)
+               AND NOT EXISTS (SELECT FROM %1$I.answers AS a WHERE a.customer OPERATOR(pg_catalog.=) s.customer);$sql$,
+            prog.data_schema);
+    END IF;
+    RETURN array_to_string(parts, '');
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feedback_apply_block_sql(customer_tier.program, customer_tier.feedback_source, text, text) IS
+    'SQL text of the trigger statements that apply feedback rows to a program''s answers and satisfaction';
+
+-- The name of one of a program's triggers on its feedback table.
+CREATE FUNCTION customer_tier.feedback_trigger_name(program text, operation text)
+RETURNS name
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN pg_catalog.format('customer_tier_%s_feedback_%s', program, operation)::name;
+COMMENT ON FUNCTION customer_tier.feedback_trigger_name(text, text) IS
+    'name of the trigger a program puts on its feedback table for one operation';
+
+-- Attach a feedback table to a program: validate everything first, then
+-- install the triggers and backfill.  Returns the customers with answers.
+CREATE FUNCTION customer_tier.attach_feedback(
+    program             text,
+    feedback_table      regclass,
+    customer_column     name,
+    score_column        name,
+    kind_column         name,
+    answered_at_column  name,
+    satisfaction_window interval DEFAULT '365 days')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    src customer_tier.feedback_source;
+    typ regtype;
+    rejected bigint;
+    last_reason text;
+    customers bigint;
+BEGIN
+    IF program IS NULL OR feedback_table IS NULL THEN
+        RAISE EXCEPTION 'program and feedback table must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the program''s name and the table that holds the survey answers.';
+    END IF;
+    prog := customer_tier.program_row(program);
+    IF EXISTS (SELECT FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name) THEN
+        RAISE EXCEPTION 'program "%" already has a feedback table attached', prog.name
+            USING ERRCODE = 'duplicate_object',
+                  DETAIL = format('Its feedback table is %s.',
+                                  (SELECT f.feedback_table FROM customer_tier.feedback_source AS f
+                                    WHERE f.program OPERATOR(pg_catalog.=) prog.name)),
+                  HINT = 'Detach it first with customer_tier.detach_feedback().';
+    END IF;
+    IF (SELECT c.relkind FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) feedback_table) NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '% is not a table', feedback_table
+            USING ERRCODE = 'wrong_object_type',
+                  DETAIL = 'Feedback is read through triggers on an ordinary or partitioned table.',
+                  HINT = 'Name the table that holds the survey answers.';
+    END IF;
+
+    src.program := prog.name;
+    src.feedback_table := feedback_table;
+    src.customer_column := customer_column;
+    typ := customer_tier.column_type(feedback_table, customer_column, 'customer key');
+    IF typ OPERATOR(pg_catalog.<>) prog.customer_type THEN
+        RAISE EXCEPTION 'column "%" of table % has type %, not the program''s customer key type %',
+                        customer_column, feedback_table, typ, prog.customer_type
+            USING ERRCODE = 'datatype_mismatch',
+                  DETAIL = format('Program "%s" keys its customers by %s.%I (%s).',
+                                  prog.name, prog.orders_table, prog.customer_column, prog.customer_type),
+                  HINT = 'Name a column of the same type as the orders table''s customer key.';
+    END IF;
+    src.score_column := score_column;
+    src.score_type := customer_tier.column_type(feedback_table, score_column, 'score');
+    PERFORM customer_tier.check_column_type(feedback_table, score_column, 'score', src.score_type,
+        '{smallint,integer,bigint,numeric}');
+    src.kind_column := kind_column;
+    typ := customer_tier.column_type(feedback_table, kind_column, 'kind of answer');
+    PERFORM customer_tier.check_column_type(feedback_table, kind_column, 'kind of answer', typ,
+        '{text,character varying,character}');
+    src.answered_at_column := answered_at_column;
+    typ := customer_tier.column_type(feedback_table, answered_at_column, 'answer time');
+    PERFORM customer_tier.check_column_type(feedback_table, answered_at_column, 'answer time', typ,
+        '{timestamp with time zone,timestamp without time zone,date}');
+    IF satisfaction_window IS NULL OR satisfaction_window OPERATOR(pg_catalog.<=) '0' THEN
+        RAISE EXCEPTION 'satisfaction window must be a positive interval, not %', coalesce(satisfaction_window::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use for example ''365 days'' (the default) or ''6 months''.';
+    END IF;
+    src.satisfaction_window := satisfaction_window;
+    src.attached_at := pg_catalog.now();
+
+    INSERT INTO customer_tier.feedback_source VALUES (src.*);
+
+    -- As the orders trigger: runs as its owner, so that a role that may
+    -- write the feedback table needs no grant on the program's tables.
+    EXECUTE format($fn$
+        CREATE FUNCTION %1$I.maintain_feedback() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER
+        SET search_path = pg_catalog, pg_temp
+        AS $body$
+        DECLARE
+            rejected bigint;
+            removed_answers bigint;
+            touched %2$s[];
+        BEGIN
+            IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+                %3$s
+            ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
+                %4$s
+            ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+                %5$s
+            ELSE
+                TRUNCATE %1$I.answers, %1$I.satisfaction;
+            END IF;
+            RETURN NULL;
+        END
+        $body$ $fn$,
+        prog.data_schema, prog.customer_type,
+        customer_tier.feedback_apply_block_sql(prog, src, 'new_rows', NULL),
+        customer_tier.feedback_apply_block_sql(prog, src, 'new_rows', 'old_rows'),
+        customer_tier.feedback_apply_block_sql(prog, src, NULL, 'old_rows'));
+    EXECUTE format('COMMENT ON FUNCTION %I.maintain_feedback() IS %L', prog.data_schema,
+                   format('program %s: keeps its answers and satisfaction current from changes to %s',
+                          prog.name, feedback_table));
+    EXECUTE format('REVOKE ALL ON FUNCTION %I.maintain_feedback() FROM PUBLIC', prog.data_schema);
+
+    -- No write may slip between the backfill and the triggers.
+    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', feedback_table);
+    EXECUTE format($sql$
+        CREATE TRIGGER %1$I AFTER INSERT ON %3$s REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback();
+        CREATE TRIGGER %4$I AFTER UPDATE ON %3$s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback();
+        CREATE TRIGGER %5$I AFTER DELETE ON %3$s REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback();
+        CREATE TRIGGER %6$I AFTER TRUNCATE ON %3$s
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback()$sql$,
+        customer_tier.feedback_trigger_name(prog.name, 'insert'), prog.data_schema, feedback_table,
+        customer_tier.feedback_trigger_name(prog.name, 'update'),
+        customer_tier.feedback_trigger_name(prog.name, 'delete'),
+        customer_tier.feedback_trigger_name(prog.name, 'truncate'));
+
+    -- The backfill follows the program's reject rule too.
+    EXECUTE customer_tier.feedback_rejects_sql(prog, src, feedback_table::text, '''BACKFILL''');
+    GET DIAGNOSTICS rejected = ROW_COUNT;
+    IF rejected OPERATOR(pg_catalog.>) 0 AND prog.reject_mode OPERATOR(pg_catalog.=) 'error' THEN
+        EXECUTE format('SELECT r.reason FROM %I.feedback_rejects AS r ORDER BY r.id DESC LIMIT 1', prog.data_schema)
+           INTO last_reason;
+        RAISE EXCEPTION 'program %: % feedback row(s) cannot be used', prog.name, rejected
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = format('The last one: %s.', last_reason),
+                  HINT = 'Correct the rows, or set the program''s reject_mode to skip to keep such rows in its feedback_rejects table.';
+    END IF;
+    EXECUTE format($sql$
+        INSERT INTO %1$I.answers (customer, kind, score, answered_at)
+        SELECT u.customer, u.kind, u.score, u.answered_at FROM (%2$s) AS u ORDER BY u.answered_at$sql$,
+        prog.data_schema, customer_tier.feedback_usable_sql(src, feedback_table::text));
+    EXECUTE customer_tier.satisfaction_rollup_sql(prog, 'true');
+    EXECUTE format('SELECT pg_catalog.count(*) FROM %I.satisfaction', prog.data_schema) INTO customers;
+    RETURN customers;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.attach_feedback(text, regclass, name, name, name, name, interval) IS
+    'attach a feedback table (NPS 0..10 and CSAT 1..5 answers) to a program: validate its columns, install triggers, backfill; returns the customers with answers';
+
+-- Detach a program's feedback table: remove what attach_feedback made (the
+-- triggers, their function, the copied answers, the rollups and the rejects).
+CREATE FUNCTION customer_tier.detach_feedback(program text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    src customer_tier.feedback_source;
+    op text;
+BEGIN
+    IF program IS NULL THEN
+        RAISE EXCEPTION 'program must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    prog := customer_tier.program_row(program);
+    SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'program "%" has no feedback table attached', prog.name
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT * FROM customer_tier.feedback_source lists the attached feedback tables.';
+    END IF;
+    -- a feedback table dropped since took its triggers with it
+    IF EXISTS (SELECT FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) src.feedback_table) THEN
+        FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
+                           customer_tier.feedback_trigger_name(prog.name, op), src.feedback_table);
+        END LOOP;
+    END IF;
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_feedback() RESTRICT', prog.data_schema);
+    EXECUTE format('DELETE FROM %I.answers', prog.data_schema);
+    EXECUTE format('DELETE FROM %I.satisfaction', prog.data_schema);
+    EXECUTE format('DELETE FROM %I.feedback_rejects', prog.data_schema);
+    DELETE FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.detach_feedback(text) IS
+    'detach a program''s feedback table: drop its triggers and empty the answers, satisfaction and feedback_rejects tables; the feedback table is untouched';
+
+-- Recompute every customer's satisfaction row, moving the rolling windows to
+-- now.  The triggers keep the rows exact for the answers; only the window
+-- slides with time, which this (or the next answer of the customer) catches up.
+CREATE FUNCTION customer_tier.refresh_satisfaction(program text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    customers bigint;
+BEGIN
+    IF program IS NULL THEN
+        RAISE EXCEPTION 'program must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    prog := customer_tier.program_row(program);
+    -- waits for feedback writes in progress and holds new ones back, so that
+    -- the recomputation sees every committed answer and none is overwritten;
+    -- satisfaction first, the order in which the triggers take them
+    EXECUTE format('LOCK TABLE %1$I.satisfaction, %1$I.answers IN SHARE ROW EXCLUSIVE MODE', prog.data_schema);
+    EXECUTE customer_tier.satisfaction_rollup_sql(prog, 'true');
+    GET DIAGNOSTICS customers = ROW_COUNT;
+    RETURN customers;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.refresh_satisfaction(text) IS
+    'recompute every customer''s satisfaction row so the rolling windows end now; returns the customers';
+
+REVOKE ALL ON FUNCTION customer_tier.attach_feedback(text, regclass, name, name, name, name, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.detach_feedback(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.refresh_satisfaction(text) FROM PUBLIC;
+
+-- Internal helpers: called by the functions above (and granted to the roles that need them).
+REVOKE ALL ON FUNCTION customer_tier.create_feedback_tables(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.feedback_row_problem_sql(customer_tier.feedback_source, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.feedback_usable_sql(customer_tier.feedback_source, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.feedback_rejects_sql(customer_tier.program, customer_tier.feedback_source, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.satisfaction_rollup_sql(customer_tier.program, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.feedback_apply_block_sql(customer_tier.program, customer_tier.feedback_source, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.feedback_trigger_name(text, text) FROM PUBLIC;

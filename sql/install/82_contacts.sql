@@ -1,0 +1,328 @@
+-- customer_tier install script, part 82: the contact log, the contact cadence
+-- per tier and the follow-ups-due view (docs/followups.md).
+\echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
+
+-- Contact cadence per program and tier; a tier without a row has the default
+-- (customer_tier.default_cadence).
+CREATE TABLE customer_tier.cadence (
+    program text NOT NULL REFERENCES customer_tier.program (name) ON DELETE CASCADE ON UPDATE CASCADE,
+    tier    text NOT NULL,
+    every   interval NOT NULL CONSTRAINT cadence_every_positive CHECK (every > '0'),
+    CONSTRAINT cadence_pkey PRIMARY KEY (program, tier)
+);
+COMMENT ON TABLE customer_tier.cadence IS
+    'contact cadence per program and tier set with set_cadence; a tier without a row has customer_tier.default_cadence(tier)';
+COMMENT ON COLUMN customer_tier.cadence.program IS 'the program';
+COMMENT ON COLUMN customer_tier.cadence.tier IS 'one of the program''s tiers';
+COMMENT ON COLUMN customer_tier.cadence.every IS 'how often a customer of the tier is to be contacted (positive)';
+SELECT pg_catalog.pg_extension_config_dump('customer_tier.cadence', '');
+
+-- The cadence of a tier without a setting.
+CREATE FUNCTION customer_tier.default_cadence(tier text)
+RETURNS interval
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE tier WHEN 'diamond' THEN interval '30 days'
+                 WHEN 'gold' THEN interval '60 days'
+                 ELSE interval '180 days' END;
+COMMENT ON FUNCTION customer_tier.default_cadence(text) IS
+    'default contact cadence of a tier without a setting: diamond 30 days, gold 60 days, any other tier 180 days';
+
+-- Every tier of a program with its cadence in effect.
+CREATE FUNCTION customer_tier.cadences(program text)
+RETURNS TABLE (tier text, rank integer, every interval, is_default boolean)
+LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    prog customer_tier.program;
+BEGIN
+    IF program IS NULL THEN
+        RAISE EXCEPTION 'program must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    prog := customer_tier.program_row(program);
+    RETURN QUERY
+    SELECT t.tier, t.rank, coalesce(c.every, customer_tier.default_cadence(t.tier)), c.every IS NULL
+      FROM customer_tier.tier AS t
+      LEFT JOIN customer_tier.cadence AS c
+        ON c.program OPERATOR(pg_catalog.=) t.program AND c.tier OPERATOR(pg_catalog.=) t.tier
+     WHERE t.program OPERATOR(pg_catalog.=) prog.name
+     ORDER BY t.rank;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.cadences(text) IS
+    'every tier of a program, best first, with its contact cadence and whether it is the default';
+
+-- Set the cadence of some tiers of a program: {"diamond": "2 weeks", "gold": 45}
+-- (a string is an interval, a number is days, null restores the default).
+-- Tiers not named keep theirs.  Returns the number of tiers named.
+CREATE FUNCTION customer_tier.set_cadence(program text, cadences jsonb)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    example constant text := 'Pass an object from tier to interval, e.g. {"diamond": "30 days", "gold": "2 months", "normal": 180}; a number is days, null restores the default.';
+    prog customer_tier.program;
+    tiers text[];
+    key text;
+    val jsonb;
+    every interval;
+    n integer := 0;
+BEGIN
+    IF program IS NULL OR cadences IS NULL THEN
+        RAISE EXCEPTION 'program and cadences must not be null'
+            USING ERRCODE = 'null_value_not_allowed', HINT = example;
+    END IF;
+    prog := customer_tier.program_row(program);
+    IF jsonb_typeof(cadences) OPERATOR(pg_catalog.<>) 'object' THEN
+        RAISE EXCEPTION 'cadences must be a JSON object, not %', jsonb_typeof(cadences)
+            USING ERRCODE = 'invalid_parameter_value', HINT = example;
+    END IF;
+    IF cadences OPERATOR(pg_catalog.=) '{}'::jsonb THEN
+        RAISE EXCEPTION 'cadences must name at least one tier'
+            USING ERRCODE = 'invalid_parameter_value', HINT = example;
+    END IF;
+    SELECT array_agg(t.tier ORDER BY t.rank) INTO tiers
+      FROM customer_tier.tier AS t WHERE t.program OPERATOR(pg_catalog.=) prog.name;
+    -- validate every entry before changing anything
+    FOR key, val IN SELECT e.key, e.value FROM jsonb_each(cadences) AS e ORDER BY e.key LOOP
+        IF NOT key OPERATOR(pg_catalog.=) ANY (tiers) THEN
+            RAISE EXCEPTION 'unknown tier "%" of program "%"', key, prog.name
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('The program''s tiers are: %s.', array_to_string(tiers, ', ')),
+                      HINT = 'Name tiers of the program; customer_tier.cadences(program) lists them.';
+        END IF;
+        CASE jsonb_typeof(val)
+        WHEN 'null' THEN
+            CONTINUE;
+        WHEN 'string' THEN
+            BEGIN
+                every := (val #>> '{}')::interval;
+            EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow
+                           OR invalid_parameter_value OR numeric_value_out_of_range THEN
+                RAISE EXCEPTION 'invalid cadence % for tier "%"', val, key
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = 'The value is not an interval.', HINT = example;
+            END;
+        WHEN 'number' THEN
+            BEGIN
+                every := (val #>> '{}')::double precision OPERATOR(pg_catalog.*) interval '1 day';
+            EXCEPTION WHEN interval_field_overflow OR datetime_field_overflow OR numeric_value_out_of_range THEN
+                RAISE EXCEPTION 'invalid cadence %... for tier "%"', left(val::text, 20), key
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = 'The number of days is out of range.', HINT = example;
+            END;
+        ELSE
+            RAISE EXCEPTION 'cadence of tier "%" must be a string, a number or null, not %', key, jsonb_typeof(val)
+                USING ERRCODE = 'invalid_parameter_value', HINT = example;
+        END CASE;
+        IF every OPERATOR(pg_catalog.<=) '0' THEN
+            RAISE EXCEPTION 'cadence of tier "%" must be positive, not %', key, every
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'A cadence says how often to contact the tier''s customers, e.g. "30 days".';
+        END IF;
+    END LOOP;
+    FOR key, val IN SELECT e.key, e.value FROM jsonb_each(cadences) AS e ORDER BY e.key LOOP
+        IF jsonb_typeof(val) OPERATOR(pg_catalog.=) 'null' THEN
+            DELETE FROM customer_tier.cadence AS c
+             WHERE c.program OPERATOR(pg_catalog.=) prog.name AND c.tier OPERATOR(pg_catalog.=) key;
+        ELSE
+            every := CASE jsonb_typeof(val) WHEN 'string' THEN (val #>> '{}')::interval
+                     ELSE (val #>> '{}')::double precision OPERATOR(pg_catalog.*) interval '1 day' END;
+            INSERT INTO customer_tier.cadence AS c (program, tier, every) VALUES (prog.name, key, every)
+            ON CONFLICT ON CONSTRAINT cadence_pkey DO UPDATE SET every = excluded.every;
+        END IF;
+        n := n OPERATOR(pg_catalog.+) 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.set_cadence(text, jsonb) IS
+    'set the contact cadence of some tiers of a program from a JSON object tier -> interval (a number is days, null restores the default); returns the tiers named';
+
+-- Create a program's contacts table and its follow_ups_due view (called by
+-- create_followup_objects when the program is created).
+CREATE FUNCTION customer_tier.create_contact_objects(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.contacts (
+            id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            customer     %2$s NOT NULL,
+            channel      text NOT NULL
+                         CONSTRAINT contacts_channel CHECK (channel IN ('phone', 'email', 'visit', 'other')),
+            contacted_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+                         CONSTRAINT contacts_contacted_at_finite CHECK (pg_catalog.isfinite(contacted_at)),
+            outcome      text,
+            note         text,
+            logged_by    name NOT NULL DEFAULT CURRENT_USER,
+            logged_at    timestamptz NOT NULL DEFAULT pg_catalog.now()
+        );
+        CREATE INDEX ON %1$I.contacts (customer, contacted_at);
+        COMMENT ON TABLE %1$I.contacts IS %3$L;
+        COMMENT ON COLUMN %1$I.contacts.id IS 'contact number, in the order contacts were logged';
+        COMMENT ON COLUMN %1$I.contacts.customer IS 'the customer key';
+        COMMENT ON COLUMN %1$I.contacts.channel IS 'phone, email, visit or other';
+        COMMENT ON COLUMN %1$I.contacts.contacted_at IS 'when the customer was contacted';
+        COMMENT ON COLUMN %1$I.contacts.outcome IS 'what came of it, in the CRM''s own words (e.g. reached, no answer, order placed)';
+        COMMENT ON COLUMN %1$I.contacts.note IS 'free text; personal data: not readable by the reader role';
+        COMMENT ON COLUMN %1$I.contacts.logged_by IS 'the role that logged the contact';
+        COMMENT ON COLUMN %1$I.contacts.logged_at IS 'when the contact was logged'
+    $sql$, s, prog.customer_type,
+        format('program %s: the contact log; every contact counts for the cadence, whatever its outcome', prog.name));
+
+    -- A customer's last contact, their last change of tier, and the cadence
+    -- of their tier; due when the cadence has run out since the last contact
+    -- (since the first order when never contacted), or at once after a rise
+    -- of tier that no contact has followed yet (a welcome).
+    EXECUTE format($sql$
+        CREATE VIEW %1$I.follow_ups_due AS
+        SELECT pg_catalog.row_number() OVER (ORDER BY d.tier_rank NULLS LAST, d.value_score DESC NULLS LAST,
+                                                      d.due_at, d.customer)::bigint AS priority,
+               d.customer, d.tier, d.tier_rank, d.reason, d.due_at,
+               pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() - d.due_at) / 86400)::integer AS days_overdue,
+               d.cadence, d.last_contact_at, d.last_channel, d.last_outcome, d.tier_since,
+               d.value_score, d.monetary, d.last_order
+          FROM (SELECT x.*,
+                       CASE WHEN x.welcome THEN 'welcome'
+                            WHEN x.last_contact_at IS NULL THEN 'never contacted'
+                            ELSE 'cadence' END AS reason,
+                       CASE WHEN x.welcome THEN least(x.rose_at, x.cadence_due_at)
+                            ELSE x.cadence_due_at END AS due_at
+                  FROM (SELECT c.customer, c.tier, t.rank AS tier_rank, c.tier_since, c.value_score,
+                               c.monetary, c.last_order, k.contacted_at AS last_contact_at,
+                               k.channel AS last_channel, k.outcome AS last_outcome, e.every AS cadence,
+                               coalesce(k.contacted_at, c.first_order, c.tier_since) + e.every AS cadence_due_at,
+                               h.changed_at AS rose_at,
+                               coalesce(h.to_tier = c.tier AND f.rank > t.rank
+                                        AND h.changed_at > coalesce(k.contacted_at, '-infinity'), false) AS welcome
+                          FROM %1$I.customers AS c
+                          LEFT JOIN customer_tier.tier AS t ON t.program = %2$L AND t.tier = c.tier
+                          LEFT JOIN customer_tier.cadence AS cd ON cd.program = %2$L AND cd.tier = c.tier
+                          CROSS JOIN LATERAL (SELECT coalesce(cd.every, customer_tier.default_cadence(c.tier)) AS every) AS e
+                          LEFT JOIN (SELECT DISTINCT ON (l.customer) l.customer, l.contacted_at, l.channel, l.outcome
+                                       FROM %1$I.contacts AS l
+                                      ORDER BY l.customer, l.contacted_at DESC, l.id DESC) AS k
+                            ON k.customer = c.customer
+                          LEFT JOIN (SELECT DISTINCT ON (g.customer) g.customer, g.changed_at, g.from_tier, g.to_tier
+                                       FROM %1$I.tier_history AS g
+                                      ORDER BY g.customer, g.changed_at DESC, g.id DESC) AS h
+                            ON h.customer = c.customer
+                          LEFT JOIN customer_tier.tier AS f ON f.program = %2$L AND f.tier = h.from_tier
+                         WHERE c.tier IS NOT NULL) AS x) AS d
+         WHERE d.due_at <= pg_catalog.now()
+         ORDER BY 1
+    $sql$, s, prog.name);
+    EXECUTE format('COMMENT ON VIEW %I.follow_ups_due IS %L', s,
+                   format('program %s: customers due for a contact, most important first: best tier, then highest value score, then longest overdue',
+                          prog.name));
+    EXECUTE format($sql$
+        COMMENT ON COLUMN %1$I.follow_ups_due.priority IS '1 = contact first: by tier rank, then value score (highest first), then due_at (earliest first)';
+        COMMENT ON COLUMN %1$I.follow_ups_due.customer IS 'the customer key';
+        COMMENT ON COLUMN %1$I.follow_ups_due.tier IS 'current tier';
+        COMMENT ON COLUMN %1$I.follow_ups_due.tier_rank IS 'rank of the current tier, 1 = best';
+        COMMENT ON COLUMN %1$I.follow_ups_due.reason IS 'welcome (the tier rose after the last contact), never contacted (the cadence has run out since the first order), cadence (it has run out since the last contact)';
+        COMMENT ON COLUMN %1$I.follow_ups_due.due_at IS 'since when the contact is due';
+        COMMENT ON COLUMN %1$I.follow_ups_due.days_overdue IS 'whole days since due_at (0 on the day it fell due)';
+        COMMENT ON COLUMN %1$I.follow_ups_due.cadence IS 'the contact cadence of the tier (customer_tier.cadences)';
+        COMMENT ON COLUMN %1$I.follow_ups_due.last_contact_at IS 'when the customer was last contacted; NULL if never';
+        COMMENT ON COLUMN %1$I.follow_ups_due.last_channel IS 'channel of the last contact';
+        COMMENT ON COLUMN %1$I.follow_ups_due.last_outcome IS 'outcome of the last contact';
+        COMMENT ON COLUMN %1$I.follow_ups_due.tier_since IS 'when the customer entered the current tier';
+        COMMENT ON COLUMN %1$I.follow_ups_due.value_score IS 'weighted value score 0..100';
+        COMMENT ON COLUMN %1$I.follow_ups_due.monetary IS 'net monetary value';
+        COMMENT ON COLUMN %1$I.follow_ups_due.last_order IS 'time of the last purchase'
+    $sql$, s);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_contact_objects(customer_tier.program) IS
+    'create a program''s contacts table and follow_ups_due view';
+
+-- Log a contact with a customer of a program.  The customer key is given as
+-- text and read as the program's key type.  Runs with its caller's rights
+-- (the writer role may insert into the contacts table, and logged_by
+-- records who did); it reads the program's schema, not the catalog, which
+-- the writer may not read.  Returns the contact id.
+CREATE FUNCTION customer_tier.log_contact(program text, customer text, channel text,
+                                          outcome text DEFAULT NULL, note text DEFAULT NULL,
+                                          contacted_at timestamptz DEFAULT pg_catalog.now())
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s text;
+    key_type regtype;
+    known boolean;
+    id bigint;
+BEGIN
+    IF program IS NULL OR customer IS NULL OR channel IS NULL OR contacted_at IS NULL THEN
+        RAISE EXCEPTION 'program, customer, channel and contacted_at must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'For example customer_tier.log_contact(''shop'', ''42'', ''phone'', ''reached'').';
+    END IF;
+    -- a program's schema is ct_<name> (create_program)
+    s := 'ct_' OPERATOR(pg_catalog.||) program;
+    SELECT a.atttypid::regtype INTO key_type
+      FROM pg_attribute AS a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) to_regclass(format('%I.contacts', s))
+       AND a.attname OPERATOR(pg_catalog.=) 'customer';
+    IF key_type IS NULL OR program !~ '^[a-z][a-z0-9_]{0,39}$' THEN
+        RAISE EXCEPTION 'program "%" does not exist', program
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
+    END IF;
+    IF NOT channel OPERATOR(pg_catalog.=) ANY ('{phone,email,visit,other}'::text[]) THEN
+        RAISE EXCEPTION 'invalid channel "%"', channel
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use phone, email, visit or other.';
+    END IF;
+    IF NOT isfinite(contacted_at) THEN
+        RAISE EXCEPTION 'contacted_at must be finite, not %', contacted_at
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass the time of the contact, or leave it out for now().';
+    END IF;
+    IF contacted_at OPERATOR(pg_catalog.>) (clock_timestamp() OPERATOR(pg_catalog.+) interval '5 minutes') THEN
+        RAISE EXCEPTION 'contacted_at % is in the future', contacted_at
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The log records contacts that took place; a contact in the future would hide follow-ups that are due.',
+                  HINT = 'Pass the time of the contact, or leave it out for now().';
+    END IF;
+    BEGIN
+        EXECUTE format('SELECT EXISTS (SELECT FROM %I.segments AS c WHERE c.customer OPERATOR(pg_catalog.=) $1::%s)',
+                       s, key_type)
+           INTO known USING customer;
+    EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range OR string_data_right_truncation THEN
+        RAISE EXCEPTION 'invalid customer key "%" for program "%"', customer, program
+            USING ERRCODE = 'invalid_text_representation',
+                  DETAIL = format('The program''s customer keys are of type %s.', key_type);
+    END;
+    IF NOT known THEN
+        RAISE EXCEPTION 'customer % is not a customer of program "%"', customer, program
+            USING ERRCODE = 'foreign_key_violation',
+                  DETAIL = 'A customer of a program has at least one counted order.',
+                  HINT = format('SELECT customer FROM %I.segments lists them.', s);
+    END IF;
+    EXECUTE format($sql$
+        INSERT INTO %1$I.contacts (customer, channel, contacted_at, outcome, note)
+        VALUES ($1::%2$s, $2, $3, $4, $5)
+        RETURNING id$sql$, s, key_type)
+       INTO id USING customer, channel, contacted_at, outcome, note;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.log_contact(text, text, text, text, text, timestamptz) IS
+    'log a contact (phone, email, visit or other) with a customer of a program; returns the contact id';
+
+REVOKE ALL ON FUNCTION customer_tier.default_cadence(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.cadences(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.set_cadence(text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.log_contact(text, text, text, text, text, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.create_contact_objects(customer_tier.program) FROM PUBLIC;

@@ -1,0 +1,1 @@
+SELECT customer_tier.refresh_satisfaction('shop');
