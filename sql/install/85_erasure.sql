@@ -13,13 +13,20 @@
 -- any table carrying a trigger of the program) still holds rows for the key:
 -- the triggers would derive the customer again.  Each erasure is logged in
 -- customer_tier.erasure_log with an HMAC-SHA256 of the key, never the key.
+--
+-- forget runs with its caller's rights (the admin), not as the extension's
+-- owner: a program's schema belongs to the admin who created it, and a
+-- trigger, a domain check or an operator there would otherwise run with the
+-- owner's (superuser's) rights.  The admin may delete from a program's tables
+-- (grant_program_access); only the secret is out of reach, behind
+-- erasure_hash().
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
 -- The per-database secret of the keyed hash.  Created by the first erasure,
 -- not by CREATE EXTENSION, so that a restore of a dump brings back the
 -- original secret (and with it every logged hash) instead of clashing with a
--- fresh one.  Readable by the extension's owner only: forget and
--- was_forgotten (SECURITY DEFINER) use it; no role is granted it.
+-- fresh one.  Readable by the extension's owner only: erasure_hash()
+-- (SECURITY DEFINER) uses it; no role is granted it.
 CREATE TABLE customer_tier.erasure_secret (
     id         boolean PRIMARY KEY DEFAULT true CONSTRAINT erasure_secret_one_row CHECK (id),
     secret     bytea NOT NULL CONSTRAINT erasure_secret_length CHECK (pg_catalog.length(secret) = 32),
@@ -49,7 +56,7 @@ COMMENT ON TABLE customer_tier.erasure_log IS
 COMMENT ON COLUMN customer_tier.erasure_log.id IS 'entry number';
 COMMENT ON COLUMN customer_tier.erasure_log.erased_at IS 'when (the time of the erasing transaction)';
 COMMENT ON COLUMN customer_tier.erasure_log.session_role IS 'the login that asked (session_user)';
-COMMENT ON COLUMN customer_tier.erasure_log.acting_role IS 'the role it acted as (SET ROLE), else the login';
+COMMENT ON COLUMN customer_tier.erasure_log.acting_role IS 'the role it acted as (current_user: the SET ROLE, else the login)';
 COMMENT ON COLUMN customer_tier.erasure_log.program IS 'the program erased from; kept when the program is dropped';
 COMMENT ON COLUMN customer_tier.erasure_log.customer_hash IS 'HMAC-SHA256 of the canonical key text under the database''s erasure secret';
 COMMENT ON COLUMN customer_tier.erasure_log.rows_deleted IS 'rows deleted per table, {"table": n}; tables with none left out';
@@ -86,31 +93,34 @@ $$;
 COMMENT ON FUNCTION customer_tier.hmac_sha256(bytea, bytea) IS
     'HMAC-SHA256 of a message under a key (RFC 2104), from the built-in sha256()';
 
--- The erasure secret, generated on first use when create is true (NULL when
--- there is none and create is false).  gen_random_uuid() draws from the
+-- The keyed hash of a customer key: HMAC-SHA256 under the database's erasure
+-- secret, which the first call generates.  gen_random_uuid() draws from the
 -- server's strong random source (pg_strong_random); two version-4 uuids give
--- 244 random bits.
-CREATE FUNCTION customer_tier.erasure_secret(create_missing boolean)
+-- 244 random bits.  The one SECURITY DEFINER function of the extension's
+-- schema: it lets the admin hash keys without reading the secret, and it
+-- touches nothing but the extension's own table and functions, so running as
+-- the extension's owner hands no one else's objects that owner's rights.
+CREATE FUNCTION customer_tier.erasure_hash(key text)
 RETURNS bytea
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     s bytea;
 BEGIN
     SELECT e.secret INTO s FROM customer_tier.erasure_secret AS e;
-    IF s IS NULL AND create_missing THEN
+    IF s IS NULL THEN
         INSERT INTO customer_tier.erasure_secret AS e (secret)
         VALUES (decode(replace(gen_random_uuid()::text OPERATOR(pg_catalog.||) gen_random_uuid()::text,
                                '-', ''), 'hex'))
         ON CONFLICT (id) DO NOTHING;
         SELECT e.secret INTO s FROM customer_tier.erasure_secret AS e;
     END IF;
-    RETURN s;
+    RETURN customer_tier.hmac_sha256(s, convert_to(key, 'UTF8'));
 END
 $$;
-COMMENT ON FUNCTION customer_tier.erasure_secret(boolean) IS
-    'the database''s erasure secret, generated on first use if asked; NULL if there is none';
+COMMENT ON FUNCTION customer_tier.erasure_hash(text) IS
+    'HMAC-SHA256 of a customer key under the database''s erasure secret (generated on first use), as erasure_log stores it';
 
 -- The canonical key text of a customer for a program, or NULL when the text
 -- is not a valid key of the program's key type (forget(customer) skips such
@@ -290,12 +300,9 @@ SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     INSERT INTO customer_tier.erasure_log (session_role, acting_role, program, customer_hash, rows_deleted, total)
     SELECT SESSION_USER,
-           -- inside SECURITY DEFINER current_user is the owner; the role
-           -- setting still names the caller's SET ROLE
-           CASE WHEN pg_catalog.current_setting('role') OPERATOR(pg_catalog.=) 'none' THEN SESSION_USER
-                ELSE pg_catalog.current_setting('role')::name END,
+           CURRENT_USER,
            program,
-           customer_tier.hmac_sha256(customer_tier.erasure_secret(true), pg_catalog.convert_to(key, 'UTF8')),
+           customer_tier.erasure_hash(key),
            counts,
            (SELECT coalesce(pg_catalog.sum(v::bigint), 0) FROM pg_catalog.jsonb_each_text(counts) AS j (k, v));
 END;
@@ -305,7 +312,7 @@ COMMENT ON FUNCTION customer_tier.erasure_record(text, text, jsonb) IS
 -- Erase one customer from one program.
 CREATE FUNCTION customer_tier.forget(program text, customer text)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -336,7 +343,7 @@ COMMENT ON FUNCTION customer_tier.forget(text, text) IS
 -- Erase one customer from every program whose key type accepts the key.
 CREATE FUNCTION customer_tier.forget(customer text)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -373,13 +380,12 @@ COMMENT ON FUNCTION customer_tier.forget(text) IS
 -- Whether a customer key was erased from a program (by either form of forget).
 CREATE FUNCTION customer_tier.was_forgotten(program text, customer text)
 RETURNS boolean
-LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     prog customer_tier.program;
     key text := customer;
-    s bytea;
 BEGIN
     IF program IS NULL OR customer IS NULL THEN
         RAISE EXCEPTION 'program and customer must not be null'
@@ -390,12 +396,8 @@ BEGIN
     IF FOUND THEN
         key := coalesce(customer_tier.erasure_key(prog, customer), customer);
     END IF;
-    SELECT e.secret INTO s FROM customer_tier.erasure_secret AS e;
-    IF s IS NULL THEN
-        RETURN false;     -- nothing was ever erased
-    END IF;
     RETURN EXISTS (SELECT FROM customer_tier.erasure_log AS l
-                    WHERE l.customer_hash OPERATOR(pg_catalog.=) customer_tier.hmac_sha256(s, convert_to(key, 'UTF8'))
+                    WHERE l.customer_hash OPERATOR(pg_catalog.=) customer_tier.erasure_hash(key)
                       AND l.program OPERATOR(pg_catalog.=) was_forgotten.program);
 END
 $$;
@@ -406,9 +408,9 @@ REVOKE ALL ON FUNCTION customer_tier.forget(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.forget(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.was_forgotten(text, text) FROM PUBLIC;
 
--- Internal helpers: called by the functions above, as their owner.
+-- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.hmac_sha256(bytea, bytea) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.erasure_secret(boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.erasure_hash(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.erasure_key(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.erasure_check_sources(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.erasure_delete(customer_tier.program, text) FROM PUBLIC;

@@ -154,7 +154,7 @@ COMMENT ON FUNCTION customer_tier.retention_time_column(regclass) IS
 -- table) is left out.  Runs still marked running are never deleted.
 CREATE FUNCTION customer_tier.purge(program text)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

@@ -88,11 +88,11 @@ GRANT INSERT, UPDATE, DELETE ON customer_tier.program, customer_tier.tier, custo
 -- reclassify logs and closes its runs; deleting old runs is housekeeping
 GRANT INSERT, UPDATE, DELETE ON customer_tier.run TO customer_tier_admin;
 -- retention settings (86): readable by BI, set by the admin; the erasure log
--- (85) by the admin only, and its secret by no role (forget and was_forgotten
--- read it as the extension's owner)
+-- (85) read and written by the admin only (forget runs with the caller's
+-- rights), and its secret by no role (erasure_hash reads it as the owner)
 GRANT SELECT ON customer_tier.retention, customer_tier.retention_policy TO customer_tier_reader;
 GRANT INSERT, UPDATE, DELETE ON customer_tier.retention TO customer_tier_admin;
-GRANT SELECT ON customer_tier.erasure_log TO customer_tier_admin;
+GRANT SELECT, INSERT ON customer_tier.erasure_log TO customer_tier_admin;
 
 -- Configuration, runs and verification: the admin only (all are revoked
 -- from PUBLIC where they are defined).  Then the internal helpers that they
@@ -130,6 +130,9 @@ BEGIN
                 ('forget', 'customer_tier_admin'), ('was_forgotten', 'customer_tier_admin'),
                 ('set_retention', 'customer_tier_admin'), ('purge', 'customer_tier_admin'),
                 ('retention_of', 'customer_tier_reader'), ('retention_time_column', 'customer_tier_admin'),
+                ('hmac_sha256', 'customer_tier_admin'), ('erasure_hash', 'customer_tier_admin'),
+                ('erasure_key', 'customer_tier_admin'), ('erasure_check_sources', 'customer_tier_admin'),
+                ('erasure_delete', 'customer_tier_admin'), ('erasure_record', 'customer_tier_admin'),
                 ('program_row', 'customer_tier_reader'),
                 -- reading a program's rules is BI's business too
                 ('tier_rules', 'customer_tier_reader'), ('tier_conditions', 'customer_tier_reader'),

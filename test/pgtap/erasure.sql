@@ -33,9 +33,12 @@ SELECT lives_ok($$SELECT customer_tier.create_program('er2', 'ct_er_crm.orders',
                 'program er2');
 RESET ROLE;
 
--- A table that a feature added later might create, empty so far.
+-- A table that a feature added later might create (as the program's admin,
+-- like the program's other tables), empty so far.
+SET ROLE ct_er_admin;
 CREATE TABLE ct_er.later_feature (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer text NOT NULL,
                                   note text NOT NULL, score integer NOT NULL, at timestamptz NOT NULL DEFAULT now());
+RESET ROLE;
 
 -- Every table of the programs' schemas that has a customer column and no row
 -- for the key gets one: a copy of another customer's row where there is one,
@@ -142,6 +145,8 @@ SET ROLE ct_er_admin;
 SELECT throws_ok($$SELECT customer_tier.forget('erase-me-7f3a')$$, '55000', NULL,
                  'admin: refused while the CRM holds the customer''s orders');
 SELECT throws_ok($$SELECT * FROM customer_tier.erasure_secret$$, '42501', NULL, 'admin: the secret is not readable');
+SELECT throws_ok($$SELECT customer_tier.hmac_sha256(secret, '\x00') FROM customer_tier.erasure_secret$$, '42501', NULL,
+                 'admin: not even through a function');
 SELECT is(customer_tier.was_forgotten('er', 'erase-me-7f3a'), false, 'admin: not forgotten yet');
 -- the CRM deletes its own rows first
 DELETE FROM ct_er_crm.orders WHERE customer = 'erase-me-7f3a';

@@ -47,6 +47,16 @@ SELECT CASE WHEN to_regclass('ct_pd.contacts') IS NULL
                         'SELECT'),
                     'the reader may not read contact notes') END;
 
+-- ==== the admin can erase: DELETE on every table that holds per-customer rows ====
+-- forget() and purge() run with the admin's rights, so every table of a
+-- program's schema with a customer or row_image column must let the admin delete.
+SELECT is_empty($$SELECT c.oid::regclass FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                   WHERE n.nspname LIKE 'ct\_%' AND n.nspname <> 'ct_pd_crm' AND c.relkind IN ('r', 'p')
+                     AND EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid AND NOT a.attisdropped
+                                    AND a.attname IN ('customer', 'row_image'))
+                     AND NOT has_table_privilege('customer_tier_admin', c.oid, 'DELETE')$$,
+                'the admin role may delete from every per-customer table of a program');
+
 -- ==== what PUBLIC holds ====
 CREATE TEMP VIEW ct_pd_public AS
 SELECT 'function'::text AS kind, p.oid::regprocedure::text AS object, a.privilege_type, p.oid AS fn
