@@ -37,6 +37,12 @@ SELECT ok(has_column_privilege('customer_tier_reader', 'ct_pd.customers', 'tier'
 SET ROLE ct_pd_bi;
 SELECT throws_ok($$SELECT row_image FROM ct_pd.rejects$$, '42501', NULL, 'reader: reject row images are refused');
 SELECT lives_ok($$SELECT tier FROM ct_pd.customers$$, 'reader: tiers are readable');
+SELECT results_eq($$SELECT program, rejects FROM customer_tier.retention_policy$$,
+                  $$VALUES ('pd'::text, '90 days'::interval)$$, 'reader: reads the retention policy');
+SELECT throws_ok($$SELECT customer_tier.set_retention('pd', '{"rejects": "1 day"}')$$, '42501', NULL,
+                 'reader: may not change retention');
+SELECT throws_ok($$SELECT customer_tier.purge('pd')$$, '42501', NULL, 'reader: may not purge');
+SELECT throws_ok($$SELECT customer_tier.erasure_hash('1')$$, '42501', NULL, 'reader: may not hash keys');
 RESET ROLE;
 -- where a program has a contact log, its notes are refused too
 SELECT CASE WHEN to_regclass('ct_pd.contacts') IS NULL
