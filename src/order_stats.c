@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "common/int.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -245,6 +246,21 @@ OrderTimeToTimestampTz(int64 t, int timekind)
 }
 
 /*
+ * later - earlier in microseconds as a double.  Two valid order times can lie
+ * further apart than int64 holds (4714 BC to 294276 AD is about 9.4e18 us):
+ * the exact difference where it fits, else the difference of the doubles.
+ */
+static double
+TimeSpan(int64 later, int64 earlier)
+{
+	int64		span;
+
+	if (!pg_sub_s64_overflow(later, earlier, &span))
+		return (double) span;
+	return (double) later - (double) earlier;
+}
+
+/*
  * The result columns of a state with at least one order: counts, exact total,
  * first/last order, mean and spread of the gaps in days.  Shared by the final
  * function and by programs, which read stored states (one rule, one place).
@@ -286,7 +302,7 @@ OrderStatsResult(const OrderStatsView *view, Datum *values, bool *nulls)
 	if (n >= 2)
 	{
 		/* the mean of the consecutive gaps telescopes to the span over n - 1 */
-		double		mean = (double) (times[n - 1] - times[0]) / (double) (n - 1);
+		double		mean = TimeSpan(times[n - 1], times[0]) / (double) (n - 1);
 
 		values[4] = Float8GetDatum(mean / (double) USECS_PER_DAY);
 		if (n >= 3)
@@ -295,7 +311,7 @@ OrderStatsResult(const OrderStatsView *view, Datum *values, bool *nulls)
 
 			for (int64 i = 1; i < n; i++)
 			{
-				double		d = (double) (times[i] - times[i - 1]) - mean;
+				double		d = TimeSpan(times[i], times[i - 1]) - mean;
 
 				ss += d * d;
 			}

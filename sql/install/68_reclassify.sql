@@ -19,7 +19,8 @@ CREATE TABLE customer_tier.run (
     changes_by_tier jsonb,
     rejects      bigint,
     error        text,
-    run_by       name NOT NULL DEFAULT CURRENT_USER
+    run_by       name NOT NULL DEFAULT CURRENT_USER,
+    purged       jsonb
 );
 CREATE INDEX run_program_started ON customer_tier.run (program, started_at);
 COMMENT ON TABLE customer_tier.run IS 'one row per reclassification run: when, how many customers, what changed, how it ended';
@@ -35,6 +36,7 @@ COMMENT ON COLUMN customer_tier.run.changes_by_tier IS 'tier changes as {"from>t
 COMMENT ON COLUMN customer_tier.run.rejects IS 'rows in the program''s rejects table when the run ended';
 COMMENT ON COLUMN customer_tier.run.error IS 'the error of a failed run';
 COMMENT ON COLUMN customer_tier.run.run_by IS 'the role that ran it';
+COMMENT ON COLUMN customer_tier.run.purged IS 'rows the run''s purge deleted per kind (customer_tier.purge), or {"error": ...}';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.run', '');
 
 -- The advisory lock key of a program's runs: one lock per program name.
@@ -172,6 +174,13 @@ BEGIN
                rejects = (SELECT pg_catalog.count(*) FROM %1$I.rejects)
          WHERE r.id OPERATOR(pg_catalog.=) $1$sql$, prog.data_schema)
       USING run_id, scored, batch_count, changed;
+    -- retention (86_retention.sql); a failed purge does not fail the run
+    BEGIN
+        UPDATE customer_tier.run AS r SET purged = customer_tier.purge(reclassify.program) WHERE r.id OPERATOR(pg_catalog.=) run_id;
+    EXCEPTION WHEN OTHERS THEN
+        UPDATE customer_tier.run AS r SET purged = pg_catalog.jsonb_build_object('error', SQLERRM)
+         WHERE r.id OPERATOR(pg_catalog.=) run_id;
+    END;
     COMMIT;
     PERFORM pg_catalog.pg_advisory_unlock(customer_tier.run_lock_key(program));
 END

@@ -90,6 +90,12 @@ GRANT INSERT, UPDATE, DELETE ON customer_tier.run TO customer_tier_admin;
 -- feedback and follow-ups (parts 80-88): the attached feedback tables and the cadences
 GRANT SELECT ON customer_tier.feedback_source, customer_tier.cadence TO customer_tier_reader;
 GRANT INSERT, UPDATE, DELETE ON customer_tier.feedback_source, customer_tier.cadence TO customer_tier_admin;
+-- retention settings (86): readable by BI, set by the admin; the erasure log
+-- (85) read and written by the admin only (forget runs with the caller's
+-- rights), and its secret by no role (erasure_hash reads it as the owner)
+GRANT SELECT ON customer_tier.retention, customer_tier.retention_policy TO customer_tier_reader;
+GRANT INSERT, UPDATE, DELETE ON customer_tier.retention TO customer_tier_admin;
+GRANT SELECT, INSERT ON customer_tier.erasure_log TO customer_tier_admin;
 
 -- Configuration, runs and verification: the admin only (all are revoked
 -- from PUBLIC where they are defined).  Then the internal helpers that they
@@ -124,6 +130,14 @@ BEGIN
                 ('check_tier_set', 'customer_tier_admin'), ('check_program_tiers', 'customer_tier_admin'),
                 ('customer_key_text', 'customer_tier_admin'), ('run_lock_key', 'customer_tier_admin'),
                 ('announce_tier_change', 'customer_tier_admin'), ('program_row', 'customer_tier_admin'),
+                -- erasure and retention (85, 86)
+                ('forget', 'customer_tier_admin'), ('was_forgotten', 'customer_tier_admin'),
+                ('set_retention', 'customer_tier_admin'), ('purge', 'customer_tier_admin'),
+                ('retention_of', 'customer_tier_reader'), ('retention_time_column', 'customer_tier_admin'),
+                ('hmac_sha256', 'customer_tier_admin'), ('erasure_hash', 'customer_tier_admin'),
+                ('erasure_key', 'customer_tier_admin'), ('erasure_check_sources', 'customer_tier_admin'),
+                ('program_sources', 'customer_tier_admin'),
+                ('erasure_delete', 'customer_tier_admin'), ('erasure_record', 'customer_tier_admin'),
                 ('program_row', 'customer_tier_reader'),
                 -- reading a program's rules is BI's business too
                 ('tier_rules', 'customer_tier_reader'), ('tier_conditions', 'customer_tier_reader'),

@@ -33,7 +33,20 @@ DECLARE
         'numeric', jsonb_build_array('NULL', '0', '1.5', '-1', '1e100', '''NaN''', '''Infinity'''),
         'text', jsonb_build_array('NULL', '''''', '''A''', '''diamond''', '''x'''),
         'timestamp with time zone', jsonb_build_array('NULL', '''2026-01-01''', '''infinity''', '''-infinity'''),
-        'interval', jsonb_build_array('NULL', '''0''', '''90 days''', '''-1 day'''));
+        'interval', jsonb_build_array('NULL', '''0''', '''90 days''', '''-1 day'''),
+        -- the state and model types: valid values of each kind and the extremes
+        'customer_tier.order_stats_state', jsonb_build_array('NULL',
+            '''v1;time=timestamptz;orders=1;monetary=1;times=0''',
+            '''v1;time=timestamptz;orders=2;monetary=-5;times=9223371331199999999,-211813488000000000''',
+            '''v1;time=date;orders=3;monetary=0;times=0,0,86400000000''',
+            '''v1;time=timestamp;orders=1;monetary=99999999999999999999.99;times=-211813488000000000'''),
+        'customer_tier.order_stats', jsonb_build_array('NULL', 'ROW(1, 1, now(), now(), NULL, NULL)',
+            'ROW(2, -1, ''infinity'', ''-infinity'', ''NaN'', -1)', 'ROW(NULL, NULL, NULL, NULL, NULL, NULL)'),
+        -- (no bgnbd_model pool: p_alive and expected_purchases with the
+        -- numeric pools make 180,000 calls of up to 30 ms, too slow for the
+        -- test command; sql/fuzz_input.sql feeds them every bad model field)
+        'customer_tier.gamma_gamma_model', jsonb_build_array('NULL', 'ROW(6, 4, 15, NULL, NULL)',
+            'ROW(1e308, 5e-324, 1e308, NULL, NULL)', 'ROW(''Infinity'', 1, 1, NULL, NULL)'));
     skipped text[] := '{}';
     combinations bigint;
     f record;
@@ -88,7 +101,8 @@ BEGIN
                 state := 'ok';
             EXCEPTION WHEN OTHERS THEN
                 state := SQLSTATE;
-                IF state LIKE 'XX%' THEN
+                -- XX001 (data_corrupted) is documented: removing from a state what it does not hold
+                IF state LIKE 'XX%' AND state <> 'XX001' THEN
                     internal := internal || format(E'\n  %s: %s', query, SQLERRM);
                 END IF;
             END;
@@ -122,7 +136,7 @@ BEGIN
             state := 'ok';
         EXCEPTION WHEN OTHERS THEN
             state := SQLSTATE;
-            IF state LIKE 'XX%' THEN
+            IF state LIKE 'XX%' AND state <> 'XX001' THEN
                 internal := internal || format(E'\n  %s: %s', query, SQLERRM);
             END IF;
         END;
