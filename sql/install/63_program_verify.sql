@@ -100,18 +100,16 @@ BEGIN
         ), diff AS MATERIALIZED (
             -- one pass over the recomputation and the stored customers: the
             -- customers to write (missing or different) and those to delete
+            -- (a composite compared as a whole: NULL fields are equal)
             SELECT coalesce(s.customer, c.customer) AS customer, s.customer IS NULL AS gone,
-                   s.purchases, s.refunds, m.orders, m.monetary, m.first_order, m.last_order,
-                   m.mean_gap_days, m.gap_stddev_days
+                   s.purchases, s.refunds
               FROM scratch AS s
-              FULL JOIN %1$I.customers AS c ON c.customer OPERATOR(pg_catalog.=) s.customer,
-                   LATERAL customer_tier.customer_metrics(s.purchases, s.refunds) AS m
+              FULL JOIN %1$I.customers AS c ON c.customer OPERATOR(pg_catalog.=) s.customer
              WHERE s.customer IS NULL OR c.customer IS NULL
                 OR NOT (customer_tier.order_stats_state_same(c.purchases, s.purchases)
                         AND customer_tier.order_stats_state_same(c.refunds, s.refunds)
-                        AND (c.orders, c.monetary, c.first_order, c.last_order, c.mean_gap_days, c.gap_stddev_days)
-                            IS NOT DISTINCT FROM
-                            (m.orders, m.monetary, m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days))
+                        AND ROW(c.orders, c.monetary, c.first_order, c.last_order, c.mean_gap_days, c.gap_stddev_days)
+                            IS NOT DISTINCT FROM customer_tier.customer_metrics(s.purchases, s.refunds))
         ), gone AS (
             DELETE FROM %1$I.customers AS c
              USING diff AS d
@@ -120,9 +118,9 @@ BEGIN
         INSERT INTO %1$I.customers AS c
                (customer, purchases, refunds, orders, monetary, first_order, last_order,
                 mean_gap_days, gap_stddev_days, updated_at)
-        SELECT d.customer, d.purchases, d.refunds, d.orders, d.monetary, d.first_order, d.last_order,
-               d.mean_gap_days, d.gap_stddev_days, pg_catalog.now()
-          FROM diff AS d
+        SELECT d.customer, d.purchases, d.refunds, m.orders, m.monetary, m.first_order, m.last_order,
+               m.mean_gap_days, m.gap_stddev_days, pg_catalog.now()
+          FROM diff AS d, LATERAL customer_tier.customer_metrics(d.purchases, d.refunds) AS m
          WHERE NOT d.gone
          ORDER BY d.customer
         ON CONFLICT (customer) DO UPDATE
