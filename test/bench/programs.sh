@@ -52,6 +52,12 @@ END
 \$\$;
 CREATE TRIGGER handmade_insert AFTER INSERT ON handmade REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION handmade_maintain();
+-- autovacuum would run in the middle of a measurement and count as the server's CPU
+ALTER TABLE plain SET (autovacuum_enabled = off);
+ALTER TABLE program SET (autovacuum_enabled = off);
+ALTER TABLE handmade SET (autovacuum_enabled = off);
+ALTER TABLE handmade_totals SET (autovacuum_enabled = off);
+ALTER TABLE ct_bench.customers SET (autovacuum_enabled = off);
 SQL
 
 # "wall_ms cpu_ms" of the best (by wall clock) of RUNS server-side COPYs into table $1.
