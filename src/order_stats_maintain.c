@@ -247,3 +247,42 @@ customer_metrics(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(OrderStatsResultDesc(fcinfo), values, nulls)));
 }
+
+/* Whether two exact totals are the same decimal, written the same way. */
+static bool
+MoneySumSame(const MoneySum *a, const MoneySum *b)
+{
+	if (a->slow == NULL && b->slow == NULL)
+		return a->fast == b->fast && a->scale == b->scale;
+	/* rare: a total too large for the fast path; compare the printed totals */
+	return strcmp(DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(MoneySumResult(a)))),
+				  DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(MoneySumResult(b))))) == 0;
+}
+
+PG_FUNCTION_INFO_V1(order_stats_state_same);
+/*
+ * Whether two states hold the same orders: the same multiset of order times
+ * and the same exact total (NULL, no orders, equals only NULL).  A rebuild
+ * uses it to leave alone the stored states that are already right, so that
+ * repairing a program writes only the customers that drifted.
+ */
+Datum
+order_stats_state_same(PG_FUNCTION_ARGS)
+{
+	OrderStatsView a;
+	OrderStatsView b;
+	int64	   *ta;
+	int64	   *tb;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(PG_ARGISNULL(0) && PG_ARGISNULL(1));
+	OrderStatsGetView(PG_GETARG_DATUM(0), &a);
+	OrderStatsGetView(PG_GETARG_DATUM(1), &b);
+	if (a.timekind != b.timekind || a.norders != b.norders || !MoneySumSame(&a.sum, &b.sum))
+		PG_RETURN_BOOL(false);
+	if (a.norders == 0)
+		PG_RETURN_BOOL(true);	/* an empty state may have no times array at all */
+	ta = SortedTimes(&a);
+	tb = SortedTimes(&b);
+	PG_RETURN_BOOL(memcmp(ta, tb, a.norders * sizeof(int64)) == 0);
+}

@@ -220,49 +220,60 @@ AbcClassCode(text *cls)
 	return 0;					/* keep the compiler quiet */
 }
 
-/* SQL: the rank of the best tier the metrics qualify for. */
-Datum
-qualify_tier(PG_FUNCTION_ARGS)
+/*
+ * The rank of the best tier the metrics qualify for, from qualify_tier's six
+ * arguments (rules, value_score, monetary, orders, tenure_days, abc_class),
+ * checked as qualify_tier checks them.  Exported for score_customer.
+ */
+int32
+TierQualifyArgs(const NullableDatum *args)
 {
 	TierMetrics m;
 	const double *rules;
 	int			ntiers;
 
-	if (PG_ARGISNULL(0))
+	if (args[0].isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("tier rules must not be NULL"),
 				 errhint("Pass customer_tier.tier_rules(program).")));
-	rules = TierCheckRules(PG_GETARG_ARRAYTYPE_P(0), &ntiers);
+	rules = TierCheckRules(DatumGetArrayTypeP(args[0].value), &ntiers);
 
 	memset(&m, 0, sizeof(m));
-	m.value_score_null = PG_ARGISNULL(1);
+	m.value_score_null = args[1].isnull;
 	if (!m.value_score_null)
 	{
-		m.value_score = PG_GETARG_FLOAT8(1);
+		m.value_score = DatumGetFloat8(args[1].value);
 		CheckMetric("value score", m.value_score);
 	}
-	m.monetary_null = PG_ARGISNULL(2);
+	m.monetary_null = args[2].isnull;
 	if (!m.monetary_null)
 	{
-		m.monetary_exact = PG_GETARG_NUMERIC(2);
+		m.monetary_exact = DatumGetNumeric(args[2].value);
 		if (numeric_is_nan(m.monetary_exact))
 			CheckMetric("monetary", get_float8_nan());
 		m.monetary = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 														NumericGetDatum(m.monetary_exact)));
 	}
-	m.orders_null = PG_ARGISNULL(3);
+	m.orders_null = args[3].isnull;
 	if (!m.orders_null)
-		m.orders = PG_GETARG_INT64(3);
-	m.tenure_null = PG_ARGISNULL(4);
+		m.orders = DatumGetInt64(args[3].value);
+	m.tenure_null = args[4].isnull;
 	if (!m.tenure_null)
 	{
-		m.tenure_days = PG_GETARG_FLOAT8(4);
+		m.tenure_days = DatumGetFloat8(args[4].value);
 		CheckMetric("tenure", m.tenure_days);
 	}
-	m.abc_class = PG_ARGISNULL(5) ? 0 : AbcClassCode(PG_GETARG_TEXT_PP(5));
+	m.abc_class = args[5].isnull ? 0 : AbcClassCode(DatumGetTextPP(args[5].value));
 
-	PG_RETURN_INT32(TierQualify(rules, ntiers, &m));
+	return TierQualify(rules, ntiers, &m);
+}
+
+/* SQL: the rank of the best tier the metrics qualify for. */
+Datum
+qualify_tier(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(TierQualifyArgs(fcinfo->args));
 }
 
 /*
@@ -333,9 +344,9 @@ CheckFiniteTime(const char *name, TimestampTz t, const char *hint)
 
 /* An argument that next_tier cannot do without. */
 static void
-CheckNotNull(FunctionCallInfo fcinfo, int arg, const char *name)
+CheckNotNull(const NullableDatum *args, int arg, const char *name)
 {
-	if (PG_ARGISNULL(arg))
+	if (args[arg].isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("%s must not be NULL", name),
@@ -363,43 +374,42 @@ ResultTupleDesc(FunctionCallInfo fcinfo)
 	return tupdesc;
 }
 
-/* SQL: the next (rank, pending_since, reason) of a customer. */
-Datum
-next_tier(PG_FUNCTION_ARGS)
+/*
+ * The next tier of a customer from next_tier's six arguments (current_rank,
+ * pending_since, qualified_rank, pinned_rank, grace, as_of), checked as
+ * next_tier checks them.  Exported for score_customer.
+ */
+TierReason
+TierNextArgs(const NullableDatum *args, TierState *next)
 {
 	TierState	current;
-	TierState	next;
-	TierReason	reason;
 	int32		qualified_rank;
-	bool		pinned = !PG_ARGISNULL(3);
+	bool		pinned = !args[3].isnull;
 	int32		pinned_rank = 0;
 	Interval   *grace;
-	TupleDesc	tupdesc;
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
 
-	CheckNotNull(fcinfo, 2, "qualified_rank");
-	CheckNotNull(fcinfo, 4, "grace");
-	CheckNotNull(fcinfo, 5, "as_of");
+	CheckNotNull(args, 2, "qualified_rank");
+	CheckNotNull(args, 4, "grace");
+	CheckNotNull(args, 5, "as_of");
 
-	current.has_rank = !PG_ARGISNULL(0);
-	current.rank = current.has_rank ? PG_GETARG_INT32(0) : 0;
+	current.has_rank = !args[0].isnull;
+	current.rank = current.has_rank ? DatumGetInt32(args[0].value) : 0;
 	if (current.has_rank)
 		CheckRank("current_rank", current.rank);
-	current.pending = !PG_ARGISNULL(1);
-	current.pending_since = current.pending ? PG_GETARG_TIMESTAMPTZ(1) : 0;
+	current.pending = !args[1].isnull;
+	current.pending_since = current.pending ? DatumGetTimestampTz(args[1].value) : 0;
 	if (current.pending)
 		CheckFiniteTime("pending_since", current.pending_since,
 						"Pass the pending_since that next_tier returned last time, or NULL.");
-	CheckFiniteTime("as_of", PG_GETARG_TIMESTAMPTZ(5), "Pass the time of the run, such as now().");
-	qualified_rank = PG_GETARG_INT32(2);
+	CheckFiniteTime("as_of", DatumGetTimestampTz(args[5].value), "Pass the time of the run, such as now().");
+	qualified_rank = DatumGetInt32(args[2].value);
 	CheckRank("qualified_rank", qualified_rank);
 	if (pinned)
 	{
-		pinned_rank = PG_GETARG_INT32(3);
+		pinned_rank = DatumGetInt32(args[3].value);
 		CheckRank("pinned_rank", pinned_rank);
 	}
-	grace = PG_GETARG_INTERVAL_P(4);
+	grace = DatumGetIntervalP(args[4].value);
 	if (grace->time + ((int128) grace->day + (int128) grace->month * DAYS_PER_MONTH) * USECS_PER_DAY < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -407,9 +417,21 @@ next_tier(PG_FUNCTION_ARGS)
 						DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(grace)))),
 				 errhint("Pass the program's downgrade_grace, such as '90 days'; '0' downgrades at once.")));
 
-	reason = TierNextStep(&current, qualified_rank, pinned, pinned_rank, grace,
-						  PG_GETARG_TIMESTAMPTZ(5), &next);
+	return TierNextStep(&current, qualified_rank, pinned, pinned_rank, grace,
+						DatumGetTimestampTz(args[5].value), next);
+}
 
+/* SQL: the next (rank, pending_since, reason) of a customer. */
+Datum
+next_tier(PG_FUNCTION_ARGS)
+{
+	TierState	next;
+	TierReason	reason;
+	TupleDesc	tupdesc;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	reason = TierNextArgs(fcinfo->args, &next);
 	tupdesc = ResultTupleDesc(fcinfo);
 	values[0] = Int32GetDatum(next.rank);
 	values[1] = TimestampTzGetDatum(next.pending_since);

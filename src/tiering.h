@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 #include "utils/array.h"
 #include "utils/numeric.h"
 
@@ -71,5 +72,7 @@ extern TierReason TierNextStep(const TierState *current, int32 qualified_rank,
 							   bool pinned, int32 pinned_rank, const Interval *grace,
 							   TimestampTz as_of, TierState *next);
 extern const char *TierReasonName(TierReason reason);
+extern int32 TierQualifyArgs(const NullableDatum *args);
+extern TierReason TierNextArgs(const NullableDatum *args, TierState *next);
 
 #endif							/* CUSTOMER_TIER_TIERING_H */

@@ -16,8 +16,10 @@ COMMENT ON FUNCTION customer_tier.program_scored_columns() IS
     'the per-customer columns the scoring fragment of a program sets, in order';
 
 -- SQL text of the statement-local configuration a scoring fragment reads:
--- a CTE "cfg" with the program's breakpoints, weights, grace, compiled rules
--- and tier names by rank.  MATERIALIZED: tier_rules runs once per statement.
+-- a CTE "cfg" with the program's breakpoints, weights, grace, compiled rules,
+-- tier names by rank and whether it has pins (most programs have none, and
+-- then no customer's pin is looked up).  MATERIALIZED: tier_rules runs once
+-- per statement.
 CREATE FUNCTION customer_tier.program_config_cte_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -28,7 +30,9 @@ BEGIN
         SELECT p.name, p.r_breakpoints, p.f_breakpoints, p.m_breakpoints, p.score_weights,
                p.downgrade_grace, customer_tier.tier_rules(p.name) AS rules,
                ARRAY(SELECT t.tier FROM customer_tier.tier AS t
-                      WHERE t.program OPERATOR(pg_catalog.=) p.name ORDER BY t.rank) AS tiers
+                      WHERE t.program OPERATOR(pg_catalog.=) p.name ORDER BY t.rank) AS tiers,
+               EXISTS (SELECT FROM customer_tier.pin AS pin
+                        WHERE pin.program OPERATOR(pg_catalog.=) p.name) AS has_pins
           FROM customer_tier.program AS p
          WHERE p.name OPERATOR(pg_catalog.=) %L)$sql$, prog.name);
 END
@@ -36,12 +40,33 @@ $$;
 COMMENT ON FUNCTION customer_tier.program_config_cte_sql(customer_tier.program) IS
     'SQL text of the CTE holding a program''s scoring configuration for one statement';
 
+-- One customer's scores and tier, computed in C by the same code as the
+-- building blocks score(), value_score(), rfm_segment(), qualify_tier() and
+-- next_tier(), composed as the scoring path composes them (src/program_scoring.c).
+CREATE FUNCTION customer_tier.score_customer(
+    last_order timestamptz, orders bigint, monetary numeric, first_order timestamptz,
+    r_breakpoints double precision[], f_breakpoints double precision[], m_breakpoints double precision[],
+    weights double precision[], rules double precision[],
+    current_rank integer, pending_since timestamptz, abc_class text, pinned_rank integer,
+    grace interval, as_of timestamptz,
+    OUT r_score integer, OUT f_score integer, OUT m_score integer, OUT value_score double precision,
+    OUT segment text, OUT rank integer, OUT next_pending_since timestamptz, OUT reason text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'score_customer'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.score_customer(timestamptz, bigint, numeric, timestamptz, double precision[],
+    double precision[], double precision[], double precision[], double precision[], integer, timestamptz, text,
+    integer, interval, timestamptz) IS
+    'a customer''s R, F, M scores, value score, segment, and next tier rank, pending downgrade and reason, as score, value_score, rfm_segment, qualify_tier and next_tier compose';
+
 -- SQL text of a sub-select yielding program_scored_columns() for one
 -- customer.  m names a row with the customer's orders, monetary, first_order
 -- and last_order; key is the customer key expression; cur names the stored
 -- row (tier, tier_since, pending_since, abc_class) or is NULL for a new
 -- customer; source says who scores (a trigger operation or a run); abc, when
--- given, is the ABC class expression a run has just computed.
+-- given, is the ABC class expression a run has just computed.  It reads the
+-- CTE cfg (program_config_cte_sql).  The sub-select OFFSET 0 keeps
+-- score_customer to one call per customer (its result is read column by column).
 CREATE FUNCTION customer_tier.program_scoring_sql(m text, key text, cur text, source text,
                                                   abc text DEFAULT NULL)
 RETURNS text
@@ -55,34 +80,28 @@ DECLARE
     cur_abc text := coalesce(abc, cur || '.abc_class', 'NULL::text');
 BEGIN
     RETURN format($sql$(
-        SELECT s.r, s.f, s.m, s.value_score, s.segment, cfg.tiers[nt.rank],
-               CASE WHEN cfg.tiers[nt.rank] IS DISTINCT FROM %3$s THEN pg_catalog.now() ELSE %4$s END,
-               nt.pending_since, nt.reason, %7$s
-          FROM cfg,
-               LATERAL (SELECT x.r, x.f, x.m,
-                               customer_tier.value_score(x.r, x.f, x.m, cfg.score_weights) AS value_score,
-                               customer_tier.rfm_segment(x.r, x.f, x.m) AS segment
-                          FROM (SELECT customer_tier.score(
-                                           EXTRACT(EPOCH FROM pg_catalog.now() OPERATOR(pg_catalog.-) %1$s.last_order)::double precision
-                                           OPERATOR(pg_catalog./) 86400, cfg.r_breakpoints, false) AS r,
-                                       customer_tier.score(%1$s.orders, cfg.f_breakpoints) AS f,
-                                       customer_tier.score(%1$s.monetary, cfg.m_breakpoints) AS m) AS x) AS s,
-               LATERAL customer_tier.next_tier(
-                   pg_catalog.array_position(cfg.tiers, %3$s), %5$s,
-                   customer_tier.qualify_tier(cfg.rules, s.value_score, %1$s.monetary, %1$s.orders,
-                       EXTRACT(EPOCH FROM pg_catalog.now() OPERATOR(pg_catalog.-) %1$s.first_order)::double precision
-                       OPERATOR(pg_catalog./) 86400, %6$s),
-                   (SELECT pg_catalog.array_position(cfg.tiers, pin.tier) FROM customer_tier.pin AS pin
-                     WHERE pin.program OPERATOR(pg_catalog.=) cfg.name
-                       AND pin.customer OPERATOR(pg_catalog.=) %2$s::text
-                       AND (pin.expires_at IS NULL OR pin.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())),
-                   cfg.downgrade_grace, pg_catalog.now()) AS nt)$sql$,
+        SELECT (s.sc).r_score, (s.sc).f_score, (s.sc).m_score, (s.sc).value_score, (s.sc).segment,
+               s.tiers[(s.sc).rank],
+               CASE WHEN s.tiers[(s.sc).rank] IS DISTINCT FROM %3$s THEN pg_catalog.now() ELSE %4$s END,
+               (s.sc).next_pending_since, (s.sc).reason, %7$s
+          FROM (SELECT cfg.tiers,
+                       customer_tier.score_customer(
+                           %1$s.last_order, %1$s.orders, %1$s.monetary, %1$s.first_order,
+                           cfg.r_breakpoints, cfg.f_breakpoints, cfg.m_breakpoints, cfg.score_weights, cfg.rules,
+                           pg_catalog.array_position(cfg.tiers, %3$s), %5$s, %6$s,
+                           CASE WHEN cfg.has_pins THEN
+                               (SELECT pg_catalog.array_position(cfg.tiers, pin.tier) FROM customer_tier.pin AS pin
+                                 WHERE pin.program OPERATOR(pg_catalog.=) cfg.name
+                                   AND pin.customer OPERATOR(pg_catalog.=) %2$s::text
+                                   AND (pin.expires_at IS NULL OR pin.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()))
+                           END,
+                           cfg.downgrade_grace, pg_catalog.now()) AS sc
+                  FROM cfg OFFSET 0) AS s)$sql$,
         m, key, cur_tier, cur_since, cur_pending, cur_abc, source);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.program_scoring_sql(text, text, text, text, text) IS
     'SQL text of the one scoring path: scores, value score, segment and tier (with hysteresis and pins) of a customer';
-
 -- Recompute a program's population breakpoints from its customers (quintiles
 -- of recency in days, orders and monetary value) and store them; the triggers
 -- score against them until the next run.
@@ -115,44 +134,68 @@ COMMENT ON FUNCTION customer_tier.refresh_breakpoints(text) IS
 -- through the one scoring path; with abc_table (a table of customer,
 -- abc_class), also store the ABC classes a run computed and qualify on them.
 -- Returns the number of customers whose tier changed.
+--
+-- Outside a run (no abc_table: a rebuild, a pin, a new program), only the
+-- customers whose scored columns change are written: after a rebuild most
+-- customers' scores and tier are what they were, and a write (a new row
+-- version, its index entry, WAL) costs several times the scoring.  The WHERE
+-- clause scores the row and compares every scored column but changed_by
+-- (which names the scorer, so it always differs); the SET clause scores it
+-- again only for the rows that change.  Both read the row being updated, so a
+-- row changed by a concurrent trigger is rescored from its newest version
+-- (EvalPlanQual re-evaluates both).  A run writes every customer it scores:
+-- changed_by = 'run N' on every customer is how a run shows its reach.  No
+-- JIT: compiling the scoring expressions costs more than it saves here.
 CREATE FUNCTION customer_tier.rescore_where(program text, source text, condition text,
                                             abc_table text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     prog customer_tier.program;
     changed bigint;
+    scored text[] := pg_catalog.string_to_array(customer_tier.program_scored_columns(), ', ');
+    compared text[] := pg_catalog.array_remove(scored, 'changed_by');
+    fragment text;
 BEGIN
     SELECT * INTO STRICT prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) rescore_where.program;
+    fragment := customer_tier.program_scoring_sql('c', 'c.customer', 'c', pg_catalog.quote_literal(source),
+                                                  CASE WHEN abc_table IS NULL THEN NULL ELSE 'a.abc_class' END);
     EXECUTE format($sql$
         WITH %1$s,
         updated AS (
             UPDATE %2$I.customers AS c
                SET (%3$s) = %4$s
               %5$s
-             WHERE (%6$s) %7$s
+             WHERE (%6$s) %7$s %8$s
              RETURNING c.tier_since OPERATOR(pg_catalog.=) pg_catalog.now() AS changed)
         SELECT pg_catalog.count(*) FILTER (WHERE u.changed) FROM updated AS u$sql$,
         customer_tier.program_config_cte_sql(prog), prog.data_schema,
         customer_tier.program_scored_columns()
             || CASE WHEN abc_table IS NULL THEN '' ELSE ', abc_class' END,
-        CASE WHEN abc_table IS NULL
-             THEN customer_tier.program_scoring_sql('c', 'c.customer', 'c', pg_catalog.quote_literal(source))
-             ELSE format('(SELECT sc.*, a.abc_class FROM %s AS sc)',
-                         customer_tier.program_scoring_sql('c', 'c.customer', 'c',
-                                                           pg_catalog.quote_literal(source), 'a.abc_class')) END,
+        CASE WHEN abc_table IS NULL THEN fragment
+             ELSE format('(SELECT sc.*, a.abc_class FROM %s AS sc)', fragment) END,
         CASE WHEN abc_table IS NULL THEN '' ELSE format('FROM %s AS a', abc_table) END,
         condition,
         CASE WHEN abc_table IS NULL THEN ''
-             ELSE 'AND a.customer OPERATOR(pg_catalog.=) c.customer' END)
+             ELSE 'AND a.customer OPERATOR(pg_catalog.=) c.customer' END,
+        CASE WHEN abc_table IS NOT NULL THEN ''
+             ELSE format($sql$
+               AND NOT EXISTS (SELECT FROM %s AS sc(%s)
+                                WHERE (%s) IS NOT DISTINCT FROM (%s))$sql$,
+                         fragment, pg_catalog.array_to_string(scored, ', '),
+                         (SELECT pg_catalog.string_agg('sc.' || pg_catalog.quote_ident(x), ', ')
+                            FROM pg_catalog.unnest(compared) AS x),
+                         (SELECT pg_catalog.string_agg('c.' || pg_catalog.quote_ident(x), ', ')
+                            FROM pg_catalog.unnest(compared) AS x)) END)
       INTO changed;
     RETURN changed;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.rescore_where(text, text, text, text) IS
-    'score the customers of a program that satisfy a condition through the one scoring path; returns how many changed tier';
+    'score the customers of a program that satisfy a condition through the one scoring path (outside a run, writing only those whose scores change); returns how many changed tier';
 
 -- Score every customer of a program, or only the one whose key's text form is
 -- customer; returns the number of customers whose tier changed.
