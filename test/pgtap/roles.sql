@@ -242,7 +242,8 @@ INSERT INTO ct_public_allowed SELECT unnest(ARRAY[
     -- order_stats: the metrics aggregate, its state type and maintenance
     'order_stats', 'order_stats_transfn', 'order_stats_combine', 'order_stats_final',
     'order_stats_state_in', 'order_stats_state_out', 'order_stats_state_recv', 'order_stats_state_send',
-    'order_stats_partial', 'order_stats_state_merge', 'order_stats_state_subtract', 'customer_metrics',
+    'order_stats_partial', 'order_stats_state_merge', 'order_stats_state_subtract', 'order_stats_state_same',
+    'customer_metrics',
     'recency_days', 'tenure_days',
     -- scoring, RFM, ABC
     'breakpoints', 'breakpoints_accum', 'breakpoints_combine', 'breakpoints_final',
@@ -254,7 +255,7 @@ INSERT INTO ct_public_allowed SELECT unnest(ARRAY[
     'bgnbd_fit', 'bgnbd_accum', 'bgnbd_final', 'model_rows_combine', 'p_alive', 'expected_purchases',
     'gamma_gamma_fit', 'gamma_gamma_accum', 'gamma_gamma_final', 'expected_spend', 'clv',
     -- tiers
-    'qualify_tier', 'next_tier', 'grace_span']);
+    'qualify_tier', 'next_tier', 'score_customer', 'grace_span']);
 SELECT is_empty($$
     SELECT DISTINCT schema, name FROM ct_public_privileges
      WHERE kind = 'function'
