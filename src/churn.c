@@ -404,7 +404,7 @@ churn_assess(PG_FUNCTION_ARGS)
 		(double) ot.recent < cs[CS_FREQUENCY_DROP_RATIO] * (double) ot.previous)
 	{
 		flags[nflags] = "frequency_falling";
-		reasons[nflags++] = psprintf("%lld orders in the last %g days against %lld in the %g days before (below %g x)",
+		reasons[nflags++] = psprintf("%lld order(s) in the last %g days against %lld in the %g days before (below %g x)",
 									 (long long) ot.recent, cs[CS_FREQUENCY_WINDOW_DAYS],
 									 (long long) ot.previous, cs[CS_FREQUENCY_WINDOW_DAYS],
 									 cs[CS_FREQUENCY_DROP_RATIO]);
@@ -412,7 +412,7 @@ churn_assess(PG_FUNCTION_ARGS)
 	if (!isnan(p_alive) && p_alive < cs[CS_P_ALIVE_BELOW])
 	{
 		flags[nflags] = "low_p_alive";
-		reasons[nflags++] = psprintf("p_alive %.3f below %g", p_alive, cs[CS_P_ALIVE_BELOW]);
+		reasons[nflags++] = psprintf("p_alive %g below %g", p_alive, cs[CS_P_ALIVE_BELOW]);
 	}
 	if (!PG_ARGISNULL(5))
 	{
