@@ -60,7 +60,7 @@ SELECT sat, (assess(:'defaults', '{10}', sat)).flags, (assess(:'defaults', '{10}
 -- ==== flag low_p_alive: p_alive below 0.5, from the program's BG/NBD model ====
 -- The CDNOW model in weeks; orders 140, 70 and 28 days ago
 SELECT customer_tier.p_alive(ROW(0.243, 4.414, 0.793, 2.426, NULL, NULL), s.x, s.t_x, s.t) AS p_alive,
-       s.x, s.t_x, s.t, s.mean_spend
+       s.x, s.t_x, s.t
   FROM customer_tier.btyd_summary(purchases('{140, 70, 28}'), 30, '2026-06-01 00:00+00') AS s \gset
 SELECT :p_alive AS p_alive, :x AS x, :t_x AS t_x, :t AS t;
 SELECT label, (assess(with_setting(:'defaults', 6, below), '{140, 70, 28}',
@@ -70,10 +70,14 @@ SELECT label, (assess(with_setting(:'defaults', 6, below), '{140, 70, 28}',
 SELECT (assess(with_setting(:'defaults', 6, 1), '{140, 70, 28}')).*;
 
 -- ==== p_alive and CLV are the building blocks' own, on the same summary ====
+-- (the spend model reads the mean of all s.orders purchases; clv() takes one x for both models)
 SELECT a.p_alive = customer_tier.p_alive(m.bg, s.x, s.t_x, s.t) AS same_p_alive,
-       round(a.clv::numeric, 6) = round(customer_tier.clv(m.bg, m.gg, s.x, s.t_x, s.t, s.mean_spend, 52, 0, 1)::numeric, 6) AS same_clv,
+       round(a.clv::numeric, 6) = round((customer_tier.expected_spend(m.gg, s.orders, s.mean_spend)
+                                         * customer_tier.expected_purchases(m.bg, 52, s.x, s.t_x, s.t))::numeric, 6) AS same_clv,
        round(a.clv::numeric, 2) AS clv,
-       round(b.clv::numeric, 6) = round(customer_tier.clv(m.bg, m.gg, s.x, s.t_x, s.t, s.mean_spend, 26, 0.01, 0.3)::numeric, 6) AS same_discounted_clv
+       round(b.clv::numeric, 6) = round((customer_tier.clv(m.bg, m.gg, s.x, s.t_x, s.t, s.mean_spend, 26, 0.01, 0.3)
+                                         / customer_tier.expected_spend(m.gg, s.x, s.mean_spend)
+                                         * customer_tier.expected_spend(m.gg, s.orders, s.mean_spend))::numeric, 6) AS same_discounted_clv
   FROM (SELECT ROW(0.243, 4.414, 0.793, 2.426, NULL, NULL)::customer_tier.bgnbd_model AS bg,
                ROW(6.25, 3.74, 15.44, NULL, NULL)::customer_tier.gamma_gamma_model AS gg) AS m,
        customer_tier.btyd_summary(purchases('{140, 70, 28}'), 75, '2026-06-01 00:00+00') AS s,
@@ -82,8 +86,8 @@ SELECT a.p_alive = customer_tier.p_alive(m.bg, s.x, s.t_x, s.t) AS same_p_alive,
        customer_tier.churn_assess(with_setting(with_setting(with_setting(:'defaults', 13, 26), 14, 0.01), 15, 0.3),
                                   m.bg, m.gg, purchases('{140, 70, 28}'), 75, NULL, NULL, NULL,
                                   '2026-06-01 00:00+00') AS b;
--- The summary: x = orders - 1, weeks; orders all at one instant are one purchase;
--- a mean order value that is not positive (refunds) is NULL.
+-- The summary: BG/NBD x = orders - 1, weeks; orders all at one instant are one
+-- purchase for BG/NBD; a mean order value that is not positive (refunds) is NULL.
 SELECT s.* FROM customer_tier.btyd_summary(purchases('{7, 7, 7}'), 30, '2026-06-01 00:00+00') AS s;
 SELECT s.* FROM customer_tier.btyd_summary(purchases('{0}'), 30, '2026-06-01 00:00+00') AS s;
 SELECT s.x, s.mean_spend FROM customer_tier.btyd_summary(purchases('{14, 7}'), -5, '2026-06-01 00:00+00') AS s;
@@ -209,7 +213,7 @@ SELECT id, outcome, customers, model_fit FROM customer_tier.run ORDER BY id;
 SELECT round((bgnbd).r::numeric, 1) AS r, round((bgnbd).alpha::numeric, 0) AS alpha,
        round((bgnbd).a::numeric, 1) AS a, round((bgnbd).b::numeric, 0) AS b, (bgnbd).customers,
        round((gamma_gamma).p::numeric, 1) AS p, round((gamma_gamma).q::numeric, 0) AS q,
-       round((gamma_gamma).gamma::numeric, -1) AS gamma, (gamma_gamma).customers AS repeat_buyers,
+       round((gamma_gamma).gamma::numeric, -1) AS gamma, (gamma_gamma).customers AS spenders,
        bgnbd_fitted_at = attempted_at AS fitted_now, run, problem
   FROM customer_tier.program_model WHERE program = 'shop';
 SELECT count(*) AS customers, count(p_alive) AS with_p_alive, count(predicted_clv) AS with_clv,

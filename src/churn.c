@@ -99,6 +99,7 @@ typedef struct BtydSummary
 	double		x;
 	double		t_x;
 	double		t;
+	double		orders;			/* purchases the mean spend is over: Gamma-Gamma's x */
 	double		mean_spend;		/* NaN when monetary / orders is not positive */
 } BtydSummary;
 
@@ -222,6 +223,7 @@ Summarise(const OrderTimes *ot, double monetary, BtydSummary *s)
 	}
 	s->t = Max((double) (ot->as_of - ot->first) / week, s->t_x);
 	s->t = Max(s->t, MIN_AGE_WEEKS);
+	s->orders = (double) Min(ot->norders, (int64) PG_INT32_MAX);
 	s->mean_spend = monetary / (double) ot->norders;
 	if (!(s->mean_spend > 0) || !isfinite(s->mean_spend))
 		s->mean_spend = NAN;
@@ -242,16 +244,19 @@ PAlive(const double *bg, const BtydSummary *s)
 
 /*
  * Predicted CLV: margin x Gamma-Gamma expected spend x expected purchases
- * per week over the horizon, discounted weekly (as customer_tier.clv).  A
- * customer whose mean spend is not positive gets the population's mean
- * spend.  NaN when the spend model has no finite mean.  Without discount
- * the sum telescopes to one evaluation of the expected purchases.
+ * per week over the horizon, discounted weekly (as customer_tier.clv).  The
+ * state keeps the total, not each amount, so the spend model reads the mean
+ * over all the customer's purchases, with x = their number (the mean of n
+ * gamma(p, v) amounts is gamma(np, nv): the same model).  A customer whose
+ * mean spend is not positive gets the population's mean spend.  NaN when the
+ * spend model has no finite mean.  Without discount the sum telescopes to
+ * one evaluation of the expected purchases.
  */
 static double
 PredictedClv(const double *bg, const double *gg, const BtydSummary *s,
 			 double horizon, double rate, double margin)
 {
-	double		x = isnan(s->mean_spend) ? 0 : s->x;
+	double		x = isnan(s->mean_spend) ? 0 : s->orders;
 	double		m = isnan(s->mean_spend) ? 0 : s->mean_spend;
 	double		denominator = gg[0] * x + gg[1] - 1;
 	double		spend,
@@ -459,7 +464,7 @@ churn_assess(PG_FUNCTION_ARGS)
 }
 
 /*
- * btyd_summary(purchases, monetary, as_of) -> (x, t_x, t, mean_spend): the
+ * btyd_summary(purchases, monetary, as_of) -> (x, t_x, t, orders, mean_spend): the
  * customer summary the program's model is fitted to, in weeks, by the same
  * rules churn_assess scores with.  NULL for a customer without purchases.
  */
@@ -467,8 +472,8 @@ Datum
 btyd_summary(PG_FUNCTION_ARGS)
 {
 	TupleDesc	desc;
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
 	OrderTimes	ot;
 	BtydSummary s;
 	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(2);
@@ -487,7 +492,8 @@ btyd_summary(PG_FUNCTION_ARGS)
 	values[0] = Int32GetDatum((int32) s.x);
 	values[1] = Float8GetDatum(s.t_x);
 	values[2] = Float8GetDatum(s.t);
-	values[3] = Float8GetDatum(s.mean_spend);
-	nulls[3] = isnan(s.mean_spend);
+	values[3] = Int32GetDatum((int32) s.orders);
+	values[4] = Float8GetDatum(s.mean_spend);
+	nulls[4] = isnan(s.mean_spend);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }

@@ -89,7 +89,7 @@ COMMENT ON TABLE customer_tier.program_model IS
 COMMENT ON COLUMN customer_tier.program_model.program IS 'the program';
 COMMENT ON COLUMN customer_tier.program_model.bgnbd IS 'BG/NBD model over (x = orders - 1, t_x, T in weeks) of every customer; NULL until a fit succeeds';
 COMMENT ON COLUMN customer_tier.program_model.bgnbd_fitted_at IS 'when the BG/NBD model was fitted (T was measured to this instant)';
-COMMENT ON COLUMN customer_tier.program_model.gamma_gamma IS 'Gamma-Gamma model over the repeat buyers'' mean order value; NULL until a fit succeeds';
+COMMENT ON COLUMN customer_tier.program_model.gamma_gamma IS 'Gamma-Gamma model over every customer''s mean order value, x = orders; NULL until a fit succeeds';
 COMMENT ON COLUMN customer_tier.program_model.gamma_gamma_fitted_at IS 'when the Gamma-Gamma model was fitted';
 COMMENT ON COLUMN customer_tier.program_model.attempted_at IS 'when a run last tried to fit the models';
 COMMENT ON COLUMN customer_tier.program_model.run IS 'the run (customer_tier.run.id) that last tried';
@@ -113,12 +113,12 @@ COMMENT ON FUNCTION customer_tier.churn_assess(double precision[], customer_tier
 CREATE FUNCTION customer_tier.btyd_summary(purchases customer_tier.order_stats_state, monetary numeric,
                                            as_of timestamptz,
                                            OUT x integer, OUT t_x double precision, OUT t double precision,
-                                           OUT mean_spend double precision)
+                                           OUT orders integer, OUT mean_spend double precision)
 RETURNS record
 AS 'MODULE_PATHNAME', 'btyd_summary'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION customer_tier.btyd_summary(customer_tier.order_stats_state, numeric, timestamptz) IS
-    'a program customer''s model summary in weeks: x = orders - 1, t_x, T to as_of, mean order value (NULL unless positive)';
+    'a program customer''s model summary in weeks: BG/NBD x = orders - 1, t_x, T to as_of; Gamma-Gamma x = orders and their mean value (NULL unless positive)';
 
 -- Fit a program's models over its customers as of now and store them; a fit
 -- that fails keeps the previous model (or none).  Never raises for the data:
@@ -151,7 +151,7 @@ BEGIN
     BEGIN
         EXECUTE format($sql$
             SELECT (f.model).*
-              FROM (SELECT customer_tier.gamma_gamma_fit(s.x, s.mean_spend) AS model
+              FROM (SELECT customer_tier.gamma_gamma_fit(s.orders, s.mean_spend) AS model
                       FROM %I.customers AS c,
                            LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s) AS f$sql$,
             prog.data_schema) INTO gg;
