@@ -86,6 +86,27 @@ SELECT a.p_alive = customer_tier.p_alive(m.bg, s.x, s.t_x, s.t) AS same_p_alive,
        customer_tier.churn_assess(with_setting(with_setting(with_setting(:'defaults', 13, 26), 14, 0.01), 15, 0.3),
                                   m.bg, m.gg, purchases('{140, 70, 28}'), 75, NULL, NULL, NULL,
                                   '2026-06-01 00:00+00') AS b;
+-- A customer with so many orders that eq. 10's series would need millions of
+-- terms gets no CLV (NULL) rather than an error that would refuse the write.
+SELECT a.p_alive IS NOT NULL AS has_p_alive, a.clv IS NULL AS no_clv, cardinality(a.churn_flags) AS flags
+  FROM customer_tier.churn_assess(:'defaults', ROW(0.243, 4.414, 0.793, 2.426, NULL, NULL), ROW(6.25, 3.74, 15.44, NULL, NULL),
+           (SELECT customer_tier.order_stats_partial(timestamptz '2026-06-01 00:00+00' - i * interval '20 seconds', 1::numeric)
+              FROM generate_series(1, 600000) AS i), 600000, NULL, NULL, NULL, '2026-06-01 00:00+00') AS a;
+-- Order times of type date are read in the session's time zone, as the metrics
+-- are: an order on 2026-04-02 is 60 days and 2 hours old at 02:00 UTC on
+-- 2026-06-01 (silent), but 59 days and 22 hours in New York (not yet).
+SELECT current_setting('timezone') AS zone, a.lifecycle, a.churn_flags
+  FROM customer_tier.churn_assess(:'defaults', NULL, NULL,
+           (SELECT customer_tier.order_stats_partial(date '2026-04-02', 10::numeric)),
+           10, NULL, NULL, NULL, '2026-06-01 02:00+00') AS a;
+SET timezone = 'America/New_York';
+SELECT current_setting('timezone') AS zone, a.lifecycle, a.churn_flags
+  FROM customer_tier.churn_assess(:'defaults', NULL, NULL,
+           (SELECT customer_tier.order_stats_partial(date '2026-04-02', 10::numeric)),
+           10, NULL, NULL, NULL, '2026-06-01 02:00+00') AS a;
+RESET timezone;
+SET timezone = 'UTC';
+
 -- The summary: BG/NBD x = orders - 1, weeks; orders all at one instant are one
 -- purchase for BG/NBD; a mean order value that is not positive (refunds) is NULL.
 SELECT s.* FROM customer_tier.btyd_summary(purchases('{7, 7, 7}'), 30, '2026-06-01 00:00+00') AS s;

@@ -41,6 +41,8 @@ PG_FUNCTION_INFO_V1(btyd_summary);
 #define CLV_MAX_WEEKS		520
 /* a century: twice this in microseconds stays far inside int64 */
 #define MAX_WINDOW_DAYS		36525
+/* the most terms of eq. 10's series one CLV may need (about 10 ms) */
+#define MAX_SERIES_TERMS	1e6
 
 /* Positions in the compiled settings (customer_tier.churn_settings_array). */
 typedef enum ChurnSetting
@@ -263,7 +265,16 @@ PredictedClv(const double *bg, const double *gg, const BtydSummary *s,
 				total = 0,
 				previous = 0;
 
+	double		z = horizon / (bg[1] + s->t + horizon);
+
 	if (!(denominator > 0))
+		return NAN;
+	/*
+	 * The series of eq. 10 needs about (r + x) z / (1 - z) terms; a customer
+	 * with so many orders that it would need millions gets no CLV rather than
+	 * an error, which would refuse the CRM's write in the trigger.
+	 */
+	if ((bg[0] + s->x) * z / (1 - z) > MAX_SERIES_TERMS)
 		return NAN;
 	spend = (gg[2] + m * x) * gg[0] / denominator;
 	if (rate == 0)
