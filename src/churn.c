@@ -322,6 +322,27 @@ WonBack(const OrderTimes *ot, const double *cs, double silent_days,
 	return false;
 }
 
+/*
+ * The blessed result descriptor, built once per call site: building it from
+ * the OUT parameters on every row would cost more than the rules.
+ */
+static TupleDesc
+ResultDesc(FunctionCallInfo fcinfo)
+{
+	TupleDesc	desc;
+	MemoryContext old;
+
+	if (fcinfo->flinfo->fn_extra != NULL)
+		return (TupleDesc) fcinfo->flinfo->fn_extra;
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "function returning record called in context that cannot accept type record");
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+	MemoryContextSwitchTo(old);
+	fcinfo->flinfo->fn_extra = desc;
+	return desc;
+}
+
 /* A text[] from C strings. */
 static ArrayType *
 TextArray(const char *const *items, int n)
@@ -361,9 +382,7 @@ churn_assess(PG_FUNCTION_ARGS)
 	const char *current = NULL;
 	bool		have_since = !PG_ARGISNULL(7);
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "churn_assess must return a composite");
-	desc = BlessTupleDesc(desc);
+	desc = ResultDesc(fcinfo);
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(3) || PG_ARGISNULL(8))
 		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
@@ -489,8 +508,7 @@ btyd_summary(PG_FUNCTION_ARGS)
 	BtydSummary s;
 	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(2);
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "btyd_summary must return a composite");
+	desc = ResultDesc(fcinfo);
 	if (TIMESTAMP_NOT_FINITE(as_of))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -506,5 +524,5 @@ btyd_summary(PG_FUNCTION_ARGS)
 	values[3] = Int32GetDatum((int32) s.orders);
 	values[4] = Float8GetDatum(s.mean_spend);
 	nulls[4] = isnan(s.mean_spend);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
