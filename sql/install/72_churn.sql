@@ -123,6 +123,14 @@ COMMENT ON FUNCTION customer_tier.btyd_summary(customer_tier.order_stats_state, 
 -- Fit a program's models over its customers as of now and store them; a fit
 -- that fails keeps the previous model (or none).  Never raises for the data:
 -- returns a note for the run log, NULL when both fits succeeded.
+--
+-- Bounded cost: a fit that does not converge runs every iteration of every
+-- starting point over every distinct summary, minutes for 200,000 customers
+-- with continuous spend.  So the fit reads a fixed sample of about 20,000
+-- customers (by a hash of the key: the same customers every run), plenty
+-- for four or three parameters, and Gamma-Gamma reads the mean spend on a
+-- grid of 50 steps a decade (at most 2.3% off, half that on average), so
+-- that identical summaries group (models.md).
 CREATE FUNCTION customer_tier.fit_program_model(program text, run bigint DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -135,15 +143,23 @@ DECLARE
     bg_problem text;
     gg_problem text;
     note text;
+    population bigint;
+    sample text := 'true';
 BEGIN
     prog := customer_tier.program_row(program);
+    EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', prog.data_schema) INTO population;
+    IF population > 20000 THEN
+        sample := format('(pg_catalog.hashtext(c.customer::text) & 1048575) < %s',
+                         ceil(1048576.0 * 20000 / population)::bigint);
+    END IF;
     BEGIN
         EXECUTE format($sql$
             SELECT (f.model).*
               FROM (SELECT customer_tier.bgnbd_fit(s.x, s.t_x, s.t) AS model
                       FROM %I.customers AS c,
-                           LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s) AS f$sql$,
-            prog.data_schema) INTO bg;
+                           LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s
+                     WHERE %s) AS f$sql$,
+            prog.data_schema, sample) INTO bg;
     EXCEPTION WHEN data_exception OR invalid_parameter_value OR numeric_value_out_of_range OR program_limit_exceeded THEN
         GET STACKED DIAGNOSTICS bg_problem = MESSAGE_TEXT;
         bg := NULL;
@@ -151,10 +167,12 @@ BEGIN
     BEGIN
         EXECUTE format($sql$
             SELECT (f.model).*
-              FROM (SELECT customer_tier.gamma_gamma_fit(s.orders, s.mean_spend) AS model
+              FROM (SELECT customer_tier.gamma_gamma_fit(s.orders,
+                               10 ^ (pg_catalog.round(50 * pg_catalog.log(s.mean_spend)) / 50)) AS model
                       FROM %I.customers AS c,
-                           LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s) AS f$sql$,
-            prog.data_schema) INTO gg;
+                           LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s
+                     WHERE %s) AS f$sql$,
+            prog.data_schema, sample) INTO gg;
     EXCEPTION WHEN data_exception OR invalid_parameter_value OR numeric_value_out_of_range OR program_limit_exceeded THEN
         GET STACKED DIAGNOSTICS gg_problem = MESSAGE_TEXT;
         gg := NULL;
