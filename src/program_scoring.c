@@ -30,6 +30,7 @@
 extern Datum score(PG_FUNCTION_ARGS);
 extern Datum value_score(PG_FUNCTION_ARGS);
 extern Datum rfm_segment(PG_FUNCTION_ARGS);
+extern Datum qualify_tier_model(PG_FUNCTION_ARGS);
 
 PG_FUNCTION_INFO_V1(score_customer);
 
@@ -51,6 +52,9 @@ enum
 	ARG_PINNED_RANK,
 	ARG_GRACE,
 	ARG_AS_OF,
+	ARG_MODEL_RULES,
+	ARG_P_ALIVE,
+	ARG_CLV,
 	NARGS
 };
 
@@ -142,6 +146,31 @@ ArrayArg(FunctionCallInfo fcinfo, int arg)
 }
 
 /*
+ * The rank qualify_tier gives: with the program's tier conditions on p_alive
+ * and predicted CLV (model_rules not NULL), the overload that checks them
+ * too (qualify_tier_model), else the plain rules.
+ */
+static int32
+QualifiedRank(FunctionCallInfo fcinfo, const NullableDatum *qargs)
+{
+	LOCAL_FCINFO(inner, 9);
+	Datum		rank;
+
+	if (PG_ARGISNULL(ARG_MODEL_RULES))
+		return TierQualifyArgs(qargs);
+	InitFunctionCallInfoData(*inner, NULL, 9, InvalidOid, NULL, NULL);
+	for (int i = 0; i < 6; i++)
+		inner->args[i] = qargs[i];
+	inner->args[6] = fcinfo->args[ARG_MODEL_RULES];
+	inner->args[7] = fcinfo->args[ARG_P_ALIVE];
+	inner->args[8] = fcinfo->args[ARG_CLV];
+	rank = qualify_tier_model(inner);
+	if (inner->isnull)
+		elog(ERROR, "qualify_tier returned NULL");
+	return DatumGetInt32(rank);
+}
+
+/*
  * SQL: (r, f, m, value_score, segment, rank, pending_since, reason) of one
  * customer: what score(), value_score(), rfm_segment(), qualify_tier() and
  * next_tier() return for the customer's metrics, composed as the scoring path
@@ -214,7 +243,7 @@ score_customer(PG_FUNCTION_ARGS)
 	/* next_tier(current_rank, pending_since, qualified_rank, pinned_rank, grace, as_of) */
 	nargs[0] = fcinfo->args[ARG_CURRENT_RANK];
 	nargs[1] = fcinfo->args[ARG_PENDING_SINCE];
-	nargs[2].value = Int32GetDatum(TierQualifyArgs(qargs));
+	nargs[2].value = Int32GetDatum(QualifiedRank(fcinfo, qargs));
 	nargs[2].isnull = false;
 	nargs[3] = fcinfo->args[ARG_PINNED_RANK];
 	nargs[4] = fcinfo->args[ARG_GRACE];

@@ -11,15 +11,16 @@
 CREATE FUNCTION customer_tier.program_scored_columns()
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN 'r_score, f_score, m_score, value_score, segment, tier, tier_since, pending_since, tier_reason, changed_by';
+RETURN 'r_score, f_score, m_score, value_score, segment, tier, tier_since, pending_since, tier_reason, changed_by, '
+       'p_alive, predicted_clv, churn_flags, churn_reasons, lifecycle, lifecycle_since, previous_lifecycle';
 COMMENT ON FUNCTION customer_tier.program_scored_columns() IS
     'the per-customer columns the scoring fragment of a program sets, in order';
 
 -- SQL text of the statement-local configuration a scoring fragment reads:
 -- a CTE "cfg" with the program's breakpoints, weights, grace, compiled rules,
--- tier names by rank and whether it has pins (most programs have none, and
--- then no customer's pin is looked up).  MATERIALIZED: tier_rules runs once
--- per statement.
+-- tier names by rank, whether it has pins (most programs have none, and
+-- then no customer's pin is looked up), churn settings and fitted models.
+-- MATERIALIZED: tier_rules runs once per statement.
 CREATE FUNCTION customer_tier.program_config_cte_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -29,11 +30,16 @@ BEGIN
     RETURN format($sql$cfg AS MATERIALIZED (
         SELECT p.name, p.r_breakpoints, p.f_breakpoints, p.m_breakpoints, p.score_weights,
                p.downgrade_grace, customer_tier.tier_rules(p.name) AS rules,
+               customer_tier.tier_model_rules(p.name) AS model_rules,
                ARRAY(SELECT t.tier FROM customer_tier.tier AS t
                       WHERE t.program OPERATOR(pg_catalog.=) p.name ORDER BY t.rank) AS tiers,
                EXISTS (SELECT FROM customer_tier.pin AS pin
-                        WHERE pin.program OPERATOR(pg_catalog.=) p.name) AS has_pins
+                        WHERE pin.program OPERATOR(pg_catalog.=) p.name) AS has_pins,
+               (SELECT customer_tier.churn_settings_array(cs) FROM customer_tier.churn_settings AS cs
+                 WHERE cs.program OPERATOR(pg_catalog.=) p.name) AS churn,
+               pm.bgnbd AS bg, pm.gamma_gamma AS gg
           FROM customer_tier.program AS p
+          LEFT JOIN customer_tier.program_model AS pm ON pm.program OPERATOR(pg_catalog.=) p.name
          WHERE p.name OPERATOR(pg_catalog.=) %L)$sql$, prog.name);
 END
 $$;
@@ -42,13 +48,15 @@ COMMENT ON FUNCTION customer_tier.program_config_cte_sql(customer_tier.program) 
 
 -- One customer's scores and tier, computed in C by the same code as the
 -- building blocks score(), value_score(), rfm_segment(), qualify_tier() and
--- next_tier(), composed as the scoring path composes them (src/program_scoring.c).
+-- next_tier(), composed as the scoring path composes them (src/program_scoring.c);
+-- with model_rules, qualify_tier's overload with the conditions on p_alive and CLV.
 CREATE FUNCTION customer_tier.score_customer(
     last_order timestamptz, orders bigint, monetary numeric, first_order timestamptz,
     r_breakpoints double precision[], f_breakpoints double precision[], m_breakpoints double precision[],
     weights double precision[], rules double precision[],
     current_rank integer, pending_since timestamptz, abc_class text, pinned_rank integer,
     grace interval, as_of timestamptz,
+    model_rules double precision[], p_alive double precision, clv double precision,
     OUT r_score integer, OUT f_score integer, OUT m_score integer, OUT value_score double precision,
     OUT segment text, OUT rank integer, OUT next_pending_since timestamptz, OUT reason text)
 RETURNS record
@@ -56,19 +64,23 @@ AS 'MODULE_PATHNAME', 'score_customer'
 LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION customer_tier.score_customer(timestamptz, bigint, numeric, timestamptz, double precision[],
     double precision[], double precision[], double precision[], double precision[], integer, timestamptz, text,
-    integer, interval, timestamptz) IS
-    'a customer''s R, F, M scores, value score, segment, and next tier rank, pending downgrade and reason, as score, value_score, rfm_segment, qualify_tier and next_tier compose';
+    integer, interval, timestamptz, double precision[], double precision, double precision) IS
+    'a customer''s R, F, M scores, value score, segment, and next tier rank, pending downgrade and reason, as score, value_score, rfm_segment, qualify_tier (with the tier conditions on p_alive and CLV when model_rules is given) and next_tier compose';
 
 -- SQL text of a sub-select yielding program_scored_columns() for one
 -- customer.  m names a row with the customer's orders, monetary, first_order
 -- and last_order; key is the customer key expression; cur names the stored
 -- row (tier, tier_since, pending_since, abc_class) or is NULL for a new
 -- customer; source says who scores (a trigger operation or a run); abc, when
--- given, is the ABC class expression a run has just computed.  It reads the
--- CTE cfg (program_config_cte_sql).  The sub-select OFFSET 0 keeps
--- score_customer to one call per customer (its result is read column by column).
+-- given, is the ABC class expression a run has just computed; purchases is
+-- the customer's purchases state (churn flags, lifecycle, p_alive and CLV
+-- are read off it; NULL leaves them NULL).  It reads the CTE cfg
+-- (program_config_cte_sql).  The sub-selects with OFFSET 0 keep churn_assess
+-- and score_customer to one call per customer (their results are read
+-- column by column); churn_assess comes first because tier conditions may
+-- read its p_alive and CLV.
 CREATE FUNCTION customer_tier.program_scoring_sql(m text, key text, cur text, source text,
-                                                  abc text DEFAULT NULL)
+                                                  abc text DEFAULT NULL, purchases text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -78,30 +90,43 @@ DECLARE
     cur_since text := coalesce(cur || '.tier_since', 'NULL::timestamptz');
     cur_pending text := coalesce(cur || '.pending_since', 'NULL::timestamptz');
     cur_abc text := coalesce(abc, cur || '.abc_class', 'NULL::text');
+    cur_stage text := coalesce(cur || '.lifecycle', 'NULL::text');
+    cur_stage_since text := coalesce(cur || '.lifecycle_since', 'NULL::timestamptz');
 BEGIN
     RETURN format($sql$(
         SELECT (s.sc).r_score, (s.sc).f_score, (s.sc).m_score, (s.sc).value_score, (s.sc).segment,
                s.tiers[(s.sc).rank],
                CASE WHEN s.tiers[(s.sc).rank] IS DISTINCT FROM %3$s THEN pg_catalog.now() ELSE %4$s END,
-               (s.sc).next_pending_since, (s.sc).reason, %7$s
-          FROM (SELECT cfg.tiers,
+               (s.sc).next_pending_since, (s.sc).reason, %7$s,
+               (s.ch).p_alive, (s.ch).clv, (s.ch).churn_flags, (s.ch).churn_reasons, (s.ch).lifecycle,
+               CASE WHEN (s.ch).lifecycle IS DISTINCT FROM %9$s THEN pg_catalog.now() ELSE %10$s END,
+               CASE WHEN (s.ch).lifecycle IS DISTINCT FROM %9$s THEN %9$s ELSE %11$s END
+          FROM (SELECT cc.tiers, cc.ch,
                        customer_tier.score_customer(
                            %1$s.last_order, %1$s.orders, %1$s.monetary, %1$s.first_order,
-                           cfg.r_breakpoints, cfg.f_breakpoints, cfg.m_breakpoints, cfg.score_weights, cfg.rules,
-                           pg_catalog.array_position(cfg.tiers, %3$s), %5$s, %6$s,
-                           CASE WHEN cfg.has_pins THEN
-                               (SELECT pg_catalog.array_position(cfg.tiers, pin.tier) FROM customer_tier.pin AS pin
-                                 WHERE pin.program OPERATOR(pg_catalog.=) cfg.name
+                           cc.r_breakpoints, cc.f_breakpoints, cc.m_breakpoints, cc.score_weights, cc.rules,
+                           pg_catalog.array_position(cc.tiers, %3$s), %5$s, %6$s,
+                           CASE WHEN cc.has_pins THEN
+                               (SELECT pg_catalog.array_position(cc.tiers, pin.tier) FROM customer_tier.pin AS pin
+                                 WHERE pin.program OPERATOR(pg_catalog.=) cc.name
                                    AND pin.customer OPERATOR(pg_catalog.=) %2$s::text
                                    AND (pin.expires_at IS NULL OR pin.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()))
                            END,
-                           cfg.downgrade_grace, pg_catalog.now()) AS sc
-                  FROM cfg OFFSET 0) AS s)$sql$,
-        m, key, cur_tier, cur_since, cur_pending, cur_abc, source);
+                           cc.downgrade_grace, pg_catalog.now(), cc.model_rules, (cc.ch).p_alive, (cc.ch).clv) AS sc
+                  FROM (SELECT cfg.*,
+                               customer_tier.churn_assess(cfg.churn, cfg.bg, cfg.gg, %8$s, %1$s.monetary, %12$s,
+                                                          %9$s, %10$s, pg_catalog.now()) AS ch
+                          FROM cfg OFFSET 0) AS cc
+                OFFSET 0) AS s)$sql$,
+        m, key, cur_tier, cur_since, cur_pending, cur_abc, source,
+        coalesce(purchases, 'NULL::customer_tier.order_stats_state'), cur_stage, cur_stage_since,
+        coalesce(cur || '.previous_lifecycle', 'NULL::text'),
+        coalesce(cur || '.recent_satisfaction', 'NULL::double precision'));
 END
 $$;
-COMMENT ON FUNCTION customer_tier.program_scoring_sql(text, text, text, text, text) IS
-    'SQL text of the one scoring path: scores, value score, segment and tier (with hysteresis and pins) of a customer';
+COMMENT ON FUNCTION customer_tier.program_scoring_sql(text, text, text, text, text, text) IS
+    'SQL text of the one scoring path: scores, value score, segment, tier (with hysteresis and pins), p_alive, CLV, churn flags and lifecycle of a customer';
+
 -- Recompute a program's population breakpoints from its customers (quintiles
 -- of recency in days, orders and monetary value) and store them; the triggers
 -- score against them until the next run.
@@ -162,7 +187,8 @@ DECLARE
 BEGIN
     SELECT * INTO STRICT prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) rescore_where.program;
     fragment := customer_tier.program_scoring_sql('c', 'c.customer', 'c', pg_catalog.quote_literal(source),
-                                                  CASE WHEN abc_table IS NULL THEN NULL ELSE 'a.abc_class' END);
+                                                  CASE WHEN abc_table IS NULL THEN NULL ELSE 'a.abc_class' END,
+                                                  'c.purchases');
     EXECUTE format($sql$
         WITH %1$s,
         updated AS (
@@ -223,4 +249,4 @@ REVOKE ALL ON FUNCTION customer_tier.rescore_where(text, text, text, text) FROM 
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.program_scored_columns() FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_config_cte_sql(customer_tier.program) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.program_scoring_sql(text, text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_scoring_sql(text, text, text, text, text, text) FROM PUBLIC;

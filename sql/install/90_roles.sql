@@ -96,6 +96,9 @@ GRANT INSERT, UPDATE, DELETE ON customer_tier.feedback_source, customer_tier.cad
 GRANT SELECT ON customer_tier.retention, customer_tier.retention_policy TO customer_tier_reader;
 GRANT INSERT, UPDATE, DELETE ON customer_tier.retention TO customer_tier_admin;
 GRANT SELECT, INSERT ON customer_tier.erasure_log TO customer_tier_admin;
+-- churn thresholds (set_churn_rules) and the models each run fits
+GRANT SELECT ON customer_tier.churn_settings, customer_tier.program_model TO customer_tier_reader;
+GRANT INSERT, UPDATE, DELETE ON customer_tier.churn_settings, customer_tier.program_model TO customer_tier_admin;
 
 -- Configuration, runs and verification: the admin only (all are revoked
 -- from PUBLIC where they are defined).  Then the internal helpers that they
@@ -120,6 +123,7 @@ BEGIN
                 ('create_program_objects', 'customer_tier_admin'), ('drop_program_objects', 'customer_tier_admin'),
                 ('create_program_views', 'customer_tier_admin'), ('drop_program_views', 'customer_tier_admin'),
                 ('create_program_run_views', 'customer_tier_admin'),
+                ('set_churn_rules', 'customer_tier_admin'), ('fit_program_model', 'customer_tier_admin'),
                 -- internal helpers
                 ('column_type', 'customer_tier_admin'), ('check_column_type', 'customer_tier_admin'),
                 ('program_row_problem_sql', 'customer_tier_admin'), ('program_row_counts_sql', 'customer_tier_admin'),
@@ -138,6 +142,9 @@ BEGIN
                 ('erasure_key', 'customer_tier_admin'), ('erasure_check_sources', 'customer_tier_admin'),
                 ('program_sources', 'customer_tier_admin'),
                 ('erasure_delete', 'customer_tier_admin'), ('erasure_record', 'customer_tier_admin'),
+                ('churn_settings_array', 'customer_tier_admin'), ('churn_assess', 'customer_tier_admin'),
+                ('btyd_summary', 'customer_tier_admin'), ('tier_model_rules', 'customer_tier_admin'),
+                ('tier_model_rules', 'customer_tier_reader'),
                 ('program_row', 'customer_tier_reader'),
                 -- reading a program's rules is BI's business too
                 ('tier_rules', 'customer_tier_reader'), ('tier_conditions', 'customer_tier_reader'),
