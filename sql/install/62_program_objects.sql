@@ -215,8 +215,10 @@ BEGIN
         CASE WHEN source IS NULL THEN '' ELSE ', sc.*' END,
         CASE WHEN source IS NULL THEN ''
              ELSE format(E',\n               LATERAL %s AS sc',
-                         customer_tier.program_scoring_sql('m', 'd.customer', NULL, source)) END,
-        customer_tier.program_scoring_sql('m', 'c.customer', 'c', coalesce(source, '''backfill''')),
+                         customer_tier.program_scoring_sql('m', 'd.customer', NULL, source,
+                                                           purchases => 'd.add_purchases')) END,
+        customer_tier.program_scoring_sql('m', 'c.customer', 'c', coalesce(source, '''backfill'''),
+                                          purchases => 'n.purchases'),
         prog.name);
 END
 $$;
@@ -311,7 +313,15 @@ BEGIN
             tier_reason      text,
             changed_by       text,
             remove_purchases customer_tier.order_stats_state,
-            remove_refunds   customer_tier.order_stats_state
+            remove_refunds   customer_tier.order_stats_state,
+            recent_satisfaction double precision,
+            p_alive          double precision,
+            predicted_clv    double precision,
+            churn_flags      text[],
+            churn_reasons    text[],
+            lifecycle        text,
+            lifecycle_since  timestamptz,
+            previous_lifecycle text
         )$sql$, s, prog.customer_type);
     EXECUTE format('COMMENT ON TABLE %I.customers IS %L', s,
                    format('program %s: one row per customer with counted orders, kept current by triggers on %s',
@@ -339,7 +349,15 @@ BEGIN
         COMMENT ON COLUMN %1$I.customers.tier_reason IS 'why the tier is what it is: new, upgrade, unchanged, downgrade pending, downgrade, pinned';
         COMMENT ON COLUMN %1$I.customers.changed_by IS 'what last scored the customer: a trigger operation, the backfill or a run';
         COMMENT ON COLUMN %1$I.customers.remove_purchases IS 'always NULL when stored: carries removed purchases within one upsert';
-        COMMENT ON COLUMN %1$I.customers.remove_refunds IS 'always NULL when stored: carries removed refunds within one upsert'
+        COMMENT ON COLUMN %1$I.customers.remove_refunds IS 'always NULL when stored: carries removed refunds within one upsert';
+        COMMENT ON COLUMN %1$I.customers.recent_satisfaction IS 'input: the customer''s recent satisfaction on 0..10, filled by feedback; NULL = no feedback (flag low_satisfaction never raised)';
+        COMMENT ON COLUMN %1$I.customers.p_alive IS 'BG/NBD probability that the customer is still active, from the model of the last run; NULL without a model';
+        COMMENT ON COLUMN %1$I.customers.predicted_clv IS 'predicted customer lifetime value over the program''s CLV horizon (BG/NBD x Gamma-Gamma); NULL without both models';
+        COMMENT ON COLUMN %1$I.customers.churn_flags IS 'churn flags raised: silent, frequency_falling, low_p_alive, low_satisfaction; empty when none';
+        COMMENT ON COLUMN %1$I.customers.churn_reasons IS 'the reason of each flag, in the order of churn_flags';
+        COMMENT ON COLUMN %1$I.customers.lifecycle IS 'lifecycle stage: new, active, at risk, lapsed, lost, won back';
+        COMMENT ON COLUMN %1$I.customers.lifecycle_since IS 'when the customer entered the current lifecycle stage (as seen by the scoring)';
+        COMMENT ON COLUMN %1$I.customers.previous_lifecycle IS 'the lifecycle stage before the current one; NULL for the first'
     $sql$, s);
 
     EXECUTE format($sql$
@@ -460,6 +478,7 @@ BEGIN
     IF rejected OPERATOR(pg_catalog.>) 0 THEN
         EXECUTE customer_tier.program_rejects_sql(prog, prog.orders_table::text, '''BACKFILL''');
     END IF;
+    INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
     PERFORM customer_tier.create_program_views(prog);
     PERFORM customer_tier.grant_program_access(prog);
     EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', s) INTO customers;

@@ -54,7 +54,9 @@ BEGIN
                c.pending_since,
                c.pending_since + (SELECT customer_tier.grace_span(p.downgrade_grace)
                                     FROM customer_tier.program AS p WHERE p.name = %2$L) AS downgrade_due_at,
-               c.changed_by, c.updated_at
+               c.changed_by, c.updated_at,
+               c.lifecycle, c.lifecycle_since, c.previous_lifecycle, c.churn_flags, c.churn_reasons,
+               c.p_alive, c.predicted_clv, c.recent_satisfaction
           FROM %1$I.customers AS c
           LEFT JOIN customer_tier.tier AS t ON t.program = %2$L AND t.tier = c.tier
     $sql$, s, prog.name);
@@ -82,7 +84,48 @@ BEGIN
         COMMENT ON COLUMN %1$I.segments.pending_since IS 'pending downgrade: since when the customer has qualified only for a lower tier; NULL when none is pending';
         COMMENT ON COLUMN %1$I.segments.downgrade_due_at IS 'pending downgrade: from when the next scoring (an order or a run) downgrades the customer, pending_since plus the program''s downgrade_grace; NULL when none is pending';
         COMMENT ON COLUMN %1$I.segments.changed_by IS 'what last scored the customer: a trigger operation, create_program, a pin or a run';
-        COMMENT ON COLUMN %1$I.segments.updated_at IS 'when the customer''s metrics last changed'
+        COMMENT ON COLUMN %1$I.segments.updated_at IS 'when the customer''s metrics last changed';
+        COMMENT ON COLUMN %1$I.segments.lifecycle IS 'lifecycle stage: new, active, at risk, lapsed, lost, won back (docs/churn.md)';
+        COMMENT ON COLUMN %1$I.segments.lifecycle_since IS 'when the customer entered the current lifecycle stage';
+        COMMENT ON COLUMN %1$I.segments.previous_lifecycle IS 'the stage before the current one; NULL for the first';
+        COMMENT ON COLUMN %1$I.segments.churn_flags IS 'churn flags raised: silent, frequency_falling, low_p_alive, low_satisfaction; empty when none';
+        COMMENT ON COLUMN %1$I.segments.churn_reasons IS 'the reason of each flag, in the order of churn_flags';
+        COMMENT ON COLUMN %1$I.segments.p_alive IS 'BG/NBD probability that the customer is still active (model of the last run); NULL without a model';
+        COMMENT ON COLUMN %1$I.segments.predicted_clv IS 'predicted customer lifetime value over the program''s CLV horizon; NULL without both models';
+        COMMENT ON COLUMN %1$I.segments.recent_satisfaction IS 'recent satisfaction on 0..10 from feedback; NULL = no feedback'
+    $sql$, s, format('the customer key, in the type of %s.%I (%s): join on it with no cast',
+                     prog.orders_table, prog.customer_column, prog.customer_type));
+
+    -- The churn list: customers with a churn flag who are not lost yet, the
+    -- most valuable first (value at stake = predicted CLV).
+    EXECUTE format($sql$
+        CREATE VIEW %1$I.churn_risk AS
+        SELECT c.customer, c.tier, c.lifecycle, c.churn_flags, c.churn_reasons,
+               c.predicted_clv AS value_at_stake, c.p_alive, c.monetary, c.orders, c.last_order,
+               (EXTRACT(EPOCH FROM now() - c.last_order) / 86400)::double precision AS days_silent,
+               c.mean_gap_days, c.recent_satisfaction
+          FROM %1$I.customers AS c
+         WHERE cardinality(c.churn_flags) > 0
+           AND c.lifecycle IS DISTINCT FROM 'lost'
+         ORDER BY c.predicted_clv DESC NULLS LAST, c.monetary DESC, c.customer
+    $sql$, s);
+    EXECUTE format('COMMENT ON VIEW %I.churn_risk IS %L', s,
+                   format('program %s: customers at risk of churning (a churn flag raised, not lost yet), the most valuable first (predicted CLV, then monetary value)',
+                          prog.name));
+    EXECUTE format($sql$
+        COMMENT ON COLUMN %1$I.churn_risk.customer IS %2$L;
+        COMMENT ON COLUMN %1$I.churn_risk.tier IS 'current tier';
+        COMMENT ON COLUMN %1$I.churn_risk.lifecycle IS 'lifecycle stage: at risk, or lapsed';
+        COMMENT ON COLUMN %1$I.churn_risk.churn_flags IS 'churn flags raised: silent, frequency_falling, low_p_alive, low_satisfaction';
+        COMMENT ON COLUMN %1$I.churn_risk.churn_reasons IS 'the reason of each flag, in the order of churn_flags';
+        COMMENT ON COLUMN %1$I.churn_risk.value_at_stake IS 'predicted CLV over the program''s horizon: what losing the customer costs; NULL without fitted models';
+        COMMENT ON COLUMN %1$I.churn_risk.p_alive IS 'BG/NBD probability that the customer is still active; NULL without a model';
+        COMMENT ON COLUMN %1$I.churn_risk.monetary IS 'net monetary value so far';
+        COMMENT ON COLUMN %1$I.churn_risk.orders IS 'number of counted purchases';
+        COMMENT ON COLUMN %1$I.churn_risk.last_order IS 'time of the last purchase';
+        COMMENT ON COLUMN %1$I.churn_risk.days_silent IS 'days since the last purchase, now';
+        COMMENT ON COLUMN %1$I.churn_risk.mean_gap_days IS 'the customer''s usual gap: mean days between purchases; NULL with fewer than two';
+        COMMENT ON COLUMN %1$I.churn_risk.recent_satisfaction IS 'recent satisfaction on 0..10; NULL = no feedback'
     $sql$, s, format('the customer key, in the type of %s.%I (%s): join on it with no cast',
                      prog.orders_table, prog.customer_column, prog.customer_type));
 
@@ -200,7 +243,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION customer_tier.create_program_views(customer_tier.program) IS
-    'create the BI views of a program''s schema: segments, tier_changes, tier_summary, and the function migration(from_date, to_date)';
+    'create the BI views of a program''s schema: segments, churn_risk, tier_changes, tier_summary, and the function migration(from_date, to_date)';
 
 -- The migration matrix between two reclassification runs: the run version
 -- resolves each run to the time it finished and calls migration(from, to),
@@ -339,6 +382,7 @@ BEGIN
     EXECUTE format('DROP VIEW IF EXISTS %I.tier_summary RESTRICT', s);
     EXECUTE format('DROP VIEW IF EXISTS %I.tier_changes RESTRICT', s);
     EXECUTE format('DROP VIEW IF EXISTS %I.segments RESTRICT', s);
+    EXECUTE format('DROP VIEW IF EXISTS %I.churn_risk RESTRICT', s);
 EXCEPTION WHEN dependent_objects_still_exist THEN
     GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
     RAISE EXCEPTION 'program "%" cannot be dropped while other objects depend on its views', prog.name

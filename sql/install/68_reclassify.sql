@@ -19,7 +19,8 @@ CREATE TABLE customer_tier.run (
     changes_by_tier jsonb,
     rejects      bigint,
     error        text,
-    run_by       name NOT NULL DEFAULT CURRENT_USER
+    run_by       name NOT NULL DEFAULT CURRENT_USER,
+    model_fit    text
 );
 CREATE INDEX run_program_started ON customer_tier.run (program, started_at);
 COMMENT ON TABLE customer_tier.run IS 'one row per reclassification run: when, how many customers, what changed, how it ended';
@@ -35,6 +36,7 @@ COMMENT ON COLUMN customer_tier.run.changes_by_tier IS 'tier changes as {"from>t
 COMMENT ON COLUMN customer_tier.run.rejects IS 'rows in the program''s rejects table when the run ended';
 COMMENT ON COLUMN customer_tier.run.error IS 'the error of a failed run';
 COMMENT ON COLUMN customer_tier.run.run_by IS 'the role that ran it';
+COMMENT ON COLUMN customer_tier.run.model_fit IS 'the model fit of the run: fitted, or which fit failed and why (the previous model was kept)';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.run', '');
 
 -- The advisory lock key of a program's runs: one lock per program name.
@@ -95,6 +97,11 @@ BEGIN
     -- exception handler cannot itself commit, but the loop around it can).
     BEGIN
         PERFORM customer_tier.refresh_breakpoints(program);
+        -- The models before the batches, which score with them; a fit that
+        -- cannot be made keeps the previous model and does not fail the run.
+        UPDATE customer_tier.run AS r
+           SET model_fit = coalesce(customer_tier.fit_program_model(reclassify.program, run_id), 'fitted')
+         WHERE r.id OPERATOR(pg_catalog.=) run_id;
         -- ABC classes of the whole population, computed once, applied per batch.
         IF pg_catalog.to_regclass('pg_temp.customer_tier_abc') IS NOT NULL THEN
             DROP TABLE pg_temp.customer_tier_abc;
@@ -177,7 +184,7 @@ BEGIN
 END
 $$;
 COMMENT ON PROCEDURE customer_tier.reclassify(text, integer) IS
-    'recompute breakpoints and ABC classes, then rescore every customer in committed batches; logged in customer_tier.run';
+    'recompute breakpoints and ABC classes, fit the program''s BG/NBD and Gamma-Gamma models, then rescore every customer in committed batches; logged in customer_tier.run';
 
 REVOKE ALL ON PROCEDURE customer_tier.reclassify(text, integer) FROM PUBLIC;
 

@@ -26,6 +26,10 @@ CREATE TABLE customer_tier.tier (
                     CONSTRAINT tier_min_tenure_days CHECK (min_tenure_days >= 0 AND min_tenure_days < 1e300),
     abc_class       text
                     CONSTRAINT tier_abc_class CHECK (abc_class IN ('A', 'B', 'C')),
+    min_p_alive     double precision
+                    CONSTRAINT tier_min_p_alive CHECK (min_p_alive >= 0 AND min_p_alive <= 1),
+    min_clv         double precision
+                    CONSTRAINT tier_min_clv CHECK (min_clv >= 0 AND min_clv < 1e300),
     CONSTRAINT tier_pkey PRIMARY KEY (program, tier),
     -- Deferrable so that set_tiers() can renumber kept tiers in one statement.
     CONSTRAINT tier_program_rank UNIQUE (program, rank) DEFERRABLE INITIALLY IMMEDIATE
@@ -40,6 +44,8 @@ COMMENT ON COLUMN customer_tier.tier.min_monetary IS 'condition: lifetime spend 
 COMMENT ON COLUMN customer_tier.tier.min_orders IS 'condition: number of orders at least this; NULL = not checked';
 COMMENT ON COLUMN customer_tier.tier.min_tenure_days IS 'condition: days since the first order at least this; NULL = not checked';
 COMMENT ON COLUMN customer_tier.tier.abc_class IS 'condition (method abc): the customer''s ABC class is this one; NULL = not checked';
+COMMENT ON COLUMN customer_tier.tier.min_p_alive IS 'condition (method rules): BG/NBD p_alive (0..1) at least this; never holds without a fitted model; NULL = not checked';
+COMMENT ON COLUMN customer_tier.tier.min_clv IS 'condition (method rules): predicted CLV at least this; never holds without fitted models; NULL = not checked';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.tier', '');
 
 -- The non-NULL conditions of a tier as a JSON object, e.g. {"min_orders": 3, "min_monetary": 250}.
@@ -107,7 +113,7 @@ BEGIN
     allowed := CASE method
                    WHEN 'rfm' THEN '{min_value_score}'
                    WHEN 'abc' THEN '{abc_class}'
-                   ELSE '{min_value_score,min_monetary,min_orders,min_tenure_days}'
+                   ELSE '{min_value_score,min_monetary,min_orders,min_tenure_days,min_p_alive,min_clv}'
                END;
     FOR i IN 1 .. n LOOP
         t := tiers[i];
@@ -243,7 +249,7 @@ LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    accepted constant text[] := '{tier,min_value_score,min_monetary,min_orders,min_tenure_days,abc_class}';
+    accepted constant text[] := '{tier,min_value_score,min_monetary,min_orders,min_tenure_days,abc_class,min_p_alive,min_clv}';
     example  constant text := 'Pass the tiers best first, e.g. [{"tier": "gold", "min_value_score": 50}, {"tier": "normal"}].';
     prog     customer_tier.program;
     parsed   customer_tier.tier[] := '{}';
@@ -319,7 +325,7 @@ BEGIN
                       HINT = format('Method %s of program "%s" uses: %s.', prog.method, prog.name,
                                     CASE prog.method WHEN 'rfm' THEN 'min_value_score'
                                                      WHEN 'abc' THEN 'abc_class'
-                                                     ELSE 'min_value_score, min_monetary, min_orders, min_tenure_days' END);
+                                                     ELSE 'min_value_score, min_monetary, min_orders, min_tenure_days, min_p_alive, min_clv' END);
         END IF;
 
         -- Conditions; a JSON null is the same as leaving the key out.
@@ -344,6 +350,11 @@ BEGIN
                 RAISE EXCEPTION 'min_value_score of tier "%" must be between 0 and 100, not %', t.tier, num
                     USING ERRCODE = 'numeric_value_out_of_range',
                           HINT = 'The value score is on a scale of 0 to 100.';
+            END IF;
+            IF key = 'min_p_alive' AND NOT num BETWEEN 0 AND 1 THEN
+                RAISE EXCEPTION 'min_p_alive of tier "%" must be between 0 and 1, not %', t.tier, num
+                    USING ERRCODE = 'numeric_value_out_of_range',
+                          HINT = 'p_alive is a probability.';
             END IF;
             IF num < 0 THEN
                 RAISE EXCEPTION '% of tier "%" must be at least 0, not %', key, t.tier, num
@@ -380,6 +391,10 @@ BEGIN
                 t.min_orders := num;
             WHEN 'min_tenure_days' THEN
                 t.min_tenure_days := num;
+            WHEN 'min_p_alive' THEN
+                t.min_p_alive := num;
+            WHEN 'min_clv' THEN
+                t.min_clv := num;
             END CASE;
         END LOOP;
         parsed := parsed || t;
@@ -405,13 +420,16 @@ BEGIN
 
     DELETE FROM customer_tier.tier AS x WHERE x.program = prog.name AND x.tier <> ALL (names);
     INSERT INTO customer_tier.tier AS x
-           (program, tier, rank, min_value_score, min_monetary, min_orders, min_tenure_days, abc_class)
-    SELECT n.program, n.tier, n.rank, n.min_value_score, n.min_monetary, n.min_orders, n.min_tenure_days, n.abc_class
+           (program, tier, rank, min_value_score, min_monetary, min_orders, min_tenure_days, abc_class,
+            min_p_alive, min_clv)
+    SELECT n.program, n.tier, n.rank, n.min_value_score, n.min_monetary, n.min_orders, n.min_tenure_days, n.abc_class,
+           n.min_p_alive, n.min_clv
       FROM unnest(parsed) AS n
     ON CONFLICT ON CONSTRAINT tier_pkey DO UPDATE
        SET rank = excluded.rank, min_value_score = excluded.min_value_score,
            min_monetary = excluded.min_monetary, min_orders = excluded.min_orders,
-           min_tenure_days = excluded.min_tenure_days, abc_class = excluded.abc_class;
+           min_tenure_days = excluded.min_tenure_days, abc_class = excluded.abc_class,
+           min_p_alive = excluded.min_p_alive, min_clv = excluded.min_clv;
     RETURN cardinality(parsed);
 END
 $$;
@@ -503,6 +521,21 @@ $$;
 COMMENT ON FUNCTION customer_tier.tier_rules(text) IS
     'a program''s tiers compiled for qualify_tier: a tiers x 5 array (min_value_score, min_monetary, min_orders, min_tenure_days, abc_class 1/2/3), best first, NaN = no condition';
 
+-- Compile a program's tier conditions on the model scores for qualify_tier:
+-- one row per tier, best first, (min_p_alive, min_clv), NaN where a tier has
+-- no such condition; NULL when no tier has one (the common case costs nothing).
+CREATE FUNCTION customer_tier.tier_model_rules(program text)
+RETURNS double precision[]
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN (SELECT CASE WHEN bool_or(t.min_p_alive IS NOT NULL OR t.min_clv IS NOT NULL)
+                    THEN array_agg(ARRAY[coalesce(t.min_p_alive, 'NaN'), coalesce(t.min_clv, 'NaN')]
+                                   ORDER BY t.rank) END
+          FROM customer_tier.tier AS t
+         WHERE t.program = tier_model_rules.program);
+COMMENT ON FUNCTION customer_tier.tier_model_rules(text) IS
+    'a program''s tier conditions on p_alive and predicted CLV compiled for qualify_tier: a tiers x 2 array (min_p_alive, min_clv), NaN = no condition; NULL when no tier has one';
+
 CREATE FUNCTION customer_tier.qualify_tier(rules double precision[], value_score double precision,
                                            monetary numeric, orders bigint,
                                            tenure_days double precision, abc_class text)
@@ -511,6 +544,17 @@ CREATE FUNCTION customer_tier.qualify_tier(rules double precision[], value_score
     LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION customer_tier.qualify_tier(double precision[], double precision, numeric, bigint, double precision, text) IS
     'rank of the best tier whose every condition holds, from rules compiled by tier_rules(); a condition on a NULL metric does not hold';
+
+CREATE FUNCTION customer_tier.qualify_tier(rules double precision[], value_score double precision,
+                                           monetary numeric, orders bigint,
+                                           tenure_days double precision, abc_class text,
+                                           model_rules double precision[], p_alive double precision,
+                                           clv double precision)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'qualify_tier_model'
+    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.qualify_tier(double precision[], double precision, numeric, bigint, double precision, text, double precision[], double precision, double precision) IS
+    'rank of the best tier whose every condition holds, with the conditions on p_alive and predicted CLV compiled by tier_model_rules(); a condition on a NULL score does not hold';
 
 CREATE FUNCTION customer_tier.next_tier(current_rank integer, pending_since timestamptz,
                                         qualified_rank integer, pinned_rank integer,
@@ -534,3 +578,4 @@ REVOKE ALL ON FUNCTION customer_tier.check_tier_set(text, text, customer_tier.ti
 REVOKE ALL ON FUNCTION customer_tier.check_program_tiers(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.tier_check_trigger() FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.tier_rules(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.tier_model_rules(text) FROM PUBLIC;

@@ -87,6 +87,9 @@ GRANT SELECT ON customer_tier.program, customer_tier.tier, customer_tier.pin, cu
 GRANT INSERT, UPDATE, DELETE ON customer_tier.program, customer_tier.tier, customer_tier.pin TO customer_tier_admin;
 -- reclassify logs and closes its runs; deleting old runs is housekeeping
 GRANT INSERT, UPDATE, DELETE ON customer_tier.run TO customer_tier_admin;
+-- churn thresholds (set_churn_rules) and the models each run fits
+GRANT SELECT ON customer_tier.churn_settings, customer_tier.program_model TO customer_tier_reader;
+GRANT INSERT, UPDATE, DELETE ON customer_tier.churn_settings, customer_tier.program_model TO customer_tier_admin;
 
 -- Configuration, runs and verification: the admin only (all are revoked
 -- from PUBLIC where they are defined).  Then the internal helpers that they
@@ -111,6 +114,7 @@ BEGIN
                 ('create_program_objects', 'customer_tier_admin'), ('drop_program_objects', 'customer_tier_admin'),
                 ('create_program_views', 'customer_tier_admin'), ('drop_program_views', 'customer_tier_admin'),
                 ('create_program_run_views', 'customer_tier_admin'),
+                ('set_churn_rules', 'customer_tier_admin'), ('fit_program_model', 'customer_tier_admin'),
                 -- internal helpers
                 ('column_type', 'customer_tier_admin'), ('check_column_type', 'customer_tier_admin'),
                 ('program_row_problem_sql', 'customer_tier_admin'), ('program_row_counts_sql', 'customer_tier_admin'),
@@ -121,6 +125,9 @@ BEGIN
                 ('check_tier_set', 'customer_tier_admin'), ('check_program_tiers', 'customer_tier_admin'),
                 ('customer_key_text', 'customer_tier_admin'), ('run_lock_key', 'customer_tier_admin'),
                 ('announce_tier_change', 'customer_tier_admin'), ('program_row', 'customer_tier_admin'),
+                ('churn_settings_array', 'customer_tier_admin'), ('churn_assess', 'customer_tier_admin'),
+                ('btyd_summary', 'customer_tier_admin'), ('tier_model_rules', 'customer_tier_admin'),
+                ('tier_model_rules', 'customer_tier_reader'),
                 ('program_row', 'customer_tier_reader'),
                 -- reading a program's rules is BI's business too
                 ('tier_rules', 'customer_tier_reader'), ('tier_conditions', 'customer_tier_reader'),
