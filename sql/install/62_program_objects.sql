@@ -276,7 +276,7 @@ COMMENT ON FUNCTION customer_tier.program_trigger_name(text, text) IS
 
 -- SQL text of the CREATE FUNCTION of a program's trigger function
 -- ct_<name>.maintain_customers(), run by create_program_objects; an upgrade
--- that changes the SQL generators runs it again as CREATE OR REPLACE.
+-- that changes the SQL generators runs it again, turned into a replace.
 -- The trigger function runs as its owner so that a CRM role that may write
 -- orders need not be granted anything on the program's tables.
 CREATE FUNCTION customer_tier.program_maintain_function_sql(prog customer_tier.program)

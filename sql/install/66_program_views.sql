@@ -28,7 +28,7 @@ COMMENT ON FUNCTION customer_tier.grace_span(interval) IS
 
 -- SQL text of the view segments of a program, with its comments: run by
 -- create_program_views; an upgrade that appends columns to the view runs it
--- again as CREATE OR REPLACE VIEW, which keeps users' views over it.
+-- again, turned into a replace of the view, which keeps users' views over it.
 -- A plain view over customers: a join on customer reaches its primary key
 -- with no cast, and the join to the tiers (unique on program, tier) is
 -- removed by the planner when tier_rank is not read.  The grace span is

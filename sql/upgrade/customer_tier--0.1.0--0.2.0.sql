@@ -21,6 +21,43 @@
 --   grants program_row to the admin and reader roles,
 --          create_program_run_views to the admin role
 --
+-- Churn (merge "churn"):
+--   column customer_tier.run.model_fit; customer_tier.tier.min_p_alive,
+--          min_clv with their CHECK constraints (last, as in sql/install)
+--   new    part 72_churn.sql verbatim: tables churn_settings and
+--          program_model (pg_extension_config_dump), churn_settings_array,
+--          churn_assess, btyd_summary, fit_program_model, set_churn_rules
+--   new    tier_model_rules(text); qualify_tier overload with model_rules,
+--          p_alive, clv (the six-argument one stays)
+--   new    program_maintain_function_sql, program_segments_view_sql,
+--          program_churn_risk_view_sql: the generators of a program's
+--          trigger function and views return their SQL, which the
+--          $programs$ block below runs as CREATE OR REPLACE
+--   sig    program_scoring_sql gained purchases: dropped (five arguments)
+--          and created (six)
+--   body   program_apply_sql, create_program_objects (churn_settings row;
+--          calls program_maintain_function_sql), program_scored_columns,
+--          program_config_cte_sql, rescore_where, check_tier_set, set_tiers,
+--          reclassify (fits the models; comment too), create_program_views
+--          (calls the view generators; comment too), drop_program_views
+--          (drops churn_risk)
+--   grants the new functions (90_roles.sql name list), SELECT on
+--          churn_settings and program_model to the reader role, INSERT,
+--          UPDATE, DELETE to the admin role
+--   per program (DO $programs$): a churn_settings row with the defaults;
+--          customers gains recent_satisfaction, p_alive, predicted_clv,
+--          churn_flags, churn_reasons, lifecycle, lifecycle_since,
+--          previous_lifecycle (last, commented); maintain_customers
+--          regenerated; segments gains the same columns at its end
+--          (CREATE OR REPLACE VIEW); new view churn_risk; every customer
+--          rescored (source 'upgrade to 0.2.0') so lifecycle and flags are
+--          set; p_alive and predicted_clv stay NULL until a run fits models
+--
+-- sql/upgrade/extract_functions.py prints the functions of sql/install as
+-- CREATE OR REPLACE (with their COMMENT, REVOKE and GRANTs), and with
+-- --against sql/releases/customer_tier--0.1.0.sql <this file> lists every
+-- function this file does not yet bring up to date (docs/testing.md).
+--
 -- Changed functions are replaced with CREATE OR REPLACE, which keeps their
 -- owner, privileges and comment (PostgreSQL refuses to replace a function
 -- that is not already a member of this extension).  New objects are created

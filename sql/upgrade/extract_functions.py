@@ -29,7 +29,8 @@ prints the CREATE FUNCTION / CREATE PROCEDURE statements asked for.
                                               upgrade scripts does not define
                                               identically: what the upgrade
                                               script still lacks (the comparison
-                                              ignores grants)
+                                              ignores grants); exit status 1
+                                              when it lists anything
 
 NAME is customer_tier.foo or foo; SIGNATURE is foo(text, integer) with the
 argument types only.  --rev REV reads the install parts of a git revision
@@ -283,21 +284,25 @@ def body_of(r):
 
 
 def report_differences(old_routines, routines, compare_acl):
+    """Print one line per routine that differs; return how many."""
+    lines = []
+    print_ = lambda *a: (lines.append(a), print(*a))  # noqa: E731
     old = {r.signature: r for r in old_routines}
     new = {r.signature: r for r in routines}
     old_names = {r.name for r in old.values()}
     for sig, r in new.items():
         if sig not in old:
-            print('%-9s %s' % ('new' if r.name not in old_names else 'signature', sig))
+            print_('%-9s %s' % ('new' if r.name not in old_names else 'signature', sig))
         elif body_of(old[sig]) != body_of(r):
-            print('%-9s %s' % ('body', sig))
+            print_('%-9s %s' % ('body', sig))
         elif comment_of(old[sig]) != comment_of(r):
-            print('%-9s %s' % ('comment', sig))
+            print_('%-9s %s' % ('comment', sig))
         elif compare_acl and sorted(old[sig].extras) != sorted(r.extras):
-            print('%-9s %s' % ('acl', sig))
+            print_('%-9s %s' % ('acl', sig))
     for sig in old:
         if sig not in new:
-            print('%-9s %s' % ('dropped', sig))
+            print_('%-9s %s' % ('dropped', sig))
+    return len(lines)
 
 
 def select(routines, wanted):
@@ -342,8 +347,7 @@ def main():
         return 0
     if opts.against:
         parts = [(p, open(p, encoding='utf-8').read()) for p in opts.against]
-        report_differences(load(parts=parts), routines, False)
-        return 0
+        return 1 if report_differences(load(parts=parts), routines, False) else 0
 
     chosen, missing = select(routines, opts.names)
     for w in missing:
