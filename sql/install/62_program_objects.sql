@@ -288,6 +288,49 @@ RETURN pg_catalog.format('customer_tier_%s_%s', program, operation)::name;
 COMMENT ON FUNCTION customer_tier.program_trigger_name(text, text) IS
     'name of the trigger a program puts on its orders table for one operation';
 
+-- SQL text of the CREATE FUNCTION of a program's trigger function
+-- ct_<name>.maintain_customers(), run by create_program_objects; an upgrade
+-- that changes the SQL generators runs it again, turned into a replace.
+-- The trigger function runs as its owner so that a CRM role that may write
+-- orders need not be granted anything on the program's tables.
+CREATE FUNCTION customer_tier.program_maintain_function_sql(prog customer_tier.program)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($fn$
+        CREATE FUNCTION %1$I.maintain_customers() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER
+        SET search_path = pg_catalog, pg_temp
+        AS $body$
+        DECLARE
+            rejected bigint;
+            emptied %2$s[];
+            drifted bigint;
+            announced bigint;
+        BEGIN
+            IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+                %3$s
+            ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
+                %4$s
+            ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+                %5$s
+            ELSE
+                TRUNCATE %1$I.customers;
+            END IF;
+            RETURN NULL;
+        END
+        $body$ $fn$,
+        prog.data_schema, prog.customer_type,
+        customer_tier.program_apply_block_sql(prog, 'new_rows', NULL),
+        customer_tier.program_apply_block_sql(prog, 'new_rows', 'old_rows'),
+        customer_tier.program_apply_block_sql(prog, NULL, 'old_rows'));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_maintain_function_sql(customer_tier.program) IS
+    'SQL text of the CREATE FUNCTION of a program''s trigger function maintain_customers()';
+
 -- Create the program's tables, trigger function and triggers, and backfill
 -- from the rows already in the orders table.  Returns the customers found.
 CREATE FUNCTION customer_tier.create_program_objects(prog customer_tier.program)
@@ -438,35 +481,7 @@ BEGIN
             FOR EACH ROW WHEN (OLD.tier IS DISTINCT FROM NEW.tier) EXECUTE FUNCTION %1$I.record_tier_change()
     $sql$, s);
 
-    -- The trigger function runs as its owner so that a CRM role that may write
-    -- orders need not be granted anything on the program's tables.
-    EXECUTE format($fn$
-        CREATE FUNCTION %1$I.maintain_customers() RETURNS trigger
-        LANGUAGE plpgsql SECURITY DEFINER
-        SET search_path = pg_catalog, pg_temp
-        AS $body$
-        DECLARE
-            rejected bigint;
-            emptied %2$s[];
-            drifted bigint;
-            announced bigint;
-        BEGIN
-            IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
-                %3$s
-            ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
-                %4$s
-            ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-                %5$s
-            ELSE
-                TRUNCATE %1$I.customers;
-            END IF;
-            RETURN NULL;
-        END
-        $body$ $fn$,
-        s, prog.customer_type,
-        customer_tier.program_apply_block_sql(prog, 'new_rows', NULL),
-        customer_tier.program_apply_block_sql(prog, 'new_rows', 'old_rows'),
-        customer_tier.program_apply_block_sql(prog, NULL, 'old_rows'));
+    EXECUTE customer_tier.program_maintain_function_sql(prog);
     EXECUTE format('COMMENT ON FUNCTION %I.maintain_customers() IS %L', s,
                    format('program %s: keeps its customers current from changes to %s', prog.name, prog.orders_table));
     EXECUTE format('REVOKE ALL ON FUNCTION %I.maintain_customers() FROM PUBLIC', s);
@@ -539,3 +554,4 @@ REVOKE ALL ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, 
 REVOKE ALL ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_apply_block_sql(customer_tier.program, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_trigger_name(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_maintain_function_sql(customer_tier.program) FROM PUBLIC;

@@ -26,6 +26,123 @@ RETURN (pg_catalog.date_part('year', grace) * 360 + pg_catalog.date_part('month'
 COMMENT ON FUNCTION customer_tier.grace_span(interval) IS
     'a grace period in hours as next_tier counts it (a month is 30 days, a day 24 hours): pending_since + grace_span(grace) is when a downgrade is due';
 
+-- SQL text of the view segments of a program, with its comments: run by
+-- create_program_views; an upgrade that appends columns to the view runs it
+-- again, turned into a replace of the view, which keeps users' views over it.
+-- A plain view over customers: a join on customer reaches its primary key
+-- with no cast, and the join to the tiers (unique on program, tier) is
+-- removed by the planner when tier_rank is not read.  The grace span is
+-- an uncorrelated sub-select, computed once per query.
+CREATE FUNCTION customer_tier.program_segments_view_sql(prog customer_tier.program)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    RETURN concat_ws(E';\n',
+        format($sql$
+            CREATE VIEW %1$I.segments AS
+            SELECT c.customer, c.tier, t.rank AS tier_rank, c.tier_since, c.tier_reason,
+                   c.value_score, c.r_score, c.f_score, c.m_score, c.segment, c.abc_class,
+                   c.orders, c.monetary, c.first_order, c.last_order, c.mean_gap_days, c.gap_stddev_days,
+                   c.pending_since,
+                   c.pending_since + (SELECT customer_tier.grace_span(p.downgrade_grace)
+                                        FROM customer_tier.program AS p WHERE p.name = %2$L) AS downgrade_due_at,
+                   c.changed_by, c.updated_at,
+                   c.lifecycle, c.lifecycle_since, c.previous_lifecycle, c.churn_flags, c.churn_reasons,
+                   c.p_alive, c.predicted_clv, c.recent_satisfaction
+              FROM %1$I.customers AS c
+              LEFT JOIN customer_tier.tier AS t ON t.program = %2$L AND t.tier = c.tier
+        $sql$, s, prog.name),
+        format('COMMENT ON VIEW %I.segments IS %L', s,
+                   format('program %s: one row per customer with its tier, scores, segment and metrics; join on customer, the key of %s.%I (%s)',
+                          prog.name, prog.orders_table, prog.customer_column, prog.customer_type)),
+        format($sql$
+            COMMENT ON COLUMN %1$I.segments.customer IS %2$L;
+            COMMENT ON COLUMN %1$I.segments.tier IS 'current tier';
+            COMMENT ON COLUMN %1$I.segments.tier_rank IS 'rank of the current tier, 1 = best; NULL while the tier is no longer one of the program''s tiers (until the customer is next scored)';
+            COMMENT ON COLUMN %1$I.segments.tier_since IS 'when the customer entered the current tier';
+            COMMENT ON COLUMN %1$I.segments.tier_reason IS 'why the tier is what it is: new, upgrade, unchanged, downgrade pending, downgrade, pinned';
+            COMMENT ON COLUMN %1$I.segments.value_score IS 'weighted value score 0..100 from the R, F and M scores';
+            COMMENT ON COLUMN %1$I.segments.r_score IS 'recency score 1..5 against the breakpoints of the last run (5 = most recent)';
+            COMMENT ON COLUMN %1$I.segments.f_score IS 'frequency score 1..5 against the breakpoints of the last run (5 = most orders)';
+            COMMENT ON COLUMN %1$I.segments.m_score IS 'monetary score 1..5 against the breakpoints of the last run (5 = most spent)';
+            COMMENT ON COLUMN %1$I.segments.segment IS 'RFM segment name (customer_tier.rfm_segments() lists them)';
+            COMMENT ON COLUMN %1$I.segments.abc_class IS 'Pareto class A, B or C set by the last run; NULL before it';
+            COMMENT ON COLUMN %1$I.segments.orders IS 'number of counted purchases (refunds are not orders)';
+            COMMENT ON COLUMN %1$I.segments.monetary IS 'net monetary value: purchases plus refunds, exact';
+            COMMENT ON COLUMN %1$I.segments.first_order IS 'time of the first purchase';
+            COMMENT ON COLUMN %1$I.segments.last_order IS 'time of the last purchase';
+            COMMENT ON COLUMN %1$I.segments.mean_gap_days IS 'mean days between consecutive purchases; NULL with fewer than two';
+            COMMENT ON COLUMN %1$I.segments.gap_stddev_days IS 'sample standard deviation of the days between purchases; NULL with fewer than three';
+            COMMENT ON COLUMN %1$I.segments.pending_since IS 'pending downgrade: since when the customer has qualified only for a lower tier; NULL when none is pending';
+            COMMENT ON COLUMN %1$I.segments.downgrade_due_at IS 'pending downgrade: from when the next scoring (an order or a run) downgrades the customer, pending_since plus the program''s downgrade_grace; NULL when none is pending';
+            COMMENT ON COLUMN %1$I.segments.changed_by IS 'what last scored the customer: a trigger operation, create_program, a pin or a run';
+            COMMENT ON COLUMN %1$I.segments.updated_at IS 'when the customer''s metrics last changed';
+            COMMENT ON COLUMN %1$I.segments.lifecycle IS 'lifecycle stage: new, active, at risk, lapsed, lost, won back (docs/churn.md)';
+            COMMENT ON COLUMN %1$I.segments.lifecycle_since IS 'when the customer entered the current lifecycle stage';
+            COMMENT ON COLUMN %1$I.segments.previous_lifecycle IS 'the stage before the current one; NULL for the first';
+            COMMENT ON COLUMN %1$I.segments.churn_flags IS 'churn flags raised: silent, frequency_falling, low_p_alive, low_satisfaction; empty when none';
+            COMMENT ON COLUMN %1$I.segments.churn_reasons IS 'the reason of each flag, in the order of churn_flags';
+            COMMENT ON COLUMN %1$I.segments.p_alive IS 'BG/NBD probability that the customer is still active (model of the last run); NULL without a model';
+            COMMENT ON COLUMN %1$I.segments.predicted_clv IS 'predicted customer lifetime value over the program''s CLV horizon; NULL without both models';
+            COMMENT ON COLUMN %1$I.segments.recent_satisfaction IS 'recent satisfaction on 0..10 from feedback; NULL = no feedback'
+        $sql$, s, format('the customer key, in the type of %s.%I (%s): join on it with no cast',
+                         prog.orders_table, prog.customer_column, prog.customer_type)));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_segments_view_sql(customer_tier.program) IS
+    'SQL text that creates the view segments of a program''s schema, with its comments';
+
+-- SQL text of the view churn_risk of a program, with its comments (as
+-- program_segments_view_sql).  The churn list: customers with a churn flag
+-- who are not lost yet, the most valuable first (value at stake = predicted CLV).
+CREATE FUNCTION customer_tier.program_churn_risk_view_sql(prog customer_tier.program)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    RETURN concat_ws(E';\n',
+        format($sql$
+            CREATE VIEW %1$I.churn_risk AS
+            SELECT c.customer, c.tier, c.lifecycle, c.churn_flags, c.churn_reasons,
+                   c.predicted_clv AS value_at_stake, c.p_alive, c.monetary, c.orders, c.last_order,
+                   (EXTRACT(EPOCH FROM now() - c.last_order) / 86400)::double precision AS days_silent,
+                   c.mean_gap_days, c.recent_satisfaction
+              FROM %1$I.customers AS c
+             WHERE cardinality(c.churn_flags) > 0
+               AND c.lifecycle IS DISTINCT FROM 'lost'
+             ORDER BY c.predicted_clv DESC NULLS LAST, c.monetary DESC, c.customer
+        $sql$, s),
+        format('COMMENT ON VIEW %I.churn_risk IS %L', s,
+                   format('program %s: customers at risk of churning (a churn flag raised, not lost yet), the most valuable first (predicted CLV, then monetary value)',
+                          prog.name)),
+        format($sql$
+            COMMENT ON COLUMN %1$I.churn_risk.customer IS %2$L;
+            COMMENT ON COLUMN %1$I.churn_risk.tier IS 'current tier';
+            COMMENT ON COLUMN %1$I.churn_risk.lifecycle IS 'lifecycle stage: at risk, or lapsed';
+            COMMENT ON COLUMN %1$I.churn_risk.churn_flags IS 'churn flags raised: silent, frequency_falling, low_p_alive, low_satisfaction';
+            COMMENT ON COLUMN %1$I.churn_risk.churn_reasons IS 'the reason of each flag, in the order of churn_flags';
+            COMMENT ON COLUMN %1$I.churn_risk.value_at_stake IS 'predicted CLV over the program''s horizon: what losing the customer costs; NULL without fitted models';
+            COMMENT ON COLUMN %1$I.churn_risk.p_alive IS 'BG/NBD probability that the customer is still active; NULL without a model';
+            COMMENT ON COLUMN %1$I.churn_risk.monetary IS 'net monetary value so far';
+            COMMENT ON COLUMN %1$I.churn_risk.orders IS 'number of counted purchases';
+            COMMENT ON COLUMN %1$I.churn_risk.last_order IS 'time of the last purchase';
+            COMMENT ON COLUMN %1$I.churn_risk.days_silent IS 'days since the last purchase, now';
+            COMMENT ON COLUMN %1$I.churn_risk.mean_gap_days IS 'the customer''s usual gap: mean days between purchases; NULL with fewer than two';
+            COMMENT ON COLUMN %1$I.churn_risk.recent_satisfaction IS 'recent satisfaction on 0..10; NULL = no feedback'
+        $sql$, s, format('the customer key, in the type of %s.%I (%s): join on it with no cast',
+                         prog.orders_table, prog.customer_column, prog.customer_type)));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_churn_risk_view_sql(customer_tier.program) IS
+    'SQL text that creates the view churn_risk of a program''s schema, with its comments';
+
 -- Create the views of a program's schema (called by create_program_objects).
 CREATE FUNCTION customer_tier.create_program_views(prog customer_tier.program)
 RETURNS void
@@ -42,92 +159,8 @@ DECLARE
                 WHEN %3$s < %2$s THEN 'upgrade'
                 ELSE 'downgrade' END$sql$;
 BEGIN
-    -- A plain view over customers: a join on customer reaches its primary key
-    -- with no cast, and the join to the tiers (unique on program, tier) is
-    -- removed by the planner when tier_rank is not read.  The grace span is
-    -- an uncorrelated sub-select, computed once per query.
-    EXECUTE format($sql$
-        CREATE VIEW %1$I.segments AS
-        SELECT c.customer, c.tier, t.rank AS tier_rank, c.tier_since, c.tier_reason,
-               c.value_score, c.r_score, c.f_score, c.m_score, c.segment, c.abc_class,
-               c.orders, c.monetary, c.first_order, c.last_order, c.mean_gap_days, c.gap_stddev_days,
-               c.pending_since,
-               c.pending_since + (SELECT customer_tier.grace_span(p.downgrade_grace)
-                                    FROM customer_tier.program AS p WHERE p.name = %2$L) AS downgrade_due_at,
-               c.changed_by, c.updated_at,
-               c.lifecycle, c.lifecycle_since, c.previous_lifecycle, c.churn_flags, c.churn_reasons,
-               c.p_alive, c.predicted_clv, c.recent_satisfaction
-          FROM %1$I.customers AS c
-          LEFT JOIN customer_tier.tier AS t ON t.program = %2$L AND t.tier = c.tier
-    $sql$, s, prog.name);
-    EXECUTE format('COMMENT ON VIEW %I.segments IS %L', s,
-                   format('program %s: one row per customer with its tier, scores, segment and metrics; join on customer, the key of %s.%I (%s)',
-                          prog.name, prog.orders_table, prog.customer_column, prog.customer_type));
-    EXECUTE format($sql$
-        COMMENT ON COLUMN %1$I.segments.customer IS %2$L;
-        COMMENT ON COLUMN %1$I.segments.tier IS 'current tier';
-        COMMENT ON COLUMN %1$I.segments.tier_rank IS 'rank of the current tier, 1 = best; NULL while the tier is no longer one of the program''s tiers (until the customer is next scored)';
-        COMMENT ON COLUMN %1$I.segments.tier_since IS 'when the customer entered the current tier';
-        COMMENT ON COLUMN %1$I.segments.tier_reason IS 'why the tier is what it is: new, upgrade, unchanged, downgrade pending, downgrade, pinned';
-        COMMENT ON COLUMN %1$I.segments.value_score IS 'weighted value score 0..100 from the R, F and M scores';
-        COMMENT ON COLUMN %1$I.segments.r_score IS 'recency score 1..5 against the breakpoints of the last run (5 = most recent)';
-        COMMENT ON COLUMN %1$I.segments.f_score IS 'frequency score 1..5 against the breakpoints of the last run (5 = most orders)';
-        COMMENT ON COLUMN %1$I.segments.m_score IS 'monetary score 1..5 against the breakpoints of the last run (5 = most spent)';
-        COMMENT ON COLUMN %1$I.segments.segment IS 'RFM segment name (customer_tier.rfm_segments() lists them)';
-        COMMENT ON COLUMN %1$I.segments.abc_class IS 'Pareto class A, B or C set by the last run; NULL before it';
-        COMMENT ON COLUMN %1$I.segments.orders IS 'number of counted purchases (refunds are not orders)';
-        COMMENT ON COLUMN %1$I.segments.monetary IS 'net monetary value: purchases plus refunds, exact';
-        COMMENT ON COLUMN %1$I.segments.first_order IS 'time of the first purchase';
-        COMMENT ON COLUMN %1$I.segments.last_order IS 'time of the last purchase';
-        COMMENT ON COLUMN %1$I.segments.mean_gap_days IS 'mean days between consecutive purchases; NULL with fewer than two';
-        COMMENT ON COLUMN %1$I.segments.gap_stddev_days IS 'sample standard deviation of the days between purchases; NULL with fewer than three';
-        COMMENT ON COLUMN %1$I.segments.pending_since IS 'pending downgrade: since when the customer has qualified only for a lower tier; NULL when none is pending';
-        COMMENT ON COLUMN %1$I.segments.downgrade_due_at IS 'pending downgrade: from when the next scoring (an order or a run) downgrades the customer, pending_since plus the program''s downgrade_grace; NULL when none is pending';
-        COMMENT ON COLUMN %1$I.segments.changed_by IS 'what last scored the customer: a trigger operation, create_program, a pin or a run';
-        COMMENT ON COLUMN %1$I.segments.updated_at IS 'when the customer''s metrics last changed';
-        COMMENT ON COLUMN %1$I.segments.lifecycle IS 'lifecycle stage: new, active, at risk, lapsed, lost, won back (docs/churn.md)';
-        COMMENT ON COLUMN %1$I.segments.lifecycle_since IS 'when the customer entered the current lifecycle stage';
-        COMMENT ON COLUMN %1$I.segments.previous_lifecycle IS 'the stage before the current one; NULL for the first';
-        COMMENT ON COLUMN %1$I.segments.churn_flags IS 'churn flags raised: silent, frequency_falling, low_p_alive, low_satisfaction; empty when none';
-        COMMENT ON COLUMN %1$I.segments.churn_reasons IS 'the reason of each flag, in the order of churn_flags';
-        COMMENT ON COLUMN %1$I.segments.p_alive IS 'BG/NBD probability that the customer is still active (model of the last run); NULL without a model';
-        COMMENT ON COLUMN %1$I.segments.predicted_clv IS 'predicted customer lifetime value over the program''s CLV horizon; NULL without both models';
-        COMMENT ON COLUMN %1$I.segments.recent_satisfaction IS 'recent satisfaction on 0..10 from feedback; NULL = no feedback'
-    $sql$, s, format('the customer key, in the type of %s.%I (%s): join on it with no cast',
-                     prog.orders_table, prog.customer_column, prog.customer_type));
-
-    -- The churn list: customers with a churn flag who are not lost yet, the
-    -- most valuable first (value at stake = predicted CLV).
-    EXECUTE format($sql$
-        CREATE VIEW %1$I.churn_risk AS
-        SELECT c.customer, c.tier, c.lifecycle, c.churn_flags, c.churn_reasons,
-               c.predicted_clv AS value_at_stake, c.p_alive, c.monetary, c.orders, c.last_order,
-               (EXTRACT(EPOCH FROM now() - c.last_order) / 86400)::double precision AS days_silent,
-               c.mean_gap_days, c.recent_satisfaction
-          FROM %1$I.customers AS c
-         WHERE cardinality(c.churn_flags) > 0
-           AND c.lifecycle IS DISTINCT FROM 'lost'
-         ORDER BY c.predicted_clv DESC NULLS LAST, c.monetary DESC, c.customer
-    $sql$, s);
-    EXECUTE format('COMMENT ON VIEW %I.churn_risk IS %L', s,
-                   format('program %s: customers at risk of churning (a churn flag raised, not lost yet), the most valuable first (predicted CLV, then monetary value)',
-                          prog.name));
-    EXECUTE format($sql$
-        COMMENT ON COLUMN %1$I.churn_risk.customer IS %2$L;
-        COMMENT ON COLUMN %1$I.churn_risk.tier IS 'current tier';
-        COMMENT ON COLUMN %1$I.churn_risk.lifecycle IS 'lifecycle stage: at risk, or lapsed';
-        COMMENT ON COLUMN %1$I.churn_risk.churn_flags IS 'churn flags raised: silent, frequency_falling, low_p_alive, low_satisfaction';
-        COMMENT ON COLUMN %1$I.churn_risk.churn_reasons IS 'the reason of each flag, in the order of churn_flags';
-        COMMENT ON COLUMN %1$I.churn_risk.value_at_stake IS 'predicted CLV over the program''s horizon: what losing the customer costs; NULL without fitted models';
-        COMMENT ON COLUMN %1$I.churn_risk.p_alive IS 'BG/NBD probability that the customer is still active; NULL without a model';
-        COMMENT ON COLUMN %1$I.churn_risk.monetary IS 'net monetary value so far';
-        COMMENT ON COLUMN %1$I.churn_risk.orders IS 'number of counted purchases';
-        COMMENT ON COLUMN %1$I.churn_risk.last_order IS 'time of the last purchase';
-        COMMENT ON COLUMN %1$I.churn_risk.days_silent IS 'days since the last purchase, now';
-        COMMENT ON COLUMN %1$I.churn_risk.mean_gap_days IS 'the customer''s usual gap: mean days between purchases; NULL with fewer than two';
-        COMMENT ON COLUMN %1$I.churn_risk.recent_satisfaction IS 'recent satisfaction on 0..10; NULL = no feedback'
-    $sql$, s, format('the customer key, in the type of %s.%I (%s): join on it with no cast',
-                     prog.orders_table, prog.customer_column, prog.customer_type));
+    EXECUTE customer_tier.program_segments_view_sql(prog);
+    EXECUTE customer_tier.program_churn_risk_view_sql(prog);
 
     EXECUTE format($sql$
         CREATE VIEW %1$I.tier_changes AS
@@ -397,3 +430,5 @@ COMMENT ON FUNCTION customer_tier.drop_program_views(customer_tier.program) IS
 REVOKE ALL ON FUNCTION customer_tier.create_program_views(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.drop_program_views(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.create_program_run_views(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_segments_view_sql(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_churn_risk_view_sql(customer_tier.program) FROM PUBLIC;

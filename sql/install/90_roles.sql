@@ -144,6 +144,8 @@ BEGIN
                 ('erasure_delete', 'customer_tier_admin'), ('erasure_record', 'customer_tier_admin'),
                 ('churn_settings_array', 'customer_tier_admin'), ('churn_assess', 'customer_tier_admin'),
                 ('btyd_summary', 'customer_tier_admin'), ('tier_model_rules', 'customer_tier_admin'),
+                ('program_maintain_function_sql', 'customer_tier_admin'),
+                ('program_segments_view_sql', 'customer_tier_admin'), ('program_churn_risk_view_sql', 'customer_tier_admin'),
                 ('tier_model_rules', 'customer_tier_reader'),
                 ('program_row', 'customer_tier_reader'),
                 -- reading a program's rules is BI's business too

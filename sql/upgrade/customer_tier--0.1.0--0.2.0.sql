@@ -21,6 +21,43 @@
 --   grants program_row to the admin and reader roles,
 --          create_program_run_views to the admin role
 --
+-- Churn (merge "churn"):
+--   column customer_tier.run.model_fit; customer_tier.tier.min_p_alive,
+--          min_clv with their CHECK constraints (last, as in sql/install)
+--   new    part 72_churn.sql verbatim: tables churn_settings and
+--          program_model (pg_extension_config_dump), churn_settings_array,
+--          churn_assess, btyd_summary, fit_program_model, set_churn_rules
+--   new    tier_model_rules(text); qualify_tier overload with model_rules,
+--          p_alive, clv (the six-argument one stays)
+--   new    program_maintain_function_sql, program_segments_view_sql,
+--          program_churn_risk_view_sql: the generators of a program's
+--          trigger function and views return their SQL, which the
+--          $programs$ block below runs as CREATE OR REPLACE
+--   sig    program_scoring_sql gained purchases: dropped (five arguments)
+--          and created (six)
+--   body   program_apply_sql, create_program_objects (churn_settings row;
+--          calls program_maintain_function_sql), program_scored_columns,
+--          program_config_cte_sql, rescore_where, check_tier_set, set_tiers,
+--          reclassify (fits the models; comment too), create_program_views
+--          (calls the view generators; comment too), drop_program_views
+--          (drops churn_risk)
+--   grants the new functions (90_roles.sql name list), SELECT on
+--          churn_settings and program_model to the reader role, INSERT,
+--          UPDATE, DELETE to the admin role
+--   per program (DO $programs$): a churn_settings row with the defaults;
+--          customers gains recent_satisfaction, p_alive, predicted_clv,
+--          churn_flags, churn_reasons, lifecycle, lifecycle_since,
+--          previous_lifecycle (last, commented); maintain_customers
+--          regenerated; segments gains the same columns at its end
+--          (CREATE OR REPLACE VIEW); new view churn_risk; every customer
+--          rescored (source 'upgrade to 0.2.0') so lifecycle and flags are
+--          set; p_alive and predicted_clv stay NULL until a run fits models
+--
+-- sql/upgrade/extract_functions.py prints the functions of sql/install as
+-- CREATE OR REPLACE (with their COMMENT, REVOKE and GRANTs), and with
+-- --against sql/releases/customer_tier--0.1.0.sql <this file> lists every
+-- function this file does not yet bring up to date (docs/testing.md).
+--
 -- Changed functions are replaced with CREATE OR REPLACE, which keeps their
 -- owner, privileges and comment (PostgreSQL refuses to replace a function
 -- that is not already a member of this extension).  New objects are created
@@ -269,6 +306,11 @@ BEGIN
     -- exception handler cannot itself commit, but the loop around it can).
     BEGIN
         PERFORM customer_tier.refresh_breakpoints(program);
+        -- The models before the batches, which score with them; a fit that
+        -- cannot be made keeps the previous model and does not fail the run.
+        UPDATE customer_tier.run AS r
+           SET model_fit = coalesce(customer_tier.fit_program_model(reclassify.program, run_id), 'fitted')
+         WHERE r.id OPERATOR(pg_catalog.=) run_id;
         -- ABC classes of the whole population, computed once, applied per batch.
         IF pg_catalog.to_regclass('pg_temp.customer_tier_abc') IS NOT NULL THEN
             DROP TABLE pg_temp.customer_tier_abc;
@@ -498,6 +540,7 @@ BEGIN
     EXECUTE format('DROP VIEW IF EXISTS %I.tier_summary RESTRICT', s);
     EXECUTE format('DROP VIEW IF EXISTS %I.tier_changes RESTRICT', s);
     EXECUTE format('DROP VIEW IF EXISTS %I.segments RESTRICT', s);
+    EXECUTE format('DROP VIEW IF EXISTS %I.churn_risk RESTRICT', s);
 EXCEPTION WHEN dependent_objects_still_exist THEN
     GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
     RAISE EXCEPTION 'program "%" cannot be dropped while other objects depend on its views', prog.name
@@ -637,49 +680,8 @@ DECLARE
                 WHEN %3$s < %2$s THEN 'upgrade'
                 ELSE 'downgrade' END$sql$;
 BEGIN
-    -- A plain view over customers: a join on customer reaches its primary key
-    -- with no cast, and the join to the tiers (unique on program, tier) is
-    -- removed by the planner when tier_rank is not read.  The grace span is
-    -- an uncorrelated sub-select, computed once per query.
-    EXECUTE format($sql$
-        CREATE VIEW %1$I.segments AS
-        SELECT c.customer, c.tier, t.rank AS tier_rank, c.tier_since, c.tier_reason,
-               c.value_score, c.r_score, c.f_score, c.m_score, c.segment, c.abc_class,
-               c.orders, c.monetary, c.first_order, c.last_order, c.mean_gap_days, c.gap_stddev_days,
-               c.pending_since,
-               c.pending_since + (SELECT customer_tier.grace_span(p.downgrade_grace)
-                                    FROM customer_tier.program AS p WHERE p.name = %2$L) AS downgrade_due_at,
-               c.changed_by, c.updated_at
-          FROM %1$I.customers AS c
-          LEFT JOIN customer_tier.tier AS t ON t.program = %2$L AND t.tier = c.tier
-    $sql$, s, prog.name);
-    EXECUTE format('COMMENT ON VIEW %I.segments IS %L', s,
-                   format('program %s: one row per customer with its tier, scores, segment and metrics; join on customer, the key of %s.%I (%s)',
-                          prog.name, prog.orders_table, prog.customer_column, prog.customer_type));
-    EXECUTE format($sql$
-        COMMENT ON COLUMN %1$I.segments.customer IS %2$L;
-        COMMENT ON COLUMN %1$I.segments.tier IS 'current tier';
-        COMMENT ON COLUMN %1$I.segments.tier_rank IS 'rank of the current tier, 1 = best; NULL while the tier is no longer one of the program''s tiers (until the customer is next scored)';
-        COMMENT ON COLUMN %1$I.segments.tier_since IS 'when the customer entered the current tier';
-        COMMENT ON COLUMN %1$I.segments.tier_reason IS 'why the tier is what it is: new, upgrade, unchanged, downgrade pending, downgrade, pinned';
-        COMMENT ON COLUMN %1$I.segments.value_score IS 'weighted value score 0..100 from the R, F and M scores';
-        COMMENT ON COLUMN %1$I.segments.r_score IS 'recency score 1..5 against the breakpoints of the last run (5 = most recent)';
-        COMMENT ON COLUMN %1$I.segments.f_score IS 'frequency score 1..5 against the breakpoints of the last run (5 = most orders)';
-        COMMENT ON COLUMN %1$I.segments.m_score IS 'monetary score 1..5 against the breakpoints of the last run (5 = most spent)';
-        COMMENT ON COLUMN %1$I.segments.segment IS 'RFM segment name (customer_tier.rfm_segments() lists them)';
-        COMMENT ON COLUMN %1$I.segments.abc_class IS 'Pareto class A, B or C set by the last run; NULL before it';
-        COMMENT ON COLUMN %1$I.segments.orders IS 'number of counted purchases (refunds are not orders)';
-        COMMENT ON COLUMN %1$I.segments.monetary IS 'net monetary value: purchases plus refunds, exact';
-        COMMENT ON COLUMN %1$I.segments.first_order IS 'time of the first purchase';
-        COMMENT ON COLUMN %1$I.segments.last_order IS 'time of the last purchase';
-        COMMENT ON COLUMN %1$I.segments.mean_gap_days IS 'mean days between consecutive purchases; NULL with fewer than two';
-        COMMENT ON COLUMN %1$I.segments.gap_stddev_days IS 'sample standard deviation of the days between purchases; NULL with fewer than three';
-        COMMENT ON COLUMN %1$I.segments.pending_since IS 'pending downgrade: since when the customer has qualified only for a lower tier; NULL when none is pending';
-        COMMENT ON COLUMN %1$I.segments.downgrade_due_at IS 'pending downgrade: from when the next scoring (an order or a run) downgrades the customer, pending_since plus the program''s downgrade_grace; NULL when none is pending';
-        COMMENT ON COLUMN %1$I.segments.changed_by IS 'what last scored the customer: a trigger operation, create_program, a pin or a run';
-        COMMENT ON COLUMN %1$I.segments.updated_at IS 'when the customer''s metrics last changed'
-    $sql$, s, format('the customer key, in the type of %s.%I (%s): join on it with no cast',
-                     prog.orders_table, prog.customer_column, prog.customer_type));
+    EXECUTE customer_tier.program_segments_view_sql(prog);
+    EXECUTE customer_tier.program_churn_risk_view_sql(prog);
 
     EXECUTE format($sql$
         CREATE VIEW %1$I.tier_changes AS
@@ -795,21 +797,1270 @@ BEGIN
 END
 $$;
 
+-- ==== churn: new columns of extension tables, last as in sql/install ====
+-- run.model_fit: sql/install/68_reclassify.sql
+ALTER TABLE customer_tier.run ADD COLUMN model_fit text;
+COMMENT ON COLUMN customer_tier.run.model_fit IS 'the model fit of the run: fitted, or which fit failed and why (the previous model was kept)';
+-- tier.min_p_alive, tier.min_clv: sql/install/70_tiers.sql
+ALTER TABLE customer_tier.tier
+    ADD COLUMN min_p_alive double precision
+               CONSTRAINT tier_min_p_alive CHECK (min_p_alive >= 0 AND min_p_alive <= 1),
+    ADD COLUMN min_clv double precision
+               CONSTRAINT tier_min_clv CHECK (min_clv >= 0 AND min_clv < 1e300);
+COMMENT ON COLUMN customer_tier.tier.min_p_alive IS 'condition (method rules): BG/NBD p_alive (0..1) at least this; never holds without a fitted model; NULL = not checked';
+COMMENT ON COLUMN customer_tier.tier.min_clv IS 'condition (method rules): predicted CLV at least this; never holds without fitted models; NULL = not checked';
+
+-- ==== churn: new part sql/install/72_churn.sql, verbatim ====
+-- customer_tier install script, part 72: churn flags, lifecycle stages and
+-- the per-program BG/NBD and Gamma-Gamma models (docs/churn.md).
+--
+-- The rules live in C (churn_assess), called by the one scoring path
+-- (program_scoring_sql) for the customers a trigger touched and for everyone
+-- in a run; the thresholds are one row per program in churn_settings; the
+-- models are fitted by each reclassification run and kept in program_model.
+
+CREATE TABLE customer_tier.churn_settings (
+    program                text PRIMARY KEY REFERENCES customer_tier.program (name)
+                           ON DELETE CASCADE ON UPDATE CASCADE,
+    silent_gap_factor      double precision NOT NULL DEFAULT 3
+                           CONSTRAINT churn_silent_gap_factor CHECK (silent_gap_factor >= 0 AND silent_gap_factor < 'Infinity'),
+    silent_floor_days      double precision NOT NULL DEFAULT 60
+                           CONSTRAINT churn_silent_floor_days CHECK (silent_floor_days >= 0 AND silent_floor_days < 'Infinity'),
+    frequency_window_days  double precision NOT NULL DEFAULT 90
+                           CONSTRAINT churn_frequency_window_days CHECK (frequency_window_days > 0 AND frequency_window_days <= 36525),
+    frequency_drop_ratio   double precision NOT NULL DEFAULT 0.5
+                           CONSTRAINT churn_frequency_drop_ratio CHECK (frequency_drop_ratio >= 0 AND frequency_drop_ratio <= 1),
+    frequency_min_previous integer NOT NULL DEFAULT 2
+                           CONSTRAINT churn_frequency_min_previous CHECK (frequency_min_previous >= 1),
+    p_alive_below          double precision NOT NULL DEFAULT 0.5
+                           CONSTRAINT churn_p_alive_below CHECK (p_alive_below >= 0 AND p_alive_below <= 1),
+    satisfaction_below     double precision NOT NULL DEFAULT 7
+                           CONSTRAINT churn_satisfaction_below CHECK (satisfaction_below >= 0 AND satisfaction_below < 'Infinity'),
+    new_days               double precision NOT NULL DEFAULT 90
+                           CONSTRAINT churn_new_days CHECK (new_days >= 0 AND new_days < 'Infinity'),
+    lapsed_days            double precision NOT NULL DEFAULT 180
+                           CONSTRAINT churn_lapsed_days CHECK (lapsed_days >= 0 AND lapsed_days < 'Infinity'),
+    lost_days              double precision NOT NULL DEFAULT 365
+                           CONSTRAINT churn_lost_days CHECK (lost_days >= lapsed_days AND lost_days < 'Infinity'),
+    lost_p_alive_below     double precision NOT NULL DEFAULT 0.1
+                           CONSTRAINT churn_lost_p_alive_below CHECK (lost_p_alive_below >= 0 AND lost_p_alive_below <= 1),
+    won_back_days          double precision NOT NULL DEFAULT 90
+                           CONSTRAINT churn_won_back_days CHECK (won_back_days >= 0 AND won_back_days < 'Infinity'),
+    clv_horizon_weeks      double precision NOT NULL DEFAULT 52
+                           CONSTRAINT churn_clv_horizon_weeks CHECK (clv_horizon_weeks >= 0 AND clv_horizon_weeks <= 520),
+    clv_discount_rate      double precision NOT NULL DEFAULT 0
+                           CONSTRAINT churn_clv_discount_rate CHECK (clv_discount_rate >= 0 AND clv_discount_rate < 'Infinity'),
+    clv_margin             double precision NOT NULL DEFAULT 1
+                           CONSTRAINT churn_clv_margin CHECK (clv_margin >= 0 AND clv_margin < 'Infinity')
+);
+COMMENT ON TABLE customer_tier.churn_settings IS
+    'churn and lifecycle thresholds of each program (docs/churn.md); created with the program, changed with set_churn_rules()';
+COMMENT ON COLUMN customer_tier.churn_settings.program IS 'the program';
+COMMENT ON COLUMN customer_tier.churn_settings.silent_gap_factor IS 'flag silent: no order for more than this many times the customer''s mean gap between orders (default 3)';
+COMMENT ON COLUMN customer_tier.churn_settings.silent_floor_days IS 'flag silent: never before this many days without an order; the whole limit for customers with one order (default 60)';
+COMMENT ON COLUMN customer_tier.churn_settings.frequency_window_days IS 'flag frequency_falling: length in days of the recent window and of the window before it (default 90)';
+COMMENT ON COLUMN customer_tier.churn_settings.frequency_drop_ratio IS 'flag frequency_falling: raised when recent orders < this times the previous window''s orders (default 0.5)';
+COMMENT ON COLUMN customer_tier.churn_settings.frequency_min_previous IS 'flag frequency_falling: only when the previous window had at least this many orders (default 2)';
+COMMENT ON COLUMN customer_tier.churn_settings.p_alive_below IS 'flag low_p_alive: raised when the BG/NBD p_alive is below this (default 0.5)';
+COMMENT ON COLUMN customer_tier.churn_settings.satisfaction_below IS 'flag low_satisfaction: raised when recent_satisfaction (0..10) is below this (default 7: NPS detractors)';
+COMMENT ON COLUMN customer_tier.churn_settings.new_days IS 'lifecycle new: first order at most this many days ago (default 90)';
+COMMENT ON COLUMN customer_tier.churn_settings.lapsed_days IS 'lifecycle lapsed: no order for more than this many days (default 180)';
+COMMENT ON COLUMN customer_tier.churn_settings.lost_days IS 'lifecycle lost: no order for more than this many days, at least lapsed_days (default 365)';
+COMMENT ON COLUMN customer_tier.churn_settings.lost_p_alive_below IS 'lifecycle lost: or p_alive below this (default 0.1)';
+COMMENT ON COLUMN customer_tier.churn_settings.won_back_days IS 'lifecycle won back: lasts this many days after the customer ordered again (default 90)';
+COMMENT ON COLUMN customer_tier.churn_settings.clv_horizon_weeks IS 'predicted CLV: horizon in weeks, 0..520 (default 52)';
+COMMENT ON COLUMN customer_tier.churn_settings.clv_discount_rate IS 'predicted CLV: discount rate per week (default 0; each week of horizon then costs one model evaluation per customer)';
+COMMENT ON COLUMN customer_tier.churn_settings.clv_margin IS 'predicted CLV: margin applied to spend (default 1: CLV in revenue)';
+SELECT pg_catalog.pg_extension_config_dump('customer_tier.churn_settings', '');
+
+-- A program's settings in the order churn_assess reads them.
+CREATE FUNCTION customer_tier.churn_settings_array(s customer_tier.churn_settings)
+RETURNS double precision[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN ARRAY[s.silent_gap_factor, s.silent_floor_days, s.frequency_window_days, s.frequency_drop_ratio,
+             s.frequency_min_previous, s.p_alive_below, s.satisfaction_below, s.new_days,
+             s.lapsed_days, s.lost_days, s.lost_p_alive_below, s.won_back_days,
+             s.clv_horizon_weeks, s.clv_discount_rate, s.clv_margin]::double precision[];
+COMMENT ON FUNCTION customer_tier.churn_settings_array(customer_tier.churn_settings) IS
+    'a program''s churn settings compiled for churn_assess, in column order';
+
+-- The models a program fitted at its last run that could fit them.
+CREATE TABLE customer_tier.program_model (
+    program           text PRIMARY KEY REFERENCES customer_tier.program (name)
+                      ON DELETE CASCADE ON UPDATE CASCADE,
+    bgnbd             customer_tier.bgnbd_model,
+    bgnbd_fitted_at   timestamptz,
+    gamma_gamma       customer_tier.gamma_gamma_model,
+    gamma_gamma_fitted_at timestamptz,
+    attempted_at      timestamptz NOT NULL,
+    run               bigint,
+    problem           text
+);
+COMMENT ON TABLE customer_tier.program_model IS
+    'per program: the BG/NBD and Gamma-Gamma models (time in weeks) fitted by the last run that could fit them; a failed fit keeps the previous model';
+COMMENT ON COLUMN customer_tier.program_model.program IS 'the program';
+COMMENT ON COLUMN customer_tier.program_model.bgnbd IS 'BG/NBD model over (x = orders - 1, t_x, T in weeks) of every customer; NULL until a fit succeeds';
+COMMENT ON COLUMN customer_tier.program_model.bgnbd_fitted_at IS 'when the BG/NBD model was fitted (T was measured to this instant)';
+COMMENT ON COLUMN customer_tier.program_model.gamma_gamma IS 'Gamma-Gamma model over every customer''s mean order value, x = orders; NULL until a fit succeeds';
+COMMENT ON COLUMN customer_tier.program_model.gamma_gamma_fitted_at IS 'when the Gamma-Gamma model was fitted';
+COMMENT ON COLUMN customer_tier.program_model.attempted_at IS 'when a run last tried to fit the models';
+COMMENT ON COLUMN customer_tier.program_model.run IS 'the run (customer_tier.run.id) that last tried';
+COMMENT ON COLUMN customer_tier.program_model.problem IS 'why the last attempt kept a previous model (or none), NULL when both fits succeeded';
+SELECT pg_catalog.pg_extension_config_dump('customer_tier.program_model', '');
+
+CREATE FUNCTION customer_tier.churn_assess(settings double precision[], bg customer_tier.bgnbd_model,
+                                           gg customer_tier.gamma_gamma_model,
+                                           purchases customer_tier.order_stats_state, monetary numeric,
+                                           recent_satisfaction double precision,
+                                           stage text, stage_since timestamptz, as_of timestamptz,
+                                           OUT p_alive double precision, OUT clv double precision,
+                                           OUT churn_flags text[], OUT churn_reasons text[],
+                                           OUT lifecycle text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'churn_assess'
+LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.churn_assess(double precision[], customer_tier.bgnbd_model, customer_tier.gamma_gamma_model, customer_tier.order_stats_state, numeric, double precision, text, timestamptz, timestamptz) IS
+    'a customer''s p_alive, predicted CLV, churn flags with reasons and lifecycle stage from its purchases, the program''s settings and models and its stored stage';
+
+CREATE FUNCTION customer_tier.btyd_summary(purchases customer_tier.order_stats_state, monetary numeric,
+                                           as_of timestamptz,
+                                           OUT x integer, OUT t_x double precision, OUT t double precision,
+                                           OUT orders integer, OUT mean_spend double precision)
+RETURNS record
+AS 'MODULE_PATHNAME', 'btyd_summary'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.btyd_summary(customer_tier.order_stats_state, numeric, timestamptz) IS
+    'a program customer''s model summary in weeks: BG/NBD x = orders - 1, t_x, T to as_of; Gamma-Gamma x = orders and their mean value (NULL unless positive)';
+
+-- Fit a program's models over its customers as of now and store them; a fit
+-- that fails keeps the previous model (or none).  Never raises for the data:
+-- returns a note for the run log, NULL when both fits succeeded.
+CREATE FUNCTION customer_tier.fit_program_model(program text, run bigint DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    bg customer_tier.bgnbd_model;
+    gg customer_tier.gamma_gamma_model;
+    bg_problem text;
+    gg_problem text;
+    note text;
+BEGIN
+    prog := customer_tier.program_row(program);
+    BEGIN
+        EXECUTE format($sql$
+            SELECT (f.model).*
+              FROM (SELECT customer_tier.bgnbd_fit(s.x, s.t_x, s.t) AS model
+                      FROM %I.customers AS c,
+                           LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s) AS f$sql$,
+            prog.data_schema) INTO bg;
+    EXCEPTION WHEN data_exception OR invalid_parameter_value OR numeric_value_out_of_range OR program_limit_exceeded THEN
+        GET STACKED DIAGNOSTICS bg_problem = MESSAGE_TEXT;
+        bg := NULL;
+    END;
+    BEGIN
+        EXECUTE format($sql$
+            SELECT (f.model).*
+              FROM (SELECT customer_tier.gamma_gamma_fit(s.orders, s.mean_spend) AS model
+                      FROM %I.customers AS c,
+                           LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s) AS f$sql$,
+            prog.data_schema) INTO gg;
+    EXCEPTION WHEN data_exception OR invalid_parameter_value OR numeric_value_out_of_range OR program_limit_exceeded THEN
+        GET STACKED DIAGNOSTICS gg_problem = MESSAGE_TEXT;
+        gg := NULL;
+    END;
+    note := concat_ws('; ',
+                      'bg/nbd: ' || bg_problem || ' (previous model kept)',
+                      'gamma-gamma: ' || gg_problem || ' (previous model kept)');
+    INSERT INTO customer_tier.program_model AS m
+           (program, bgnbd, bgnbd_fitted_at, gamma_gamma, gamma_gamma_fitted_at, attempted_at, run, problem)
+    VALUES (prog.name, bg, CASE WHEN bg IS NOT NULL THEN now() END,
+            gg, CASE WHEN gg IS NOT NULL THEN now() END, now(), fit_program_model.run, nullif(note, ''))
+    ON CONFLICT ON CONSTRAINT program_model_pkey DO UPDATE
+       SET bgnbd = coalesce(excluded.bgnbd, m.bgnbd),
+           bgnbd_fitted_at = coalesce(excluded.bgnbd_fitted_at, m.bgnbd_fitted_at),
+           gamma_gamma = coalesce(excluded.gamma_gamma, m.gamma_gamma),
+           gamma_gamma_fitted_at = coalesce(excluded.gamma_gamma_fitted_at, m.gamma_gamma_fitted_at),
+           attempted_at = excluded.attempted_at, run = excluded.run, problem = excluded.problem;
+    IF note <> '' THEN
+        RAISE NOTICE 'program "%": a model could not be fitted', prog.name
+            USING DETAIL = note || '.',
+                  HINT = 'Scoring goes on with the previous model, or without p_alive and CLV if there is none; the next run tries again.';
+    END IF;
+    RETURN nullif(note, '');
+END
+$$;
+COMMENT ON FUNCTION customer_tier.fit_program_model(text, bigint) IS
+    'fit a program''s BG/NBD and Gamma-Gamma models over its customers (weeks) and store them; a failed fit keeps the previous model and is reported, never raised';
+
+-- Change some of a program's churn thresholds and rescore its customers.
+-- rules is a JSON object of churn_settings columns, e.g. {"lapsed_days": 120};
+-- keys left out keep their value.  Returns the whole settings as JSON.
+CREATE FUNCTION customer_tier.set_churn_rules(program text, rules jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    example constant text := 'Pass a JSON object of thresholds, e.g. {"silent_gap_factor": 2.5, "lapsed_days": 120}.';
+    ratios constant text[] := '{frequency_drop_ratio,p_alive_below,lost_p_alive_below}';
+    prog customer_tier.program;
+    cur jsonb;
+    accepted text[];
+    key text;
+    val jsonb;
+    num numeric;
+    result customer_tier.churn_settings;
+BEGIN
+    IF program IS NULL OR rules IS NULL THEN
+        RAISE EXCEPTION 'program and rules must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = example;
+    END IF;
+    prog := customer_tier.program_row(program);
+    IF jsonb_typeof(rules) <> 'object' THEN
+        RAISE EXCEPTION 'rules must be a JSON object, not %', jsonb_typeof(rules)
+            USING ERRCODE = 'invalid_parameter_value', HINT = example;
+    END IF;
+    INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
+    SELECT to_jsonb(s) - 'program' INTO cur
+      FROM customer_tier.churn_settings AS s WHERE s.program = prog.name FOR UPDATE;
+    accepted := ARRAY(SELECT k FROM jsonb_object_keys(cur) AS k ORDER BY k);
+    FOR key, val IN SELECT e.key, e.value FROM jsonb_each(rules) AS e ORDER BY e.key LOOP
+        IF key <> ALL (accepted) THEN
+            RAISE EXCEPTION 'unknown churn rule "%"', key
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('The accepted keys are: %s.', array_to_string(accepted, ', '));
+        END IF;
+        IF jsonb_typeof(val) <> 'number' THEN
+            RAISE EXCEPTION 'churn rule % must be a JSON number, not %', key, jsonb_typeof(val)
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = format('Write the value without quotes, e.g. {"%s": 3}; NaN and Infinity are not numbers.', key);
+        END IF;
+        num := val::numeric;
+        IF num < 0 THEN
+            RAISE EXCEPTION 'churn rule % must not be negative, not %', key, num
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF key = ANY (ratios) AND num > 1 THEN
+            RAISE EXCEPTION 'churn rule % must be between 0 and 1, not %', key, num
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'It is compared with a probability or a ratio.';
+        END IF;
+        IF key = 'frequency_window_days' AND NOT (num > 0 AND num <= 36525) THEN
+            RAISE EXCEPTION 'churn rule frequency_window_days must be above 0 and at most 36525, not %', num
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'The window is a number of days, e.g. 90.';
+        END IF;
+        IF key = 'frequency_min_previous' AND (num < 1 OR num <> trunc(num) OR num > 2147483647) THEN
+            RAISE EXCEPTION 'churn rule frequency_min_previous must be a whole number of at least 1, not %', num
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF key = 'clv_horizon_weeks' AND num > 520 THEN
+            RAISE EXCEPTION 'churn rule clv_horizon_weeks must be at most 520, not %', num
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Ten years of weeks is the longest horizon.';
+        END IF;
+        IF num >= 1e300 THEN
+            RAISE EXCEPTION 'churn rule % must be below 1e300', key
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        cur := jsonb_set(cur, ARRAY[key], val);
+    END LOOP;
+    IF (cur ->> 'lost_days')::numeric < (cur ->> 'lapsed_days')::numeric THEN
+        RAISE EXCEPTION 'churn rule lost_days (%) must not be below lapsed_days (%)',
+                        cur ->> 'lost_days', cur ->> 'lapsed_days'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A customer is lapsed before being lost.';
+    END IF;
+    result := jsonb_populate_record(NULL::customer_tier.churn_settings,
+                                    cur || jsonb_build_object('program', prog.name));
+    UPDATE customer_tier.churn_settings AS s
+       SET (silent_gap_factor, silent_floor_days, frequency_window_days, frequency_drop_ratio,
+            frequency_min_previous, p_alive_below, satisfaction_below, new_days, lapsed_days,
+            lost_days, lost_p_alive_below, won_back_days, clv_horizon_weeks, clv_discount_rate,
+            clv_margin) =
+           (result.silent_gap_factor, result.silent_floor_days, result.frequency_window_days,
+            result.frequency_drop_ratio, result.frequency_min_previous, result.p_alive_below,
+            result.satisfaction_below, result.new_days, result.lapsed_days, result.lost_days,
+            result.lost_p_alive_below, result.won_back_days, result.clv_horizon_weeks,
+            result.clv_discount_rate, result.clv_margin)
+     WHERE s.program = prog.name;
+    PERFORM customer_tier.rescore_program(prog.name, 'set_churn_rules');
+    RETURN cur;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.set_churn_rules(text, jsonb) IS
+    'change some of a program''s churn and lifecycle thresholds (a JSON object of churn_settings columns), validated, then rescore it; returns all settings';
+
+REVOKE ALL ON FUNCTION customer_tier.set_churn_rules(text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.fit_program_model(text, bigint) FROM PUBLIC;
+
+-- Internal helpers: called by the scoring path (and granted to the roles that need them).
+REVOKE ALL ON FUNCTION customer_tier.churn_settings_array(customer_tier.churn_settings) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.churn_assess(double precision[], customer_tier.bgnbd_model, customer_tier.gamma_gamma_model, customer_tier.order_stats_state, numeric, double precision, text, timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.btyd_summary(customer_tier.order_stats_state, numeric, timestamptz) FROM PUBLIC;
+
+-- ==== churn: new functions ====
+-- customer_tier.tier_model_rules(text): sql/install/70_tiers.sql
+CREATE FUNCTION customer_tier.tier_model_rules(program text)
+RETURNS double precision[]
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN (SELECT CASE WHEN bool_or(t.min_p_alive IS NOT NULL OR t.min_clv IS NOT NULL)
+                    THEN array_agg(ARRAY[coalesce(t.min_p_alive, 'NaN'), coalesce(t.min_clv, 'NaN')]
+                                   ORDER BY t.rank) END
+          FROM customer_tier.tier AS t
+         WHERE t.program = tier_model_rules.program);
+COMMENT ON FUNCTION customer_tier.tier_model_rules(text) IS
+    'a program''s tier conditions on p_alive and predicted CLV compiled for qualify_tier: a tiers x 2 array (min_p_alive, min_clv), NaN = no condition; NULL when no tier has one';
+REVOKE ALL ON FUNCTION customer_tier.tier_model_rules(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.tier_model_rules(text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.tier_model_rules(text) TO customer_tier_reader;  -- 90_roles.sql name list
+
+-- customer_tier.qualify_tier(double precision[], double precision, numeric, bigint, double precision, text, double precision[], double precision, double precision): sql/install/70_tiers.sql
+CREATE FUNCTION customer_tier.qualify_tier(rules double precision[], value_score double precision,
+                                           monetary numeric, orders bigint,
+                                           tenure_days double precision, abc_class text,
+                                           model_rules double precision[], p_alive double precision,
+                                           clv double precision)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'qualify_tier_model'
+    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.qualify_tier(double precision[], double precision, numeric, bigint, double precision, text, double precision[], double precision, double precision) IS
+    'rank of the best tier whose every condition holds, with the conditions on p_alive and predicted CLV compiled by tier_model_rules(); a condition on a NULL score does not hold';
+
+-- customer_tier.program_maintain_function_sql(customer_tier.program): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.program_maintain_function_sql(prog customer_tier.program)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($fn$
+        CREATE FUNCTION %1$I.maintain_customers() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER
+        SET search_path = pg_catalog, pg_temp
+        AS $body$
+        DECLARE
+            rejected bigint;
+            emptied %2$s[];
+            drifted bigint;
+            announced bigint;
+        BEGIN
+            IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+                %3$s
+            ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
+                %4$s
+            ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+                %5$s
+            ELSE
+                TRUNCATE %1$I.customers;
+            END IF;
+            RETURN NULL;
+        END
+        $body$ $fn$,
+        prog.data_schema, prog.customer_type,
+        customer_tier.program_apply_block_sql(prog, 'new_rows', NULL),
+        customer_tier.program_apply_block_sql(prog, 'new_rows', 'old_rows'),
+        customer_tier.program_apply_block_sql(prog, NULL, 'old_rows'));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_maintain_function_sql(customer_tier.program) IS
+    'SQL text of the CREATE FUNCTION of a program''s trigger function maintain_customers()';
+REVOKE ALL ON FUNCTION customer_tier.program_maintain_function_sql(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_maintain_function_sql(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.program_segments_view_sql(customer_tier.program): sql/install/66_program_views.sql
+CREATE FUNCTION customer_tier.program_segments_view_sql(prog customer_tier.program)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    RETURN concat_ws(E';\n',
+        format($sql$
+            CREATE VIEW %1$I.segments AS
+            SELECT c.customer, c.tier, t.rank AS tier_rank, c.tier_since, c.tier_reason,
+                   c.value_score, c.r_score, c.f_score, c.m_score, c.segment, c.abc_class,
+                   c.orders, c.monetary, c.first_order, c.last_order, c.mean_gap_days, c.gap_stddev_days,
+                   c.pending_since,
+                   c.pending_since + (SELECT customer_tier.grace_span(p.downgrade_grace)
+                                        FROM customer_tier.program AS p WHERE p.name = %2$L) AS downgrade_due_at,
+                   c.changed_by, c.updated_at,
+                   c.lifecycle, c.lifecycle_since, c.previous_lifecycle, c.churn_flags, c.churn_reasons,
+                   c.p_alive, c.predicted_clv, c.recent_satisfaction
+              FROM %1$I.customers AS c
+              LEFT JOIN customer_tier.tier AS t ON t.program = %2$L AND t.tier = c.tier
+        $sql$, s, prog.name),
+        format('COMMENT ON VIEW %I.segments IS %L', s,
+                   format('program %s: one row per customer with its tier, scores, segment and metrics; join on customer, the key of %s.%I (%s)',
+                          prog.name, prog.orders_table, prog.customer_column, prog.customer_type)),
+        format($sql$
+            COMMENT ON COLUMN %1$I.segments.customer IS %2$L;
+            COMMENT ON COLUMN %1$I.segments.tier IS 'current tier';
+            COMMENT ON COLUMN %1$I.segments.tier_rank IS 'rank of the current tier, 1 = best; NULL while the tier is no longer one of the program''s tiers (until the customer is next scored)';
+            COMMENT ON COLUMN %1$I.segments.tier_since IS 'when the customer entered the current tier';
+            COMMENT ON COLUMN %1$I.segments.tier_reason IS 'why the tier is what it is: new, upgrade, unchanged, downgrade pending, downgrade, pinned';
+            COMMENT ON COLUMN %1$I.segments.value_score IS 'weighted value score 0..100 from the R, F and M scores';
+            COMMENT ON COLUMN %1$I.segments.r_score IS 'recency score 1..5 against the breakpoints of the last run (5 = most recent)';
+            COMMENT ON COLUMN %1$I.segments.f_score IS 'frequency score 1..5 against the breakpoints of the last run (5 = most orders)';
+            COMMENT ON COLUMN %1$I.segments.m_score IS 'monetary score 1..5 against the breakpoints of the last run (5 = most spent)';
+            COMMENT ON COLUMN %1$I.segments.segment IS 'RFM segment name (customer_tier.rfm_segments() lists them)';
+            COMMENT ON COLUMN %1$I.segments.abc_class IS 'Pareto class A, B or C set by the last run; NULL before it';
+            COMMENT ON COLUMN %1$I.segments.orders IS 'number of counted purchases (refunds are not orders)';
+            COMMENT ON COLUMN %1$I.segments.monetary IS 'net monetary value: purchases plus refunds, exact';
+            COMMENT ON COLUMN %1$I.segments.first_order IS 'time of the first purchase';
+            COMMENT ON COLUMN %1$I.segments.last_order IS 'time of the last purchase';
+            COMMENT ON COLUMN %1$I.segments.mean_gap_days IS 'mean days between consecutive purchases; NULL with fewer than two';
+            COMMENT ON COLUMN %1$I.segments.gap_stddev_days IS 'sample standard deviation of the days between purchases; NULL with fewer than three';
+            COMMENT ON COLUMN %1$I.segments.pending_since IS 'pending downgrade: since when the customer has qualified only for a lower tier; NULL when none is pending';
+            COMMENT ON COLUMN %1$I.segments.downgrade_due_at IS 'pending downgrade: from when the next scoring (an order or a run) downgrades the customer, pending_since plus the program''s downgrade_grace; NULL when none is pending';
+            COMMENT ON COLUMN %1$I.segments.changed_by IS 'what last scored the customer: a trigger operation, create_program, a pin or a run';
+            COMMENT ON COLUMN %1$I.segments.updated_at IS 'when the customer''s metrics last changed';
+            COMMENT ON COLUMN %1$I.segments.lifecycle IS 'lifecycle stage: new, active, at risk, lapsed, lost, won back (docs/churn.md)';
+            COMMENT ON COLUMN %1$I.segments.lifecycle_since IS 'when the customer entered the current lifecycle stage';
+            COMMENT ON COLUMN %1$I.segments.previous_lifecycle IS 'the stage before the current one; NULL for the first';
+            COMMENT ON COLUMN %1$I.segments.churn_flags IS 'churn flags raised: silent, frequency_falling, low_p_alive, low_satisfaction; empty when none';
+            COMMENT ON COLUMN %1$I.segments.churn_reasons IS 'the reason of each flag, in the order of churn_flags';
+            COMMENT ON COLUMN %1$I.segments.p_alive IS 'BG/NBD probability that the customer is still active (model of the last run); NULL without a model';
+            COMMENT ON COLUMN %1$I.segments.predicted_clv IS 'predicted customer lifetime value over the program''s CLV horizon; NULL without both models';
+            COMMENT ON COLUMN %1$I.segments.recent_satisfaction IS 'recent satisfaction on 0..10 from feedback; NULL = no feedback'
+        $sql$, s, format('the customer key, in the type of %s.%I (%s): join on it with no cast',
+                         prog.orders_table, prog.customer_column, prog.customer_type)));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_segments_view_sql(customer_tier.program) IS
+    'SQL text that creates the view segments of a program''s schema, with its comments';
+REVOKE ALL ON FUNCTION customer_tier.program_segments_view_sql(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_segments_view_sql(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.program_churn_risk_view_sql(customer_tier.program): sql/install/66_program_views.sql
+CREATE FUNCTION customer_tier.program_churn_risk_view_sql(prog customer_tier.program)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    RETURN concat_ws(E';\n',
+        format($sql$
+            CREATE VIEW %1$I.churn_risk AS
+            SELECT c.customer, c.tier, c.lifecycle, c.churn_flags, c.churn_reasons,
+                   c.predicted_clv AS value_at_stake, c.p_alive, c.monetary, c.orders, c.last_order,
+                   (EXTRACT(EPOCH FROM now() - c.last_order) / 86400)::double precision AS days_silent,
+                   c.mean_gap_days, c.recent_satisfaction
+              FROM %1$I.customers AS c
+             WHERE cardinality(c.churn_flags) > 0
+               AND c.lifecycle IS DISTINCT FROM 'lost'
+             ORDER BY c.predicted_clv DESC NULLS LAST, c.monetary DESC, c.customer
+        $sql$, s),
+        format('COMMENT ON VIEW %I.churn_risk IS %L', s,
+                   format('program %s: customers at risk of churning (a churn flag raised, not lost yet), the most valuable first (predicted CLV, then monetary value)',
+                          prog.name)),
+        format($sql$
+            COMMENT ON COLUMN %1$I.churn_risk.customer IS %2$L;
+            COMMENT ON COLUMN %1$I.churn_risk.tier IS 'current tier';
+            COMMENT ON COLUMN %1$I.churn_risk.lifecycle IS 'lifecycle stage: at risk, or lapsed';
+            COMMENT ON COLUMN %1$I.churn_risk.churn_flags IS 'churn flags raised: silent, frequency_falling, low_p_alive, low_satisfaction';
+            COMMENT ON COLUMN %1$I.churn_risk.churn_reasons IS 'the reason of each flag, in the order of churn_flags';
+            COMMENT ON COLUMN %1$I.churn_risk.value_at_stake IS 'predicted CLV over the program''s horizon: what losing the customer costs; NULL without fitted models';
+            COMMENT ON COLUMN %1$I.churn_risk.p_alive IS 'BG/NBD probability that the customer is still active; NULL without a model';
+            COMMENT ON COLUMN %1$I.churn_risk.monetary IS 'net monetary value so far';
+            COMMENT ON COLUMN %1$I.churn_risk.orders IS 'number of counted purchases';
+            COMMENT ON COLUMN %1$I.churn_risk.last_order IS 'time of the last purchase';
+            COMMENT ON COLUMN %1$I.churn_risk.days_silent IS 'days since the last purchase, now';
+            COMMENT ON COLUMN %1$I.churn_risk.mean_gap_days IS 'the customer''s usual gap: mean days between purchases; NULL with fewer than two';
+            COMMENT ON COLUMN %1$I.churn_risk.recent_satisfaction IS 'recent satisfaction on 0..10; NULL = no feedback'
+        $sql$, s, format('the customer key, in the type of %s.%I (%s): join on it with no cast',
+                         prog.orders_table, prog.customer_column, prog.customer_type)));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_churn_risk_view_sql(customer_tier.program) IS
+    'SQL text that creates the view churn_risk of a program''s schema, with its comments';
+REVOKE ALL ON FUNCTION customer_tier.program_churn_risk_view_sql(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_churn_risk_view_sql(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- ==== churn: changed signature: program_scoring_sql gained the parameter purchases ====
+-- (plpgsql bodies that call it hold no dependency on it; nothing else does)
+DROP FUNCTION customer_tier.program_scoring_sql(text, text, text, text, text);
+-- customer_tier.program_scoring_sql(text, text, text, text, text, text): sql/install/64_program_scoring.sql
+CREATE FUNCTION customer_tier.program_scoring_sql(m text, key text, cur text, source text,
+                                                  abc text DEFAULT NULL, purchases text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cur_tier text := coalesce(cur || '.tier', 'NULL::text');
+    cur_since text := coalesce(cur || '.tier_since', 'NULL::timestamptz');
+    cur_pending text := coalesce(cur || '.pending_since', 'NULL::timestamptz');
+    cur_abc text := coalesce(abc, cur || '.abc_class', 'NULL::text');
+    cur_stage text := coalesce(cur || '.lifecycle', 'NULL::text');
+    cur_stage_since text := coalesce(cur || '.lifecycle_since', 'NULL::timestamptz');
+BEGIN
+    RETURN format($sql$(
+        SELECT s.r, s.f, s.m, s.value_score, s.segment, cfg.tiers[nt.rank],
+               CASE WHEN cfg.tiers[nt.rank] IS DISTINCT FROM %3$s THEN pg_catalog.now() ELSE %4$s END,
+               nt.pending_since, nt.reason, %7$s,
+               ch.p_alive, ch.clv, ch.churn_flags, ch.churn_reasons, ch.lifecycle,
+               CASE WHEN ch.lifecycle IS DISTINCT FROM %9$s THEN pg_catalog.now() ELSE %10$s END,
+               CASE WHEN ch.lifecycle IS DISTINCT FROM %9$s THEN %9$s ELSE %11$s END
+          FROM cfg,
+               LATERAL (SELECT x.r, x.f, x.m,
+                               customer_tier.value_score(x.r, x.f, x.m, cfg.score_weights) AS value_score,
+                               customer_tier.rfm_segment(x.r, x.f, x.m) AS segment
+                          FROM (SELECT customer_tier.score(
+                                           EXTRACT(EPOCH FROM pg_catalog.now() OPERATOR(pg_catalog.-) %1$s.last_order)::double precision
+                                           OPERATOR(pg_catalog./) 86400, cfg.r_breakpoints, false) AS r,
+                                       customer_tier.score(%1$s.orders, cfg.f_breakpoints) AS f,
+                                       customer_tier.score(%1$s.monetary, cfg.m_breakpoints) AS m) AS x) AS s,
+               LATERAL customer_tier.churn_assess(cfg.churn, cfg.bg, cfg.gg, %8$s, %1$s.monetary, %12$s,
+                                                  %9$s, %10$s, pg_catalog.now()) AS ch,
+               LATERAL customer_tier.next_tier(
+                   pg_catalog.array_position(cfg.tiers, %3$s), %5$s,
+                   customer_tier.qualify_tier(cfg.rules, s.value_score, %1$s.monetary, %1$s.orders,
+                       EXTRACT(EPOCH FROM pg_catalog.now() OPERATOR(pg_catalog.-) %1$s.first_order)::double precision
+                       OPERATOR(pg_catalog./) 86400, %6$s, cfg.model_rules, ch.p_alive, ch.clv),
+                   (SELECT pg_catalog.array_position(cfg.tiers, pin.tier) FROM customer_tier.pin AS pin
+                     WHERE pin.program OPERATOR(pg_catalog.=) cfg.name
+                       AND pin.customer OPERATOR(pg_catalog.=) %2$s::text
+                       AND (pin.expires_at IS NULL OR pin.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())),
+                   cfg.downgrade_grace, pg_catalog.now()) AS nt)$sql$,
+        m, key, cur_tier, cur_since, cur_pending, cur_abc, source,
+        coalesce(purchases, 'NULL::customer_tier.order_stats_state'), cur_stage, cur_stage_since,
+        coalesce(cur || '.previous_lifecycle', 'NULL::text'),
+        coalesce(cur || '.recent_satisfaction', 'NULL::double precision'));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_scoring_sql(text, text, text, text, text, text) IS
+    'SQL text of the one scoring path: scores, value score, segment, tier (with hysteresis and pins), p_alive, CLV, churn flags and lifecycle of a customer';
+REVOKE ALL ON FUNCTION customer_tier.program_scoring_sql(text, text, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_scoring_sql(text, text, text, text, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- ==== churn: changed bodies ====
+-- customer_tier.program_apply_sql(customer_tier.program, text, text, text): sql/install/62_program_objects.sql
+CREATE OR REPLACE FUNCTION customer_tier.program_apply_sql(prog customer_tier.program, added text, removed text, source text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    one_side text := $sql$
+            SELECT o.%1$I AS customer, o.%2$I AS ordered_at, o.%3$I AS amount, %4$s AS added,
+                   %5$s AS problem, %6$s AS counted
+              FROM %7$s AS o$sql$;
+    counted text := CASE WHEN prog.status_column IS NULL THEN 'true'
+                         ELSE format('o.%I::text OPERATOR(pg_catalog.=) ANY (%L::text[])',
+                                     prog.status_column, prog.counted_statuses) END;
+    partial text := $sql$customer_tier.order_stats_partial(r.ordered_at, r.amount)
+                   FILTER (WHERE r.ok AND %s AND r.amount OPERATOR(pg_catalog.%s) '0')$sql$;
+    no_delta text := 'NULL::customer_tier.order_stats_state';
+    sides text[] := '{}';
+BEGIN
+    IF added IS NOT NULL THEN
+        sides := sides || format(one_side, prog.customer_column, prog.ordered_at_column,
+                                 prog.amount_column, 'true',
+                                 customer_tier.program_row_problem_sql(prog, 'o'), counted, added);
+    END IF;
+    IF removed IS NOT NULL THEN
+        -- a removed row that could not be used was never counted: no problem to report
+        sides := sides || format(one_side, prog.customer_column, prog.ordered_at_column,
+                                 prog.amount_column, 'false',
+                                 customer_tier.program_row_problem_sql(prog, 'o'), counted, removed);
+    END IF;
+    -- Only the deltas an operation can have are aggregated (an INSERT removes
+    -- nothing); OFFSET 0 keeps the per-row problem test from being repeated
+    -- in every FILTER.
+    RETURN format($sql$
+    WITH %7$s,
+    delta AS (
+        SELECT r.customer,
+               %3$s AS add_purchases,
+               %4$s AS remove_purchases,
+               %5$s AS add_refunds,
+               %6$s AS remove_refunds,
+               pg_catalog.count(*) FILTER (WHERE r.added AND NOT r.usable) AS problems
+          FROM (SELECT u.*, u.problem IS NULL AS usable, u.problem IS NULL AND u.counted AS ok
+                  FROM (%2$s) AS u OFFSET 0) AS r
+         GROUP BY r.customer
+    ), applied AS (
+        INSERT INTO %1$I.customers AS c
+               (customer, purchases, refunds, remove_purchases, remove_refunds, orders, monetary,
+                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at%9$s)
+        SELECT d.customer, d.add_purchases, d.add_refunds, d.remove_purchases, d.remove_refunds,
+               m.orders, m.monetary, m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days,
+               pg_catalog.now()%10$s
+          FROM delta AS d,
+               LATERAL customer_tier.customer_metrics(d.add_purchases, d.add_refunds) AS m%11$s
+         WHERE d.customer IS NOT NULL
+           AND (d.add_purchases IS NOT NULL OR d.add_refunds IS NOT NULL
+                OR d.remove_purchases IS NOT NULL OR d.remove_refunds IS NOT NULL)
+         ORDER BY d.customer
+        ON CONFLICT (customer) DO UPDATE
+           SET (purchases, refunds, remove_purchases, remove_refunds, orders, monetary,
+                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at, %8$s) =
+               (SELECT n.purchases, n.refunds, NULL::customer_tier.order_stats_state,
+                       NULL::customer_tier.order_stats_state, m.orders, m.monetary,
+                       m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days, pg_catalog.now(), sc.*
+                  FROM (SELECT customer_tier.order_stats_state_merge(
+                                   customer_tier.order_stats_state_subtract(c.purchases, excluded.remove_purchases),
+                                   excluded.purchases) AS purchases,
+                               customer_tier.order_stats_state_merge(
+                                   customer_tier.order_stats_state_subtract(c.refunds, excluded.remove_refunds),
+                                   excluded.refunds) AS refunds) AS n,
+                       LATERAL customer_tier.customer_metrics(n.purchases, n.refunds) AS m,
+                       LATERAL %12$s AS sc)
+        RETURNING c.customer, c.tier, c.tier_reason, c.changed_by,
+                  c.xmax::text OPERATOR(pg_catalog.=) '0' AS inserted,
+                  c.purchases IS NULL AND c.refunds IS NULL AS emptied,
+                  c.remove_purchases IS NOT NULL OR c.remove_refunds IS NOT NULL AS drifted
+    ), assigned AS (
+        -- a new customer's first tier; later changes are recorded by the row
+        -- trigger tier_changed (a statement cannot see the tier it replaced)
+        INSERT INTO %1$I.tier_history (customer, from_tier, to_tier, reason, source)
+        SELECT a.customer, NULL, a.tier, a.tier_reason, a.changed_by
+          FROM applied AS a
+         WHERE a.inserted AND a.tier IS NOT NULL
+        RETURNING customer, to_tier, reason, source
+    )
+    SELECT (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.emptied) FROM applied AS a),
+           (SELECT pg_catalog.count(*) FILTER (WHERE a.drifted) FROM applied AS a),
+           (SELECT pg_catalog.sum(d.problems) FROM delta AS d),
+           (SELECT pg_catalog.count(*)
+              FROM assigned AS h,
+                   LATERAL (SELECT customer_tier.announce_tier_change(%13$L, pg_catalog.to_jsonb(h.customer),
+                                NULL, h.to_tier, h.reason, h.source)) AS n)$sql$,
+        prog.data_schema, array_to_string(sides, ' UNION ALL'),
+        CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '>=') END,
+        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '>=') END,
+        CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '<') END,
+        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '<') END,
+        customer_tier.program_config_cte_sql(prog),
+        customer_tier.program_scored_columns(),
+        CASE WHEN source IS NULL THEN '' ELSE ', ' || customer_tier.program_scored_columns() END,
+        CASE WHEN source IS NULL THEN '' ELSE ', sc.*' END,
+        CASE WHEN source IS NULL THEN ''
+             ELSE format(E',\n               LATERAL %s AS sc',
+                         customer_tier.program_scoring_sql('m', 'd.customer', NULL, source,
+                                                           purchases => 'd.add_purchases')) END,
+        customer_tier.program_scoring_sql('m', 'c.customer', 'c', coalesce(source, '''backfill'''),
+                                          purchases => 'n.purchases'),
+        prog.name);
+END
+$$;
+
+-- customer_tier.create_program_objects(customer_tier.program): sql/install/62_program_objects.sql
+CREATE OR REPLACE FUNCTION customer_tier.create_program_objects(prog customer_tier.program)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+    customers bigint;
+    emptied text[];
+    drifted bigint;
+    rejected bigint;
+    announced bigint;
+BEGIN
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.customers (
+            customer         %2$s PRIMARY KEY,
+            purchases        customer_tier.order_stats_state,
+            refunds          customer_tier.order_stats_state,
+            orders           bigint NOT NULL,
+            monetary         numeric NOT NULL,
+            first_order      timestamptz,
+            last_order       timestamptz,
+            mean_gap_days    double precision,
+            gap_stddev_days  double precision,
+            updated_at       timestamptz NOT NULL,
+            r_score          integer,
+            f_score          integer,
+            m_score          integer,
+            value_score      double precision,
+            segment          text,
+            abc_class        text,
+            tier             text,
+            tier_since       timestamptz,
+            pending_since    timestamptz,
+            tier_reason      text,
+            changed_by       text,
+            remove_purchases customer_tier.order_stats_state,
+            remove_refunds   customer_tier.order_stats_state,
+            recent_satisfaction double precision,
+            p_alive          double precision,
+            predicted_clv    double precision,
+            churn_flags      text[],
+            churn_reasons    text[],
+            lifecycle        text,
+            lifecycle_since  timestamptz,
+            previous_lifecycle text
+        )$sql$, s, prog.customer_type);
+    EXECUTE format('COMMENT ON TABLE %I.customers IS %L', s,
+                   format('program %s: one row per customer with counted orders, kept current by triggers on %s',
+                          prog.name, prog.orders_table));
+    EXECUTE format($sql$
+        COMMENT ON COLUMN %1$I.customers.customer IS 'the customer key, in the orders table''s own type';
+        COMMENT ON COLUMN %1$I.customers.purchases IS 'order_stats state of the purchases (amount >= 0)';
+        COMMENT ON COLUMN %1$I.customers.refunds IS 'order_stats state of the refunds (amount < 0), NULL if none';
+        COMMENT ON COLUMN %1$I.customers.orders IS 'number of purchases';
+        COMMENT ON COLUMN %1$I.customers.monetary IS 'net monetary value: purchases plus refunds, exact';
+        COMMENT ON COLUMN %1$I.customers.first_order IS 'time of the first purchase';
+        COMMENT ON COLUMN %1$I.customers.last_order IS 'time of the last purchase';
+        COMMENT ON COLUMN %1$I.customers.mean_gap_days IS 'mean days between consecutive purchases';
+        COMMENT ON COLUMN %1$I.customers.gap_stddev_days IS 'sample standard deviation of the days between purchases';
+        COMMENT ON COLUMN %1$I.customers.updated_at IS 'when the row last changed';
+        COMMENT ON COLUMN %1$I.customers.r_score IS 'recency score 1..5 against the breakpoints of the last run (5 = most recent)';
+        COMMENT ON COLUMN %1$I.customers.f_score IS 'frequency score 1..5 against the breakpoints of the last run';
+        COMMENT ON COLUMN %1$I.customers.m_score IS 'monetary score 1..5 against the breakpoints of the last run';
+        COMMENT ON COLUMN %1$I.customers.value_score IS 'weighted value score 0..100 from the R, F and M scores';
+        COMMENT ON COLUMN %1$I.customers.segment IS 'RFM segment name (customer_tier.rfm_segments() lists them)';
+        COMMENT ON COLUMN %1$I.customers.abc_class IS 'Pareto class A, B or C, set by the last run';
+        COMMENT ON COLUMN %1$I.customers.tier IS 'current tier (customer_tier.tier lists the program''s tiers)';
+        COMMENT ON COLUMN %1$I.customers.tier_since IS 'when the customer entered the current tier';
+        COMMENT ON COLUMN %1$I.customers.pending_since IS 'since when the customer has qualified only for a lower tier (downgrade after the grace period)';
+        COMMENT ON COLUMN %1$I.customers.tier_reason IS 'why the tier is what it is: new, upgrade, unchanged, downgrade pending, downgrade, pinned';
+        COMMENT ON COLUMN %1$I.customers.changed_by IS 'what last scored the customer: a trigger operation, the backfill or a run';
+        COMMENT ON COLUMN %1$I.customers.remove_purchases IS 'always NULL when stored: carries removed purchases within one upsert';
+        COMMENT ON COLUMN %1$I.customers.remove_refunds IS 'always NULL when stored: carries removed refunds within one upsert';
+        COMMENT ON COLUMN %1$I.customers.recent_satisfaction IS 'input: the customer''s recent satisfaction on 0..10, filled by feedback; NULL = no feedback (flag low_satisfaction never raised)';
+        COMMENT ON COLUMN %1$I.customers.p_alive IS 'BG/NBD probability that the customer is still active, from the model of the last run; NULL without a model';
+        COMMENT ON COLUMN %1$I.customers.predicted_clv IS 'predicted customer lifetime value over the program''s CLV horizon (BG/NBD x Gamma-Gamma); NULL without both models';
+        COMMENT ON COLUMN %1$I.customers.churn_flags IS 'churn flags raised: silent, frequency_falling, low_p_alive, low_satisfaction; empty when none';
+        COMMENT ON COLUMN %1$I.customers.churn_reasons IS 'the reason of each flag, in the order of churn_flags';
+        COMMENT ON COLUMN %1$I.customers.lifecycle IS 'lifecycle stage: new, active, at risk, lapsed, lost, won back';
+        COMMENT ON COLUMN %1$I.customers.lifecycle_since IS 'when the customer entered the current lifecycle stage (as seen by the scoring)';
+        COMMENT ON COLUMN %1$I.customers.previous_lifecycle IS 'the lifecycle stage before the current one; NULL for the first'
+    $sql$, s);
+
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.rejects (
+            id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            rejected_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+            operation   text NOT NULL,
+            reason      text NOT NULL,
+            order_id    text,
+            row_image   jsonb NOT NULL
+        );
+        COMMENT ON TABLE %1$I.rejects IS 'order rows the program could not use, with the reason; the orders table keeps them unchanged';
+        COMMENT ON COLUMN %1$I.rejects.id IS 'reject number, in the order rejects were recorded';
+        COMMENT ON COLUMN %1$I.rejects.rejected_at IS 'when the row was rejected';
+        COMMENT ON COLUMN %1$I.rejects.operation IS 'INSERT, UPDATE or BACKFILL';
+        COMMENT ON COLUMN %1$I.rejects.reason IS 'why the row cannot be used';
+        COMMENT ON COLUMN %1$I.rejects.order_id IS 'the order id, when the program names an order id column';
+        COMMENT ON COLUMN %1$I.rejects.row_image IS 'the whole row as written to the orders table'
+    $sql$, s);
+
+    -- Every change of tier is recorded and announced, whoever makes it (the
+    -- triggers, a run, a pin): a row trigger on the program's own customers,
+    -- whose WHEN clause costs nothing when the tier stays.  A new customer's
+    -- first tier is recorded by the statement that inserts it (program_apply_sql),
+    -- in one pass rather than one trigger call per customer of a bulk load.
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.tier_history (
+            id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            customer   %2$s NOT NULL,
+            from_tier  text,
+            to_tier    text,
+            changed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+            reason     text,
+            source     text
+        );
+        CREATE INDEX ON %1$I.tier_history (customer, changed_at);
+        CREATE INDEX ON %1$I.tier_history (changed_at);
+        COMMENT ON TABLE %1$I.tier_history IS 'every change of a customer''s tier, oldest first';
+        COMMENT ON COLUMN %1$I.tier_history.id IS 'change number, in the order changes were made';
+        COMMENT ON COLUMN %1$I.tier_history.customer IS 'the customer key';
+        COMMENT ON COLUMN %1$I.tier_history.from_tier IS 'the tier before, NULL for a customer''s first tier';
+        COMMENT ON COLUMN %1$I.tier_history.to_tier IS 'the tier after';
+        COMMENT ON COLUMN %1$I.tier_history.changed_at IS 'when (the time of the transaction that made the change)';
+        COMMENT ON COLUMN %1$I.tier_history.reason IS 'new, upgrade, downgrade or pinned';
+        COMMENT ON COLUMN %1$I.tier_history.source IS 'what made the change: trigger INSERT/UPDATE/DELETE, create_program, or a run'
+    $sql$, s, prog.customer_type);
+    EXECUTE format($fn$
+        CREATE FUNCTION %1$I.record_tier_change() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER
+        SET search_path = pg_catalog, pg_temp
+        AS $body$
+        BEGIN
+            INSERT INTO %1$I.tier_history (customer, from_tier, to_tier, reason, source)
+            VALUES (NEW.customer, OLD.tier, NEW.tier, NEW.tier_reason, NEW.changed_by);
+            PERFORM customer_tier.announce_tier_change(%2$L, pg_catalog.to_jsonb(NEW.customer), OLD.tier,
+                                                       NEW.tier, NEW.tier_reason, NEW.changed_by);
+            RETURN NULL;
+        END
+        $body$ $fn$, s, prog.name);
+    EXECUTE format($sql$
+        COMMENT ON FUNCTION %1$I.record_tier_change() IS 'records a change of tier in tier_history and announces it on channel customer_tier';
+        REVOKE ALL ON FUNCTION %1$I.record_tier_change() FROM PUBLIC;
+        CREATE TRIGGER tier_changed AFTER UPDATE OF tier ON %1$I.customers
+            FOR EACH ROW WHEN (OLD.tier IS DISTINCT FROM NEW.tier) EXECUTE FUNCTION %1$I.record_tier_change()
+    $sql$, s);
+
+    EXECUTE customer_tier.program_maintain_function_sql(prog);
+    EXECUTE format('COMMENT ON FUNCTION %I.maintain_customers() IS %L', s,
+                   format('program %s: keeps its customers current from changes to %s', prog.name, prog.orders_table));
+    EXECUTE format('REVOKE ALL ON FUNCTION %I.maintain_customers() FROM PUBLIC', s);
+
+    -- No write may slip between the backfill and the triggers.
+    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', prog.orders_table);
+    EXECUTE format($sql$
+        CREATE TRIGGER %1$I AFTER INSERT ON %3$s REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers();
+        CREATE TRIGGER %4$I AFTER UPDATE ON %3$s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers();
+        CREATE TRIGGER %5$I AFTER DELETE ON %3$s REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers();
+        CREATE TRIGGER %6$I AFTER TRUNCATE ON %3$s
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers()$sql$,
+        customer_tier.program_trigger_name(prog.name, 'insert'), s, prog.orders_table,
+        customer_tier.program_trigger_name(prog.name, 'update'),
+        customer_tier.program_trigger_name(prog.name, 'delete'),
+        customer_tier.program_trigger_name(prog.name, 'truncate'));
+
+    -- unscored: create_program scores everyone once the first breakpoints exist
+    EXECUTE customer_tier.program_apply_sql(prog, prog.orders_table::text, NULL, NULL) INTO emptied, drifted, rejected, announced;
+    IF rejected OPERATOR(pg_catalog.>) 0 THEN
+        EXECUTE customer_tier.program_rejects_sql(prog, prog.orders_table::text, '''BACKFILL''');
+    END IF;
+    INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
+    PERFORM customer_tier.create_program_views(prog);
+    PERFORM customer_tier.grant_program_access(prog);
+    EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', s) INTO customers;
+    RETURN customers;
+END
+$$;
+
+-- customer_tier.program_scored_columns(): sql/install/64_program_scoring.sql
+CREATE OR REPLACE FUNCTION customer_tier.program_scored_columns()
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN 'r_score, f_score, m_score, value_score, segment, tier, tier_since, pending_since, tier_reason, changed_by, '
+       'p_alive, predicted_clv, churn_flags, churn_reasons, lifecycle, lifecycle_since, previous_lifecycle';
+
+-- customer_tier.program_config_cte_sql(customer_tier.program): sql/install/64_program_scoring.sql
+CREATE OR REPLACE FUNCTION customer_tier.program_config_cte_sql(prog customer_tier.program)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$cfg AS MATERIALIZED (
+        SELECT p.name, p.r_breakpoints, p.f_breakpoints, p.m_breakpoints, p.score_weights,
+               p.downgrade_grace, customer_tier.tier_rules(p.name) AS rules,
+               customer_tier.tier_model_rules(p.name) AS model_rules,
+               ARRAY(SELECT t.tier FROM customer_tier.tier AS t
+                      WHERE t.program OPERATOR(pg_catalog.=) p.name ORDER BY t.rank) AS tiers,
+               (SELECT customer_tier.churn_settings_array(cs) FROM customer_tier.churn_settings AS cs
+                 WHERE cs.program OPERATOR(pg_catalog.=) p.name) AS churn,
+               pm.bgnbd AS bg, pm.gamma_gamma AS gg
+          FROM customer_tier.program AS p
+          LEFT JOIN customer_tier.program_model AS pm ON pm.program OPERATOR(pg_catalog.=) p.name
+         WHERE p.name OPERATOR(pg_catalog.=) %L)$sql$, prog.name);
+END
+$$;
+
+-- customer_tier.rescore_where(text, text, text, text): sql/install/64_program_scoring.sql
+CREATE OR REPLACE FUNCTION customer_tier.rescore_where(program text, source text, condition text,
+                                            abc_table text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    changed bigint;
+BEGIN
+    SELECT * INTO STRICT prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) rescore_where.program;
+    EXECUTE format($sql$
+        WITH %1$s,
+        updated AS (
+            UPDATE %2$I.customers AS c
+               SET (%3$s) = %4$s
+              %5$s
+             WHERE (%6$s) %7$s
+             RETURNING c.tier_since OPERATOR(pg_catalog.=) pg_catalog.now() AS changed)
+        SELECT pg_catalog.count(*) FILTER (WHERE u.changed) FROM updated AS u$sql$,
+        customer_tier.program_config_cte_sql(prog), prog.data_schema,
+        customer_tier.program_scored_columns()
+            || CASE WHEN abc_table IS NULL THEN '' ELSE ', abc_class' END,
+        CASE WHEN abc_table IS NULL
+             THEN customer_tier.program_scoring_sql('c', 'c.customer', 'c', pg_catalog.quote_literal(source),
+                                                    purchases => 'c.purchases')
+             ELSE format('(SELECT sc.*, a.abc_class FROM %s AS sc)',
+                         customer_tier.program_scoring_sql('c', 'c.customer', 'c',
+                                                           pg_catalog.quote_literal(source), 'a.abc_class',
+                                                           'c.purchases')) END,
+        CASE WHEN abc_table IS NULL THEN '' ELSE format('FROM %s AS a', abc_table) END,
+        condition,
+        CASE WHEN abc_table IS NULL THEN ''
+             ELSE 'AND a.customer OPERATOR(pg_catalog.=) c.customer' END)
+      INTO changed;
+    RETURN changed;
+END
+$$;
+
+-- customer_tier.check_tier_set(text, text, customer_tier.tier[]): sql/install/70_tiers.sql
+CREATE OR REPLACE FUNCTION customer_tier.check_tier_set(program text, method text, tiers customer_tier.tier[])
+RETURNS void
+LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n       integer := coalesce(cardinality(tiers), 0);
+    allowed text[];
+    t       customer_tier.tier;
+    b       customer_tier.tier;
+    cond    jsonb;
+    key     text;
+    i       integer;
+    j       integer;
+BEGIN
+    IF n = 0 THEN
+        RAISE EXCEPTION 'program "%" has no tiers', program
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('Set them with customer_tier.set_tiers(%L, ...) or customer_tier.default_tiers(%L).',
+                                program, program);
+    END IF;
+    allowed := CASE method
+                   WHEN 'rfm' THEN '{min_value_score}'
+                   WHEN 'abc' THEN '{abc_class}'
+                   ELSE '{min_value_score,min_monetary,min_orders,min_tenure_days,min_p_alive,min_clv}'
+               END;
+    FOR i IN 1 .. n LOOP
+        t := tiers[i];
+        cond := customer_tier.tier_conditions(t);
+        FOR key IN SELECT k FROM jsonb_object_keys(cond) AS k ORDER BY k LOOP
+            IF key <> ALL (allowed) THEN
+                RAISE EXCEPTION 'tier "%" has condition %, which method % does not use', t.tier, key, method
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = format('Method %s accepts: %s.', method, array_to_string(allowed, ', ')),
+                          HINT = format('Remove %s from tier "%s", or change the method of program "%s" with customer_tier.set_method().',
+                                        key, t.tier, program);
+            END IF;
+        END LOOP;
+        IF i < n AND cond = '{}' THEN
+            RAISE EXCEPTION 'tier "%" has no condition, so the tiers after it can never be reached', t.tier
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('A tier without conditions takes every customer left; only the last tier may be one, and "%s" is tier %s of %s.',
+                                      t.tier, i, n),
+                      HINT = format('Give "%s" a condition, or move it last.', t.tier);
+        END IF;
+        IF i = n AND cond <> '{}' THEN
+            RAISE EXCEPTION 'the last tier "%" must have no condition, but has %', t.tier,
+                            customer_tier.tier_conditions_text(t)
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'The last tier is the catch-all: customers who meet no other tier''s conditions get it, so every customer has a tier.',
+                      HINT = 'Add a last tier without conditions, such as {"tier": "normal"}.';
+        END IF;
+        -- ABC: the tiers before the catch-all are A, then B, then C.
+        IF method = 'abc' AND i < n AND t.abc_class IS DISTINCT FROM chr(64 + i) THEN
+            FOR j IN 1 .. i - 1 LOOP
+                IF tiers[j].abc_class = t.abc_class THEN
+                    RAISE EXCEPTION 'tiers "%" and "%" both have abc_class %', tiers[j].tier, t.tier, t.abc_class
+                        USING ERRCODE = 'invalid_parameter_value',
+                              DETAIL = 'Each ABC class may be the condition of one tier only.',
+                              HINT = 'List the tiers of classes A, B and C in that order, then a catch-all.';
+                END IF;
+            END LOOP;
+            RAISE EXCEPTION 'tier "%" has abc_class %, but tier % must have abc_class %', t.tier, t.abc_class, i, chr(64 + i)
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'Class A is better than B, and B better than C; a class left out would put its customers below a worse class.',
+                      HINT = 'List the tiers of classes A, B and C in that order, then a catch-all.';
+        END IF;
+        FOR j IN 1 .. i - 1 LOOP
+            b := tiers[j];
+            IF customer_tier.tier_implies(t, b) THEN
+                RAISE EXCEPTION 'tier "%" can never be reached: every customer who qualifies for it also qualifies for the better tier "%"',
+                                t.tier, b.tier
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = format('"%s" needs %s; "%s" needs %s.', b.tier, customer_tier.tier_conditions_text(b),
+                                          t.tier, customer_tier.tier_conditions_text(t)),
+                          HINT = format('Make "%s" easier to reach than "%s" (lower thresholds), or give "%s" a condition that "%s" does not have.',
+                                        t.tier, b.tier, b.tier, t.tier);
+            END IF;
+        END LOOP;
+    END LOOP;
+END
+$$;
+
+-- customer_tier.set_tiers(text, jsonb): sql/install/70_tiers.sql
+CREATE OR REPLACE FUNCTION customer_tier.set_tiers(program text, tiers jsonb)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    accepted constant text[] := '{tier,min_value_score,min_monetary,min_orders,min_tenure_days,abc_class,min_p_alive,min_clv}';
+    example  constant text := 'Pass the tiers best first, e.g. [{"tier": "gold", "min_value_score": 50}, {"tier": "normal"}].';
+    prog     customer_tier.program;
+    parsed   customer_tier.tier[] := '{}';
+    names    text[] := '{}';
+    t        customer_tier.tier;
+    elem     jsonb;
+    pos      bigint;
+    key      text;
+    val      jsonb;
+    num      numeric;
+    pinned   record;
+BEGIN
+    IF program IS NULL OR tiers IS NULL THEN
+        RAISE EXCEPTION 'program and tiers must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = example;
+    END IF;
+    -- Locking the program serializes concurrent set_tiers() on it.
+    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name = set_tiers.program FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'program "%" does not exist', program
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
+    END IF;
+    IF jsonb_typeof(tiers) <> 'array' THEN
+        RAISE EXCEPTION 'tiers must be a JSON array, not %', jsonb_typeof(tiers)
+            USING ERRCODE = 'invalid_parameter_value', HINT = example;
+    END IF;
+    IF jsonb_array_length(tiers) = 0 THEN
+        RAISE EXCEPTION 'tiers must not be empty'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A program needs at least one tier, the catch-all.', HINT = example;
+    END IF;
+
+    FOR elem, pos IN SELECT e.value, e.ordinality FROM jsonb_array_elements(tiers) WITH ORDINALITY AS e ORDER BY e.ordinality LOOP
+        IF jsonb_typeof(elem) <> 'object' THEN
+            RAISE EXCEPTION 'element % of tiers must be a JSON object, not %', pos, jsonb_typeof(elem)
+                USING ERRCODE = 'invalid_parameter_value', HINT = example;
+        END IF;
+        -- The name first, so that every later message can name the tier.
+        val := elem -> 'tier';
+        IF val IS NULL OR jsonb_typeof(val) = 'null' THEN
+            RAISE EXCEPTION 'element % of tiers has no "tier" name', pos
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Give every tier a name, e.g. {"tier": "gold", "min_value_score": 50}.';
+        END IF;
+        IF jsonb_typeof(val) <> 'string' THEN
+            RAISE EXCEPTION 'the "tier" name of element % must be a JSON string, not %', pos, jsonb_typeof(val)
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Write the name in double quotes, e.g. {"tier": "gold"}.';
+        END IF;
+        t := NULL;
+        t.program := prog.name;
+        t.tier := val #>> '{}';
+        t.rank := pos;
+        IF t.tier !~ '^[a-z][a-z0-9_]{0,39}$' THEN
+            RAISE EXCEPTION 'invalid tier name "%"', t.tier
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'A tier name starts with a lowercase letter and has at most 40 lowercase letters, digits and underscores.',
+                      HINT = 'Choose a name such as "gold" or "key_account".';
+        END IF;
+        IF t.tier = ANY (names) THEN
+            RAISE EXCEPTION 'tier "%" is listed twice', t.tier
+                USING ERRCODE = 'duplicate_object',
+                      DETAIL = format('Elements %s and %s of tiers are both named "%s".',
+                                      array_position(names, t.tier), pos, t.tier),
+                      HINT = 'Give each tier its own name.';
+        END IF;
+        SELECT k INTO key FROM jsonb_object_keys(elem) AS k WHERE k <> ALL (accepted) ORDER BY k LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'unknown key "%" in tier "%"', key, t.tier
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('The accepted keys are: %s.', array_to_string(accepted, ', ')),
+                      HINT = format('Method %s of program "%s" uses: %s.', prog.method, prog.name,
+                                    CASE prog.method WHEN 'rfm' THEN 'min_value_score'
+                                                     WHEN 'abc' THEN 'abc_class'
+                                                     ELSE 'min_value_score, min_monetary, min_orders, min_tenure_days, min_p_alive, min_clv' END);
+        END IF;
+
+        -- Conditions; a JSON null is the same as leaving the key out.
+        FOR key, val IN SELECT c.key, c.value FROM jsonb_each(elem - 'tier') AS c ORDER BY c.key LOOP
+            CONTINUE WHEN jsonb_typeof(val) = 'null';
+            IF key = 'abc_class' THEN
+                IF jsonb_typeof(val) <> 'string' OR val #>> '{}' NOT IN ('A', 'B', 'C') THEN
+                    RAISE EXCEPTION 'abc_class of tier "%" must be "A", "B" or "C", not %', t.tier, val
+                        USING ERRCODE = 'invalid_parameter_value',
+                              HINT = 'Write the class as a JSON string, e.g. {"tier": "gold", "abc_class": "B"}.';
+                END IF;
+                t.abc_class := val #>> '{}';
+                CONTINUE;
+            END IF;
+            IF jsonb_typeof(val) <> 'number' THEN
+                RAISE EXCEPTION '% of tier "%" must be a JSON number, not %', key, t.tier, jsonb_typeof(val)
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = format('Write the threshold without quotes, e.g. {"tier": "%s", "%s": 50}.', t.tier, key);
+            END IF;
+            num := val::numeric;
+            IF key = 'min_value_score' AND NOT num BETWEEN 0 AND 100 THEN
+                RAISE EXCEPTION 'min_value_score of tier "%" must be between 0 and 100, not %', t.tier, num
+                    USING ERRCODE = 'numeric_value_out_of_range',
+                          HINT = 'The value score is on a scale of 0 to 100.';
+            END IF;
+            IF key = 'min_p_alive' AND NOT num BETWEEN 0 AND 1 THEN
+                RAISE EXCEPTION 'min_p_alive of tier "%" must be between 0 and 1, not %', t.tier, num
+                    USING ERRCODE = 'numeric_value_out_of_range',
+                          HINT = 'p_alive is a probability.';
+            END IF;
+            IF num < 0 THEN
+                RAISE EXCEPTION '% of tier "%" must be at least 0, not %', key, t.tier, num
+                    USING ERRCODE = 'numeric_value_out_of_range',
+                          HINT = 'A threshold is a lower bound; leave the key out for no condition.';
+            END IF;
+            IF num >= 1e300 THEN
+                RAISE EXCEPTION '% of tier "%" must be below 1e300', key, t.tier
+                    USING ERRCODE = 'numeric_value_out_of_range',
+                          HINT = 'Thresholds are compiled to double precision.';
+            END IF;
+            CASE key
+            WHEN 'min_value_score' THEN
+                t.min_value_score := num;
+            WHEN 'min_monetary' THEN
+                IF num::double precision::numeric <> num THEN
+                    RAISE EXCEPTION 'min_monetary of tier "%" must have at most 15 significant digits, not %', t.tier, num
+                        USING ERRCODE = 'numeric_value_out_of_range',
+                              DETAIL = 'Thresholds are compiled to double precision, which holds 15 significant digits exactly.',
+                              HINT = 'Round the threshold, e.g. to whole units of currency.';
+                END IF;
+                t.min_monetary := num;
+            WHEN 'min_orders' THEN
+                IF num <> trunc(num) THEN
+                    RAISE EXCEPTION 'min_orders of tier "%" must be a whole number, not %', t.tier, num
+                        USING ERRCODE = 'invalid_parameter_value',
+                              HINT = 'Count orders in whole numbers, e.g. {"min_orders": 3}.';
+                END IF;
+                IF num > 9007199254740992 THEN
+                    RAISE EXCEPTION 'min_orders of tier "%" must be at most 9007199254740992, not %', t.tier, num
+                        USING ERRCODE = 'numeric_value_out_of_range',
+                              HINT = 'Larger thresholds are not exact in the compiled rules, and no customer reaches them.';
+                END IF;
+                t.min_orders := num;
+            WHEN 'min_tenure_days' THEN
+                t.min_tenure_days := num;
+            WHEN 'min_p_alive' THEN
+                t.min_p_alive := num;
+            WHEN 'min_clv' THEN
+                t.min_clv := num;
+            END CASE;
+        END LOOP;
+        parsed := parsed || t;
+        names := names || t.tier;
+    END LOOP;
+
+    PERFORM customer_tier.check_tier_set(prog.name, prog.method, parsed);
+
+    SELECT p.tier, count(*) AS customers INTO pinned
+      FROM customer_tier.pin AS p
+     WHERE p.program = prog.name AND p.tier <> ALL (names)
+     GROUP BY p.tier ORDER BY p.tier LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'tier "%" of program "%" cannot be removed while customers are pinned to it',
+                        pinned.tier, prog.name
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = format('%s pinned to "%s", which the new tiers do not include.',
+                                  CASE pinned.customers WHEN 1 THEN '1 customer is'
+                                       ELSE pinned.customers || ' customers are' END, pinned.tier),
+                  HINT = format('Keep a tier named "%s", or first move or remove the pins (customer_tier.pin_customer(), customer_tier.unpin_customer()).',
+                                pinned.tier);
+    END IF;
+
+    DELETE FROM customer_tier.tier AS x WHERE x.program = prog.name AND x.tier <> ALL (names);
+    INSERT INTO customer_tier.tier AS x
+           (program, tier, rank, min_value_score, min_monetary, min_orders, min_tenure_days, abc_class,
+            min_p_alive, min_clv)
+    SELECT n.program, n.tier, n.rank, n.min_value_score, n.min_monetary, n.min_orders, n.min_tenure_days, n.abc_class,
+           n.min_p_alive, n.min_clv
+      FROM unnest(parsed) AS n
+    ON CONFLICT ON CONSTRAINT tier_pkey DO UPDATE
+       SET rank = excluded.rank, min_value_score = excluded.min_value_score,
+           min_monetary = excluded.min_monetary, min_orders = excluded.min_orders,
+           min_tenure_days = excluded.min_tenure_days, abc_class = excluded.abc_class,
+           min_p_alive = excluded.min_p_alive, min_clv = excluded.min_clv;
+    RETURN cardinality(parsed);
+END
+$$;
+
+-- ==== churn: changed comments (the new bodies of reclassify and create_program_views are above) ====
+COMMENT ON PROCEDURE customer_tier.reclassify(text, integer) IS
+    'recompute breakpoints and ABC classes, fit the program''s BG/NBD and Gamma-Gamma models, then rescore every customer in committed batches; logged in customer_tier.run';
+COMMENT ON FUNCTION customer_tier.create_program_views(customer_tier.program) IS
+    'create the BI views of a program''s schema: segments, churn_risk, tier_changes, tier_summary, and the function migration(from_date, to_date)';
+
+-- ==== churn: grants (sql/install/90_roles.sql) ====
+-- churn thresholds (set_churn_rules) and the models each run fits
+GRANT SELECT ON customer_tier.churn_settings, customer_tier.program_model TO customer_tier_reader;
+GRANT INSERT, UPDATE, DELETE ON customer_tier.churn_settings, customer_tier.program_model TO customer_tier_admin;
+GRANT EXECUTE ON FUNCTION customer_tier.set_churn_rules(text, jsonb) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.fit_program_model(text, bigint) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.churn_settings_array(customer_tier.churn_settings) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.churn_assess(double precision[], customer_tier.bgnbd_model, customer_tier.gamma_gamma_model, customer_tier.order_stats_state, numeric, double precision, text, timestamp with time zone, timestamp with time zone) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.btyd_summary(customer_tier.order_stats_state, numeric, timestamp with time zone) TO customer_tier_admin;  -- 90_roles.sql name list
+
 -- ==== grants of the new functions (sql/install/90_roles.sql) ====
 GRANT EXECUTE ON FUNCTION customer_tier.program_row(text) TO customer_tier_admin, customer_tier_reader;
 GRANT EXECUTE ON FUNCTION customer_tier.create_program_run_views(customer_tier.program) TO customer_tier_admin;
 
 -- ==== existing programs: bring their schemas ct_<name> up to date ====
--- What create_program would make today and 0.1.0 did not: the run
--- migration function and view.  grant_program_access grants the roles their
--- privileges on them, as create_program does (it also grants again what the
--- program had, which is idempotent).
+-- What create_program would make today and 0.1.0 did not:
+--   the run migration function and view (create_program_run_views);
+--   churn: the program's churn_settings row (defaults); the new columns of
+--   customers, last, with their comments; the trigger function
+--   maintain_customers regenerated (its generators changed); the columns
+--   appended to the view segments (CREATE OR REPLACE VIEW keeps users' views
+--   over it); the new view churn_risk; and every customer rescored, which
+--   fills lifecycle, churn flags and the model columns as a fresh
+--   create_program does (p_alive and CLV stay NULL until a run fits models).
+-- grant_program_access grants the roles their privileges on the new objects,
+-- as create_program does (it also grants again what the program had, which
+-- is idempotent).
+--
+-- A program's generated objects are not members of the extension, and an
+-- extension script may only CREATE OR REPLACE its own members: each is
+-- added to the extension first; $release$ below releases it again.  The
+-- generator functions return CREATE statements (the install script never
+-- says CREATE OR REPLACE); regexp_replace turns the first one into
+-- CREATE OR REPLACE.
 DO $programs$
 DECLARE
     prog customer_tier.program;
+    s name;
 BEGIN
     FOR prog IN SELECT * FROM customer_tier.program AS p ORDER BY p.name LOOP
+        s := prog.data_schema;
         PERFORM customer_tier.create_program_run_views(prog);
+
+        -- churn (sql/install/62_program_objects.sql, 66_program_views.sql)
+        INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
+        EXECUTE format($sql$
+            ALTER TABLE %1$I.customers
+                ADD COLUMN recent_satisfaction double precision,
+                ADD COLUMN p_alive          double precision,
+                ADD COLUMN predicted_clv    double precision,
+                ADD COLUMN churn_flags      text[],
+                ADD COLUMN churn_reasons    text[],
+                ADD COLUMN lifecycle        text,
+                ADD COLUMN lifecycle_since  timestamptz,
+                ADD COLUMN previous_lifecycle text;
+            COMMENT ON COLUMN %1$I.customers.recent_satisfaction IS 'input: the customer''s recent satisfaction on 0..10, filled by feedback; NULL = no feedback (flag low_satisfaction never raised)';
+            COMMENT ON COLUMN %1$I.customers.p_alive IS 'BG/NBD probability that the customer is still active, from the model of the last run; NULL without a model';
+            COMMENT ON COLUMN %1$I.customers.predicted_clv IS 'predicted customer lifetime value over the program''s CLV horizon (BG/NBD x Gamma-Gamma); NULL without both models';
+            COMMENT ON COLUMN %1$I.customers.churn_flags IS 'churn flags raised: silent, frequency_falling, low_p_alive, low_satisfaction; empty when none';
+            COMMENT ON COLUMN %1$I.customers.churn_reasons IS 'the reason of each flag, in the order of churn_flags';
+            COMMENT ON COLUMN %1$I.customers.lifecycle IS 'lifecycle stage: new, active, at risk, lapsed, lost, won back';
+            COMMENT ON COLUMN %1$I.customers.lifecycle_since IS 'when the customer entered the current lifecycle stage (as seen by the scoring)';
+            COMMENT ON COLUMN %1$I.customers.previous_lifecycle IS 'the lifecycle stage before the current one; NULL for the first'
+        $sql$, s);
+        EXECUTE format('ALTER EXTENSION customer_tier ADD FUNCTION %I.maintain_customers()', s);
+        EXECUTE regexp_replace(customer_tier.program_maintain_function_sql(prog),
+                               '^\s*CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION');
+        EXECUTE format('ALTER EXTENSION customer_tier ADD VIEW %I.segments', s);
+        EXECUTE regexp_replace(customer_tier.program_segments_view_sql(prog),
+                               '^\s*CREATE VIEW', 'CREATE OR REPLACE VIEW');
+        EXECUTE customer_tier.program_churn_risk_view_sql(prog);
+        PERFORM customer_tier.rescore_program(prog.name, 'upgrade to 0.2.0');
+
         PERFORM customer_tier.grant_program_access(prog);
     END LOOP;
 END
