@@ -53,6 +53,35 @@
 --          rescored (source 'upgrade to 0.2.0') so lifecycle and flags are
 --          set; p_alive and predicted_clv stay NULL until a run fits models
 --
+-- Speed (merge "speed"):
+--   new    order_stats_state_same (rebuild writes only what differs),
+--          score_customer (one C call scores a customer; it also takes the
+--          tier conditions on p_alive and CLV)
+--   body   announce_tier_change (no SET clause, so it inlines),
+--          program_row_counts_sql, program_config_cte_sql (has_pins),
+--          program_scoring_sql (calls score_customer), rescore_where (writes
+--          only changed customers outside runs; comment too), rebuild_program
+--
+-- Feedback, contacts, follow-ups, KPIs (merge "followups"):
+--   new    parts 80_feedback, 81_feedback_verify, 82_contacts, 84_kpis,
+--          88_followups verbatim: tables feedback_source and cadence
+--          (pg_extension_config_dump) and their functions
+--   body   create_program_objects, drop_program_objects (follow-up hooks)
+--   per program: create_followup_objects (answers, satisfaction,
+--          feedback_rejects, contacts, follow_ups_due, satisfaction_by_tier,
+--          kpis, with their grants)
+--
+-- Erasure and retention (merge "protect"):
+--   column customer_tier.run.purged (before model_fit, as in sql/install)
+--   new    parts 85_erasure, 86_retention verbatim: erasure_secret,
+--          erasure_log, retention (pg_extension_config_dump), view
+--          retention_policy, forget, was_forgotten, purge and helpers
+--   body   reclassify (purges after a successful run)
+--   grants of all of the above as 90_roles.sql gives them
+--
+-- $release$ skips a table's own sequences and indexes when it gives the
+-- program's new objects to the schema owner (they follow the table).
+--
 -- sql/upgrade/extract_functions.py prints the functions of sql/install as
 -- CREATE OR REPLACE (with their COMMENT, REVOKE and GRANTs), and with
 -- --against sql/releases/customer_tier--0.1.0.sql <this file> lists every
@@ -201,12 +230,15 @@ CREATE OR REPLACE FUNCTION customer_tier.rebuild_program(program text)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
 AS $$
 DECLARE
     prog customer_tier.program;
     customers bigint;
 BEGIN
     prog := customer_tier.program_row(program);
+    PERFORM pg_catalog.set_config('work_mem', pg_catalog.current_setting('maintenance_work_mem'), true);
     -- writers wait while the state is rebuilt, so none slips between
     EXECUTE format('LOCK TABLE %s IN SHARE MODE', prog.orders_table);
     EXECUTE format($sql$
@@ -217,17 +249,32 @@ BEGIN
               FROM %5$s AS o
              WHERE %6$s
              GROUP BY o.%2$I
+        ), diff AS MATERIALIZED (
+            -- one pass over the recomputation and the stored customers: the
+            -- customers to write (missing or different) and those to delete
+            -- (a composite compared as a whole: NULL fields are equal)
+            SELECT coalesce(s.customer, c.customer) AS customer, s.customer IS NULL AS gone,
+                   s.purchases, s.refunds
+              FROM scratch AS s
+              FULL JOIN %1$I.customers AS c ON c.customer OPERATOR(pg_catalog.=) s.customer
+             WHERE s.customer IS NULL OR c.customer IS NULL
+                OR NOT (customer_tier.order_stats_state_same(c.purchases, s.purchases)
+                        AND customer_tier.order_stats_state_same(c.refunds, s.refunds)
+                        AND ROW(c.orders, c.monetary, c.first_order, c.last_order, c.mean_gap_days, c.gap_stddev_days)
+                            IS NOT DISTINCT FROM customer_tier.customer_metrics(s.purchases, s.refunds))
         ), gone AS (
             DELETE FROM %1$I.customers AS c
-             WHERE NOT EXISTS (SELECT FROM scratch AS s WHERE s.customer OPERATOR(pg_catalog.=) c.customer)
+             USING diff AS d
+             WHERE d.gone AND c.customer OPERATOR(pg_catalog.=) d.customer
         )
         INSERT INTO %1$I.customers AS c
                (customer, purchases, refunds, orders, monetary, first_order, last_order,
                 mean_gap_days, gap_stddev_days, updated_at)
-        SELECT s.customer, s.purchases, s.refunds, m.orders, m.monetary, m.first_order, m.last_order,
+        SELECT d.customer, d.purchases, d.refunds, m.orders, m.monetary, m.first_order, m.last_order,
                m.mean_gap_days, m.gap_stddev_days, pg_catalog.now()
-          FROM scratch AS s, LATERAL customer_tier.customer_metrics(s.purchases, s.refunds) AS m
-         ORDER BY s.customer
+          FROM diff AS d, LATERAL customer_tier.customer_metrics(d.purchases, d.refunds) AS m
+         WHERE NOT d.gone
+         ORDER BY d.customer
         ON CONFLICT (customer) DO UPDATE
            SET (purchases, refunds, orders, monetary, first_order, last_order,
                 mean_gap_days, gap_stddev_days, updated_at) =
@@ -388,6 +435,13 @@ BEGIN
                rejects = (SELECT pg_catalog.count(*) FROM %1$I.rejects)
          WHERE r.id OPERATOR(pg_catalog.=) $1$sql$, prog.data_schema)
       USING run_id, scored, batch_count, changed;
+    -- retention (86_retention.sql); a failed purge does not fail the run
+    BEGIN
+        UPDATE customer_tier.run AS r SET purged = customer_tier.purge(reclassify.program) WHERE r.id OPERATOR(pg_catalog.=) run_id;
+    EXCEPTION WHEN OTHERS THEN
+        UPDATE customer_tier.run AS r SET purged = pg_catalog.jsonb_build_object('error', SQLERRM)
+         WHERE r.id OPERATOR(pg_catalog.=) run_id;
+    END;
     COMMIT;
     PERFORM pg_catalog.pg_advisory_unlock(customer_tier.run_lock_key(program));
 END
@@ -799,6 +853,8 @@ $$;
 
 -- ==== churn: new columns of extension tables, last as in sql/install ====
 -- run.model_fit: sql/install/68_reclassify.sql
+ALTER TABLE customer_tier.run ADD COLUMN purged jsonb;
+COMMENT ON COLUMN customer_tier.run.purged IS 'rows the run''s purge deleted per kind (customer_tier.purge), or {"error": ...}';
 ALTER TABLE customer_tier.run ADD COLUMN model_fit text;
 COMMENT ON COLUMN customer_tier.run.model_fit IS 'the model fit of the run: fitted, or which fit failed and why (the previous model was kept)';
 -- tier.min_p_alive, tier.min_clv: sql/install/70_tiers.sql
@@ -947,15 +1003,23 @@ DECLARE
     bg_problem text;
     gg_problem text;
     note text;
+    population bigint;
+    sample text := 'true';
 BEGIN
     prog := customer_tier.program_row(program);
+    EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', prog.data_schema) INTO population;
+    IF population > 20000 THEN
+        sample := format('(pg_catalog.hashtext(c.customer::text) & 1048575) < %s',
+                         ceil(1048576.0 * 20000 / population)::bigint);
+    END IF;
     BEGIN
         EXECUTE format($sql$
             SELECT (f.model).*
               FROM (SELECT customer_tier.bgnbd_fit(s.x, s.t_x, s.t) AS model
                       FROM %I.customers AS c,
-                           LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s) AS f$sql$,
-            prog.data_schema) INTO bg;
+                           LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s
+                     WHERE %s) AS f$sql$,
+            prog.data_schema, sample) INTO bg;
     EXCEPTION WHEN data_exception OR invalid_parameter_value OR numeric_value_out_of_range OR program_limit_exceeded THEN
         GET STACKED DIAGNOSTICS bg_problem = MESSAGE_TEXT;
         bg := NULL;
@@ -963,10 +1027,12 @@ BEGIN
     BEGIN
         EXECUTE format($sql$
             SELECT (f.model).*
-              FROM (SELECT customer_tier.gamma_gamma_fit(s.orders, s.mean_spend) AS model
+              FROM (SELECT customer_tier.gamma_gamma_fit(s.orders,
+                               10 ^ (pg_catalog.round(50 * pg_catalog.log(s.mean_spend)) / 50)) AS model
                       FROM %I.customers AS c,
-                           LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s) AS f$sql$,
-            prog.data_schema) INTO gg;
+                           LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s
+                     WHERE %s) AS f$sql$,
+            prog.data_schema, sample) INTO gg;
     EXCEPTION WHEN data_exception OR invalid_parameter_value OR numeric_value_out_of_range OR program_limit_exceeded THEN
         GET STACKED DIAGNOSTICS gg_problem = MESSAGE_TEXT;
         gg := NULL;
@@ -1304,33 +1370,30 @@ DECLARE
     cur_stage_since text := coalesce(cur || '.lifecycle_since', 'NULL::timestamptz');
 BEGIN
     RETURN format($sql$(
-        SELECT s.r, s.f, s.m, s.value_score, s.segment, cfg.tiers[nt.rank],
-               CASE WHEN cfg.tiers[nt.rank] IS DISTINCT FROM %3$s THEN pg_catalog.now() ELSE %4$s END,
-               nt.pending_since, nt.reason, %7$s,
-               ch.p_alive, ch.clv, ch.churn_flags, ch.churn_reasons, ch.lifecycle,
-               CASE WHEN ch.lifecycle IS DISTINCT FROM %9$s THEN pg_catalog.now() ELSE %10$s END,
-               CASE WHEN ch.lifecycle IS DISTINCT FROM %9$s THEN %9$s ELSE %11$s END
-          FROM cfg,
-               LATERAL (SELECT x.r, x.f, x.m,
-                               customer_tier.value_score(x.r, x.f, x.m, cfg.score_weights) AS value_score,
-                               customer_tier.rfm_segment(x.r, x.f, x.m) AS segment
-                          FROM (SELECT customer_tier.score(
-                                           EXTRACT(EPOCH FROM pg_catalog.now() OPERATOR(pg_catalog.-) %1$s.last_order)::double precision
-                                           OPERATOR(pg_catalog./) 86400, cfg.r_breakpoints, false) AS r,
-                                       customer_tier.score(%1$s.orders, cfg.f_breakpoints) AS f,
-                                       customer_tier.score(%1$s.monetary, cfg.m_breakpoints) AS m) AS x) AS s,
-               LATERAL customer_tier.churn_assess(cfg.churn, cfg.bg, cfg.gg, %8$s, %1$s.monetary, %12$s,
-                                                  %9$s, %10$s, pg_catalog.now()) AS ch,
-               LATERAL customer_tier.next_tier(
-                   pg_catalog.array_position(cfg.tiers, %3$s), %5$s,
-                   customer_tier.qualify_tier(cfg.rules, s.value_score, %1$s.monetary, %1$s.orders,
-                       EXTRACT(EPOCH FROM pg_catalog.now() OPERATOR(pg_catalog.-) %1$s.first_order)::double precision
-                       OPERATOR(pg_catalog./) 86400, %6$s, cfg.model_rules, ch.p_alive, ch.clv),
-                   (SELECT pg_catalog.array_position(cfg.tiers, pin.tier) FROM customer_tier.pin AS pin
-                     WHERE pin.program OPERATOR(pg_catalog.=) cfg.name
-                       AND pin.customer OPERATOR(pg_catalog.=) %2$s::text
-                       AND (pin.expires_at IS NULL OR pin.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())),
-                   cfg.downgrade_grace, pg_catalog.now()) AS nt)$sql$,
+        SELECT (s.sc).r_score, (s.sc).f_score, (s.sc).m_score, (s.sc).value_score, (s.sc).segment,
+               s.tiers[(s.sc).rank],
+               CASE WHEN s.tiers[(s.sc).rank] IS DISTINCT FROM %3$s THEN pg_catalog.now() ELSE %4$s END,
+               (s.sc).next_pending_since, (s.sc).reason, %7$s,
+               (s.ch).p_alive, (s.ch).clv, (s.ch).churn_flags, (s.ch).churn_reasons, (s.ch).lifecycle,
+               CASE WHEN (s.ch).lifecycle IS DISTINCT FROM %9$s THEN pg_catalog.now() ELSE %10$s END,
+               CASE WHEN (s.ch).lifecycle IS DISTINCT FROM %9$s THEN %9$s ELSE %11$s END
+          FROM (SELECT cc.tiers, cc.ch,
+                       customer_tier.score_customer(
+                           %1$s.last_order, %1$s.orders, %1$s.monetary, %1$s.first_order,
+                           cc.r_breakpoints, cc.f_breakpoints, cc.m_breakpoints, cc.score_weights, cc.rules,
+                           pg_catalog.array_position(cc.tiers, %3$s), %5$s, %6$s,
+                           CASE WHEN cc.has_pins THEN
+                               (SELECT pg_catalog.array_position(cc.tiers, pin.tier) FROM customer_tier.pin AS pin
+                                 WHERE pin.program OPERATOR(pg_catalog.=) cc.name
+                                   AND pin.customer OPERATOR(pg_catalog.=) %2$s::text
+                                   AND (pin.expires_at IS NULL OR pin.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()))
+                           END,
+                           cc.downgrade_grace, pg_catalog.now(), cc.model_rules, (cc.ch).p_alive, (cc.ch).clv) AS sc
+                  FROM (SELECT cfg.*,
+                               customer_tier.churn_assess(cfg.churn, cfg.bg, cfg.gg, %8$s, %1$s.monetary, %12$s,
+                                                          %9$s, %10$s, pg_catalog.now()) AS ch
+                          FROM cfg OFFSET 0) AS cc
+                OFFSET 0) AS s)$sql$,
         m, key, cur_tier, cur_since, cur_pending, cur_abc, source,
         coalesce(purchases, 'NULL::customer_tier.order_stats_state'), cur_stage, cur_stage_since,
         coalesce(cur || '.previous_lifecycle', 'NULL::text'),
@@ -1631,6 +1694,7 @@ BEGIN
     END IF;
     INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
     PERFORM customer_tier.create_program_views(prog);
+    PERFORM customer_tier.create_followup_objects(prog);
     PERFORM customer_tier.grant_program_access(prog);
     EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', s) INTO customers;
     RETURN customers;
@@ -1657,6 +1721,8 @@ BEGIN
                customer_tier.tier_model_rules(p.name) AS model_rules,
                ARRAY(SELECT t.tier FROM customer_tier.tier AS t
                       WHERE t.program OPERATOR(pg_catalog.=) p.name ORDER BY t.rank) AS tiers,
+               EXISTS (SELECT FROM customer_tier.pin AS pin
+                        WHERE pin.program OPERATOR(pg_catalog.=) p.name) AS has_pins,
                (SELECT customer_tier.churn_settings_array(cs) FROM customer_tier.churn_settings AS cs
                  WHERE cs.program OPERATOR(pg_catalog.=) p.name) AS churn,
                pm.bgnbd AS bg, pm.gamma_gamma AS gg
@@ -1672,35 +1738,46 @@ CREATE OR REPLACE FUNCTION customer_tier.rescore_where(program text, source text
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     prog customer_tier.program;
     changed bigint;
+    scored text[] := pg_catalog.string_to_array(customer_tier.program_scored_columns(), ', ');
+    compared text[] := pg_catalog.array_remove(scored, 'changed_by');
+    fragment text;
 BEGIN
     SELECT * INTO STRICT prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) rescore_where.program;
+    fragment := customer_tier.program_scoring_sql('c', 'c.customer', 'c', pg_catalog.quote_literal(source),
+                                                  CASE WHEN abc_table IS NULL THEN NULL ELSE 'a.abc_class' END,
+                                                  'c.purchases');
     EXECUTE format($sql$
         WITH %1$s,
         updated AS (
             UPDATE %2$I.customers AS c
                SET (%3$s) = %4$s
               %5$s
-             WHERE (%6$s) %7$s
+             WHERE (%6$s) %7$s %8$s
              RETURNING c.tier_since OPERATOR(pg_catalog.=) pg_catalog.now() AS changed)
         SELECT pg_catalog.count(*) FILTER (WHERE u.changed) FROM updated AS u$sql$,
         customer_tier.program_config_cte_sql(prog), prog.data_schema,
         customer_tier.program_scored_columns()
             || CASE WHEN abc_table IS NULL THEN '' ELSE ', abc_class' END,
-        CASE WHEN abc_table IS NULL
-             THEN customer_tier.program_scoring_sql('c', 'c.customer', 'c', pg_catalog.quote_literal(source),
-                                                    purchases => 'c.purchases')
-             ELSE format('(SELECT sc.*, a.abc_class FROM %s AS sc)',
-                         customer_tier.program_scoring_sql('c', 'c.customer', 'c',
-                                                           pg_catalog.quote_literal(source), 'a.abc_class',
-                                                           'c.purchases')) END,
+        CASE WHEN abc_table IS NULL THEN fragment
+             ELSE format('(SELECT sc.*, a.abc_class FROM %s AS sc)', fragment) END,
         CASE WHEN abc_table IS NULL THEN '' ELSE format('FROM %s AS a', abc_table) END,
         condition,
         CASE WHEN abc_table IS NULL THEN ''
-             ELSE 'AND a.customer OPERATOR(pg_catalog.=) c.customer' END)
+             ELSE 'AND a.customer OPERATOR(pg_catalog.=) c.customer' END,
+        CASE WHEN abc_table IS NOT NULL THEN ''
+             ELSE format($sql$
+               AND NOT EXISTS (SELECT FROM %s AS sc(%s)
+                                WHERE (%s) IS NOT DISTINCT FROM (%s))$sql$,
+                         fragment, pg_catalog.array_to_string(scored, ', '),
+                         (SELECT pg_catalog.string_agg('sc.' || pg_catalog.quote_ident(x), ', ')
+                            FROM pg_catalog.unnest(compared) AS x),
+                         (SELECT pg_catalog.string_agg('c.' || pg_catalog.quote_ident(x), ', ')
+                            FROM pg_catalog.unnest(compared) AS x)) END)
       INTO changed;
     RETURN changed;
 END
@@ -1998,6 +2075,2183 @@ GRANT EXECUTE ON FUNCTION customer_tier.churn_settings_array(customer_tier.churn
 GRANT EXECUTE ON FUNCTION customer_tier.churn_assess(double precision[], customer_tier.bgnbd_model, customer_tier.gamma_gamma_model, customer_tier.order_stats_state, numeric, double precision, text, timestamp with time zone, timestamp with time zone) TO customer_tier_admin;  -- 90_roles.sql name list
 GRANT EXECUTE ON FUNCTION customer_tier.btyd_summary(customer_tier.order_stats_state, numeric, timestamp with time zone) TO customer_tier_admin;  -- 90_roles.sql name list
 
+-- ==== speed: new functions ====
+-- customer_tier.order_stats_state_same(customer_tier.order_stats_state, customer_tier.order_stats_state): sql/install/63_program_verify.sql
+CREATE FUNCTION customer_tier.order_stats_state_same(customer_tier.order_stats_state,
+                                                     customer_tier.order_stats_state)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'order_stats_state_same'
+    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.order_stats_state_same(customer_tier.order_stats_state,
+                                                         customer_tier.order_stats_state) IS
+    'whether two states hold the same order times (as a multiset) and the same exact total; NULL (no orders) equals only NULL';
+
+-- customer_tier.score_customer(timestamp with time zone, bigint, numeric, timestamp with time zone, double precision[], double precision[], double precision[], double precision[], double precision[], integer, timestamp with time zone, text, integer, interval, timestamp with time zone, double precision[], double precision, double precision): sql/install/64_program_scoring.sql
+CREATE FUNCTION customer_tier.score_customer(
+    last_order timestamptz, orders bigint, monetary numeric, first_order timestamptz,
+    r_breakpoints double precision[], f_breakpoints double precision[], m_breakpoints double precision[],
+    weights double precision[], rules double precision[],
+    current_rank integer, pending_since timestamptz, abc_class text, pinned_rank integer,
+    grace interval, as_of timestamptz,
+    model_rules double precision[], p_alive double precision, clv double precision,
+    OUT r_score integer, OUT f_score integer, OUT m_score integer, OUT value_score double precision,
+    OUT segment text, OUT rank integer, OUT next_pending_since timestamptz, OUT reason text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'score_customer'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.score_customer(timestamptz, bigint, numeric, timestamptz, double precision[],
+    double precision[], double precision[], double precision[], double precision[], integer, timestamptz, text,
+    integer, interval, timestamptz, double precision[], double precision, double precision) IS
+    'a customer''s R, F, M scores, value score, segment, and next tier rank, pending downgrade and reason, as score, value_score, rfm_segment, qualify_tier (with the tier conditions on p_alive and CLV when model_rules is given) and next_tier compose';
+
+
+-- ==== speed, follow-ups: changed bodies ====
+-- customer_tier.announce_tier_change(text, jsonb, text, text, text, text): sql/install/62_program_objects.sql
+CREATE OR REPLACE FUNCTION customer_tier.announce_tier_change(program text, customer jsonb, from_tier text,
+                                                   to_tier text, reason text, source text)
+RETURNS void
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+BEGIN ATOMIC
+    SELECT pg_catalog.pg_notify('customer_tier', pg_catalog.json_build_object(
+        'program', program, 'customer', customer, 'from', from_tier, 'to', to_tier,
+        'reason', reason, 'source', source, 'at', pg_catalog.now())::text);
+END;
+
+-- customer_tier.program_row_counts_sql(customer_tier.program, text): sql/install/62_program_objects.sql
+CREATE OR REPLACE FUNCTION customer_tier.program_row_counts_sql(prog customer_tier.program, alias text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c text := format('%I.%I', alias, prog.customer_column);
+    t text := format('%I.%I', alias, prog.ordered_at_column);
+    a text := format('%I.%I', alias, prog.amount_column);
+BEGIN
+    RETURN format('%1$s IS NOT NULL AND %2$s IS NOT NULL AND pg_catalog.isfinite(%2$s) AND %3$s IS NOT NULL', c, t, a)
+        || CASE WHEN prog.amount_type IN ('numeric'::regtype, 'double precision'::regtype) THEN
+               format(' AND %1$s OPERATOR(pg_catalog.<>) ALL (''{NaN,Infinity,-Infinity}''::%2$s[])', a, prog.amount_type)
+           ELSE '' END
+        || CASE WHEN prog.status_column IS NULL THEN ''
+                ELSE format(' AND %I.%I::text OPERATOR(pg_catalog.=) ANY (%L::text[])',
+                            alias, prog.status_column, prog.counted_statuses) END;
+END
+$$;
+
+-- customer_tier.drop_program_objects(customer_tier.program): sql/install/62_program_objects.sql
+CREATE OR REPLACE FUNCTION customer_tier.drop_program_objects(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    op text;
+BEGIN
+    PERFORM customer_tier.drop_followup_objects(prog);
+    FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
+                       customer_tier.program_trigger_name(prog.name, op), prog.orders_table);
+    END LOOP;
+    PERFORM customer_tier.drop_program_views(prog);
+    -- RESTRICT: a user's own object that depends on these must make this fail.
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_customers() RESTRICT', prog.data_schema);
+    EXECUTE format('DROP TABLE IF EXISTS %I.rejects RESTRICT', prog.data_schema);
+    EXECUTE format('DROP TABLE IF EXISTS %I.customers RESTRICT', prog.data_schema);
+    EXECUTE format('DROP TABLE IF EXISTS %I.tier_history RESTRICT', prog.data_schema);
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.record_tier_change() RESTRICT', prog.data_schema);
+END
+$$;
+
+
+-- ==== new part sql/install/80_feedback.sql, verbatim ====
+-- customer_tier install script, part 80: satisfaction rollups from a feedback
+-- table of the CRM's own (docs/feedback.md).
+--
+-- Every program has, from its creation, three tables for this (created by
+-- create_feedback_tables): answers (the usable answers of the attached
+-- feedback table, copied by its triggers), satisfaction (one row per customer
+-- with answers: latest answer, rolling NPS and CSAT) and feedback_rejects.
+-- attach_feedback fills them and installs the triggers that keep them
+-- current; detach_feedback empties them and removes the triggers.  The
+-- tables exist whether or not a feedback table is attached, so the views and
+-- functions over them (satisfaction_by_tier, kpis) do not depend on it.
+
+-- One row per program whose feedback table is attached.
+CREATE TABLE customer_tier.feedback_source (
+    program             text PRIMARY KEY REFERENCES customer_tier.program (name)
+                        ON DELETE CASCADE ON UPDATE CASCADE,
+    feedback_table      regclass NOT NULL,
+    customer_column     name NOT NULL,
+    score_column        name NOT NULL,
+    score_type          regtype NOT NULL
+                        CONSTRAINT feedback_source_score_type CHECK (score_type IN
+                            ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'numeric'::regtype)),
+    kind_column         name NOT NULL,
+    answered_at_column  name NOT NULL,
+    satisfaction_window interval NOT NULL DEFAULT '365 days'
+                        CONSTRAINT feedback_source_window CHECK (satisfaction_window > '0'),
+    attached_at         timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE customer_tier.feedback_source IS
+    'one row per program with an attached feedback table: which table and how its columns are read';
+COMMENT ON COLUMN customer_tier.feedback_source.program IS 'the program';
+COMMENT ON COLUMN customer_tier.feedback_source.feedback_table IS 'the CRM''s own feedback (survey answers) table (never altered)';
+COMMENT ON COLUMN customer_tier.feedback_source.customer_column IS 'column holding the customer key, of the program''s key type';
+COMMENT ON COLUMN customer_tier.feedback_source.score_column IS 'column holding the score: NPS 0..10 or CSAT 1..5';
+COMMENT ON COLUMN customer_tier.feedback_source.score_type IS 'type of the score column';
+COMMENT ON COLUMN customer_tier.feedback_source.kind_column IS 'column holding the kind of answer: nps or csat';
+COMMENT ON COLUMN customer_tier.feedback_source.answered_at_column IS 'column holding when the answer was given';
+COMMENT ON COLUMN customer_tier.feedback_source.satisfaction_window IS 'length of the rolling window of the per-customer NPS, CSAT and recent score';
+COMMENT ON COLUMN customer_tier.feedback_source.attached_at IS 'when the feedback table was attached';
+SELECT pg_catalog.pg_extension_config_dump('customer_tier.feedback_source', '');
+
+-- Create a program's answers, satisfaction and feedback_rejects tables
+-- (called by create_followup_objects when the program is created).
+CREATE FUNCTION customer_tier.create_feedback_tables(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.answers (
+            id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            customer    %2$s NOT NULL,
+            kind        text NOT NULL CONSTRAINT answers_kind CHECK (kind IN ('nps', 'csat')),
+            score       integer NOT NULL
+                        CONSTRAINT answers_score CHECK (CASE kind WHEN 'nps' THEN score BETWEEN 0 AND 10
+                                                                  ELSE score BETWEEN 1 AND 5 END),
+            answered_at timestamptz NOT NULL
+        );
+        CREATE INDEX ON %1$I.answers (customer, answered_at);
+        CREATE INDEX ON %1$I.answers (answered_at);
+        COMMENT ON TABLE %1$I.answers IS %3$L;
+        COMMENT ON COLUMN %1$I.answers.id IS 'answer number, in the order answers were copied';
+        COMMENT ON COLUMN %1$I.answers.customer IS 'the customer key';
+        COMMENT ON COLUMN %1$I.answers.kind IS 'nps (score 0..10) or csat (score 1..5)';
+        COMMENT ON COLUMN %1$I.answers.score IS 'the answer: 0..10 for nps, 1..5 for csat';
+        COMMENT ON COLUMN %1$I.answers.answered_at IS 'when the answer was given';
+    $sql$, s, prog.customer_type,
+        format('program %s: the usable answers of the attached feedback table, copied by its triggers; empty while none is attached',
+               prog.name));
+
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.satisfaction (
+            customer            %2$s PRIMARY KEY,
+            answers             bigint NOT NULL DEFAULT 0,
+            last_answered_at    timestamptz,
+            last_kind           text,
+            last_score          integer,
+            last_nps            integer,
+            last_nps_at         timestamptz,
+            last_csat           integer,
+            last_csat_at        timestamptz,
+            window_start        timestamptz,
+            window_nps          double precision,
+            window_nps_answers  bigint NOT NULL DEFAULT 0,
+            window_csat         double precision,
+            window_csat_answers bigint NOT NULL DEFAULT 0,
+            recent_score        double precision,
+            computed_at         timestamptz NOT NULL DEFAULT pg_catalog.now()
+        );
+        COMMENT ON TABLE %1$I.satisfaction IS %3$L;
+        COMMENT ON COLUMN %1$I.satisfaction.customer IS 'the customer key';
+        COMMENT ON COLUMN %1$I.satisfaction.answers IS 'usable answers of the customer, all time';
+        COMMENT ON COLUMN %1$I.satisfaction.last_answered_at IS 'when the latest answer was given';
+        COMMENT ON COLUMN %1$I.satisfaction.last_kind IS 'kind of the latest answer: nps or csat';
+        COMMENT ON COLUMN %1$I.satisfaction.last_score IS 'score of the latest answer';
+        COMMENT ON COLUMN %1$I.satisfaction.last_nps IS 'the latest NPS answer (0..10); NULL if none';
+        COMMENT ON COLUMN %1$I.satisfaction.last_nps_at IS 'when the latest NPS answer was given';
+        COMMENT ON COLUMN %1$I.satisfaction.last_csat IS 'the latest CSAT answer (1..5); NULL if none';
+        COMMENT ON COLUMN %1$I.satisfaction.last_csat_at IS 'when the latest CSAT answer was given';
+        COMMENT ON COLUMN %1$I.satisfaction.window_start IS 'the rolling window holds the answers given after this: computed_at minus the satisfaction window';
+        COMMENT ON COLUMN %1$I.satisfaction.window_nps IS 'NPS (-100..100) of the customer''s NPS answers in the window; NULL if none';
+        COMMENT ON COLUMN %1$I.satisfaction.window_nps_answers IS 'NPS answers in the window';
+        COMMENT ON COLUMN %1$I.satisfaction.window_csat IS 'CSAT (0..100, %% of answers 4 or 5) of the customer''s CSAT answers in the window; NULL if none';
+        COMMENT ON COLUMN %1$I.satisfaction.window_csat_answers IS 'CSAT answers in the window';
+        COMMENT ON COLUMN %1$I.satisfaction.recent_score IS 'mean of the answers in the window on one 0..100 scale (NPS score x 10, CSAT (score - 1) x 25); NULL if none';
+        COMMENT ON COLUMN %1$I.satisfaction.computed_at IS 'when the row was computed: the window figures are as of this time';
+    $sql$, s, prog.customer_type,
+        format('program %s: one row per customer with usable answers: latest answer and rolling NPS, CSAT and recent score; kept current by the feedback triggers, windows refreshed by refresh_satisfaction',
+               prog.name));
+
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.feedback_rejects (
+            id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            rejected_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+            operation   text NOT NULL,
+            reason      text NOT NULL,
+            row_image   jsonb NOT NULL
+        );
+        COMMENT ON TABLE %1$I.feedback_rejects IS 'feedback rows the program could not use, with the reason; the feedback table keeps them unchanged';
+        COMMENT ON COLUMN %1$I.feedback_rejects.id IS 'reject number, in the order rejects were recorded';
+        COMMENT ON COLUMN %1$I.feedback_rejects.rejected_at IS 'when the row was rejected';
+        COMMENT ON COLUMN %1$I.feedback_rejects.operation IS 'INSERT, UPDATE or BACKFILL';
+        COMMENT ON COLUMN %1$I.feedback_rejects.reason IS 'why the row cannot be used';
+        COMMENT ON COLUMN %1$I.feedback_rejects.row_image IS 'the whole row as written to the feedback table'
+    $sql$, s);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_feedback_tables(customer_tier.program) IS
+    'create a program''s answers, satisfaction and feedback_rejects tables';
+
+-- SQL text of why a feedback row cannot be used (NULL when it can); alias
+-- names the row the expression reads.
+CREATE FUNCTION customer_tier.feedback_row_problem_sql(src customer_tier.feedback_source, alias text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c text := format('%I.%I', alias, src.customer_column);
+    t text := format('%I.%I', alias, src.answered_at_column);
+    k text := format('%I.%I::text', alias, src.kind_column);
+    v text := format('%I.%I', alias, src.score_column);
+BEGIN
+    RETURN format($sql$CASE WHEN %1$s IS NULL THEN 'customer key is null'
+             WHEN %2$s IS NULL THEN 'answer time is null'
+             WHEN NOT pg_catalog.isfinite(%2$s) THEN 'answer time is not finite'
+             WHEN %3$s IS NULL THEN 'kind is null'
+             WHEN NOT %3$s OPERATOR(pg_catalog.=) ANY ('{nps,csat}'::text[])
+                  THEN pg_catalog.format('unknown kind "%%s" (nps or csat)', pg_catalog."left"(%3$s, 40))
+             WHEN %4$s IS NULL THEN 'score is null'%5$s
+             WHEN %3$s OPERATOR(pg_catalog.=) 'nps'
+                  AND NOT (%4$s OPERATOR(pg_catalog.>=) 0 AND %4$s OPERATOR(pg_catalog.<=) 10)
+                  THEN pg_catalog.format('NPS score %%s is outside 0..10', %4$s)
+             WHEN %3$s OPERATOR(pg_catalog.=) 'csat'
+                  AND NOT (%4$s OPERATOR(pg_catalog.>=) 1 AND %4$s OPERATOR(pg_catalog.<=) 5)
+                  THEN pg_catalog.format('CSAT score %%s is outside 1..5', %4$s) END$sql$,
+                  c, t, k, v,
+                  CASE WHEN src.score_type OPERATOR(pg_catalog.=) 'numeric'::regtype THEN format($sql$
+             WHEN %1$s OPERATOR(pg_catalog.<>) pg_catalog.trunc(%1$s)
+                  THEN pg_catalog.format('score %%s is not a whole number', %1$s)$sql$, v)
+                  ELSE '' END);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feedback_row_problem_sql(customer_tier.feedback_source, text) IS
+    'SQL text of the reason a feedback row cannot be used by a program, NULL when it can';
+
+-- SQL text of the usable rows of relation rel (a transition table or the
+-- feedback table) as (customer, kind, score, answered_at).
+CREATE FUNCTION customer_tier.feedback_usable_sql(src customer_tier.feedback_source, rel text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- the casts are evaluated only for the rows that pass the filter
+    RETURN format($sql$SELECT o.%1$I AS customer, o.%2$I::text AS kind, o.%3$I::integer AS score,
+                   o.%4$I::timestamptz AS answered_at
+              FROM %5$s AS o
+             WHERE (%6$s) IS NULL$sql$,
+        src.customer_column, src.kind_column, src.score_column, src.answered_at_column, rel,
+        customer_tier.feedback_row_problem_sql(src, 'o'));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feedback_usable_sql(customer_tier.feedback_source, text) IS
+    'SQL text of the usable rows of a feedback relation as (customer, kind, score, answered_at)';
+
+-- SQL text of the statement that records the unusable rows of rel in the
+-- program's feedback_rejects; operation is a SQL expression.
+CREATE FUNCTION customer_tier.feedback_rejects_sql(prog customer_tier.program, src customer_tier.feedback_source,
+                                                   rel text, operation text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$
+        INSERT INTO %1$I.feedback_rejects (operation, reason, row_image)
+        SELECT %2$s, p.reason, pg_catalog.to_jsonb(o)
+          FROM %3$s AS o, LATERAL (SELECT %4$s AS reason) AS p
+         WHERE p.reason IS NOT NULL$sql$,
+        prog.data_schema, operation, rel, customer_tier.feedback_row_problem_sql(src, 'o'));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feedback_rejects_sql(customer_tier.program, customer_tier.feedback_source, text, text) IS
+    'SQL text that records the feedback rows a program cannot use in its feedback_rejects table';
+
+-- SQL text of the upsert that recomputes the satisfaction rows of the
+-- customers of answers a that satisfy filter (a SQL condition on a), from
+-- answers: exact for whatever answers hold, the window as of now().
+CREATE FUNCTION customer_tier.satisfaction_rollup_sql(prog customer_tier.program, filter text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$
+        INSERT INTO %1$I.satisfaction AS s
+               (customer, answers, last_answered_at, last_kind, last_score, last_nps, last_nps_at,
+                last_csat, last_csat_at, window_start, window_nps, window_nps_answers, window_csat,
+                window_csat_answers, recent_score, computed_at)
+        SELECT a.customer, pg_catalog.count(*), pg_catalog.max(a.answered_at),
+               (pg_catalog.array_agg(a.kind ORDER BY a.answered_at DESC, a.id DESC))[1],
+               (pg_catalog.array_agg(a.score ORDER BY a.answered_at DESC, a.id DESC))[1],
+               (pg_catalog.array_agg(a.score ORDER BY a.answered_at DESC, a.id DESC)
+                    FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'nps'))[1],
+               pg_catalog.max(a.answered_at) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'nps'),
+               (pg_catalog.array_agg(a.score ORDER BY a.answered_at DESC, a.id DESC)
+                    FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'csat'))[1],
+               pg_catalog.max(a.answered_at) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'csat'),
+               w.start,
+               customer_tier.nps(a.score) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'nps'
+                                                   AND a.answered_at OPERATOR(pg_catalog.>) w.start),
+               pg_catalog.count(*) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'nps'
+                                             AND a.answered_at OPERATOR(pg_catalog.>) w.start),
+               customer_tier.csat(a.score) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'csat'
+                                                    AND a.answered_at OPERATOR(pg_catalog.>) w.start),
+               pg_catalog.count(*) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'csat'
+                                             AND a.answered_at OPERATOR(pg_catalog.>) w.start),
+               pg_catalog.avg(CASE WHEN a.kind OPERATOR(pg_catalog.=) 'nps'
+                                   THEN a.score OPERATOR(pg_catalog.*) 10.0
+                                   ELSE (a.score OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.*) 25.0 END)
+                   FILTER (WHERE a.answered_at OPERATOR(pg_catalog.>) w.start)::double precision,
+               pg_catalog.now()
+          FROM %1$I.answers AS a,
+               (SELECT pg_catalog.now() OPERATOR(pg_catalog.-) coalesce(
+                           (SELECT f.satisfaction_window FROM customer_tier.feedback_source AS f
+                             WHERE f.program OPERATOR(pg_catalog.=) %2$L), '365 days') AS start) AS w
+         WHERE %3$s
+         GROUP BY a.customer, w.start
+         ORDER BY a.customer
+        ON CONFLICT (customer) DO UPDATE
+           SET (answers, last_answered_at, last_kind, last_score, last_nps, last_nps_at, last_csat,
+                last_csat_at, window_start, window_nps, window_nps_answers, window_csat,
+                window_csat_answers, recent_score, computed_at) =
+               (excluded.answers, excluded.last_answered_at, excluded.last_kind, excluded.last_score,
+                excluded.last_nps, excluded.last_nps_at, excluded.last_csat, excluded.last_csat_at,
+                excluded.window_start, excluded.window_nps, excluded.window_nps_answers,
+                excluded.window_csat, excluded.window_csat_answers, excluded.recent_score,
+                excluded.computed_at)$sql$,
+        prog.data_schema, prog.name, filter);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.satisfaction_rollup_sql(customer_tier.program, text) IS
+    'SQL text of the upsert that recomputes customers'' satisfaction rows from the program''s answers';
+
+-- SQL text of the trigger statements for one operation: record rejects (or
+-- refuse the write), lock the touched customers' satisfaction rows in key
+-- order, take the removed answers out and put the added ones in, recompute.
+-- Locking first makes concurrent statements on the same customers run their
+-- recomputation one after the other, each seeing what the other committed.
+CREATE FUNCTION customer_tier.feedback_apply_block_sql(prog customer_tier.program, src customer_tier.feedback_source,
+                                                       added text, removed text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    parts text[] := '{}';
+    sides text[] := '{}';
+BEGIN
+    IF added IS NOT NULL THEN
+        parts := parts || format($sql$
+            %1$s;
+            GET DIAGNOSTICS rejected = ROW_COUNT;
+            IF rejected OPERATOR(pg_catalog.>) 0 AND (SELECT p.reject_mode FROM customer_tier.program AS p
+                 WHERE p.name OPERATOR(pg_catalog.=) %2$L) OPERATOR(pg_catalog.=) 'error' THEN
+                RAISE EXCEPTION 'program %%: %% feedback row(s) cannot be used', %2$L, rejected
+                    USING ERRCODE = 'null_value_not_allowed',
+                          DETAIL = (SELECT pg_catalog.format('The last one: %%s.', r.reason)
+                                      FROM %3$I.feedback_rejects AS r ORDER BY r.id DESC LIMIT 1),
+                          HINT = 'Correct the rows, or set the program''s reject_mode to skip to keep such rows in its feedback_rejects table.';
+            END IF;$sql$,
+            customer_tier.feedback_rejects_sql(prog, src, added, 'TG_OP'), prog.name, prog.data_schema);
+        sides := sides || customer_tier.feedback_usable_sql(src, added);
+    END IF;
+    IF removed IS NOT NULL THEN
+        sides := sides || customer_tier.feedback_usable_sql(src, removed);
+    END IF;
+    parts := parts || format($sql$
+            touched := ARRAY(SELECT DISTINCT u.customer FROM (%2$s) AS u ORDER BY 1);
+            IF pg_catalog.cardinality(touched) OPERATOR(pg_catalog.=) 0 THEN
+                RETURN NULL;
+            END IF;
+            INSERT INTO %1$I.satisfaction AS s (customer)
+            SELECT t.customer FROM pg_catalog.unnest(touched) AS t (customer) ORDER BY 1
+            ON CONFLICT (customer) DO UPDATE SET computed_at = excluded.computed_at;$sql$,
+        prog.data_schema, array_to_string(sides, ' UNION ALL '));
+    IF removed IS NOT NULL THEN
+        -- Identical answers cannot be told apart: removing any n of the
+        -- copies of a row that was removed n times is exact.
+        parts := parts || format($sql$
+            WITH gone AS (
+                SELECT u.customer, u.kind, u.score, u.answered_at, pg_catalog.count(*) AS n
+                  FROM (%2$s) AS u
+                 GROUP BY u.customer, u.kind, u.score, u.answered_at
+            ), ranked AS (
+                SELECT a.id, a.customer, a.kind, a.score, a.answered_at,
+                       pg_catalog.row_number() OVER (PARTITION BY a.customer, a.kind, a.score, a.answered_at
+                                                     ORDER BY a.id) AS rn
+                  FROM %1$I.answers AS a
+                 WHERE a.customer OPERATOR(pg_catalog.=) ANY (touched)
+            )
+            DELETE FROM %1$I.answers AS a
+             USING ranked AS r, gone AS g
+             WHERE a.id OPERATOR(pg_catalog.=) r.id
+               AND r.customer OPERATOR(pg_catalog.=) g.customer AND r.kind OPERATOR(pg_catalog.=) g.kind
+               AND r.score OPERATOR(pg_catalog.=) g.score AND r.answered_at OPERATOR(pg_catalog.=) g.answered_at
+               AND r.rn OPERATOR(pg_catalog.<=) g.n;
+            GET DIAGNOSTICS removed_answers = ROW_COUNT;
+            IF removed_answers OPERATOR(pg_catalog.<>) (SELECT pg_catalog.count(*) FROM (%2$s) AS u) THEN
+                RAISE EXCEPTION 'program %%: feedback rows removed that its answers do not hold', %3$L
+                    USING ERRCODE = 'data_corrupted',
+                          HINT = 'The copied answers no longer match the feedback table; detach and attach it again.';
+            END IF;$sql$,
+            prog.data_schema, customer_tier.feedback_usable_sql(src, removed), prog.name);
+    END IF;
+    IF added IS NOT NULL THEN
+        parts := parts || format($sql$
+            INSERT INTO %1$I.answers (customer, kind, score, answered_at)
+            SELECT u.customer, u.kind, u.score, u.answered_at FROM (%2$s) AS u;$sql$,
+            prog.data_schema, customer_tier.feedback_usable_sql(src, added));
+    END IF;
+    parts := parts || format('
+            %s;', customer_tier.satisfaction_rollup_sql(prog, 'a.customer OPERATOR(pg_catalog.=) ANY (touched)'));
+    -- only a removal can leave a customer without answers
+    IF removed IS NOT NULL THEN
+        parts := parts || format($sql$
+            DELETE FROM %1$I.satisfaction AS s
+             WHERE s.customer OPERATOR(pg_catalog.=) ANY (touched)
+               AND NOT EXISTS (SELECT FROM %1$I.answers AS a WHERE a.customer OPERATOR(pg_catalog.=) s.customer);$sql$,
+            prog.data_schema);
+    END IF;
+    RETURN array_to_string(parts, '');
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feedback_apply_block_sql(customer_tier.program, customer_tier.feedback_source, text, text) IS
+    'SQL text of the trigger statements that apply feedback rows to a program''s answers and satisfaction';
+
+-- The name of one of a program's triggers on its feedback table.
+CREATE FUNCTION customer_tier.feedback_trigger_name(program text, operation text)
+RETURNS name
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN pg_catalog.format('customer_tier_%s_feedback_%s', program, operation)::name;
+COMMENT ON FUNCTION customer_tier.feedback_trigger_name(text, text) IS
+    'name of the trigger a program puts on its feedback table for one operation';
+
+-- Attach a feedback table to a program: validate everything first, then
+-- install the triggers and backfill.  Returns the customers with answers.
+CREATE FUNCTION customer_tier.attach_feedback(
+    program             text,
+    feedback_table      regclass,
+    customer_column     name,
+    score_column        name,
+    kind_column         name,
+    answered_at_column  name,
+    satisfaction_window interval DEFAULT '365 days')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    src customer_tier.feedback_source;
+    typ regtype;
+    rejected bigint;
+    last_reason text;
+    customers bigint;
+BEGIN
+    IF program IS NULL OR feedback_table IS NULL THEN
+        RAISE EXCEPTION 'program and feedback table must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the program''s name and the table that holds the survey answers.';
+    END IF;
+    prog := customer_tier.program_row(program);
+    IF EXISTS (SELECT FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name) THEN
+        RAISE EXCEPTION 'program "%" already has a feedback table attached', prog.name
+            USING ERRCODE = 'duplicate_object',
+                  DETAIL = format('Its feedback table is %s.',
+                                  (SELECT f.feedback_table FROM customer_tier.feedback_source AS f
+                                    WHERE f.program OPERATOR(pg_catalog.=) prog.name)),
+                  HINT = 'Detach it first with customer_tier.detach_feedback().';
+    END IF;
+    IF (SELECT c.relkind FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) feedback_table) NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '% is not a table', feedback_table
+            USING ERRCODE = 'wrong_object_type',
+                  DETAIL = 'Feedback is read through triggers on an ordinary or partitioned table.',
+                  HINT = 'Name the table that holds the survey answers.';
+    END IF;
+
+    src.program := prog.name;
+    src.feedback_table := feedback_table;
+    src.customer_column := customer_column;
+    typ := customer_tier.column_type(feedback_table, customer_column, 'customer key');
+    IF typ OPERATOR(pg_catalog.<>) prog.customer_type THEN
+        RAISE EXCEPTION 'column "%" of table % has type %, not the program''s customer key type %',
+                        customer_column, feedback_table, typ, prog.customer_type
+            USING ERRCODE = 'datatype_mismatch',
+                  DETAIL = format('Program "%s" keys its customers by %s.%I (%s).',
+                                  prog.name, prog.orders_table, prog.customer_column, prog.customer_type),
+                  HINT = 'Name a column of the same type as the orders table''s customer key.';
+    END IF;
+    src.score_column := score_column;
+    src.score_type := customer_tier.column_type(feedback_table, score_column, 'score');
+    PERFORM customer_tier.check_column_type(feedback_table, score_column, 'score', src.score_type,
+        '{smallint,integer,bigint,numeric}');
+    src.kind_column := kind_column;
+    typ := customer_tier.column_type(feedback_table, kind_column, 'kind of answer');
+    PERFORM customer_tier.check_column_type(feedback_table, kind_column, 'kind of answer', typ,
+        '{text,character varying,character}');
+    src.answered_at_column := answered_at_column;
+    typ := customer_tier.column_type(feedback_table, answered_at_column, 'answer time');
+    PERFORM customer_tier.check_column_type(feedback_table, answered_at_column, 'answer time', typ,
+        '{timestamp with time zone,timestamp without time zone,date}');
+    IF satisfaction_window IS NULL OR satisfaction_window OPERATOR(pg_catalog.<=) '0' THEN
+        RAISE EXCEPTION 'satisfaction window must be a positive interval, not %', coalesce(satisfaction_window::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use for example ''365 days'' (the default) or ''6 months''.';
+    END IF;
+    src.satisfaction_window := satisfaction_window;
+    src.attached_at := pg_catalog.now();
+
+    INSERT INTO customer_tier.feedback_source VALUES (src.*);
+
+    -- As the orders trigger: runs as its owner, so that a role that may
+    -- write the feedback table needs no grant on the program's tables.
+    EXECUTE format($fn$
+        CREATE FUNCTION %1$I.maintain_feedback() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER
+        SET search_path = pg_catalog, pg_temp
+        AS $body$
+        DECLARE
+            rejected bigint;
+            removed_answers bigint;
+            touched %2$s[];
+        BEGIN
+            IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+                %3$s
+            ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
+                %4$s
+            ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+                %5$s
+            ELSE
+                TRUNCATE %1$I.answers, %1$I.satisfaction;
+            END IF;
+            RETURN NULL;
+        END
+        $body$ $fn$,
+        prog.data_schema, prog.customer_type,
+        customer_tier.feedback_apply_block_sql(prog, src, 'new_rows', NULL),
+        customer_tier.feedback_apply_block_sql(prog, src, 'new_rows', 'old_rows'),
+        customer_tier.feedback_apply_block_sql(prog, src, NULL, 'old_rows'));
+    EXECUTE format('COMMENT ON FUNCTION %I.maintain_feedback() IS %L', prog.data_schema,
+                   format('program %s: keeps its answers and satisfaction current from changes to %s',
+                          prog.name, feedback_table));
+    EXECUTE format('REVOKE ALL ON FUNCTION %I.maintain_feedback() FROM PUBLIC', prog.data_schema);
+
+    -- No write may slip between the backfill and the triggers.
+    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', feedback_table);
+    EXECUTE format($sql$
+        CREATE TRIGGER %1$I AFTER INSERT ON %3$s REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback();
+        CREATE TRIGGER %4$I AFTER UPDATE ON %3$s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback();
+        CREATE TRIGGER %5$I AFTER DELETE ON %3$s REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback();
+        CREATE TRIGGER %6$I AFTER TRUNCATE ON %3$s
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback()$sql$,
+        customer_tier.feedback_trigger_name(prog.name, 'insert'), prog.data_schema, feedback_table,
+        customer_tier.feedback_trigger_name(prog.name, 'update'),
+        customer_tier.feedback_trigger_name(prog.name, 'delete'),
+        customer_tier.feedback_trigger_name(prog.name, 'truncate'));
+
+    -- The backfill follows the program's reject rule too.
+    EXECUTE customer_tier.feedback_rejects_sql(prog, src, feedback_table::text, '''BACKFILL''');
+    GET DIAGNOSTICS rejected = ROW_COUNT;
+    IF rejected OPERATOR(pg_catalog.>) 0 AND prog.reject_mode OPERATOR(pg_catalog.=) 'error' THEN
+        EXECUTE format('SELECT r.reason FROM %I.feedback_rejects AS r ORDER BY r.id DESC LIMIT 1', prog.data_schema)
+           INTO last_reason;
+        RAISE EXCEPTION 'program %: % feedback row(s) cannot be used', prog.name, rejected
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = format('The last one: %s.', last_reason),
+                  HINT = 'Correct the rows, or set the program''s reject_mode to skip to keep such rows in its feedback_rejects table.';
+    END IF;
+    EXECUTE format($sql$
+        INSERT INTO %1$I.answers (customer, kind, score, answered_at)
+        SELECT u.customer, u.kind, u.score, u.answered_at FROM (%2$s) AS u ORDER BY u.answered_at$sql$,
+        prog.data_schema, customer_tier.feedback_usable_sql(src, feedback_table::text));
+    EXECUTE customer_tier.satisfaction_rollup_sql(prog, 'true');
+    EXECUTE format('SELECT pg_catalog.count(*) FROM %I.satisfaction', prog.data_schema) INTO customers;
+    RETURN customers;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.attach_feedback(text, regclass, name, name, name, name, interval) IS
+    'attach a feedback table (NPS 0..10 and CSAT 1..5 answers) to a program: validate its columns, install triggers, backfill; returns the customers with answers';
+
+-- Detach a program's feedback table: remove what attach_feedback made (the
+-- triggers, their function, the copied answers, the rollups and the rejects).
+CREATE FUNCTION customer_tier.detach_feedback(program text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    src customer_tier.feedback_source;
+    op text;
+BEGIN
+    IF program IS NULL THEN
+        RAISE EXCEPTION 'program must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    prog := customer_tier.program_row(program);
+    SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'program "%" has no feedback table attached', prog.name
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT * FROM customer_tier.feedback_source lists the attached feedback tables.';
+    END IF;
+    -- a feedback table dropped since took its triggers with it
+    IF EXISTS (SELECT FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) src.feedback_table) THEN
+        FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
+                           customer_tier.feedback_trigger_name(prog.name, op), src.feedback_table);
+        END LOOP;
+    END IF;
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_feedback() RESTRICT', prog.data_schema);
+    EXECUTE format('DELETE FROM %I.answers', prog.data_schema);
+    EXECUTE format('DELETE FROM %I.satisfaction', prog.data_schema);
+    EXECUTE format('DELETE FROM %I.feedback_rejects', prog.data_schema);
+    DELETE FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.detach_feedback(text) IS
+    'detach a program''s feedback table: drop its triggers and empty the answers, satisfaction and feedback_rejects tables; the feedback table is untouched';
+
+-- Recompute every customer's satisfaction row, moving the rolling windows to
+-- now.  The triggers keep the rows exact for the answers; only the window
+-- slides with time, which this (or the next answer of the customer) catches up.
+CREATE FUNCTION customer_tier.refresh_satisfaction(program text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    customers bigint;
+BEGIN
+    IF program IS NULL THEN
+        RAISE EXCEPTION 'program must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    prog := customer_tier.program_row(program);
+    -- waits for feedback writes in progress and holds new ones back, so that
+    -- the recomputation sees every committed answer and none is overwritten;
+    -- satisfaction first, the order in which the triggers take them
+    EXECUTE format('LOCK TABLE %1$I.satisfaction, %1$I.answers IN SHARE ROW EXCLUSIVE MODE', prog.data_schema);
+    EXECUTE customer_tier.satisfaction_rollup_sql(prog, 'true');
+    GET DIAGNOSTICS customers = ROW_COUNT;
+    RETURN customers;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.refresh_satisfaction(text) IS
+    'recompute every customer''s satisfaction row so the rolling windows end now; returns the customers';
+
+REVOKE ALL ON FUNCTION customer_tier.attach_feedback(text, regclass, name, name, name, name, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.detach_feedback(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.refresh_satisfaction(text) FROM PUBLIC;
+
+-- Internal helpers: called by the functions above (and granted to the roles that need them).
+REVOKE ALL ON FUNCTION customer_tier.create_feedback_tables(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.feedback_row_problem_sql(customer_tier.feedback_source, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.feedback_usable_sql(customer_tier.feedback_source, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.feedback_rejects_sql(customer_tier.program, customer_tier.feedback_source, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.satisfaction_rollup_sql(customer_tier.program, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.feedback_apply_block_sql(customer_tier.program, customer_tier.feedback_source, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.feedback_trigger_name(text, text) FROM PUBLIC;
+
+-- ==== new part sql/install/81_feedback_verify.sql, verbatim ====
+-- customer_tier install script, part 81: checking a program's feedback
+-- rollups against its feedback table (docs/feedback.md).
+
+-- Every difference between what the feedback triggers maintain and a
+-- recomputation: the copied answers against the usable rows of the feedback
+-- table (as multisets, per customer), and each satisfaction row against its
+-- customer's answers, with the row's own window.  No rows means no drift.
+CREATE FUNCTION customer_tier.verify_feedback(program text)
+RETURNS TABLE (customer text, problem text, maintained jsonb, recomputed jsonb)
+LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    src customer_tier.feedback_source;
+BEGIN
+    IF program IS NULL THEN
+        RAISE EXCEPTION 'program must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    prog := customer_tier.program_row(program);
+    SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'program "%" has no feedback table attached', prog.name
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT * FROM customer_tier.feedback_source lists the attached feedback tables.';
+    END IF;
+    RETURN QUERY EXECUTE format($sql$
+        WITH usable AS (
+            SELECT u.customer, u.kind, u.score, u.answered_at, pg_catalog.count(*) AS n
+              FROM (%2$s) AS u GROUP BY u.customer, u.kind, u.score, u.answered_at
+        ), copied AS (
+            SELECT a.customer, a.kind, a.score, a.answered_at, pg_catalog.count(*) AS n
+              FROM %1$I.answers AS a GROUP BY a.customer, a.kind, a.score, a.answered_at
+        ), answer_drift AS (
+            SELECT coalesce(c.customer, u.customer) AS customer,
+                   pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('kind', c.kind, 'score', c.score,
+                                        'answered_at', c.answered_at, 'copies', c.n)) FILTER (WHERE c.n IS NOT NULL) AS maintained,
+                   pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('kind', u.kind, 'score', u.score,
+                                        'answered_at', u.answered_at, 'copies', u.n)) FILTER (WHERE u.n IS NOT NULL) AS recomputed
+              FROM copied AS c
+              FULL JOIN usable AS u
+                ON (u.customer, u.kind, u.score, u.answered_at) OPERATOR(pg_catalog.=) (c.customer, c.kind, c.score, c.answered_at)
+             WHERE c.n IS DISTINCT FROM u.n
+             GROUP BY 1
+        ), rollup AS (
+            SELECT a.customer, pg_catalog.count(*) AS answers, pg_catalog.max(a.answered_at) AS last_answered_at,
+                   (pg_catalog.array_agg(a.kind ORDER BY a.answered_at DESC, a.id DESC))[1] AS last_kind,
+                   (pg_catalog.array_agg(a.score ORDER BY a.answered_at DESC, a.id DESC))[1] AS last_score,
+                   (pg_catalog.array_agg(a.score ORDER BY a.answered_at DESC, a.id DESC)
+                        FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'nps'))[1] AS last_nps,
+                   (pg_catalog.array_agg(a.score ORDER BY a.answered_at DESC, a.id DESC)
+                        FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'csat'))[1] AS last_csat,
+                   customer_tier.nps(a.score) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'nps'
+                                                       AND a.answered_at OPERATOR(pg_catalog.>) s.window_start) AS window_nps,
+                   pg_catalog.count(*) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'nps'
+                                                 AND a.answered_at OPERATOR(pg_catalog.>) s.window_start) AS window_nps_answers,
+                   customer_tier.csat(a.score) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'csat'
+                                                        AND a.answered_at OPERATOR(pg_catalog.>) s.window_start) AS window_csat,
+                   pg_catalog.count(*) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'csat'
+                                                 AND a.answered_at OPERATOR(pg_catalog.>) s.window_start) AS window_csat_answers
+              FROM %1$I.answers AS a
+              LEFT JOIN %1$I.satisfaction AS s ON s.customer OPERATOR(pg_catalog.=) a.customer
+             GROUP BY a.customer
+        ), kept AS (
+            SELECT s.customer, s.answers, s.last_answered_at, s.last_kind, s.last_score, s.last_nps, s.last_csat,
+                   s.window_nps, s.window_nps_answers, s.window_csat, s.window_csat_answers
+              FROM %1$I.satisfaction AS s
+        )
+        SELECT d.customer::text, 'answers differ', d.maintained, d.recomputed
+          FROM answer_drift AS d
+        UNION ALL
+        SELECT coalesce(k.customer, r.customer)::text,
+               CASE WHEN k.customer IS NULL THEN 'satisfaction missing'
+                    WHEN r.customer IS NULL THEN 'satisfaction unexpected'
+                    ELSE 'satisfaction differs' END,
+               pg_catalog.to_jsonb(k), pg_catalog.to_jsonb(r)
+          FROM kept AS k
+          FULL JOIN rollup AS r ON r.customer OPERATOR(pg_catalog.=) k.customer
+         WHERE pg_catalog.to_jsonb(k) IS DISTINCT FROM pg_catalog.to_jsonb(r)
+         ORDER BY 1, 2$sql$,
+        prog.data_schema, customer_tier.feedback_usable_sql(src, src.feedback_table::text));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.verify_feedback(text) IS
+    'differences between a program''s copied answers and satisfaction rows and a recomputation from its feedback table; none means no drift';
+REVOKE ALL ON FUNCTION customer_tier.verify_feedback(text) FROM PUBLIC;
+
+-- ==== new part sql/install/82_contacts.sql, verbatim ====
+-- customer_tier install script, part 82: the contact log, the contact cadence
+-- per tier and the follow-ups-due view (docs/followups.md).
+
+-- Contact cadence per program and tier; a tier without a row has the default
+-- (customer_tier.default_cadence).
+CREATE TABLE customer_tier.cadence (
+    program text NOT NULL REFERENCES customer_tier.program (name) ON DELETE CASCADE ON UPDATE CASCADE,
+    tier    text NOT NULL,
+    every   interval NOT NULL CONSTRAINT cadence_every_positive CHECK (every > '0'),
+    CONSTRAINT cadence_pkey PRIMARY KEY (program, tier)
+);
+COMMENT ON TABLE customer_tier.cadence IS
+    'contact cadence per program and tier set with set_cadence; a tier without a row has customer_tier.default_cadence(tier)';
+COMMENT ON COLUMN customer_tier.cadence.program IS 'the program';
+COMMENT ON COLUMN customer_tier.cadence.tier IS 'one of the program''s tiers';
+COMMENT ON COLUMN customer_tier.cadence.every IS 'how often a customer of the tier is to be contacted (positive)';
+SELECT pg_catalog.pg_extension_config_dump('customer_tier.cadence', '');
+
+-- The cadence of a tier without a setting.
+CREATE FUNCTION customer_tier.default_cadence(tier text)
+RETURNS interval
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE tier WHEN 'diamond' THEN interval '30 days'
+                 WHEN 'gold' THEN interval '60 days'
+                 ELSE interval '180 days' END;
+COMMENT ON FUNCTION customer_tier.default_cadence(text) IS
+    'default contact cadence of a tier without a setting: diamond 30 days, gold 60 days, any other tier 180 days';
+
+-- Every tier of a program with its cadence in effect.
+CREATE FUNCTION customer_tier.cadences(program text)
+RETURNS TABLE (tier text, rank integer, every interval, is_default boolean)
+LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    prog customer_tier.program;
+BEGIN
+    IF program IS NULL THEN
+        RAISE EXCEPTION 'program must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    prog := customer_tier.program_row(program);
+    RETURN QUERY
+    SELECT t.tier, t.rank, coalesce(c.every, customer_tier.default_cadence(t.tier)), c.every IS NULL
+      FROM customer_tier.tier AS t
+      LEFT JOIN customer_tier.cadence AS c
+        ON c.program OPERATOR(pg_catalog.=) t.program AND c.tier OPERATOR(pg_catalog.=) t.tier
+     WHERE t.program OPERATOR(pg_catalog.=) prog.name
+     ORDER BY t.rank;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.cadences(text) IS
+    'every tier of a program, best first, with its contact cadence and whether it is the default';
+
+-- Set the cadence of some tiers of a program: {"diamond": "2 weeks", "gold": 45}
+-- (a string is an interval, a number is days, null restores the default).
+-- Tiers not named keep theirs.  Returns the number of tiers named.
+CREATE FUNCTION customer_tier.set_cadence(program text, cadences jsonb)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    example constant text := 'Pass an object from tier to interval, e.g. {"diamond": "30 days", "gold": "2 months", "normal": 180}; a number is days, null restores the default.';
+    prog customer_tier.program;
+    tiers text[];
+    key text;
+    val jsonb;
+    every interval;
+    n integer := 0;
+BEGIN
+    IF program IS NULL OR cadences IS NULL THEN
+        RAISE EXCEPTION 'program and cadences must not be null'
+            USING ERRCODE = 'null_value_not_allowed', HINT = example;
+    END IF;
+    prog := customer_tier.program_row(program);
+    IF jsonb_typeof(cadences) OPERATOR(pg_catalog.<>) 'object' THEN
+        RAISE EXCEPTION 'cadences must be a JSON object, not %', jsonb_typeof(cadences)
+            USING ERRCODE = 'invalid_parameter_value', HINT = example;
+    END IF;
+    IF cadences OPERATOR(pg_catalog.=) '{}'::jsonb THEN
+        RAISE EXCEPTION 'cadences must name at least one tier'
+            USING ERRCODE = 'invalid_parameter_value', HINT = example;
+    END IF;
+    SELECT array_agg(t.tier ORDER BY t.rank) INTO tiers
+      FROM customer_tier.tier AS t WHERE t.program OPERATOR(pg_catalog.=) prog.name;
+    -- validate every entry before changing anything
+    FOR key, val IN SELECT e.key, e.value FROM jsonb_each(cadences) AS e ORDER BY e.key LOOP
+        IF NOT key OPERATOR(pg_catalog.=) ANY (tiers) THEN
+            RAISE EXCEPTION 'unknown tier "%" of program "%"', key, prog.name
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('The program''s tiers are: %s.', array_to_string(tiers, ', ')),
+                      HINT = 'Name tiers of the program; customer_tier.cadences(program) lists them.';
+        END IF;
+        CASE jsonb_typeof(val)
+        WHEN 'null' THEN
+            CONTINUE;
+        WHEN 'string' THEN
+            BEGIN
+                every := (val #>> '{}')::interval;
+            EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow
+                           OR invalid_parameter_value OR numeric_value_out_of_range THEN
+                RAISE EXCEPTION 'invalid cadence % for tier "%"', val, key
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = 'The value is not an interval.', HINT = example;
+            END;
+        WHEN 'number' THEN
+            BEGIN
+                every := (val #>> '{}')::double precision OPERATOR(pg_catalog.*) interval '1 day';
+            EXCEPTION WHEN interval_field_overflow OR datetime_field_overflow OR numeric_value_out_of_range THEN
+                RAISE EXCEPTION 'invalid cadence %... for tier "%"', left(val::text, 20), key
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = 'The number of days is out of range.', HINT = example;
+            END;
+        ELSE
+            RAISE EXCEPTION 'cadence of tier "%" must be a string, a number or null, not %', key, jsonb_typeof(val)
+                USING ERRCODE = 'invalid_parameter_value', HINT = example;
+        END CASE;
+        IF every OPERATOR(pg_catalog.<=) '0' THEN
+            RAISE EXCEPTION 'cadence of tier "%" must be positive, not %', key, every
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'A cadence says how often to contact the tier''s customers, e.g. "30 days".';
+        END IF;
+    END LOOP;
+    FOR key, val IN SELECT e.key, e.value FROM jsonb_each(cadences) AS e ORDER BY e.key LOOP
+        IF jsonb_typeof(val) OPERATOR(pg_catalog.=) 'null' THEN
+            DELETE FROM customer_tier.cadence AS c
+             WHERE c.program OPERATOR(pg_catalog.=) prog.name AND c.tier OPERATOR(pg_catalog.=) key;
+        ELSE
+            every := CASE jsonb_typeof(val) WHEN 'string' THEN (val #>> '{}')::interval
+                     ELSE (val #>> '{}')::double precision OPERATOR(pg_catalog.*) interval '1 day' END;
+            INSERT INTO customer_tier.cadence AS c (program, tier, every) VALUES (prog.name, key, every)
+            ON CONFLICT ON CONSTRAINT cadence_pkey DO UPDATE SET every = excluded.every;
+        END IF;
+        n := n OPERATOR(pg_catalog.+) 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.set_cadence(text, jsonb) IS
+    'set the contact cadence of some tiers of a program from a JSON object tier -> interval (a number is days, null restores the default); returns the tiers named';
+
+-- Create a program's contacts table and its follow_ups_due view (called by
+-- create_followup_objects when the program is created).
+CREATE FUNCTION customer_tier.create_contact_objects(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.contacts (
+            id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            customer     %2$s NOT NULL,
+            channel      text NOT NULL
+                         CONSTRAINT contacts_channel CHECK (channel IN ('phone', 'email', 'visit', 'other')),
+            contacted_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+                         CONSTRAINT contacts_contacted_at_finite CHECK (pg_catalog.isfinite(contacted_at)),
+            outcome      text,
+            note         text,
+            logged_by    name NOT NULL DEFAULT CURRENT_USER,
+            logged_at    timestamptz NOT NULL DEFAULT pg_catalog.now()
+        );
+        CREATE INDEX ON %1$I.contacts (customer, contacted_at);
+        COMMENT ON TABLE %1$I.contacts IS %3$L;
+        COMMENT ON COLUMN %1$I.contacts.id IS 'contact number, in the order contacts were logged';
+        COMMENT ON COLUMN %1$I.contacts.customer IS 'the customer key';
+        COMMENT ON COLUMN %1$I.contacts.channel IS 'phone, email, visit or other';
+        COMMENT ON COLUMN %1$I.contacts.contacted_at IS 'when the customer was contacted';
+        COMMENT ON COLUMN %1$I.contacts.outcome IS 'what came of it, in the CRM''s own words (e.g. reached, no answer, order placed)';
+        COMMENT ON COLUMN %1$I.contacts.note IS 'free text; personal data: not readable by the reader role';
+        COMMENT ON COLUMN %1$I.contacts.logged_by IS 'the role that logged the contact';
+        COMMENT ON COLUMN %1$I.contacts.logged_at IS 'when the contact was logged'
+    $sql$, s, prog.customer_type,
+        format('program %s: the contact log; every contact counts for the cadence, whatever its outcome', prog.name));
+
+    -- A customer's last contact, their last change of tier, and the cadence
+    -- of their tier; due when the cadence has run out since the last contact
+    -- (since the first order when never contacted), or at once after a rise
+    -- of tier that no contact has followed yet (a welcome).
+    EXECUTE format($sql$
+        CREATE VIEW %1$I.follow_ups_due AS
+        SELECT pg_catalog.row_number() OVER (ORDER BY d.tier_rank NULLS LAST, d.value_score DESC NULLS LAST,
+                                                      d.due_at, d.customer)::bigint AS priority,
+               d.customer, d.tier, d.tier_rank, d.reason, d.due_at,
+               pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() - d.due_at) / 86400)::integer AS days_overdue,
+               d.cadence, d.last_contact_at, d.last_channel, d.last_outcome, d.tier_since,
+               d.value_score, d.monetary, d.last_order
+          FROM (SELECT x.*,
+                       CASE WHEN x.welcome THEN 'welcome'
+                            WHEN x.last_contact_at IS NULL THEN 'never contacted'
+                            ELSE 'cadence' END AS reason,
+                       CASE WHEN x.welcome THEN least(x.rose_at, x.cadence_due_at)
+                            ELSE x.cadence_due_at END AS due_at
+                  FROM (SELECT c.customer, c.tier, t.rank AS tier_rank, c.tier_since, c.value_score,
+                               c.monetary, c.last_order, k.contacted_at AS last_contact_at,
+                               k.channel AS last_channel, k.outcome AS last_outcome, e.every AS cadence,
+                               coalesce(k.contacted_at, c.first_order, c.tier_since) + e.every AS cadence_due_at,
+                               h.changed_at AS rose_at,
+                               coalesce(h.to_tier = c.tier AND f.rank > t.rank
+                                        AND h.changed_at > coalesce(k.contacted_at, '-infinity'), false) AS welcome
+                          FROM %1$I.customers AS c
+                          LEFT JOIN customer_tier.tier AS t ON t.program = %2$L AND t.tier = c.tier
+                          LEFT JOIN customer_tier.cadence AS cd ON cd.program = %2$L AND cd.tier = c.tier
+                          CROSS JOIN LATERAL (SELECT coalesce(cd.every, customer_tier.default_cadence(c.tier)) AS every) AS e
+                          LEFT JOIN (SELECT DISTINCT ON (l.customer) l.customer, l.contacted_at, l.channel, l.outcome
+                                       FROM %1$I.contacts AS l
+                                      ORDER BY l.customer, l.contacted_at DESC, l.id DESC) AS k
+                            ON k.customer = c.customer
+                          LEFT JOIN (SELECT DISTINCT ON (g.customer) g.customer, g.changed_at, g.from_tier, g.to_tier
+                                       FROM %1$I.tier_history AS g
+                                      ORDER BY g.customer, g.changed_at DESC, g.id DESC) AS h
+                            ON h.customer = c.customer
+                          LEFT JOIN customer_tier.tier AS f ON f.program = %2$L AND f.tier = h.from_tier
+                         WHERE c.tier IS NOT NULL) AS x) AS d
+         WHERE d.due_at <= pg_catalog.now()
+         ORDER BY 1
+    $sql$, s, prog.name);
+    EXECUTE format('COMMENT ON VIEW %I.follow_ups_due IS %L', s,
+                   format('program %s: customers due for a contact, most important first: best tier, then highest value score, then longest overdue',
+                          prog.name));
+    EXECUTE format($sql$
+        COMMENT ON COLUMN %1$I.follow_ups_due.priority IS '1 = contact first: by tier rank, then value score (highest first), then due_at (earliest first)';
+        COMMENT ON COLUMN %1$I.follow_ups_due.customer IS 'the customer key';
+        COMMENT ON COLUMN %1$I.follow_ups_due.tier IS 'current tier';
+        COMMENT ON COLUMN %1$I.follow_ups_due.tier_rank IS 'rank of the current tier, 1 = best';
+        COMMENT ON COLUMN %1$I.follow_ups_due.reason IS 'welcome (the tier rose after the last contact), never contacted (the cadence has run out since the first order), cadence (it has run out since the last contact)';
+        COMMENT ON COLUMN %1$I.follow_ups_due.due_at IS 'since when the contact is due';
+        COMMENT ON COLUMN %1$I.follow_ups_due.days_overdue IS 'whole days since due_at (0 on the day it fell due)';
+        COMMENT ON COLUMN %1$I.follow_ups_due.cadence IS 'the contact cadence of the tier (customer_tier.cadences)';
+        COMMENT ON COLUMN %1$I.follow_ups_due.last_contact_at IS 'when the customer was last contacted; NULL if never';
+        COMMENT ON COLUMN %1$I.follow_ups_due.last_channel IS 'channel of the last contact';
+        COMMENT ON COLUMN %1$I.follow_ups_due.last_outcome IS 'outcome of the last contact';
+        COMMENT ON COLUMN %1$I.follow_ups_due.tier_since IS 'when the customer entered the current tier';
+        COMMENT ON COLUMN %1$I.follow_ups_due.value_score IS 'weighted value score 0..100';
+        COMMENT ON COLUMN %1$I.follow_ups_due.monetary IS 'net monetary value';
+        COMMENT ON COLUMN %1$I.follow_ups_due.last_order IS 'time of the last purchase'
+    $sql$, s);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_contact_objects(customer_tier.program) IS
+    'create a program''s contacts table and follow_ups_due view';
+
+-- Log a contact with a customer of a program.  The customer key is given as
+-- text and read as the program's key type.  Runs with its caller's rights
+-- (the writer role may insert into the contacts table, and logged_by
+-- records who did); it reads the program's schema, not the catalog, which
+-- the writer may not read.  Returns the contact id.
+CREATE FUNCTION customer_tier.log_contact(program text, customer text, channel text,
+                                          outcome text DEFAULT NULL, note text DEFAULT NULL,
+                                          contacted_at timestamptz DEFAULT pg_catalog.now())
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s text;
+    key_type regtype;
+    known boolean;
+    id bigint;
+BEGIN
+    IF program IS NULL OR customer IS NULL OR channel IS NULL OR contacted_at IS NULL THEN
+        RAISE EXCEPTION 'program, customer, channel and contacted_at must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'For example customer_tier.log_contact(''shop'', ''42'', ''phone'', ''reached'').';
+    END IF;
+    -- a program's schema is ct_<name> (create_program)
+    s := 'ct_' OPERATOR(pg_catalog.||) program;
+    SELECT a.atttypid::regtype INTO key_type
+      FROM pg_attribute AS a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) to_regclass(format('%I.contacts', s))
+       AND a.attname OPERATOR(pg_catalog.=) 'customer';
+    IF key_type IS NULL OR program !~ '^[a-z][a-z0-9_]{0,39}$' THEN
+        RAISE EXCEPTION 'program "%" does not exist', program
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
+    END IF;
+    IF NOT channel OPERATOR(pg_catalog.=) ANY ('{phone,email,visit,other}'::text[]) THEN
+        RAISE EXCEPTION 'invalid channel "%"', channel
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use phone, email, visit or other.';
+    END IF;
+    IF NOT isfinite(contacted_at) THEN
+        RAISE EXCEPTION 'contacted_at must be finite, not %', contacted_at
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass the time of the contact, or leave it out for now().';
+    END IF;
+    IF contacted_at OPERATOR(pg_catalog.>) (clock_timestamp() OPERATOR(pg_catalog.+) interval '5 minutes') THEN
+        RAISE EXCEPTION 'contacted_at % is in the future', contacted_at
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The log records contacts that took place; a contact in the future would hide follow-ups that are due.',
+                  HINT = 'Pass the time of the contact, or leave it out for now().';
+    END IF;
+    BEGIN
+        EXECUTE format('SELECT EXISTS (SELECT FROM %I.segments AS c WHERE c.customer OPERATOR(pg_catalog.=) $1::%s)',
+                       s, key_type)
+           INTO known USING customer;
+    EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range OR string_data_right_truncation THEN
+        RAISE EXCEPTION 'invalid customer key "%" for program "%"', customer, program
+            USING ERRCODE = 'invalid_text_representation',
+                  DETAIL = format('The program''s customer keys are of type %s.', key_type);
+    END;
+    IF NOT known THEN
+        RAISE EXCEPTION 'customer % is not a customer of program "%"', customer, program
+            USING ERRCODE = 'foreign_key_violation',
+                  DETAIL = 'A customer of a program has at least one counted order.',
+                  HINT = format('SELECT customer FROM %I.segments lists them.', s);
+    END IF;
+    EXECUTE format($sql$
+        INSERT INTO %1$I.contacts (customer, channel, contacted_at, outcome, note)
+        VALUES ($1::%2$s, $2, $3, $4, $5)
+        RETURNING id$sql$, s, key_type)
+       INTO id USING customer, channel, contacted_at, outcome, note;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.log_contact(text, text, text, text, text, timestamptz) IS
+    'log a contact (phone, email, visit or other) with a customer of a program; returns the contact id';
+
+REVOKE ALL ON FUNCTION customer_tier.default_cadence(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.cadences(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.set_cadence(text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.log_contact(text, text, text, text, text, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.create_contact_objects(customer_tier.program) FROM PUBLIC;
+
+-- ==== new part sql/install/84_kpis.sql, verbatim ====
+-- customer_tier install script, part 84: satisfaction and KPIs per tier and
+-- period (docs/kpis.md).
+--
+-- Both group customers by their tier at the start of each period, read off
+-- tier_history (the tier of the customer's latest change recorded before
+-- the period start): a period's figures are about the customers each tier
+-- had when it began.  Periods are date_trunc units in the session's TimeZone.
+
+-- The periods [period_start, period_end) of a date_trunc unit that start
+-- from date_trunc(unit, from_date) up to, not including, to_date: by default
+-- the last twelve up to now, the current one included.
+CREATE FUNCTION customer_tier.kpi_periods(unit text DEFAULT 'month', from_date timestamptz DEFAULT NULL,
+                                          to_date timestamptz DEFAULT NULL)
+RETURNS TABLE (period_start timestamptz, period_end timestamptz)
+LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
+ROWS 12
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    units constant text[] := '{microseconds,milliseconds,second,minute,hour,day,week,month,quarter,year,decade,century,millennium}';
+    step interval;
+    first timestamptz;
+    last timestamptz;
+    n bigint;
+BEGIN
+    IF unit IS NULL THEN
+        RAISE EXCEPTION 'unit must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = format('Use one of: %s.', array_to_string(units, ', '));
+    END IF;
+    IF NOT unit OPERATOR(pg_catalog.=) ANY (units) THEN
+        RAISE EXCEPTION 'invalid period unit "%"', unit
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A period is a unit of date_trunc.',
+                  HINT = format('Use one of: %s.', array_to_string(units, ', '));
+    END IF;
+    step := CASE unit WHEN 'microseconds' THEN interval '1 microsecond'
+                      WHEN 'milliseconds' THEN interval '1 millisecond'
+                      WHEN 'quarter' THEN interval '3 months'
+                      ELSE ('1 ' OPERATOR(pg_catalog.||) unit)::interval END;
+    IF NOT isfinite(coalesce(to_date, 'now')) OR NOT isfinite(coalesce(from_date, 'now')) THEN
+        RAISE EXCEPTION 'from_date and to_date must be finite'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass two times, or leave them out for the last twelve periods.';
+    END IF;
+    BEGIN
+        -- by default up to the end of the current period, so that it is included
+        last := coalesce(to_date, date_trunc(unit, pg_catalog.now()) OPERATOR(pg_catalog.+) step);
+        -- by default the twelve periods that start before last
+        first := coalesce(date_trunc(unit, from_date),
+                          date_trunc(unit, last OPERATOR(pg_catalog.-) interval '1 microsecond')
+                              OPERATOR(pg_catalog.-) (step OPERATOR(pg_catalog.*) 11));
+        IF first OPERATOR(pg_catalog.>=) last THEN
+            RAISE EXCEPTION 'from_date (%) must be before to_date (%)', from_date, last
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'The periods are those that start from the start of the period of from_date up to, not including, to_date.',
+                      HINT = 'Pass an earlier from_date or a later to_date.';
+        END IF;
+        -- generate_series materializes its whole result: estimate first (a
+        -- month as 30 days, a year as 365.25), count exactly only when small
+        IF date_part('epoch', last OPERATOR(pg_catalog.-) first) OPERATOR(pg_catalog./) date_part('epoch', step)
+           OPERATOR(pg_catalog.>) 1100 THEN
+            n := 1001;
+        ELSE
+            SELECT count(*) INTO n
+              FROM generate_series(first, last, step) AS g (s) WHERE g.s OPERATOR(pg_catalog.<) last;
+        END IF;
+        IF n OPERATOR(pg_catalog.>) 1000 THEN
+            RAISE EXCEPTION 'too many periods: more than 1000 of unit % from % to %', unit, first, last
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Choose a larger unit or a shorter range.';
+        END IF;
+        -- the end of the last period must be a timestamp too
+        PERFORM max(g.s) OPERATOR(pg_catalog.+) step
+           FROM generate_series(first, last, step) AS g (s) WHERE g.s OPERATOR(pg_catalog.<) last;
+    EXCEPTION WHEN datetime_field_overflow THEN
+        RAISE EXCEPTION 'periods of unit % around % and % fall outside the range of timestamps', unit,
+                        coalesce(from_date::text, 'the default start'), coalesce(to_date::text, 'now')
+            USING ERRCODE = 'datetime_field_overflow',
+                  HINT = 'Choose a smaller unit, or times further from the ends of the timestamp range (4713 BC to 294276 AD).';
+    END;
+    RETURN QUERY
+    SELECT g.s, g.s OPERATOR(pg_catalog.+) step FROM generate_series(first, last, step) AS g (s)
+     WHERE g.s OPERATOR(pg_catalog.<) last ORDER BY 1;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.kpi_periods(text, timestamptz, timestamptz) IS
+    'the periods of a date_trunc unit starting from the period of from_date up to, not including, to_date (default: the last twelve up to now); at most 1000';
+
+-- SQL text of the CTEs shared by satisfaction_by_tier and kpis: periods,
+-- cohort (period_start, customer, tier at period start) and newcomers.
+CREATE FUNCTION customer_tier.kpi_cohort_sql(prog customer_tier.program)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$periods AS (
+                SELECT p.period_start, p.period_end FROM customer_tier.kpi_periods(unit, from_date, to_date) AS p
+            ), cohort AS (
+                SELECT p.period_start, p.period_end, h.customer, h.to_tier AS tier
+                  FROM periods AS p
+                 CROSS JOIN LATERAL (SELECT DISTINCT ON (x.customer) x.customer, x.to_tier
+                                       FROM %1$I.tier_history AS x
+                                      WHERE x.changed_at < p.period_start
+                                      ORDER BY x.customer, x.changed_at DESC, x.id DESC) AS h
+                 WHERE h.to_tier IS NOT NULL
+            ), newcomers AS (
+                SELECT p.period_start, h.to_tier AS tier, count(DISTINCT h.customer) AS customers
+                  FROM periods AS p
+                  JOIN %1$I.tier_history AS h
+                    ON h.from_tier IS NULL AND h.to_tier IS NOT NULL
+                   AND h.changed_at >= p.period_start AND h.changed_at < p.period_end
+                 GROUP BY p.period_start, h.to_tier
+            )$sql$, prog.data_schema);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.kpi_cohort_sql(customer_tier.program) IS
+    'SQL text of the periods, the customers of each tier at each period start, and the newcomers, for satisfaction_by_tier and kpis';
+
+-- SQL text of the CTEs sat (per period and tier, the cohort's customers,
+-- respondents and answers given in the period) and keys (every period with
+-- every tier of the program, of a cohort or of the newcomers).  The answers
+-- are matched to their period first, so that each is joined to one cohort
+-- row at most; the cohorts' tiers are read off sat, which is small.
+CREATE FUNCTION customer_tier.kpi_satisfaction_sql(prog customer_tier.program)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$sat AS (
+                SELECT g.period_start, g.tier, g.customers, coalesce(r.respondents, 0) AS respondents,
+                       coalesce(r.answers, 0) AS answers, r.nps, coalesce(r.nps_answers, 0) AS nps_answers,
+                       r.csat, coalesce(r.csat_answers, 0) AS csat_answers
+                  FROM (SELECT c.period_start, c.tier, count(*) AS customers
+                          FROM cohort AS c GROUP BY c.period_start, c.tier) AS g
+                  LEFT JOIN (
+                        SELECT c.period_start, c.tier, count(DISTINCT c.customer) AS respondents, count(*) AS answers,
+                               customer_tier.nps(a.score) FILTER (WHERE a.kind = 'nps') AS nps,
+                               count(*) FILTER (WHERE a.kind = 'nps') AS nps_answers,
+                               customer_tier.csat(a.score) FILTER (WHERE a.kind = 'csat') AS csat,
+                               count(*) FILTER (WHERE a.kind = 'csat') AS csat_answers
+                          FROM cohort AS c
+                          JOIN (SELECT p.period_start, x.customer, x.kind, x.score
+                                  FROM %1$I.answers AS x
+                                  JOIN periods AS p ON x.answered_at >= p.period_start AND x.answered_at < p.period_end
+                                 WHERE x.answered_at >= (SELECT min(q.period_start) FROM periods AS q)
+                                   AND x.answered_at < (SELECT max(q.period_end) FROM periods AS q)) AS a
+                            ON a.customer = c.customer AND a.period_start = c.period_start
+                         GROUP BY c.period_start, c.tier) AS r
+                    ON r.period_start = g.period_start AND r.tier = g.tier
+            ), keys AS (
+                SELECT p.period_start, p.period_end, z.tier, t.rank
+                  FROM periods AS p
+                 CROSS JOIN (SELECT x.tier FROM customer_tier.tier AS x WHERE x.program = %2$L
+                             UNION SELECT g.tier FROM sat AS g
+                             UNION SELECT n.tier FROM newcomers AS n) AS z
+                  LEFT JOIN customer_tier.tier AS t ON t.program = %2$L AND t.tier = z.tier
+            )$sql$, prog.data_schema, prog.name);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.kpi_satisfaction_sql(customer_tier.program) IS
+    'SQL text of the answers of each tier''s cohort per period and of the (period, tier) rows, for satisfaction_by_tier and kpis';
+
+-- Create a program's satisfaction_by_tier and kpis functions (called by
+-- create_followup_objects when the program is created).
+CREATE FUNCTION customer_tier.create_kpi_functions(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    -- Reads the program's tier history and answers: runs with its caller's
+    -- rights (the reader may read both).  Without JIT: compiling the plan
+    -- costs far more than running it on any realistic number of periods.
+    EXECUTE format($fn$
+        CREATE FUNCTION %1$I.satisfaction_by_tier(unit text DEFAULT 'month', from_date timestamptz DEFAULT NULL,
+                                                  to_date timestamptz DEFAULT NULL)
+        RETURNS TABLE (period_start timestamptz, period_end timestamptz, tier text, tier_rank integer,
+                       customers bigint, respondents bigint, response_rate double precision, answers bigint,
+                       nps double precision, nps_answers bigint, csat double precision, csat_answers bigint)
+        LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 100
+        SET search_path = pg_catalog, pg_temp
+        SET jit = off
+        AS $body$
+        #variable_conflict use_column
+        BEGIN
+            RETURN QUERY
+            WITH %2$s, %3$s
+            SELECT k.period_start, k.period_end, k.tier, k.rank,
+                   coalesce(x.customers, 0), coalesce(x.respondents, 0),
+                   x.respondents::double precision / nullif(x.customers, 0),
+                   coalesce(x.answers, 0), x.nps, coalesce(x.nps_answers, 0), x.csat, coalesce(x.csat_answers, 0)
+              FROM keys AS k
+              LEFT JOIN sat AS x ON x.period_start = k.period_start AND x.tier = k.tier
+             ORDER BY k.period_start, k.rank NULLS LAST, k.tier;
+        END
+        $body$ $fn$, s, customer_tier.kpi_cohort_sql(prog), customer_tier.kpi_satisfaction_sql(prog));
+    EXECUTE format('COMMENT ON FUNCTION %I.satisfaction_by_tier(text, timestamptz, timestamptz) IS %L', s,
+                   format('program %s: per period (a date_trunc unit, month by default) and tier at period start: customers, respondents, response rate, NPS and CSAT of the answers given in the period',
+                          prog.name));
+
+    -- Reads the orders table, which the reader may not: runs as the
+    -- program's owner and returns aggregates only.
+    EXECUTE format($fn$
+        CREATE FUNCTION %1$I.kpis(unit text DEFAULT 'month', from_date timestamptz DEFAULT NULL,
+                                  to_date timestamptz DEFAULT NULL)
+        RETURNS TABLE (period_start timestamptz, period_end timestamptz, tier text, tier_rank integer,
+                       customers_at_start bigint, new_customers bigint, retained bigint, churned bigint,
+                       retention_rate double precision, churn_rate double precision,
+                       repeat_customers bigint, repeat_purchase_rate double precision,
+                       orders bigint, revenue numeric,
+                       nps double precision, csat double precision, answers bigint, response_rate double precision)
+        LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE SECURITY DEFINER ROWS 100
+        SET search_path = pg_catalog, pg_temp
+        SET jit = off
+        AS $body$
+        #variable_conflict use_column
+        BEGIN
+            RETURN QUERY
+            WITH %2$s, %8$s,
+            bought AS (
+                SELECT p.period_start, o.%4$I AS customer,
+                       count(*) FILTER (WHERE o.%5$I >= '0') AS purchases,
+                       sum(o.%5$I::numeric) AS revenue
+                  FROM %3$s AS o
+                  JOIN periods AS p
+                    ON o.%6$I::timestamptz >= p.period_start AND o.%6$I::timestamptz < p.period_end
+                 WHERE %7$s
+                   AND o.%6$I::timestamptz >= (SELECT min(q.period_start) FROM periods AS q)
+                   AND o.%6$I::timestamptz < (SELECT max(q.period_end) FROM periods AS q)
+                 GROUP BY p.period_start, o.%4$I
+            ), kept AS (
+                SELECT c.period_start, c.tier, count(*) AS customers,
+                       count(*) FILTER (WHERE b.purchases >= 1) AS retained,
+                       count(*) FILTER (WHERE b.purchases >= 2) AS repeat_customers,
+                       coalesce(sum(b.purchases), 0)::bigint AS orders,
+                       coalesce(sum(b.revenue), 0) AS revenue
+                  FROM cohort AS c
+                  LEFT JOIN bought AS b ON b.period_start = c.period_start AND b.customer = c.customer
+                 GROUP BY c.period_start, c.tier
+            )
+            SELECT k.period_start, k.period_end, k.tier, k.rank,
+                   coalesce(m.customers, 0), coalesce(n.customers, 0),
+                   coalesce(m.retained, 0), coalesce(m.customers - m.retained, 0),
+                   m.retained::double precision / nullif(m.customers, 0),
+                   (m.customers - m.retained)::double precision / nullif(m.customers, 0),
+                   coalesce(m.repeat_customers, 0),
+                   m.repeat_customers::double precision / nullif(m.customers, 0),
+                   coalesce(m.orders, 0), coalesce(m.revenue, 0),
+                   s.nps, s.csat, coalesce(s.answers, 0),
+                   s.respondents::double precision / nullif(s.customers, 0)
+              FROM keys AS k
+              LEFT JOIN kept AS m ON m.period_start = k.period_start AND m.tier = k.tier
+              LEFT JOIN newcomers AS n ON n.period_start = k.period_start AND n.tier = k.tier
+              LEFT JOIN sat AS s ON s.period_start = k.period_start AND s.tier = k.tier
+             ORDER BY k.period_start, k.rank NULLS LAST, k.tier;
+        END
+        $body$ $fn$, s, customer_tier.kpi_cohort_sql(prog), prog.orders_table, prog.customer_column,
+        prog.amount_column, prog.ordered_at_column, customer_tier.program_row_counts_sql(prog, 'o'),
+        customer_tier.kpi_satisfaction_sql(prog));
+    EXECUTE format('COMMENT ON FUNCTION %I.kpis(text, timestamptz, timestamptz) IS %L', s,
+                   format('program %s: per period (a date_trunc unit, month by default) and tier at period start: customers, new customers, retained, churned, retention, churn and repeat-purchase rates, orders, revenue, NPS, CSAT, response rate (docs/kpis.md)',
+                          prog.name));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_kpi_functions(customer_tier.program) IS
+    'create a program''s satisfaction_by_tier and kpis functions';
+
+REVOKE ALL ON FUNCTION customer_tier.kpi_periods(text, timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.kpi_cohort_sql(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.kpi_satisfaction_sql(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.create_kpi_functions(customer_tier.program) FROM PUBLIC;
+
+-- ==== new part sql/install/85_erasure.sql, verbatim ====
+-- customer_tier install script, part 85: erasure on request (docs/data-protection.md).
+--
+-- customer_tier.forget(program, customer) removes every row of derived data
+-- the extension holds for one customer key, found GENERICALLY so that tables
+-- added later are covered without edits:
+--   * every table of the program's schema (ct_<name>) with a column named
+--     "customer" (the convention for per-program tables);
+--   * every table of that schema with a jsonb column named "row_image" (the
+--     rejects), whose image carries the key under the program's customer_column;
+--   * every table of schema customer_tier keyed by (program, customer text),
+--     such as customer_tier.pin.
+-- It refuses while a table the program is attached to (its orders table, or
+-- any table carrying a trigger of the program) still holds rows for the key:
+-- the triggers would derive the customer again.  Each erasure is logged in
+-- customer_tier.erasure_log with an HMAC-SHA256 of the key, never the key.
+--
+-- forget runs with its caller's rights (the admin), not as the extension's
+-- owner: a program's schema belongs to the admin who created it, and a
+-- trigger, a domain check or an operator there would otherwise run with the
+-- owner's (superuser's) rights.  The admin may delete from a program's tables
+-- (grant_program_access); only the secret is out of reach, behind
+-- erasure_hash().
+
+-- The per-database secret of the keyed hash.  Created by the first erasure,
+-- not by CREATE EXTENSION, so that a restore of a dump brings back the
+-- original secret (and with it every logged hash) instead of clashing with a
+-- fresh one.  Readable by the extension's owner only: erasure_hash()
+-- (SECURITY DEFINER) uses it; no role is granted it.
+CREATE TABLE customer_tier.erasure_secret (
+    id         boolean PRIMARY KEY DEFAULT true CONSTRAINT erasure_secret_one_row CHECK (id),
+    secret     bytea NOT NULL CONSTRAINT erasure_secret_length CHECK (pg_catalog.length(secret) = 32),
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE customer_tier.erasure_secret IS
+    'the secret key of the HMAC that erasure_log stores instead of customer keys; one row, created by the first erasure';
+COMMENT ON COLUMN customer_tier.erasure_secret.id IS 'always true: the table holds one row';
+COMMENT ON COLUMN customer_tier.erasure_secret.secret IS '32 bytes from the server''s strong random source';
+COMMENT ON COLUMN customer_tier.erasure_secret.created_at IS 'when the secret was generated';
+REVOKE ALL ON customer_tier.erasure_secret FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('customer_tier.erasure_secret', '');
+
+CREATE TABLE customer_tier.erasure_log (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    erased_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    session_role  name NOT NULL,
+    acting_role   name NOT NULL,
+    program       text NOT NULL,
+    customer_hash bytea NOT NULL,
+    rows_deleted  jsonb NOT NULL,
+    total         bigint NOT NULL
+);
+CREATE INDEX erasure_log_customer_hash ON customer_tier.erasure_log (customer_hash);
+COMMENT ON TABLE customer_tier.erasure_log IS
+    'one row per program per erasure request: when, by whom, how many rows from which table; the key only as a keyed hash';
+COMMENT ON COLUMN customer_tier.erasure_log.id IS 'entry number';
+COMMENT ON COLUMN customer_tier.erasure_log.erased_at IS 'when (the time of the erasing transaction)';
+COMMENT ON COLUMN customer_tier.erasure_log.session_role IS 'the login that asked (session_user)';
+COMMENT ON COLUMN customer_tier.erasure_log.acting_role IS 'the role it acted as (current_user: the SET ROLE, else the login)';
+COMMENT ON COLUMN customer_tier.erasure_log.program IS 'the program erased from; kept when the program is dropped';
+COMMENT ON COLUMN customer_tier.erasure_log.customer_hash IS 'HMAC-SHA256 of the canonical key text under the database''s erasure secret';
+COMMENT ON COLUMN customer_tier.erasure_log.rows_deleted IS 'rows deleted per table, {"table": n}; tables with none left out';
+COMMENT ON COLUMN customer_tier.erasure_log.total IS 'rows deleted in all';
+SELECT pg_catalog.pg_extension_config_dump('customer_tier.erasure_log', '');
+SELECT pg_catalog.pg_extension_config_dump('customer_tier.erasure_log_id_seq', '');
+
+-- HMAC-SHA256 (RFC 2104) built on the built-in sha256(): the keyed hash of
+-- the erasure log.  A key longer than the 64-byte block is hashed first.
+CREATE FUNCTION customer_tier.hmac_sha256(key bytea, message bytea)
+RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k bytea := key;
+    inner_pad bytea;
+    outer_pad bytea;
+    i integer;
+BEGIN
+    IF length(k) OPERATOR(pg_catalog.>) 64 THEN
+        k := sha256(k);
+    END IF;
+    k := k OPERATOR(pg_catalog.||) decode(repeat('00', 64 OPERATOR(pg_catalog.-) length(k)), 'hex');
+    inner_pad := k;
+    outer_pad := k;
+    FOR i IN 0..63 LOOP
+        inner_pad := set_byte(inner_pad, i, get_byte(k, i) OPERATOR(pg_catalog.#) 54);   -- 0x36
+        outer_pad := set_byte(outer_pad, i, get_byte(k, i) OPERATOR(pg_catalog.#) 92);   -- 0x5c
+    END LOOP;
+    RETURN sha256(outer_pad OPERATOR(pg_catalog.||) sha256(inner_pad OPERATOR(pg_catalog.||) message));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.hmac_sha256(bytea, bytea) IS
+    'HMAC-SHA256 of a message under a key (RFC 2104), from the built-in sha256()';
+
+-- The keyed hash of a customer key: HMAC-SHA256 under the database's erasure
+-- secret, which the first call generates.  gen_random_uuid() draws from the
+-- server's strong random source (pg_strong_random); two version-4 uuids give
+-- 244 random bits.  The one SECURITY DEFINER function of the extension's
+-- schema: it lets the admin hash keys without reading the secret, and it
+-- touches nothing but the extension's own table and functions, so running as
+-- the extension's owner hands no one else's objects that owner's rights.
+CREATE FUNCTION customer_tier.erasure_hash(key text)
+RETURNS bytea
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s bytea;
+BEGIN
+    SELECT e.secret INTO s FROM customer_tier.erasure_secret AS e;
+    IF s IS NULL THEN
+        INSERT INTO customer_tier.erasure_secret AS e (secret)
+        VALUES (decode(replace(gen_random_uuid()::text OPERATOR(pg_catalog.||) gen_random_uuid()::text,
+                               '-', ''), 'hex'))
+        ON CONFLICT (id) DO NOTHING;
+        SELECT e.secret INTO s FROM customer_tier.erasure_secret AS e;
+    END IF;
+    RETURN customer_tier.hmac_sha256(s, convert_to(key, 'UTF8'));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.erasure_hash(text) IS
+    'HMAC-SHA256 of a customer key under the database''s erasure secret (generated on first use), as erasure_log stores it';
+
+-- The canonical key text of a customer for a program, or NULL when the text
+-- is not a valid key of the program's key type (forget(customer) skips such
+-- programs; forget(program, customer) reports the error).
+CREATE FUNCTION customer_tier.erasure_key(prog customer_tier.program, customer text)
+RETURNS text
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    key text;
+BEGIN
+    EXECUTE format('SELECT ($1::%s)::text', prog.customer_type) INTO key USING customer;
+    RETURN key;
+EXCEPTION WHEN data_exception THEN
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.erasure_key(customer_tier.program, text) IS
+    'canonical key text of a customer for a program, NULL if the text is not a valid key of its type';
+
+-- The CRM tables a program derives data from, with the column holding the
+-- customer key in each: the orders table and, when attached, the feedback
+-- table.  Erasure checks them for the key and matches reject row images
+-- (copies of their rows) on their key columns.
+CREATE FUNCTION customer_tier.program_sources(prog customer_tier.program)
+RETURNS TABLE (source regclass, customer_column name)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT prog.orders_table, prog.customer_column
+    UNION
+    SELECT f.feedback_table, f.customer_column FROM customer_tier.feedback_source AS f
+     WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+END;
+COMMENT ON FUNCTION customer_tier.program_sources(customer_tier.program) IS
+    'the CRM tables a program derives data from (orders, attached feedback) and their customer key columns';
+REVOKE ALL ON FUNCTION customer_tier.program_sources(customer_tier.program) FROM PUBLIC;
+
+-- Refuse to erase a key that a table the program is attached to still holds:
+-- its triggers would derive the customer again.  The attached tables are the
+-- orders table and any table outside the program's schema that carries a
+-- trigger whose function lives in the program's schema; the key is looked up
+-- in the program's customer_column, or else in a column named customer.
+-- SHARE locks keep new rows for the key out until the erasure commits.
+-- The key never appears in the message: errors reach the server log.
+CREATE FUNCTION customer_tier.erasure_check_sources(prog customer_tier.program, key text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    src record;
+    still boolean;
+BEGIN
+    FOR src IN
+        SELECT t.rel, a.attname, format_type(a.atttypid, a.atttypmod) AS typ
+          FROM (SELECT ps.source::oid AS rel, ps.customer_column FROM customer_tier.program_sources(prog) AS ps) AS t
+          JOIN pg_attribute AS a ON a.attrelid OPERATOR(pg_catalog.=) t.rel
+                                AND a.attname OPERATOR(pg_catalog.=) t.customer_column
+                                AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+         ORDER BY t.rel
+    LOOP
+        EXECUTE format('LOCK TABLE %s IN SHARE MODE', src.rel::regclass);
+        BEGIN
+            EXECUTE format('SELECT EXISTS (SELECT FROM %s AS o WHERE o.%I OPERATOR(pg_catalog.=) $1::%s)',
+                           src.rel::regclass, src.attname, src.typ)
+               INTO still USING key;
+        EXCEPTION WHEN data_exception THEN
+            still := false;      -- the key is not even a value of that column's type
+        END;
+        IF still THEN
+            RAISE EXCEPTION 'program "%": the customer still has rows in %', prog.name, src.rel::regclass
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = format('The program derives its data from %s (column %s); erased data would be derived again.',
+                                      src.rel::regclass, src.attname),
+                      HINT = format('Delete the customer''s rows from %s first (the CRM''s own data), then call customer_tier.forget again.',
+                                    src.rel::regclass);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.erasure_check_sources(customer_tier.program, text) IS
+    'refuse (55000) to erase a key that a table the program is attached to still holds';
+
+-- Delete every row of one key from one program: returns {"table": rows} for
+-- the tables that had some.  Tables that reference others are emptied first,
+-- so a foreign key between per-program tables (any action) cannot block it.
+CREATE FUNCTION customer_tier.erasure_delete(prog customer_tier.program, key text)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t record;
+    n bigint;
+    counts jsonb := '{}';
+    -- a reject row image is a copy of a source row: the key is under that
+    -- source's customer column
+    image_match text := (SELECT pg_catalog.string_agg(
+                                    format('(d.row_image OPERATOR(pg_catalog.->>) %L) OPERATOR(pg_catalog.=) $1',
+                                           ps.customer_column), ' OR ')
+                           FROM customer_tier.program_sources(prog) AS ps);
+BEGIN
+    FOR t IN
+        WITH RECURSIVE tabs AS (
+            SELECT c.oid FROM pg_class AS c
+             WHERE c.relnamespace OPERATOR(pg_catalog.=) prog.data_schema::regnamespace
+               AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::"char"[]) AND NOT c.relispartition
+        ), edges AS (
+            SELECT DISTINCT k.conrelid AS child, k.confrelid AS parent
+              FROM pg_constraint AS k
+             WHERE k.contype OPERATOR(pg_catalog.=) 'f'
+               AND k.conrelid OPERATOR(pg_catalog.<>) k.confrelid
+               AND k.conrelid IN (SELECT oid FROM tabs) AND k.confrelid IN (SELECT oid FROM tabs)
+        ), height (oid, h) AS (
+            SELECT oid, 0 FROM tabs
+            UNION ALL
+            SELECT e.parent, x.h OPERATOR(pg_catalog.+) 1
+              FROM height AS x JOIN edges AS e ON e.child OPERATOR(pg_catalog.=) x.oid
+             WHERE x.h OPERATOR(pg_catalog.<) 32
+        )
+        SELECT x.oid::regclass AS rel, c.relname,
+               (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute AS a
+                 WHERE a.attrelid OPERATOR(pg_catalog.=) x.oid AND a.attname OPERATOR(pg_catalog.=) 'customer'
+                   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) AS key_type,
+               EXISTS (SELECT FROM pg_attribute AS a
+                        WHERE a.attrelid OPERATOR(pg_catalog.=) x.oid AND a.attname OPERATOR(pg_catalog.=) 'row_image'
+                          AND a.atttypid OPERATOR(pg_catalog.=) 'jsonb'::regtype AND NOT a.attisdropped) AS has_image
+          FROM (SELECT oid, max(h) AS h FROM height GROUP BY oid) AS x
+          JOIN pg_class AS c ON c.oid OPERATOR(pg_catalog.=) x.oid
+         ORDER BY x.h, c.relname
+    LOOP
+        CONTINUE WHEN t.key_type IS NULL AND NOT t.has_image;
+        BEGIN
+            EXECUTE format('DELETE FROM %s AS d WHERE %s OR %s', t.rel,
+                           CASE WHEN t.key_type IS NULL THEN 'false'
+                                ELSE format('d.customer OPERATOR(pg_catalog.=) $1::%s', t.key_type) END,
+                           CASE WHEN t.has_image THEN image_match ELSE 'false' END)
+              USING key;
+        EXCEPTION WHEN data_exception THEN
+            -- the key is not a value of this table's customer column type:
+            -- it can only be in the row images
+            EXECUTE format('DELETE FROM %s AS d WHERE %s', t.rel,
+                           CASE WHEN t.has_image THEN image_match ELSE 'false' END)
+              USING key;
+        END;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        IF n OPERATOR(pg_catalog.>) 0 THEN
+            counts := counts OPERATOR(pg_catalog.||) jsonb_build_object(t.relname, n);
+        END IF;
+    END LOOP;
+
+    -- global tables keyed by (program, customer): the canonical key text
+    FOR t IN
+        SELECT c.oid::regclass AS rel, c.relname
+          FROM pg_class AS c
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) 'customer_tier'::regnamespace
+           AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::"char"[]) AND NOT c.relispartition
+           AND (SELECT count(*) FROM pg_attribute AS a
+                 WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND NOT a.attisdropped
+                   AND a.atttypid OPERATOR(pg_catalog.=) ANY ('{text,varchar}'::regtype[])
+                   AND a.attname OPERATOR(pg_catalog.=) ANY ('{program,customer}'::name[])) OPERATOR(pg_catalog.=) 2
+         ORDER BY c.relname
+    LOOP
+        EXECUTE format('DELETE FROM %s AS d WHERE d.program OPERATOR(pg_catalog.=) $1 AND d.customer OPERATOR(pg_catalog.=) $2',
+                       t.rel)
+          USING prog.name, key;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        IF n OPERATOR(pg_catalog.>) 0 THEN
+            counts := counts OPERATOR(pg_catalog.||) jsonb_build_object('customer_tier.' OPERATOR(pg_catalog.||) t.relname, n);
+        END IF;
+    END LOOP;
+    RETURN counts;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.erasure_delete(customer_tier.program, text) IS
+    'delete every row of a customer key from a program''s tables and the program''s rows of the global tables';
+
+-- Log one program's erasure of one key.
+CREATE FUNCTION customer_tier.erasure_record(program text, key text, counts jsonb)
+RETURNS void
+LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    INSERT INTO customer_tier.erasure_log (session_role, acting_role, program, customer_hash, rows_deleted, total)
+    SELECT SESSION_USER,
+           CURRENT_USER,
+           program,
+           customer_tier.erasure_hash(key),
+           counts,
+           (SELECT coalesce(pg_catalog.sum(v::bigint), 0) FROM pg_catalog.jsonb_each_text(counts) AS j (k, v));
+END;
+COMMENT ON FUNCTION customer_tier.erasure_record(text, text, jsonb) IS
+    'record an erasure in erasure_log, with the keyed hash of the key';
+
+-- Erase one customer from one program.
+CREATE FUNCTION customer_tier.forget(program text, customer text)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    key text;
+    counts jsonb;
+BEGIN
+    IF program IS NULL OR customer IS NULL THEN
+        RAISE EXCEPTION 'program and customer must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    prog := customer_tier.program_row(program);
+    key := customer_tier.erasure_key(prog, customer);
+    IF key IS NULL THEN
+        RAISE EXCEPTION 'the customer key is not a valid % for program "%"', prog.customer_type, prog.name
+            USING ERRCODE = 'invalid_text_representation',
+                  HINT = format('Pass the key as it appears in column %s of %s.', prog.customer_column, prog.orders_table);
+    END IF;
+    PERFORM customer_tier.erasure_check_sources(prog, key);
+    counts := customer_tier.erasure_delete(prog, key);
+    PERFORM customer_tier.erasure_record(prog.name, key, counts);
+    RETURN counts;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.forget(text, text) IS
+    'erase every row of derived data a program holds for a customer (refused while its orders remain); returns rows per table';
+
+-- Erase one customer from every program whose key type accepts the key.
+CREATE FUNCTION customer_tier.forget(customer text)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    key text;
+    counts jsonb;
+    result jsonb := '{}';
+BEGIN
+    IF customer IS NULL THEN
+        RAISE EXCEPTION 'customer must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- every program is checked before anything is deleted; one refusal
+    -- leaves all of them untouched
+    FOR prog IN SELECT * FROM customer_tier.program AS p ORDER BY p.name LOOP
+        key := customer_tier.erasure_key(prog, customer);
+        IF key IS NOT NULL THEN
+            PERFORM customer_tier.erasure_check_sources(prog, key);
+        END IF;
+    END LOOP;
+    FOR prog IN SELECT * FROM customer_tier.program AS p ORDER BY p.name LOOP
+        key := customer_tier.erasure_key(prog, customer);
+        CONTINUE WHEN key IS NULL;
+        counts := customer_tier.erasure_delete(prog, key);
+        PERFORM customer_tier.erasure_record(prog.name, key, counts);
+        result := result OPERATOR(pg_catalog.||) jsonb_build_object(prog.name, counts);
+    END LOOP;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.forget(text) IS
+    'erase a customer from every program whose key type accepts the key; returns {program: rows per table}';
+
+-- Whether a customer key was erased from a program (by either form of forget).
+CREATE FUNCTION customer_tier.was_forgotten(program text, customer text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    key text := customer;
+BEGIN
+    IF program IS NULL OR customer IS NULL THEN
+        RAISE EXCEPTION 'program and customer must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- a dropped program's log stays: the key is then hashed as given
+    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) was_forgotten.program;
+    IF FOUND THEN
+        key := coalesce(customer_tier.erasure_key(prog, customer), customer);
+    END IF;
+    RETURN EXISTS (SELECT FROM customer_tier.erasure_log AS l
+                    WHERE l.customer_hash OPERATOR(pg_catalog.=) customer_tier.erasure_hash(key)
+                      AND l.program OPERATOR(pg_catalog.=) was_forgotten.program);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.was_forgotten(text, text) IS
+    'whether a customer key was erased from a program, answered from the keyed hashes of erasure_log';
+
+REVOKE ALL ON FUNCTION customer_tier.forget(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.forget(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.was_forgotten(text, text) FROM PUBLIC;
+
+-- Internal helpers: called by the functions above (and granted to the roles that need them).
+REVOKE ALL ON FUNCTION customer_tier.hmac_sha256(bytea, bytea) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.erasure_hash(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.erasure_key(customer_tier.program, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.erasure_check_sources(customer_tier.program, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.erasure_delete(customer_tier.program, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.erasure_record(text, text, jsonb) FROM PUBLIC;
+
+-- ==== new part sql/install/86_retention.sql, verbatim ====
+-- customer_tier install script, part 86: retention (docs/data-protection.md).
+--
+-- How long a program keeps its tier history, its contact log (the table
+-- <schema>.contacts, where a program has one), its runs in customer_tier.run
+-- and its rejects.  A program without a row in customer_tier.retention has
+-- the defaults (customer_tier.retention_of() and the view
+-- customer_tier.retention_policy show what applies); customer_tier.purge()
+-- deletes what is older, and the reclassification run calls it when it ends.
+
+-- Overrides only: the defaults live in the column defaults, so a program
+-- created while this table is restored from a dump cannot clash with a row.
+-- NULL keeps that kind of data forever.
+CREATE TABLE customer_tier.retention (
+    program      text PRIMARY KEY REFERENCES customer_tier.program (name) ON DELETE CASCADE ON UPDATE CASCADE,
+    tier_history interval DEFAULT '2 years'
+                 CONSTRAINT retention_tier_history_positive CHECK (tier_history > '0'),
+    contacts     interval DEFAULT '2 years'
+                 CONSTRAINT retention_contacts_positive CHECK (contacts > '0'),
+    runs         interval DEFAULT '1 year'
+                 CONSTRAINT retention_runs_positive CHECK (runs > '0'),
+    rejects      interval DEFAULT '90 days'
+                 CONSTRAINT retention_rejects_positive CHECK (rejects > '0'),
+    changed_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    changed_by   name NOT NULL DEFAULT CURRENT_USER
+);
+COMMENT ON TABLE customer_tier.retention IS
+    'per-program retention periods set with set_retention(); a program without a row has the column defaults';
+COMMENT ON COLUMN customer_tier.retention.program IS 'the program';
+COMMENT ON COLUMN customer_tier.retention.tier_history IS 'tier history rows older than this are purged (changed_at); NULL keeps them';
+COMMENT ON COLUMN customer_tier.retention.contacts IS 'contact log rows older than this are purged, where the program has a contacts table; NULL keeps them';
+COMMENT ON COLUMN customer_tier.retention.runs IS 'finished runs older than this are purged from customer_tier.run (finished_at); NULL keeps them';
+COMMENT ON COLUMN customer_tier.retention.rejects IS 'rejects older than this are purged (rejected_at); NULL keeps them';
+COMMENT ON COLUMN customer_tier.retention.changed_at IS 'when the settings were last changed';
+COMMENT ON COLUMN customer_tier.retention.changed_by IS 'the role that last changed them';
+SELECT pg_catalog.pg_extension_config_dump('customer_tier.retention', '');
+
+-- The retention that applies to a program: its row, or the defaults.
+CREATE FUNCTION customer_tier.retention_of(program text)
+RETURNS customer_tier.retention
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r customer_tier.retention;
+BEGIN
+    PERFORM customer_tier.program_row(program);
+    SELECT * INTO r FROM customer_tier.retention AS t WHERE t.program OPERATOR(pg_catalog.=) retention_of.program;
+    IF NOT FOUND THEN
+        r := ROW(program, '2 years', '2 years', '1 year', '90 days', NULL, NULL)::customer_tier.retention;
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.retention_of(text) IS
+    'the retention periods that apply to a program: its settings, or the defaults (changed_at NULL)';
+
+CREATE VIEW customer_tier.retention_policy AS
+SELECT r.program, r.tier_history, r.contacts, r.runs, r.rejects, r.changed_at IS NULL AS is_default
+  FROM customer_tier.program AS p, LATERAL customer_tier.retention_of(p.name) AS r;
+COMMENT ON VIEW customer_tier.retention_policy IS 'the retention periods of every program, defaults included';
+COMMENT ON COLUMN customer_tier.retention_policy.program IS 'the program';
+COMMENT ON COLUMN customer_tier.retention_policy.tier_history IS 'how long tier history is kept; NULL = forever';
+COMMENT ON COLUMN customer_tier.retention_policy.contacts IS 'how long the contact log is kept; NULL = forever';
+COMMENT ON COLUMN customer_tier.retention_policy.runs IS 'how long finished runs are kept; NULL = forever';
+COMMENT ON COLUMN customer_tier.retention_policy.rejects IS 'how long rejects are kept; NULL = forever';
+COMMENT ON COLUMN customer_tier.retention_policy.is_default IS 'true when the program has the defaults (never set)';
+
+-- Change some of a program's retention periods: settings is an object of
+-- {"tier_history" | "contacts" | "runs" | "rejects": "interval" or null}.
+-- Keys left out keep their value.  Returns the settings now in force.
+CREATE FUNCTION customer_tier.set_retention(program text, settings jsonb)
+RETURNS customer_tier.retention
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r customer_tier.retention;
+    item record;
+    period interval;
+BEGIN
+    IF program IS NULL OR settings IS NULL THEN
+        RAISE EXCEPTION 'program and settings must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    r := customer_tier.retention_of(program);
+    IF jsonb_typeof(settings) OPERATOR(pg_catalog.<>) 'object' THEN
+        RAISE EXCEPTION 'retention settings must be a JSON object, not %', jsonb_typeof(settings)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass for example ''{"tier_history": "3 years", "rejects": "30 days"}''.';
+    END IF;
+    FOR item IN SELECT j.key, j.value FROM jsonb_each(settings) AS j ORDER BY j.key LOOP
+        IF item.key OPERATOR(pg_catalog.<>) ALL ('{tier_history,contacts,runs,rejects}'::text[]) THEN
+            RAISE EXCEPTION 'unknown retention setting "%"', item.key
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'The settings are tier_history, contacts, runs and rejects.';
+        END IF;
+        IF jsonb_typeof(item.value) OPERATOR(pg_catalog.=) 'null' THEN
+            period := NULL;
+        ELSIF jsonb_typeof(item.value) OPERATOR(pg_catalog.<>) 'string' THEN
+            RAISE EXCEPTION 'retention setting "%" must be an interval string or null, not %', item.key, item.value
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Pass a period such as "2 years" or "90 days", or null to keep the data forever.';
+        ELSE
+            BEGIN
+                period := (item.value OPERATOR(pg_catalog.->>) 0)::interval;
+            EXCEPTION WHEN data_exception THEN
+                RAISE EXCEPTION 'retention setting "%" is not an interval: %', item.key, item.value
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Pass a period such as "2 years" or "90 days", or null to keep the data forever.';
+            END;
+            IF period OPERATOR(pg_catalog.<=) '0' THEN
+                RAISE EXCEPTION 'retention setting "%" must be positive, not %', item.key, item.value
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Pass a period such as "2 years" or "90 days", or null to keep the data forever.';
+            END IF;
+        END IF;
+        CASE item.key
+            WHEN 'tier_history' THEN r.tier_history := period;
+            WHEN 'contacts' THEN r.contacts := period;
+            WHEN 'runs' THEN r.runs := period;
+            ELSE r.rejects := period;
+        END CASE;
+    END LOOP;
+    INSERT INTO customer_tier.retention AS t (program, tier_history, contacts, runs, rejects)
+    VALUES (r.program, r.tier_history, r.contacts, r.runs, r.rejects)
+    ON CONFLICT ON CONSTRAINT retention_pkey DO UPDATE
+       SET tier_history = excluded.tier_history, contacts = excluded.contacts, runs = excluded.runs,
+           rejects = excluded.rejects, changed_at = excluded.changed_at, changed_by = excluded.changed_by
+    RETURNING * INTO r;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.set_retention(text, jsonb) IS
+    'set some of a program''s retention periods from {"tier_history"|"contacts"|"runs"|"rejects": interval or null}; returns the settings';
+
+-- The time column by which the contact log ages: the first of a few usual
+-- names, else the table's first date/time column; NULL if it has none.
+CREATE FUNCTION customer_tier.retention_time_column(tbl regclass)
+RETURNS name
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN (SELECT a.attname FROM pg_catalog.pg_attribute AS a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+           AND a.atttypid OPERATOR(pg_catalog.=) ANY ('{timestamptz,timestamp,date}'::regtype[])
+         ORDER BY pg_catalog.array_position('{contacted_at,created_at,logged_at,occurred_at,at}'::name[], a.attname) NULLS LAST,
+                  a.attnum
+         LIMIT 1);
+COMMENT ON FUNCTION customer_tier.retention_time_column(regclass) IS
+    'the column by which a contact log ages: contacted_at, created_at, logged_at, occurred_at, at, else its first date/time column';
+
+-- Delete what a program keeps longer than its retention says.  Returns the
+-- rows deleted per kind; a kind the program does not have (no contacts
+-- table) is left out.  Runs still marked running are never deleted.
+CREATE FUNCTION customer_tier.purge(program text)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    r customer_tier.retention;
+    contacts regclass;
+    col name;
+    n bigint;
+    result jsonb := '{}';
+BEGIN
+    IF program IS NULL THEN
+        RAISE EXCEPTION 'program must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    prog := customer_tier.program_row(program);
+    r := customer_tier.retention_of(program);
+
+    n := 0;
+    IF r.tier_history IS NOT NULL THEN
+        EXECUTE format('DELETE FROM %I.tier_history AS h WHERE h.changed_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)',
+                       prog.data_schema) USING r.tier_history;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    END IF;
+    result := result OPERATOR(pg_catalog.||) jsonb_build_object('tier_history', n);
+
+    contacts := to_regclass(format('%I.contacts', prog.data_schema));
+    IF contacts IS NOT NULL THEN
+        n := 0;
+        col := customer_tier.retention_time_column(contacts);
+        IF r.contacts IS NOT NULL AND col IS NOT NULL THEN
+            EXECUTE format('DELETE FROM %s AS c WHERE c.%I OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)',
+                           contacts, col) USING r.contacts;
+            GET DIAGNOSTICS n = ROW_COUNT;
+        END IF;
+        result := result OPERATOR(pg_catalog.||) jsonb_build_object('contacts', n);
+    END IF;
+
+    n := 0;
+    IF r.runs IS NOT NULL THEN
+        DELETE FROM customer_tier.run AS x
+         WHERE x.program OPERATOR(pg_catalog.=) purge.program
+           AND x.outcome OPERATOR(pg_catalog.<>) 'running'
+           AND x.finished_at OPERATOR(pg_catalog.<) (now() OPERATOR(pg_catalog.-) r.runs);
+        GET DIAGNOSTICS n = ROW_COUNT;
+    END IF;
+    result := result OPERATOR(pg_catalog.||) jsonb_build_object('runs', n);
+
+    n := 0;
+    IF r.rejects IS NOT NULL THEN
+        EXECUTE format('DELETE FROM %I.rejects AS j WHERE j.rejected_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)',
+                       prog.data_schema) USING r.rejects;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    END IF;
+    result := result OPERATOR(pg_catalog.||) jsonb_build_object('rejects', n);
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.purge(text) IS
+    'delete a program''s tier history, contact log, runs and rejects older than its retention; returns rows deleted per kind';
+
+REVOKE ALL ON FUNCTION customer_tier.set_retention(text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.purge(text) FROM PUBLIC;
+
+-- Internal helpers: called by the functions above (and granted to the roles that need them).
+REVOKE ALL ON FUNCTION customer_tier.retention_of(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.retention_time_column(regclass) FROM PUBLIC;
+
+-- ==== new part sql/install/88_followups.sql, verbatim ====
+-- customer_tier install script, part 88: what a program gets for feedback,
+-- contacts and KPIs when it is created, and what each role may do with it
+-- (docs/followups.md, docs/security.md).
+
+-- Grant the roles their privileges on a program's feedback and contact
+-- objects.  The reader sees answers, satisfaction, the follow-ups and the
+-- KPIs, and the contact log without its note (personal free text); the
+-- writer logs contacts (and may read back what it logged) and sees the
+-- follow-ups; the admin may also correct and erase, and any admin (not only
+-- the program's owner) may refresh the rolling windows.
+CREATE FUNCTION customer_tier.grant_followup_access(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    EXECUTE format($sql$
+        GRANT SELECT ON %1$I.answers, %1$I.satisfaction, %1$I.follow_ups_due TO customer_tier_reader;
+        GRANT SELECT (id, customer, channel, contacted_at, outcome, logged_by, logged_at)
+            ON %1$I.contacts TO customer_tier_reader;
+        GRANT SELECT, INSERT (customer, channel, contacted_at, outcome, note)
+            ON %1$I.contacts TO customer_tier_writer;
+        GRANT SELECT ON %1$I.follow_ups_due TO customer_tier_writer;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON %1$I.contacts TO customer_tier_admin;
+        GRANT SELECT, DELETE ON %1$I.answers, %1$I.satisfaction, %1$I.feedback_rejects TO customer_tier_admin;
+        GRANT INSERT, UPDATE ON %1$I.satisfaction TO customer_tier_admin;
+        REVOKE ALL ON FUNCTION %1$I.satisfaction_by_tier(text, timestamptz, timestamptz) FROM PUBLIC;
+        REVOKE ALL ON FUNCTION %1$I.kpis(text, timestamptz, timestamptz) FROM PUBLIC;
+        GRANT EXECUTE ON FUNCTION %1$I.satisfaction_by_tier(text, timestamptz, timestamptz) TO customer_tier_reader;
+        GRANT EXECUTE ON FUNCTION %1$I.kpis(text, timestamptz, timestamptz) TO customer_tier_reader
+    $sql$, s);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.grant_followup_access(customer_tier.program) IS
+    'grant the reader, writer and admin roles their privileges on a program''s feedback, contact and KPI objects';
+
+-- Create a program's feedback, contact and KPI objects (called by
+-- create_program_objects, after the program's views).
+CREATE FUNCTION customer_tier.create_followup_objects(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM customer_tier.create_feedback_tables(prog);
+    PERFORM customer_tier.create_contact_objects(prog);
+    PERFORM customer_tier.create_kpi_functions(prog);
+    PERFORM customer_tier.grant_followup_access(prog);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_followup_objects(customer_tier.program) IS
+    'create a program''s answers, satisfaction, feedback_rejects and contacts tables, follow_ups_due view, satisfaction_by_tier and kpis functions';
+
+-- Remove what create_followup_objects and attach_feedback made (called by
+-- drop_program_objects, first).  RESTRICT: a user's own object that
+-- depends on them makes drop_program fail.
+CREATE FUNCTION customer_tier.drop_followup_objects(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    IF EXISTS (SELECT FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name) THEN
+        PERFORM customer_tier.detach_feedback(prog.name);
+    END IF;
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.kpis(text, timestamptz, timestamptz) RESTRICT', s);
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.satisfaction_by_tier(text, timestamptz, timestamptz) RESTRICT', s);
+    EXECUTE format('DROP VIEW IF EXISTS %I.follow_ups_due RESTRICT', s);
+    EXECUTE format('DROP TABLE IF EXISTS %I.contacts RESTRICT', s);
+    EXECUTE format('DROP TABLE IF EXISTS %I.feedback_rejects RESTRICT', s);
+    EXECUTE format('DROP TABLE IF EXISTS %I.satisfaction RESTRICT', s);
+    EXECUTE format('DROP TABLE IF EXISTS %I.answers RESTRICT', s);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.drop_followup_objects(customer_tier.program) IS
+    'detach a program''s feedback table if attached, and drop its feedback, contact and KPI objects';
+
+REVOKE ALL ON FUNCTION customer_tier.grant_followup_access(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.create_followup_objects(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.drop_followup_objects(customer_tier.program) FROM PUBLIC;
+
+-- ==== speed: changed comment ====
+COMMENT ON FUNCTION customer_tier.rescore_where(text, text, text, text) IS
+    'score the customers of a program that satisfy a condition through the one scoring path (outside a run, writing only those whose scores change); returns how many changed tier';
+
+-- ==== grants of the parts 80-88 and the speed functions (sql/install/90_roles.sql) ====
+-- feedback and follow-ups (parts 80-88): the attached feedback tables and the cadences
+GRANT SELECT ON customer_tier.feedback_source, customer_tier.cadence TO customer_tier_reader;
+GRANT INSERT, UPDATE, DELETE ON customer_tier.feedback_source, customer_tier.cadence TO customer_tier_admin;
+-- retention settings (86): readable by BI, set by the admin; the erasure log
+-- (85) read and written by the admin only (forget runs with the caller's
+-- rights), and its secret by no role (erasure_hash reads it as the owner)
+GRANT SELECT ON customer_tier.retention, customer_tier.retention_policy TO customer_tier_reader;
+GRANT INSERT, UPDATE, DELETE ON customer_tier.retention TO customer_tier_admin;
+GRANT SELECT, INSERT ON customer_tier.erasure_log TO customer_tier_admin;
+GRANT EXECUTE ON FUNCTION customer_tier.attach_feedback(text, regclass, name, name, name, name, interval) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.cadences(text) TO customer_tier_reader;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.create_contact_objects(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.create_feedback_tables(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.create_followup_objects(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.create_kpi_functions(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.default_cadence(text) TO customer_tier_reader;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.default_cadence(text) TO customer_tier_writer;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.detach_feedback(text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.drop_followup_objects(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.erasure_check_sources(customer_tier.program, text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.erasure_delete(customer_tier.program, text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.erasure_hash(text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.erasure_key(customer_tier.program, text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.erasure_record(text, text, jsonb) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.feedback_apply_block_sql(customer_tier.program, customer_tier.feedback_source, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.feedback_rejects_sql(customer_tier.program, customer_tier.feedback_source, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.feedback_row_problem_sql(customer_tier.feedback_source, text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.feedback_trigger_name(text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.feedback_usable_sql(customer_tier.feedback_source, text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.forget(text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.forget(text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.grant_followup_access(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.hmac_sha256(bytea, bytea) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.kpi_cohort_sql(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.kpi_periods(text, timestamp with time zone, timestamp with time zone) TO customer_tier_reader;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.kpi_satisfaction_sql(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.log_contact(text, text, text, text, text, timestamp with time zone) TO customer_tier_writer;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.log_contact(text, text, text, text, text, timestamp with time zone) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.program_sources(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.purge(text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.refresh_satisfaction(text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.retention_of(text) TO customer_tier_reader;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.retention_time_column(regclass) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.satisfaction_rollup_sql(customer_tier.program, text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.set_cadence(text, jsonb) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.set_retention(text, jsonb) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.verify_feedback(text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.was_forgotten(text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
 -- ==== grants of the new functions (sql/install/90_roles.sql) ====
 GRANT EXECUTE ON FUNCTION customer_tier.program_row(text) TO customer_tier_admin, customer_tier_reader;
 GRANT EXECUTE ON FUNCTION customer_tier.create_program_run_views(customer_tier.program) TO customer_tier_admin;
@@ -2030,6 +4284,8 @@ BEGIN
     FOR prog IN SELECT * FROM customer_tier.program AS p ORDER BY p.name LOOP
         s := prog.data_schema;
         PERFORM customer_tier.create_program_run_views(prog);
+        -- follow-ups, feedback, KPIs (sql/install/88_followups.sql)
+        PERFORM customer_tier.create_followup_objects(prog);
 
         -- churn (sql/install/62_program_objects.sql, 66_program_views.sql)
         INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
@@ -2085,7 +4341,13 @@ DECLARE
 BEGIN
     -- created by this script: release, and give to the schema's owner
     FOR o IN
-        SELECT i.type, i.identity, n.nspowner::pg_catalog.regrole AS owner
+        SELECT i.type, i.identity, n.nspowner::pg_catalog.regrole AS owner,
+               i.type OPERATOR(pg_catalog.=) 'index' OR EXISTS (
+                   SELECT FROM pg_catalog.pg_depend AS t
+                    WHERE t.classid OPERATOR(pg_catalog.=) d.classid AND t.objid OPERATOR(pg_catalog.=) d.objid
+                      AND t.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                      AND t.deptype IN ('a', 'i')
+                      AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass) AS owned_by_table
           FROM pg_catalog.pg_depend AS d
          CROSS JOIN LATERAL pg_catalog.pg_identify_object(d.classid, d.objid, d.objsubid) AS i
           JOIN pg_catalog.pg_namespace AS n ON n.nspname OPERATOR(pg_catalog.=) i.schema
@@ -2096,6 +4358,8 @@ BEGIN
          ORDER BY i.type, i.identity
     LOOP
         EXECUTE pg_catalog.format('ALTER EXTENSION customer_tier DROP %s %s', o.type, o.identity);
+        -- a table's owned sequences (identity, serial) and indexes follow its owner
+        CONTINUE WHEN o.owned_by_table;
         EXECUTE pg_catalog.format('ALTER %s %s OWNER TO %s', o.type, o.identity, o.owner);
     END LOOP;
     -- granted on by this script: forget the recorded initial privileges
