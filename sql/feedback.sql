@@ -117,6 +117,22 @@ SELECT customer FROM ct_fb.satisfaction ORDER BY customer;
 DELETE FROM fbk.survey WHERE customer_id IS NULL OR answered_at IS NULL;
 SELECT count(*) AS answers FROM ct_fb.answers;
 
+-- The churn rules read the recent score on their 0..10 scale: each
+-- customer's recent_satisfaction is recent_score / 10 (NULL without answers
+-- in the window), kept by the same triggers, and a value below the program's
+-- satisfaction_below (default 7) raises the churn flag low_satisfaction.
+SELECT c.customer, s.recent_score, c.recent_satisfaction,
+       'low_satisfaction' = ANY (c.churn_flags) AS low_satisfaction
+  FROM ct_fb.customers AS c LEFT JOIN ct_fb.satisfaction AS s USING (customer) ORDER BY 1;
+-- Two detractor answers for customer 1 bring its recent score below 70.
+INSERT INTO fbk.survey (customer_id, score, kind, answered_at)
+VALUES (1, 0, 'nps', now() - interval '1 day'), (1, 1, 'nps', now());
+SELECT c.customer, s.recent_score, c.recent_satisfaction, c.churn_flags, c.changed_by
+  FROM ct_fb.customers AS c JOIN ct_fb.satisfaction AS s USING (customer) WHERE c.customer = 1;
+DELETE FROM fbk.survey WHERE customer_id = 1 AND score IN (0, 1) AND kind = 'nps';
+SELECT c.customer, s.recent_score, c.recent_satisfaction, c.churn_flags
+  FROM ct_fb.customers AS c JOIN ct_fb.satisfaction AS s USING (customer) WHERE c.customer = 1;
+
 -- The maintained answers equal the usable rows of the table, and the
 -- maintained rollups equal a recomputation with the nps/csat aggregates.
 SELECT count(*) AS differences FROM (
@@ -210,6 +226,7 @@ SELECT customer_tier.attach_feedback('fb', 'fbk.gone', 'customer_id', 'score', '
 DROP TABLE fbk.gone;
 SELECT customer_tier.detach_feedback('fb');
 SELECT count(*) AS attached FROM customer_tier.feedback_source;
+SELECT count(recent_satisfaction) AS customers_with_satisfaction FROM ct_fb.customers;
 SELECT customer_tier.attach_feedback('fb', 'fbk.csat_only', 'customer_id', 'stars', 'kind', 'day') AS customers;
 
 -- drop_program detaches the feedback table too.

@@ -99,6 +99,11 @@ BEGIN
     -- exception handler cannot itself commit, but the loop around it can).
     BEGIN
         PERFORM customer_tier.refresh_breakpoints(program);
+        -- Rolling satisfaction windows end now, and feed the churn rules.
+        IF EXISTS (SELECT FROM customer_tier.feedback_source AS f
+                    WHERE f.program OPERATOR(pg_catalog.=) reclassify.program) THEN
+            PERFORM customer_tier.refresh_satisfaction(program);
+        END IF;
         -- The models before the batches, which score with them; a fit that
         -- cannot be made keeps the previous model and does not fail the run.
         UPDATE customer_tier.run AS r

@@ -354,6 +354,11 @@ BEGIN
                AND NOT EXISTS (SELECT FROM %1$I.answers AS a WHERE a.customer OPERATOR(pg_catalog.=) s.customer);$sql$,
             prog.data_schema);
     END IF;
+    parts := parts || format($sql$
+            fed := customer_tier.feed_recent_satisfaction(%1$L,
+                       pg_catalog.format('c.customer OPERATOR(pg_catalog.=) ANY (%%L::%2$s[])', touched),
+                       'trigger ' OPERATOR(pg_catalog.||) TG_OP OPERATOR(pg_catalog.||) ' feedback');$sql$,
+        prog.name, prog.customer_type);
     RETURN array_to_string(parts, '');
 END
 $$;
@@ -457,6 +462,7 @@ BEGIN
             rejected bigint;
             removed_answers bigint;
             touched %2$s[];
+            fed bigint;
         BEGIN
             IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
                 %3$s
@@ -466,6 +472,7 @@ BEGIN
                 %5$s
             ELSE
                 TRUNCATE %1$I.answers, %1$I.satisfaction;
+                fed := customer_tier.feed_recent_satisfaction(%6$L, 'true', 'trigger TRUNCATE feedback');
             END IF;
             RETURN NULL;
         END
@@ -473,7 +480,7 @@ BEGIN
         prog.data_schema, prog.customer_type,
         customer_tier.feedback_apply_block_sql(prog, src, 'new_rows', NULL),
         customer_tier.feedback_apply_block_sql(prog, src, 'new_rows', 'old_rows'),
-        customer_tier.feedback_apply_block_sql(prog, src, NULL, 'old_rows'));
+        customer_tier.feedback_apply_block_sql(prog, src, NULL, 'old_rows'), prog.name);
     EXECUTE format('COMMENT ON FUNCTION %I.maintain_feedback() IS %L', prog.data_schema,
                    format('program %s: keeps its answers and satisfaction current from changes to %s',
                           prog.name, feedback_table));
@@ -511,6 +518,7 @@ BEGIN
         SELECT u.customer, u.kind, u.score, u.answered_at FROM (%2$s) AS u ORDER BY u.answered_at$sql$,
         prog.data_schema, customer_tier.feedback_usable_sql(src, feedback_table::text));
     EXECUTE customer_tier.satisfaction_rollup_sql(prog, 'true');
+    PERFORM customer_tier.feed_recent_satisfaction(prog.name, 'true', 'attach_feedback');
     EXECUTE format('SELECT pg_catalog.count(*) FROM %I.satisfaction', prog.data_schema) INTO customers;
     RETURN customers;
 END
@@ -552,11 +560,52 @@ BEGIN
     EXECUTE format('DELETE FROM %I.answers', prog.data_schema);
     EXECUTE format('DELETE FROM %I.satisfaction', prog.data_schema);
     EXECUTE format('DELETE FROM %I.feedback_rejects', prog.data_schema);
+    PERFORM customer_tier.feed_recent_satisfaction(prog.name, 'true', 'detach_feedback');
     DELETE FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.detach_feedback(text) IS
     'detach a program''s feedback table: drop its triggers and empty the answers, satisfaction and feedback_rejects tables; the feedback table is untouched';
+
+-- Feed the churn rules' input customers.recent_satisfaction (0..10: the
+-- satisfaction row's recent_score, 0..100, over 10; NULL without answers in
+-- the window) for the customers matching condition (SQL on alias c), and
+-- rescore those whose value changed through the one scoring path, so that
+-- the flag low_satisfaction follows the answers.  Their rows are locked in
+-- key order first, as the orders triggers lock them.  Returns how many
+-- customers changed.
+CREATE FUNCTION customer_tier.feed_recent_satisfaction(program text, condition text, source text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program := customer_tier.program_row(program);
+    changed text;
+    n bigint;
+BEGIN
+    EXECUTE format($sql$
+        WITH locked AS (
+            SELECT c.customer FROM %1$I.customers AS c WHERE %2$s ORDER BY c.customer FOR UPDATE
+        ), fed AS (
+            UPDATE %1$I.customers AS c
+               SET recent_satisfaction = s.recent_score OPERATOR(pg_catalog./) 10
+              FROM locked AS l LEFT JOIN %1$I.satisfaction AS s ON s.customer OPERATOR(pg_catalog.=) l.customer
+             WHERE c.customer OPERATOR(pg_catalog.=) l.customer
+               AND c.recent_satisfaction IS DISTINCT FROM s.recent_score OPERATOR(pg_catalog./) 10
+            RETURNING c.customer
+        )
+        SELECT pg_catalog.array_agg(fed.customer)::text, pg_catalog.count(*) FROM fed$sql$,
+        prog.data_schema, condition) INTO changed, n;
+    IF n OPERATOR(pg_catalog.>) 0 THEN
+        PERFORM customer_tier.rescore_where(prog.name, source,
+                    format('c.customer OPERATOR(pg_catalog.=) ANY (%L::%s[])', changed, prog.customer_type));
+    END IF;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feed_recent_satisfaction(text, text, text) IS
+    'set customers.recent_satisfaction (0..10) from the satisfaction rows and rescore the customers whose value changed; returns how many';
 
 -- Recompute every customer's satisfaction row, moving the rolling windows to
 -- now.  The triggers keep the rows exact for the answers; only the window
@@ -581,6 +630,7 @@ BEGIN
     EXECUTE format('LOCK TABLE %1$I.satisfaction, %1$I.answers IN SHARE ROW EXCLUSIVE MODE', prog.data_schema);
     EXECUTE customer_tier.satisfaction_rollup_sql(prog, 'true');
     GET DIAGNOSTICS customers = ROW_COUNT;
+    PERFORM customer_tier.feed_recent_satisfaction(prog.name, 'true', 'refresh_satisfaction');
     RETURN customers;
 END
 $$;
@@ -590,6 +640,7 @@ COMMENT ON FUNCTION customer_tier.refresh_satisfaction(text) IS
 REVOKE ALL ON FUNCTION customer_tier.attach_feedback(text, regclass, name, name, name, name, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.detach_feedback(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.refresh_satisfaction(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.feed_recent_satisfaction(text, text, text) FROM PUBLIC;
 
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.create_feedback_tables(customer_tier.program) FROM PUBLIC;

@@ -184,12 +184,12 @@ BEGIN
     -- of tier that no contact has followed yet (a welcome).
     EXECUTE format($sql$
         CREATE VIEW %1$I.follow_ups_due AS
-        SELECT pg_catalog.row_number() OVER (ORDER BY d.tier_rank NULLS LAST, d.value_score DESC NULLS LAST,
-                                                      d.due_at, d.customer)::bigint AS priority,
+        SELECT pg_catalog.row_number() OVER (ORDER BY d.tier_rank NULLS LAST, d.churn_risk DESC,
+                                                      d.value_score DESC NULLS LAST, d.due_at, d.customer)::bigint AS priority,
                d.customer, d.tier, d.tier_rank, d.reason, d.due_at,
                pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() - d.due_at) / 86400)::integer AS days_overdue,
                d.cadence, d.last_contact_at, d.last_channel, d.last_outcome, d.tier_since,
-               d.value_score, d.monetary, d.last_order
+               d.value_score, d.monetary, d.last_order, d.churn_flags
           FROM (SELECT x.*,
                        CASE WHEN x.welcome THEN 'welcome'
                             WHEN x.last_contact_at IS NULL THEN 'never contacted'
@@ -197,7 +197,9 @@ BEGIN
                        CASE WHEN x.welcome THEN least(x.rose_at, x.cadence_due_at)
                             ELSE x.cadence_due_at END AS due_at
                   FROM (SELECT c.customer, c.tier, t.rank AS tier_rank, c.tier_since, c.value_score,
-                               c.monetary, c.last_order, k.contacted_at AS last_contact_at,
+                               c.monetary, c.last_order, c.churn_flags,
+                               coalesce(pg_catalog.cardinality(c.churn_flags), 0) AS churn_risk,
+                               k.contacted_at AS last_contact_at,
                                k.channel AS last_channel, k.outcome AS last_outcome, e.every AS cadence,
                                coalesce(k.contacted_at, c.first_order, c.tier_since) + e.every AS cadence_due_at,
                                h.changed_at AS rose_at,
@@ -221,10 +223,10 @@ BEGIN
          ORDER BY 1
     $sql$, s, prog.name);
     EXECUTE format('COMMENT ON VIEW %I.follow_ups_due IS %L', s,
-                   format('program %s: customers due for a contact, most important first: best tier, then highest value score, then longest overdue',
+                   format('program %s: customers due for a contact, most important first: best tier, then most churn flags, then highest value score, then longest overdue',
                           prog.name));
     EXECUTE format($sql$
-        COMMENT ON COLUMN %1$I.follow_ups_due.priority IS '1 = contact first: by tier rank, then value score (highest first), then due_at (earliest first)';
+        COMMENT ON COLUMN %1$I.follow_ups_due.priority IS '1 = contact first: by tier rank, then churn risk (most churn flags first), then value score (highest first), then due_at (earliest first)';
         COMMENT ON COLUMN %1$I.follow_ups_due.customer IS 'the customer key';
         COMMENT ON COLUMN %1$I.follow_ups_due.tier IS 'current tier';
         COMMENT ON COLUMN %1$I.follow_ups_due.tier_rank IS 'rank of the current tier, 1 = best';
@@ -238,7 +240,8 @@ BEGIN
         COMMENT ON COLUMN %1$I.follow_ups_due.tier_since IS 'when the customer entered the current tier';
         COMMENT ON COLUMN %1$I.follow_ups_due.value_score IS 'weighted value score 0..100';
         COMMENT ON COLUMN %1$I.follow_ups_due.monetary IS 'net monetary value';
-        COMMENT ON COLUMN %1$I.follow_ups_due.last_order IS 'time of the last purchase'
+        COMMENT ON COLUMN %1$I.follow_ups_due.last_order IS 'time of the last purchase';
+        COMMENT ON COLUMN %1$I.follow_ups_due.churn_flags IS 'churn flags raised (segments.churn_flags); more flags, higher priority within a tier'
     $sql$, s);
 END
 $$;

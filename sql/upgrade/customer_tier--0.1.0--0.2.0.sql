@@ -353,6 +353,11 @@ BEGIN
     -- exception handler cannot itself commit, but the loop around it can).
     BEGIN
         PERFORM customer_tier.refresh_breakpoints(program);
+        -- Rolling satisfaction windows end now, and feed the churn rules.
+        IF EXISTS (SELECT FROM customer_tier.feedback_source AS f
+                    WHERE f.program OPERATOR(pg_catalog.=) reclassify.program) THEN
+            PERFORM customer_tier.refresh_satisfaction(program);
+        END IF;
         -- The models before the batches, which score with them; a fit that
         -- cannot be made keeps the previous model and does not fail the run.
         UPDATE customer_tier.run AS r
@@ -2519,6 +2524,11 @@ BEGIN
                AND NOT EXISTS (SELECT FROM %1$I.answers AS a WHERE a.customer OPERATOR(pg_catalog.=) s.customer);$sql$,
             prog.data_schema);
     END IF;
+    parts := parts || format($sql$
+            fed := customer_tier.feed_recent_satisfaction(%1$L,
+                       pg_catalog.format('c.customer OPERATOR(pg_catalog.=) ANY (%%L::%2$s[])', touched),
+                       'trigger ' OPERATOR(pg_catalog.||) TG_OP OPERATOR(pg_catalog.||) ' feedback');$sql$,
+        prog.name, prog.customer_type);
     RETURN array_to_string(parts, '');
 END
 $$;
@@ -2622,6 +2632,7 @@ BEGIN
             rejected bigint;
             removed_answers bigint;
             touched %2$s[];
+            fed bigint;
         BEGIN
             IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
                 %3$s
@@ -2631,6 +2642,7 @@ BEGIN
                 %5$s
             ELSE
                 TRUNCATE %1$I.answers, %1$I.satisfaction;
+                fed := customer_tier.feed_recent_satisfaction(%6$L, 'true', 'trigger TRUNCATE feedback');
             END IF;
             RETURN NULL;
         END
@@ -2638,7 +2650,7 @@ BEGIN
         prog.data_schema, prog.customer_type,
         customer_tier.feedback_apply_block_sql(prog, src, 'new_rows', NULL),
         customer_tier.feedback_apply_block_sql(prog, src, 'new_rows', 'old_rows'),
-        customer_tier.feedback_apply_block_sql(prog, src, NULL, 'old_rows'));
+        customer_tier.feedback_apply_block_sql(prog, src, NULL, 'old_rows'), prog.name);
     EXECUTE format('COMMENT ON FUNCTION %I.maintain_feedback() IS %L', prog.data_schema,
                    format('program %s: keeps its answers and satisfaction current from changes to %s',
                           prog.name, feedback_table));
@@ -2676,6 +2688,7 @@ BEGIN
         SELECT u.customer, u.kind, u.score, u.answered_at FROM (%2$s) AS u ORDER BY u.answered_at$sql$,
         prog.data_schema, customer_tier.feedback_usable_sql(src, feedback_table::text));
     EXECUTE customer_tier.satisfaction_rollup_sql(prog, 'true');
+    PERFORM customer_tier.feed_recent_satisfaction(prog.name, 'true', 'attach_feedback');
     EXECUTE format('SELECT pg_catalog.count(*) FROM %I.satisfaction', prog.data_schema) INTO customers;
     RETURN customers;
 END
@@ -2717,11 +2730,52 @@ BEGIN
     EXECUTE format('DELETE FROM %I.answers', prog.data_schema);
     EXECUTE format('DELETE FROM %I.satisfaction', prog.data_schema);
     EXECUTE format('DELETE FROM %I.feedback_rejects', prog.data_schema);
+    PERFORM customer_tier.feed_recent_satisfaction(prog.name, 'true', 'detach_feedback');
     DELETE FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.detach_feedback(text) IS
     'detach a program''s feedback table: drop its triggers and empty the answers, satisfaction and feedback_rejects tables; the feedback table is untouched';
+
+-- Feed the churn rules' input customers.recent_satisfaction (0..10: the
+-- satisfaction row's recent_score, 0..100, over 10; NULL without answers in
+-- the window) for the customers matching condition (SQL on alias c), and
+-- rescore those whose value changed through the one scoring path, so that
+-- the flag low_satisfaction follows the answers.  Their rows are locked in
+-- key order first, as the orders triggers lock them.  Returns how many
+-- customers changed.
+CREATE FUNCTION customer_tier.feed_recent_satisfaction(program text, condition text, source text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program := customer_tier.program_row(program);
+    changed text;
+    n bigint;
+BEGIN
+    EXECUTE format($sql$
+        WITH locked AS (
+            SELECT c.customer FROM %1$I.customers AS c WHERE %2$s ORDER BY c.customer FOR UPDATE
+        ), fed AS (
+            UPDATE %1$I.customers AS c
+               SET recent_satisfaction = s.recent_score OPERATOR(pg_catalog./) 10
+              FROM locked AS l LEFT JOIN %1$I.satisfaction AS s ON s.customer OPERATOR(pg_catalog.=) l.customer
+             WHERE c.customer OPERATOR(pg_catalog.=) l.customer
+               AND c.recent_satisfaction IS DISTINCT FROM s.recent_score OPERATOR(pg_catalog./) 10
+            RETURNING c.customer
+        )
+        SELECT pg_catalog.array_agg(fed.customer)::text, pg_catalog.count(*) FROM fed$sql$,
+        prog.data_schema, condition) INTO changed, n;
+    IF n OPERATOR(pg_catalog.>) 0 THEN
+        PERFORM customer_tier.rescore_where(prog.name, source,
+                    format('c.customer OPERATOR(pg_catalog.=) ANY (%L::%s[])', changed, prog.customer_type));
+    END IF;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feed_recent_satisfaction(text, text, text) IS
+    'set customers.recent_satisfaction (0..10) from the satisfaction rows and rescore the customers whose value changed; returns how many';
 
 -- Recompute every customer's satisfaction row, moving the rolling windows to
 -- now.  The triggers keep the rows exact for the answers; only the window
@@ -2746,6 +2800,7 @@ BEGIN
     EXECUTE format('LOCK TABLE %1$I.satisfaction, %1$I.answers IN SHARE ROW EXCLUSIVE MODE', prog.data_schema);
     EXECUTE customer_tier.satisfaction_rollup_sql(prog, 'true');
     GET DIAGNOSTICS customers = ROW_COUNT;
+    PERFORM customer_tier.feed_recent_satisfaction(prog.name, 'true', 'refresh_satisfaction');
     RETURN customers;
 END
 $$;
@@ -2755,6 +2810,7 @@ COMMENT ON FUNCTION customer_tier.refresh_satisfaction(text) IS
 REVOKE ALL ON FUNCTION customer_tier.attach_feedback(text, regclass, name, name, name, name, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.detach_feedback(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.refresh_satisfaction(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.feed_recent_satisfaction(text, text, text) FROM PUBLIC;
 
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.create_feedback_tables(customer_tier.program) FROM PUBLIC;
@@ -3040,12 +3096,12 @@ BEGIN
     -- of tier that no contact has followed yet (a welcome).
     EXECUTE format($sql$
         CREATE VIEW %1$I.follow_ups_due AS
-        SELECT pg_catalog.row_number() OVER (ORDER BY d.tier_rank NULLS LAST, d.value_score DESC NULLS LAST,
-                                                      d.due_at, d.customer)::bigint AS priority,
+        SELECT pg_catalog.row_number() OVER (ORDER BY d.tier_rank NULLS LAST, d.churn_risk DESC,
+                                                      d.value_score DESC NULLS LAST, d.due_at, d.customer)::bigint AS priority,
                d.customer, d.tier, d.tier_rank, d.reason, d.due_at,
                pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() - d.due_at) / 86400)::integer AS days_overdue,
                d.cadence, d.last_contact_at, d.last_channel, d.last_outcome, d.tier_since,
-               d.value_score, d.monetary, d.last_order
+               d.value_score, d.monetary, d.last_order, d.churn_flags
           FROM (SELECT x.*,
                        CASE WHEN x.welcome THEN 'welcome'
                             WHEN x.last_contact_at IS NULL THEN 'never contacted'
@@ -3053,7 +3109,9 @@ BEGIN
                        CASE WHEN x.welcome THEN least(x.rose_at, x.cadence_due_at)
                             ELSE x.cadence_due_at END AS due_at
                   FROM (SELECT c.customer, c.tier, t.rank AS tier_rank, c.tier_since, c.value_score,
-                               c.monetary, c.last_order, k.contacted_at AS last_contact_at,
+                               c.monetary, c.last_order, c.churn_flags,
+                               coalesce(pg_catalog.cardinality(c.churn_flags), 0) AS churn_risk,
+                               k.contacted_at AS last_contact_at,
                                k.channel AS last_channel, k.outcome AS last_outcome, e.every AS cadence,
                                coalesce(k.contacted_at, c.first_order, c.tier_since) + e.every AS cadence_due_at,
                                h.changed_at AS rose_at,
@@ -3077,10 +3135,10 @@ BEGIN
          ORDER BY 1
     $sql$, s, prog.name);
     EXECUTE format('COMMENT ON VIEW %I.follow_ups_due IS %L', s,
-                   format('program %s: customers due for a contact, most important first: best tier, then highest value score, then longest overdue',
+                   format('program %s: customers due for a contact, most important first: best tier, then most churn flags, then highest value score, then longest overdue',
                           prog.name));
     EXECUTE format($sql$
-        COMMENT ON COLUMN %1$I.follow_ups_due.priority IS '1 = contact first: by tier rank, then value score (highest first), then due_at (earliest first)';
+        COMMENT ON COLUMN %1$I.follow_ups_due.priority IS '1 = contact first: by tier rank, then churn risk (most churn flags first), then value score (highest first), then due_at (earliest first)';
         COMMENT ON COLUMN %1$I.follow_ups_due.customer IS 'the customer key';
         COMMENT ON COLUMN %1$I.follow_ups_due.tier IS 'current tier';
         COMMENT ON COLUMN %1$I.follow_ups_due.tier_rank IS 'rank of the current tier, 1 = best';
@@ -3094,7 +3152,8 @@ BEGIN
         COMMENT ON COLUMN %1$I.follow_ups_due.tier_since IS 'when the customer entered the current tier';
         COMMENT ON COLUMN %1$I.follow_ups_due.value_score IS 'weighted value score 0..100';
         COMMENT ON COLUMN %1$I.follow_ups_due.monetary IS 'net monetary value';
-        COMMENT ON COLUMN %1$I.follow_ups_due.last_order IS 'time of the last purchase'
+        COMMENT ON COLUMN %1$I.follow_ups_due.last_order IS 'time of the last purchase';
+        COMMENT ON COLUMN %1$I.follow_ups_due.churn_flags IS 'churn flags raised (segments.churn_flags); more flags, higher priority within a tier'
     $sql$, s);
 END
 $$;
@@ -4227,6 +4286,7 @@ GRANT EXECUTE ON FUNCTION customer_tier.erasure_delete(customer_tier.program, te
 GRANT EXECUTE ON FUNCTION customer_tier.erasure_hash(text) TO customer_tier_admin;  -- 90_roles.sql name list
 GRANT EXECUTE ON FUNCTION customer_tier.erasure_key(customer_tier.program, text) TO customer_tier_admin;  -- 90_roles.sql name list
 GRANT EXECUTE ON FUNCTION customer_tier.erasure_record(text, text, jsonb) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.feed_recent_satisfaction(text, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
 GRANT EXECUTE ON FUNCTION customer_tier.feedback_apply_block_sql(customer_tier.program, customer_tier.feedback_source, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
 GRANT EXECUTE ON FUNCTION customer_tier.feedback_rejects_sql(customer_tier.program, customer_tier.feedback_source, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
 GRANT EXECUTE ON FUNCTION customer_tier.feedback_row_problem_sql(customer_tier.feedback_source, text) TO customer_tier_admin;  -- 90_roles.sql name list
@@ -4284,8 +4344,6 @@ BEGIN
     FOR prog IN SELECT * FROM customer_tier.program AS p ORDER BY p.name LOOP
         s := prog.data_schema;
         PERFORM customer_tier.create_program_run_views(prog);
-        -- follow-ups, feedback, KPIs (sql/install/88_followups.sql)
-        PERFORM customer_tier.create_followup_objects(prog);
 
         -- churn (sql/install/62_program_objects.sql, 66_program_views.sql)
         INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
@@ -4315,6 +4373,9 @@ BEGIN
         EXECUTE regexp_replace(customer_tier.program_segments_view_sql(prog),
                                '^\s*CREATE VIEW', 'CREATE OR REPLACE VIEW');
         EXECUTE customer_tier.program_churn_risk_view_sql(prog);
+        -- follow-ups, feedback, KPIs (sql/install/88_followups.sql): after the
+        -- churn columns, which follow_ups_due reads
+        PERFORM customer_tier.create_followup_objects(prog);
         PERFORM customer_tier.rescore_program(prog.name, 'upgrade to 0.2.0');
 
         PERFORM customer_tier.grant_program_access(prog);
