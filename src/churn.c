@@ -28,6 +28,7 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
+#include "result_desc.h"
 #include "models.h"
 #include "order_stats.h"
 
@@ -322,27 +323,6 @@ WonBack(const OrderTimes *ot, const double *cs, double silent_days,
 	return false;
 }
 
-/*
- * The blessed result descriptor, built once per call site: building it from
- * the OUT parameters on every row would cost more than the rules.
- */
-static TupleDesc
-ResultDesc(FunctionCallInfo fcinfo)
-{
-	TupleDesc	desc;
-	MemoryContext old;
-
-	if (fcinfo->flinfo->fn_extra != NULL)
-		return (TupleDesc) fcinfo->flinfo->fn_extra;
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "function returning record called in context that cannot accept type record");
-	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-	desc = BlessTupleDesc(CreateTupleDescCopy(desc));
-	MemoryContextSwitchTo(old);
-	fcinfo->flinfo->fn_extra = desc;
-	return desc;
-}
-
 /* A text[] from C strings. */
 static ArrayType *
 TextArray(const char *const *items, int n)
@@ -382,7 +362,7 @@ churn_assess(PG_FUNCTION_ARGS)
 	const char *current = NULL;
 	bool		have_since = !PG_ARGISNULL(7);
 
-	desc = ResultDesc(fcinfo);
+	desc = CachedResultDesc(fcinfo);
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(3) || PG_ARGISNULL(8))
 		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
@@ -508,7 +488,7 @@ btyd_summary(PG_FUNCTION_ARGS)
 	BtydSummary s;
 	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(2);
 
-	desc = ResultDesc(fcinfo);
+	desc = CachedResultDesc(fcinfo);
 	if (TIMESTAMP_NOT_FINITE(as_of))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -24,6 +24,7 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
+#include "result_desc.h"
 #include "money.h"
 #include "order_stats.h"
 
@@ -324,25 +325,6 @@ OrderStatsResult(const OrderStatsView *view, Datum *values, bool *nulls)
 		nulls[4] = nulls[5] = true;
 }
 
-/* The blessed result descriptor of a function returning a composite, looked up once per query. */
-TupleDesc
-OrderStatsResultDesc(FunctionCallInfo fcinfo)
-{
-	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
-
-	if (tupdesc == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-
-		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "function returning order_stats columns must return a composite type");
-		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
-		fcinfo->flinfo->fn_extra = tupdesc;
-		MemoryContextSwitchTo(old);
-	}
-	return tupdesc;
-}
-
 PG_FUNCTION_INFO_V1(order_stats_final);
 /* The result row of the order_stats aggregate. */
 Datum
@@ -356,5 +338,5 @@ order_stats_final(PG_FUNCTION_ARGS)
 	if (view.norders == 0)
 		PG_RETURN_NULL();
 	OrderStatsResult(&view, values, nulls);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(OrderStatsResultDesc(fcinfo), values, nulls)));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(CachedResultDesc(fcinfo), values, nulls)));
 }

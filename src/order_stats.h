@@ -66,7 +66,6 @@ extern const char *OrderTimeKindName(int kind);
 /* Columns of the order_stats result: orders, monetary, first_order, last_order, mean and stddev of gaps. */
 #define ORDER_STATS_RESULT_COLUMNS 6
 extern void OrderStatsResult(const OrderStatsView *view, Datum *values, bool *nulls);
-extern TupleDesc OrderStatsResultDesc(FunctionCallInfo fcinfo);
 
 /* Append one order time; the caller has checked that it is finite. */
 static inline void

@@ -22,6 +22,7 @@
 #include "utils/numeric.h"
 
 #include "compat.h"
+#include "result_desc.h"
 #include "money.h"
 #include "order_stats.h"
 
@@ -245,7 +246,7 @@ customer_metrics(PG_FUNCTION_ARGS)
 		values[1] = NumericGetDatum(numeric_add_opt_error(DatumGetNumeric(values[1]),
 														  MoneySumResult(&view.sum), NULL));
 	}
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(OrderStatsResultDesc(fcinfo), values, nulls)));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(CachedResultDesc(fcinfo), values, nulls)));
 }
 
 /* Whether two exact totals are the same decimal, written the same way. */

@@ -24,6 +24,7 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
+#include "result_desc.h"
 #include "tiering.h"
 
 /* The building blocks, SQL-callable C functions of this library. */
@@ -114,24 +115,6 @@ ScoreValue(double value, bool value_null, NullableDatum breakpoints, bool higher
 	*result = DatumGetInt32(DirectFunctionCall3(score, Float8GetDatum(value), breakpoints.value,
 												BoolGetDatum(higher_is_better)));
 	return true;
-}
-
-/* The result's tuple descriptor, built once per call site. */
-static TupleDesc
-ResultDesc(FunctionCallInfo fcinfo)
-{
-	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
-	MemoryContext old;
-
-	if (tupdesc != NULL)
-		return tupdesc;
-	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "score_customer must be declared to return a composite type");
-	tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
-	MemoryContextSwitchTo(old);
-	fcinfo->flinfo->fn_extra = tupdesc;
-	return tupdesc;
 }
 
 /* An array argument detoasted once, so that the building blocks do not copy it again. */
@@ -254,5 +237,5 @@ score_customer(PG_FUNCTION_ARGS)
 	values[COL_PENDING_SINCE] = TimestampTzGetDatum(next.pending_since);
 	nulls[COL_PENDING_SINCE] = !next.pending;
 	values[COL_REASON] = CStringGetTextDatum(TierReasonName(reason));
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(ResultDesc(fcinfo), values, nulls)));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(CachedResultDesc(fcinfo), values, nulls)));
 }

@@ -25,6 +25,7 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
+#include "result_desc.h"
 #include "tiering.h"
 
 PG_FUNCTION_INFO_V1(qualify_tier);
@@ -354,27 +355,6 @@ CheckNotNull(const NullableDatum *args, int arg, const char *name)
 }
 
 /*
- * The result's tuple descriptor, built once per call site: building it from
- * the OUT parameters on every row cost as much as the rest of next_tier.
- */
-static TupleDesc
-ResultTupleDesc(FunctionCallInfo fcinfo)
-{
-	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
-	MemoryContext old;
-
-	if (tupdesc != NULL)
-		return tupdesc;
-	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "next_tier must be declared to return a composite type");
-	tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
-	MemoryContextSwitchTo(old);
-	fcinfo->flinfo->fn_extra = tupdesc;
-	return tupdesc;
-}
-
-/*
  * The next tier of a customer from next_tier's six arguments (current_rank,
  * pending_since, qualified_rank, pinned_rank, grace, as_of), checked as
  * next_tier checks them.  Exported for score_customer.
@@ -432,7 +412,7 @@ next_tier(PG_FUNCTION_ARGS)
 	bool		nulls[3] = {false, false, false};
 
 	reason = TierNextArgs(fcinfo->args, &next);
-	tupdesc = ResultTupleDesc(fcinfo);
+	tupdesc = CachedResultDesc(fcinfo);
 	values[0] = Int32GetDatum(next.rank);
 	values[1] = TimestampTzGetDatum(next.pending_since);
 	nulls[1] = !next.pending;
