@@ -44,9 +44,9 @@ SELECT tier, reason, count(*) AS due, max(days_overdue) AS most_days_overdue
  GROUP BY tier, tier_rank, reason ORDER BY tier_rank, reason;
 
 \echo
-\echo '== The first ten to call: best tier first, then highest value score, then longest overdue'
+\echo '== The first ten to call: best tier first, then most churn flags, then highest value score, then longest overdue'
 SELECT priority, customer, tier, reason, days_overdue, last_contact_at::date AS last_contact,
-       last_channel, round(value_score::numeric, 1) AS value_score, monetary
+       last_channel, churn_flags, round(value_score::numeric, 1) AS value_score, monetary
   FROM ct_shop.follow_ups_due
  ORDER BY priority LIMIT 10;
 
