@@ -163,7 +163,7 @@ CheckSettings(ArrayType *settings)
 	return data;
 }
 
-/* One pass over the order times; window_days <= 0 skips the window counts. */
+/* One pass over the order times; with window_days <= 0 both window counts are 0. */
 static void
 ScanOrderTimes(Datum state, TimestampTz as_of, double window_days, OrderTimes *ot)
 {
@@ -218,13 +218,13 @@ Summarise(const OrderTimes *ot, double monetary, BtydSummary *s)
 	double		week = USECS_PER_DAY_F * DAYS_PER_WEEK;
 
 	s->x = (double) Min(ot->norders - 1, (int64) PG_INT32_MAX);
-	s->t_x = (double) (ot->last - ot->first) / week;
+	s->t_x = TimeSpan(ot->last, ot->first) / week;
 	if (!(s->t_x > 0))
 	{
 		s->x = 0;
 		s->t_x = 0;
 	}
-	s->t = Max((double) (ot->as_of - ot->first) / week, s->t_x);
+	s->t = Max(TimeSpan(ot->as_of, ot->first) / week, s->t_x);
 	s->t = Max(s->t, MIN_AGE_WEEKS);
 	s->orders = (double) Min(ot->norders, (int64) PG_INT32_MAX);
 	s->mean_spend = monetary / (double) ot->norders;
@@ -293,11 +293,11 @@ PredictedClv(const double *bg, const double *gg, const BtydSummary *s,
 	return isfinite(total) ? total : NAN;
 }
 
-/* Days from a to b. */
+/* Days from a to b (TimeSpan: valid order times can lie further apart than int64 holds). */
 static inline double
 DaysBetween(TimestampTz a, TimestampTz b)
 {
-	return (double) (b - a) / USECS_PER_DAY_F;
+	return TimeSpan(b, a) / USECS_PER_DAY_F;
 }
 
 /*
@@ -359,7 +359,6 @@ churn_assess(PG_FUNCTION_ARGS)
 	const char *reasons[4];
 	int			nflags = 0;
 	const char *stage;
-	const char *current = NULL;
 	bool		have_since = !PG_ARGISNULL(7);
 
 	desc = CachedResultDesc(fcinfo);
@@ -440,16 +439,15 @@ churn_assess(PG_FUNCTION_ARGS)
 		}
 	}
 
-	/* the lifecycle stage, first rule that holds */
-	if (!PG_ARGISNULL(6))
-		current = text_to_cstring(PG_GETARG_TEXT_PP(6));
+	/* the lifecycle stage, first rule that holds (the stored stage read only for won back) */
 	if (silent_days > cs[CS_LOST_DAYS] || (!isnan(p_alive) && p_alive < cs[CS_LOST_P_ALIVE_BELOW]))
 		stage = "lost";
 	else if (silent_days > cs[CS_LAPSED_DAYS])
 		stage = "lapsed";
 	else if (nflags > 0)
 		stage = "at risk";
-	else if (WonBack(&ot, cs, silent_days, current, have_since ? PG_GETARG_TIMESTAMPTZ(7) : DT_NOBEGIN))
+	else if (WonBack(&ot, cs, silent_days, PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6)),
+					 have_since ? PG_GETARG_TIMESTAMPTZ(7) : DT_NOBEGIN))
 		stage = "won back";
 	else if (DaysBetween(ot.first, ot.as_of) <= cs[CS_NEW_DAYS])
 		stage = "new";

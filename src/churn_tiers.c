@@ -24,7 +24,6 @@
 #include "tiering.h"
 
 /* the six-argument SQL function of tiering.c */
-extern PGDLLEXPORT Datum qualify_tier(PG_FUNCTION_ARGS);
 
 PG_FUNCTION_INFO_V1(qualify_tier_model);
 
@@ -92,25 +91,16 @@ ScoreArg(FunctionCallInfo fcinfo, int argno, const char *name)
 	return v;
 }
 
-/* Calls the six-argument qualify_tier with our arguments 1..5 and the given rules. */
+/* The six-argument qualify_tier (TierQualifyArgs) on our arguments 1..5 and the given rules. */
 static int32
 QualifyWithRules(FunctionCallInfo fcinfo, Datum rules, bool rules_null)
 {
-	LOCAL_FCINFO(inner, 6);
-	Datum		result;
+	NullableDatum args[6];
 
-	InitFunctionCallInfoData(*inner, NULL, 6, InvalidOid, NULL, NULL);
-	inner->args[0].value = rules;
-	inner->args[0].isnull = rules_null;
-	for (int i = 1; i < 6; i++)
-	{
-		inner->args[i].value = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
-		inner->args[i].isnull = PG_ARGISNULL(i);
-	}
-	result = qualify_tier(inner);
-	if (inner->isnull)
-		elog(ERROR, "qualify_tier returned NULL");
-	return DatumGetInt32(result);
+	memcpy(args, fcinfo->args, sizeof(args));
+	args[0].value = rules;
+	args[0].isnull = rules_null;
+	return TierQualifyArgs(args);
 }
 
 /*

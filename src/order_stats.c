@@ -251,7 +251,7 @@ OrderTimeToTimestampTz(int64 t, int timekind)
  * further apart than int64 holds (4714 BC to 294276 AD is about 9.4e18 us):
  * the exact difference where it fits, else the difference of the doubles.
  */
-static double
+double
 TimeSpan(int64 later, int64 earlier)
 {
 	int64		span;

@@ -62,6 +62,7 @@ extern OrderStatsState *OrderStatsExpandCopy(const OrderStatsView *view, MemoryC
 extern void OrderStatsGetView(Datum state, OrderStatsView *view);
 extern void OrderStatsReserve(OrderStatsState *state, int64 extra);
 extern const char *OrderTimeKindName(int kind);
+extern double TimeSpan(int64 later, int64 earlier);
 
 /* Columns of the order_stats result: orders, monetary, first_order, last_order, mean and stddev of gaps. */
 #define ORDER_STATS_RESULT_COLUMNS 6
