@@ -526,6 +526,54 @@ $$;
 COMMENT ON FUNCTION customer_tier.attach_feedback(text, regclass, name, name, name, name, interval) IS
     'attach a feedback table (NPS 0..10 and CSAT 1..5 answers) to a program: validate its columns, install triggers, backfill; returns the customers with answers';
 
+-- A program's attached feedback table, or undefined_object (42704) naming
+-- the program: the one place that says a program has none.
+CREATE FUNCTION customer_tier.feedback_source_row(prog customer_tier.program)
+RETURNS customer_tier.feedback_source
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    src customer_tier.feedback_source;
+BEGIN
+    SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'program "%" has no feedback table attached', prog.name
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT * FROM customer_tier.feedback_source lists the attached feedback tables.';
+    END IF;
+    RETURN src;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feedback_source_row(customer_tier.program) IS
+    'a program''s attached feedback table, or undefined_object (42704) when it has none';
+REVOKE ALL ON FUNCTION customer_tier.feedback_source_row(customer_tier.program) FROM PUBLIC;
+
+-- Drop what attaching installed on the feedback table: its four triggers and
+-- their function.  detach_feedback then empties the program's feedback
+-- tables; drop_program drops them (no rescoring of customers about to go).
+CREATE FUNCTION customer_tier.drop_feedback_triggers(prog customer_tier.program, src customer_tier.feedback_source)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    op text;
+BEGIN
+    -- a feedback table dropped since took its triggers with it
+    IF EXISTS (SELECT FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) src.feedback_table) THEN
+        FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
+                           customer_tier.feedback_trigger_name(prog.name, op), src.feedback_table);
+        END LOOP;
+    END IF;
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_feedback() RESTRICT', prog.data_schema);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.drop_feedback_triggers(customer_tier.program, customer_tier.feedback_source) IS
+    'drop the triggers and trigger function that attaching a feedback table installed';
+REVOKE ALL ON FUNCTION customer_tier.drop_feedback_triggers(customer_tier.program, customer_tier.feedback_source) FROM PUBLIC;
+
 -- Detach a program's feedback table: remove what attach_feedback made (the
 -- triggers, their function, the copied answers, the rollups and the rejects).
 CREATE FUNCTION customer_tier.detach_feedback(program text)
@@ -536,27 +584,14 @@ AS $$
 DECLARE
     prog customer_tier.program;
     src customer_tier.feedback_source;
-    op text;
 BEGIN
     IF program IS NULL THEN
         RAISE EXCEPTION 'program must not be null'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     prog := customer_tier.program_row(program);
-    SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'program "%" has no feedback table attached', prog.name
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'SELECT * FROM customer_tier.feedback_source lists the attached feedback tables.';
-    END IF;
-    -- a feedback table dropped since took its triggers with it
-    IF EXISTS (SELECT FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) src.feedback_table) THEN
-        FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
-            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
-                           customer_tier.feedback_trigger_name(prog.name, op), src.feedback_table);
-        END LOOP;
-    END IF;
-    EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_feedback() RESTRICT', prog.data_schema);
+    src := customer_tier.feedback_source_row(prog);
+    PERFORM customer_tier.drop_feedback_triggers(prog, src);
     EXECUTE format('DELETE FROM %I.answers', prog.data_schema);
     EXECUTE format('DELETE FROM %I.satisfaction', prog.data_schema);
     EXECUTE format('DELETE FROM %I.feedback_rejects', prog.data_schema);

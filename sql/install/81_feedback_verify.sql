@@ -20,12 +20,7 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     prog := customer_tier.program_row(program);
-    SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'program "%" has no feedback table attached', prog.name
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'SELECT * FROM customer_tier.feedback_source lists the attached feedback tables.';
-    END IF;
+    src := customer_tier.feedback_source_row(prog);
     RETURN QUERY EXECUTE format($sql$
         WITH usable AS (
             SELECT u.customer, u.kind, u.score, u.answered_at, pg_catalog.count(*) AS n

@@ -9,8 +9,8 @@
 --     rejects), whose image carries the key under the program's customer_column;
 --   * every table of schema customer_tier keyed by (program, customer text),
 --     such as customer_tier.pin.
--- It refuses while a table the program is attached to (its orders table, or
--- any table carrying a trigger of the program) still holds rows for the key:
+-- It refuses while a table the program is attached to (program_sources: its
+-- orders table, its attached feedback table) still holds rows for the key:
 -- the triggers would derive the customer again.  Each erasure is logged in
 -- customer_tier.erasure_log with an HMAC-SHA256 of the key, never the key.
 --
@@ -161,10 +161,9 @@ COMMENT ON FUNCTION customer_tier.program_sources(customer_tier.program) IS
 REVOKE ALL ON FUNCTION customer_tier.program_sources(customer_tier.program) FROM PUBLIC;
 
 -- Refuse to erase a key that a table the program is attached to still holds:
--- its triggers would derive the customer again.  The attached tables are the
--- orders table and any table outside the program's schema that carries a
--- trigger whose function lives in the program's schema; the key is looked up
--- in the program's customer_column, or else in a column named customer.
+-- its triggers would derive the customer again.  The attached tables and
+-- their key columns are program_sources(): the orders table and the attached
+-- feedback table.
 -- SHARE locks keep new rows for the key out until the erasure commits.
 -- The key never appears in the message: errors reach the server log.
 CREATE FUNCTION customer_tier.erasure_check_sources(prog customer_tier.program, key text)

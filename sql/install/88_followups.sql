@@ -64,9 +64,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     s name := prog.data_schema;
+    src customer_tier.feedback_source;
 BEGIN
-    IF EXISTS (SELECT FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name) THEN
-        PERFORM customer_tier.detach_feedback(prog.name);
+    -- only the triggers on the feedback table: the tables below go whole, and
+    -- the feedback_source row with the program (ON DELETE CASCADE)
+    SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+    IF FOUND THEN
+        PERFORM customer_tier.drop_feedback_triggers(prog, src);
     END IF;
     EXECUTE format('DROP FUNCTION IF EXISTS %I.kpis(text, timestamptz, timestamptz) RESTRICT', s);
     EXECUTE format('DROP FUNCTION IF EXISTS %I.satisfaction_by_tier(text, timestamptz, timestamptz) RESTRICT', s);

@@ -165,7 +165,8 @@ BEGIN
                 ('kpi_cohort_sql', 'customer_tier_admin'), ('kpi_satisfaction_sql', 'customer_tier_admin'), ('feedback_row_problem_sql', 'customer_tier_admin'),
                 ('feedback_usable_sql', 'customer_tier_admin'), ('feedback_rejects_sql', 'customer_tier_admin'),
                 ('satisfaction_rollup_sql', 'customer_tier_admin'), ('feedback_apply_block_sql', 'customer_tier_admin'),
-                ('feed_recent_satisfaction', 'customer_tier_admin'),
+                ('feed_recent_satisfaction', 'customer_tier_admin'), ('drop_feedback_triggers', 'customer_tier_admin'),
+                ('feedback_source_row', 'customer_tier_admin'),
                 ('feedback_trigger_name', 'customer_tier_admin')) AS w (routine, grantee)
           JOIN pg_catalog.pg_proc AS p
             ON p.proname OPERATOR(pg_catalog.=) w.routine

@@ -2696,6 +2696,54 @@ $$;
 COMMENT ON FUNCTION customer_tier.attach_feedback(text, regclass, name, name, name, name, interval) IS
     'attach a feedback table (NPS 0..10 and CSAT 1..5 answers) to a program: validate its columns, install triggers, backfill; returns the customers with answers';
 
+-- A program's attached feedback table, or undefined_object (42704) naming
+-- the program: the one place that says a program has none.
+CREATE FUNCTION customer_tier.feedback_source_row(prog customer_tier.program)
+RETURNS customer_tier.feedback_source
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    src customer_tier.feedback_source;
+BEGIN
+    SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'program "%" has no feedback table attached', prog.name
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT * FROM customer_tier.feedback_source lists the attached feedback tables.';
+    END IF;
+    RETURN src;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feedback_source_row(customer_tier.program) IS
+    'a program''s attached feedback table, or undefined_object (42704) when it has none';
+REVOKE ALL ON FUNCTION customer_tier.feedback_source_row(customer_tier.program) FROM PUBLIC;
+
+-- Drop what attaching installed on the feedback table: its four triggers and
+-- their function.  detach_feedback then empties the program's feedback
+-- tables; drop_program drops them (no rescoring of customers about to go).
+CREATE FUNCTION customer_tier.drop_feedback_triggers(prog customer_tier.program, src customer_tier.feedback_source)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    op text;
+BEGIN
+    -- a feedback table dropped since took its triggers with it
+    IF EXISTS (SELECT FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) src.feedback_table) THEN
+        FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
+                           customer_tier.feedback_trigger_name(prog.name, op), src.feedback_table);
+        END LOOP;
+    END IF;
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_feedback() RESTRICT', prog.data_schema);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.drop_feedback_triggers(customer_tier.program, customer_tier.feedback_source) IS
+    'drop the triggers and trigger function that attaching a feedback table installed';
+REVOKE ALL ON FUNCTION customer_tier.drop_feedback_triggers(customer_tier.program, customer_tier.feedback_source) FROM PUBLIC;
+
 -- Detach a program's feedback table: remove what attach_feedback made (the
 -- triggers, their function, the copied answers, the rollups and the rejects).
 CREATE FUNCTION customer_tier.detach_feedback(program text)
@@ -2706,27 +2754,14 @@ AS $$
 DECLARE
     prog customer_tier.program;
     src customer_tier.feedback_source;
-    op text;
 BEGIN
     IF program IS NULL THEN
         RAISE EXCEPTION 'program must not be null'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     prog := customer_tier.program_row(program);
-    SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'program "%" has no feedback table attached', prog.name
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'SELECT * FROM customer_tier.feedback_source lists the attached feedback tables.';
-    END IF;
-    -- a feedback table dropped since took its triggers with it
-    IF EXISTS (SELECT FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) src.feedback_table) THEN
-        FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
-            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
-                           customer_tier.feedback_trigger_name(prog.name, op), src.feedback_table);
-        END LOOP;
-    END IF;
-    EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_feedback() RESTRICT', prog.data_schema);
+    src := customer_tier.feedback_source_row(prog);
+    PERFORM customer_tier.drop_feedback_triggers(prog, src);
     EXECUTE format('DELETE FROM %I.answers', prog.data_schema);
     EXECUTE format('DELETE FROM %I.satisfaction', prog.data_schema);
     EXECUTE format('DELETE FROM %I.feedback_rejects', prog.data_schema);
@@ -2843,12 +2878,7 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     prog := customer_tier.program_row(program);
-    SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'program "%" has no feedback table attached', prog.name
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'SELECT * FROM customer_tier.feedback_source lists the attached feedback tables.';
-    END IF;
+    src := customer_tier.feedback_source_row(prog);
     RETURN QUERY EXECUTE format($sql$
         WITH usable AS (
             SELECT u.customer, u.kind, u.score, u.answered_at, pg_catalog.count(*) AS n
@@ -3533,8 +3563,8 @@ REVOKE ALL ON FUNCTION customer_tier.create_kpi_functions(customer_tier.program)
 --     rejects), whose image carries the key under the program's customer_column;
 --   * every table of schema customer_tier keyed by (program, customer text),
 --     such as customer_tier.pin.
--- It refuses while a table the program is attached to (its orders table, or
--- any table carrying a trigger of the program) still holds rows for the key:
+-- It refuses while a table the program is attached to (program_sources: its
+-- orders table, its attached feedback table) still holds rows for the key:
 -- the triggers would derive the customer again.  Each erasure is logged in
 -- customer_tier.erasure_log with an HMAC-SHA256 of the key, never the key.
 --
@@ -3684,10 +3714,9 @@ COMMENT ON FUNCTION customer_tier.program_sources(customer_tier.program) IS
 REVOKE ALL ON FUNCTION customer_tier.program_sources(customer_tier.program) FROM PUBLIC;
 
 -- Refuse to erase a key that a table the program is attached to still holds:
--- its triggers would derive the customer again.  The attached tables are the
--- orders table and any table outside the program's schema that carries a
--- trigger whose function lives in the program's schema; the key is looked up
--- in the program's customer_column, or else in a column named customer.
+-- its triggers would derive the customer again.  The attached tables and
+-- their key columns are program_sources(): the orders table and the attached
+-- feedback table.
 -- SHARE locks keep new rows for the key out until the erasure commits.
 -- The key never appears in the message: errors reach the server log.
 CREATE FUNCTION customer_tier.erasure_check_sources(prog customer_tier.program, key text)
@@ -4237,9 +4266,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     s name := prog.data_schema;
+    src customer_tier.feedback_source;
 BEGIN
-    IF EXISTS (SELECT FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name) THEN
-        PERFORM customer_tier.detach_feedback(prog.name);
+    -- only the triggers on the feedback table: the tables below go whole, and
+    -- the feedback_source row with the program (ON DELETE CASCADE)
+    SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+    IF FOUND THEN
+        PERFORM customer_tier.drop_feedback_triggers(prog, src);
     END IF;
     EXECUTE format('DROP FUNCTION IF EXISTS %I.kpis(text, timestamptz, timestamptz) RESTRICT', s);
     EXECUTE format('DROP FUNCTION IF EXISTS %I.satisfaction_by_tier(text, timestamptz, timestamptz) RESTRICT', s);
@@ -4287,6 +4320,8 @@ GRANT EXECUTE ON FUNCTION customer_tier.erasure_hash(text) TO customer_tier_admi
 GRANT EXECUTE ON FUNCTION customer_tier.erasure_key(customer_tier.program, text) TO customer_tier_admin;  -- 90_roles.sql name list
 GRANT EXECUTE ON FUNCTION customer_tier.erasure_record(text, text, jsonb) TO customer_tier_admin;  -- 90_roles.sql name list
 GRANT EXECUTE ON FUNCTION customer_tier.feed_recent_satisfaction(text, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.drop_feedback_triggers(customer_tier.program, customer_tier.feedback_source) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.feedback_source_row(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
 GRANT EXECUTE ON FUNCTION customer_tier.feedback_apply_block_sql(customer_tier.program, customer_tier.feedback_source, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
 GRANT EXECUTE ON FUNCTION customer_tier.feedback_rejects_sql(customer_tier.program, customer_tier.feedback_source, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
 GRANT EXECUTE ON FUNCTION customer_tier.feedback_row_problem_sql(customer_tier.feedback_source, text) TO customer_tier_admin;  -- 90_roles.sql name list
