@@ -23,6 +23,8 @@
 #define OPT_FTOL		1e-15	/* relative change of f that counts as none */
 #define OPT_MAX_STEP	2.0		/* largest change of one log-parameter */
 #define OPT_ARMIJO		1e-4
+#define OPT_CREEP_ITER	25		/* iterations between two creep checks */
+#define OPT_CREEP_FTOL	1e-8	/* relative gain over them that is creeping */
 
 /* Largest absolute component of a vector. */
 static double
@@ -60,6 +62,7 @@ OptMinimize(OptObjective fn, void *arg, int n, double *theta,
 	double		f;
 	bool		fresh = true;	/* h is a (scaled) identity */
 	int			flat = 0;		/* consecutive steps without real progress */
+	double		f_checked;		/* f at the last creep check */
 	int			iter;
 
 	Assert(n > 0 && n <= OPT_MAX_DIM);
@@ -69,6 +72,7 @@ OptMinimize(OptObjective fn, void *arg, int n, double *theta,
 	if (!isfinite(f))
 		return;
 	ResetHessian(h, n, 1.0);
+	f_checked = f;
 
 	for (iter = 0; iter < OPT_MAX_ITER; iter++)
 	{
@@ -155,6 +159,23 @@ OptMinimize(OptObjective fn, void *arg, int n, double *theta,
 		{
 			result->diverged = true;
 			break;
+		}
+
+		/*
+		 * Beyond MODEL_THETA_BOUND the callers refuse the solution anyway; a
+		 * likelihood that still gains almost nothing there is creeping along
+		 * a ridge towards a boundary, which can take all OPT_MAX_ITER
+		 * iterations (seconds on a large sample) to reach theta_bound.
+		 */
+		if ((iter + 1) % OPT_CREEP_ITER == 0)
+		{
+			if (MaxAbs(theta, n) > MODEL_THETA_BOUND &&
+				f_checked - f <= OPT_CREEP_FTOL * fabs(f))
+			{
+				result->diverged = true;
+				break;
+			}
+			f_checked = f;
 		}
 
 		/* Curvature condition fails: restart from a scaled identity. */
