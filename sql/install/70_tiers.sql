@@ -524,15 +524,22 @@ COMMENT ON FUNCTION customer_tier.tier_rules(text) IS
 -- Compile a program's tier conditions on the model scores for qualify_tier:
 -- one row per tier, best first, (min_p_alive, min_clv), NaN where a tier has
 -- no such condition; NULL when no tier has one (the common case costs nothing).
+-- PL/pgSQL, not SQL: every trigger statement calls it, and PL/pgSQL keeps the
+-- plan of its query for the session where a SQL function with a SET clause
+-- is planned anew at each call (a third of a single-row insert's CPU).
 CREATE FUNCTION customer_tier.tier_model_rules(program text)
 RETURNS double precision[]
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-RETURN (SELECT CASE WHEN bool_or(t.min_p_alive IS NOT NULL OR t.min_clv IS NOT NULL)
-                    THEN array_agg(ARRAY[coalesce(t.min_p_alive, 'NaN'), coalesce(t.min_clv, 'NaN')]
-                                   ORDER BY t.rank) END
-          FROM customer_tier.tier AS t
-         WHERE t.program = tier_model_rules.program);
+AS $$
+BEGIN
+    RETURN (SELECT CASE WHEN bool_or(t.min_p_alive IS NOT NULL OR t.min_clv IS NOT NULL)
+                        THEN array_agg(ARRAY[coalesce(t.min_p_alive, 'NaN'), coalesce(t.min_clv, 'NaN')]
+                                       ORDER BY t.rank) END
+              FROM customer_tier.tier AS t
+             WHERE t.program = tier_model_rules.program);
+END
+$$;
 COMMENT ON FUNCTION customer_tier.tier_model_rules(text) IS
     'a program''s tier conditions on p_alive and predicted CLV compiled for qualify_tier: a tiers x 2 array (min_p_alive, min_clv), NaN = no condition; NULL when no tier has one';
 

@@ -61,10 +61,13 @@ COMMENT ON COLUMN customer_tier.churn_settings.clv_discount_rate IS 'predicted C
 COMMENT ON COLUMN customer_tier.churn_settings.clv_margin IS 'predicted CLV: margin applied to spend (default 1: CLV in revenue)';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.churn_settings', '');
 
--- A program's settings in the order churn_assess reads them.
+-- A program's settings in the order churn_assess reads them.  Not STRICT, so
+-- that PostgreSQL inlines it into the scoring statement (a strict SQL
+-- function whose body is not strict is called, and planned, at every
+-- trigger statement); its one caller never passes NULL.
 CREATE FUNCTION customer_tier.churn_settings_array(s customer_tier.churn_settings)
 RETURNS double precision[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN ARRAY[s.silent_gap_factor, s.silent_floor_days, s.frequency_window_days, s.frequency_drop_ratio,
              s.frequency_min_previous, s.p_alive_below, s.satisfaction_below, s.new_days,
              s.lapsed_days, s.lost_days, s.lost_p_alive_below, s.won_back_days,

@@ -937,7 +937,7 @@ SELECT pg_catalog.pg_extension_config_dump('customer_tier.churn_settings', '');
 -- A program's settings in the order churn_assess reads them.
 CREATE FUNCTION customer_tier.churn_settings_array(s customer_tier.churn_settings)
 RETURNS double precision[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN ARRAY[s.silent_gap_factor, s.silent_floor_days, s.frequency_window_days, s.frequency_drop_ratio,
              s.frequency_min_previous, s.p_alive_below, s.satisfaction_below, s.new_days,
              s.lapsed_days, s.lost_days, s.lost_p_alive_below, s.won_back_days,
@@ -1177,13 +1177,17 @@ REVOKE ALL ON FUNCTION customer_tier.btyd_summary(customer_tier.order_stats_stat
 -- customer_tier.tier_model_rules(text): sql/install/70_tiers.sql
 CREATE FUNCTION customer_tier.tier_model_rules(program text)
 RETURNS double precision[]
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-RETURN (SELECT CASE WHEN bool_or(t.min_p_alive IS NOT NULL OR t.min_clv IS NOT NULL)
-                    THEN array_agg(ARRAY[coalesce(t.min_p_alive, 'NaN'), coalesce(t.min_clv, 'NaN')]
-                                   ORDER BY t.rank) END
-          FROM customer_tier.tier AS t
-         WHERE t.program = tier_model_rules.program);
+AS $$
+BEGIN
+    RETURN (SELECT CASE WHEN bool_or(t.min_p_alive IS NOT NULL OR t.min_clv IS NOT NULL)
+                        THEN array_agg(ARRAY[coalesce(t.min_p_alive, 'NaN'), coalesce(t.min_clv, 'NaN')]
+                                       ORDER BY t.rank) END
+              FROM customer_tier.tier AS t
+             WHERE t.program = tier_model_rules.program);
+END
+$$;
 COMMENT ON FUNCTION customer_tier.tier_model_rules(text) IS
     'a program''s tier conditions on p_alive and predicted CLV compiled for qualify_tier: a tiers x 2 array (min_p_alive, min_clv), NaN = no condition; NULL when no tier has one';
 REVOKE ALL ON FUNCTION customer_tier.tier_model_rules(text) FROM PUBLIC;
