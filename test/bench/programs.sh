@@ -9,11 +9,15 @@
 #      program    a customer_tier program attached (statement-level triggers)
 #      handmade   a hand-written statement-level PL/pgSQL trigger keeping
 #                 count/sum/max per customer, what a user would write instead
+#      noop       a statement-level trigger with a transition table that does
+#                 nothing: the floor of any statement-level trigger
 #    Best of RUNS runs each (tables truncated between runs).  Target (SPEC 5):
 #    program / plain <= 1.25.
+#    And a floor: writing, with nothing computed, the customer rows and first-tier
+#    history rows that the load of new customers makes the program write.
 # 2. Single-row inserts: pgbench, 4 clients, TPS_SECONDS seconds (default 15), into a table of
-#    existing orders with nothing attached vs with the program attached.
-#    Target: program tps / plain tps >= 0.85.
+#    existing orders with nothing attached vs with the program attached, and vs the
+#    hand-written trigger.  Target: program tps / plain tps >= 0.85.
 # Next to each wall-clock figure, the server's CPU time (test/bench/cpu.sh): per COPY, and
 # per inserted row under pgbench; on a shared machine the CPU ratios are the steadier ones.
 source "$(dirname "$0")/../../scripts/lib.sh"
@@ -36,6 +40,7 @@ COPY (SELECT (hashint4(i) & 2147483647) % $CUSTOMERS,
 CREATE TABLE plain (customer_id bigint, ordered_at timestamptz, amount numeric(12,2));
 CREATE TABLE program (LIKE plain);
 CREATE TABLE handmade (LIKE plain);
+CREATE TABLE noop (LIKE plain);
 SELECT customer_tier.create_program('bench', 'program', 'customer_id', 'amount', 'ordered_at');
 
 CREATE TABLE handmade_totals (customer_id bigint PRIMARY KEY, orders bigint, monetary numeric, last_order timestamptz);
@@ -52,10 +57,16 @@ END
 \$\$;
 CREATE TRIGGER handmade_insert AFTER INSERT ON handmade REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION handmade_maintain();
+CREATE FUNCTION noop_maintain() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN RETURN NULL; END \$\$;
+CREATE TRIGGER noop_insert AFTER INSERT ON noop REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION noop_maintain();
+CREATE TABLE floor_customers (LIKE ct_bench.customers INCLUDING INDEXES);
+CREATE TABLE floor_history (LIKE ct_bench.tier_history INCLUDING INDEXES INCLUDING IDENTITY);
 -- autovacuum would run in the middle of a measurement and count as the server's CPU
 ALTER TABLE plain SET (autovacuum_enabled = off);
 ALTER TABLE program SET (autovacuum_enabled = off);
 ALTER TABLE handmade SET (autovacuum_enabled = off);
+ALTER TABLE noop SET (autovacuum_enabled = off);
 ALTER TABLE handmade_totals SET (autovacuum_enabled = off);
 ALTER TABLE ct_bench.customers SET (autovacuum_enabled = off);
 SQL
@@ -77,7 +88,12 @@ ct_log "bulk COPY, best of $RUNS"
 read -r plain plain_cpu < <(copy_ms plain)
 read -r program program_cpu < <(copy_ms program)
 read -r handmade handmade_cpu < <(copy_ms handmade)
+read -r noop noop_cpu < <(copy_ms noop)
 check=$(psql -X -At -d postgres -c "SELECT count(*) FROM customer_tier.verify_program('bench')")
+# the program's tables now hold what the last COPY made it write
+read -r writes writes_cpu < <(timed_sql "INSERT INTO floor_customers SELECT * FROM ct_bench.customers;
+  INSERT INTO floor_history (customer, from_tier, to_tier, changed_at, reason, source)
+  SELECT customer, from_tier, to_tier, changed_at, reason, source FROM ct_bench.tier_history")
 
 # "tps cpu_us_per_transaction" of pgbench inserting one order per transaction into table $1.
 tps() {
@@ -99,6 +115,7 @@ PGB
 ct_log "single-row inserts, pgbench 4 clients, $TPS_SECONDS s each"
 read -r tps_plain us_plain < <(tps plain)
 read -r tps_program us_program < <(tps program)
+read -r tps_handmade us_handmade < <(tps handmade)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 cat <<REPORT
@@ -108,8 +125,12 @@ cat <<REPORT
 bulk COPY, nothing attached       $plain   $plain_cpu
 bulk COPY, program attached       $program   $program_cpu    ratio $(ratio "$program" "$plain")x by wall clock, $(ratio "$program_cpu" "$plain_cpu")x by CPU  (target <= 1.25)
 bulk COPY, hand-written trigger   $handmade   $handmade_cpu    ratio $(ratio "$handmade" "$plain")x by wall clock, $(ratio "$handmade_cpu" "$plain_cpu")x by CPU
+floors:
+bulk COPY, trigger doing nothing  $noop   $noop_cpu    ratio $(ratio "$noop" "$plain")x by wall clock, $(ratio "$noop_cpu" "$plain_cpu")x by CPU
+the program's writes alone        $writes   $writes_cpu    $(ratio "$writes" "$plain")x the plain COPY by wall clock, $(ratio "$writes_cpu" "$plain_cpu")x by CPU
 program state after the loads: $check differences from a recomputation
                                   tps          server CPU us per insert
 single-row inserts, plain         $tps_plain   $us_plain
 single-row inserts, program       $tps_program   $us_program    ratio $(ratio "$tps_program" "$tps_plain")x tps, $(ratio "$us_plain" "$us_program")x by CPU  (target >= 0.85)
+single-row, hand-written trigger  $tps_handmade   $us_handmade    ratio $(ratio "$tps_handmade" "$tps_plain")x tps, $(ratio "$us_plain" "$us_handmade")x by CPU
 REPORT

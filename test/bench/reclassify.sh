@@ -11,6 +11,10 @@
 #               materialized into a table          target: reclassify >= 10x faster
 #   rebuild     customer_tier.rebuild_program(program)
 #   GROUP BY    the bare count/sum/max GROUP BY customer       target: rebuild no slower
+# and two floors, the cost of the writes alone with nothing computed, which
+# bound what any implementation that makes them can reach:
+#   rewrite     UPDATE of every customer row (a run that writes every customer)
+#   write       INSERT of the customer rows a rebuild writes, into an empty copy
 # Each line gives the wall-clock time and the server's CPU time (test/bench/cpu.sh),
 # and each ratio both ways: on a shared machine the CPU ratio is the steadier one.
 source "$(dirname "$0")/../../scripts/lib.sh"
@@ -49,6 +53,9 @@ read -r hand hand_cpu < <(timed_sql "CREATE TABLE hand_tiers AS
 read -r again again_cpu < <(timed_sql "CALL customer_tier.reclassify('bench', batch_size => 50000)")
 read -r rebuild rebuild_cpu < <(timed_sql "SELECT customer_tier.rebuild_program('bench')")
 read -r groupby groupby_cpu < <(timed_sql "SELECT count(*) FROM (SELECT customer_id, count(*), sum(amount), max(ordered_at) FROM orders GROUP BY customer_id) AS s")
+read -r rewrite rewrite_cpu < <(timed_sql "UPDATE ct_bench.customers SET updated_at = updated_at")
+psql -X -q -d postgres -c "CREATE TABLE floor_customers (LIKE ct_bench.customers INCLUDING INDEXES)"
+read -r write write_cpu < <(timed_sql "INSERT INTO floor_customers SELECT * FROM ct_bench.customers")
 runs=$(psql -X -At -d postgres -c "SELECT outcome || ', ' || customers || ' customers, ' || batches || ' batches, ' || tier_changes || ' tier changes' FROM customer_tier.run ORDER BY id LIMIT 1")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -64,4 +71,9 @@ reclassify again (a second run)   $again   $again_cpu
 rebuild_program                   $rebuild   $rebuild_cpu
 bare GROUP BY count/sum/max       $groupby   $groupby_cpu
   rebuild / GROUP BY = $(ratio "$rebuild" "$groupby") by wall clock, $(ratio "$rebuild_cpu" "$groupby_cpu") by CPU (target <= 1)
+floors (the writes alone, nothing computed):
+UPDATE of every customer row      $rewrite   $rewrite_cpu
+  a run that writes every customer is at most $(ratio "$hand" "$rewrite")x faster by wall clock, $(ratio "$hand_cpu" "$rewrite_cpu")x by CPU
+INSERT of the rebuilt rows        $write   $write_cpu
+  GROUP BY + these writes = $(ratio "$(awk -v a="$groupby" -v b="$write" 'BEGIN { print a + b }')" "$groupby") x the GROUP BY by wall clock, $(ratio "$((groupby_cpu + write_cpu))" "$groupby_cpu")x by CPU
 REPORT
