@@ -21,19 +21,26 @@ SELECT id, program, outcome, customers, batches, tier_changes, changes_by_tier, 
 SELECT tier, count(*), min(abc_class), max(abc_class) FROM ct_shop.customers GROUP BY tier ORDER BY tier;
 SELECT count(*) AS changes_by_the_run FROM ct_shop.tier_history WHERE source = 'run 1';
 SELECT abc_class, count(*), sum(monetary) FROM ct_shop.customers GROUP BY 1 ORDER BY 1;
--- Every customer was scored by the run.
-SELECT count(*) FILTER (WHERE changed_by = 'run 1') AS scored_by_run, count(*) AS customers FROM ct_shop.customers;
+-- The run wrote the customers whose scores changed, and only those: a second
+-- run over the same orders writes only the three customers whose tier reason
+-- changes (to unchanged).
+SELECT count(*) FILTER (WHERE changed_by = 'run 1') AS changed_by_run, count(*) AS customers FROM ct_shop.customers;
+CALL customer_tier.reclassify('shop', batch_size => 7);
+SELECT customers, tier_changes FROM customer_tier.run WHERE id = 2;
+SELECT customer, tier_reason FROM ct_shop.customers WHERE changed_by = 'run 2' ORDER BY customer;
 
 -- A run that fails part-way is logged as failed; the batches before it stand.
 CREATE FUNCTION fail_on_customer_13() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'simulated failure on customer 13' USING ERRCODE = 'P0001';
 END $$;
+-- (customer 13's stored segment is made wrong, so that the run must write it)
+UPDATE ct_shop.customers SET segment = 'tampered' WHERE customer = 13;
 CREATE TRIGGER fail_13 BEFORE UPDATE ON ct_shop.customers
     FOR EACH ROW WHEN (NEW.customer = 13) EXECUTE FUNCTION fail_on_customer_13();
 CALL customer_tier.reclassify('shop', batch_size => 5);
 \echo :LAST_ERROR_SQLSTATE
-SELECT id, outcome, customers, batches, error FROM customer_tier.run WHERE id = 2;
+SELECT id, outcome, customers, batches, error FROM customer_tier.run WHERE id = 3;
 DROP TRIGGER fail_13 ON ct_shop.customers;
 -- A run whose session ended is still marked running; the next run marks it failed.
 INSERT INTO customer_tier.run (program, started_at) VALUES ('shop', now() - interval '1 hour');

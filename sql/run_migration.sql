@@ -79,6 +79,8 @@ CREATE FUNCTION fail_on_customer_13() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'simulated failure on customer 13' USING ERRCODE = 'P0001';
 END $$;
+-- (customer 13's stored segment is made wrong, so that the run must write it)
+UPDATE ct_shop.customers SET segment = 'tampered' WHERE customer = 13;
 CREATE TRIGGER fail_13 BEFORE UPDATE ON ct_shop.customers
     FOR EACH ROW WHEN (NEW.customer = 13) EXECUTE FUNCTION fail_on_customer_13();
 CALL customer_tier.reclassify('shop', batch_size => 5);

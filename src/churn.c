@@ -31,6 +31,7 @@
 #include "result_desc.h"
 #include "models.h"
 #include "order_stats.h"
+#include "scoring.h"
 
 PG_FUNCTION_INFO_V1(churn_assess);
 PG_FUNCTION_INFO_V1(btyd_summary);
@@ -341,12 +342,9 @@ TextArray(const char *const *items, int n)
  * All NULL for a customer without purchases or a program without settings;
  * p_alive NULL without a BG/NBD model, clv NULL without both models.
  */
-Datum
-churn_assess(PG_FUNCTION_ARGS)
+void
+ChurnAssessArgs(const NullableDatum *args, Datum *values, bool *nulls)
 {
-	TupleDesc	desc;
-	Datum		values[5];
-	bool		nulls[5] = {true, true, true, true, true};
 	const double *cs;
 	OrderTimes	ot;
 	BtydSummary s;
@@ -359,38 +357,38 @@ churn_assess(PG_FUNCTION_ARGS)
 	const char *reasons[4];
 	int			nflags = 0;
 	const char *stage;
-	bool		have_since = !PG_ARGISNULL(7);
+	bool		have_since = !args[7].isnull;
 
-	desc = CachedResultDesc(fcinfo);
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(3) || PG_ARGISNULL(8))
-		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
-	cs = CheckSettings(PG_GETARG_ARRAYTYPE_P(0));
-	as_of = PG_GETARG_TIMESTAMPTZ(8);
+	for (int i = 0; i < CHURN_ASSESS_NCOLS; i++)
+		nulls[i] = true;
+	if (args[0].isnull || args[3].isnull || args[8].isnull)
+		return;
+	cs = CheckSettings(DatumGetArrayTypeP(args[0].value));
+	as_of = DatumGetTimestampTz(args[8].value);
 	if (TIMESTAMP_NOT_FINITE(as_of))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("as_of must be finite")));
-	ScanOrderTimes(PG_GETARG_DATUM(3), as_of, cs[CS_FREQUENCY_WINDOW_DAYS], &ot);
+	ScanOrderTimes(args[3].value, as_of, cs[CS_FREQUENCY_WINDOW_DAYS], &ot);
 	if (ot.norders == 0)
-		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
-	monetary = PG_ARGISNULL(4) ? 0 :
-		DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, PG_GETARG_DATUM(4)));
+		return;
+	monetary = args[4].isnull ? 0 :
+		DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, args[4].value));
 	Summarise(&ot, monetary, &s);
 
-	if (!PG_ARGISNULL(1))
+	if (!args[1].isnull)
 	{
 		static const char *const bg_names[] = {"r", "alpha", "a", "b"};
 		double		bg[4];
 
-		ModelReadParams(PG_GETARG_HEAPTUPLEHEADER(1), 4, bg_names, "bgnbd", bg);
+		ModelReadParams(DatumGetHeapTupleHeader(args[1].value), 4, bg_names, "bgnbd", bg);
 		p_alive = PAlive(bg, &s);
-		if (!PG_ARGISNULL(2))
+		if (!args[2].isnull)
 		{
 			static const char *const gg_names[] = {"p", "q", "gamma"};
 			double		gg[3];
 
-			ModelReadParams(PG_GETARG_HEAPTUPLEHEADER(2), 3, gg_names, "gamma_gamma", gg);
+			ModelReadParams(DatumGetHeapTupleHeader(args[2].value), 3, gg_names, "gamma_gamma", gg);
 			clv = PredictedClv(bg, gg, &s, cs[CS_CLV_HORIZON_WEEKS],
 							   cs[CS_CLV_DISCOUNT_RATE], cs[CS_CLV_MARGIN]);
 		}
@@ -428,9 +426,9 @@ churn_assess(PG_FUNCTION_ARGS)
 		flags[nflags] = "low_p_alive";
 		reasons[nflags++] = psprintf("p_alive %g below %g", p_alive, cs[CS_P_ALIVE_BELOW]);
 	}
-	if (!PG_ARGISNULL(5))
+	if (!args[5].isnull)
 	{
-		double		sat = PG_GETARG_FLOAT8(5);
+		double		sat = DatumGetFloat8(args[5].value);
 
 		if (!isnan(sat) && sat < cs[CS_SATISFACTION_BELOW])
 		{
@@ -446,8 +444,8 @@ churn_assess(PG_FUNCTION_ARGS)
 		stage = "lapsed";
 	else if (nflags > 0)
 		stage = "at risk";
-	else if (WonBack(&ot, cs, silent_days, PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6)),
-					 have_since ? PG_GETARG_TIMESTAMPTZ(7) : DT_NOBEGIN))
+	else if (WonBack(&ot, cs, silent_days, args[6].isnull ? NULL : text_to_cstring(DatumGetTextPP(args[6].value)),
+					 have_since ? DatumGetTimestampTz(args[7].value) : DT_NOBEGIN))
 		stage = "won back";
 	else if (DaysBetween(ot.first, ot.as_of) <= cs[CS_NEW_DAYS])
 		stage = "new";
@@ -468,8 +466,19 @@ churn_assess(PG_FUNCTION_ARGS)
 	values[3] = PointerGetDatum(TextArray(reasons, nflags));
 	values[4] = CStringGetTextDatum(stage);
 	nulls[2] = nulls[3] = nulls[4] = false;
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
+
+/* SQL: churn_assess(...); see ChurnAssessArgs. */
+Datum
+churn_assess(PG_FUNCTION_ARGS)
+{
+	Datum		values[CHURN_ASSESS_NCOLS];
+	bool		nulls[CHURN_ASSESS_NCOLS];
+
+	ChurnAssessArgs(fcinfo->args, values, nulls);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(CachedResultDesc(fcinfo), values, nulls)));
+}
+
 
 /*
  * btyd_summary(purchases, monetary, as_of) -> (x, t_x, t, orders, mean_spend): the

@@ -17,6 +17,8 @@
 #include "common/int.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -25,6 +27,7 @@
 
 #include "compat.h"
 #include "result_desc.h"
+#include "scoring.h"
 #include "tiering.h"
 
 /* The building blocks, SQL-callable C functions of this library. */
@@ -34,6 +37,7 @@ extern Datum rfm_segment(PG_FUNCTION_ARGS);
 extern Datum qualify_tier_model(PG_FUNCTION_ARGS);
 
 PG_FUNCTION_INFO_V1(score_customer);
+PG_FUNCTION_INFO_V1(score_program_customer);
 
 /* Arguments of score_customer, in order. */
 enum
@@ -72,6 +76,9 @@ enum
 	COL_REASON,
 	NCOLS
 };
+
+StaticAssertDecl(NARGS == SCORE_CUSTOMER_NARGS, "score_customer's arguments");
+StaticAssertDecl(NCOLS == SCORE_CUSTOMER_NCOLS, "score_customer's columns");
 
 /* 2^53: below it a count of microseconds converts to double exactly. */
 #define EXACT_USECS (INT64CONST(1) << 53)
@@ -119,13 +126,11 @@ ScoreValue(double value, bool value_null, NullableDatum breakpoints, bool higher
 
 /* An array argument detoasted once, so that the building blocks do not copy it again. */
 static NullableDatum
-ArrayArg(FunctionCallInfo fcinfo, int arg)
+ArrayArg(NullableDatum *args, int arg)
 {
-	NullableDatum d = fcinfo->args[arg];
-
-	if (!d.isnull)
-		d.value = PointerGetDatum(PG_DETOAST_DATUM(d.value));
-	return d;
+	if (!args[arg].isnull)
+		args[arg].value = PointerGetDatum(PG_DETOAST_DATUM(args[arg].value));
+	return args[arg];
 }
 
 /*
@@ -134,19 +139,19 @@ ArrayArg(FunctionCallInfo fcinfo, int arg)
  * too (qualify_tier_model), else the plain rules.
  */
 static int32
-QualifiedRank(FunctionCallInfo fcinfo, const NullableDatum *qargs)
+QualifiedRank(const NullableDatum *args, const NullableDatum *qargs)
 {
 	LOCAL_FCINFO(inner, 9);
 	Datum		rank;
 
-	if (PG_ARGISNULL(ARG_MODEL_RULES))
+	if (args[ARG_MODEL_RULES].isnull)
 		return TierQualifyArgs(qargs);
 	InitFunctionCallInfoData(*inner, NULL, 9, InvalidOid, NULL, NULL);
 	for (int i = 0; i < 6; i++)
 		inner->args[i] = qargs[i];
-	inner->args[6] = fcinfo->args[ARG_MODEL_RULES];
-	inner->args[7] = fcinfo->args[ARG_P_ALIVE];
-	inner->args[8] = fcinfo->args[ARG_CLV];
+	inner->args[6] = args[ARG_MODEL_RULES];
+	inner->args[7] = args[ARG_P_ALIVE];
+	inner->args[8] = args[ARG_CLV];
 	rank = qualify_tier_model(inner);
 	if (inner->isnull)
 		elog(ERROR, "qualify_tier returned NULL");
@@ -159,15 +164,13 @@ QualifiedRank(FunctionCallInfo fcinfo, const NullableDatum *qargs)
  * next_tier() return for the customer's metrics, composed as the scoring path
  * composes them.
  */
-Datum
-score_customer(PG_FUNCTION_ARGS)
+void
+ScoreCustomerArgs(NullableDatum *args, Datum *values, bool *nulls)
 {
-	Datum		values[NCOLS];
-	bool		nulls[NCOLS];
 	NullableDatum qargs[6];
 	NullableDatum nargs[6];
-	NullableDatum weights = ArrayArg(fcinfo, ARG_WEIGHTS);
-	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(ARG_AS_OF);
+	NullableDatum weights = ArrayArg(args, ARG_WEIGHTS);
+	TimestampTz as_of = DatumGetTimestampTz(args[ARG_AS_OF].value);
 	int32		r = 0;
 	int32		f = 0;
 	int32		m = 0;
@@ -178,22 +181,22 @@ score_customer(PG_FUNCTION_ARGS)
 	TierState	next;
 	TierReason	reason;
 
-	memset(nulls, 0, sizeof(nulls));
-	if (PG_ARGISNULL(ARG_AS_OF))
+	memset(nulls, 0, sizeof(bool) * NCOLS);
+	if (args[ARG_AS_OF].isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("as_of must not be NULL"),
 				 errhint("Pass the time of the scoring, such as now().")));
 
 	/* recency in days, lower is better; frequency; monetary (numeric to double as SQL casts it) */
-	have_r = ScoreValue(PG_ARGISNULL(ARG_LAST_ORDER) ? 0 :
-						DaysBetween(as_of, PG_GETARG_TIMESTAMPTZ(ARG_LAST_ORDER)),
-						PG_ARGISNULL(ARG_LAST_ORDER), ArrayArg(fcinfo, ARG_R_BREAKPOINTS), false, &r);
-	have_f = ScoreValue(PG_ARGISNULL(ARG_ORDERS) ? 0 : (double) PG_GETARG_INT64(ARG_ORDERS),
-						PG_ARGISNULL(ARG_ORDERS), ArrayArg(fcinfo, ARG_F_BREAKPOINTS), true, &f);
-	if (!PG_ARGISNULL(ARG_MONETARY) && !PG_ARGISNULL(ARG_M_BREAKPOINTS))
-		monetary = DatumGetFloat8(DirectFunctionCall1(numeric_float8, PG_GETARG_DATUM(ARG_MONETARY)));
-	have_m = ScoreValue(monetary, PG_ARGISNULL(ARG_MONETARY), ArrayArg(fcinfo, ARG_M_BREAKPOINTS), true, &m);
+	have_r = ScoreValue(args[ARG_LAST_ORDER].isnull ? 0 :
+						DaysBetween(as_of, DatumGetTimestampTz(args[ARG_LAST_ORDER].value)),
+						args[ARG_LAST_ORDER].isnull, ArrayArg(args, ARG_R_BREAKPOINTS), false, &r);
+	have_f = ScoreValue(args[ARG_ORDERS].isnull ? 0 : (double) DatumGetInt64(args[ARG_ORDERS].value),
+						args[ARG_ORDERS].isnull, ArrayArg(args, ARG_F_BREAKPOINTS), true, &f);
+	if (!args[ARG_MONETARY].isnull && !args[ARG_M_BREAKPOINTS].isnull)
+		monetary = DatumGetFloat8(DirectFunctionCall1(numeric_float8, args[ARG_MONETARY].value));
+	have_m = ScoreValue(monetary, args[ARG_MONETARY].isnull, ArrayArg(args, ARG_M_BREAKPOINTS), true, &m);
 
 	values[COL_R] = Int32GetDatum(r);
 	nulls[COL_R] = !have_r;
@@ -213,29 +216,240 @@ score_customer(PG_FUNCTION_ARGS)
 		nulls[COL_SEGMENT] = true;
 
 	/* qualify_tier(rules, value_score, monetary, orders, tenure_days, abc_class) */
-	qargs[0] = ArrayArg(fcinfo, ARG_RULES);
+	qargs[0] = ArrayArg(args, ARG_RULES);
 	qargs[1].value = values[COL_VALUE_SCORE];
 	qargs[1].isnull = nulls[COL_VALUE_SCORE];
-	qargs[2] = fcinfo->args[ARG_MONETARY];
-	qargs[3] = fcinfo->args[ARG_ORDERS];
-	qargs[4].isnull = PG_ARGISNULL(ARG_FIRST_ORDER);
+	qargs[2] = args[ARG_MONETARY];
+	qargs[3] = args[ARG_ORDERS];
+	qargs[4].isnull = args[ARG_FIRST_ORDER].isnull;
 	qargs[4].value = qargs[4].isnull ? (Datum) 0 :
-		Float8GetDatum(DaysBetween(as_of, PG_GETARG_TIMESTAMPTZ(ARG_FIRST_ORDER)));
-	qargs[5] = fcinfo->args[ARG_ABC_CLASS];
+		Float8GetDatum(DaysBetween(as_of, DatumGetTimestampTz(args[ARG_FIRST_ORDER].value)));
+	qargs[5] = args[ARG_ABC_CLASS];
 
 	/* next_tier(current_rank, pending_since, qualified_rank, pinned_rank, grace, as_of) */
-	nargs[0] = fcinfo->args[ARG_CURRENT_RANK];
-	nargs[1] = fcinfo->args[ARG_PENDING_SINCE];
-	nargs[2].value = Int32GetDatum(QualifiedRank(fcinfo, qargs));
+	nargs[0] = args[ARG_CURRENT_RANK];
+	nargs[1] = args[ARG_PENDING_SINCE];
+	nargs[2].value = Int32GetDatum(QualifiedRank(args, qargs));
 	nargs[2].isnull = false;
-	nargs[3] = fcinfo->args[ARG_PINNED_RANK];
-	nargs[4] = fcinfo->args[ARG_GRACE];
-	nargs[5] = fcinfo->args[ARG_AS_OF];
+	nargs[3] = args[ARG_PINNED_RANK];
+	nargs[4] = args[ARG_GRACE];
+	nargs[5] = args[ARG_AS_OF];
 	reason = TierNextArgs(nargs, &next);
 
 	values[COL_RANK] = Int32GetDatum(next.rank);
 	values[COL_PENDING_SINCE] = TimestampTzGetDatum(next.pending_since);
 	nulls[COL_PENDING_SINCE] = !next.pending;
 	values[COL_REASON] = CStringGetTextDatum(TierReasonName(reason));
+}
+
+/* SQL: score_customer(...); see ScoreCustomerArgs. */
+Datum
+score_customer(PG_FUNCTION_ARGS)
+{
+	Datum		values[NCOLS];
+	bool		nulls[NCOLS];
+
+	ScoreCustomerArgs(fcinfo->args, values, nulls);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(CachedResultDesc(fcinfo), values, nulls)));
+}
+
+/* Arguments of score_program_customer, in order. */
+enum
+{
+	PA_CHURN_SETTINGS,
+	PA_BGNBD,
+	PA_GAMMA_GAMMA,
+	PA_PURCHASES,
+	PA_MONETARY,
+	PA_RECENT_SATISFACTION,
+	PA_LIFECYCLE,
+	PA_LIFECYCLE_SINCE,
+	PA_PREVIOUS_LIFECYCLE,
+	PA_LAST_ORDER,
+	PA_ORDERS,
+	PA_FIRST_ORDER,
+	PA_R_BREAKPOINTS,
+	PA_F_BREAKPOINTS,
+	PA_M_BREAKPOINTS,
+	PA_WEIGHTS,
+	PA_RULES,
+	PA_TIERS,
+	PA_TIER,
+	PA_TIER_SINCE,
+	PA_PENDING_SINCE,
+	PA_ABC_CLASS,
+	PA_PINNED_RANK,
+	PA_GRACE,
+	PA_AS_OF,
+	PA_MODEL_RULES,
+	PA_SOURCE,
+	PA_NARGS
+};
+
+/* Columns of its result: customer_tier.program_scored_columns(), in order. */
+enum
+{
+	PC_R,
+	PC_F,
+	PC_M,
+	PC_VALUE_SCORE,
+	PC_SEGMENT,
+	PC_TIER,
+	PC_TIER_SINCE,
+	PC_PENDING_SINCE,
+	PC_TIER_REASON,
+	PC_CHANGED_BY,
+	PC_P_ALIVE,
+	PC_PREDICTED_CLV,
+	PC_CHURN_FLAGS,
+	PC_CHURN_REASONS,
+	PC_LIFECYCLE,
+	PC_LIFECYCLE_SINCE,
+	PC_PREVIOUS_LIFECYCLE,
+	PC_NCOLS
+};
+
+/* Two nullable texts are the same value: SQL's NOT (a IS DISTINCT FROM b). */
+static bool
+SameText(NullableDatum a, NullableDatum b)
+{
+	if (a.isnull || b.isnull)
+		return a.isnull && b.isnull;
+	return DatumGetBool(DirectFunctionCall2Coll(texteq, DEFAULT_COLLATION_OID, a.value, b.value));
+}
+
+/*
+ * The 1-based position of tier in tiers, as array_position(tiers, tier)
+ * gives it; none (isnull) for a NULL tier or one that is not there.
+ */
+static NullableDatum
+TierPosition(Datum *tiers, bool *tier_nulls, int ntiers, NullableDatum tier)
+{
+	NullableDatum pos = {.value = (Datum) 0, .isnull = true};
+
+	if (tier.isnull)
+		return pos;
+	for (int i = 0; i < ntiers; i++)
+		if (!tier_nulls[i] &&
+			SameText((NullableDatum) {.value = tiers[i], .isnull = false}, tier))
+		{
+			pos.value = Int32GetDatum(i + 1);
+			pos.isnull = false;
+			break;
+		}
+	return pos;
+}
+
+/*
+ * SQL: every scored column of one customer of a program (the columns of
+ * program_scored_columns()): churn_assess for p_alive, CLV, flags and
+ * lifecycle, then score_customer with them for the scores and the next
+ * tier, the tier's name, and when the tier and the lifecycle stage changed.
+ * One call per customer is the whole scoring path (program_scoring_sql).
+ */
+Datum
+score_program_customer(PG_FUNCTION_ARGS)
+{
+	NullableDatum *a = fcinfo->args;
+	NullableDatum churn_args[CHURN_ASSESS_NARGS];
+	Datum		churn[CHURN_ASSESS_NCOLS];
+	bool		churn_nulls[CHURN_ASSESS_NCOLS];
+	NullableDatum score_args[NARGS];
+	Datum		scored[NCOLS];
+	bool		scored_nulls[NCOLS];
+	Datum		values[PC_NCOLS];
+	bool		nulls[PC_NCOLS];
+	Datum	   *tiers = NULL;
+	bool	   *tier_nulls = NULL;
+	int			ntiers = 0;
+	NullableDatum tier = {.value = (Datum) 0, .isnull = true};
+	NullableDatum stage;
+	int32		rank;
+
+	if (PG_ARGISNULL(PA_AS_OF))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("as_of must not be NULL"),
+				 errhint("Pass the time of the scoring, such as now().")));
+	if (!PG_ARGISNULL(PA_TIERS))
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(PA_TIERS), TEXTOID, -1, false, TYPALIGN_INT,
+						  &tiers, &tier_nulls, &ntiers);
+
+	churn_args[0] = a[PA_CHURN_SETTINGS];
+	churn_args[1] = a[PA_BGNBD];
+	churn_args[2] = a[PA_GAMMA_GAMMA];
+	churn_args[3] = a[PA_PURCHASES];
+	churn_args[4] = a[PA_MONETARY];
+	churn_args[5] = a[PA_RECENT_SATISFACTION];
+	churn_args[6] = a[PA_LIFECYCLE];
+	churn_args[7] = a[PA_LIFECYCLE_SINCE];
+	churn_args[8] = a[PA_AS_OF];
+	ChurnAssessArgs(churn_args, churn, churn_nulls);
+
+	score_args[ARG_LAST_ORDER] = a[PA_LAST_ORDER];
+	score_args[ARG_ORDERS] = a[PA_ORDERS];
+	score_args[ARG_MONETARY] = a[PA_MONETARY];
+	score_args[ARG_FIRST_ORDER] = a[PA_FIRST_ORDER];
+	score_args[ARG_R_BREAKPOINTS] = a[PA_R_BREAKPOINTS];
+	score_args[ARG_F_BREAKPOINTS] = a[PA_F_BREAKPOINTS];
+	score_args[ARG_M_BREAKPOINTS] = a[PA_M_BREAKPOINTS];
+	score_args[ARG_WEIGHTS] = a[PA_WEIGHTS];
+	score_args[ARG_RULES] = a[PA_RULES];
+	score_args[ARG_CURRENT_RANK] = TierPosition(tiers, tier_nulls, ntiers, a[PA_TIER]);
+	score_args[ARG_PENDING_SINCE] = a[PA_PENDING_SINCE];
+	score_args[ARG_ABC_CLASS] = a[PA_ABC_CLASS];
+	score_args[ARG_PINNED_RANK] = a[PA_PINNED_RANK];
+	score_args[ARG_GRACE] = a[PA_GRACE];
+	score_args[ARG_AS_OF] = a[PA_AS_OF];
+	score_args[ARG_MODEL_RULES] = a[PA_MODEL_RULES];
+	score_args[ARG_P_ALIVE] = (NullableDatum) {.value = churn[0], .isnull = churn_nulls[0]};
+	score_args[ARG_CLV] = (NullableDatum) {.value = churn[1], .isnull = churn_nulls[1]};
+	ScoreCustomerArgs(score_args, scored, scored_nulls);
+
+	memset(nulls, 0, sizeof(nulls));
+	for (int i = COL_R; i <= COL_SEGMENT; i++)
+	{
+		values[PC_R + i] = scored[i];
+		nulls[PC_R + i] = scored_nulls[i];
+	}
+	/* tiers[rank]: NULL outside the array, as SQL's subscript gives */
+	rank = DatumGetInt32(scored[COL_RANK]);
+	if (!scored_nulls[COL_RANK] && rank >= 1 && rank <= ntiers && !tier_nulls[rank - 1])
+		tier = (NullableDatum) {.value = tiers[rank - 1], .isnull = false};
+	values[PC_TIER] = tier.value;
+	nulls[PC_TIER] = tier.isnull;
+	if (SameText(tier, a[PA_TIER]))
+	{
+		values[PC_TIER_SINCE] = a[PA_TIER_SINCE].value;
+		nulls[PC_TIER_SINCE] = a[PA_TIER_SINCE].isnull;
+	}
+	else
+		values[PC_TIER_SINCE] = a[PA_AS_OF].value;
+	values[PC_PENDING_SINCE] = scored[COL_PENDING_SINCE];
+	nulls[PC_PENDING_SINCE] = scored_nulls[COL_PENDING_SINCE];
+	values[PC_TIER_REASON] = scored[COL_REASON];
+	nulls[PC_TIER_REASON] = scored_nulls[COL_REASON];
+	values[PC_CHANGED_BY] = a[PA_SOURCE].value;
+	nulls[PC_CHANGED_BY] = a[PA_SOURCE].isnull;
+	for (int i = 0; i < CHURN_ASSESS_NCOLS; i++)
+	{
+		values[PC_P_ALIVE + i] = churn[i];
+		nulls[PC_P_ALIVE + i] = churn_nulls[i];
+	}
+	/* the stage's since and previous move only when the stage changes */
+	stage = (NullableDatum) {.value = churn[4], .isnull = churn_nulls[4]};
+	if (SameText(stage, a[PA_LIFECYCLE]))
+	{
+		values[PC_LIFECYCLE_SINCE] = a[PA_LIFECYCLE_SINCE].value;
+		nulls[PC_LIFECYCLE_SINCE] = a[PA_LIFECYCLE_SINCE].isnull;
+		values[PC_PREVIOUS_LIFECYCLE] = a[PA_PREVIOUS_LIFECYCLE].value;
+		nulls[PC_PREVIOUS_LIFECYCLE] = a[PA_PREVIOUS_LIFECYCLE].isnull;
+	}
+	else
+	{
+		values[PC_LIFECYCLE_SINCE] = a[PA_AS_OF].value;
+		values[PC_PREVIOUS_LIFECYCLE] = a[PA_LIFECYCLE].value;
+		nulls[PC_PREVIOUS_LIFECYCLE] = a[PA_LIFECYCLE].isnull;
+	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(CachedResultDesc(fcinfo), values, nulls)));
 }

@@ -148,6 +148,12 @@ DECLARE
     note text;
     population bigint;
     sample text := 'true';
+    -- the sample's summaries (btyd_summary), column by column
+    xs integer[];
+    t_xs double precision[];
+    ts double precision[];
+    order_counts integer[];
+    mean_spends double precision[];
 BEGIN
     prog := customer_tier.program_row(program);
     EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', prog.data_schema) INTO population;
@@ -155,27 +161,27 @@ BEGIN
         sample := format('(pg_catalog.hashtext(c.customer::text) & 1048575) < %s',
                          ceil(1048576.0 * 20000 / population)::bigint);
     END IF;
+    -- the sample's summaries, read once for both fits
+    EXECUTE format($sql$
+        SELECT pg_catalog.array_agg(s.x), pg_catalog.array_agg(s.t_x), pg_catalog.array_agg(s.t),
+               pg_catalog.array_agg(s.orders), pg_catalog.array_agg(s.mean_spend)
+          FROM %I.customers AS c,
+               LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s
+         WHERE %s$sql$, prog.data_schema, sample)
+      INTO xs, t_xs, ts, order_counts, mean_spends;
     BEGIN
-        EXECUTE format($sql$
-            SELECT (f.model).*
-              FROM (SELECT customer_tier.bgnbd_fit(s.x, s.t_x, s.t) AS model
-                      FROM %I.customers AS c,
-                           LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s
-                     WHERE %s) AS f$sql$,
-            prog.data_schema, sample) INTO bg;
+        SELECT (f.model).* INTO bg
+          FROM (SELECT customer_tier.bgnbd_fit(u.x, u.t_x, u.t) AS model
+                  FROM ROWS FROM (pg_catalog.unnest(xs), pg_catalog.unnest(t_xs), pg_catalog.unnest(ts)) AS u(x, t_x, t)) AS f;
     EXCEPTION WHEN data_exception OR invalid_parameter_value OR numeric_value_out_of_range OR program_limit_exceeded THEN
         GET STACKED DIAGNOSTICS bg_problem = MESSAGE_TEXT;
         bg := NULL;
     END;
     BEGIN
-        EXECUTE format($sql$
-            SELECT (f.model).*
-              FROM (SELECT customer_tier.gamma_gamma_fit(s.orders,
-                               10 ^ (pg_catalog.round(50 * pg_catalog.log(s.mean_spend)) / 50)) AS model
-                      FROM %I.customers AS c,
-                           LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s
-                     WHERE %s) AS f$sql$,
-            prog.data_schema, sample) INTO gg;
+        SELECT (f.model).* INTO gg
+          FROM (SELECT customer_tier.gamma_gamma_fit(u.orders,
+                           10 ^ (pg_catalog.round(50 * pg_catalog.log(u.mean_spend)) / 50)) AS model
+                  FROM ROWS FROM (pg_catalog.unnest(order_counts), pg_catalog.unnest(mean_spends)) AS u(orders, mean_spend)) AS f;
     EXCEPTION WHEN data_exception OR invalid_parameter_value OR numeric_value_out_of_range OR program_limit_exceeded THEN
         GET STACKED DIAGNOSTICS gg_problem = MESSAGE_TEXT;
         gg := NULL;

@@ -1010,6 +1010,12 @@ DECLARE
     note text;
     population bigint;
     sample text := 'true';
+    -- the sample's summaries (btyd_summary), column by column
+    xs integer[];
+    t_xs double precision[];
+    ts double precision[];
+    order_counts integer[];
+    mean_spends double precision[];
 BEGIN
     prog := customer_tier.program_row(program);
     EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', prog.data_schema) INTO population;
@@ -1017,27 +1023,27 @@ BEGIN
         sample := format('(pg_catalog.hashtext(c.customer::text) & 1048575) < %s',
                          ceil(1048576.0 * 20000 / population)::bigint);
     END IF;
+    -- the sample's summaries, read once for both fits
+    EXECUTE format($sql$
+        SELECT pg_catalog.array_agg(s.x), pg_catalog.array_agg(s.t_x), pg_catalog.array_agg(s.t),
+               pg_catalog.array_agg(s.orders), pg_catalog.array_agg(s.mean_spend)
+          FROM %I.customers AS c,
+               LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s
+         WHERE %s$sql$, prog.data_schema, sample)
+      INTO xs, t_xs, ts, order_counts, mean_spends;
     BEGIN
-        EXECUTE format($sql$
-            SELECT (f.model).*
-              FROM (SELECT customer_tier.bgnbd_fit(s.x, s.t_x, s.t) AS model
-                      FROM %I.customers AS c,
-                           LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s
-                     WHERE %s) AS f$sql$,
-            prog.data_schema, sample) INTO bg;
+        SELECT (f.model).* INTO bg
+          FROM (SELECT customer_tier.bgnbd_fit(u.x, u.t_x, u.t) AS model
+                  FROM ROWS FROM (pg_catalog.unnest(xs), pg_catalog.unnest(t_xs), pg_catalog.unnest(ts)) AS u(x, t_x, t)) AS f;
     EXCEPTION WHEN data_exception OR invalid_parameter_value OR numeric_value_out_of_range OR program_limit_exceeded THEN
         GET STACKED DIAGNOSTICS bg_problem = MESSAGE_TEXT;
         bg := NULL;
     END;
     BEGIN
-        EXECUTE format($sql$
-            SELECT (f.model).*
-              FROM (SELECT customer_tier.gamma_gamma_fit(s.orders,
-                               10 ^ (pg_catalog.round(50 * pg_catalog.log(s.mean_spend)) / 50)) AS model
-                      FROM %I.customers AS c,
-                           LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s
-                     WHERE %s) AS f$sql$,
-            prog.data_schema, sample) INTO gg;
+        SELECT (f.model).* INTO gg
+          FROM (SELECT customer_tier.gamma_gamma_fit(u.orders,
+                           10 ^ (pg_catalog.round(50 * pg_catalog.log(u.mean_spend)) / 50)) AS model
+                  FROM ROWS FROM (pg_catalog.unnest(order_counts), pg_catalog.unnest(mean_spends)) AS u(orders, mean_spend)) AS f;
     EXCEPTION WHEN data_exception OR invalid_parameter_value OR numeric_value_out_of_range OR program_limit_exceeded THEN
         GET STACKED DIAGNOSTICS gg_problem = MESSAGE_TEXT;
         gg := NULL;
@@ -1360,6 +1366,40 @@ COMMENT ON FUNCTION customer_tier.program_churn_risk_view_sql(customer_tier.prog
 REVOKE ALL ON FUNCTION customer_tier.program_churn_risk_view_sql(customer_tier.program) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.program_churn_risk_view_sql(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
 
+-- ==== speed: new function score_program_customer (the scoring fragment calls it) ====
+-- customer_tier.score_program_customer(double precision[], customer_tier.bgnbd_model, customer_tier.gamma_gamma_model, customer_tier.order_stats_state, numeric, double precision, text, timestamp with time zone, text, timestamp with time zone, bigint, timestamp with time zone, double precision[], double precision[], double precision[], double precision[], double precision[], text[], text, timestamp with time zone, timestamp with time zone, text, integer, interval, timestamp with time zone, double precision[], text): sql/install/64_program_scoring.sql
+CREATE FUNCTION customer_tier.score_program_customer(
+    churn_settings double precision[], bg customer_tier.bgnbd_model, gg customer_tier.gamma_gamma_model,
+    purchases customer_tier.order_stats_state, monetary numeric, recent_satisfaction double precision,
+    current_lifecycle text, current_lifecycle_since timestamptz, current_previous_lifecycle text,
+    last_order timestamptz, orders bigint, first_order timestamptz,
+    r_breakpoints double precision[], f_breakpoints double precision[], m_breakpoints double precision[],
+    weights double precision[], rules double precision[], tiers text[],
+    current_tier text, current_tier_since timestamptz, current_pending_since timestamptz,
+    abc_class text, pinned_rank integer,
+    grace interval, as_of timestamptz, model_rules double precision[], source text,
+    OUT r_score integer, OUT f_score integer, OUT m_score integer, OUT value_score double precision,
+    OUT segment text, OUT tier text, OUT tier_since timestamptz, OUT pending_since timestamptz,
+    OUT tier_reason text, OUT changed_by text, OUT p_alive double precision,
+    OUT predicted_clv double precision, OUT churn_flags text[], OUT churn_reasons text[],
+    OUT lifecycle text, OUT lifecycle_since timestamptz, OUT previous_lifecycle text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'score_program_customer'
+LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.score_program_customer(double precision[], customer_tier.bgnbd_model,
+    customer_tier.gamma_gamma_model, customer_tier.order_stats_state, numeric, double precision, text,
+    timestamptz, text, timestamptz, bigint, timestamptz, double precision[], double precision[],
+    double precision[], double precision[], double precision[], text[], text, timestamptz, timestamptz,
+    text, integer, interval, timestamptz, double precision[], text) IS
+    'every scored column of one customer of a program: churn_assess and score_customer composed, with the tier''s name and when the tier and lifecycle stage changed';
+REVOKE ALL ON FUNCTION customer_tier.score_program_customer(double precision[], customer_tier.bgnbd_model,
+    customer_tier.gamma_gamma_model, customer_tier.order_stats_state, numeric, double precision, text,
+    timestamptz, text, timestamptz, bigint, timestamptz, double precision[], double precision[],
+    double precision[], double precision[], double precision[], text[], text, timestamptz, timestamptz,
+    text, integer, interval, timestamptz, double precision[], text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.score_program_customer(double precision[], customer_tier.bgnbd_model, customer_tier.gamma_gamma_model, customer_tier.order_stats_state, numeric, double precision, text, timestamp with time zone, text, timestamp with time zone, bigint, timestamp with time zone, double precision[], double precision[], double precision[], double precision[], double precision[], text[], text, timestamp with time zone, timestamp with time zone, text, integer, interval, timestamp with time zone, double precision[], text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+
 -- ==== churn: changed signature: program_scoring_sql gained the parameter purchases ====
 -- (plpgsql bodies that call it hold no dependency on it; nothing else does)
 DROP FUNCTION customer_tier.program_scoring_sql(text, text, text, text, text);
@@ -1370,41 +1410,31 @@ RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    cur_tier text := coalesce(cur || '.tier', 'NULL::text');
-    cur_since text := coalesce(cur || '.tier_since', 'NULL::timestamptz');
-    cur_pending text := coalesce(cur || '.pending_since', 'NULL::timestamptz');
-    cur_abc text := coalesce(abc, cur || '.abc_class', 'NULL::text');
-    cur_stage text := coalesce(cur || '.lifecycle', 'NULL::text');
-    cur_stage_since text := coalesce(cur || '.lifecycle_since', 'NULL::timestamptz');
 BEGIN
     RETURN format($sql$(
-        SELECT (s.sc).r_score, (s.sc).f_score, (s.sc).m_score, (s.sc).value_score, (s.sc).segment,
-               s.tiers[(s.sc).rank],
-               CASE WHEN s.tiers[(s.sc).rank] IS DISTINCT FROM %3$s THEN pg_catalog.now() ELSE %4$s END,
-               (s.sc).next_pending_since, (s.sc).reason, %7$s,
-               (s.ch).p_alive, (s.ch).clv, (s.ch).churn_flags, (s.ch).churn_reasons, (s.ch).lifecycle,
-               CASE WHEN (s.ch).lifecycle IS DISTINCT FROM %9$s THEN pg_catalog.now() ELSE %10$s END,
-               CASE WHEN (s.ch).lifecycle IS DISTINCT FROM %9$s THEN %9$s ELSE %11$s END
-          FROM (SELECT cc.tiers, cc.ch,
-                       customer_tier.score_customer(
-                           %1$s.last_order, %1$s.orders, %1$s.monetary, %1$s.first_order,
-                           cc.r_breakpoints, cc.f_breakpoints, cc.m_breakpoints, cc.score_weights, cc.rules,
-                           pg_catalog.array_position(cc.tiers, %3$s), %5$s, %6$s,
-                           CASE WHEN cc.has_pins THEN
-                               (SELECT pg_catalog.array_position(cc.tiers, pin.tier) FROM customer_tier.pin AS pin
-                                 WHERE pin.program OPERATOR(pg_catalog.=) cc.name
-                                   AND pin.customer OPERATOR(pg_catalog.=) %2$s::text
-                                   AND (pin.expires_at IS NULL OR pin.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()))
-                           END,
-                           cc.downgrade_grace, pg_catalog.now(), cc.model_rules, (cc.ch).p_alive, (cc.ch).clv) AS sc
-                  FROM (SELECT cfg.*,
-                               customer_tier.churn_assess(cfg.churn, cfg.bg, cfg.gg, %8$s, %1$s.monetary, %12$s,
-                                                          %9$s, %10$s, pg_catalog.now()) AS ch
-                          FROM cfg OFFSET 0) AS cc
-                OFFSET 0) AS s)$sql$,
-        m, key, cur_tier, cur_since, cur_pending, cur_abc, source,
-        coalesce(purchases, 'NULL::customer_tier.order_stats_state'), cur_stage, cur_stage_since,
+        SELECT s.*
+          FROM cfg AS cc,
+               LATERAL customer_tier.score_program_customer(
+                   cc.churn, cc.bg, cc.gg, %8$s, %1$s.monetary, %12$s, %9$s, %10$s, %11$s,
+                   %1$s.last_order, %1$s.orders, %1$s.first_order,
+                   cc.r_breakpoints, cc.f_breakpoints, cc.m_breakpoints, cc.score_weights, cc.rules, cc.tiers,
+                   %3$s, %4$s, %5$s, %6$s,
+                   CASE WHEN cc.has_pins THEN
+                       (SELECT pg_catalog.array_position(cc.tiers, pin.tier) FROM customer_tier.pin AS pin
+                         WHERE pin.program OPERATOR(pg_catalog.=) cc.name
+                           AND pin.customer OPERATOR(pg_catalog.=) %2$s::text
+                           AND (pin.expires_at IS NULL OR pin.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()))
+                   END,
+                   cc.downgrade_grace, pg_catalog.now(), cc.model_rules, %7$s) AS s)$sql$,
+        m, key,
+        coalesce(cur || '.tier', 'NULL::text'),
+        coalesce(cur || '.tier_since', 'NULL::timestamptz'),
+        coalesce(cur || '.pending_since', 'NULL::timestamptz'),
+        coalesce(abc, cur || '.abc_class', 'NULL::text'),
+        source,
+        coalesce(purchases, 'NULL::customer_tier.order_stats_state'),
+        coalesce(cur || '.lifecycle', 'NULL::text'),
+        coalesce(cur || '.lifecycle_since', 'NULL::timestamptz'),
         coalesce(cur || '.previous_lifecycle', 'NULL::text'),
         coalesce(cur || '.recent_satisfaction', 'NULL::double precision'));
 END
@@ -1778,15 +1808,16 @@ BEGIN
         condition,
         CASE WHEN abc_table IS NULL THEN ''
              ELSE 'AND a.customer OPERATOR(pg_catalog.=) c.customer' END,
-        CASE WHEN abc_table IS NOT NULL THEN ''
-             ELSE format($sql$
+        format($sql$
                AND NOT EXISTS (SELECT FROM %s AS sc(%s)
-                                WHERE (%s) IS NOT DISTINCT FROM (%s))$sql$,
-                         fragment, pg_catalog.array_to_string(scored, ', '),
-                         (SELECT pg_catalog.string_agg('sc.' || pg_catalog.quote_ident(x), ', ')
-                            FROM pg_catalog.unnest(compared) AS x),
-                         (SELECT pg_catalog.string_agg('c.' || pg_catalog.quote_ident(x), ', ')
-                            FROM pg_catalog.unnest(compared) AS x)) END)
+                                WHERE (%s%s) IS NOT DISTINCT FROM (%s%s))$sql$,
+               fragment, pg_catalog.array_to_string(scored, ', '),
+               (SELECT pg_catalog.string_agg('sc.' || pg_catalog.quote_ident(x), ', ')
+                  FROM pg_catalog.unnest(compared) AS x),
+               CASE WHEN abc_table IS NULL THEN '' ELSE ', a.abc_class' END,
+               (SELECT pg_catalog.string_agg('c.' || pg_catalog.quote_ident(x), ', ')
+                  FROM pg_catalog.unnest(compared) AS x),
+               CASE WHEN abc_table IS NULL THEN '' ELSE ', c.abc_class' END))
       INTO changed;
     RETURN changed;
 END
