@@ -77,13 +77,15 @@ SELECT customer, orders, monetary FROM ct_retail.customers;
 SELECT * FROM customer_tier.verify_program('retail');
 
 -- A drifted state is reported by verify_program.
-UPDATE ct_retail.customers SET monetary = 1 WHERE customer = 9;
+UPDATE ct_retail.customers SET monetary = 1, m_score = NULL WHERE customer = 9;
 SELECT customer, problem FROM customer_tier.verify_program('retail');
 SELECT * FROM customer_tier.verify_program('nope');
 \echo :LAST_ERROR_SQLSTATE
--- rebuild_program recomputes from the orders and repairs it.
+-- rebuild_program recomputes from the orders and repairs it, and rescores the
+-- customers it rewrote.
 SELECT customer_tier.rebuild_program('retail') AS customers;
 SELECT * FROM customer_tier.verify_program('retail');
+SELECT customer, monetary, m_score, changed_by FROM ct_retail.customers;
 SELECT customer_tier.rebuild_program('nope');
 \echo :LAST_ERROR_SQLSTATE
 

@@ -67,8 +67,8 @@ COMMENT ON FUNCTION customer_tier.order_stats_state_same(customer_tier.order_sta
     'whether two states hold the same order times (as a multiset) and the same exact total; NULL (no orders) equals only NULL';
 
 -- Recompute a program's customers from scratch over the orders table, keeping
--- each customer's tier and history, then rescore everyone: the repair for
--- drift that verify_program reports.  Returns the number of customers.
+-- each customer's tier and history, then rescore those it rewrote: the repair
+-- for drift that verify_program reports.  Returns the number of customers.
 -- Only the customers whose state or metrics differ from the recomputation are
 -- written.  A rebuild is maintenance, like CREATE INDEX: it groups the orders
 -- in maintenance_work_mem rather than spilling to disk at work_mem (the SET
@@ -131,8 +131,13 @@ BEGIN
                 excluded.gap_stddev_days, excluded.updated_at)$sql$,
         prog.data_schema, prog.customer_column, prog.ordered_at_column, prog.amount_column,
         prog.orders_table, customer_tier.program_row_counts_sql(prog, 'o'));
-    PERFORM customer_tier.refresh_breakpoints(program);
-    PERFORM customer_tier.rescore_program(program, 'rebuild_program');
+    -- Rescore the customers just written (their updated_at is now(): no trigger
+    -- writes while the orders are locked) against the stored breakpoints, as
+    -- the triggers would have scored them.  Re-ranking the whole population is
+    -- a run's job: a rebuild that finds no drift then costs one grouping of
+    -- the orders and one comparison, not a rescore of every customer.
+    PERFORM customer_tier.rescore_where(program, 'rebuild_program',
+                                        'c.updated_at OPERATOR(pg_catalog.=) pg_catalog.now()');
     EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', prog.data_schema) INTO customers;
     RETURN customers;
 END
