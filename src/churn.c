@@ -479,7 +479,6 @@ churn_assess(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(CachedResultDesc(fcinfo), values, nulls)));
 }
 
-
 /*
  * btyd_summary(purchases, monetary, as_of) -> (x, t_x, t, orders, mean_spend): the
  * customer summary the program's model is fitted to, in weeks, by the same

@@ -1,15 +1,18 @@
 /*
  * program_scoring.c — a program's scoring of one customer in one call.
  *
- * customer_tier.score_customer(...) is the core of the one scoring path
- * (program_scoring_sql in sql/install/64_program_scoring.sql): R, F and M
- * scores against the stored breakpoints, the value score, the RFM segment,
- * the qualified tier and the next tier after pins and hysteresis.  It calls
- * the same C code as the building blocks score(), value_score(),
+ * customer_tier.score_program_customer(...) is the one scoring path
+ * (program_scoring_sql in sql/install/64_program_scoring.sql calls it once
+ * per customer): churn_assess's core (churn.c) for p_alive, CLV, flags and
+ * lifecycle, then score_customer's core for the R, F and M scores against
+ * the stored breakpoints, the value score, the RFM segment, the qualified
+ * tier and the next tier after pins and hysteresis, then the tier's name and
+ * the since/previous columns that move only on a change.  score_customer
+ * calls the same C code as the building blocks score(), value_score(),
  * rfm_segment(), qualify_tier() and next_tier(), with the same checks, so it
  * returns exactly what the SQL composition of those functions returned; doing
- * it in one call spares the executor a sub-plan, two lateral function scans
- * and several numeric-to-double conversions per customer.
+ * it in one call spares the executor sub-plans and lateral function scans
+ * per customer.
  */
 #include "postgres.h"
 

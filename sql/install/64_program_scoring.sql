@@ -181,8 +181,8 @@ COMMENT ON FUNCTION customer_tier.refresh_breakpoints(text) IS
 -- are written: from one run to the next, or after a rebuild, most customers'
 -- scores and tier are what they were, and a write (a new row version, its
 -- index entry, WAL) costs more than the scoring; a run over 200,000 customers
--- that wrote them all spent 40% of its time and 86 MB of WAL on rows it did not
--- change.  The WHERE clause scores the row and compares every scored column
+-- that wrote them all spent about 30% of its time on rows it did not change.
+-- The WHERE clause scores the row and compares every scored column
 -- but changed_by (which names the scorer, so it always differs); the SET
 -- clause scores it again only for the rows that change.  Both read the row
 -- being updated, so a row changed by a concurrent trigger is rescored from

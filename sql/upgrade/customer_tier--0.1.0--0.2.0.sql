@@ -62,6 +62,14 @@
 --          program_scoring_sql (calls score_customer), rescore_where (writes
 --          only changed customers outside runs; comment too), rebuild_program
 --
+-- Speed, second round (edited in place above, in the sections that create them):
+--   new    score_program_customer (the scoring fragment's one call per
+--          customer; churn_assess's and score_customer's cores composed)
+--   body   program_scoring_sql (calls score_program_customer), rescore_where
+--          (runs too write only changed customers), rebuild_program (rescores
+--          only what it rewrote), fit_program_model (reads the sample once),
+--          tier_model_rules (PL/pgSQL), churn_settings_array (not STRICT)
+--
 -- Feedback, contacts, follow-ups, KPIs (merge "followups"):
 --   new    parts 80_feedback, 81_feedback_verify, 82_contacts, 84_kpis,
 --          88_followups verbatim: tables feedback_source and cadence
