@@ -173,9 +173,10 @@ COMMENT ON FUNCTION customer_tier.refresh_breakpoints(text) IS
     'recompute and store a program''s R, F and M quintile breakpoints from its customers';
 
 -- Score the customers of a program that satisfy condition (SQL on alias c)
--- through the one scoring path; with abc_table (a table of customer,
--- abc_class), also store the ABC classes a run computed and qualify on them.
--- Returns the number of customers whose tier changed.
+-- through the one scoring path; with abc (SQL on alias c: the ABC class a run
+-- computed, as an expression of the customer's monetary value), also store
+-- the ABC classes and qualify on them.  Returns the number of customers whose
+-- tier changed.
 --
 -- Only the customers whose scored columns (and, in a run, ABC class) change
 -- are written: from one run to the next, or after a rebuild, most customers'
@@ -189,7 +190,7 @@ COMMENT ON FUNCTION customer_tier.refresh_breakpoints(text) IS
 -- its newest version (EvalPlanQual re-evaluates both).  No JIT: compiling the
 -- scoring expressions costs more than it saves here.
 CREATE FUNCTION customer_tier.rescore_where(program text, source text, condition text,
-                                            abc_table text DEFAULT NULL)
+                                            abc text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -204,42 +205,37 @@ DECLARE
 BEGIN
     SELECT * INTO STRICT prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) rescore_where.program;
     fragment := customer_tier.program_scoring_sql('c', 'c.customer', 'c', pg_catalog.quote_literal(source),
-                                                  CASE WHEN abc_table IS NULL THEN NULL ELSE 'a.abc_class' END,
-                                                  'c.purchases');
+                                                  abc, 'c.purchases');
     EXECUTE format($sql$
         WITH %1$s,
         updated AS (
             UPDATE %2$I.customers AS c
                SET (%3$s) = %4$s
-              %5$s
-             WHERE (%6$s) %7$s %8$s
+             WHERE (%5$s) %6$s
              RETURNING c.tier_since OPERATOR(pg_catalog.=) pg_catalog.now() AS changed)
         SELECT pg_catalog.count(*) FILTER (WHERE u.changed) FROM updated AS u$sql$,
         customer_tier.program_config_cte_sql(prog), prog.data_schema,
         customer_tier.program_scored_columns()
-            || CASE WHEN abc_table IS NULL THEN '' ELSE ', abc_class' END,
-        CASE WHEN abc_table IS NULL THEN fragment
-             ELSE format('(SELECT sc.*, a.abc_class FROM %s AS sc)', fragment) END,
-        CASE WHEN abc_table IS NULL THEN '' ELSE format('FROM %s AS a', abc_table) END,
+            || CASE WHEN abc IS NULL THEN '' ELSE ', abc_class' END,
+        CASE WHEN abc IS NULL THEN fragment
+             ELSE format('(SELECT sc.*, %s FROM %s AS sc)', abc, fragment) END,
         condition,
-        CASE WHEN abc_table IS NULL THEN ''
-             ELSE 'AND a.customer OPERATOR(pg_catalog.=) c.customer' END,
         format($sql$
                AND NOT EXISTS (SELECT FROM %s AS sc(%s)
                                 WHERE (%s%s) IS NOT DISTINCT FROM (%s%s))$sql$,
                fragment, pg_catalog.array_to_string(scored, ', '),
                (SELECT pg_catalog.string_agg('sc.' || pg_catalog.quote_ident(x), ', ')
                   FROM pg_catalog.unnest(compared) AS x),
-               CASE WHEN abc_table IS NULL THEN '' ELSE ', a.abc_class' END,
+               CASE WHEN abc IS NULL THEN '' ELSE ', ' || abc END,
                (SELECT pg_catalog.string_agg('c.' || pg_catalog.quote_ident(x), ', ')
                   FROM pg_catalog.unnest(compared) AS x),
-               CASE WHEN abc_table IS NULL THEN '' ELSE ', c.abc_class' END))
+               CASE WHEN abc IS NULL THEN '' ELSE ', c.abc_class' END))
       INTO changed;
     RETURN changed;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.rescore_where(text, text, text, text) IS
-    'score the customers of a program that satisfy a condition through the one scoring path (outside a run, writing only those whose scores change); returns how many changed tier';
+    'score the customers of a program that satisfy a condition through the one scoring path (with abc, the ABC class expression of a run), writing only those whose scores change; returns how many changed tier';
 
 -- Score every customer of a program, or only the one whose key's text form is
 -- customer; returns the number of customers whose tier changed.

@@ -67,6 +67,9 @@ DECLARE
     batch_rows bigint;
     failure text;
     failure_state text;
+    least_a numeric;
+    least_b numeric;
+    abc text;
 BEGIN
     IF program IS NULL OR batch_size IS NULL THEN
         RAISE EXCEPTION 'program and batch_size must not be null'
@@ -109,17 +112,22 @@ BEGIN
         UPDATE customer_tier.run AS r
            SET model_fit = coalesce(customer_tier.fit_program_model(reclassify.program, run_id), 'fitted')
          WHERE r.id OPERATOR(pg_catalog.=) run_id;
-        -- ABC classes of the whole population, computed once, applied per batch.
-        IF pg_catalog.to_regclass('pg_temp.customer_tier_abc') IS NOT NULL THEN
-            DROP TABLE pg_temp.customer_tier_abc;
-        END IF;
+        -- ABC classes of the whole population, computed once, applied per
+        -- batch as two monetary thresholds: a customer's class only falls as
+        -- its revenue falls (ties share a class; zero and less is C), so the
+        -- least revenue classed A and the least classed B give every class
+        -- exactly, with no table of classes to join in each batch.
         EXECUTE format($sql$
-            CREATE TEMP TABLE customer_tier_abc AS
-            SELECT c.customer,
-                   customer_tier.abc_class(c.monetary::double precision)
-                       OVER (ORDER BY c.monetary DESC) AS abc_class
-              FROM %I.customers AS c$sql$, prog.data_schema);
-        EXECUTE 'CREATE INDEX ON pg_temp.customer_tier_abc (customer)';
+            SELECT pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class OPERATOR(pg_catalog.=) 'A'),
+                   pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class OPERATOR(pg_catalog.=) 'B')
+              FROM (SELECT c.monetary,
+                           customer_tier.abc_class(c.monetary::double precision)
+                               OVER (ORDER BY c.monetary DESC) AS abc_class
+                      FROM %I.customers AS c) AS s$sql$, prog.data_schema)
+          INTO least_a, least_b;
+        abc := format($sql$CASE WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'A'
+                                WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'B'
+                                ELSE 'C' END$sql$, least_a, least_b);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE, failure = MESSAGE_TEXT;
     END;
@@ -144,7 +152,7 @@ BEGIN
                      THEN pg_catalog.format('c.customer OPERATOR(pg_catalog.<=) %L::%s', upper_key, prog.customer_type)
                      ELSE pg_catalog.format('c.customer OPERATOR(pg_catalog.>) %L::%s AND c.customer OPERATOR(pg_catalog.<=) %L::%s',
                                             lower_key, prog.customer_type, upper_key, prog.customer_type) END,
-                'pg_temp.customer_tier_abc');
+                abc);
             scored := scored OPERATOR(pg_catalog.+) batch_rows;
             batch_count := batch_count OPERATOR(pg_catalog.+) 1;
             lower_key := upper_key;
@@ -171,7 +179,6 @@ BEGIN
                   HINT = 'The run is logged as failed in customer_tier.run; the next run starts afresh.';
     END IF;
 
-    DROP TABLE pg_temp.customer_tier_abc;
     EXECUTE format($sql$
         UPDATE customer_tier.run AS r
            SET outcome = 'succeeded', finished_at = pg_catalog.clock_timestamp(),

@@ -68,7 +68,10 @@
 --   body   program_scoring_sql (calls score_program_customer), rescore_where
 --          (runs too write only changed customers), rebuild_program (rescores
 --          only what it rewrote), fit_program_model (reads the sample once),
---          tier_model_rules (PL/pgSQL), churn_settings_array (not STRICT)
+--          tier_model_rules (PL/pgSQL), churn_settings_array (not STRICT),
+--          reclassify (ABC classes as two monetary thresholds)
+--   sig    rescore_where: fourth parameter abc (an expression), was
+--          abc_table: dropped and created
 --
 -- Feedback, contacts, follow-ups, KPIs (merge "followups"):
 --   new    parts 80_feedback, 81_feedback_verify, 82_contacts, 84_kpis,
@@ -334,6 +337,9 @@ DECLARE
     batch_rows bigint;
     failure text;
     failure_state text;
+    least_a numeric;
+    least_b numeric;
+    abc text;
 BEGIN
     IF program IS NULL OR batch_size IS NULL THEN
         RAISE EXCEPTION 'program and batch_size must not be null'
@@ -376,17 +382,22 @@ BEGIN
         UPDATE customer_tier.run AS r
            SET model_fit = coalesce(customer_tier.fit_program_model(reclassify.program, run_id), 'fitted')
          WHERE r.id OPERATOR(pg_catalog.=) run_id;
-        -- ABC classes of the whole population, computed once, applied per batch.
-        IF pg_catalog.to_regclass('pg_temp.customer_tier_abc') IS NOT NULL THEN
-            DROP TABLE pg_temp.customer_tier_abc;
-        END IF;
+        -- ABC classes of the whole population, computed once, applied per
+        -- batch as two monetary thresholds: a customer's class only falls as
+        -- its revenue falls (ties share a class; zero and less is C), so the
+        -- least revenue classed A and the least classed B give every class
+        -- exactly, with no table of classes to join in each batch.
         EXECUTE format($sql$
-            CREATE TEMP TABLE customer_tier_abc AS
-            SELECT c.customer,
-                   customer_tier.abc_class(c.monetary::double precision)
-                       OVER (ORDER BY c.monetary DESC) AS abc_class
-              FROM %I.customers AS c$sql$, prog.data_schema);
-        EXECUTE 'CREATE INDEX ON pg_temp.customer_tier_abc (customer)';
+            SELECT pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class OPERATOR(pg_catalog.=) 'A'),
+                   pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class OPERATOR(pg_catalog.=) 'B')
+              FROM (SELECT c.monetary,
+                           customer_tier.abc_class(c.monetary::double precision)
+                               OVER (ORDER BY c.monetary DESC) AS abc_class
+                      FROM %I.customers AS c) AS s$sql$, prog.data_schema)
+          INTO least_a, least_b;
+        abc := format($sql$CASE WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'A'
+                                WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'B'
+                                ELSE 'C' END$sql$, least_a, least_b);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE, failure = MESSAGE_TEXT;
     END;
@@ -411,7 +422,7 @@ BEGIN
                      THEN pg_catalog.format('c.customer OPERATOR(pg_catalog.<=) %L::%s', upper_key, prog.customer_type)
                      ELSE pg_catalog.format('c.customer OPERATOR(pg_catalog.>) %L::%s AND c.customer OPERATOR(pg_catalog.<=) %L::%s',
                                             lower_key, prog.customer_type, upper_key, prog.customer_type) END,
-                'pg_temp.customer_tier_abc');
+                abc);
             scored := scored OPERATOR(pg_catalog.+) batch_rows;
             batch_count := batch_count OPERATOR(pg_catalog.+) 1;
             lower_key := upper_key;
@@ -438,7 +449,6 @@ BEGIN
                   HINT = 'The run is logged as failed in customer_tier.run; the next run starts afresh.';
     END IF;
 
-    DROP TABLE pg_temp.customer_tier_abc;
     EXECUTE format($sql$
         UPDATE customer_tier.run AS r
            SET outcome = 'succeeded', finished_at = pg_catalog.clock_timestamp(),
@@ -1784,9 +1794,12 @@ BEGIN
 END
 $$;
 
+-- rescore_where's fourth parameter is now abc, an expression (was abc_table):
+-- a parameter cannot be renamed in place
+DROP FUNCTION customer_tier.rescore_where(text, text, text, text);
 -- customer_tier.rescore_where(text, text, text, text): sql/install/64_program_scoring.sql
-CREATE OR REPLACE FUNCTION customer_tier.rescore_where(program text, source text, condition text,
-                                            abc_table text DEFAULT NULL)
+CREATE FUNCTION customer_tier.rescore_where(program text, source text, condition text,
+                                            abc text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -1801,40 +1814,40 @@ DECLARE
 BEGIN
     SELECT * INTO STRICT prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) rescore_where.program;
     fragment := customer_tier.program_scoring_sql('c', 'c.customer', 'c', pg_catalog.quote_literal(source),
-                                                  CASE WHEN abc_table IS NULL THEN NULL ELSE 'a.abc_class' END,
-                                                  'c.purchases');
+                                                  abc, 'c.purchases');
     EXECUTE format($sql$
         WITH %1$s,
         updated AS (
             UPDATE %2$I.customers AS c
                SET (%3$s) = %4$s
-              %5$s
-             WHERE (%6$s) %7$s %8$s
+             WHERE (%5$s) %6$s
              RETURNING c.tier_since OPERATOR(pg_catalog.=) pg_catalog.now() AS changed)
         SELECT pg_catalog.count(*) FILTER (WHERE u.changed) FROM updated AS u$sql$,
         customer_tier.program_config_cte_sql(prog), prog.data_schema,
         customer_tier.program_scored_columns()
-            || CASE WHEN abc_table IS NULL THEN '' ELSE ', abc_class' END,
-        CASE WHEN abc_table IS NULL THEN fragment
-             ELSE format('(SELECT sc.*, a.abc_class FROM %s AS sc)', fragment) END,
-        CASE WHEN abc_table IS NULL THEN '' ELSE format('FROM %s AS a', abc_table) END,
+            || CASE WHEN abc IS NULL THEN '' ELSE ', abc_class' END,
+        CASE WHEN abc IS NULL THEN fragment
+             ELSE format('(SELECT sc.*, %s FROM %s AS sc)', abc, fragment) END,
         condition,
-        CASE WHEN abc_table IS NULL THEN ''
-             ELSE 'AND a.customer OPERATOR(pg_catalog.=) c.customer' END,
         format($sql$
                AND NOT EXISTS (SELECT FROM %s AS sc(%s)
                                 WHERE (%s%s) IS NOT DISTINCT FROM (%s%s))$sql$,
                fragment, pg_catalog.array_to_string(scored, ', '),
                (SELECT pg_catalog.string_agg('sc.' || pg_catalog.quote_ident(x), ', ')
                   FROM pg_catalog.unnest(compared) AS x),
-               CASE WHEN abc_table IS NULL THEN '' ELSE ', a.abc_class' END,
+               CASE WHEN abc IS NULL THEN '' ELSE ', ' || abc END,
                (SELECT pg_catalog.string_agg('c.' || pg_catalog.quote_ident(x), ', ')
                   FROM pg_catalog.unnest(compared) AS x),
-               CASE WHEN abc_table IS NULL THEN '' ELSE ', c.abc_class' END))
+               CASE WHEN abc IS NULL THEN '' ELSE ', c.abc_class' END))
       INTO changed;
     RETURN changed;
 END
 $$;
+COMMENT ON FUNCTION customer_tier.rescore_where(text, text, text, text) IS
+    'score the customers of a program that satisfy a condition through the one scoring path (with abc, the ABC class expression of a run), writing only those whose scores change; returns how many changed tier';
+REVOKE ALL ON FUNCTION customer_tier.rescore_where(text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.rescore_where(text, text, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
 
 -- customer_tier.check_tier_set(text, text, customer_tier.tier[]): sql/install/70_tiers.sql
 CREATE OR REPLACE FUNCTION customer_tier.check_tier_set(program text, method text, tiers customer_tier.tier[])
@@ -4338,9 +4351,6 @@ REVOKE ALL ON FUNCTION customer_tier.grant_followup_access(customer_tier.program
 REVOKE ALL ON FUNCTION customer_tier.create_followup_objects(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.drop_followup_objects(customer_tier.program) FROM PUBLIC;
 
--- ==== speed: changed comment ====
-COMMENT ON FUNCTION customer_tier.rescore_where(text, text, text, text) IS
-    'score the customers of a program that satisfy a condition through the one scoring path (outside a run, writing only those whose scores change); returns how many changed tier';
 
 -- ==== grants of the parts 80-88 and the speed functions (sql/install/90_roles.sql) ====
 -- feedback and follow-ups (parts 80-88): the attached feedback tables and the cadences
