@@ -79,7 +79,7 @@ BEGIN
             COMMENT ON COLUMN %1$I.segments.gap_stddev_days IS 'sample standard deviation of the days between purchases; NULL with fewer than three';
             COMMENT ON COLUMN %1$I.segments.pending_since IS 'pending downgrade: since when the customer has qualified only for a lower tier; NULL when none is pending';
             COMMENT ON COLUMN %1$I.segments.downgrade_due_at IS 'pending downgrade: from when the next scoring (an order or a run) downgrades the customer, pending_since plus the program''s downgrade_grace; NULL when none is pending';
-            COMMENT ON COLUMN %1$I.segments.changed_by IS 'what last scored the customer: a trigger operation, create_program, a pin or a run';
+            COMMENT ON COLUMN %1$I.segments.changed_by IS 'what last changed the customer''s scores: a trigger operation, the backfill, a pin or a run';
             COMMENT ON COLUMN %1$I.segments.updated_at IS 'when the customer''s metrics last changed';
             COMMENT ON COLUMN %1$I.segments.lifecycle IS 'lifecycle stage: new, active, at risk, lapsed, lost, won back (docs/churn.md)';
             COMMENT ON COLUMN %1$I.segments.lifecycle_since IS 'when the customer entered the current lifecycle stage';

@@ -1323,7 +1323,7 @@ BEGIN
             COMMENT ON COLUMN %1$I.segments.gap_stddev_days IS 'sample standard deviation of the days between purchases; NULL with fewer than three';
             COMMENT ON COLUMN %1$I.segments.pending_since IS 'pending downgrade: since when the customer has qualified only for a lower tier; NULL when none is pending';
             COMMENT ON COLUMN %1$I.segments.downgrade_due_at IS 'pending downgrade: from when the next scoring (an order or a run) downgrades the customer, pending_since plus the program''s downgrade_grace; NULL when none is pending';
-            COMMENT ON COLUMN %1$I.segments.changed_by IS 'what last scored the customer: a trigger operation, create_program, a pin or a run';
+            COMMENT ON COLUMN %1$I.segments.changed_by IS 'what last changed the customer''s scores: a trigger operation, the backfill, a pin or a run';
             COMMENT ON COLUMN %1$I.segments.updated_at IS 'when the customer''s metrics last changed';
             COMMENT ON COLUMN %1$I.segments.lifecycle IS 'lifecycle stage: new, active, at risk, lapsed, lost, won back (docs/churn.md)';
             COMMENT ON COLUMN %1$I.segments.lifecycle_since IS 'when the customer entered the current lifecycle stage';
@@ -1651,7 +1651,7 @@ BEGIN
         COMMENT ON COLUMN %1$I.customers.tier_since IS 'when the customer entered the current tier';
         COMMENT ON COLUMN %1$I.customers.pending_since IS 'since when the customer has qualified only for a lower tier (downgrade after the grace period)';
         COMMENT ON COLUMN %1$I.customers.tier_reason IS 'why the tier is what it is: new, upgrade, unchanged, downgrade pending, downgrade, pinned';
-        COMMENT ON COLUMN %1$I.customers.changed_by IS 'what last scored the customer: a trigger operation, the backfill or a run';
+        COMMENT ON COLUMN %1$I.customers.changed_by IS 'what last changed the customer''s scores: a trigger operation, the backfill, a pin or a run';
         COMMENT ON COLUMN %1$I.customers.remove_purchases IS 'always NULL when stored: carries removed purchases within one upsert';
         COMMENT ON COLUMN %1$I.customers.remove_refunds IS 'always NULL when stored: carries removed refunds within one upsert';
         COMMENT ON COLUMN %1$I.customers.recent_satisfaction IS 'input: the customer''s recent satisfaction on 0..10, filled by feedback; NULL = no feedback (flag low_satisfaction never raised)';
@@ -4470,6 +4470,11 @@ BEGIN
         -- churn columns, which follow_ups_due reads
         PERFORM customer_tier.create_followup_objects(prog);
         PERFORM customer_tier.rescore_program(prog.name, 'upgrade to 0.2.0');
+        -- runs write only the customers that change (speed, second round)
+        EXECUTE format($sql$
+            COMMENT ON COLUMN %1$I.customers.changed_by IS 'what last changed the customer''s scores: a trigger operation, the backfill, a pin or a run';
+            COMMENT ON COLUMN %1$I.segments.changed_by IS 'what last changed the customer''s scores: a trigger operation, the backfill, a pin or a run'
+        $sql$, s);
 
         PERFORM customer_tier.grant_program_access(prog);
     END LOOP;
