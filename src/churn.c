@@ -266,7 +266,6 @@ PredictedClv(const double *bg, const double *gg, const BtydSummary *s,
 	double		spend,
 				total = 0,
 				previous = 0;
-
 	double		z = horizon / (bg[1] + s->t + horizon);
 
 	if (!(denominator > 0))

@@ -23,8 +23,6 @@
 #include "compat.h"
 #include "tiering.h"
 
-/* the six-argument SQL function of tiering.c */
-
 PG_FUNCTION_INFO_V1(qualify_tier_model);
 
 #define MODEL_NCONDITIONS	2
@@ -76,13 +74,13 @@ AtLeast(double score, double threshold)
 
 /* A model score argument: NULL becomes NaN, NaN itself is refused. */
 static double
-ScoreArg(FunctionCallInfo fcinfo, int argno, const char *name)
+ScoreArg(const NullableDatum *args, int argno, const char *name)
 {
 	double		v;
 
-	if (PG_ARGISNULL(argno))
+	if (args[argno].isnull)
 		return NAN;
-	v = PG_GETARG_FLOAT8(argno);
+	v = DatumGetFloat8(args[argno].value);
 	if (isnan(v))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -93,23 +91,24 @@ ScoreArg(FunctionCallInfo fcinfo, int argno, const char *name)
 
 /* The six-argument qualify_tier (TierQualifyArgs) on our arguments 1..5 and the given rules. */
 static int32
-QualifyWithRules(FunctionCallInfo fcinfo, Datum rules, bool rules_null)
+QualifyWithRules(const NullableDatum *args, Datum rules, bool rules_null)
 {
-	NullableDatum args[6];
+	NullableDatum six[6];
 
-	memcpy(args, fcinfo->args, sizeof(args));
-	args[0].value = rules;
-	args[0].isnull = rules_null;
-	return TierQualifyArgs(args);
+	memcpy(six, args, sizeof(six));
+	six[0].value = rules;
+	six[0].isnull = rules_null;
+	return TierQualifyArgs(six);
 }
 
 /*
- * qualify_tier(rules, value_score, monetary, orders, tenure_days, abc_class,
- *              model_rules, p_alive, clv): as the six-argument form, with the
- * tiers' conditions on p_alive and predicted CLV.  NULL model_rules: none.
+ * The rank from qualify_tier's nine arguments (rules, value_score, monetary,
+ * orders, tenure_days, abc_class, model_rules, p_alive, clv): as the
+ * six-argument form, with the tiers' conditions on p_alive and predicted
+ * CLV.  NULL model_rules: none.  Exported for score_customer.
  */
-Datum
-qualify_tier_model(PG_FUNCTION_ARGS)
+int32
+TierQualifyModelArgs(const NullableDatum *args)
 {
 	const double *rules;
 	const double *model;
@@ -123,13 +122,12 @@ qualify_tier_model(PG_FUNCTION_ARGS)
 				clv;
 	ArrayType  *filtered;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(6))
-		PG_RETURN_INT32(QualifyWithRules(fcinfo, PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0),
-										 PG_ARGISNULL(0)));
-	rules = TierCheckRules(PG_GETARG_ARRAYTYPE_P(0), &ntiers);
-	model = CheckModelRules(PG_GETARG_ARRAYTYPE_P(6), ntiers);
-	p_alive = ScoreArg(fcinfo, 7, "p_alive");
-	clv = ScoreArg(fcinfo, 8, "clv");
+	if (args[0].isnull || args[6].isnull)
+		return QualifyWithRules(args, args[0].value, args[0].isnull);
+	rules = TierCheckRules(DatumGetArrayTypeP(args[0].value), &ntiers);
+	model = CheckModelRules(DatumGetArrayTypeP(args[6].value), ntiers);
+	p_alive = ScoreArg(args, 7, "p_alive");
+	clv = ScoreArg(args, 8, "clv");
 
 	kept = palloc(sizeof(Datum) * ntiers * TIER_NCONDITIONS);
 	rank_of = palloc(sizeof(int) * ntiers);
@@ -147,5 +145,12 @@ qualify_tier_model(PG_FUNCTION_ARGS)
 	dims[1] = TIER_NCONDITIONS;
 	filtered = construct_md_array(kept, NULL, 2, dims, lbs, FLOAT8OID, sizeof(float8),
 								  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-	PG_RETURN_INT32(rank_of[QualifyWithRules(fcinfo, PointerGetDatum(filtered), false) - 1]);
+	return rank_of[QualifyWithRules(args, PointerGetDatum(filtered), false) - 1];
+}
+
+/* SQL: the nine-argument qualify_tier; see TierQualifyModelArgs. */
+Datum
+qualify_tier_model(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(TierQualifyModelArgs(fcinfo->args));
 }

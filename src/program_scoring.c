@@ -37,7 +37,6 @@
 extern Datum score(PG_FUNCTION_ARGS);
 extern Datum value_score(PG_FUNCTION_ARGS);
 extern Datum rfm_segment(PG_FUNCTION_ARGS);
-extern Datum qualify_tier_model(PG_FUNCTION_ARGS);
 
 PG_FUNCTION_INFO_V1(score_customer);
 PG_FUNCTION_INFO_V1(score_program_customer);
@@ -139,26 +138,20 @@ ArrayArg(NullableDatum *args, int arg)
 /*
  * The rank qualify_tier gives: with the program's tier conditions on p_alive
  * and predicted CLV (model_rules not NULL), the overload that checks them
- * too (qualify_tier_model), else the plain rules.
+ * too, else the plain rules.
  */
 static int32
 QualifiedRank(const NullableDatum *args, const NullableDatum *qargs)
 {
-	LOCAL_FCINFO(inner, 9);
-	Datum		rank;
+	NullableDatum nine[9];
 
 	if (args[ARG_MODEL_RULES].isnull)
 		return TierQualifyArgs(qargs);
-	InitFunctionCallInfoData(*inner, NULL, 9, InvalidOid, NULL, NULL);
-	for (int i = 0; i < 6; i++)
-		inner->args[i] = qargs[i];
-	inner->args[6] = args[ARG_MODEL_RULES];
-	inner->args[7] = args[ARG_P_ALIVE];
-	inner->args[8] = args[ARG_CLV];
-	rank = qualify_tier_model(inner);
-	if (inner->isnull)
-		elog(ERROR, "qualify_tier returned NULL");
-	return DatumGetInt32(rank);
+	memcpy(nine, qargs, sizeof(NullableDatum) * 6);
+	nine[6] = args[ARG_MODEL_RULES];
+	nine[7] = args[ARG_P_ALIVE];
+	nine[8] = args[ARG_CLV];
+	return TierQualifyModelArgs(nine);
 }
 
 /*

@@ -73,6 +73,7 @@ extern TierReason TierNextStep(const TierState *current, int32 qualified_rank,
 							   TimestampTz as_of, TierState *next);
 extern const char *TierReasonName(TierReason reason);
 extern int32 TierQualifyArgs(const NullableDatum *args);
+extern int32 TierQualifyModelArgs(const NullableDatum *args);
 extern TierReason TierNextArgs(const NullableDatum *args, TierState *next);
 
 #endif							/* CUSTOMER_TIER_TIERING_H */
