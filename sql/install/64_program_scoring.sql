@@ -20,7 +20,7 @@ COMMENT ON FUNCTION customer_tier.program_scored_columns() IS
 -- a CTE "cfg" with the program's breakpoints, weights, grace, compiled rules,
 -- tier names by rank, whether it has pins (most programs have none, and
 -- then no customer's pin is looked up), churn settings and fitted models.
--- MATERIALIZED: tier_rules runs once per statement.
+-- MATERIALIZED: program_tier_config runs once per statement.
 CREATE FUNCTION customer_tier.program_config_cte_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -29,10 +29,7 @@ AS $$
 BEGIN
     RETURN format($sql$cfg AS MATERIALIZED (
         SELECT p.name, p.r_breakpoints, p.f_breakpoints, p.m_breakpoints, p.score_weights,
-               p.downgrade_grace, customer_tier.tier_rules(p.name) AS rules,
-               customer_tier.tier_model_rules(p.name) AS model_rules,
-               ARRAY(SELECT t.tier FROM customer_tier.tier AS t
-                      WHERE t.program OPERATOR(pg_catalog.=) p.name ORDER BY t.rank) AS tiers,
+               p.downgrade_grace, tc.rules, tc.model_rules, tc.tiers,
                EXISTS (SELECT FROM customer_tier.pin AS pin
                         WHERE pin.program OPERATOR(pg_catalog.=) p.name) AS has_pins,
                (SELECT customer_tier.churn_settings_array(cs) FROM customer_tier.churn_settings AS cs
@@ -40,6 +37,7 @@ BEGIN
                pm.bgnbd AS bg, pm.gamma_gamma AS gg
           FROM customer_tier.program AS p
           LEFT JOIN customer_tier.program_model AS pm ON pm.program OPERATOR(pg_catalog.=) p.name
+          CROSS JOIN LATERAL customer_tier.program_tier_config(p.name) AS tc
          WHERE p.name OPERATOR(pg_catalog.=) %L)$sql$, prog.name);
 END
 $$;
@@ -155,7 +153,7 @@ AS $$
 DECLARE
     prog customer_tier.program;
 BEGIN
-    SELECT * INTO STRICT prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) refresh_breakpoints.program;
+    prog := customer_tier.program_row(program);
     EXECUTE format($sql$
         UPDATE customer_tier.program AS p
            SET (r_breakpoints, f_breakpoints, m_breakpoints, scored_at) =
@@ -203,7 +201,7 @@ DECLARE
     compared text[] := pg_catalog.array_remove(scored, 'changed_by');
     fragment text;
 BEGIN
-    SELECT * INTO STRICT prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) rescore_where.program;
+    prog := customer_tier.program_row(program);
     fragment := customer_tier.program_scoring_sql('c', 'c.customer', 'c', pg_catalog.quote_literal(source),
                                                   abc, 'c.purchases');
     EXECUTE format($sql$

@@ -491,53 +491,70 @@ $$;
 COMMENT ON FUNCTION customer_tier.set_method(text, text) IS
     'change a program''s method (rules, rfm, abc) and reset its tiers to that method''s defaults; returns the number of tiers';
 
--- Compile a program's tiers for qualify_tier: one row per tier, best first;
--- columns min_value_score, min_monetary, min_orders, min_tenure_days,
--- abc_class (1 = A, 2 = B, 3 = C); NaN where a tier has no such condition.
-CREATE FUNCTION customer_tier.tier_rules(program text)
-RETURNS double precision[]
+-- A program's tiers compiled for qualify_tier, in one pass over them, best
+-- first: rules, one row per tier (min_value_score, min_monetary, min_orders,
+-- min_tenure_days, abc_class 1 = A, 2 = B, 3 = C); model_rules, one row per
+-- tier (min_p_alive, min_clv), NULL when no tier has such a condition (the
+-- common case costs nothing); NaN where a tier has no such condition; and the
+-- tier names.  Every trigger statement reads all three (program_config_cte_sql):
+-- one query, whose plan PL/pgSQL keeps for the session.  A program without
+-- tiers is refused, as tier_rules refuses it.
+CREATE FUNCTION customer_tier.program_tier_config(program text, OUT rules double precision[],
+                                                  OUT model_rules double precision[], OUT tiers text[])
+RETURNS record
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    rules double precision[];
 BEGIN
     SELECT array_agg(ARRAY[coalesce(t.min_value_score, 'NaN'),
                            coalesce(t.min_monetary::double precision, 'NaN'),
                            coalesce(t.min_orders::double precision, 'NaN'),
                            coalesce(t.min_tenure_days, 'NaN'),
                            coalesce(array_position('{A,B,C}'::text[], t.abc_class)::double precision, 'NaN')]
-                     ORDER BY t.rank)
-      INTO rules
+                     ORDER BY t.rank),
+           CASE WHEN bool_or(t.min_p_alive IS NOT NULL OR t.min_clv IS NOT NULL)
+                THEN array_agg(ARRAY[coalesce(t.min_p_alive, 'NaN'), coalesce(t.min_clv, 'NaN')]
+                               ORDER BY t.rank) END,
+           array_agg(t.tier ORDER BY t.rank)
+      INTO rules, model_rules, tiers
       FROM customer_tier.tier AS t
-     WHERE t.program = tier_rules.program;
+     WHERE t.program = program_tier_config.program;
     IF rules IS NULL THEN
         PERFORM customer_tier.program_row(program);
         PERFORM customer_tier.check_tier_set(program, NULL, NULL);   -- "has no tiers"
     END IF;
-    RETURN rules;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_tier_config(text) IS
+    'a program''s tiers compiled in one pass: rules (as tier_rules), model_rules (as tier_model_rules) and the tier names, best first';
+
+-- Compile a program's tiers for qualify_tier: a tiers x 5 array, best first
+-- (program_tier_config).
+CREATE FUNCTION customer_tier.tier_rules(program text)
+RETURNS double precision[]
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (customer_tier.program_tier_config(program)).rules;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.tier_rules(text) IS
     'a program''s tiers compiled for qualify_tier: a tiers x 5 array (min_value_score, min_monetary, min_orders, min_tenure_days, abc_class 1/2/3), best first, NaN = no condition';
 
 -- Compile a program's tier conditions on the model scores for qualify_tier:
--- one row per tier, best first, (min_p_alive, min_clv), NaN where a tier has
--- no such condition; NULL when no tier has one (the common case costs nothing).
--- PL/pgSQL, not SQL: every trigger statement calls it, and PL/pgSQL keeps the
--- plan of its query for the session where a SQL function with a SET clause
--- is planned anew at each call (about 30% of a single-row insert's CPU).
+-- a tiers x 2 array, best first (program_tier_config); NULL when no tier has
+-- one, and for a program without tiers (which tier_rules refuses).
 CREATE FUNCTION customer_tier.tier_model_rules(program text)
 RETURNS double precision[]
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN (SELECT CASE WHEN bool_or(t.min_p_alive IS NOT NULL OR t.min_clv IS NOT NULL)
-                        THEN array_agg(ARRAY[coalesce(t.min_p_alive, 'NaN'), coalesce(t.min_clv, 'NaN')]
-                                       ORDER BY t.rank) END
-              FROM customer_tier.tier AS t
-             WHERE t.program = tier_model_rules.program);
+    IF NOT EXISTS (SELECT FROM customer_tier.tier AS t WHERE t.program = tier_model_rules.program) THEN
+        RETURN NULL;
+    END IF;
+    RETURN (customer_tier.program_tier_config(program)).model_rules;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.tier_model_rules(text) IS
@@ -585,4 +602,5 @@ REVOKE ALL ON FUNCTION customer_tier.check_tier_set(text, text, customer_tier.ti
 REVOKE ALL ON FUNCTION customer_tier.check_program_tiers(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.tier_check_trigger() FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.tier_rules(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_tier_config(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.tier_model_rules(text) FROM PUBLIC;

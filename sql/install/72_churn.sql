@@ -186,25 +186,25 @@ BEGIN
         GET STACKED DIAGNOSTICS gg_problem = MESSAGE_TEXT;
         gg := NULL;
     END;
-    note := concat_ws('; ',
-                      'bg/nbd: ' || bg_problem || ' (previous model kept)',
-                      'gamma-gamma: ' || gg_problem || ' (previous model kept)');
+    note := nullif(concat_ws('; ',
+                             'bg/nbd: ' || bg_problem || ' (previous model kept)',
+                             'gamma-gamma: ' || gg_problem || ' (previous model kept)'), '');
     INSERT INTO customer_tier.program_model AS m
            (program, bgnbd, bgnbd_fitted_at, gamma_gamma, gamma_gamma_fitted_at, attempted_at, run, problem)
     VALUES (prog.name, bg, CASE WHEN bg IS NOT NULL THEN now() END,
-            gg, CASE WHEN gg IS NOT NULL THEN now() END, now(), fit_program_model.run, nullif(note, ''))
+            gg, CASE WHEN gg IS NOT NULL THEN now() END, now(), fit_program_model.run, note)
     ON CONFLICT ON CONSTRAINT program_model_pkey DO UPDATE
        SET bgnbd = coalesce(excluded.bgnbd, m.bgnbd),
            bgnbd_fitted_at = coalesce(excluded.bgnbd_fitted_at, m.bgnbd_fitted_at),
            gamma_gamma = coalesce(excluded.gamma_gamma, m.gamma_gamma),
            gamma_gamma_fitted_at = coalesce(excluded.gamma_gamma_fitted_at, m.gamma_gamma_fitted_at),
            attempted_at = excluded.attempted_at, run = excluded.run, problem = excluded.problem;
-    IF note <> '' THEN
+    IF note IS NOT NULL THEN
         RAISE NOTICE 'program "%": a model could not be fitted', prog.name
             USING DETAIL = note || '.',
                   HINT = 'Scoring goes on with the previous model, or without p_alive and CLV if there is none; the next run tries again.';
     END IF;
-    RETURN nullif(note, '');
+    RETURN note;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.fit_program_model(text, bigint) IS

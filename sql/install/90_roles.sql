@@ -143,7 +143,7 @@ BEGIN
                 ('program_sources', 'customer_tier_admin'),
                 ('erasure_delete', 'customer_tier_admin'), ('erasure_record', 'customer_tier_admin'),
                 ('churn_settings_array', 'customer_tier_admin'), ('churn_assess', 'customer_tier_admin'),
-                ('score_program_customer', 'customer_tier_admin'),
+                ('score_program_customer', 'customer_tier_admin'), ('program_tier_config', 'customer_tier_reader'),
                 ('btyd_summary', 'customer_tier_admin'), ('tier_model_rules', 'customer_tier_admin'),
                 ('program_maintain_function_sql', 'customer_tier_admin'),
                 ('program_segments_view_sql', 'customer_tier_admin'), ('program_churn_risk_view_sql', 'customer_tier_admin'),

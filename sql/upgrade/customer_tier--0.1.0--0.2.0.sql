@@ -70,6 +70,10 @@
 --          only what it rewrote), fit_program_model (reads the sample once),
 --          tier_model_rules (PL/pgSQL), churn_settings_array (not STRICT),
 --          reclassify (ABC classes as two monetary thresholds)
+--   new    program_tier_config (rules, model_rules and tier names in one
+--          pass, for the trigger statements' cfg); tier_rules and
+--          tier_model_rules read it
+--   body   refresh_breakpoints, rescore_where (program_row)
 --   sig    rescore_where: fourth parameter abc (an expression), was
 --          abc_table: dropped and created
 --
@@ -555,29 +559,46 @@ BEGIN
 END
 $$;
 
--- tier_rules: sql/install/70_tiers.sql
-CREATE OR REPLACE FUNCTION customer_tier.tier_rules(program text)
-RETURNS double precision[]
+-- customer_tier.program_tier_config(text): sql/install/70_tiers.sql
+CREATE FUNCTION customer_tier.program_tier_config(program text, OUT rules double precision[],
+                                                  OUT model_rules double precision[], OUT tiers text[])
+RETURNS record
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    rules double precision[];
 BEGIN
     SELECT array_agg(ARRAY[coalesce(t.min_value_score, 'NaN'),
                            coalesce(t.min_monetary::double precision, 'NaN'),
                            coalesce(t.min_orders::double precision, 'NaN'),
                            coalesce(t.min_tenure_days, 'NaN'),
                            coalesce(array_position('{A,B,C}'::text[], t.abc_class)::double precision, 'NaN')]
-                     ORDER BY t.rank)
-      INTO rules
+                     ORDER BY t.rank),
+           CASE WHEN bool_or(t.min_p_alive IS NOT NULL OR t.min_clv IS NOT NULL)
+                THEN array_agg(ARRAY[coalesce(t.min_p_alive, 'NaN'), coalesce(t.min_clv, 'NaN')]
+                               ORDER BY t.rank) END,
+           array_agg(t.tier ORDER BY t.rank)
+      INTO rules, model_rules, tiers
       FROM customer_tier.tier AS t
-     WHERE t.program = tier_rules.program;
+     WHERE t.program = program_tier_config.program;
     IF rules IS NULL THEN
         PERFORM customer_tier.program_row(program);
         PERFORM customer_tier.check_tier_set(program, NULL, NULL);   -- "has no tiers"
     END IF;
-    RETURN rules;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_tier_config(text) IS
+    'a program''s tiers compiled in one pass: rules (as tier_rules), model_rules (as tier_model_rules) and the tier names, best first';
+REVOKE ALL ON FUNCTION customer_tier.program_tier_config(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_tier_config(text) TO customer_tier_reader;  -- 90_roles.sql name list
+
+-- tier_rules: sql/install/70_tiers.sql
+CREATE OR REPLACE FUNCTION customer_tier.tier_rules(program text)
+RETURNS double precision[]
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (customer_tier.program_tier_config(program)).rules;
 END
 $$;
 
@@ -1071,25 +1092,25 @@ BEGIN
         GET STACKED DIAGNOSTICS gg_problem = MESSAGE_TEXT;
         gg := NULL;
     END;
-    note := concat_ws('; ',
-                      'bg/nbd: ' || bg_problem || ' (previous model kept)',
-                      'gamma-gamma: ' || gg_problem || ' (previous model kept)');
+    note := nullif(concat_ws('; ',
+                             'bg/nbd: ' || bg_problem || ' (previous model kept)',
+                             'gamma-gamma: ' || gg_problem || ' (previous model kept)'), '');
     INSERT INTO customer_tier.program_model AS m
            (program, bgnbd, bgnbd_fitted_at, gamma_gamma, gamma_gamma_fitted_at, attempted_at, run, problem)
     VALUES (prog.name, bg, CASE WHEN bg IS NOT NULL THEN now() END,
-            gg, CASE WHEN gg IS NOT NULL THEN now() END, now(), fit_program_model.run, nullif(note, ''))
+            gg, CASE WHEN gg IS NOT NULL THEN now() END, now(), fit_program_model.run, note)
     ON CONFLICT ON CONSTRAINT program_model_pkey DO UPDATE
        SET bgnbd = coalesce(excluded.bgnbd, m.bgnbd),
            bgnbd_fitted_at = coalesce(excluded.bgnbd_fitted_at, m.bgnbd_fitted_at),
            gamma_gamma = coalesce(excluded.gamma_gamma, m.gamma_gamma),
            gamma_gamma_fitted_at = coalesce(excluded.gamma_gamma_fitted_at, m.gamma_gamma_fitted_at),
            attempted_at = excluded.attempted_at, run = excluded.run, problem = excluded.problem;
-    IF note <> '' THEN
+    IF note IS NOT NULL THEN
         RAISE NOTICE 'program "%": a model could not be fitted', prog.name
             USING DETAIL = note || '.',
                   HINT = 'Scoring goes on with the previous model, or without p_alive and CLV if there is none; the next run tries again.';
     END IF;
-    RETURN nullif(note, '');
+    RETURN note;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.fit_program_model(text, bigint) IS
@@ -1203,6 +1224,8 @@ REVOKE ALL ON FUNCTION customer_tier.churn_assess(double precision[], customer_t
 REVOKE ALL ON FUNCTION customer_tier.btyd_summary(customer_tier.order_stats_state, numeric, timestamptz) FROM PUBLIC;
 
 -- ==== churn: new functions ====
+
+
 -- customer_tier.tier_model_rules(text): sql/install/70_tiers.sql
 CREATE FUNCTION customer_tier.tier_model_rules(program text)
 RETURNS double precision[]
@@ -1210,11 +1233,10 @@ LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN (SELECT CASE WHEN bool_or(t.min_p_alive IS NOT NULL OR t.min_clv IS NOT NULL)
-                        THEN array_agg(ARRAY[coalesce(t.min_p_alive, 'NaN'), coalesce(t.min_clv, 'NaN')]
-                                       ORDER BY t.rank) END
-              FROM customer_tier.tier AS t
-             WHERE t.program = tier_model_rules.program);
+    IF NOT EXISTS (SELECT FROM customer_tier.tier AS t WHERE t.program = tier_model_rules.program) THEN
+        RETURN NULL;
+    END IF;
+    RETURN (customer_tier.program_tier_config(program)).model_rules;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.tier_model_rules(text) IS
@@ -1779,10 +1801,7 @@ AS $$
 BEGIN
     RETURN format($sql$cfg AS MATERIALIZED (
         SELECT p.name, p.r_breakpoints, p.f_breakpoints, p.m_breakpoints, p.score_weights,
-               p.downgrade_grace, customer_tier.tier_rules(p.name) AS rules,
-               customer_tier.tier_model_rules(p.name) AS model_rules,
-               ARRAY(SELECT t.tier FROM customer_tier.tier AS t
-                      WHERE t.program OPERATOR(pg_catalog.=) p.name ORDER BY t.rank) AS tiers,
+               p.downgrade_grace, tc.rules, tc.model_rules, tc.tiers,
                EXISTS (SELECT FROM customer_tier.pin AS pin
                         WHERE pin.program OPERATOR(pg_catalog.=) p.name) AS has_pins,
                (SELECT customer_tier.churn_settings_array(cs) FROM customer_tier.churn_settings AS cs
@@ -1790,6 +1809,7 @@ BEGIN
                pm.bgnbd AS bg, pm.gamma_gamma AS gg
           FROM customer_tier.program AS p
           LEFT JOIN customer_tier.program_model AS pm ON pm.program OPERATOR(pg_catalog.=) p.name
+          CROSS JOIN LATERAL customer_tier.program_tier_config(p.name) AS tc
          WHERE p.name OPERATOR(pg_catalog.=) %L)$sql$, prog.name);
 END
 $$;
@@ -1812,7 +1832,7 @@ DECLARE
     compared text[] := pg_catalog.array_remove(scored, 'changed_by');
     fragment text;
 BEGIN
-    SELECT * INTO STRICT prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) rescore_where.program;
+    prog := customer_tier.program_row(program);
     fragment := customer_tier.program_scoring_sql('c', 'c.customer', 'c', pg_catalog.quote_literal(source),
                                                   abc, 'c.purchases');
     EXECUTE format($sql$
@@ -4408,6 +4428,31 @@ GRANT EXECUTE ON FUNCTION customer_tier.was_forgotten(text, text) TO customer_ti
 -- ==== grants of the new functions (sql/install/90_roles.sql) ====
 GRANT EXECUTE ON FUNCTION customer_tier.program_row(text) TO customer_tier_admin, customer_tier_reader;
 GRANT EXECUTE ON FUNCTION customer_tier.create_program_run_views(customer_tier.program) TO customer_tier_admin;
+
+-- ==== review: changed bodies ====
+-- customer_tier.refresh_breakpoints(text): sql/install/64_program_scoring.sql
+CREATE OR REPLACE FUNCTION customer_tier.refresh_breakpoints(program text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+BEGIN
+    prog := customer_tier.program_row(program);
+    EXECUTE format($sql$
+        UPDATE customer_tier.program AS p
+           SET (r_breakpoints, f_breakpoints, m_breakpoints, scored_at) =
+               (SELECT customer_tier.breakpoints(EXTRACT(EPOCH FROM pg_catalog.now() OPERATOR(pg_catalog.-) c.last_order)::double precision
+                                                 OPERATOR(pg_catalog./) 86400, 5),
+                       customer_tier.breakpoints(c.orders, 5),
+                       customer_tier.breakpoints(c.monetary, 5),
+                       pg_catalog.now()
+                  FROM %1$I.customers AS c
+                 WHERE c.orders OPERATOR(pg_catalog.>) 0)
+         WHERE p.name OPERATOR(pg_catalog.=) %2$L$sql$, prog.data_schema, prog.name);
+END
+$$;
 
 -- ==== existing programs: bring their schemas ct_<name> up to date ====
 -- What create_program would make today and 0.1.0 did not:
