@@ -166,6 +166,12 @@ SELECT customer, problem,
          AS recomputed
   FROM customer_tier.verify_feedback('fb');
 ROLLBACK;
+-- Removing a feedback row whose copied answer is gone is drift, refused.
+BEGIN;
+DELETE FROM ct_fb.answers WHERE customer = 3;
+DELETE FROM fbk.survey WHERE customer_id = 3;
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
 SELECT customer_tier.verify_feedback(NULL);
 \echo :LAST_ERROR_SQLSTATE
 SELECT customer_tier.verify_feedback('nope');

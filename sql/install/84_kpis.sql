@@ -72,18 +72,16 @@ BEGIN
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = 'Choose a larger unit or a shorter range.';
         END IF;
-        -- the end of the last period must be a timestamp too
-        PERFORM max(g.s) OPERATOR(pg_catalog.+) step
-           FROM generate_series(first, last, step) AS g (s) WHERE g.s OPERATOR(pg_catalog.<) last;
+        -- the end of the last period must be a timestamp too: inside the block
+        RETURN QUERY
+        SELECT g.s, g.s OPERATOR(pg_catalog.+) step FROM generate_series(first, last, step) AS g (s)
+         WHERE g.s OPERATOR(pg_catalog.<) last ORDER BY 1;
     EXCEPTION WHEN datetime_field_overflow THEN
         RAISE EXCEPTION 'periods of unit % around % and % fall outside the range of timestamps', unit,
                         coalesce(from_date::text, 'the default start'), coalesce(to_date::text, 'now')
             USING ERRCODE = 'datetime_field_overflow',
                   HINT = 'Choose a smaller unit, or times further from the ends of the timestamp range (4713 BC to 294276 AD).';
     END;
-    RETURN QUERY
-    SELECT g.s, g.s OPERATOR(pg_catalog.+) step FROM generate_series(first, last, step) AS g (s)
-     WHERE g.s OPERATOR(pg_catalog.<) last ORDER BY 1;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.kpi_periods(text, timestamptz, timestamptz) IS

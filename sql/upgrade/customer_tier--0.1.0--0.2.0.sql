@@ -2574,15 +2574,18 @@ BEGIN
                                                      ORDER BY a.id) AS rn
                   FROM %1$I.answers AS a
                  WHERE a.customer OPERATOR(pg_catalog.=) ANY (touched)
+            ), deleted AS (
+                DELETE FROM %1$I.answers AS a
+                 USING ranked AS r, gone AS g
+                 WHERE a.id OPERATOR(pg_catalog.=) r.id
+                   AND r.customer OPERATOR(pg_catalog.=) g.customer AND r.kind OPERATOR(pg_catalog.=) g.kind
+                   AND r.score OPERATOR(pg_catalog.=) g.score AND r.answered_at OPERATOR(pg_catalog.=) g.answered_at
+                   AND r.rn OPERATOR(pg_catalog.<=) g.n
+                RETURNING 1
             )
-            DELETE FROM %1$I.answers AS a
-             USING ranked AS r, gone AS g
-             WHERE a.id OPERATOR(pg_catalog.=) r.id
-               AND r.customer OPERATOR(pg_catalog.=) g.customer AND r.kind OPERATOR(pg_catalog.=) g.kind
-               AND r.score OPERATOR(pg_catalog.=) g.score AND r.answered_at OPERATOR(pg_catalog.=) g.answered_at
-               AND r.rn OPERATOR(pg_catalog.<=) g.n;
-            GET DIAGNOSTICS removed_answers = ROW_COUNT;
-            IF removed_answers OPERATOR(pg_catalog.<>) (SELECT pg_catalog.count(*) FROM (%2$s) AS u) THEN
+            SELECT (SELECT pg_catalog.count(*) FROM deleted), (SELECT pg_catalog.sum(g.n) FROM gone AS g)
+              INTO removed_answers, removed_rows;
+            IF removed_answers OPERATOR(pg_catalog.<>) removed_rows THEN
                 RAISE EXCEPTION 'program %%: feedback rows removed that its answers do not hold', %3$L
                     USING ERRCODE = 'data_corrupted',
                           HINT = 'The copied answers no longer match the feedback table; detach and attach it again.';
@@ -2606,7 +2609,7 @@ BEGIN
             prog.data_schema);
     END IF;
     parts := parts || format($sql$
-            fed := customer_tier.feed_recent_satisfaction(%1$L,
+            PERFORM customer_tier.feed_recent_satisfaction(%1$L,
                        pg_catalog.format('c.customer OPERATOR(pg_catalog.=) ANY (%%L::%2$s[])', touched),
                        'trigger ' OPERATOR(pg_catalog.||) TG_OP OPERATOR(pg_catalog.||) ' feedback');$sql$,
         prog.name, prog.customer_type);
@@ -2712,8 +2715,8 @@ BEGIN
         DECLARE
             rejected bigint;
             removed_answers bigint;
+            removed_rows numeric;
             touched %2$s[];
-            fed bigint;
         BEGIN
             IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
                 %3$s
@@ -2723,7 +2726,7 @@ BEGIN
                 %5$s
             ELSE
                 TRUNCATE %1$I.answers, %1$I.satisfaction;
-                fed := customer_tier.feed_recent_satisfaction(%6$L, 'true', 'trigger TRUNCATE feedback');
+                PERFORM customer_tier.feed_recent_satisfaction(%6$L, 'true', 'trigger TRUNCATE feedback');
             END IF;
             RETURN NULL;
         END
@@ -3427,18 +3430,16 @@ BEGIN
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = 'Choose a larger unit or a shorter range.';
         END IF;
-        -- the end of the last period must be a timestamp too
-        PERFORM max(g.s) OPERATOR(pg_catalog.+) step
-           FROM generate_series(first, last, step) AS g (s) WHERE g.s OPERATOR(pg_catalog.<) last;
+        -- the end of the last period must be a timestamp too: inside the block
+        RETURN QUERY
+        SELECT g.s, g.s OPERATOR(pg_catalog.+) step FROM generate_series(first, last, step) AS g (s)
+         WHERE g.s OPERATOR(pg_catalog.<) last ORDER BY 1;
     EXCEPTION WHEN datetime_field_overflow THEN
         RAISE EXCEPTION 'periods of unit % around % and % fall outside the range of timestamps', unit,
                         coalesce(from_date::text, 'the default start'), coalesce(to_date::text, 'now')
             USING ERRCODE = 'datetime_field_overflow',
                   HINT = 'Choose a smaller unit, or times further from the ends of the timestamp range (4713 BC to 294276 AD).';
     END;
-    RETURN QUERY
-    SELECT g.s, g.s OPERATOR(pg_catalog.+) step FROM generate_series(first, last, step) AS g (s)
-     WHERE g.s OPERATOR(pg_catalog.<) last ORDER BY 1;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.kpi_periods(text, timestamptz, timestamptz) IS
