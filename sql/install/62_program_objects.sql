@@ -39,11 +39,13 @@ COMMENT ON FUNCTION customer_tier.announce_tier_change(text, jsonb, text, text, 
     'send the NOTIFY customer_tier payload of a change of tier';
 REVOKE ALL ON FUNCTION customer_tier.announce_tier_change(text, jsonb, text, text, text, text) FROM PUBLIC;
 
--- SQL text of why an order row cannot be used (NULL when it can): a NULL
--- customer key, time or amount, or a time or amount that is not finite.
--- alias names the row the expression reads.
-CREATE FUNCTION customer_tier.program_row_problem_sql(prog customer_tier.program, alias text)
-RETURNS text
+-- The tests an order row must pass to be usable, as SQL conditions on the
+-- row alias names, each with the reason a row that fails it is rejected, in
+-- the order they are tested: a NULL customer key, time or amount, or a time
+-- or amount that is not finite.  One list for the two forms below.
+CREATE FUNCTION customer_tier.program_row_checks(prog customer_tier.program, alias text,
+                                                 OUT conditions text[], OUT reasons text[])
+RETURNS record
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -52,41 +54,49 @@ DECLARE
     t text := format('%I.%I', alias, prog.ordered_at_column);
     a text := format('%I.%I', alias, prog.amount_column);
 BEGIN
-    RETURN format($sql$CASE WHEN %1$s IS NULL THEN 'customer key is null'
-             WHEN %2$s IS NULL THEN 'order time is null'
-             WHEN NOT pg_catalog.isfinite(%2$s) THEN 'order time is not finite'
-             WHEN %3$s IS NULL THEN 'amount is null'%4$s END$sql$,
-                  c, t, a,
-                  CASE WHEN prog.amount_type IN ('numeric'::regtype, 'double precision'::regtype) THEN
-                      format($sql$
-             WHEN %1$s OPERATOR(pg_catalog.=) ANY ('{NaN,Infinity,-Infinity}'::%2$s[]) THEN 'amount is not finite'$sql$,
-                             a, prog.amount_type)
-                  ELSE '' END);
+    conditions := ARRAY[format('%s IS NOT NULL', c), format('%s IS NOT NULL', t),
+                        format('pg_catalog.isfinite(%s)', t), format('%s IS NOT NULL', a)];
+    reasons := ARRAY['customer key is null', 'order time is null', 'order time is not finite', 'amount is null'];
+    IF prog.amount_type IN ('numeric'::regtype, 'double precision'::regtype) THEN
+        conditions := conditions || format('%s OPERATOR(pg_catalog.<>) ALL (''{NaN,Infinity,-Infinity}''::%s[])',
+                                           a, prog.amount_type);
+        reasons := reasons || 'amount is not finite'::text;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_row_checks(customer_tier.program, text) IS
+    'the conditions an order row must meet to be usable by a program, with the reason of each, in order';
+
+-- SQL text of why an order row cannot be used (NULL when it can): the reason
+-- of the first check it fails.  alias names the row the expression reads.
+CREATE FUNCTION customer_tier.program_row_problem_sql(prog customer_tier.program, alias text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT 'CASE' || string_agg(format(E'\n             WHEN NOT (%s) THEN %L', x.condition, x.reason),
+                                         '' ORDER BY x.n) || ' END'
+              FROM customer_tier.program_row_checks(prog, alias) AS k,
+                   unnest(k.conditions, k.reasons) WITH ORDINALITY AS x (condition, reason, n));
 END
 $$;
 COMMENT ON FUNCTION customer_tier.program_row_problem_sql(customer_tier.program, text) IS
     'SQL text of the reason an order row cannot be used by a program, NULL when it can';
 
--- SQL text of "this order row counts": no problem, and a counted status when
--- the program has a status column.  The same test as program_row_problem_sql
--- IS NULL, written as separate conditions: the planner estimates each of
--- them (it guesses 0.5% of the rows for the CASE expression, and then plans
--- the grouping of a whole orders table for a few thousand customers), and it
+-- SQL text of "this order row counts": every check passed, and a counted
+-- status when the program has a status column.  Separate conditions rather
+-- than program_row_problem_sql IS NULL: the planner estimates each of them
+-- (it guesses 0.5% of the rows for the CASE expression, and then plans the
+-- grouping of a whole orders table for a few thousand customers), and it
 -- stops at the first that fails.
 CREATE FUNCTION customer_tier.program_row_counts_sql(prog customer_tier.program, alias text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    c text := format('%I.%I', alias, prog.customer_column);
-    t text := format('%I.%I', alias, prog.ordered_at_column);
-    a text := format('%I.%I', alias, prog.amount_column);
 BEGIN
-    RETURN format('%1$s IS NOT NULL AND %2$s IS NOT NULL AND pg_catalog.isfinite(%2$s) AND %3$s IS NOT NULL', c, t, a)
-        || CASE WHEN prog.amount_type IN ('numeric'::regtype, 'double precision'::regtype) THEN
-               format(' AND %1$s OPERATOR(pg_catalog.<>) ALL (''{NaN,Infinity,-Infinity}''::%2$s[])', a, prog.amount_type)
-           ELSE '' END
+    RETURN array_to_string((customer_tier.program_row_checks(prog, alias)).conditions, ' AND ')
         || CASE WHEN prog.status_column IS NULL THEN ''
                 ELSE format(' AND %I.%I::text OPERATOR(pg_catalog.=) ANY (%L::text[])',
                             alias, prog.status_column, prog.counted_statuses) END;
@@ -548,6 +558,7 @@ REVOKE ALL ON FUNCTION customer_tier.create_program_objects(customer_tier.progra
 REVOKE ALL ON FUNCTION customer_tier.drop_program_objects(customer_tier.program) FROM PUBLIC;
 
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
+REVOKE ALL ON FUNCTION customer_tier.program_row_checks(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_row_problem_sql(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_row_counts_sql(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, text, text) FROM PUBLIC;

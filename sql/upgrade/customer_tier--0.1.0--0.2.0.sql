@@ -74,6 +74,8 @@
 --          pass, for the trigger statements' cfg); tier_rules and
 --          tier_model_rules read it
 --   body   refresh_breakpoints, rescore_where (program_row)
+--   new    program_row_checks: the one list of usable-row checks, which
+--          program_row_problem_sql and program_row_counts_sql (bodies) read
 --   sig    rescore_where: fourth parameter abc (an expression), was
 --          abc_table: dropped and created
 --
@@ -2209,15 +2211,8 @@ RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    c text := format('%I.%I', alias, prog.customer_column);
-    t text := format('%I.%I', alias, prog.ordered_at_column);
-    a text := format('%I.%I', alias, prog.amount_column);
 BEGIN
-    RETURN format('%1$s IS NOT NULL AND %2$s IS NOT NULL AND pg_catalog.isfinite(%2$s) AND %3$s IS NOT NULL', c, t, a)
-        || CASE WHEN prog.amount_type IN ('numeric'::regtype, 'double precision'::regtype) THEN
-               format(' AND %1$s OPERATOR(pg_catalog.<>) ALL (''{NaN,Infinity,-Infinity}''::%2$s[])', a, prog.amount_type)
-           ELSE '' END
+    RETURN array_to_string((customer_tier.program_row_checks(prog, alias)).conditions, ' AND ')
         || CASE WHEN prog.status_column IS NULL THEN ''
                 ELSE format(' AND %I.%I::text OPERATOR(pg_catalog.=) ANY (%L::text[])',
                             alias, prog.status_column, prog.counted_statuses) END;
@@ -4431,6 +4426,48 @@ GRANT EXECUTE ON FUNCTION customer_tier.program_row(text) TO customer_tier_admin
 GRANT EXECUTE ON FUNCTION customer_tier.create_program_run_views(customer_tier.program) TO customer_tier_admin;
 
 -- ==== review: changed bodies ====
+-- customer_tier.program_row_checks(customer_tier.program, text): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.program_row_checks(prog customer_tier.program, alias text,
+                                                 OUT conditions text[], OUT reasons text[])
+RETURNS record
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c text := format('%I.%I', alias, prog.customer_column);
+    t text := format('%I.%I', alias, prog.ordered_at_column);
+    a text := format('%I.%I', alias, prog.amount_column);
+BEGIN
+    conditions := ARRAY[format('%s IS NOT NULL', c), format('%s IS NOT NULL', t),
+                        format('pg_catalog.isfinite(%s)', t), format('%s IS NOT NULL', a)];
+    reasons := ARRAY['customer key is null', 'order time is null', 'order time is not finite', 'amount is null'];
+    IF prog.amount_type IN ('numeric'::regtype, 'double precision'::regtype) THEN
+        conditions := conditions || format('%s OPERATOR(pg_catalog.<>) ALL (''{NaN,Infinity,-Infinity}''::%s[])',
+                                           a, prog.amount_type);
+        reasons := reasons || 'amount is not finite'::text;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_row_checks(customer_tier.program, text) IS
+    'the conditions an order row must meet to be usable by a program, with the reason of each, in order';
+REVOKE ALL ON FUNCTION customer_tier.program_row_checks(customer_tier.program, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_row_checks(customer_tier.program, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+
+-- customer_tier.program_row_problem_sql(customer_tier.program, text): sql/install/62_program_objects.sql
+CREATE OR REPLACE FUNCTION customer_tier.program_row_problem_sql(prog customer_tier.program, alias text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT 'CASE' || string_agg(format(E'\n             WHEN NOT (%s) THEN %L', x.condition, x.reason),
+                                         '' ORDER BY x.n) || ' END'
+              FROM customer_tier.program_row_checks(prog, alias) AS k,
+                   unnest(k.conditions, k.reasons) WITH ORDINALITY AS x (condition, reason, n));
+END
+$$;
+
 -- customer_tier.refresh_breakpoints(text): sql/install/64_program_scoring.sql
 CREATE OR REPLACE FUNCTION customer_tier.refresh_breakpoints(program text)
 RETURNS void
