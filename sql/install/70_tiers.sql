@@ -85,6 +85,18 @@ RETURN (SELECT coalesce(bool_and(CASE WHEN b.key = 'abc_class' THEN w.c -> b.key
 COMMENT ON FUNCTION customer_tier.tier_implies(customer_tier.tier, customer_tier.tier) IS
     'true if every customer meeting the conditions of the first tier also meets those of the second';
 
+-- The tier conditions a method uses, in the order its messages list them.
+CREATE FUNCTION customer_tier.method_conditions(method text)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE method
+           WHEN 'rfm' THEN '{min_value_score}'::text[]
+           WHEN 'abc' THEN '{abc_class}'::text[]
+           ELSE '{min_value_score,min_monetary,min_orders,min_tenure_days,min_p_alive,min_clv}'::text[]
+       END;
+COMMENT ON FUNCTION customer_tier.method_conditions(text) IS
+    'the tier conditions a method (rules, rfm, abc) uses';
+
 -- The checks that apply to a whole set of tiers, best first: the method's
 -- conditions only, a catch-all last and only last, ABC classes in order, and
 -- no tier made unreachable by a better one.  Used by set_tiers() before it
@@ -110,11 +122,7 @@ BEGIN
                   HINT = format('Set them with customer_tier.set_tiers(%L, ...) or customer_tier.default_tiers(%L).',
                                 program, program);
     END IF;
-    allowed := CASE method
-                   WHEN 'rfm' THEN '{min_value_score}'
-                   WHEN 'abc' THEN '{abc_class}'
-                   ELSE '{min_value_score,min_monetary,min_orders,min_tenure_days,min_p_alive,min_clv}'
-               END;
+    allowed := customer_tier.method_conditions(method);
     FOR i IN 1 .. n LOOP
         t := tiers[i];
         cond := customer_tier.tier_conditions(t);
@@ -323,9 +331,7 @@ BEGIN
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = format('The accepted keys are: %s.', array_to_string(accepted, ', ')),
                       HINT = format('Method %s of program "%s" uses: %s.', prog.method, prog.name,
-                                    CASE prog.method WHEN 'rfm' THEN 'min_value_score'
-                                                     WHEN 'abc' THEN 'abc_class'
-                                                     ELSE 'min_value_score, min_monetary, min_orders, min_tenure_days, min_p_alive, min_clv' END);
+                                    array_to_string(customer_tier.method_conditions(prog.method), ', '));
         END IF;
 
         -- Conditions; a JSON null is the same as leaving the key out.
@@ -601,6 +607,7 @@ REVOKE ALL ON FUNCTION customer_tier.tier_implies(customer_tier.tier, customer_t
 REVOKE ALL ON FUNCTION customer_tier.check_tier_set(text, text, customer_tier.tier[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.check_program_tiers(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.tier_check_trigger() FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.method_conditions(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.tier_rules(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_tier_config(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.tier_model_rules(text) FROM PUBLIC;

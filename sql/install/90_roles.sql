@@ -127,7 +127,7 @@ BEGIN
                 -- internal helpers
                 ('column_type', 'customer_tier_admin'), ('check_column_type', 'customer_tier_admin'),
                 ('program_row_problem_sql', 'customer_tier_admin'), ('program_row_counts_sql', 'customer_tier_admin'),
-                ('program_row_checks', 'customer_tier_admin'),
+                ('program_row_checks', 'customer_tier_admin'), ('method_conditions', 'customer_tier_admin'),
                 ('program_rejects_sql', 'customer_tier_admin'), ('program_apply_sql', 'customer_tier_admin'),
                 ('program_apply_block_sql', 'customer_tier_admin'), ('program_trigger_name', 'customer_tier_admin'),
                 ('program_scored_columns', 'customer_tier_admin'), ('program_config_cte_sql', 'customer_tier_admin'),

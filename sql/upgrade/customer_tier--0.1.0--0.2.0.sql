@@ -76,6 +76,8 @@
 --   body   refresh_breakpoints, rescore_where (program_row)
 --   new    program_row_checks: the one list of usable-row checks, which
 --          program_row_problem_sql and program_row_counts_sql (bodies) read
+--   new    method_conditions: each method's conditions, which check_tier_set
+--          and set_tiers (bodies) read
 --   sig    rescore_where: fourth parameter abc (an expression), was
 --          abc_table: dropped and created
 --
@@ -1871,6 +1873,21 @@ REVOKE ALL ON FUNCTION customer_tier.rescore_where(text, text, text, text) FROM 
 GRANT EXECUTE ON FUNCTION customer_tier.rescore_where(text, text, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
 
 
+-- customer_tier.method_conditions(text): sql/install/70_tiers.sql
+CREATE FUNCTION customer_tier.method_conditions(method text)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE method
+           WHEN 'rfm' THEN '{min_value_score}'::text[]
+           WHEN 'abc' THEN '{abc_class}'::text[]
+           ELSE '{min_value_score,min_monetary,min_orders,min_tenure_days,min_p_alive,min_clv}'::text[]
+       END;
+COMMENT ON FUNCTION customer_tier.method_conditions(text) IS
+    'the tier conditions a method (rules, rfm, abc) uses';
+REVOKE ALL ON FUNCTION customer_tier.method_conditions(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.method_conditions(text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+
 -- customer_tier.check_tier_set(text, text, customer_tier.tier[]): sql/install/70_tiers.sql
 CREATE OR REPLACE FUNCTION customer_tier.check_tier_set(program text, method text, tiers customer_tier.tier[])
 RETURNS void
@@ -1893,11 +1910,7 @@ BEGIN
                   HINT = format('Set them with customer_tier.set_tiers(%L, ...) or customer_tier.default_tiers(%L).',
                                 program, program);
     END IF;
-    allowed := CASE method
-                   WHEN 'rfm' THEN '{min_value_score}'
-                   WHEN 'abc' THEN '{abc_class}'
-                   ELSE '{min_value_score,min_monetary,min_orders,min_tenure_days,min_p_alive,min_clv}'
-               END;
+    allowed := customer_tier.method_conditions(method);
     FOR i IN 1 .. n LOOP
         t := tiers[i];
         cond := customer_tier.tier_conditions(t);
@@ -2036,9 +2049,7 @@ BEGIN
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = format('The accepted keys are: %s.', array_to_string(accepted, ', ')),
                       HINT = format('Method %s of program "%s" uses: %s.', prog.method, prog.name,
-                                    CASE prog.method WHEN 'rfm' THEN 'min_value_score'
-                                                     WHEN 'abc' THEN 'abc_class'
-                                                     ELSE 'min_value_score, min_monetary, min_orders, min_tenure_days, min_p_alive, min_clv' END);
+                                    array_to_string(customer_tier.method_conditions(prog.method), ', '));
         END IF;
 
         -- Conditions; a JSON null is the same as leaving the key out.
