@@ -4200,24 +4200,8 @@ $$;
 COMMENT ON FUNCTION customer_tier.set_retention(text, jsonb) IS
     'set some of a program''s retention periods from {"tier_history"|"contacts"|"runs"|"rejects": interval or null}; returns the settings';
 
--- The time column by which the contact log ages: the first of a few usual
--- names, else the table's first date/time column; NULL if it has none.
-CREATE FUNCTION customer_tier.retention_time_column(tbl regclass)
-RETURNS name
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-RETURN (SELECT a.attname FROM pg_catalog.pg_attribute AS a
-         WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-           AND a.atttypid OPERATOR(pg_catalog.=) ANY ('{timestamptz,timestamp,date}'::regtype[])
-         ORDER BY pg_catalog.array_position('{contacted_at,created_at,logged_at,occurred_at,at}'::name[], a.attname) NULLS LAST,
-                  a.attnum
-         LIMIT 1);
-COMMENT ON FUNCTION customer_tier.retention_time_column(regclass) IS
-    'the column by which a contact log ages: contacted_at, created_at, logged_at, occurred_at, at, else its first date/time column';
-
 -- Delete what a program keeps longer than its retention says.  Returns the
--- rows deleted per kind; a kind the program does not have (no contacts
--- table) is left out.  Runs still marked running are never deleted.
+-- rows deleted per kind.  Runs still marked running are never deleted.
 CREATE FUNCTION customer_tier.purge(program text)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
@@ -4226,8 +4210,6 @@ AS $$
 DECLARE
     prog customer_tier.program;
     r customer_tier.retention;
-    contacts regclass;
-    col name;
     n bigint;
     result jsonb := '{}';
 BEGIN
@@ -4246,17 +4228,13 @@ BEGIN
     END IF;
     result := result OPERATOR(pg_catalog.||) jsonb_build_object('tier_history', n);
 
-    contacts := to_regclass(format('%I.contacts', prog.data_schema));
-    IF contacts IS NOT NULL THEN
-        n := 0;
-        col := customer_tier.retention_time_column(contacts);
-        IF r.contacts IS NOT NULL AND col IS NOT NULL THEN
-            EXECUTE format('DELETE FROM %s AS c WHERE c.%I OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)',
-                           contacts, col) USING r.contacts;
-            GET DIAGNOSTICS n = ROW_COUNT;
-        END IF;
-        result := result OPERATOR(pg_catalog.||) jsonb_build_object('contacts', n);
+    n := 0;
+    IF r.contacts IS NOT NULL THEN
+        EXECUTE format('DELETE FROM %I.contacts AS c WHERE c.contacted_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)',
+                       prog.data_schema) USING r.contacts;
+        GET DIAGNOSTICS n = ROW_COUNT;
     END IF;
+    result := result OPERATOR(pg_catalog.||) jsonb_build_object('contacts', n);
 
     n := 0;
     IF r.runs IS NOT NULL THEN
@@ -4286,7 +4264,6 @@ REVOKE ALL ON FUNCTION customer_tier.purge(text) FROM PUBLIC;
 
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.retention_of(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.retention_time_column(regclass) FROM PUBLIC;
 
 -- ==== new part sql/install/88_followups.sql, verbatim ====
 -- customer_tier install script, part 88: what a program gets for feedback,
@@ -4425,7 +4402,6 @@ GRANT EXECUTE ON FUNCTION customer_tier.program_sources(customer_tier.program) T
 GRANT EXECUTE ON FUNCTION customer_tier.purge(text) TO customer_tier_admin;  -- 90_roles.sql name list
 GRANT EXECUTE ON FUNCTION customer_tier.refresh_satisfaction(text) TO customer_tier_admin;  -- 90_roles.sql name list
 GRANT EXECUTE ON FUNCTION customer_tier.retention_of(text) TO customer_tier_reader;  -- 90_roles.sql name list
-GRANT EXECUTE ON FUNCTION customer_tier.retention_time_column(regclass) TO customer_tier_admin;  -- 90_roles.sql name list
 GRANT EXECUTE ON FUNCTION customer_tier.satisfaction_rollup_sql(customer_tier.program, text) TO customer_tier_admin;  -- 90_roles.sql name list
 GRANT EXECUTE ON FUNCTION customer_tier.set_cadence(text, jsonb) TO customer_tier_admin;  -- 90_roles.sql name list
 GRANT EXECUTE ON FUNCTION customer_tier.set_retention(text, jsonb) TO customer_tier_admin;  -- 90_roles.sql name list
