@@ -4,6 +4,7 @@
 #
 #   bash scripts/test.sh            every suite
 #   bash scripts/test.sh regress    only pg_regress (also: tap, scripts)
+#   bash scripts/test.sh test/scripts/notify.sh   one script
 source "$(dirname "$0")/lib.sh"
 
 suites=${*:-regress tap scripts}
@@ -52,7 +53,11 @@ for suite in $suites; do
             if bash "$t"; then count 1 0; else ct_log "FAILED: $t"; count 0 1; fi
         done
         ;;
-    *) echo "unknown suite: $suite (regress, tap, scripts)" >&2; exit 2 ;;
+    test/scripts/*.sh)
+        ct_log "script: $suite"
+        if bash "$suite"; then count 1 0; else ct_log "FAILED: $suite"; count 0 1; fi
+        ;;
+    *) echo "unknown suite: $suite (regress, tap, scripts, or a test/scripts/*.sh)" >&2; exit 2 ;;
     esac
 done
 

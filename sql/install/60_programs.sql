@@ -44,6 +44,7 @@ CREATE TABLE customer_tier.program (
     scored_at         timestamptz,
     data_schema       name NOT NULL UNIQUE,
     created_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    attached_by       regrole NOT NULL,
     CONSTRAINT program_statuses CHECK ((status_column IS NULL) = (counted_statuses IS NULL)
                                        AND pg_catalog.cardinality(counted_statuses) > 0)
 );
@@ -70,6 +71,7 @@ COMMENT ON COLUMN customer_tier.program.m_breakpoints IS 'monetary-value quintil
 COMMENT ON COLUMN customer_tier.program.scored_at IS 'when the breakpoints were last computed';
 COMMENT ON COLUMN customer_tier.program.data_schema IS 'schema that holds the program''s tables and views, dropped with it';
 COMMENT ON COLUMN customer_tier.program.created_at IS 'when the program was created';
+COMMENT ON COLUMN customer_tier.program.attached_by IS 'the role that attached the program (create_program): only it, or a superuser, may drop it';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.program', '');
 
 -- A program's catalog row, or the error every function gives for an unknown program.
@@ -145,8 +147,11 @@ $$;
 COMMENT ON FUNCTION customer_tier.check_column_type(regclass, name, text, regtype, regtype[]) IS
     'raises datatype_mismatch when a column''s type is not one a program can read';
 
--- Attach a program to an orders table: validate everything first, then create
--- the program's schema.  Returns the number of customers found by the backfill.
+-- Attach a program to an orders table.  The program's schema and everything
+-- in it belong to customer_tier_owner (docs/security.md), so owner_attach
+-- makes them, as that role; the triggers on the orders table and the
+-- backfill are the caller's own doing, with the caller's own rights.
+-- Returns the number of customers found by the backfill.
 CREATE FUNCTION customer_tier.create_program(
     name              text,
     orders            regclass,
@@ -161,12 +166,86 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    prog customer_tier.program;
     customers bigint;
 BEGIN
     IF name IS NULL OR orders IS NULL THEN
         RAISE EXCEPTION 'program name and orders table must not be null'
             USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM customer_tier.run_as_owner('attach', name, jsonb_build_object(
+        'orders', orders::oid, 'customer_column', customer_column, 'amount_column', amount_column,
+        'ordered_at_column', ordered_at_column, 'status_column', status_column,
+        'counted_statuses', counted_statuses, 'order_id_column', order_id_column));
+    -- the tiers' deferred checks cannot fire inside the owner step's
+    -- security-restricted operation; the admin writes tiers anyway
+    PERFORM customer_tier.default_tiers(name);
+    customers := customer_tier.attach_program_triggers(customer_tier.program_row(name));
+    -- The first population breakpoints, then everyone's scores and tier.
+    PERFORM customer_tier.refresh_breakpoints(name);
+    PERFORM customer_tier.rescore_program(name, 'create_program');
+    RETURN customers;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name) IS
+    'attach a program to an orders table: validate its columns, create its schema, backfill; returns the customers found';
+
+-- The caller's rights on a table a program reads: the whole row (SELECT on
+-- the table, not on some columns: the rejects keep whole rows) and, to
+-- attach, TRIGGER.  Checked at every use, not only at attach time.
+CREATE FUNCTION customer_tier.check_table_rights(caller regrole, tbl regclass, privileges text)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    privilege text;
+BEGIN
+    FOREACH privilege IN ARRAY string_to_array(privileges, ',') LOOP
+        IF NOT has_table_privilege(caller::oid, tbl, privilege) THEN
+            RAISE EXCEPTION 'permission denied: % needs % on table %', caller, privilege, tbl
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = CASE WHEN privilege OPERATOR(pg_catalog.=) 'SELECT'
+                                    THEN 'A program reads whole rows of the table; SELECT on some of its columns is not enough.'
+                                    ELSE 'A program keeps itself current through triggers on the table.' END,
+                      HINT = format('The table''s owner grants it: GRANT %s ON %s TO %I.', privilege, tbl, caller);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.check_table_rights(regrole, regclass, text) IS
+    'raises insufficient_privilege unless a role has each of the comma-separated privileges on a whole table';
+
+-- Step attach of create_program, run as customer_tier_owner by run_as_owner
+-- (never directly): validate everything, record the program with the role
+-- that attached it, create its schema and objects.
+CREATE FUNCTION customer_tier.owner_attach(caller regrole, name text, args jsonb)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    orders regclass := (args->>'orders')::oid;
+    customer_column name := args->>'customer_column';
+    amount_column name := args->>'amount_column';
+    ordered_at_column name := args->>'ordered_at_column';
+    status_column name := args->>'status_column';
+    counted_statuses text[] := (SELECT array_agg(x) FROM jsonb_array_elements_text(
+                                   CASE WHEN jsonb_typeof(args->'counted_statuses') OPERATOR(pg_catalog.=) 'array'
+                                        THEN args->'counted_statuses' END) AS x);
+    order_id_column name := args->>'order_id_column';
+BEGIN
+    IF jsonb_typeof(args->'counted_statuses') OPERATOR(pg_catalog.=) 'array'
+       AND jsonb_array_length(args->'counted_statuses') OPERATOR(pg_catalog.=) 0 THEN
+        counted_statuses := '{}';
+    END IF;
+    IF name IS NULL OR orders IS NULL THEN
+        RAISE EXCEPTION 'program name and orders table must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) orders) THEN
+        RAISE EXCEPTION 'table with OID % does not exist', orders::oid
+            USING ERRCODE = 'undefined_table';
     END IF;
     IF name !~ '^[a-z][a-z0-9_]{0,39}$' THEN
         RAISE EXCEPTION 'invalid program name "%"', name
@@ -174,7 +253,7 @@ BEGIN
                   DETAIL = 'A program name starts with a lowercase letter and has at most 40 lowercase letters, digits and underscores.',
                   HINT = 'Choose a name such as "retail" or "key_accounts".';
     END IF;
-    IF EXISTS (SELECT FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) create_program.name) THEN
+    IF EXISTS (SELECT FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) owner_attach.name) THEN
         RAISE EXCEPTION 'program "%" already exists', name
             USING ERRCODE = 'duplicate_object',
                   HINT = 'Choose another name, or drop the existing program with customer_tier.drop_program().';
@@ -185,6 +264,8 @@ BEGIN
                   DETAIL = 'A program attaches triggers to an ordinary or partitioned table.',
                   HINT = 'Name the table that holds the orders.';
     END IF;
+    -- before anything is said about its columns
+    PERFORM customer_tier.check_table_rights(caller, orders, 'SELECT,TRIGGER');
 
     prog.name := name;
     prog.orders_table := orders;
@@ -237,47 +318,70 @@ BEGIN
     INSERT INTO customer_tier.program AS p
            (name, orders_table, customer_column, customer_type, amount_column, amount_type,
             ordered_at_column, ordered_at_type, status_column, counted_statuses, order_id_column,
-            data_schema)
+            data_schema, attached_by)
     VALUES (prog.name, prog.orders_table, prog.customer_column, prog.customer_type,
             prog.amount_column, prog.amount_type, prog.ordered_at_column, prog.ordered_at_type,
-            prog.status_column, prog.counted_statuses, prog.order_id_column, prog.data_schema);
+            prog.status_column, prog.counted_statuses, prog.order_id_column, prog.data_schema, caller);
     EXECUTE format('CREATE SCHEMA %I', prog.data_schema);
     EXECUTE format('COMMENT ON SCHEMA %I IS %L', prog.data_schema,
                    format('customer_tier program "%s": customers, tiers and views over %s', name, orders));
-    PERFORM customer_tier.default_tiers(name);
-    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) create_program.name;
-    customers := customer_tier.create_program_objects(prog);
-    -- The first population breakpoints, then everyone's scores and tier.
-    PERFORM customer_tier.refresh_breakpoints(name);
-    PERFORM customer_tier.rescore_program(name, 'create_program');
-    RETURN customers;
+    PERFORM customer_tier.create_program_objects(customer_tier.program_row(name));
 END
 $$;
-COMMENT ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name) IS
-    'attach a program to an orders table: validate its columns, create its schema, backfill; returns the customers found';
+COMMENT ON FUNCTION customer_tier.owner_attach(regrole, text, jsonb) IS
+    'step attach of create_program, run as customer_tier_owner: validate, record the program, create its schema and objects';
 
 -- Detach a program: remove everything create_program made, and nothing else.
+-- The caller drops the triggers on the CRM's tables (which needs their
+-- ownership); owner_detach drops the program's schema.
 CREATE FUNCTION customer_tier.drop_program(name text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    prog customer_tier.program;
 BEGIN
-    prog := customer_tier.program_row(name);
-    -- RESTRICT, not CASCADE: a user's own object that depends on the program's
-    -- views must make this fail rather than vanish with it.
-    PERFORM customer_tier.drop_program_objects(prog);
-    EXECUTE format('DROP SCHEMA %I RESTRICT', prog.data_schema);
-    DELETE FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) drop_program.name;
+    PERFORM customer_tier.drop_program_triggers(customer_tier.program_row(name));
+    -- the tiers' deferred checks cannot be queued inside the owner step's
+    -- security-restricted operation; the admin writes pins and tiers anyway
+    DELETE FROM customer_tier.pin AS p WHERE p.program OPERATOR(pg_catalog.=) drop_program.name;
+    DELETE FROM customer_tier.tier AS t WHERE t.program OPERATOR(pg_catalog.=) drop_program.name;
+    PERFORM customer_tier.run_as_owner('detach', name, NULL);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.drop_program(text) IS
     'detach a program: drop its triggers, tables, views and schema; the orders table is untouched';
 
+-- Step detach of drop_program, run as customer_tier_owner by run_as_owner:
+-- only the role that attached the program (or a superuser) may drop it.
+CREATE FUNCTION customer_tier.owner_detach(caller regrole, name text, args jsonb)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program := customer_tier.program_row(name);
+BEGIN
+    IF NOT (SELECT r.rolsuper FROM pg_roles AS r WHERE r.oid OPERATOR(pg_catalog.=) caller::oid)
+       AND NOT pg_has_role(caller::oid, prog.attached_by::oid, 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied: only % (who attached program "%") may drop it', prog.attached_by, name
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Ask that role, or a superuser, to drop the program.';
+    END IF;
+    -- RESTRICT, not CASCADE: a user's own object that depends on the program's
+    -- views must make this fail rather than vanish with it.
+    PERFORM customer_tier.drop_program_objects(prog);
+    EXECUTE format('DROP SCHEMA %I RESTRICT', prog.data_schema);
+    DELETE FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) owner_detach.name;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.owner_detach(regrole, text, jsonb) IS
+    'step detach of drop_program, run as customer_tier_owner: drop the program''s objects, schema and catalog row';
+
 REVOKE ALL ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.drop_program(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.check_table_rights(regrole, regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.owner_attach(regrole, text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.owner_detach(regrole, text, jsonb) FROM PUBLIC;
 
 -- Change a program's settings; each NULL argument leaves its setting as it is.
 -- The table's CHECK constraints are the last line; this says what is wrong.

@@ -21,23 +21,23 @@ COMMENT ON FUNCTION customer_tier.customer_metrics(customer_tier.order_stats_sta
     'a customer''s metrics from the states of its purchases and refunds: orders, net monetary value, first and last order, gaps';
 
 -- Announce a change of tier on channel customer_tier (delivered at commit).
--- One payload format for every path that changes a tier.  No SET clause: a
--- BEGIN ATOMIC body is bound to its objects when it is created, so the
--- search_path cannot redirect it, and without a SET clause PostgreSQL inlines
--- it into the statement that calls it (a third less CPU per announcement than
--- a function call, which a bulk load of new customers makes once per customer).
-CREATE FUNCTION customer_tier.announce_tier_change(program text, customer jsonb, from_tier text,
-                                                   to_tier text, reason text, source text)
+-- Any login may LISTEN on any channel, so the payload names the program and
+-- the change's id in its tier_history, never the customer: a role allowed to
+-- read the history looks the change up.  No SET clause: a BEGIN ATOMIC body
+-- is bound to its objects when it is created, so the search_path cannot
+-- redirect it, and without a SET clause PostgreSQL inlines it into the
+-- statement that calls it (a bulk load of new customers calls it once per
+-- customer).
+CREATE FUNCTION customer_tier.announce_tier_change(program text, change bigint)
 RETURNS void
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 BEGIN ATOMIC
     SELECT pg_catalog.pg_notify('customer_tier', pg_catalog.json_build_object(
-        'program', program, 'customer', customer, 'from', from_tier, 'to', to_tier,
-        'reason', reason, 'source', source, 'at', pg_catalog.now())::text);
+        'program', program, 'tier_history_id', change)::text);
 END;
-COMMENT ON FUNCTION customer_tier.announce_tier_change(text, jsonb, text, text, text, text) IS
-    'send the NOTIFY customer_tier payload of a change of tier';
-REVOKE ALL ON FUNCTION customer_tier.announce_tier_change(text, jsonb, text, text, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION customer_tier.announce_tier_change(text, bigint) IS
+    'send the NOTIFY customer_tier payload of a change of tier: the program and the change''s tier_history id';
+REVOKE ALL ON FUNCTION customer_tier.announce_tier_change(text, bigint) FROM PUBLIC;
 
 -- The tests an order row must pass to be usable, as SQL conditions on the
 -- row alias names, each with the reason a row that fails it is rejected, in
@@ -98,7 +98,7 @@ AS $$
 BEGIN
     RETURN array_to_string((customer_tier.program_row_checks(prog, alias)).conditions, ' AND ')
         || CASE WHEN prog.status_column IS NULL THEN ''
-                ELSE format(' AND %I.%I::text OPERATOR(pg_catalog.=) ANY (%L::text[])',
+                ELSE format(' AND customer_tier.text_of(%I.%I) OPERATOR(pg_catalog.=) ANY (%L::text[])',
                             alias, prog.status_column, prog.counted_statuses) END;
 END
 $$;
@@ -115,12 +115,12 @@ AS $$
 BEGIN
     RETURN format($sql$
     INSERT INTO %1$I.rejects (operation, reason, order_id, row_image)
-    SELECT %2$s, p.reason, %3$s, pg_catalog.to_jsonb(o)
+    SELECT %2$s, p.reason, %3$s, customer_tier.row_image(o)
       FROM %4$s AS o, LATERAL (SELECT %5$s AS reason) AS p
      WHERE p.reason IS NOT NULL$sql$,
         prog.data_schema, operation,
         CASE WHEN prog.order_id_column IS NULL THEN 'NULL'
-             ELSE format('o.%I::text', prog.order_id_column) END,
+             ELSE format('customer_tier.text_of(o.%I)', prog.order_id_column) END,
         source, customer_tier.program_row_problem_sql(prog, 'o'));
 END
 $$;
@@ -148,7 +148,7 @@ DECLARE
                    %5$s AS problem, %6$s AS counted
               FROM %7$s AS o$sql$;
     counted text := CASE WHEN prog.status_column IS NULL THEN 'true'
-                         ELSE format('o.%I::text OPERATOR(pg_catalog.=) ANY (%L::text[])',
+                         ELSE format('customer_tier.text_of(o.%I) OPERATOR(pg_catalog.=) ANY (%L::text[])',
                                      prog.status_column, prog.counted_statuses) END;
     partial text := $sql$customer_tier.order_stats_partial(r.ordered_at, r.amount)
                    FILTER (WHERE r.ok AND %s AND r.amount OPERATOR(pg_catalog.%s) '0')$sql$;
@@ -219,15 +219,14 @@ BEGIN
         SELECT a.customer, NULL, a.tier, a.tier_reason, a.changed_by
           FROM applied AS a
          WHERE a.inserted AND a.tier IS NOT NULL
-        RETURNING customer, to_tier, reason, source
+        RETURNING id
     )
     SELECT (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.emptied) FROM applied AS a),
            (SELECT pg_catalog.count(*) FILTER (WHERE a.drifted) FROM applied AS a),
            (SELECT pg_catalog.sum(d.problems) FROM delta AS d),
            (SELECT pg_catalog.count(*)
               FROM assigned AS h,
-                   LATERAL (SELECT customer_tier.announce_tier_change(%13$L, pg_catalog.to_jsonb(h.customer),
-                                NULL, h.to_tier, h.reason, h.source)) AS n)$sql$,
+                   LATERAL (SELECT customer_tier.announce_tier_change(%13$L, h.id)) AS n)$sql$,
         prog.data_schema, array_to_string(sides, ' UNION ALL'),
         CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '>=') END,
         CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '>=') END,
@@ -320,6 +319,13 @@ BEGIN
             drifted bigint;
             announced bigint;
         BEGIN
+            -- EXECUTE on this function lets an admin name it in a trigger:
+            -- on any table but the program's own, refuse to run.
+            IF TG_RELID OPERATOR(pg_catalog.<>) (SELECT p.orders_table FROM customer_tier.program AS p
+                                                  WHERE p.name OPERATOR(pg_catalog.=) %6$L) THEN
+                RAISE EXCEPTION 'trigger function %%.maintain_customers() serves program %%, not table %%', %1$L, %6$L, TG_RELID::regclass
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
             IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
                 %3$s
             ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
@@ -335,26 +341,51 @@ BEGIN
         prog.data_schema, prog.customer_type,
         customer_tier.program_apply_block_sql(prog, 'new_rows', NULL),
         customer_tier.program_apply_block_sql(prog, 'new_rows', 'old_rows'),
-        customer_tier.program_apply_block_sql(prog, NULL, 'old_rows'));
+        customer_tier.program_apply_block_sql(prog, NULL, 'old_rows'), prog.name);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.program_maintain_function_sql(customer_tier.program) IS
     'SQL text of the CREATE FUNCTION of a program''s trigger function maintain_customers()';
 
--- Create the program's tables, trigger function and triggers, and backfill
--- from the rows already in the orders table.  Returns the customers found.
+-- SQL text of the CREATE FUNCTION of a program's row trigger function
+-- ct_<name>.record_tier_change(), run by create_program_objects; an upgrade
+-- that changes it runs it again, turned into a replace.
+CREATE FUNCTION customer_tier.program_record_function_sql(prog customer_tier.program)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($fn$
+        CREATE FUNCTION %1$I.record_tier_change() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER
+        SET search_path = pg_catalog, pg_temp
+        AS $body$
+        DECLARE
+            change bigint;
+        BEGIN
+            INSERT INTO %1$I.tier_history (customer, from_tier, to_tier, reason, source)
+            VALUES (NEW.customer, OLD.tier, NEW.tier, NEW.tier_reason, NEW.changed_by)
+            RETURNING id INTO change;
+            PERFORM customer_tier.announce_tier_change(%2$L, change);
+            RETURN NULL;
+        END
+        $body$ $fn$, prog.data_schema, prog.name);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_record_function_sql(customer_tier.program) IS
+    'SQL text of the CREATE FUNCTION of a program''s row trigger function record_tier_change()';
+
+-- Create the program's tables, trigger functions and views: run as
+-- customer_tier_owner by owner_attach, which owns them therefore.  The
+-- triggers on the orders table and the backfill are attach_program_triggers'.
 CREATE FUNCTION customer_tier.create_program_objects(prog customer_tier.program)
-RETURNS bigint
+RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     s name := prog.data_schema;
-    customers bigint;
-    emptied text[];
-    drifted bigint;
-    rejected bigint;
-    announced bigint;
 BEGIN
     EXECUTE format($sql$
         CREATE TABLE %1$I.customers (
@@ -471,19 +502,7 @@ BEGIN
         COMMENT ON COLUMN %1$I.tier_history.reason IS 'new, upgrade, downgrade or pinned';
         COMMENT ON COLUMN %1$I.tier_history.source IS 'what made the change: trigger INSERT/UPDATE/DELETE, create_program, or a run'
     $sql$, s, prog.customer_type);
-    EXECUTE format($fn$
-        CREATE FUNCTION %1$I.record_tier_change() RETURNS trigger
-        LANGUAGE plpgsql SECURITY DEFINER
-        SET search_path = pg_catalog, pg_temp
-        AS $body$
-        BEGIN
-            INSERT INTO %1$I.tier_history (customer, from_tier, to_tier, reason, source)
-            VALUES (NEW.customer, OLD.tier, NEW.tier, NEW.tier_reason, NEW.changed_by);
-            PERFORM customer_tier.announce_tier_change(%2$L, pg_catalog.to_jsonb(NEW.customer), OLD.tier,
-                                                       NEW.tier, NEW.tier_reason, NEW.changed_by);
-            RETURN NULL;
-        END
-        $body$ $fn$, s, prog.name);
+    EXECUTE customer_tier.program_record_function_sql(prog);
     EXECUTE format($sql$
         COMMENT ON FUNCTION %1$I.record_tier_change() IS 'records a change of tier in tier_history and announces it on channel customer_tier';
         REVOKE ALL ON FUNCTION %1$I.record_tier_change() FROM PUBLIC;
@@ -496,7 +515,34 @@ BEGIN
                    format('program %s: keeps its customers current from changes to %s', prog.name, prog.orders_table));
     EXECUTE format('REVOKE ALL ON FUNCTION %I.maintain_customers() FROM PUBLIC', s);
 
+    INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
+    PERFORM customer_tier.create_program_views(prog);
+    PERFORM customer_tier.create_followup_objects(prog);
+    PERFORM customer_tier.grant_program_access(prog);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_program_objects(customer_tier.program) IS
+    'create a program''s tables, trigger function and views (run as customer_tier_owner by owner_attach)';
+
+-- Put the program's triggers on the orders table and backfill from the rows
+-- already there: the caller's own doing (create_program), with its TRIGGER
+-- and SELECT rights on the table.  Returns the customers found.
+CREATE FUNCTION customer_tier.attach_program_triggers(prog customer_tier.program)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+    customers bigint;
+    emptied text[];
+    drifted bigint;
+    rejected bigint;
+    announced bigint;
+    orders_schema regnamespace;
+BEGIN
     -- No write may slip between the backfill and the triggers.
+    PERFORM customer_tier.check_table_rights(current_user::regrole, prog.orders_table, 'SELECT,TRIGGER');
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', prog.orders_table);
     EXECUTE format($sql$
         CREATE TRIGGER %1$I AFTER INSERT ON %3$s REFERENCING NEW TABLE AS new_rows
@@ -517,31 +563,77 @@ BEGIN
     IF rejected OPERATOR(pg_catalog.>) 0 THEN
         EXECUTE customer_tier.program_rejects_sql(prog, prog.orders_table::text, '''BACKFILL''');
     END IF;
-    INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
-    PERFORM customer_tier.create_program_views(prog);
-    PERFORM customer_tier.create_followup_objects(prog);
-    PERFORM customer_tier.grant_program_access(prog);
+    -- kpis() reads the orders table as customer_tier_owner (for readers, who
+    -- may not): only the table's owner, or a holder of the grant option, can
+    -- grant that, and PostgreSQL only warns when another role tries.
+    SELECT c.relnamespace::regnamespace INTO orders_schema FROM pg_class AS c
+     WHERE c.oid OPERATOR(pg_catalog.=) prog.orders_table;
+    IF has_table_privilege(prog.orders_table, 'SELECT WITH GRANT OPTION') THEN
+        EXECUTE format('GRANT SELECT ON %s TO customer_tier_owner', prog.orders_table);
+    END IF;
+    IF has_schema_privilege(orders_schema::oid, 'USAGE WITH GRANT OPTION') THEN
+        EXECUTE format('GRANT USAGE ON SCHEMA %s TO customer_tier_owner', orders_schema);
+    END IF;
+    IF NOT has_table_privilege('customer_tier_owner', prog.orders_table, 'SELECT')
+       OR NOT has_schema_privilege('customer_tier_owner', orders_schema::oid, 'USAGE') THEN
+        RAISE NOTICE 'program "%": kpis() cannot read % until customer_tier_owner may', prog.name, prog.orders_table
+            USING HINT = format('The owners of the table and its schema grant it: GRANT SELECT ON %s TO customer_tier_owner; GRANT USAGE ON SCHEMA %s TO customer_tier_owner.',
+                                prog.orders_table, orders_schema);
+    END IF;
     EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', s) INTO customers;
     RETURN customers;
 END
 $$;
-COMMENT ON FUNCTION customer_tier.create_program_objects(customer_tier.program) IS
-    'create a program''s tables, trigger function and triggers, and backfill them from the orders table';
+COMMENT ON FUNCTION customer_tier.attach_program_triggers(customer_tier.program) IS
+    'put a program''s triggers on its orders table and backfill its customers from the rows there';
 
--- Remove what create_program_objects made, and nothing else.
-CREATE FUNCTION customer_tier.drop_program_objects(prog customer_tier.program)
+-- Drop the triggers a program put on the CRM's tables (orders, and feedback
+-- when attached): the caller's own doing (drop_program), which needs the
+-- ownership of those tables.
+CREATE FUNCTION customer_tier.drop_program_triggers(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     op text;
+    src customer_tier.feedback_source;
 BEGIN
-    PERFORM customer_tier.drop_followup_objects(prog);
+    SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+    IF FOUND THEN
+        PERFORM customer_tier.drop_feedback_triggers(prog, src);
+    END IF;
     FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
                        customer_tier.program_trigger_name(prog.name, op), prog.orders_table);
     END LOOP;
+    -- what attach_program_triggers granted, unless another program reads the table too
+    IF NOT EXISTS (SELECT FROM customer_tier.program AS p
+                    WHERE p.orders_table OPERATOR(pg_catalog.=) prog.orders_table
+                      AND p.name OPERATOR(pg_catalog.<>) prog.name) THEN
+        IF has_table_privilege(prog.orders_table, 'SELECT WITH GRANT OPTION') THEN
+            EXECUTE format('REVOKE SELECT ON %s FROM customer_tier_owner', prog.orders_table);
+        END IF;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.drop_program_triggers(customer_tier.program) IS
+    'drop the triggers a program put on its orders table and attached feedback table';
+
+-- Remove what create_program_objects made, and nothing else (run as
+-- customer_tier_owner by owner_detach, once drop_program_triggers ran).
+CREATE FUNCTION customer_tier.drop_program_objects(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM customer_tier.drop_followup_objects(prog);
+    IF EXISTS (SELECT FROM pg_proc AS p
+                WHERE p.pronamespace OPERATOR(pg_catalog.=) prog.data_schema::regnamespace
+                  AND p.proname OPERATOR(pg_catalog.=) 'maintain_feedback') THEN
+        EXECUTE format('DROP FUNCTION %I.maintain_feedback() RESTRICT', prog.data_schema);
+    END IF;
     PERFORM customer_tier.drop_program_views(prog);
     -- RESTRICT: a user's own object that depends on these must make this fail.
     EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_customers() RESTRICT', prog.data_schema);
@@ -556,6 +648,8 @@ COMMENT ON FUNCTION customer_tier.drop_program_objects(customer_tier.program) IS
 
 REVOKE ALL ON FUNCTION customer_tier.create_program_objects(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.drop_program_objects(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.attach_program_triggers(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.drop_program_triggers(customer_tier.program) FROM PUBLIC;
 
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.program_row_checks(customer_tier.program, text) FROM PUBLIC;
@@ -566,3 +660,4 @@ REVOKE ALL ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, te
 REVOKE ALL ON FUNCTION customer_tier.program_apply_block_sql(customer_tier.program, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_trigger_name(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_maintain_function_sql(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_record_function_sql(customer_tier.program) FROM PUBLIC;

@@ -52,7 +52,11 @@ COMMENT ON FUNCTION customer_tier.run_lock_key(text) IS
 
 -- Reclassify a program.  A procedure, so that it can commit between batches;
 -- it therefore has no SET clause (PostgreSQL forbids transaction control
--- there) and qualifies every name and operator instead.
+-- there) and qualifies every function and operator instead: it runs with its
+-- caller's search_path (a superuser's, or a pg_cron job's), where a planted
+-- public.format(text, name) would beat pg_catalog.format(text, VARIADIC
+-- "any") on exact argument types.  test/scripts/roles_reclassify.sh plants
+-- such overloads.
 CREATE PROCEDURE customer_tier.reclassify(program text, batch_size integer DEFAULT 10000)
 LANGUAGE plpgsql
 AS $$
@@ -117,7 +121,7 @@ BEGIN
         -- its revenue falls (ties share a class; zero and less is C), so the
         -- least revenue classed A and the least classed B give every class
         -- exactly, with no table of classes to join in each batch.
-        EXECUTE format($sql$
+        EXECUTE pg_catalog.format($sql$
             SELECT pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class OPERATOR(pg_catalog.=) 'A'),
                    pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class OPERATOR(pg_catalog.=) 'B')
               FROM (SELECT c.monetary,
@@ -125,7 +129,7 @@ BEGIN
                                OVER (ORDER BY c.monetary DESC) AS abc_class
                       FROM %I.customers AS c) AS s$sql$, prog.data_schema)
           INTO least_a, least_b;
-        abc := format($sql$CASE WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'A'
+        abc := pg_catalog.format($sql$CASE WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'A'
                                 WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'B'
                                 ELSE 'C' END$sql$, least_a, least_b);
     EXCEPTION WHEN OTHERS THEN
@@ -138,7 +142,7 @@ BEGIN
     WHILE failure IS NULL LOOP
         BEGIN
             -- the next batch: up to batch_size customers after lower_key
-            EXECUTE format($sql$
+            EXECUTE pg_catalog.format($sql$
                 SELECT pg_catalog.max(b.customer)::text, pg_catalog.count(*)
                   FROM (SELECT c.customer FROM %1$I.customers AS c
                          WHERE $1 IS NULL OR c.customer OPERATOR(pg_catalog.>) $1::%2$s
@@ -179,7 +183,7 @@ BEGIN
                   HINT = 'The run is logged as failed in customer_tier.run; the next run starts afresh.';
     END IF;
 
-    EXECUTE format($sql$
+    EXECUTE pg_catalog.format($sql$
         UPDATE customer_tier.run AS r
            SET outcome = 'succeeded', finished_at = pg_catalog.clock_timestamp(),
                customers = $2, batches = $3, tier_changes = $4,

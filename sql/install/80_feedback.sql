@@ -199,7 +199,7 @@ AS $$
 BEGIN
     RETURN format($sql$
         INSERT INTO %1$I.feedback_rejects (operation, reason, row_image)
-        SELECT %2$s, p.reason, pg_catalog.to_jsonb(o)
+        SELECT %2$s, p.reason, customer_tier.row_image(o)
           FROM %3$s AS o, LATERAL (SELECT %4$s AS reason) AS p
          WHERE p.reason IS NOT NULL$sql$,
         prog.data_schema, operation, rel, customer_tier.feedback_row_problem_sql(src, 'o'));
@@ -377,86 +377,17 @@ RETURN pg_catalog.format('customer_tier_%s_feedback_%s', program, operation)::na
 COMMENT ON FUNCTION customer_tier.feedback_trigger_name(text, text) IS
     'name of the trigger a program puts on its feedback table for one operation';
 
--- Attach a feedback table to a program: validate everything first, then
--- install the triggers and backfill.  Returns the customers with answers.
-CREATE FUNCTION customer_tier.attach_feedback(
-    program             text,
-    feedback_table      regclass,
-    customer_column     name,
-    score_column        name,
-    kind_column         name,
-    answered_at_column  name,
-    satisfaction_window interval DEFAULT '365 days')
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+-- SQL text of the CREATE FUNCTION of a program's feedback trigger function
+-- ct_<name>.maintain_feedback(), run by attach_feedback's owner step; an
+-- upgrade that changes it runs it again, turned into a replace.
+CREATE FUNCTION customer_tier.feedback_maintain_function_sql(prog customer_tier.program,
+                                                             src customer_tier.feedback_source)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    prog customer_tier.program;
-    src customer_tier.feedback_source;
-    typ regtype;
-    rejected bigint;
-    last_reason text;
-    customers bigint;
 BEGIN
-    IF program IS NULL OR feedback_table IS NULL THEN
-        RAISE EXCEPTION 'program and feedback table must not be null'
-            USING ERRCODE = 'null_value_not_allowed',
-                  HINT = 'Pass the program''s name and the table that holds the survey answers.';
-    END IF;
-    prog := customer_tier.program_row(program);
-    IF EXISTS (SELECT FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name) THEN
-        RAISE EXCEPTION 'program "%" already has a feedback table attached', prog.name
-            USING ERRCODE = 'duplicate_object',
-                  DETAIL = format('Its feedback table is %s.',
-                                  (SELECT f.feedback_table FROM customer_tier.feedback_source AS f
-                                    WHERE f.program OPERATOR(pg_catalog.=) prog.name)),
-                  HINT = 'Detach it first with customer_tier.detach_feedback().';
-    END IF;
-    IF (SELECT c.relkind FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) feedback_table) NOT IN ('r', 'p') THEN
-        RAISE EXCEPTION '% is not a table', feedback_table
-            USING ERRCODE = 'wrong_object_type',
-                  DETAIL = 'Feedback is read through triggers on an ordinary or partitioned table.',
-                  HINT = 'Name the table that holds the survey answers.';
-    END IF;
-
-    src.program := prog.name;
-    src.feedback_table := feedback_table;
-    src.customer_column := customer_column;
-    typ := customer_tier.column_type(feedback_table, customer_column, 'customer key');
-    IF typ OPERATOR(pg_catalog.<>) prog.customer_type THEN
-        RAISE EXCEPTION 'column "%" of table % has type %, not the program''s customer key type %',
-                        customer_column, feedback_table, typ, prog.customer_type
-            USING ERRCODE = 'datatype_mismatch',
-                  DETAIL = format('Program "%s" keys its customers by %s.%I (%s).',
-                                  prog.name, prog.orders_table, prog.customer_column, prog.customer_type),
-                  HINT = 'Name a column of the same type as the orders table''s customer key.';
-    END IF;
-    src.score_column := score_column;
-    src.score_type := customer_tier.column_type(feedback_table, score_column, 'score');
-    PERFORM customer_tier.check_column_type(feedback_table, score_column, 'score', src.score_type,
-        '{smallint,integer,bigint,numeric}');
-    src.kind_column := kind_column;
-    typ := customer_tier.column_type(feedback_table, kind_column, 'kind of answer');
-    PERFORM customer_tier.check_column_type(feedback_table, kind_column, 'kind of answer', typ,
-        '{text,character varying,character}');
-    src.answered_at_column := answered_at_column;
-    typ := customer_tier.column_type(feedback_table, answered_at_column, 'answer time');
-    PERFORM customer_tier.check_column_type(feedback_table, answered_at_column, 'answer time', typ,
-        '{timestamp with time zone,timestamp without time zone,date}');
-    IF satisfaction_window IS NULL OR satisfaction_window OPERATOR(pg_catalog.<=) '0' THEN
-        RAISE EXCEPTION 'satisfaction window must be a positive interval, not %', coalesce(satisfaction_window::text, 'NULL')
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Use for example ''365 days'' (the default) or ''6 months''.';
-    END IF;
-    src.satisfaction_window := satisfaction_window;
-    src.attached_at := pg_catalog.now();
-
-    INSERT INTO customer_tier.feedback_source VALUES (src.*);
-
-    -- As the orders trigger: runs as its owner, so that a role that may
-    -- write the feedback table needs no grant on the program's tables.
-    EXECUTE format($fn$
+    RETURN format($fn$
         CREATE FUNCTION %1$I.maintain_feedback() RETURNS trigger
         LANGUAGE plpgsql SECURITY DEFINER
         SET search_path = pg_catalog, pg_temp
@@ -467,6 +398,13 @@ BEGIN
             removed_rows numeric;
             touched %2$s[];
         BEGIN
+            -- EXECUTE on this function lets an admin name it in a trigger:
+            -- on any table but the feedback table, refuse to run.
+            IF TG_RELID OPERATOR(pg_catalog.<>) (SELECT f.feedback_table FROM customer_tier.feedback_source AS f
+                                                  WHERE f.program OPERATOR(pg_catalog.=) %6$L) THEN
+                RAISE EXCEPTION 'trigger function %%.maintain_feedback() serves program %%, not table %%', %1$L, %6$L, TG_RELID::regclass
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
             IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
                 %3$s
             ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
@@ -484,10 +422,46 @@ BEGIN
         customer_tier.feedback_apply_block_sql(prog, src, 'new_rows', NULL),
         customer_tier.feedback_apply_block_sql(prog, src, 'new_rows', 'old_rows'),
         customer_tier.feedback_apply_block_sql(prog, src, NULL, 'old_rows'), prog.name);
-    EXECUTE format('COMMENT ON FUNCTION %I.maintain_feedback() IS %L', prog.data_schema,
-                   format('program %s: keeps its answers and satisfaction current from changes to %s',
-                          prog.name, feedback_table));
-    EXECUTE format('REVOKE ALL ON FUNCTION %I.maintain_feedback() FROM PUBLIC', prog.data_schema);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feedback_maintain_function_sql(customer_tier.program, customer_tier.feedback_source) IS
+    'SQL text of the CREATE FUNCTION of a program''s feedback trigger function maintain_feedback()';
+REVOKE ALL ON FUNCTION customer_tier.feedback_maintain_function_sql(customer_tier.program, customer_tier.feedback_source) FROM PUBLIC;
+
+-- Attach a feedback table to a program: validate everything first, then
+-- install the triggers and backfill.  Returns the customers with answers.
+CREATE FUNCTION customer_tier.attach_feedback(
+    program             text,
+    feedback_table      regclass,
+    customer_column     name,
+    score_column        name,
+    kind_column         name,
+    answered_at_column  name,
+    satisfaction_window interval DEFAULT '365 days')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    src customer_tier.feedback_source;
+    rejected bigint;
+    last_reason text;
+    customers bigint;
+BEGIN
+    IF program IS NULL OR feedback_table IS NULL THEN
+        RAISE EXCEPTION 'program and feedback table must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the program''s name and the table that holds the survey answers.';
+    END IF;
+    -- the catalog row and the trigger function belong to customer_tier_owner
+    PERFORM customer_tier.run_as_owner('attach_feedback', program, jsonb_build_object(
+        'feedback_table', feedback_table::oid, 'customer_column', customer_column,
+        'score_column', score_column, 'kind_column', kind_column,
+        'answered_at_column', answered_at_column, 'satisfaction_window', satisfaction_window));
+    prog := customer_tier.program_row(program);
+    src := customer_tier.feedback_source_row(prog);
+    PERFORM customer_tier.check_table_rights(current_user::regrole, feedback_table, 'SELECT,TRIGGER');
 
     -- No write may slip between the backfill and the triggers.
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', feedback_table);
@@ -529,6 +503,97 @@ $$;
 COMMENT ON FUNCTION customer_tier.attach_feedback(text, regclass, name, name, name, name, interval) IS
     'attach a feedback table (NPS 0..10 and CSAT 1..5 answers) to a program: validate its columns, install triggers, backfill; returns the customers with answers';
 
+-- Step attach_feedback of attach_feedback, run as customer_tier_owner by
+-- run_as_owner (never directly): validate, record the feedback table with
+-- the caller's rights checked, create the trigger function.
+CREATE FUNCTION customer_tier.owner_attach_feedback(caller regrole, program text, args jsonb)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    src customer_tier.feedback_source;
+    typ regtype;
+    feedback_table regclass := (args->>'feedback_table')::oid;
+    customer_column name := args->>'customer_column';
+    score_column name := args->>'score_column';
+    kind_column name := args->>'kind_column';
+    answered_at_column name := args->>'answered_at_column';
+    satisfaction_window interval := (args->>'satisfaction_window')::interval;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) feedback_table) THEN
+        RAISE EXCEPTION 'table with OID % does not exist', feedback_table::oid
+            USING ERRCODE = 'undefined_table';
+    END IF;
+    prog := customer_tier.program_row(program);
+    IF EXISTS (SELECT FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name) THEN
+        RAISE EXCEPTION 'program "%" already has a feedback table attached', prog.name
+            USING ERRCODE = 'duplicate_object',
+                  DETAIL = format('Its feedback table is %s.',
+                                  (SELECT f.feedback_table FROM customer_tier.feedback_source AS f
+                                    WHERE f.program OPERATOR(pg_catalog.=) prog.name)),
+                  HINT = 'Detach it first with customer_tier.detach_feedback().';
+    END IF;
+    IF (SELECT c.relkind FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) feedback_table) NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '% is not a table', feedback_table
+            USING ERRCODE = 'wrong_object_type',
+                  DETAIL = 'Feedback is read through triggers on an ordinary or partitioned table.',
+                  HINT = 'Name the table that holds the survey answers.';
+    END IF;
+    -- before anything is said about its columns
+    PERFORM customer_tier.check_table_rights(caller, feedback_table, 'SELECT,TRIGGER');
+
+    src.program := prog.name;
+    src.feedback_table := feedback_table;
+    src.customer_column := customer_column;
+    typ := customer_tier.column_type(feedback_table, customer_column, 'customer key');
+    IF typ OPERATOR(pg_catalog.<>) prog.customer_type THEN
+        RAISE EXCEPTION 'column "%" of table % has type %, not the program''s customer key type %',
+                        customer_column, feedback_table, typ, prog.customer_type
+            USING ERRCODE = 'datatype_mismatch',
+                  DETAIL = format('Program "%s" keys its customers by %s.%I (%s).',
+                                  prog.name, prog.orders_table, prog.customer_column, prog.customer_type),
+                  HINT = 'Name a column of the same type as the orders table''s customer key.';
+    END IF;
+    src.score_column := score_column;
+    src.score_type := customer_tier.column_type(feedback_table, score_column, 'score');
+    PERFORM customer_tier.check_column_type(feedback_table, score_column, 'score', src.score_type,
+        '{smallint,integer,bigint,numeric}');
+    src.kind_column := kind_column;
+    typ := customer_tier.column_type(feedback_table, kind_column, 'kind of answer');
+    PERFORM customer_tier.check_column_type(feedback_table, kind_column, 'kind of answer', typ,
+        '{text,character varying,character}');
+    src.answered_at_column := answered_at_column;
+    typ := customer_tier.column_type(feedback_table, answered_at_column, 'answer time');
+    PERFORM customer_tier.check_column_type(feedback_table, answered_at_column, 'answer time', typ,
+        '{timestamp with time zone,timestamp without time zone,date}');
+    IF satisfaction_window IS NULL OR satisfaction_window OPERATOR(pg_catalog.<=) '0' THEN
+        RAISE EXCEPTION 'satisfaction window must be a positive interval, not %', coalesce(satisfaction_window::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use for example ''365 days'' (the default) or ''6 months''.';
+    END IF;
+    src.satisfaction_window := satisfaction_window;
+    src.attached_at := pg_catalog.now();
+
+    INSERT INTO customer_tier.feedback_source VALUES (src.*);
+
+    -- As the orders trigger: runs as customer_tier_owner, so that a role that
+    -- may write the feedback table needs no grant on the program's tables.
+    EXECUTE customer_tier.feedback_maintain_function_sql(prog, src);
+    EXECUTE format('COMMENT ON FUNCTION %I.maintain_feedback() IS %L', prog.data_schema,
+                   format('program %s: keeps its answers and satisfaction current from changes to %s',
+                          prog.name, feedback_table));
+    EXECUTE format('REVOKE ALL ON FUNCTION %I.maintain_feedback() FROM PUBLIC', prog.data_schema);
+    -- the admin names it in CREATE TRIGGER on the feedback table
+    EXECUTE format('GRANT EXECUTE ON FUNCTION %I.maintain_feedback() TO customer_tier_admin', prog.data_schema);
+
+END
+$$;
+COMMENT ON FUNCTION customer_tier.owner_attach_feedback(regrole, text, jsonb) IS
+    'step attach_feedback of attach_feedback, run as customer_tier_owner: validate, record the feedback table, create its trigger function';
+REVOKE ALL ON FUNCTION customer_tier.owner_attach_feedback(regrole, text, jsonb) FROM PUBLIC;
+
 -- A program's attached feedback table, or undefined_object (42704) naming
 -- the program: the one place that says a program has none.
 CREATE FUNCTION customer_tier.feedback_source_row(prog customer_tier.program)
@@ -552,9 +617,10 @@ COMMENT ON FUNCTION customer_tier.feedback_source_row(customer_tier.program) IS
     'a program''s attached feedback table, or undefined_object (42704) when it has none';
 REVOKE ALL ON FUNCTION customer_tier.feedback_source_row(customer_tier.program) FROM PUBLIC;
 
--- Drop what attaching installed on the feedback table: its four triggers and
--- their function.  detach_feedback then empties the program's feedback
--- tables; drop_program drops them (no rescoring of customers about to go).
+-- Drop the four triggers attaching put on the feedback table: the caller's
+-- own doing, which needs the table's ownership.  detach_feedback then empties
+-- the program's feedback tables; drop_program drops them (no rescoring of
+-- customers about to go).  Their function goes as customer_tier_owner.
 CREATE FUNCTION customer_tier.drop_feedback_triggers(prog customer_tier.program, src customer_tier.feedback_source)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -566,15 +632,18 @@ BEGIN
     -- a feedback table dropped since took its triggers with it
     IF EXISTS (SELECT FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) src.feedback_table) THEN
         FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
-            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
-                           customer_tier.feedback_trigger_name(prog.name, op), src.feedback_table);
+            IF EXISTS (SELECT FROM pg_trigger AS t
+                        WHERE t.tgrelid OPERATOR(pg_catalog.=) src.feedback_table
+                          AND t.tgname OPERATOR(pg_catalog.=) customer_tier.feedback_trigger_name(prog.name, op)) THEN
+                EXECUTE format('DROP TRIGGER %I ON %s',
+                               customer_tier.feedback_trigger_name(prog.name, op), src.feedback_table);
+            END IF;
         END LOOP;
     END IF;
-    EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_feedback() RESTRICT', prog.data_schema);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.drop_feedback_triggers(customer_tier.program, customer_tier.feedback_source) IS
-    'drop the triggers and trigger function that attaching a feedback table installed';
+    'drop the triggers that attaching a feedback table put on it';
 REVOKE ALL ON FUNCTION customer_tier.drop_feedback_triggers(customer_tier.program, customer_tier.feedback_source) FROM PUBLIC;
 
 -- Detach a program's feedback table: remove what attach_feedback made (the
@@ -599,11 +668,31 @@ BEGIN
     EXECUTE format('DELETE FROM %I.satisfaction', prog.data_schema);
     EXECUTE format('DELETE FROM %I.feedback_rejects', prog.data_schema);
     PERFORM customer_tier.feed_recent_satisfaction(prog.name, 'true', 'detach_feedback');
-    DELETE FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+    PERFORM customer_tier.run_as_owner('detach_feedback', prog.name, NULL);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.detach_feedback(text) IS
     'detach a program''s feedback table: drop its triggers and empty the answers, satisfaction and feedback_rejects tables; the feedback table is untouched';
+
+-- Step detach_feedback of detach_feedback, run as customer_tier_owner by
+-- run_as_owner, once the caller dropped the triggers (the function cannot be
+-- dropped while they exist): drop the trigger function and the catalog row.
+CREATE FUNCTION customer_tier.owner_detach_feedback(caller regrole, program text, args jsonb)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program := customer_tier.program_row(program);
+BEGIN
+    PERFORM customer_tier.feedback_source_row(prog);
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_feedback() RESTRICT', prog.data_schema);
+    DELETE FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.owner_detach_feedback(regrole, text, jsonb) IS
+    'step detach_feedback of detach_feedback, run as customer_tier_owner: drop the trigger function and the feedback_source row';
+REVOKE ALL ON FUNCTION customer_tier.owner_detach_feedback(regrole, text, jsonb) FROM PUBLIC;
 
 -- Feed the churn rules' input customers.recent_satisfaction (0..10: the
 -- satisfaction row's recent_score, 0..100, over 10; NULL without answers in

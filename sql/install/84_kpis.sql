@@ -203,8 +203,11 @@ BEGIN
                    format('program %s: per period (a date_trunc unit, month by default) and tier at period start: customers, respondents, response rate, NPS and CSAT of the answers given in the period',
                           prog.name));
 
-    -- Reads the orders table, which the reader may not: runs as the
-    -- program's owner and returns aggregates only.
+    -- Reads the orders table, which the reader may not: runs as
+    -- customer_tier_owner (granted SELECT on it by create_program) and
+    -- returns aggregates only.  row_security = off: a policy on the table
+    -- would run its owner's functions with customer_tier_owner's rights, so
+    -- such a table makes kpis fail instead.
     EXECUTE format($fn$
         CREATE FUNCTION %1$I.kpis(unit text DEFAULT 'month', from_date timestamptz DEFAULT NULL,
                                   to_date timestamptz DEFAULT NULL)
@@ -217,6 +220,7 @@ BEGIN
         LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE SECURITY DEFINER ROWS 100
         SET search_path = pg_catalog, pg_temp
         SET jit = off
+        SET row_security = off
         AS $body$
         #variable_conflict use_column
         BEGIN

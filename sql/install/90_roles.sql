@@ -8,6 +8,10 @@
 --                         the SECURITY DEFINER trigger functions
 --   customer_tier_admin   programs, tier rules, pins, runs, verification, and
 --                         everything the reader may do
+-- and one that no login may become:
+--   customer_tier_owner   owns every program's schema and what is in it, so
+--                         that no role but a superuser can put a trigger on a
+--                         program's tables; the trigger functions run as it
 -- Roles belong to the cluster, not to the database: DROP EXTENSION leaves
 -- them (another database may use them), and a second database's CREATE
 -- EXTENSION finds them already there.
@@ -24,7 +28,8 @@ DECLARE
     role_name text;
     other text;
 BEGIN
-    FOREACH role_name IN ARRAY ARRAY['customer_tier_reader', 'customer_tier_writer', 'customer_tier_admin'] LOOP
+    FOREACH role_name IN ARRAY ARRAY['customer_tier_reader', 'customer_tier_writer', 'customer_tier_admin',
+                                     'customer_tier_owner'] LOOP
         SELECT * INTO r FROM pg_catalog.pg_roles AS a WHERE a.rolname OPERATOR(pg_catalog.=) role_name;
         IF NOT FOUND THEN
             EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE'
@@ -33,6 +38,7 @@ BEGIN
                 CASE role_name
                     WHEN 'customer_tier_reader' THEN 'customer_tier: read programs, tiers, segments and tier history (BI)'
                     WHEN 'customer_tier_writer' THEN 'customer_tier: a CRM application whose order writes maintain programs'
+                    WHEN 'customer_tier_owner' THEN 'customer_tier: owns the programs'' schemas; never grant it to any role'
                     ELSE 'customer_tier: manage programs, tier rules, pins and runs' END);
             CONTINUE;
         END IF;
@@ -65,7 +71,17 @@ BEGIN
                       HINT = pg_catalog.format('Revoke those memberships (REVOKE %s FROM %I), or drop the role, then create the extension again.',
                                                other, role_name);
         END IF;
+        -- a member of the owner could put triggers on every program's tables
+        IF role_name OPERATOR(pg_catalog.=) 'customer_tier_owner'
+           AND EXISTS (SELECT FROM pg_catalog.pg_auth_members AS m WHERE m.roleid OPERATOR(pg_catalog.=) r.oid) THEN
+            RAISE EXCEPTION 'role "customer_tier_owner" already exists and has members'
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = 'customer_tier_owner owns every program''s tables; a member of it could put triggers on them that superusers'' calls would run.',
+                      HINT = 'Revoke it from every role, or drop it, then create the extension again.';
+        END IF;
     END LOOP;
+    -- The program schemas are created as customer_tier_owner.
+    EXECUTE pg_catalog.format('GRANT CREATE ON DATABASE %I TO customer_tier_owner', pg_catalog.current_database());
     -- The admin may do what the reader may.
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_auth_members AS m
                     WHERE m.roleid OPERATOR(pg_catalog.=) 'customer_tier_reader'::regrole
@@ -84,12 +100,21 @@ GRANT USAGE ON SCHEMA customer_tier TO customer_tier_reader, customer_tier_write
 -- through them; the CHECK constraints and the constraint triggers on tier
 -- validate a direct write just as they validate the functions'.
 GRANT SELECT ON customer_tier.program, customer_tier.tier, customer_tier.pin, customer_tier.run TO customer_tier_reader;
-GRANT INSERT, UPDATE, DELETE ON customer_tier.program, customer_tier.tier, customer_tier.pin TO customer_tier_admin;
+GRANT INSERT, UPDATE, DELETE ON customer_tier.tier, customer_tier.pin TO customer_tier_admin;
+-- A program's identity (name, tables, columns, schema, who attached it) is
+-- written only by create_program and drop_program, as customer_tier_owner: a
+-- direct UPDATE pointing orders_table at a table the admin cannot read would
+-- make a superuser's rebuild copy it into the program.  The settings stay
+-- the admin's to change.
+GRANT UPDATE (method, score_weights, downgrade_grace, reject_mode, r_breakpoints, f_breakpoints,
+              m_breakpoints, scored_at) ON customer_tier.program TO customer_tier_admin;
 -- reclassify logs and closes its runs; deleting old runs is housekeeping
 GRANT INSERT, UPDATE, DELETE ON customer_tier.run TO customer_tier_admin;
 -- feedback and follow-ups (parts 80-88): the attached feedback tables and the cadences
 GRANT SELECT ON customer_tier.feedback_source, customer_tier.cadence TO customer_tier_reader;
-GRANT INSERT, UPDATE, DELETE ON customer_tier.feedback_source, customer_tier.cadence TO customer_tier_admin;
+GRANT INSERT, UPDATE, DELETE ON customer_tier.cadence TO customer_tier_admin;
+-- as the program: attach_feedback and detach_feedback write it as customer_tier_owner
+GRANT UPDATE (satisfaction_window) ON customer_tier.feedback_source TO customer_tier_admin;
 -- retention settings (86): readable by BI, set by the admin; the erasure log
 -- (85) read and written by the admin only (forget runs with the caller's
 -- rights), and its secret by no role (erasure_hash reads it as the owner)
@@ -99,6 +124,16 @@ GRANT SELECT, INSERT ON customer_tier.erasure_log TO customer_tier_admin;
 -- churn thresholds (set_churn_rules) and the models each run fits
 GRANT SELECT ON customer_tier.churn_settings, customer_tier.program_model TO customer_tier_reader;
 GRANT INSERT, UPDATE, DELETE ON customer_tier.churn_settings, customer_tier.program_model TO customer_tier_admin;
+-- The owner of the programs: reads the catalog (its trigger functions score
+-- with it) and writes the rows that attaching and detaching make.
+GRANT USAGE ON SCHEMA customer_tier TO customer_tier_owner;
+GRANT SELECT ON customer_tier.program, customer_tier.tier, customer_tier.pin, customer_tier.run,
+                customer_tier.feedback_source, customer_tier.cadence, customer_tier.retention,
+                customer_tier.retention_policy, customer_tier.churn_settings, customer_tier.program_model
+             TO customer_tier_owner;
+GRANT INSERT, UPDATE, DELETE ON customer_tier.program, customer_tier.tier, customer_tier.feedback_source,
+                                customer_tier.churn_settings, customer_tier.cadence, customer_tier.retention
+             TO customer_tier_owner;
 
 -- Configuration, runs and verification: the admin only (all are revoked
 -- from PUBLIC where they are defined).  Then the internal helpers that they
@@ -113,6 +148,9 @@ BEGIN
           FROM (VALUES
                 -- configuration, runs, verification
                 ('create_program', 'customer_tier_admin'), ('drop_program', 'customer_tier_admin'),
+                ('run_as_owner', 'customer_tier_admin'), ('check_table_rights', 'customer_tier_admin'),
+                ('attach_program_triggers', 'customer_tier_admin'), ('drop_program_triggers', 'customer_tier_admin'),
+                ('text_of', 'customer_tier_admin'), ('row_image', 'customer_tier_admin'),
                 ('configure_program', 'customer_tier_admin'), ('set_tiers', 'customer_tier_admin'),
                 ('default_tiers', 'customer_tier_admin'), ('set_method', 'customer_tier_admin'),
                 ('pin_customer', 'customer_tier_admin'), ('unpin_customer', 'customer_tier_admin'),
@@ -213,8 +251,17 @@ BEGIN
        AND a.atttypid OPERATOR(pg_catalog.<>) 'customer_tier.order_stats_state'::regtype;
     EXECUTE format('GRANT SELECT (%s) ON %I.customers TO customer_tier_reader', cols, s);
     EXECUTE format('GRANT SELECT ON %I.tier_history TO customer_tier_reader', s);
-    EXECUTE format('GRANT SELECT, UPDATE, DELETE ON %I.customers TO customer_tier_admin', s);
-    EXECUTE format('GRANT SELECT, DELETE ON %I.tier_history, %I.rejects TO customer_tier_admin', s, s);
+    -- The admin backfills, rebuilds, rescores, corrects and erases with its
+    -- own rights; the tables belong to customer_tier_owner, so no TRIGGER,
+    -- REFERENCES or TRUNCATE, and no way to change them.
+    FOR obj IN
+        SELECT c.relname FROM pg_class AS c
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) s::regnamespace
+           AND c.relkind OPERATOR(pg_catalog.=) 'r'
+         ORDER BY c.relname
+    LOOP
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I.%I TO customer_tier_admin', s, obj.relname);
+    END LOOP;
 
     FOR obj IN
         SELECT c.relname FROM pg_class AS c
@@ -237,6 +284,10 @@ BEGIN
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', obj.fn);
         IF NOT obj.is_trigger THEN
             EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO customer_tier_reader', obj.fn);
+        ELSE
+            -- the admin names it in CREATE TRIGGER on the CRM's table (it
+            -- refuses to run on any other table)
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO customer_tier_admin', obj.fn);
         END IF;
     END LOOP;
 END
@@ -245,3 +296,20 @@ COMMENT ON FUNCTION customer_tier.grant_program_access(customer_tier.program) IS
     'grant the reader, writer and admin roles their privileges on a program''s schema';
 REVOKE ALL ON FUNCTION customer_tier.grant_program_access(customer_tier.program) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.grant_program_access(customer_tier.program) TO customer_tier_admin;
+
+-- The owner of the programs runs the steps of attaching and detaching and the
+-- trigger functions, which call the extension's routines: all of them (the
+-- owner_* steps only it).  Last, so that it sees every routine.
+DO $owner_grants$
+DECLARE
+    g record;
+BEGIN
+    FOR g IN
+        SELECT p.oid::regprocedure AS routine FROM pg_catalog.pg_proc AS p
+         WHERE p.pronamespace OPERATOR(pg_catalog.=) 'customer_tier'::regnamespace
+         ORDER BY 1
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE %s TO customer_tier_owner', g.routine);
+    END LOOP;
+END
+$owner_grants$;

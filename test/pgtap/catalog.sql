@@ -59,7 +59,9 @@ SELECT is_empty($$
       JOIN pg_language l ON l.oid = p.prolang AND l.lanname = 'c'
      WHERE p.pronamespace = 'customer_tier'::regnamespace
        AND p.provolatile = 'v'
-$$, 'no C function is volatile');
+       -- creates and drops a program's objects: volatile by nature
+       AND p.oid <> 'customer_tier.run_as_owner(text, text, jsonb)'::regprocedure
+$$, 'no C function is volatile but run_as_owner');
 
 SELECT * FROM finish();
 ROLLBACK;

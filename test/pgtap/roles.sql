@@ -299,9 +299,20 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc AS p
                  WHERE p.pronamespace = 'customer_tier'::regnamespace AND p.prokind = 'p'$$,
               ARRAY['customer_tier.reclassify(text,integer)'],
               'the one procedure, which qualifies every name instead (it commits, so it has no SET clause)');
-SELECT is(r.rolname, 'ct_test_admin'::name, 'a program''s trigger functions run as the admin who created it')
+SELECT is(r.rolname, 'customer_tier_owner'::name,
+          'a program''s trigger functions run as customer_tier_owner, not as the admin who created it')
   FROM pg_proc AS p JOIN pg_roles AS r ON r.oid = p.proowner
  WHERE p.oid = 'ct_shop.maintain_customers()'::regprocedure;
+SELECT is_empty($$
+    SELECT format('%s %s', c.relkind, c.oid::regclass) FROM pg_class AS c
+     WHERE c.relnamespace = 'ct_shop'::regnamespace AND c.relowner <> 'customer_tier_owner'::regrole
+    UNION ALL
+    SELECT 'function ' || p.oid::regprocedure FROM pg_proc AS p
+     WHERE p.pronamespace = 'ct_shop'::regnamespace AND p.proowner <> 'customer_tier_owner'::regrole
+    UNION ALL
+    SELECT 'schema ct_shop' FROM pg_namespace AS n
+     WHERE n.oid = 'ct_shop'::regnamespace AND n.nspowner <> 'customer_tier_owner'::regrole$$,
+    'everything in a program''s schema, and the schema, belongs to customer_tier_owner');
 
 -- ==== DROP EXTENSION leaves the roles; an existing role is checked, not trusted ====
 SET ROLE ct_test_admin;

@@ -1,0 +1,130 @@
+/*
+ * owner.c — the one way the extension acts with more rights than its caller.
+ *
+ * A program's schema, tables, views and trigger functions belong to the role
+ * customer_tier_owner, which no login can become: so nobody but a superuser
+ * can put a trigger, rule or default on them, and whatever writes them (a
+ * superuser's forget, a pg_cron run) runs only the extension's own code.
+ *
+ * Creating or dropping those objects must therefore happen as that role.
+ * run_as_owner() does it the way PostgreSQL's own maintenance commands run
+ * index expressions as the table owner: it switches the current user to
+ * customer_tier_owner inside a security-restricted operation (no SET ROLE, no
+ * temporary objects, nothing left behind for the caller's session), calls one
+ * of a fixed list of steps — customer_tier.owner_<step>(caller, program,
+ * args) — passing the real caller so that the step checks the caller's own
+ * rights, and switches back.  The steps are executable by the owner role
+ * only, so this is the only way to reach them.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_auth_members.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "parser/parse_func.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/catcache.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/syscache.h"
+
+#include "compat.h"
+
+PG_FUNCTION_INFO_V1(run_as_owner);
+
+#define OWNER_ROLE "customer_tier_owner"
+#define ADMIN_ROLE "customer_tier_admin"
+
+static const char *const owner_steps[] = {
+	"attach", "detach", "attach_feedback", "detach_feedback", NULL
+};
+
+/* Whether any role is a member of role: a member could act as it. */
+static bool
+role_has_members(Oid role)
+{
+	CatCList   *members = SearchSysCacheList1(AUTHMEMROLEMEM, ObjectIdGetDatum(role));
+	bool		any = members->n_members > 0;
+
+	ReleaseSysCacheList(members);
+	return any;
+}
+
+Datum
+run_as_owner(PG_FUNCTION_ARGS)
+{
+	Oid			caller = GetUserId();
+	Oid			owner;
+	Oid			admin;
+	Oid			step_fn;
+	Oid			step_args[3] = {REGROLEOID, TEXTOID, JSONBOID};
+	const char *step;
+	const char *const *known;
+	Datum		program;
+	Datum		args;
+	Oid			saved_user;
+	int			saved_context;
+	int			guc_level;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("step and program must not be null")));
+	step = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	for (known = owner_steps; *known != NULL; known++)
+		if (strcmp(*known, step) == 0)
+			break;
+	if (*known == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown owner step \"%s\"", step),
+				 errhint("The steps are attach, detach, attach_feedback and detach_feedback.")));
+
+	owner = get_role_oid(OWNER_ROLE, false);
+	admin = get_role_oid(ADMIN_ROLE, false);
+	if (!has_privs_of_role(caller, admin))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only members of %s may change programs", ADMIN_ROLE),
+				 errhint("A superuser grants it: GRANT %s TO <login>.", ADMIN_ROLE)));
+	if (role_has_members(owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("role \"%s\" has members", OWNER_ROLE),
+				 errdetail("Its members could put triggers on every program's tables, which superusers' calls would run."),
+				 errhint("Revoke it from every role (SELECT member::regrole FROM pg_auth_members WHERE roleid = '%s'::regrole lists them).",
+						 OWNER_ROLE)));
+
+	step_fn = LookupFuncName(list_make2(makeString("customer_tier"),
+										makeString(psprintf("owner_%s", step))),
+							 3, step_args, false);
+	program = PG_GETARG_DATUM(1);
+	args = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+
+	GetUserIdAndSecContext(&saved_user, &saved_context);
+	SetUserIdAndSecContext(owner, saved_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	/* A SET the step makes must not outlive it. */
+	guc_level = NewGUCNestLevel();
+	{
+		LOCAL_FCINFO(call, 3);
+		FmgrInfo	flinfo;
+
+		fmgr_info(step_fn, &flinfo);
+		InitFunctionCallInfoData(*call, &flinfo, 3, InvalidOid, NULL, NULL);
+		call->args[0].value = ObjectIdGetDatum(caller);
+		call->args[0].isnull = false;
+		call->args[1].value = program;
+		call->args[1].isnull = false;
+		call->args[2].value = args;
+		call->args[2].isnull = PG_ARGISNULL(2);
+		FunctionCallInvoke(call);
+	}
+	AtEOXact_GUC(false, guc_level);
+	/* An error above ends the (sub)transaction, which restores the user itself. */
+	SetUserIdAndSecContext(saved_user, saved_context);
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# The paths to superuser that 0.2.0 had, each tried again (docs/security.md).
+# Every planted function logs who ran it and tries to make its author a
+# superuser; the test fails if any planted function ran, if any attacker
+# became superuser, or if a refusal has another SQLSTATE than the contract's.
+#   1. reclassify, called by a superuser and by a pg_cron job, with format()
+#      overloads planted in public that beat pg_catalog.format on exact types
+#   2. the orders table's owner defines casts of its own column type to json,
+#      jsonb and text, then writes a row the program rejects (to_jsonb of the
+#      row) and reads kpis() (the status column cast to text)
+#   3. an admin puts a trigger on a program's tables, which a superuser's
+#      forget, pin or run would fire
+#   4. an admin rewrites customer_tier.program (orders_table, name)
+#   5. an admin with TRIGGER and column-level SELECT attaches a program
+# Runs in database postgres, where the test server's pg_cron schedules jobs.
+set -euo pipefail
+db=postgres
+fail=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" >"$out" 2>&1 <<'SQL' || { cat "$out"; exit 1; }
+SET client_min_messages = warning;
+DO $$
+DECLARE
+    r text;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['ct_esc_planter', 'ct_esc_crm', 'ct_esc_admin', 'ct_esc_reader'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
+            EXECUTE format('CREATE ROLE %I LOGIN', r);
+        END IF;
+    END LOOP;
+END $$;
+CREATE EXTENSION customer_tier;
+CREATE EXTENSION pg_cron;
+GRANT customer_tier_admin TO ct_esc_admin;
+GRANT customer_tier_reader TO ct_esc_reader;
+GRANT CREATE ON DATABASE postgres TO customer_tier_admin;
+GRANT CREATE ON SCHEMA public TO ct_esc_planter;
+
+-- Who ran planted code, and as whom.
+CREATE TABLE public.esc_log (planted text, ran_as name DEFAULT current_user);
+GRANT INSERT ON public.esc_log TO PUBLIC;
+-- Planted code calls this with its author's name: log, then try to escalate.
+CREATE FUNCTION public.esc_attempt(author name, planted text) RETURNS void
+LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog AS $f$
+BEGIN
+    INSERT INTO public.esc_log (planted) VALUES (planted);
+    BEGIN
+        EXECUTE format('ALTER ROLE %I SUPERUSER', author);
+    EXCEPTION WHEN insufficient_privilege THEN NULL;
+    END;
+END $f$;
+GRANT EXECUTE ON FUNCTION public.esc_attempt(name, text) TO PUBLIC;
+-- a trigger function anyone may name in CREATE TRIGGER
+CREATE FUNCTION public.esc_trg() RETURNS trigger LANGUAGE plpgsql AS
+$f$BEGIN PERFORM public.esc_attempt(current_user, 'trigger on a program table'); RETURN NULL; END$f$;
+
+-- 1. format() overloads that win over pg_catalog.format(text, VARIADIC "any")
+SET ROLE ct_esc_planter;
+CREATE FUNCTION public.format(text, name) RETURNS text LANGUAGE plpgsql AS
+$f$BEGIN PERFORM public.esc_attempt('ct_esc_planter', 'format(text,name)'); RETURN pg_catalog.format($1, $2); END$f$;
+CREATE FUNCTION public.format(text, name, regtype) RETURNS text LANGUAGE plpgsql AS
+$f$BEGIN PERFORM public.esc_attempt('ct_esc_planter', 'format(text,name,regtype)'); RETURN pg_catalog.format($1, $2, $3); END$f$;
+CREATE FUNCTION public.format(text, numeric, numeric) RETURNS text LANGUAGE plpgsql AS
+$f$BEGIN PERFORM public.esc_attempt('ct_esc_planter', 'format(text,numeric,numeric)'); RETURN pg_catalog.format($1, $2, $3); END$f$;
+CREATE FUNCTION public.format(text, text, text) RETURNS text LANGUAGE plpgsql AS
+$f$BEGIN PERFORM public.esc_attempt('ct_esc_planter', 'format(text,text,text)'); RETURN pg_catalog.format($1, $2, $3); END$f$;
+RESET ROLE;
+
+-- 2. the CRM's table, owned by ct_esc_crm, with a column type of its own
+CREATE SCHEMA esc_crm AUTHORIZATION ct_esc_crm;
+SET ROLE ct_esc_crm;
+CREATE TYPE esc_crm.mood AS ENUM ('paid', 'evil');
+CREATE FUNCTION esc_crm.mood_json(esc_crm.mood) RETURNS json LANGUAGE plpgsql AS
+$f$BEGIN PERFORM public.esc_attempt('ct_esc_crm', 'cast mood to json'); RETURN to_json($1::name); END$f$;
+CREATE FUNCTION esc_crm.mood_jsonb(esc_crm.mood) RETURNS jsonb LANGUAGE plpgsql AS
+$f$BEGIN PERFORM public.esc_attempt('ct_esc_crm', 'cast mood to jsonb'); RETURN to_jsonb($1::name); END$f$;
+CREATE FUNCTION esc_crm.mood_text(esc_crm.mood) RETURNS text LANGUAGE plpgsql AS
+$f$BEGIN PERFORM public.esc_attempt('ct_esc_crm', 'cast mood to text'); RETURN 'paid'; END$f$;
+CREATE CAST (esc_crm.mood AS json) WITH FUNCTION esc_crm.mood_json(esc_crm.mood);
+CREATE CAST (esc_crm.mood AS jsonb) WITH FUNCTION esc_crm.mood_jsonb(esc_crm.mood);
+CREATE CAST (esc_crm.mood AS text) WITH FUNCTION esc_crm.mood_text(esc_crm.mood);
+CREATE TABLE esc_crm.orders (id bigint GENERATED ALWAYS AS IDENTITY, customer text, amount numeric,
+                             ordered_at timestamptz, status esc_crm.mood);
+INSERT INTO esc_crm.orders (customer, amount, ordered_at, status)
+SELECT 'c' || (i % 30), 10 + i % 70, now() - i * interval '9 hours', 'paid' FROM generate_series(1, 400) AS i;
+CREATE TABLE esc_crm.salaries (employee text, salary numeric);
+INSERT INTO esc_crm.salaries VALUES ('ceo', 1000000);
+GRANT SELECT, TRIGGER ON esc_crm.orders TO ct_esc_admin;
+GRANT USAGE ON SCHEMA esc_crm TO ct_esc_admin;
+RESET ROLE;
+-- a superuser attaches the program (the worst case of 0.2.0: its trigger ran as superuser)
+SELECT customer_tier.create_program('esc', 'esc_crm.orders', 'customer', 'amount', 'ordered_at',
+                                    status_column => 'status', counted_statuses => '{paid}', order_id_column => 'id');
+SQL
+
+run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+# expect ROLE SQLSTATE SQL: the statement, run as ROLE, fails with SQLSTATE
+expect() {
+    local role=$1 state=$2 sql=$3 got
+    got=$(psql -X -q -At -d "$db" 2>&1 <<SQL || true
+SET ROLE $role;
+DO \$x\$ BEGIN
+    EXECUTE \$q\$$sql\$q\$;
+    RAISE NOTICE 'state 00000';
+EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'state % %', SQLSTATE, SQLERRM;
+END \$x\$;
+SQL
+)
+    case "$got" in
+        *"state $state"*) echo "refused ($state) as $role: $sql" ;;
+        *) echo "FAIL: expected $state as $role: $sql -> $got"; fail=1 ;;
+    esac
+}
+
+# 1. a superuser's reclassify with the overloads on its search_path
+run -c "CALL customer_tier.reclassify('esc')" >/dev/null 2>&1 || { echo "FAIL: superuser's reclassify failed"; fail=1; }
+
+# 2. the CRM writes a row the program rejects, a row that counts, and reads KPIs as a reader
+run -c "SET ROLE ct_esc_crm; INSERT INTO esc_crm.orders (customer, amount, ordered_at, status) VALUES (NULL, 5, now(), 'evil'), ('c1', 5, now(), 'paid')" >/dev/null
+rejected=$(run -c "SELECT row_image->>'status' FROM ct_esc.rejects")
+[ "$rejected" = evil ] || { echo "FAIL: the rejected row's image says status '$rejected'"; fail=1; }
+run -c "SET ROLE ct_esc_reader; SELECT count(*) FROM ct_esc.kpis('month')" >/dev/null || { echo "FAIL: kpis() as the reader"; fail=1; }
+
+# 3. no role but a superuser may add a trigger, rule or default to a program's tables
+expect ct_esc_admin 42501 "CREATE TRIGGER esc AFTER DELETE ON ct_esc.tier_history FOR EACH ROW EXECUTE FUNCTION public.esc_trg()"
+expect ct_esc_admin 42501 "CREATE RULE esc AS ON DELETE TO ct_esc.customers DO ALSO SELECT 1"
+expect ct_esc_admin 42501 "ALTER TABLE ct_esc.rejects ALTER COLUMN reason SET DEFAULT 'x'"
+expect ct_esc_crm 42501 "CREATE TRIGGER esc AFTER UPDATE ON ct_esc.customers FOR EACH STATEMENT EXECUTE FUNCTION public.esc_trg()"
+run -c "DELETE FROM esc_crm.orders WHERE customer = 'c3'; SELECT customer_tier.forget('esc', 'c3')" >/dev/null
+run -c "SELECT customer_tier.pin_customer('esc', 'c4', 'diamond', 'strategic')" >/dev/null
+
+# 4. the catalog changes only through the extension's functions
+expect ct_esc_admin 42501 "UPDATE customer_tier.program SET orders_table = 'esc_crm.salaries'::regclass WHERE name = 'esc'"
+expect ct_esc_admin 42501 "UPDATE customer_tier.program SET name = 'renamed' WHERE name = 'esc'"
+expect ct_esc_admin 42501 "INSERT INTO customer_tier.program SELECT * FROM customer_tier.program"
+expect ct_esc_admin 42501 "DELETE FROM customer_tier.program"
+expect ct_esc_admin 42501 "SELECT customer_tier.owner_attach('ct_esc_admin', 'x', '{}')"
+expect ct_esc_admin 42501 "SELECT customer_tier.run_as_owner('attach', 'stolen', jsonb_build_object('orders', 'esc_crm.salaries'::regclass::oid, 'customer_column', 'employee', 'amount_column', 'salary', 'ordered_at_column', 'employee'))"
+expect ct_esc_crm 42501 "SELECT customer_tier.run_as_owner('detach', 'esc', NULL)"
+expect ct_esc_admin 22023 "SELECT customer_tier.run_as_owner('rebuild', 'esc', NULL)"
+# an admin may name the trigger function in CREATE TRIGGER, but it serves only its program's table
+run -c "CREATE TABLE public.esc_other (customer text, amount numeric, ordered_at timestamptz, status esc_crm.mood, id bigint); ALTER TABLE public.esc_other OWNER TO ct_esc_admin" >/dev/null
+expect ct_esc_admin 42501 "CREATE TRIGGER esc AFTER INSERT ON public.esc_other REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ct_esc.maintain_customers(); INSERT INTO public.esc_other VALUES ('z', 1, now(), 'paid', 1)"
+
+# 5. SELECT on some columns is not enough to attach a program (its rejects keep whole rows)
+run -c "SET ROLE ct_esc_crm; CREATE TABLE esc_crm.partial (customer text, amount numeric, ordered_at timestamptz, secret text); GRANT TRIGGER, UPDATE, SELECT (customer, amount, ordered_at) ON esc_crm.partial TO ct_esc_admin" >/dev/null
+expect ct_esc_admin 42501 "SELECT customer_tier.create_program('partial', 'esc_crm.partial', 'customer', 'amount', 'ordered_at')"
+
+# 1-3 again through pg_cron: a superuser's scheduled run and a scheduled write
+run -c "SELECT cron.schedule('esc_run', '* * * * *', \$\$CALL customer_tier.reclassify('esc')\$\$)" >/dev/null
+run -c "SELECT cron.schedule('esc_write', '* * * * *', \$\$INSERT INTO esc_crm.orders (customer, amount, ordered_at, status) VALUES (NULL, 7, now(), 'evil')\$\$)" >/dev/null
+before=$(run -c "SELECT count(*) FROM customer_tier.run WHERE program = 'esc' AND outcome = 'succeeded'")
+for _ in $(seq 1 75); do
+    now_runs=$(run -c "SELECT count(*) FROM customer_tier.run WHERE program = 'esc' AND outcome = 'succeeded'")
+    writes=$(run -c "SELECT count(*) FROM ct_esc.rejects WHERE operation = 'INSERT' AND order_id IS NOT NULL")
+    [ "$now_runs" -gt "$before" ] && [ "$writes" -ge 2 ] && break
+    sleep 1
+done
+run -c "SELECT cron.unschedule('esc_run'), cron.unschedule('esc_write')" >/dev/null
+if [ "$now_runs" -gt "$before" ] && [ "$writes" -ge 2 ]; then
+    echo "pg_cron ran the scheduled run and write"
+else
+    echo "FAIL: pg_cron did not run both jobs within 75 s (runs $now_runs, rejected writes $writes)"
+    run -c "SELECT jobid, status, return_message FROM cron.job_run_details ORDER BY runid DESC LIMIT 4"
+    fail=1
+fi
+
+ran=$(run -c "SELECT string_agg(planted || ' as ' || ran_as, '; ') FROM public.esc_log")
+[ -z "$ran" ] || { echo "FAIL: planted code ran: $ran"; fail=1; }
+supers=$(run -c "SELECT string_agg(rolname, ', ') FROM pg_roles WHERE rolname LIKE 'ct_esc_%' AND rolsuper")
+[ -z "$supers" ] || { echo "FAIL: became superuser: $supers"; fail=1; }
+stolen=$(run -c "SELECT count(*) FROM customer_tier.program WHERE orders_table = 'esc_crm.salaries'::regclass OR name <> 'esc'")
+[ "$stolen" = 0 ] || { echo "FAIL: the catalog was rewritten"; fail=1; }
+verify=$(run -c "SELECT count(*) FROM customer_tier.verify_program('esc')")
+[ "$verify" = 0 ] || { echo "FAIL: verify_program('esc') reports $verify differences"; fail=1; }
+
+psql -X -q -d "$db" >/dev/null 2>&1 <<'SQL'
+SELECT customer_tier.drop_program('esc');
+DROP TABLE public.esc_other;
+DROP SCHEMA esc_crm CASCADE;
+DROP FUNCTION public.format(text, name), public.format(text, name, regtype),
+              public.format(text, numeric, numeric), public.format(text, text, text);
+DROP TABLE public.esc_log;
+DROP FUNCTION public.esc_attempt(name, text), public.esc_trg();
+REVOKE CREATE ON SCHEMA public FROM ct_esc_planter;
+REVOKE CREATE ON DATABASE postgres FROM customer_tier_admin;
+DROP EXTENSION pg_cron;
+DROP EXTENSION customer_tier;
+DROP SCHEMA customer_tier;
+SQL
+[ "$fail" = 0 ] && echo "no path to superuser: ok"
+exit $fail
