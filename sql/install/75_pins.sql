@@ -21,7 +21,7 @@ COMMENT ON TABLE customer_tier.pin IS
 COMMENT ON COLUMN customer_tier.pin.program IS 'the program the pin belongs to';
 COMMENT ON COLUMN customer_tier.pin.customer IS 'the customer key in its canonical text form (key::text of the program''s key type)';
 COMMENT ON COLUMN customer_tier.pin.tier IS 'the pinned tier';
-COMMENT ON COLUMN customer_tier.pin.reason IS 'why the customer is pinned (required)';
+COMMENT ON COLUMN customer_tier.pin.reason IS 'why the customer is pinned (required); free text: readable by the admin role only';
 COMMENT ON COLUMN customer_tier.pin.pinned_at IS 'when the pin was set or last replaced';
 COMMENT ON COLUMN customer_tier.pin.pinned_by IS 'the role that set the pin';
 COMMENT ON COLUMN customer_tier.pin.expires_at IS 'the pin counts while as_of < expires_at; NULL = until removed';

@@ -83,7 +83,7 @@ GRANT USAGE ON SCHEMA customer_tier TO customer_tier_reader, customer_tier_write
 -- functions run with their caller's rights, so the admin writes these tables
 -- through them; the CHECK constraints and the constraint triggers on tier
 -- validate a direct write just as they validate the functions'.
-GRANT SELECT ON customer_tier.program, customer_tier.tier, customer_tier.pin, customer_tier.run TO customer_tier_reader;
+GRANT SELECT ON customer_tier.program, customer_tier.tier, customer_tier.run TO customer_tier_reader; GRANT SELECT (program, customer, tier, pinned_at, pinned_by, expires_at) ON customer_tier.pin TO customer_tier_reader; GRANT SELECT ON customer_tier.pin TO customer_tier_admin; -- a pin's reason is free text: the admin's, not BI's
 GRANT INSERT, UPDATE, DELETE ON customer_tier.program, customer_tier.tier, customer_tier.pin TO customer_tier_admin;
 -- reclassify logs and closes its runs; deleting old runs is housekeeping
 GRANT INSERT, UPDATE, DELETE ON customer_tier.run TO customer_tier_admin;
