@@ -28,7 +28,9 @@ COMMENT ON COLUMN customer_tier.pin.expires_at IS 'the pin counts while as_of < 
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.pin', '');
 
 -- A customer key in its canonical text form for the program's key type
--- ('007' is '7' for bigint keys, a uuid in lowercase), or an error naming it.
+-- ('007' is '7' for bigint keys, a uuid in lowercase), or an error that
+-- names the program and the key's length, never the key: errors reach the
+-- server log, and a key is personal data (an e-mail address, say).
 CREATE FUNCTION customer_tier.customer_key_text(program text, customer text)
 RETURNS text
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
@@ -45,8 +47,10 @@ BEGIN
         EXECUTE format('SELECT ($1::%s)::text', prog.customer_type) INTO key USING customer;
     EXCEPTION WHEN data_exception THEN
         GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE;
-        RAISE EXCEPTION 'customer key "%" is not a valid % for program "%"', customer, prog.customer_type, prog.name
+        RAISE EXCEPTION 'the customer key is not a valid % for program "%"', prog.customer_type, prog.name
             USING ERRCODE = state,
+                  DETAIL = format('The key given has %s characters; it is left out of this message, which reaches the server log.',
+                                  length(customer)),
                   HINT = format('Pass the key as it appears in column %s of %s.', prog.customer_column, prog.orders_table);
     END;
     RETURN key;
