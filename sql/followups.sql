@@ -131,7 +131,8 @@ SELECT customer_tier.cadences(NULL);
 \echo :LAST_ERROR_SQLSTATE
 
 -- Roles: the reader sees the follow-ups and the contact log but not its
--- notes; the writer logs contacts; neither configures.
+-- notes; the writer logs contacts but reads none of them back (no notes, no
+-- follow-ups); neither configures.
 SET ROLE customer_tier_reader;
 SELECT count(*) > 0 AS reader_sees_follow_ups FROM ct_fu.follow_ups_due;
 SELECT customer, channel, outcome FROM ct_fu.contacts ORDER BY id LIMIT 1;
@@ -149,12 +150,15 @@ SET ROLE customer_tier_writer;
 SELECT customer_tier.log_contact('fu', '6', 'email', 'newsletter', 'prefers email') > 0 AS logged;
 INSERT INTO ct_fu.contacts (customer, channel, note) VALUES (6, 'visit', 'dropped by');
 SELECT customer, channel, note, logged_by FROM ct_fu.contacts WHERE customer = 6 ORDER BY id;
+\echo :LAST_ERROR_SQLSTATE
 SELECT count(*) > 0 AS writer_sees_follow_ups FROM ct_fu.follow_ups_due;
+\echo :LAST_ERROR_SQLSTATE
 UPDATE ct_fu.contacts SET note = NULL;
 \echo :LAST_ERROR_SQLSTATE
 SELECT customer_tier.set_cadence('fu', '{"gold": "1 day"}');
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
+SELECT customer, channel, note, logged_by FROM ct_fu.contacts WHERE customer = 6 ORDER BY id;
 
 -- Dropping the program drops the contact log with it; the cadences go too.
 SELECT customer_tier.set_cadence('fu', '{"gold": "1 day"}') AS tiers;

@@ -236,7 +236,10 @@ COMMENT ON FUNCTION customer_tier.rescore_where(text, text, text, text) IS
     'score the customers of a program that satisfy a condition through the one scoring path (with abc, the ABC class expression of a run), writing only those whose scores change; returns how many changed tier';
 
 -- Score every customer of a program, or only the one whose key's text form is
--- customer; returns the number of customers whose tier changed.
+-- customer; returns the number of customers whose tier changed.  The key is
+-- checked first (customer_key_text): an invalid one would otherwise fail the
+-- cast in the scoring statement, with the key in the message and the
+-- statement, which reach the server log.
 CREATE FUNCTION customer_tier.rescore_program(program text, source text, customer text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -244,11 +247,15 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     prog customer_tier.program;
+    key text;
 BEGIN
     prog := customer_tier.program_row(program);
+    IF customer IS NOT NULL THEN
+        key := customer_tier.customer_key_text(program, customer);
+    END IF;
     RETURN customer_tier.rescore_where(program, source,
-        CASE WHEN customer IS NULL THEN 'true'
-             ELSE format('c.customer OPERATOR(pg_catalog.=) %L::%s', customer, prog.customer_type) END);
+        CASE WHEN key IS NULL THEN 'true'
+             ELSE format('c.customer OPERATOR(pg_catalog.=) %L::%s', key, prog.customer_type) END);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.rescore_program(text, text, text) IS

@@ -21,14 +21,16 @@ COMMENT ON TABLE customer_tier.pin IS
 COMMENT ON COLUMN customer_tier.pin.program IS 'the program the pin belongs to';
 COMMENT ON COLUMN customer_tier.pin.customer IS 'the customer key in its canonical text form (key::text of the program''s key type)';
 COMMENT ON COLUMN customer_tier.pin.tier IS 'the pinned tier';
-COMMENT ON COLUMN customer_tier.pin.reason IS 'why the customer is pinned (required)';
+COMMENT ON COLUMN customer_tier.pin.reason IS 'why the customer is pinned (required); free text: readable by the admin role only';
 COMMENT ON COLUMN customer_tier.pin.pinned_at IS 'when the pin was set or last replaced';
 COMMENT ON COLUMN customer_tier.pin.pinned_by IS 'the role that set the pin';
 COMMENT ON COLUMN customer_tier.pin.expires_at IS 'the pin counts while as_of < expires_at; NULL = until removed';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.pin', '');
 
 -- A customer key in its canonical text form for the program's key type
--- ('007' is '7' for bigint keys, a uuid in lowercase), or an error naming it.
+-- ('007' is '7' for bigint keys, a uuid in lowercase), or an error that
+-- names the program and the key's length, never the key: errors reach the
+-- server log, and a key is personal data (an e-mail address, say).
 CREATE FUNCTION customer_tier.customer_key_text(program text, customer text)
 RETURNS text
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
@@ -45,8 +47,10 @@ BEGIN
         EXECUTE format('SELECT ($1::%s)::text', prog.customer_type) INTO key USING customer;
     EXCEPTION WHEN data_exception THEN
         GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE;
-        RAISE EXCEPTION 'customer key "%" is not a valid % for program "%"', customer, prog.customer_type, prog.name
+        RAISE EXCEPTION 'the customer key is not a valid % for program "%"', prog.customer_type, prog.name
             USING ERRCODE = state,
+                  DETAIL = format('The key given has %s characters; it is left out of this message, which reaches the server log.',
+                                  length(customer)),
                   HINT = format('Pass the key as it appears in column %s of %s.', prog.customer_column, prog.orders_table);
     END;
     RETURN key;

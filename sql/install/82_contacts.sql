@@ -303,14 +303,18 @@ BEGIN
                        s, key_type)
            INTO known USING customer;
     EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range OR string_data_right_truncation THEN
-        RAISE EXCEPTION 'invalid customer key "%" for program "%"', customer, program
+        -- never the key itself: errors reach the server log
+        RAISE EXCEPTION 'the customer key is not a valid % for program "%"', key_type, program
             USING ERRCODE = 'invalid_text_representation',
-                  DETAIL = format('The program''s customer keys are of type %s.', key_type);
+                  DETAIL = format('The key given has %s characters; it is left out of this message, which reaches the server log.',
+                                  length(customer)),
+                  HINT = format('Pass the key in the text form of a %s, as %I.segments shows it.', key_type, s);
     END;
     IF NOT known THEN
-        RAISE EXCEPTION 'customer % is not a customer of program "%"', customer, program
+        RAISE EXCEPTION 'the customer key is not a customer of program "%"', program
             USING ERRCODE = 'foreign_key_violation',
-                  DETAIL = 'A customer of a program has at least one counted order.',
+                  DETAIL = format('A customer of a program has at least one counted order. The key given has %s characters; it is left out of this message, which reaches the server log.',
+                                  length(customer)),
                   HINT = format('SELECT customer FROM %I.segments lists them.', s);
     END IF;
     EXECUTE format($sql$

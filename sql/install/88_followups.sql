@@ -6,9 +6,11 @@
 -- Grant the roles their privileges on a program's feedback and contact
 -- objects.  The reader sees answers, satisfaction, the follow-ups and the
 -- KPIs, and the contact log without its note (personal free text); the
--- writer logs contacts (and may read back what it logged) and sees the
--- follow-ups; the admin may also correct and erase, and any admin (not only
--- the program's owner) may refresh the rolling windows.
+-- writer logs contacts and reads nothing of them but the id an INSERT
+-- ... RETURNING id (log_contact) hands back: no note, outcome or follow-up
+-- list, which a CRM application has no need to read back; the admin may
+-- also correct and erase, and any admin (not only the program's owner) may
+-- refresh the rolling windows.
 CREATE FUNCTION customer_tier.grant_followup_access(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -21,9 +23,8 @@ BEGIN
         GRANT SELECT ON %1$I.answers, %1$I.satisfaction, %1$I.follow_ups_due TO customer_tier_reader;
         GRANT SELECT (id, customer, channel, contacted_at, outcome, logged_by, logged_at)
             ON %1$I.contacts TO customer_tier_reader;
-        GRANT SELECT, INSERT (customer, channel, contacted_at, outcome, note)
+        GRANT INSERT (customer, channel, contacted_at, outcome, note), SELECT (id)
             ON %1$I.contacts TO customer_tier_writer;
-        GRANT SELECT ON %1$I.follow_ups_due TO customer_tier_writer;
         GRANT SELECT, INSERT, UPDATE, DELETE ON %1$I.contacts TO customer_tier_admin;
         GRANT SELECT, DELETE ON %1$I.answers, %1$I.satisfaction, %1$I.feedback_rejects TO customer_tier_admin;
         GRANT INSERT, UPDATE ON %1$I.satisfaction TO customer_tier_admin;

@@ -99,7 +99,10 @@ GRANT USAGE ON SCHEMA customer_tier TO customer_tier_reader, customer_tier_write
 -- functions run with their caller's rights, so the admin writes these tables
 -- through them; the CHECK constraints and the constraint triggers on tier
 -- validate a direct write just as they validate the functions'.
-GRANT SELECT ON customer_tier.program, customer_tier.tier, customer_tier.pin, customer_tier.run TO customer_tier_reader;
+GRANT SELECT ON customer_tier.program, customer_tier.tier, customer_tier.run TO customer_tier_reader;
+-- a pin's reason is free text: the admin's, not BI's
+GRANT SELECT (program, customer, tier, pinned_at, pinned_by, expires_at) ON customer_tier.pin TO customer_tier_reader;
+GRANT SELECT ON customer_tier.pin TO customer_tier_admin;
 GRANT INSERT, UPDATE, DELETE ON customer_tier.tier, customer_tier.pin TO customer_tier_admin;
 -- A program's identity (name, tables, columns, schema, who attached it) is
 -- written only by create_program and drop_program, as customer_tier_owner: a

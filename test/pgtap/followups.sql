@@ -38,8 +38,17 @@ SELECT lives_ok($$SELECT customer_tier.log_contact('fu', '2', 'email', 'sent', '
 SELECT lives_ok($$INSERT INTO ct_fu_crm.survey SELECT * FROM ct_fu_crm.survey WHERE false$$, 'writer: an empty insert');
 SELECT lives_ok($$INSERT INTO ct_fu.contacts (customer, channel, note) VALUES (1, 'visit', 'came by')$$,
                 'writer: INSERT into contacts directly');
-SELECT lives_ok($$SELECT note FROM ct_fu.contacts$$, 'writer: reads back the notes it logs');
-SELECT lives_ok($$SELECT * FROM ct_fu.follow_ups_due$$, 'writer: follow_ups_due');
+SELECT lives_ok($$INSERT INTO ct_fu.contacts (customer, channel) VALUES (1, 'other') RETURNING id$$,
+                'writer: INSERT ... RETURNING id (as log_contact does)');
+-- the writer logs contacts but never reads them back: no free text, nothing
+-- another CRM user wrote about a customer
+SELECT throws_ok($$SELECT note FROM ct_fu.contacts$$, '42501', NULL, 'writer: not the contact notes');
+SELECT throws_ok($$SELECT * FROM ct_fu.contacts$$, '42501', NULL, 'writer: SELECT * on contacts is refused');
+SELECT throws_ok($$SELECT outcome FROM ct_fu.contacts$$, '42501', NULL, 'writer: not the contact outcomes');
+SELECT throws_ok($$SELECT id FROM ct_fu.contacts WHERE note LIKE '%call%'$$, '42501', NULL,
+                 'writer: may not filter on the notes either');
+SELECT throws_ok($$SELECT * FROM ct_fu.follow_ups_due$$, '42501', NULL,
+                 'writer: not follow_ups_due (the last outcome of every customer)');
 SELECT throws_ok($$SELECT * FROM ct_fu.satisfaction$$, '42501', NULL, 'writer: no SELECT on satisfaction');
 SELECT throws_ok($$SELECT * FROM ct_fu.feedback_rejects$$, '42501', NULL, 'writer: no SELECT on feedback_rejects');
 SELECT throws_ok($$UPDATE ct_fu.contacts SET note = NULL$$, '42501', NULL, 'writer: no UPDATE on contacts');
@@ -54,7 +63,7 @@ SELECT results_eq($$SELECT customer, answers::int, last_csat FROM ct_fu.satisfac
 SELECT results_eq($$SELECT reason FROM ct_fu.feedback_rejects$$, $$VALUES ('CSAT score 9 is outside 1..5')$$,
                   'the writer''s unusable answer is in feedback_rejects');
 SELECT results_eq($$SELECT logged_by::text COLLATE "default" FROM ct_fu.contacts ORDER BY id$$,
-                  $$VALUES ('ct_fu_admin'), ('ct_fu_crm'), ('ct_fu_crm')$$, 'logged_by is the login that logged');
+                  $$VALUES ('ct_fu_admin'), ('ct_fu_crm'), ('ct_fu_crm'), ('ct_fu_crm')$$, 'logged_by is the login that logged');
 
 -- ==== reader ====
 SET ROLE ct_fu_bi;

@@ -59,6 +59,7 @@ SELECT is_empty($$SELECT * FROM customer_tier.verify_program('shop')$$, 'admin: 
 SELECT lives_ok($$SELECT customer_tier.rebuild_program('shop')$$, 'admin: rebuild_program');
 SELECT lives_ok($$SELECT count(*) FROM ct_shop.rejects$$, 'admin: reads rejects');
 SELECT lives_ok($$SELECT purchases FROM ct_shop.customers$$, 'admin: reads the internal states');
+SELECT lives_ok($$SELECT * FROM customer_tier.pin$$, 'admin: reads the pins with their reasons');
 RESET ROLE;
 
 -- A second admin login manages the program another admin created ...
@@ -115,7 +116,10 @@ SELECT lives_ok($$SELECT * FROM ct_shop.tier_history$$, 'reader: tier_history');
 SELECT throws_ok($$SELECT * FROM ct_shop.rejects$$, '42501', NULL, 'reader: not the rejects (whole order rows)');
 SELECT lives_ok($$SELECT * FROM customer_tier.program$$, 'reader: the programs');
 SELECT lives_ok($$SELECT * FROM customer_tier.tier$$, 'reader: the tiers');
-SELECT lives_ok($$SELECT * FROM customer_tier.pin$$, 'reader: the pins');
+SELECT lives_ok($$SELECT program, customer, tier, pinned_at, pinned_by, expires_at FROM customer_tier.pin$$,
+                'reader: the pins, without their reason');
+SELECT throws_ok($$SELECT reason FROM customer_tier.pin$$, '42501', NULL, 'reader: not a pin''s reason (free text)');
+SELECT throws_ok($$SELECT * FROM customer_tier.pin$$, '42501', NULL, 'reader: SELECT * on pins names the reason, refused');
 SELECT lives_ok($$SELECT * FROM customer_tier.run$$, 'reader: the run log');
 SELECT throws_ok($$DELETE FROM customer_tier.run$$, '42501', NULL, 'reader: no DELETE on the run log');
 SELECT CASE WHEN to_regclass('ct_shop.segments') IS NULL THEN skip('no views on this branch', 3)
