@@ -92,9 +92,9 @@ SELECT a.p_alive IS NOT NULL AS has_p_alive, a.clv IS NULL AS no_clv, cardinalit
   FROM customer_tier.churn_assess(:'defaults', ROW(0.243, 4.414, 0.793, 2.426, NULL, NULL), ROW(6.25, 3.74, 15.44, NULL, NULL),
            (SELECT customer_tier.order_stats_partial(timestamptz '2026-06-01 00:00+00' - i * interval '20 seconds', 1::numeric)
               FROM generate_series(1, 600000) AS i), 600000, NULL, NULL, NULL, '2026-06-01 00:00+00') AS a;
--- Order times of type date are read in the session's time zone, as the metrics
--- are: an order on 2026-04-02 is 60 days and 2 hours old at 02:00 UTC on
--- 2026-06-01 (silent), but 59 days and 22 hours in New York (not yet).
+-- Order times of type date are read as UTC, as the metrics are, whatever the
+-- session's time zone: an order on 2026-04-02 is 60 days and 2 hours old at
+-- 02:00 UTC on 2026-06-01 (silent), in New York too.
 SELECT current_setting('timezone') AS zone, a.lifecycle, a.churn_flags
   FROM customer_tier.churn_assess(:'defaults', NULL, NULL,
            (SELECT customer_tier.order_stats_partial(date '2026-04-02', 10::numeric)),

@@ -104,9 +104,10 @@ SELECT (customer_tier.order_stats(now(), a)).monetary, sum(a::numeric)
 SELECT (customer_tier.order_stats(now(), a)).monetary, sum(a::numeric)
   FROM (VALUES ('92233720368547758.07'::money), ('92233720368547758.07'), ('0.01')) v(a);
 
--- Timestamp and date times are read in the session time zone, like the implicit cast.
+-- Timestamp and date times are read as UTC, whatever the session time zone
+-- (not like the implicit cast, which reads them in the session's zone).
 SET TimeZone = 'America/New_York';
-SELECT s.first_order, s.last_order, s.first_order = '2024-01-01 00:00'::timestamp::timestamptz AS as_cast
+SELECT s.first_order, s.last_order, s.first_order = '2024-01-01 00:00'::timestamp AT TIME ZONE 'UTC' AS as_utc
   FROM (SELECT (customer_tier.order_stats(t_ts, a_numeric)).* FROM os_types) s;
 SELECT s.first_order, s.last_order
   FROM (SELECT (customer_tier.order_stats(t_date, a_numeric)).* FROM os_types) s;

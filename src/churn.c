@@ -8,8 +8,9 @@
  * reading the orders table: one pass over the times gives first and last
  * order, the order count and both window counts.
  *
- * churn_assess() is STABLE (timestamp and date order times are read in the
- * session time zone) and otherwise depends on its arguments only: the program's compiled thresholds, its fitted
+ * churn_assess() depends on its arguments only (timestamp and date order
+ * times are read as UTC, as order_stats reads them, whatever the session's
+ * TimeZone): the program's compiled thresholds, its fitted
  * models, the stored stage and the instant are arguments, so the triggers
  * and the runs get the same answer for the same input.
  */
@@ -88,13 +89,16 @@ typedef struct OrderTimes
 	int			timekind;
 } OrderTimes;
 
-/* A timestamptz in the kind of the order times (local time unless timestamptz). */
-static TimestampTz
+/*
+ * A timestamptz on the clock of the order times.  Every kind is on one clock:
+ * a timestamp or date order time is a UTC wall-clock time (order_stats.c), so
+ * its microseconds are those of the instant, whatever the session's TimeZone.
+ */
+static inline TimestampTz
 InTimesKind(TimestampTz ts, int timekind)
 {
-	if (timekind == ORDER_TIME_TIMESTAMPTZ)
-		return ts;
-	return DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp, TimestampTzGetDatum(ts)));
+	(void) timekind;
+	return ts;
 }
 
 /* The BG/NBD / Gamma-Gamma summary of one customer, time in weeks. */
@@ -174,7 +178,6 @@ ScanOrderTimes(Datum state, TimestampTz as_of, double window_days, OrderTimes *o
 	TimestampTz previous_from;
 
 	OrderStatsGetView(state, &view);
-	/* timestamp and date kinds hold local times: compare in the session's zone */
 	as_of = InTimesKind(as_of, view.timekind);
 	recent_from = as_of - w;
 	previous_from = as_of - 2 * w;

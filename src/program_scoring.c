@@ -184,14 +184,20 @@ ScoreCustomerArgs(NullableDatum *args, Datum *values, bool *nulls)
 				 errmsg("as_of must not be NULL"),
 				 errhint("Pass the time of the scoring, such as now().")));
 
-	/* recency in days, lower is better; frequency; monetary (numeric to double as SQL casts it) */
+	/*
+	 * recency in days, lower is better; frequency; monetary (numeric to
+	 * double as SQL casts it, except that a total beyond double precision,
+	 * which a program's amount bound keeps out, scores as +-Infinity instead
+	 * of failing the whole run: one customer never stops a program's runs)
+	 */
 	have_r = ScoreValue(args[ARG_LAST_ORDER].isnull ? 0 :
 						DaysBetween(as_of, DatumGetTimestampTz(args[ARG_LAST_ORDER].value)),
 						args[ARG_LAST_ORDER].isnull, ArrayArg(args, ARG_R_BREAKPOINTS), false, &r);
 	have_f = ScoreValue(args[ARG_ORDERS].isnull ? 0 : (double) DatumGetInt64(args[ARG_ORDERS].value),
 						args[ARG_ORDERS].isnull, ArrayArg(args, ARG_F_BREAKPOINTS), true, &f);
 	if (!args[ARG_MONETARY].isnull && !args[ARG_M_BREAKPOINTS].isnull)
-		monetary = DatumGetFloat8(DirectFunctionCall1(numeric_float8, args[ARG_MONETARY].value));
+		monetary = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+													   args[ARG_MONETARY].value));
 	have_m = ScoreValue(monetary, args[ARG_MONETARY].isnull, ArrayArg(args, ARG_M_BREAKPOINTS), true, &m);
 
 	values[COL_R] = Int32GetDatum(r);

@@ -76,7 +76,10 @@ CREATE FUNCTION customer_tier.order_stats_combine(customer_tier.order_stats_stat
 COMMENT ON FUNCTION customer_tier.order_stats_combine(customer_tier.order_stats_state, customer_tier.order_stats_state) IS
     'Combine function of order_stats: merges two partial states (aggregate use only)';
 
--- STABLE: timestamp and date order times become timestamptz in the session time zone.
+-- Timestamp and date order times become timestamptz read as UTC, whatever the
+-- session's TimeZone (docs/order_stats.md).  Still labelled STABLE, as in 0.2.0
+-- when they were read in the session's zone: raising it to IMMUTABLE would
+-- need an ALTER in the upgrade and gains nothing for an aggregate.
 CREATE FUNCTION customer_tier.order_stats_final(customer_tier.order_stats_state)
     RETURNS customer_tier.order_stats
     AS 'MODULE_PATHNAME', 'order_stats_final'

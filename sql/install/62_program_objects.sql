@@ -41,8 +41,18 @@ REVOKE ALL ON FUNCTION customer_tier.announce_tier_change(text, bigint) FROM PUB
 
 -- The tests an order row must pass to be usable, as SQL conditions on the
 -- row alias names, each with the reason a row that fails it is rejected, in
--- the order they are tested: a NULL customer key, time or amount, or a time
--- or amount that is not finite.  One list for the two forms below.
+-- the order they are tested.  A row the program cannot use never fails the
+-- CRM's write (docs/robustness.md, "Rows a program cannot use"):
+--   * a NULL customer key, time or amount, or a time or amount not finite;
+--   * a text or varchar key longer than 1000 bytes (octet_length): the key
+--     is stored in btree indexes (at most 2704 bytes an entry) and sent in
+--     notifications (at most 8000 bytes);
+--   * a date after 294276-12-31, which has no timestamp (dates reach
+--     5874897 AD); timestamp and timestamptz times are always in range, as
+--     a timestamp is read as UTC;
+--   * a numeric or double precision amount whose absolute value is above
+--     1e100, so that a customer's total (at most 2^63 such amounts) always
+--     converts to double precision for scoring and breakpoints.
 CREATE FUNCTION customer_tier.program_row_checks(prog customer_tier.program, alias text,
                                                  OUT conditions text[], OUT reasons text[])
 RETURNS record
@@ -54,13 +64,25 @@ DECLARE
     t text := format('%I.%I', alias, prog.ordered_at_column);
     a text := format('%I.%I', alias, prog.amount_column);
 BEGIN
-    conditions := ARRAY[format('%s IS NOT NULL', c), format('%s IS NOT NULL', t),
-                        format('pg_catalog.isfinite(%s)', t), format('%s IS NOT NULL', a)];
-    reasons := ARRAY['customer key is null', 'order time is null', 'order time is not finite', 'amount is null'];
+    conditions := ARRAY[format('%s IS NOT NULL', c)];
+    reasons := ARRAY['customer key is null'];
+    IF prog.customer_type IN ('text'::regtype, 'character varying'::regtype) THEN
+        conditions := conditions || format('pg_catalog.octet_length(%s) OPERATOR(pg_catalog.<=) 1000', c);
+        reasons := reasons || 'customer key longer than 1000 bytes'::text;
+    END IF;
+    conditions := conditions || ARRAY[format('%s IS NOT NULL', t), format('pg_catalog.isfinite(%s)', t)];
+    reasons := reasons || ARRAY['order time is null', 'order time is not finite'];
+    IF prog.ordered_at_type OPERATOR(pg_catalog.=) 'date'::regtype THEN
+        conditions := conditions || format('%s OPERATOR(pg_catalog.<=) ''294276-12-31''::date', t);
+        reasons := reasons || 'order time out of range'::text;
+    END IF;
+    conditions := conditions || format('%s IS NOT NULL', a);
+    reasons := reasons || 'amount is null'::text;
     IF prog.amount_type IN ('numeric'::regtype, 'double precision'::regtype) THEN
-        conditions := conditions || format('%s OPERATOR(pg_catalog.<>) ALL (''{NaN,Infinity,-Infinity}''::%s[])',
-                                           a, prog.amount_type);
-        reasons := reasons || 'amount is not finite'::text;
+        conditions := conditions || ARRAY[
+            format('%s OPERATOR(pg_catalog.<>) ALL (''{NaN,Infinity,-Infinity}''::%s[])', a, prog.amount_type),
+            format('pg_catalog.abs(%s) OPERATOR(pg_catalog.<=) ''1e100''::%s', a, prog.amount_type)];
+        reasons := reasons || ARRAY['amount is not finite', 'amount out of range'];
     END IF;
 END
 $$;

@@ -368,12 +368,17 @@ $$;
 COMMENT ON FUNCTION customer_tier.feedback_apply_block_sql(customer_tier.program, customer_tier.feedback_source, text, text) IS
     'SQL text of the trigger statements that apply feedback rows to a program''s answers and satisfaction';
 
--- The name of one of a program's triggers on its feedback table.
+-- The name of one of a program's triggers on its feedback table:
+-- ct_<program>_feedback_<operation>, named after the program's schema.  At
+-- most 3 + 40 + 10 + 8 = 61 bytes, so the four names of a program with the
+-- longest name (40 characters) stay distinct within the 63 bytes of a name;
+-- the prefix differs from that of the orders triggers (customer_tier_<program>_<op>),
+-- so the two sets never clash, even on one table.
 CREATE FUNCTION customer_tier.feedback_trigger_name(program text, operation text)
 RETURNS name
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-RETURN pg_catalog.format('customer_tier_%s_feedback_%s', program, operation)::name;
+RETURN pg_catalog.format('ct_%s_feedback_%s', program, operation)::name;
 COMMENT ON FUNCTION customer_tier.feedback_trigger_name(text, text) IS
     'name of the trigger a program puts on its feedback table for one operation';
 
