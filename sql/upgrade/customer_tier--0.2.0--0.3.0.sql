@@ -4,3 +4,1948 @@
 -- sql/install/*.sql builds.  test/scripts/upgrade.sh checks that a database
 -- updated from every frozen release holds exactly what CREATE EXTENSION builds.
 \echo Use "ALTER EXTENSION customer_tier UPDATE" to load this file. \quit
+--
+-- Changes from 0.2.0 (security, docs/security.md):
+--   role   customer_tier_owner (NOLOGIN, no members) owns every program's
+--          schema and objects; CREATE on the database; SELECT on the catalog,
+--          INSERT/UPDATE/DELETE on the rows attaching and detaching write,
+--          EXECUTE on every routine
+--   new    part 58_trust.sql: text_of, row_image (reading CRM rows without
+--          casts), run_as_owner (C: the steps below as customer_tier_owner)
+--   new    owner_attach, owner_detach, owner_attach_feedback,
+--          owner_detach_feedback (the steps), check_table_rights,
+--          attach_program_triggers, drop_program_triggers (the caller's part),
+--          program_record_function_sql, feedback_maintain_function_sql
+--          (generators of two trigger functions, so that this script can
+--          regenerate them)
+--   sig    announce_tier_change(program, tier_history id): NOTIFY names no
+--          customer; create_program_objects returns void
+--   column customer_tier.program.attached_by (the schema's owner before)
+--   grants the admin no longer INSERTs, DELETEs or UPDATEs a program's
+--          identity, nor writes feedback_source but its window; the reader
+--          reads pins without their reason, the writer no contact data
+--   body   reclassify qualifies format(); every generator reads rows
+--          through text_of/row_image; key-free messages (customer_key_text,
+--          log_contact, rescore_program); rows checks (keys over 1000 bytes,
+--          dates after 294276-12-31, amounts beyond 1e100); feedback
+--          triggers renamed ct_<program>_feedback_<op>
+--   per program: ownership to customer_tier_owner, SELECT on the orders
+--          table (and USAGE on its schema) for kpis, trigger functions and
+--          KPI functions regenerated, rows now rejected recorded and the
+--          program rebuilt (timestamps are read as UTC now)
+
+-- ==== roles ====
+DO $roles$
+DECLARE
+    r pg_catalog.pg_roles;
+    role_name text;
+    other text;
+BEGIN
+    FOREACH role_name IN ARRAY ARRAY['customer_tier_reader', 'customer_tier_writer', 'customer_tier_admin',
+                                     'customer_tier_owner'] LOOP
+        SELECT * INTO r FROM pg_catalog.pg_roles AS a WHERE a.rolname OPERATOR(pg_catalog.=) role_name;
+        IF NOT FOUND THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE'
+                                      ' NOREPLICATION NOBYPASSRLS', role_name);
+            EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', role_name,
+                CASE role_name
+                    WHEN 'customer_tier_reader' THEN 'customer_tier: read programs, tiers, segments and tier history (BI)'
+                    WHEN 'customer_tier_writer' THEN 'customer_tier: a CRM application whose order writes maintain programs'
+                    WHEN 'customer_tier_owner' THEN 'customer_tier: owns the programs'' schemas; never grant it to any role'
+                    ELSE 'customer_tier: manage programs, tier rules, pins and runs' END);
+            CONTINUE;
+        END IF;
+        IF r.rolcanlogin OR r.rolsuper OR r.rolcreatedb OR r.rolcreaterole OR r.rolreplication
+           OR r.rolbypassrls THEN
+            RAISE EXCEPTION 'role "%" already exists and is not a plain group role', role_name
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = pg_catalog.format('customer_tier grants privileges to role "%s"; the existing role has%s%s%s%s%s%s.',
+                          role_name,
+                          CASE WHEN r.rolcanlogin THEN ' LOGIN' ELSE '' END,
+                          CASE WHEN r.rolsuper THEN ' SUPERUSER' ELSE '' END,
+                          CASE WHEN r.rolcreatedb THEN ' CREATEDB' ELSE '' END,
+                          CASE WHEN r.rolcreaterole THEN ' CREATEROLE' ELSE '' END,
+                          CASE WHEN r.rolreplication THEN ' REPLICATION' ELSE '' END,
+                          CASE WHEN r.rolbypassrls THEN ' BYPASSRLS' ELSE '' END),
+                      HINT = pg_catalog.format('Make it a plain group role (ALTER ROLE %I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS), or drop it, then create the extension again.',
+                          role_name);
+        END IF;
+        SELECT pg_catalog.string_agg(pg_catalog.quote_ident(g.rolname), ', ' ORDER BY g.rolname) INTO other
+          FROM pg_catalog.pg_auth_members AS m
+          JOIN pg_catalog.pg_roles AS g ON g.oid OPERATOR(pg_catalog.=) m.roleid
+         WHERE m.member OPERATOR(pg_catalog.=) r.oid
+           AND NOT (role_name OPERATOR(pg_catalog.=) 'customer_tier_admin'
+                    AND g.rolname OPERATOR(pg_catalog.=) 'customer_tier_reader');
+        IF other IS NOT NULL THEN
+            RAISE EXCEPTION 'role "%" already exists and is a member of other roles', role_name
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = pg_catalog.format('Role "%s" is a member of %s; every login granted "%s" would get their privileges.',
+                                                 role_name, other, role_name),
+                      HINT = pg_catalog.format('Revoke those memberships (REVOKE %s FROM %I), or drop the role, then create the extension again.',
+                                               other, role_name);
+        END IF;
+        -- a member of the owner could put triggers on every program's tables
+        IF role_name OPERATOR(pg_catalog.=) 'customer_tier_owner'
+           AND EXISTS (SELECT FROM pg_catalog.pg_auth_members AS m WHERE m.roleid OPERATOR(pg_catalog.=) r.oid) THEN
+            RAISE EXCEPTION 'role "customer_tier_owner" already exists and has members'
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = 'customer_tier_owner owns every program''s tables; a member of it could put triggers on them that superusers'' calls would run.',
+                      HINT = 'Revoke it from every role, or drop it, then create the extension again.';
+        END IF;
+    END LOOP;
+    -- The program schemas are created as customer_tier_owner.
+    EXECUTE pg_catalog.format('GRANT CREATE ON DATABASE %I TO customer_tier_owner', pg_catalog.current_database());
+    -- The admin may do what the reader may.
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_auth_members AS m
+                    WHERE m.roleid OPERATOR(pg_catalog.=) 'customer_tier_reader'::regrole
+                      AND m.member OPERATOR(pg_catalog.=) 'customer_tier_admin'::regrole) THEN
+        GRANT customer_tier_reader TO customer_tier_admin;
+    END IF;
+END
+$roles$;
+
+-- ==== reading rows without casts, and acting as customer_tier_owner (58) ====
+-- customer_tier.text_of(anyelement): sql/install/58_trust.sql
+CREATE FUNCTION customer_tier.text_of(value anyelement)
+RETURNS text
+AS 'MODULE_PATHNAME', 'text_of'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.text_of(anyelement) IS
+    'a value as text through its type''s output function (no cast a table owner could define runs)';
+REVOKE ALL ON FUNCTION customer_tier.text_of(anyelement) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.text_of(anyelement) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.row_image(record): sql/install/58_trust.sql
+CREATE FUNCTION customer_tier.row_image(row_value record)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'row_image'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.row_image(record) IS
+    'a row as a JSON object of column names to their text, built without casts';
+REVOKE ALL ON FUNCTION customer_tier.row_image(record) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.row_image(record) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.run_as_owner(text, text, jsonb): sql/install/58_trust.sql
+CREATE FUNCTION customer_tier.run_as_owner(step text, program text, args jsonb)
+RETURNS void
+AS 'MODULE_PATHNAME', 'run_as_owner'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION customer_tier.run_as_owner(text, text, jsonb) IS
+    'run one step of creating or dropping a program''s objects as customer_tier_owner, in a security-restricted operation';
+REVOKE ALL ON FUNCTION customer_tier.run_as_owner(text, text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.run_as_owner(text, text, jsonb) TO customer_tier_admin;  -- 90_roles.sql name list
+
+
+
+-- ==== the catalog: who attached each program ====
+ALTER TABLE customer_tier.program ADD COLUMN attached_by regrole;
+UPDATE customer_tier.program AS p
+   SET attached_by = (SELECT n.nspowner FROM pg_catalog.pg_namespace AS n
+                       WHERE n.nspname OPERATOR(pg_catalog.=) p.data_schema);
+ALTER TABLE customer_tier.program ALTER COLUMN attached_by SET NOT NULL;
+COMMENT ON COLUMN customer_tier.program.attached_by IS 'the role that attached the program (create_program): only it, or a superuser, may drop it';
+
+-- ==== routines: dropped, new, changed ====
+DROP FUNCTION customer_tier.announce_tier_change(text, jsonb, text, text, text, text);
+DROP FUNCTION customer_tier.create_program_objects(customer_tier.program);
+-- customer_tier.announce_tier_change(text, bigint): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.announce_tier_change(program text, change bigint)
+RETURNS void
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+BEGIN ATOMIC
+    SELECT pg_catalog.pg_notify('customer_tier', pg_catalog.json_build_object(
+        'program', program, 'tier_history_id', change)::text);
+END;
+COMMENT ON FUNCTION customer_tier.announce_tier_change(text, bigint) IS
+    'send the NOTIFY customer_tier payload of a change of tier: the program and the change''s tier_history id';
+REVOKE ALL ON FUNCTION customer_tier.announce_tier_change(text, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.announce_tier_change(text, bigint) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.create_program_objects(customer_tier.program): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.create_program_objects(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.customers (
+            customer         %2$s PRIMARY KEY,
+            purchases        customer_tier.order_stats_state,
+            refunds          customer_tier.order_stats_state,
+            orders           bigint NOT NULL,
+            monetary         numeric NOT NULL,
+            first_order      timestamptz,
+            last_order       timestamptz,
+            mean_gap_days    double precision,
+            gap_stddev_days  double precision,
+            updated_at       timestamptz NOT NULL,
+            r_score          integer,
+            f_score          integer,
+            m_score          integer,
+            value_score      double precision,
+            segment          text,
+            abc_class        text,
+            tier             text,
+            tier_since       timestamptz,
+            pending_since    timestamptz,
+            tier_reason      text,
+            changed_by       text,
+            remove_purchases customer_tier.order_stats_state,
+            remove_refunds   customer_tier.order_stats_state,
+            recent_satisfaction double precision,
+            p_alive          double precision,
+            predicted_clv    double precision,
+            churn_flags      text[],
+            churn_reasons    text[],
+            lifecycle        text,
+            lifecycle_since  timestamptz,
+            previous_lifecycle text
+        )$sql$, s, prog.customer_type);
+    EXECUTE format('COMMENT ON TABLE %I.customers IS %L', s,
+                   format('program %s: one row per customer with counted orders, kept current by triggers on %s',
+                          prog.name, prog.orders_table));
+    EXECUTE format($sql$
+        COMMENT ON COLUMN %1$I.customers.customer IS 'the customer key, in the orders table''s own type';
+        COMMENT ON COLUMN %1$I.customers.purchases IS 'order_stats state of the purchases (amount >= 0)';
+        COMMENT ON COLUMN %1$I.customers.refunds IS 'order_stats state of the refunds (amount < 0), NULL if none';
+        COMMENT ON COLUMN %1$I.customers.orders IS 'number of purchases';
+        COMMENT ON COLUMN %1$I.customers.monetary IS 'net monetary value: purchases plus refunds, exact';
+        COMMENT ON COLUMN %1$I.customers.first_order IS 'time of the first purchase';
+        COMMENT ON COLUMN %1$I.customers.last_order IS 'time of the last purchase';
+        COMMENT ON COLUMN %1$I.customers.mean_gap_days IS 'mean days between consecutive purchases';
+        COMMENT ON COLUMN %1$I.customers.gap_stddev_days IS 'sample standard deviation of the days between purchases';
+        COMMENT ON COLUMN %1$I.customers.updated_at IS 'when the row last changed';
+        COMMENT ON COLUMN %1$I.customers.r_score IS 'recency score 1..5 against the breakpoints of the last run (5 = most recent)';
+        COMMENT ON COLUMN %1$I.customers.f_score IS 'frequency score 1..5 against the breakpoints of the last run';
+        COMMENT ON COLUMN %1$I.customers.m_score IS 'monetary score 1..5 against the breakpoints of the last run';
+        COMMENT ON COLUMN %1$I.customers.value_score IS 'weighted value score 0..100 from the R, F and M scores';
+        COMMENT ON COLUMN %1$I.customers.segment IS 'RFM segment name (customer_tier.rfm_segments() lists them)';
+        COMMENT ON COLUMN %1$I.customers.abc_class IS 'Pareto class A, B or C, set by the last run';
+        COMMENT ON COLUMN %1$I.customers.tier IS 'current tier (customer_tier.tier lists the program''s tiers)';
+        COMMENT ON COLUMN %1$I.customers.tier_since IS 'when the customer entered the current tier';
+        COMMENT ON COLUMN %1$I.customers.pending_since IS 'since when the customer has qualified only for a lower tier (downgrade after the grace period)';
+        COMMENT ON COLUMN %1$I.customers.tier_reason IS 'why the tier is what it is: new, upgrade, unchanged, downgrade pending, downgrade, pinned';
+        COMMENT ON COLUMN %1$I.customers.changed_by IS 'what last changed the customer''s scores: a trigger operation, the backfill, a pin or a run';
+        COMMENT ON COLUMN %1$I.customers.remove_purchases IS 'always NULL when stored: carries removed purchases within one upsert';
+        COMMENT ON COLUMN %1$I.customers.remove_refunds IS 'always NULL when stored: carries removed refunds within one upsert';
+        COMMENT ON COLUMN %1$I.customers.recent_satisfaction IS 'input: the customer''s recent satisfaction on 0..10, filled by feedback; NULL = no feedback (flag low_satisfaction never raised)';
+        COMMENT ON COLUMN %1$I.customers.p_alive IS 'BG/NBD probability that the customer is still active, from the model of the last run; NULL without a model';
+        COMMENT ON COLUMN %1$I.customers.predicted_clv IS 'predicted customer lifetime value over the program''s CLV horizon (BG/NBD x Gamma-Gamma); NULL without both models';
+        COMMENT ON COLUMN %1$I.customers.churn_flags IS 'churn flags raised: silent, frequency_falling, low_p_alive, low_satisfaction; empty when none';
+        COMMENT ON COLUMN %1$I.customers.churn_reasons IS 'the reason of each flag, in the order of churn_flags';
+        COMMENT ON COLUMN %1$I.customers.lifecycle IS 'lifecycle stage: new, active, at risk, lapsed, lost, won back';
+        COMMENT ON COLUMN %1$I.customers.lifecycle_since IS 'when the customer entered the current lifecycle stage (as seen by the scoring)';
+        COMMENT ON COLUMN %1$I.customers.previous_lifecycle IS 'the lifecycle stage before the current one; NULL for the first'
+    $sql$, s);
+
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.rejects (
+            id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            rejected_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+            operation   text NOT NULL,
+            reason      text NOT NULL,
+            order_id    text,
+            row_image   jsonb NOT NULL
+        );
+        COMMENT ON TABLE %1$I.rejects IS 'order rows the program could not use, with the reason; the orders table keeps them unchanged';
+        COMMENT ON COLUMN %1$I.rejects.id IS 'reject number, in the order rejects were recorded';
+        COMMENT ON COLUMN %1$I.rejects.rejected_at IS 'when the row was rejected';
+        COMMENT ON COLUMN %1$I.rejects.operation IS 'INSERT, UPDATE or BACKFILL';
+        COMMENT ON COLUMN %1$I.rejects.reason IS 'why the row cannot be used';
+        COMMENT ON COLUMN %1$I.rejects.order_id IS 'the order id, when the program names an order id column';
+        COMMENT ON COLUMN %1$I.rejects.row_image IS 'the whole row as written to the orders table'
+    $sql$, s);
+
+    -- Every change of tier is recorded and announced, whoever makes it (the
+    -- triggers, a run, a pin): a row trigger on the program's own customers,
+    -- whose WHEN clause costs nothing when the tier stays.  A new customer's
+    -- first tier is recorded by the statement that inserts it (program_apply_sql),
+    -- in one pass rather than one trigger call per customer of a bulk load.
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.tier_history (
+            id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            customer   %2$s NOT NULL,
+            from_tier  text,
+            to_tier    text,
+            changed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+            reason     text,
+            source     text
+        );
+        CREATE INDEX ON %1$I.tier_history (customer, changed_at);
+        CREATE INDEX ON %1$I.tier_history (changed_at);
+        COMMENT ON TABLE %1$I.tier_history IS 'every change of a customer''s tier, oldest first';
+        COMMENT ON COLUMN %1$I.tier_history.id IS 'change number, in the order changes were made';
+        COMMENT ON COLUMN %1$I.tier_history.customer IS 'the customer key';
+        COMMENT ON COLUMN %1$I.tier_history.from_tier IS 'the tier before, NULL for a customer''s first tier';
+        COMMENT ON COLUMN %1$I.tier_history.to_tier IS 'the tier after';
+        COMMENT ON COLUMN %1$I.tier_history.changed_at IS 'when (the time of the transaction that made the change)';
+        COMMENT ON COLUMN %1$I.tier_history.reason IS 'new, upgrade, downgrade or pinned';
+        COMMENT ON COLUMN %1$I.tier_history.source IS 'what made the change: trigger INSERT/UPDATE/DELETE, create_program, or a run'
+    $sql$, s, prog.customer_type);
+    EXECUTE customer_tier.program_record_function_sql(prog);
+    EXECUTE format($sql$
+        COMMENT ON FUNCTION %1$I.record_tier_change() IS 'records a change of tier in tier_history and announces it on channel customer_tier';
+        REVOKE ALL ON FUNCTION %1$I.record_tier_change() FROM PUBLIC;
+        CREATE TRIGGER tier_changed AFTER UPDATE OF tier ON %1$I.customers
+            FOR EACH ROW WHEN (OLD.tier IS DISTINCT FROM NEW.tier) EXECUTE FUNCTION %1$I.record_tier_change()
+    $sql$, s);
+
+    EXECUTE customer_tier.program_maintain_function_sql(prog);
+    EXECUTE format('COMMENT ON FUNCTION %I.maintain_customers() IS %L', s,
+                   format('program %s: keeps its customers current from changes to %s', prog.name, prog.orders_table));
+    EXECUTE format('REVOKE ALL ON FUNCTION %I.maintain_customers() FROM PUBLIC', s);
+
+    INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
+    PERFORM customer_tier.create_program_views(prog);
+    PERFORM customer_tier.create_followup_objects(prog);
+    PERFORM customer_tier.grant_program_access(prog);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_program_objects(customer_tier.program) IS
+    'create a program''s tables, trigger function and views (run as customer_tier_owner by owner_attach)';
+REVOKE ALL ON FUNCTION customer_tier.create_program_objects(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.create_program_objects(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.check_table_rights(regrole, regclass, text): sql/install/60_programs.sql
+CREATE FUNCTION customer_tier.check_table_rights(caller regrole, tbl regclass, privileges text)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    privilege text;
+BEGIN
+    FOREACH privilege IN ARRAY string_to_array(privileges, ',') LOOP
+        IF NOT has_table_privilege(caller::oid, tbl, privilege) THEN
+            RAISE EXCEPTION 'permission denied: % needs % on table %', caller, privilege, tbl
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = CASE WHEN privilege OPERATOR(pg_catalog.=) 'SELECT'
+                                    THEN 'A program reads whole rows of the table; SELECT on some of its columns is not enough.'
+                                    ELSE 'A program keeps itself current through triggers on the table.' END,
+                      HINT = format('The table''s owner grants it: GRANT %s ON %s TO %I.', privilege, tbl, caller);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.check_table_rights(regrole, regclass, text) IS
+    'raises insufficient_privilege unless a role has each of the comma-separated privileges on a whole table';
+REVOKE ALL ON FUNCTION customer_tier.check_table_rights(regrole, regclass, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.check_table_rights(regrole, regclass, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.owner_attach(regrole, text, jsonb): sql/install/60_programs.sql
+CREATE FUNCTION customer_tier.owner_attach(caller regrole, name text, args jsonb)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    orders regclass := (args->>'orders')::oid;
+    customer_column name := args->>'customer_column';
+    amount_column name := args->>'amount_column';
+    ordered_at_column name := args->>'ordered_at_column';
+    status_column name := args->>'status_column';
+    counted_statuses text[] := (SELECT array_agg(x) FROM jsonb_array_elements_text(
+                                   CASE WHEN jsonb_typeof(args->'counted_statuses') OPERATOR(pg_catalog.=) 'array'
+                                        THEN args->'counted_statuses' END) AS x);
+    order_id_column name := args->>'order_id_column';
+BEGIN
+    IF jsonb_typeof(args->'counted_statuses') OPERATOR(pg_catalog.=) 'array'
+       AND jsonb_array_length(args->'counted_statuses') OPERATOR(pg_catalog.=) 0 THEN
+        counted_statuses := '{}';
+    END IF;
+    IF name IS NULL OR orders IS NULL THEN
+        RAISE EXCEPTION 'program name and orders table must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) orders) THEN
+        RAISE EXCEPTION 'table with OID % does not exist', orders::oid
+            USING ERRCODE = 'undefined_table';
+    END IF;
+    IF name !~ '^[a-z][a-z0-9_]{0,39}$' THEN
+        RAISE EXCEPTION 'invalid program name "%"', name
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A program name starts with a lowercase letter and has at most 40 lowercase letters, digits and underscores.',
+                  HINT = 'Choose a name such as "retail" or "key_accounts".';
+    END IF;
+    IF EXISTS (SELECT FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) owner_attach.name) THEN
+        RAISE EXCEPTION 'program "%" already exists', name
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'Choose another name, or drop the existing program with customer_tier.drop_program().';
+    END IF;
+    IF (SELECT c.relkind FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) orders) NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '% is not a table', orders
+            USING ERRCODE = 'wrong_object_type',
+                  DETAIL = 'A program attaches triggers to an ordinary or partitioned table.',
+                  HINT = 'Name the table that holds the orders.';
+    END IF;
+    -- before anything is said about its columns
+    PERFORM customer_tier.check_table_rights(caller, orders, 'SELECT,TRIGGER');
+
+    prog.name := name;
+    prog.orders_table := orders;
+    prog.customer_column := customer_column;
+    prog.customer_type := customer_tier.column_type(orders, customer_column, 'customer key');
+    PERFORM customer_tier.check_column_type(orders, customer_column, 'customer key', prog.customer_type,
+        '{integer,bigint,uuid,text,character varying}');
+    prog.amount_column := amount_column;
+    prog.amount_type := customer_tier.column_type(orders, amount_column, 'amount');
+    PERFORM customer_tier.check_column_type(orders, amount_column, 'amount', prog.amount_type,
+        '{numeric,integer,bigint,double precision,money}');
+    prog.ordered_at_column := ordered_at_column;
+    prog.ordered_at_type := customer_tier.column_type(orders, ordered_at_column, 'order time');
+    PERFORM customer_tier.check_column_type(orders, ordered_at_column, 'order time', prog.ordered_at_type,
+        '{timestamp with time zone,timestamp without time zone,date}');
+
+    IF status_column IS NOT NULL THEN
+        PERFORM customer_tier.column_type(orders, status_column, 'order status');
+        IF counted_statuses IS NULL OR cardinality(counted_statuses) OPERATOR(pg_catalog.=) 0 THEN
+            RAISE EXCEPTION 'counted_statuses must list the statuses that count'
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('Status column "%s" was named, but no status was said to count.', status_column),
+                      HINT = 'Pass for example counted_statuses => ''{paid,shipped}''; cancelled and refunded orders must not be listed.';
+        END IF;
+        IF array_position(counted_statuses, NULL) IS NOT NULL THEN
+            RAISE EXCEPTION 'counted_statuses must not contain null'
+                USING ERRCODE = 'null_value_not_allowed',
+                      HINT = 'List the statuses that count as text values.';
+        END IF;
+    ELSIF counted_statuses IS NOT NULL THEN
+        RAISE EXCEPTION 'counted_statuses needs a status column'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Name the column that holds the order status with status_column.';
+    END IF;
+    prog.status_column := status_column;
+    prog.counted_statuses := counted_statuses;
+    IF order_id_column IS NOT NULL THEN
+        PERFORM customer_tier.column_type(orders, order_id_column, 'order id');
+    END IF;
+    prog.order_id_column := order_id_column;
+
+    prog.data_schema := 'ct_' || name;
+    IF EXISTS (SELECT FROM pg_namespace AS n WHERE n.nspname OPERATOR(pg_catalog.=) prog.data_schema) THEN
+        RAISE EXCEPTION 'schema "%" already exists', prog.data_schema
+            USING ERRCODE = 'duplicate_schema',
+                  DETAIL = format('Program "%s" keeps its tables and views in schema "%s".', name, prog.data_schema),
+                  HINT = 'Choose another program name, or rename that schema.';
+    END IF;
+
+    INSERT INTO customer_tier.program AS p
+           (name, orders_table, customer_column, customer_type, amount_column, amount_type,
+            ordered_at_column, ordered_at_type, status_column, counted_statuses, order_id_column,
+            data_schema, attached_by)
+    VALUES (prog.name, prog.orders_table, prog.customer_column, prog.customer_type,
+            prog.amount_column, prog.amount_type, prog.ordered_at_column, prog.ordered_at_type,
+            prog.status_column, prog.counted_statuses, prog.order_id_column, prog.data_schema, caller);
+    EXECUTE format('CREATE SCHEMA %I', prog.data_schema);
+    EXECUTE format('COMMENT ON SCHEMA %I IS %L', prog.data_schema,
+                   format('customer_tier program "%s": customers, tiers and views over %s', name, orders));
+    PERFORM customer_tier.create_program_objects(customer_tier.program_row(name));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.owner_attach(regrole, text, jsonb) IS
+    'step attach of create_program, run as customer_tier_owner: validate, record the program, create its schema and objects';
+REVOKE ALL ON FUNCTION customer_tier.owner_attach(regrole, text, jsonb) FROM PUBLIC;
+
+-- customer_tier.owner_detach(regrole, text, jsonb): sql/install/60_programs.sql
+CREATE FUNCTION customer_tier.owner_detach(caller regrole, name text, args jsonb)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program := customer_tier.program_row(name);
+BEGIN
+    IF NOT (SELECT r.rolsuper FROM pg_roles AS r WHERE r.oid OPERATOR(pg_catalog.=) caller::oid)
+       AND NOT pg_has_role(caller::oid, prog.attached_by::oid, 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied: only % (who attached program "%") may drop it', prog.attached_by, name
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Ask that role, or a superuser, to drop the program.';
+    END IF;
+    -- RESTRICT, not CASCADE: a user's own object that depends on the program's
+    -- views must make this fail rather than vanish with it.
+    PERFORM customer_tier.drop_program_objects(prog);
+    EXECUTE format('DROP SCHEMA %I RESTRICT', prog.data_schema);
+    DELETE FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) owner_detach.name;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.owner_detach(regrole, text, jsonb) IS
+    'step detach of drop_program, run as customer_tier_owner: drop the program''s objects, schema and catalog row';
+REVOKE ALL ON FUNCTION customer_tier.owner_detach(regrole, text, jsonb) FROM PUBLIC;
+
+-- customer_tier.program_record_function_sql(customer_tier.program): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.program_record_function_sql(prog customer_tier.program)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($fn$
+        CREATE FUNCTION %1$I.record_tier_change() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER
+        SET search_path = pg_catalog, pg_temp
+        AS $body$
+        DECLARE
+            change bigint;
+        BEGIN
+            INSERT INTO %1$I.tier_history (customer, from_tier, to_tier, reason, source)
+            VALUES (NEW.customer, OLD.tier, NEW.tier, NEW.tier_reason, NEW.changed_by)
+            RETURNING id INTO change;
+            PERFORM customer_tier.announce_tier_change(%2$L, change);
+            RETURN NULL;
+        END
+        $body$ $fn$, prog.data_schema, prog.name);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_record_function_sql(customer_tier.program) IS
+    'SQL text of the CREATE FUNCTION of a program''s row trigger function record_tier_change()';
+REVOKE ALL ON FUNCTION customer_tier.program_record_function_sql(customer_tier.program) FROM PUBLIC;
+
+-- customer_tier.attach_program_triggers(customer_tier.program): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.attach_program_triggers(prog customer_tier.program)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+    customers bigint;
+    emptied text[];
+    drifted bigint;
+    rejected bigint;
+    announced bigint;
+    orders_schema regnamespace;
+BEGIN
+    -- No write may slip between the backfill and the triggers.
+    PERFORM customer_tier.check_table_rights(current_user::regrole, prog.orders_table, 'SELECT,TRIGGER');
+    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', prog.orders_table);
+    EXECUTE format($sql$
+        CREATE TRIGGER %1$I AFTER INSERT ON %3$s REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers();
+        CREATE TRIGGER %4$I AFTER UPDATE ON %3$s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers();
+        CREATE TRIGGER %5$I AFTER DELETE ON %3$s REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers();
+        CREATE TRIGGER %6$I AFTER TRUNCATE ON %3$s
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers()$sql$,
+        customer_tier.program_trigger_name(prog.name, 'insert'), s, prog.orders_table,
+        customer_tier.program_trigger_name(prog.name, 'update'),
+        customer_tier.program_trigger_name(prog.name, 'delete'),
+        customer_tier.program_trigger_name(prog.name, 'truncate'));
+
+    -- unscored: create_program scores everyone once the first breakpoints exist
+    EXECUTE customer_tier.program_apply_sql(prog, prog.orders_table::text, NULL, NULL) INTO emptied, drifted, rejected, announced;
+    IF rejected OPERATOR(pg_catalog.>) 0 THEN
+        EXECUTE customer_tier.program_rejects_sql(prog, prog.orders_table::text, '''BACKFILL''');
+    END IF;
+    -- kpis() reads the orders table as customer_tier_owner (for readers, who
+    -- may not): only the table's owner, or a holder of the grant option, can
+    -- grant that, and PostgreSQL only warns when another role tries.
+    SELECT c.relnamespace::regnamespace INTO orders_schema FROM pg_class AS c
+     WHERE c.oid OPERATOR(pg_catalog.=) prog.orders_table;
+    IF has_table_privilege(prog.orders_table, 'SELECT WITH GRANT OPTION') THEN
+        EXECUTE format('GRANT SELECT ON %s TO customer_tier_owner', prog.orders_table);
+    END IF;
+    IF has_schema_privilege(orders_schema::oid, 'USAGE WITH GRANT OPTION') THEN
+        EXECUTE format('GRANT USAGE ON SCHEMA %s TO customer_tier_owner', orders_schema);
+    END IF;
+    IF NOT has_table_privilege('customer_tier_owner', prog.orders_table, 'SELECT')
+       OR NOT has_schema_privilege('customer_tier_owner', orders_schema::oid, 'USAGE') THEN
+        RAISE NOTICE 'program "%": kpis() cannot read % until customer_tier_owner may', prog.name, prog.orders_table
+            USING HINT = format('The owners of the table and its schema grant it: GRANT SELECT ON %s TO customer_tier_owner; GRANT USAGE ON SCHEMA %s TO customer_tier_owner.',
+                                prog.orders_table, orders_schema);
+    END IF;
+    EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', s) INTO customers;
+    RETURN customers;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.attach_program_triggers(customer_tier.program) IS
+    'put a program''s triggers on its orders table and backfill its customers from the rows there';
+REVOKE ALL ON FUNCTION customer_tier.attach_program_triggers(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.attach_program_triggers(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.drop_program_triggers(customer_tier.program): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.drop_program_triggers(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    op text;
+    src customer_tier.feedback_source;
+BEGIN
+    SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+    IF FOUND THEN
+        PERFORM customer_tier.drop_feedback_triggers(prog, src);
+    END IF;
+    FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
+                       customer_tier.program_trigger_name(prog.name, op), prog.orders_table);
+    END LOOP;
+    -- what attach_program_triggers granted, unless another program reads the table too
+    IF NOT EXISTS (SELECT FROM customer_tier.program AS p
+                    WHERE p.orders_table OPERATOR(pg_catalog.=) prog.orders_table
+                      AND p.name OPERATOR(pg_catalog.<>) prog.name) THEN
+        IF has_table_privilege(prog.orders_table, 'SELECT WITH GRANT OPTION') THEN
+            EXECUTE format('REVOKE SELECT ON %s FROM customer_tier_owner', prog.orders_table);
+        END IF;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.drop_program_triggers(customer_tier.program) IS
+    'drop the triggers a program put on its orders table and attached feedback table';
+REVOKE ALL ON FUNCTION customer_tier.drop_program_triggers(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.drop_program_triggers(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.feedback_maintain_function_sql(customer_tier.program, customer_tier.feedback_source): sql/install/80_feedback.sql
+CREATE FUNCTION customer_tier.feedback_maintain_function_sql(prog customer_tier.program,
+                                                             src customer_tier.feedback_source)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($fn$
+        CREATE FUNCTION %1$I.maintain_feedback() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER
+        SET search_path = pg_catalog, pg_temp
+        AS $body$
+        DECLARE
+            rejected bigint;
+            removed_answers bigint;
+            removed_rows numeric;
+            touched %2$s[];
+        BEGIN
+            -- EXECUTE on this function lets an admin name it in a trigger:
+            -- on any table but the feedback table, refuse to run.
+            IF TG_RELID OPERATOR(pg_catalog.<>) (SELECT f.feedback_table FROM customer_tier.feedback_source AS f
+                                                  WHERE f.program OPERATOR(pg_catalog.=) %6$L) THEN
+                RAISE EXCEPTION 'trigger function %%.maintain_feedback() serves program %%, not table %%', %1$L, %6$L, TG_RELID::regclass
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+                %3$s
+            ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
+                %4$s
+            ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+                %5$s
+            ELSE
+                TRUNCATE %1$I.answers, %1$I.satisfaction;
+                PERFORM customer_tier.feed_recent_satisfaction(%6$L, 'true', 'trigger TRUNCATE feedback');
+            END IF;
+            RETURN NULL;
+        END
+        $body$ $fn$,
+        prog.data_schema, prog.customer_type,
+        customer_tier.feedback_apply_block_sql(prog, src, 'new_rows', NULL),
+        customer_tier.feedback_apply_block_sql(prog, src, 'new_rows', 'old_rows'),
+        customer_tier.feedback_apply_block_sql(prog, src, NULL, 'old_rows'), prog.name);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feedback_maintain_function_sql(customer_tier.program, customer_tier.feedback_source) IS
+    'SQL text of the CREATE FUNCTION of a program''s feedback trigger function maintain_feedback()';
+REVOKE ALL ON FUNCTION customer_tier.feedback_maintain_function_sql(customer_tier.program, customer_tier.feedback_source) FROM PUBLIC;
+
+-- customer_tier.owner_attach_feedback(regrole, text, jsonb): sql/install/80_feedback.sql
+CREATE FUNCTION customer_tier.owner_attach_feedback(caller regrole, program text, args jsonb)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    src customer_tier.feedback_source;
+    typ regtype;
+    feedback_table regclass := (args->>'feedback_table')::oid;
+    customer_column name := args->>'customer_column';
+    score_column name := args->>'score_column';
+    kind_column name := args->>'kind_column';
+    answered_at_column name := args->>'answered_at_column';
+    satisfaction_window interval := (args->>'satisfaction_window')::interval;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) feedback_table) THEN
+        RAISE EXCEPTION 'table with OID % does not exist', feedback_table::oid
+            USING ERRCODE = 'undefined_table';
+    END IF;
+    prog := customer_tier.program_row(program);
+    IF EXISTS (SELECT FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name) THEN
+        RAISE EXCEPTION 'program "%" already has a feedback table attached', prog.name
+            USING ERRCODE = 'duplicate_object',
+                  DETAIL = format('Its feedback table is %s.',
+                                  (SELECT f.feedback_table FROM customer_tier.feedback_source AS f
+                                    WHERE f.program OPERATOR(pg_catalog.=) prog.name)),
+                  HINT = 'Detach it first with customer_tier.detach_feedback().';
+    END IF;
+    IF (SELECT c.relkind FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) feedback_table) NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '% is not a table', feedback_table
+            USING ERRCODE = 'wrong_object_type',
+                  DETAIL = 'Feedback is read through triggers on an ordinary or partitioned table.',
+                  HINT = 'Name the table that holds the survey answers.';
+    END IF;
+    -- before anything is said about its columns
+    PERFORM customer_tier.check_table_rights(caller, feedback_table, 'SELECT,TRIGGER');
+
+    src.program := prog.name;
+    src.feedback_table := feedback_table;
+    src.customer_column := customer_column;
+    typ := customer_tier.column_type(feedback_table, customer_column, 'customer key');
+    IF typ OPERATOR(pg_catalog.<>) prog.customer_type THEN
+        RAISE EXCEPTION 'column "%" of table % has type %, not the program''s customer key type %',
+                        customer_column, feedback_table, typ, prog.customer_type
+            USING ERRCODE = 'datatype_mismatch',
+                  DETAIL = format('Program "%s" keys its customers by %s.%I (%s).',
+                                  prog.name, prog.orders_table, prog.customer_column, prog.customer_type),
+                  HINT = 'Name a column of the same type as the orders table''s customer key.';
+    END IF;
+    src.score_column := score_column;
+    src.score_type := customer_tier.column_type(feedback_table, score_column, 'score');
+    PERFORM customer_tier.check_column_type(feedback_table, score_column, 'score', src.score_type,
+        '{smallint,integer,bigint,numeric}');
+    src.kind_column := kind_column;
+    typ := customer_tier.column_type(feedback_table, kind_column, 'kind of answer');
+    PERFORM customer_tier.check_column_type(feedback_table, kind_column, 'kind of answer', typ,
+        '{text,character varying,character}');
+    src.answered_at_column := answered_at_column;
+    typ := customer_tier.column_type(feedback_table, answered_at_column, 'answer time');
+    PERFORM customer_tier.check_column_type(feedback_table, answered_at_column, 'answer time', typ,
+        '{timestamp with time zone,timestamp without time zone,date}');
+    IF satisfaction_window IS NULL OR satisfaction_window OPERATOR(pg_catalog.<=) '0' THEN
+        RAISE EXCEPTION 'satisfaction window must be a positive interval, not %', coalesce(satisfaction_window::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use for example ''365 days'' (the default) or ''6 months''.';
+    END IF;
+    src.satisfaction_window := satisfaction_window;
+    src.attached_at := pg_catalog.now();
+
+    INSERT INTO customer_tier.feedback_source VALUES (src.*);
+
+    -- As the orders trigger: runs as customer_tier_owner, so that a role that
+    -- may write the feedback table needs no grant on the program's tables.
+    EXECUTE customer_tier.feedback_maintain_function_sql(prog, src);
+    EXECUTE format('COMMENT ON FUNCTION %I.maintain_feedback() IS %L', prog.data_schema,
+                   format('program %s: keeps its answers and satisfaction current from changes to %s',
+                          prog.name, feedback_table));
+    EXECUTE format('REVOKE ALL ON FUNCTION %I.maintain_feedback() FROM PUBLIC', prog.data_schema);
+    -- the admin names it in CREATE TRIGGER on the feedback table
+    EXECUTE format('GRANT EXECUTE ON FUNCTION %I.maintain_feedback() TO customer_tier_admin', prog.data_schema);
+
+END
+$$;
+COMMENT ON FUNCTION customer_tier.owner_attach_feedback(regrole, text, jsonb) IS
+    'step attach_feedback of attach_feedback, run as customer_tier_owner: validate, record the feedback table, create its trigger function';
+REVOKE ALL ON FUNCTION customer_tier.owner_attach_feedback(regrole, text, jsonb) FROM PUBLIC;
+
+-- customer_tier.owner_detach_feedback(regrole, text, jsonb): sql/install/80_feedback.sql
+CREATE FUNCTION customer_tier.owner_detach_feedback(caller regrole, program text, args jsonb)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program := customer_tier.program_row(program);
+BEGIN
+    PERFORM customer_tier.feedback_source_row(prog);
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_feedback() RESTRICT', prog.data_schema);
+    DELETE FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.owner_detach_feedback(regrole, text, jsonb) IS
+    'step detach_feedback of detach_feedback, run as customer_tier_owner: drop the trigger function and the feedback_source row';
+REVOKE ALL ON FUNCTION customer_tier.owner_detach_feedback(regrole, text, jsonb) FROM PUBLIC;
+
+
+-- customer_tier.create_program(text, regclass, name, name, name, name, text[], name): sql/install/60_programs.sql
+CREATE OR REPLACE FUNCTION customer_tier.create_program(
+    name              text,
+    orders            regclass,
+    customer_column   name,
+    amount_column     name,
+    ordered_at_column name,
+    status_column     name DEFAULT NULL,
+    counted_statuses  text[] DEFAULT NULL,
+    order_id_column   name DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    customers bigint;
+BEGIN
+    IF name IS NULL OR orders IS NULL THEN
+        RAISE EXCEPTION 'program name and orders table must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM customer_tier.run_as_owner('attach', name, jsonb_build_object(
+        'orders', orders::oid, 'customer_column', customer_column, 'amount_column', amount_column,
+        'ordered_at_column', ordered_at_column, 'status_column', status_column,
+        'counted_statuses', counted_statuses, 'order_id_column', order_id_column));
+    -- the tiers' deferred checks cannot fire inside the owner step's
+    -- security-restricted operation; the admin writes tiers anyway
+    PERFORM customer_tier.default_tiers(name);
+    customers := customer_tier.attach_program_triggers(customer_tier.program_row(name));
+    -- The first population breakpoints, then everyone's scores and tier.
+    PERFORM customer_tier.refresh_breakpoints(name);
+    PERFORM customer_tier.rescore_program(name, 'create_program');
+    RETURN customers;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name) IS
+    'attach a program to an orders table: validate its columns, create its schema, backfill; returns the customers found';
+REVOKE ALL ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.drop_program(text): sql/install/60_programs.sql
+CREATE OR REPLACE FUNCTION customer_tier.drop_program(name text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM customer_tier.drop_program_triggers(customer_tier.program_row(name));
+    -- the tiers' deferred checks cannot be queued inside the owner step's
+    -- security-restricted operation; the admin writes pins and tiers anyway
+    DELETE FROM customer_tier.pin AS p WHERE p.program OPERATOR(pg_catalog.=) drop_program.name;
+    DELETE FROM customer_tier.tier AS t WHERE t.program OPERATOR(pg_catalog.=) drop_program.name;
+    PERFORM customer_tier.run_as_owner('detach', name, NULL);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.drop_program(text) IS
+    'detach a program: drop its triggers, tables, views and schema; the orders table is untouched';
+REVOKE ALL ON FUNCTION customer_tier.drop_program(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.drop_program(text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.program_row_checks(customer_tier.program, text): sql/install/62_program_objects.sql
+CREATE OR REPLACE FUNCTION customer_tier.program_row_checks(prog customer_tier.program, alias text,
+                                                 OUT conditions text[], OUT reasons text[])
+RETURNS record
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c text := format('%I.%I', alias, prog.customer_column);
+    t text := format('%I.%I', alias, prog.ordered_at_column);
+    a text := format('%I.%I', alias, prog.amount_column);
+BEGIN
+    conditions := ARRAY[format('%s IS NOT NULL', c)];
+    reasons := ARRAY['customer key is null'];
+    IF prog.customer_type IN ('text'::regtype, 'character varying'::regtype) THEN
+        conditions := conditions || format('pg_catalog.octet_length(%s) OPERATOR(pg_catalog.<=) 1000', c);
+        reasons := reasons || 'customer key longer than 1000 bytes'::text;
+    END IF;
+    conditions := conditions || ARRAY[format('%s IS NOT NULL', t), format('pg_catalog.isfinite(%s)', t)];
+    reasons := reasons || ARRAY['order time is null', 'order time is not finite'];
+    IF prog.ordered_at_type OPERATOR(pg_catalog.=) 'date'::regtype THEN
+        conditions := conditions || format('%s OPERATOR(pg_catalog.<=) ''294276-12-31''::date', t);
+        reasons := reasons || 'order time out of range'::text;
+    END IF;
+    conditions := conditions || format('%s IS NOT NULL', a);
+    reasons := reasons || 'amount is null'::text;
+    IF prog.amount_type IN ('numeric'::regtype, 'double precision'::regtype) THEN
+        conditions := conditions || ARRAY[
+            format('%s OPERATOR(pg_catalog.<>) ALL (''{NaN,Infinity,-Infinity}''::%s[])', a, prog.amount_type),
+            format('pg_catalog.abs(%s) OPERATOR(pg_catalog.<=) ''1e100''::%s', a, prog.amount_type)];
+        reasons := reasons || ARRAY['amount is not finite', 'amount out of range'];
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_row_checks(customer_tier.program, text) IS
+    'the conditions an order row must meet to be usable by a program, with the reason of each, in order';
+REVOKE ALL ON FUNCTION customer_tier.program_row_checks(customer_tier.program, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_row_checks(customer_tier.program, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.program_row_counts_sql(customer_tier.program, text): sql/install/62_program_objects.sql
+CREATE OR REPLACE FUNCTION customer_tier.program_row_counts_sql(prog customer_tier.program, alias text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN array_to_string((customer_tier.program_row_checks(prog, alias)).conditions, ' AND ')
+        || CASE WHEN prog.status_column IS NULL THEN ''
+                ELSE format(' AND customer_tier.text_of(%I.%I) OPERATOR(pg_catalog.=) ANY (%L::text[])',
+                            alias, prog.status_column, prog.counted_statuses) END;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_row_counts_sql(customer_tier.program, text) IS
+    'SQL text of the condition under which an order row counts for a program';
+REVOKE ALL ON FUNCTION customer_tier.program_row_counts_sql(customer_tier.program, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_row_counts_sql(customer_tier.program, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.program_rejects_sql(customer_tier.program, text, text): sql/install/62_program_objects.sql
+CREATE OR REPLACE FUNCTION customer_tier.program_rejects_sql(prog customer_tier.program, source text, operation text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$
+    INSERT INTO %1$I.rejects (operation, reason, order_id, row_image)
+    SELECT %2$s, p.reason, %3$s, customer_tier.row_image(o)
+      FROM %4$s AS o, LATERAL (SELECT %5$s AS reason) AS p
+     WHERE p.reason IS NOT NULL$sql$,
+        prog.data_schema, operation,
+        CASE WHEN prog.order_id_column IS NULL THEN 'NULL'
+             ELSE format('customer_tier.text_of(o.%I)', prog.order_id_column) END,
+        source, customer_tier.program_row_problem_sql(prog, 'o'));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, text, text) IS
+    'SQL text that records the order rows a program cannot use in its rejects table';
+REVOKE ALL ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.program_apply_sql(customer_tier.program, text, text, text): sql/install/62_program_objects.sql
+CREATE OR REPLACE FUNCTION customer_tier.program_apply_sql(prog customer_tier.program, added text, removed text, source text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    one_side text := $sql$
+            SELECT o.%1$I AS customer, o.%2$I AS ordered_at, o.%3$I AS amount, %4$s AS added,
+                   %5$s AS problem, %6$s AS counted
+              FROM %7$s AS o$sql$;
+    counted text := CASE WHEN prog.status_column IS NULL THEN 'true'
+                         ELSE format('customer_tier.text_of(o.%I) OPERATOR(pg_catalog.=) ANY (%L::text[])',
+                                     prog.status_column, prog.counted_statuses) END;
+    partial text := $sql$customer_tier.order_stats_partial(r.ordered_at, r.amount)
+                   FILTER (WHERE r.ok AND %s AND r.amount OPERATOR(pg_catalog.%s) '0')$sql$;
+    no_delta text := 'NULL::customer_tier.order_stats_state';
+    sides text[] := '{}';
+BEGIN
+    IF added IS NOT NULL THEN
+        sides := sides || format(one_side, prog.customer_column, prog.ordered_at_column,
+                                 prog.amount_column, 'true',
+                                 customer_tier.program_row_problem_sql(prog, 'o'), counted, added);
+    END IF;
+    IF removed IS NOT NULL THEN
+        -- a removed row that could not be used was never counted: no problem to report
+        sides := sides || format(one_side, prog.customer_column, prog.ordered_at_column,
+                                 prog.amount_column, 'false',
+                                 customer_tier.program_row_problem_sql(prog, 'o'), counted, removed);
+    END IF;
+    -- Only the deltas an operation can have are aggregated (an INSERT removes
+    -- nothing); OFFSET 0 keeps the per-row problem test from being repeated
+    -- in every FILTER.
+    RETURN format($sql$
+    WITH %7$s,
+    delta AS (
+        SELECT r.customer,
+               %3$s AS add_purchases,
+               %4$s AS remove_purchases,
+               %5$s AS add_refunds,
+               %6$s AS remove_refunds,
+               pg_catalog.count(*) FILTER (WHERE r.added AND NOT r.usable) AS problems
+          FROM (SELECT u.*, u.problem IS NULL AS usable, u.problem IS NULL AND u.counted AS ok
+                  FROM (%2$s) AS u OFFSET 0) AS r
+         GROUP BY r.customer
+    ), applied AS (
+        INSERT INTO %1$I.customers AS c
+               (customer, purchases, refunds, remove_purchases, remove_refunds, orders, monetary,
+                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at%9$s)
+        SELECT d.customer, d.add_purchases, d.add_refunds, d.remove_purchases, d.remove_refunds,
+               m.orders, m.monetary, m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days,
+               pg_catalog.now()%10$s
+          FROM delta AS d,
+               LATERAL customer_tier.customer_metrics(d.add_purchases, d.add_refunds) AS m%11$s
+         WHERE d.customer IS NOT NULL
+           AND (d.add_purchases IS NOT NULL OR d.add_refunds IS NOT NULL
+                OR d.remove_purchases IS NOT NULL OR d.remove_refunds IS NOT NULL)
+         ORDER BY d.customer
+        ON CONFLICT (customer) DO UPDATE
+           SET (purchases, refunds, remove_purchases, remove_refunds, orders, monetary,
+                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at, %8$s) =
+               (SELECT n.purchases, n.refunds, NULL::customer_tier.order_stats_state,
+                       NULL::customer_tier.order_stats_state, m.orders, m.monetary,
+                       m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days, pg_catalog.now(), sc.*
+                  FROM (SELECT customer_tier.order_stats_state_merge(
+                                   customer_tier.order_stats_state_subtract(c.purchases, excluded.remove_purchases),
+                                   excluded.purchases) AS purchases,
+                               customer_tier.order_stats_state_merge(
+                                   customer_tier.order_stats_state_subtract(c.refunds, excluded.remove_refunds),
+                                   excluded.refunds) AS refunds) AS n,
+                       LATERAL customer_tier.customer_metrics(n.purchases, n.refunds) AS m,
+                       LATERAL %12$s AS sc)
+        RETURNING c.customer, c.tier, c.tier_reason, c.changed_by,
+                  c.xmax::text OPERATOR(pg_catalog.=) '0' AS inserted,
+                  c.purchases IS NULL AND c.refunds IS NULL AS emptied,
+                  c.remove_purchases IS NOT NULL OR c.remove_refunds IS NOT NULL AS drifted
+    ), assigned AS (
+        -- a new customer's first tier; later changes are recorded by the row
+        -- trigger tier_changed (a statement cannot see the tier it replaced)
+        INSERT INTO %1$I.tier_history (customer, from_tier, to_tier, reason, source)
+        SELECT a.customer, NULL, a.tier, a.tier_reason, a.changed_by
+          FROM applied AS a
+         WHERE a.inserted AND a.tier IS NOT NULL
+        RETURNING id
+    )
+    SELECT (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.emptied) FROM applied AS a),
+           (SELECT pg_catalog.count(*) FILTER (WHERE a.drifted) FROM applied AS a),
+           (SELECT pg_catalog.sum(d.problems) FROM delta AS d),
+           (SELECT pg_catalog.count(*)
+              FROM assigned AS h,
+                   LATERAL (SELECT customer_tier.announce_tier_change(%13$L, h.id)) AS n)$sql$,
+        prog.data_schema, array_to_string(sides, ' UNION ALL'),
+        CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '>=') END,
+        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '>=') END,
+        CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '<') END,
+        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '<') END,
+        customer_tier.program_config_cte_sql(prog),
+        customer_tier.program_scored_columns(),
+        CASE WHEN source IS NULL THEN '' ELSE ', ' || customer_tier.program_scored_columns() END,
+        CASE WHEN source IS NULL THEN '' ELSE ', sc.*' END,
+        CASE WHEN source IS NULL THEN ''
+             ELSE format(E',\n               LATERAL %s AS sc',
+                         customer_tier.program_scoring_sql('m', 'd.customer', NULL, source,
+                                                           purchases => 'd.add_purchases')) END,
+        customer_tier.program_scoring_sql('m', 'c.customer', 'c', coalesce(source, '''backfill'''),
+                                          purchases => 'n.purchases'),
+        prog.name);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text, text) IS
+    'SQL text of the upsert that applies added and removed order rows to a program''s customers';
+REVOKE ALL ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.program_maintain_function_sql(customer_tier.program): sql/install/62_program_objects.sql
+CREATE OR REPLACE FUNCTION customer_tier.program_maintain_function_sql(prog customer_tier.program)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($fn$
+        CREATE FUNCTION %1$I.maintain_customers() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER
+        SET search_path = pg_catalog, pg_temp
+        AS $body$
+        DECLARE
+            rejected bigint;
+            emptied %2$s[];
+            drifted bigint;
+            announced bigint;
+        BEGIN
+            -- EXECUTE on this function lets an admin name it in a trigger:
+            -- on any table but the program's own, refuse to run.
+            IF TG_RELID OPERATOR(pg_catalog.<>) (SELECT p.orders_table FROM customer_tier.program AS p
+                                                  WHERE p.name OPERATOR(pg_catalog.=) %6$L) THEN
+                RAISE EXCEPTION 'trigger function %%.maintain_customers() serves program %%, not table %%', %1$L, %6$L, TG_RELID::regclass
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+                %3$s
+            ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
+                %4$s
+            ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+                %5$s
+            ELSE
+                TRUNCATE %1$I.customers;
+            END IF;
+            RETURN NULL;
+        END
+        $body$ $fn$,
+        prog.data_schema, prog.customer_type,
+        customer_tier.program_apply_block_sql(prog, 'new_rows', NULL),
+        customer_tier.program_apply_block_sql(prog, 'new_rows', 'old_rows'),
+        customer_tier.program_apply_block_sql(prog, NULL, 'old_rows'), prog.name);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_maintain_function_sql(customer_tier.program) IS
+    'SQL text of the CREATE FUNCTION of a program''s trigger function maintain_customers()';
+REVOKE ALL ON FUNCTION customer_tier.program_maintain_function_sql(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_maintain_function_sql(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.drop_program_objects(customer_tier.program): sql/install/62_program_objects.sql
+CREATE OR REPLACE FUNCTION customer_tier.drop_program_objects(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM customer_tier.drop_followup_objects(prog);
+    IF EXISTS (SELECT FROM pg_proc AS p
+                WHERE p.pronamespace OPERATOR(pg_catalog.=) prog.data_schema::regnamespace
+                  AND p.proname OPERATOR(pg_catalog.=) 'maintain_feedback') THEN
+        EXECUTE format('DROP FUNCTION %I.maintain_feedback() RESTRICT', prog.data_schema);
+    END IF;
+    PERFORM customer_tier.drop_program_views(prog);
+    -- RESTRICT: a user's own object that depends on these must make this fail.
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_customers() RESTRICT', prog.data_schema);
+    EXECUTE format('DROP TABLE IF EXISTS %I.rejects RESTRICT', prog.data_schema);
+    EXECUTE format('DROP TABLE IF EXISTS %I.customers RESTRICT', prog.data_schema);
+    EXECUTE format('DROP TABLE IF EXISTS %I.tier_history RESTRICT', prog.data_schema);
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.record_tier_change() RESTRICT', prog.data_schema);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.drop_program_objects(customer_tier.program) IS
+    'drop a program''s triggers, trigger function and tables';
+REVOKE ALL ON FUNCTION customer_tier.drop_program_objects(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.drop_program_objects(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.rescore_program(text, text, text): sql/install/64_program_scoring.sql
+CREATE OR REPLACE FUNCTION customer_tier.rescore_program(program text, source text, customer text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    key text;
+BEGIN
+    prog := customer_tier.program_row(program);
+    IF customer IS NOT NULL THEN
+        key := customer_tier.customer_key_text(program, customer);
+    END IF;
+    RETURN customer_tier.rescore_where(program, source,
+        CASE WHEN key IS NULL THEN 'true'
+             ELSE format('c.customer OPERATOR(pg_catalog.=) %L::%s', key, prog.customer_type) END);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.rescore_program(text, text, text) IS
+    'score every customer of a program, or one (scores, segment, tier with hysteresis and pins); returns how many changed tier';
+REVOKE ALL ON FUNCTION customer_tier.rescore_program(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.rescore_program(text, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.reclassify(text, integer): sql/install/68_reclassify.sql
+CREATE OR REPLACE PROCEDURE customer_tier.reclassify(program text, batch_size integer DEFAULT 10000)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    prog customer_tier.program;
+    run_id bigint;
+    lower_key text;
+    upper_key text;
+    scored bigint := 0;
+    changed bigint := 0;
+    batch_count integer := 0;
+    batch_rows bigint;
+    failure text;
+    failure_state text;
+    least_a numeric;
+    least_b numeric;
+    abc text;
+BEGIN
+    IF program IS NULL OR batch_size IS NULL THEN
+        RAISE EXCEPTION 'program and batch_size must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF batch_size OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'batch_size must be at least 1, not %', batch_size
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The default, 10000 customers per committed batch, suits most programs.';
+    END IF;
+    prog := customer_tier.program_row(program);
+    IF NOT pg_catalog.pg_try_advisory_lock(customer_tier.run_lock_key(program)) THEN
+        RAISE NOTICE 'program "%" is being reclassified by another session; this run exits', program
+            USING HINT = 'SELECT * FROM customer_tier.run WHERE outcome = ''running'' shows the run in progress.';
+        RETURN;
+    END IF;
+
+    -- Holding the lock, no other run is alive: a run still marked running was
+    -- interrupted (its session ended or the server stopped).
+    UPDATE customer_tier.run AS r
+       SET outcome = 'failed', finished_at = pg_catalog.clock_timestamp(),
+           error = 'interrupted: the session running it ended before it finished'
+     WHERE r.program OPERATOR(pg_catalog.=) reclassify.program
+       AND r.outcome OPERATOR(pg_catalog.=) 'running';
+    INSERT INTO customer_tier.run (program) VALUES (program) RETURNING id INTO run_id;
+    COMMIT;
+
+    -- Each step runs in a block of its own: an error is caught there, logged
+    -- and committed, the lock released, and then raised again (a block with an
+    -- exception handler cannot itself commit, but the loop around it can).
+    BEGIN
+        PERFORM customer_tier.refresh_breakpoints(program);
+        -- Rolling satisfaction windows end now, and feed the churn rules.
+        IF EXISTS (SELECT FROM customer_tier.feedback_source AS f
+                    WHERE f.program OPERATOR(pg_catalog.=) reclassify.program) THEN
+            PERFORM customer_tier.refresh_satisfaction(program);
+        END IF;
+        -- The models before the batches, which score with them; a fit that
+        -- cannot be made keeps the previous model and does not fail the run.
+        UPDATE customer_tier.run AS r
+           SET model_fit = coalesce(customer_tier.fit_program_model(reclassify.program, run_id), 'fitted')
+         WHERE r.id OPERATOR(pg_catalog.=) run_id;
+        -- ABC classes of the whole population, computed once, applied per
+        -- batch as two monetary thresholds: a customer's class only falls as
+        -- its revenue falls (ties share a class; zero and less is C), so the
+        -- least revenue classed A and the least classed B give every class
+        -- exactly, with no table of classes to join in each batch.
+        EXECUTE pg_catalog.format($sql$
+            SELECT pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class OPERATOR(pg_catalog.=) 'A'),
+                   pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class OPERATOR(pg_catalog.=) 'B')
+              FROM (SELECT c.monetary,
+                           customer_tier.abc_class(c.monetary::double precision)
+                               OVER (ORDER BY c.monetary DESC) AS abc_class
+                      FROM %I.customers AS c) AS s$sql$, prog.data_schema)
+          INTO least_a, least_b;
+        abc := pg_catalog.format($sql$CASE WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'A'
+                                WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'B'
+                                ELSE 'C' END$sql$, least_a, least_b);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE, failure = MESSAGE_TEXT;
+    END;
+    IF failure IS NULL THEN
+        COMMIT;
+    END IF;
+
+    WHILE failure IS NULL LOOP
+        BEGIN
+            -- the next batch: up to batch_size customers after lower_key
+            EXECUTE pg_catalog.format($sql$
+                SELECT pg_catalog.max(b.customer)::text, pg_catalog.count(*)
+                  FROM (SELECT c.customer FROM %1$I.customers AS c
+                         WHERE $1 IS NULL OR c.customer OPERATOR(pg_catalog.>) $1::%2$s
+                         ORDER BY c.customer LIMIT $2) AS b$sql$, prog.data_schema, prog.customer_type)
+              INTO upper_key, batch_rows
+              USING lower_key, batch_size;
+            EXIT WHEN batch_rows OPERATOR(pg_catalog.=) 0;
+            changed := changed OPERATOR(pg_catalog.+) customer_tier.rescore_where(
+                program, 'run ' OPERATOR(pg_catalog.||) run_id,
+                CASE WHEN lower_key IS NULL
+                     THEN pg_catalog.format('c.customer OPERATOR(pg_catalog.<=) %L::%s', upper_key, prog.customer_type)
+                     ELSE pg_catalog.format('c.customer OPERATOR(pg_catalog.>) %L::%s AND c.customer OPERATOR(pg_catalog.<=) %L::%s',
+                                            lower_key, prog.customer_type, upper_key, prog.customer_type) END,
+                abc);
+            scored := scored OPERATOR(pg_catalog.+) batch_rows;
+            batch_count := batch_count OPERATOR(pg_catalog.+) 1;
+            lower_key := upper_key;
+            UPDATE customer_tier.run AS r SET customers = scored, batches = batch_count, tier_changes = changed
+             WHERE r.id OPERATOR(pg_catalog.=) run_id;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE, failure = MESSAGE_TEXT;
+        END;
+        IF failure IS NULL THEN
+            COMMIT;
+        END IF;
+    END LOOP;
+
+    IF failure IS NOT NULL THEN
+        -- the batches already committed stand: each was a consistent rescore
+        UPDATE customer_tier.run AS r
+           SET outcome = 'failed', finished_at = pg_catalog.clock_timestamp(), error = failure,
+               customers = scored, batches = batch_count, tier_changes = changed
+         WHERE r.id OPERATOR(pg_catalog.=) run_id;
+        COMMIT;
+        PERFORM pg_catalog.pg_advisory_unlock(customer_tier.run_lock_key(program));
+        RAISE EXCEPTION 'reclassification run % of program "%" failed: %', run_id, program, failure
+            USING ERRCODE = failure_state,
+                  HINT = 'The run is logged as failed in customer_tier.run; the next run starts afresh.';
+    END IF;
+
+    EXECUTE pg_catalog.format($sql$
+        UPDATE customer_tier.run AS r
+           SET outcome = 'succeeded', finished_at = pg_catalog.clock_timestamp(),
+               customers = $2, batches = $3, tier_changes = $4,
+               changes_by_tier = (SELECT pg_catalog.jsonb_object_agg(x.change, x.n)
+                                    FROM (SELECT coalesce(h.from_tier, 'new') OPERATOR(pg_catalog.||) '>'
+                                                 OPERATOR(pg_catalog.||) h.to_tier AS change,
+                                                 pg_catalog.count(*) AS n
+                                            FROM %1$I.tier_history AS h
+                                           WHERE h.source OPERATOR(pg_catalog.=) ('run ' OPERATOR(pg_catalog.||) $1::text)
+                                           GROUP BY 1) AS x),
+               rejects = (SELECT pg_catalog.count(*) FROM %1$I.rejects)
+         WHERE r.id OPERATOR(pg_catalog.=) $1$sql$, prog.data_schema)
+      USING run_id, scored, batch_count, changed;
+    -- retention (86_retention.sql); a failed purge does not fail the run
+    BEGIN
+        UPDATE customer_tier.run AS r SET purged = customer_tier.purge(reclassify.program) WHERE r.id OPERATOR(pg_catalog.=) run_id;
+    EXCEPTION WHEN OTHERS THEN
+        UPDATE customer_tier.run AS r SET purged = pg_catalog.jsonb_build_object('error', SQLERRM)
+         WHERE r.id OPERATOR(pg_catalog.=) run_id;
+    END;
+    COMMIT;
+    PERFORM pg_catalog.pg_advisory_unlock(customer_tier.run_lock_key(program));
+END
+$$;
+COMMENT ON PROCEDURE customer_tier.reclassify(text, integer) IS
+    'recompute breakpoints and ABC classes, fit the program''s BG/NBD and Gamma-Gamma models, then rescore every customer in committed batches; logged in customer_tier.run';
+REVOKE ALL ON PROCEDURE customer_tier.reclassify(text, integer) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE customer_tier.reclassify(text, integer) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.customer_key_text(text, text): sql/install/75_pins.sql
+CREATE OR REPLACE FUNCTION customer_tier.customer_key_text(program text, customer text)
+RETURNS text
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog  customer_tier.program;
+    key   text;
+    state text;
+BEGIN
+    prog := customer_tier.program_row(program);
+    BEGIN
+        -- customer_type is one of five built-in types (a CHECK on program).
+        EXECUTE format('SELECT ($1::%s)::text', prog.customer_type) INTO key USING customer;
+    EXCEPTION WHEN data_exception THEN
+        GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE;
+        RAISE EXCEPTION 'the customer key is not a valid % for program "%"', prog.customer_type, prog.name
+            USING ERRCODE = state,
+                  DETAIL = format('The key given has %s characters; it is left out of this message, which reaches the server log.',
+                                  length(customer)),
+                  HINT = format('Pass the key as it appears in column %s of %s.', prog.customer_column, prog.orders_table);
+    END;
+    RETURN key;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.customer_key_text(text, text) IS
+    'a customer key in the canonical text form of the program''s key type, as stored in pins; an error if it is not a valid key';
+REVOKE ALL ON FUNCTION customer_tier.customer_key_text(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.customer_key_text(text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.feedback_rejects_sql(customer_tier.program, customer_tier.feedback_source, text, text): sql/install/80_feedback.sql
+CREATE OR REPLACE FUNCTION customer_tier.feedback_rejects_sql(prog customer_tier.program, src customer_tier.feedback_source,
+                                                   rel text, operation text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$
+        INSERT INTO %1$I.feedback_rejects (operation, reason, row_image)
+        SELECT %2$s, p.reason, customer_tier.row_image(o)
+          FROM %3$s AS o, LATERAL (SELECT %4$s AS reason) AS p
+         WHERE p.reason IS NOT NULL$sql$,
+        prog.data_schema, operation, rel, customer_tier.feedback_row_problem_sql(src, 'o'));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feedback_rejects_sql(customer_tier.program, customer_tier.feedback_source, text, text) IS
+    'SQL text that records the feedback rows a program cannot use in its feedback_rejects table';
+REVOKE ALL ON FUNCTION customer_tier.feedback_rejects_sql(customer_tier.program, customer_tier.feedback_source, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.feedback_rejects_sql(customer_tier.program, customer_tier.feedback_source, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.feedback_trigger_name(text, text): sql/install/80_feedback.sql
+CREATE OR REPLACE FUNCTION customer_tier.feedback_trigger_name(program text, operation text)
+RETURNS name
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN pg_catalog.format('ct_%s_feedback_%s', program, operation)::name;
+COMMENT ON FUNCTION customer_tier.feedback_trigger_name(text, text) IS
+    'name of the trigger a program puts on its feedback table for one operation';
+REVOKE ALL ON FUNCTION customer_tier.feedback_trigger_name(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.feedback_trigger_name(text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.attach_feedback(text, regclass, name, name, name, name, interval): sql/install/80_feedback.sql
+CREATE OR REPLACE FUNCTION customer_tier.attach_feedback(
+    program             text,
+    feedback_table      regclass,
+    customer_column     name,
+    score_column        name,
+    kind_column         name,
+    answered_at_column  name,
+    satisfaction_window interval DEFAULT '365 days')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    src customer_tier.feedback_source;
+    rejected bigint;
+    last_reason text;
+    customers bigint;
+BEGIN
+    IF program IS NULL OR feedback_table IS NULL THEN
+        RAISE EXCEPTION 'program and feedback table must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the program''s name and the table that holds the survey answers.';
+    END IF;
+    -- the catalog row and the trigger function belong to customer_tier_owner
+    PERFORM customer_tier.run_as_owner('attach_feedback', program, jsonb_build_object(
+        'feedback_table', feedback_table::oid, 'customer_column', customer_column,
+        'score_column', score_column, 'kind_column', kind_column,
+        'answered_at_column', answered_at_column, 'satisfaction_window', satisfaction_window));
+    prog := customer_tier.program_row(program);
+    src := customer_tier.feedback_source_row(prog);
+    PERFORM customer_tier.check_table_rights(current_user::regrole, feedback_table, 'SELECT,TRIGGER');
+
+    -- No write may slip between the backfill and the triggers.
+    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', feedback_table);
+    EXECUTE format($sql$
+        CREATE TRIGGER %1$I AFTER INSERT ON %3$s REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback();
+        CREATE TRIGGER %4$I AFTER UPDATE ON %3$s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback();
+        CREATE TRIGGER %5$I AFTER DELETE ON %3$s REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback();
+        CREATE TRIGGER %6$I AFTER TRUNCATE ON %3$s
+            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback()$sql$,
+        customer_tier.feedback_trigger_name(prog.name, 'insert'), prog.data_schema, feedback_table,
+        customer_tier.feedback_trigger_name(prog.name, 'update'),
+        customer_tier.feedback_trigger_name(prog.name, 'delete'),
+        customer_tier.feedback_trigger_name(prog.name, 'truncate'));
+
+    -- The backfill follows the program's reject rule too.
+    EXECUTE customer_tier.feedback_rejects_sql(prog, src, feedback_table::text, '''BACKFILL''');
+    GET DIAGNOSTICS rejected = ROW_COUNT;
+    IF rejected OPERATOR(pg_catalog.>) 0 AND prog.reject_mode OPERATOR(pg_catalog.=) 'error' THEN
+        EXECUTE format('SELECT r.reason FROM %I.feedback_rejects AS r ORDER BY r.id DESC LIMIT 1', prog.data_schema)
+           INTO last_reason;
+        RAISE EXCEPTION 'program %: % feedback row(s) cannot be used', prog.name, rejected
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = format('The last one: %s.', last_reason),
+                  HINT = 'Correct the rows, or set the program''s reject_mode to skip to keep such rows in its feedback_rejects table.';
+    END IF;
+    EXECUTE format($sql$
+        INSERT INTO %1$I.answers (customer, kind, score, answered_at)
+        SELECT u.customer, u.kind, u.score, u.answered_at FROM (%2$s) AS u ORDER BY u.answered_at$sql$,
+        prog.data_schema, customer_tier.feedback_usable_sql(src, feedback_table::text));
+    EXECUTE customer_tier.satisfaction_rollup_sql(prog, 'true');
+    PERFORM customer_tier.feed_recent_satisfaction(prog.name, 'true', 'attach_feedback');
+    EXECUTE format('SELECT pg_catalog.count(*) FROM %I.satisfaction', prog.data_schema) INTO customers;
+    RETURN customers;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.attach_feedback(text, regclass, name, name, name, name, interval) IS
+    'attach a feedback table (NPS 0..10 and CSAT 1..5 answers) to a program: validate its columns, install triggers, backfill; returns the customers with answers';
+REVOKE ALL ON FUNCTION customer_tier.attach_feedback(text, regclass, name, name, name, name, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.attach_feedback(text, regclass, name, name, name, name, interval) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.drop_feedback_triggers(customer_tier.program, customer_tier.feedback_source): sql/install/80_feedback.sql
+CREATE OR REPLACE FUNCTION customer_tier.drop_feedback_triggers(prog customer_tier.program, src customer_tier.feedback_source)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    op text;
+BEGIN
+    -- a feedback table dropped since took its triggers with it
+    IF EXISTS (SELECT FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) src.feedback_table) THEN
+        FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
+            IF EXISTS (SELECT FROM pg_trigger AS t
+                        WHERE t.tgrelid OPERATOR(pg_catalog.=) src.feedback_table
+                          AND t.tgname OPERATOR(pg_catalog.=) customer_tier.feedback_trigger_name(prog.name, op)) THEN
+                EXECUTE format('DROP TRIGGER %I ON %s',
+                               customer_tier.feedback_trigger_name(prog.name, op), src.feedback_table);
+            END IF;
+        END LOOP;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.drop_feedback_triggers(customer_tier.program, customer_tier.feedback_source) IS
+    'drop the triggers that attaching a feedback table put on it';
+REVOKE ALL ON FUNCTION customer_tier.drop_feedback_triggers(customer_tier.program, customer_tier.feedback_source) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.drop_feedback_triggers(customer_tier.program, customer_tier.feedback_source) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.detach_feedback(text): sql/install/80_feedback.sql
+CREATE OR REPLACE FUNCTION customer_tier.detach_feedback(program text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    src customer_tier.feedback_source;
+BEGIN
+    IF program IS NULL THEN
+        RAISE EXCEPTION 'program must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    prog := customer_tier.program_row(program);
+    src := customer_tier.feedback_source_row(prog);
+    PERFORM customer_tier.drop_feedback_triggers(prog, src);
+    EXECUTE format('DELETE FROM %I.answers', prog.data_schema);
+    EXECUTE format('DELETE FROM %I.satisfaction', prog.data_schema);
+    EXECUTE format('DELETE FROM %I.feedback_rejects', prog.data_schema);
+    PERFORM customer_tier.feed_recent_satisfaction(prog.name, 'true', 'detach_feedback');
+    PERFORM customer_tier.run_as_owner('detach_feedback', prog.name, NULL);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.detach_feedback(text) IS
+    'detach a program''s feedback table: drop its triggers and empty the answers, satisfaction and feedback_rejects tables; the feedback table is untouched';
+REVOKE ALL ON FUNCTION customer_tier.detach_feedback(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.detach_feedback(text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.log_contact(text, text, text, text, text, timestamp with time zone): sql/install/82_contacts.sql
+CREATE OR REPLACE FUNCTION customer_tier.log_contact(program text, customer text, channel text,
+                                          outcome text DEFAULT NULL, note text DEFAULT NULL,
+                                          contacted_at timestamptz DEFAULT pg_catalog.now())
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s text;
+    key_type regtype;
+    known boolean;
+    id bigint;
+BEGIN
+    IF program IS NULL OR customer IS NULL OR channel IS NULL OR contacted_at IS NULL THEN
+        RAISE EXCEPTION 'program, customer, channel and contacted_at must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'For example customer_tier.log_contact(''shop'', ''42'', ''phone'', ''reached'').';
+    END IF;
+    -- a program's schema is ct_<name> (create_program)
+    s := 'ct_' OPERATOR(pg_catalog.||) program;
+    SELECT a.atttypid::regtype INTO key_type
+      FROM pg_attribute AS a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) to_regclass(format('%I.contacts', s))
+       AND a.attname OPERATOR(pg_catalog.=) 'customer';
+    IF key_type IS NULL OR program !~ '^[a-z][a-z0-9_]{0,39}$' THEN
+        RAISE EXCEPTION 'program "%" does not exist', program
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
+    END IF;
+    IF NOT channel OPERATOR(pg_catalog.=) ANY ('{phone,email,visit,other}'::text[]) THEN
+        RAISE EXCEPTION 'invalid channel "%"', channel
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use phone, email, visit or other.';
+    END IF;
+    IF NOT isfinite(contacted_at) THEN
+        RAISE EXCEPTION 'contacted_at must be finite, not %', contacted_at
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass the time of the contact, or leave it out for now().';
+    END IF;
+    IF contacted_at OPERATOR(pg_catalog.>) (clock_timestamp() OPERATOR(pg_catalog.+) interval '5 minutes') THEN
+        RAISE EXCEPTION 'contacted_at % is in the future', contacted_at
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The log records contacts that took place; a contact in the future would hide follow-ups that are due.',
+                  HINT = 'Pass the time of the contact, or leave it out for now().';
+    END IF;
+    BEGIN
+        EXECUTE format('SELECT EXISTS (SELECT FROM %I.segments AS c WHERE c.customer OPERATOR(pg_catalog.=) $1::%s)',
+                       s, key_type)
+           INTO known USING customer;
+    EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range OR string_data_right_truncation THEN
+        -- never the key itself: errors reach the server log
+        RAISE EXCEPTION 'the customer key is not a valid % for program "%"', key_type, program
+            USING ERRCODE = 'invalid_text_representation',
+                  DETAIL = format('The key given has %s characters; it is left out of this message, which reaches the server log.',
+                                  length(customer)),
+                  HINT = format('Pass the key in the text form of a %s, as %I.segments shows it.', key_type, s);
+    END;
+    IF NOT known THEN
+        RAISE EXCEPTION 'the customer key is not a customer of program "%"', program
+            USING ERRCODE = 'foreign_key_violation',
+                  DETAIL = format('A customer of a program has at least one counted order. The key given has %s characters; it is left out of this message, which reaches the server log.',
+                                  length(customer)),
+                  HINT = format('SELECT customer FROM %I.segments lists them.', s);
+    END IF;
+    EXECUTE format($sql$
+        INSERT INTO %1$I.contacts (customer, channel, contacted_at, outcome, note)
+        VALUES ($1::%2$s, $2, $3, $4, $5)
+        RETURNING id$sql$, s, key_type)
+       INTO id USING customer, channel, contacted_at, outcome, note;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.log_contact(text, text, text, text, text, timestamptz) IS
+    'log a contact (phone, email, visit or other) with a customer of a program; returns the contact id';
+REVOKE ALL ON FUNCTION customer_tier.log_contact(text, text, text, text, text, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.log_contact(text, text, text, text, text, timestamp with time zone) TO customer_tier_writer;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.log_contact(text, text, text, text, text, timestamp with time zone) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.create_kpi_functions(customer_tier.program): sql/install/84_kpis.sql
+CREATE OR REPLACE FUNCTION customer_tier.create_kpi_functions(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    -- Reads the program's tier history and answers: runs with its caller's
+    -- rights (the reader may read both).  Without JIT: compiling the plan
+    -- costs far more than running it on any realistic number of periods.
+    EXECUTE format($fn$
+        CREATE FUNCTION %1$I.satisfaction_by_tier(unit text DEFAULT 'month', from_date timestamptz DEFAULT NULL,
+                                                  to_date timestamptz DEFAULT NULL)
+        RETURNS TABLE (period_start timestamptz, period_end timestamptz, tier text, tier_rank integer,
+                       customers bigint, respondents bigint, response_rate double precision, answers bigint,
+                       nps double precision, nps_answers bigint, csat double precision, csat_answers bigint)
+        LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 100
+        SET search_path = pg_catalog, pg_temp
+        SET jit = off
+        AS $body$
+        #variable_conflict use_column
+        BEGIN
+            RETURN QUERY
+            WITH %2$s, %3$s
+            SELECT k.period_start, k.period_end, k.tier, k.rank,
+                   coalesce(x.customers, 0), coalesce(x.respondents, 0),
+                   x.respondents::double precision / nullif(x.customers, 0),
+                   coalesce(x.answers, 0), x.nps, coalesce(x.nps_answers, 0), x.csat, coalesce(x.csat_answers, 0)
+              FROM keys AS k
+              LEFT JOIN sat AS x ON x.period_start = k.period_start AND x.tier = k.tier
+             ORDER BY k.period_start, k.rank NULLS LAST, k.tier;
+        END
+        $body$ $fn$, s, customer_tier.kpi_cohort_sql(prog), customer_tier.kpi_satisfaction_sql(prog));
+    EXECUTE format('COMMENT ON FUNCTION %I.satisfaction_by_tier(text, timestamptz, timestamptz) IS %L', s,
+                   format('program %s: per period (a date_trunc unit, month by default) and tier at period start: customers, respondents, response rate, NPS and CSAT of the answers given in the period',
+                          prog.name));
+
+    -- Reads the orders table, which the reader may not: runs as
+    -- customer_tier_owner (granted SELECT on it by create_program) and
+    -- returns aggregates only.  row_security = off: a policy on the table
+    -- would run its owner's functions with customer_tier_owner's rights, so
+    -- such a table makes kpis fail instead.
+    EXECUTE format($fn$
+        CREATE FUNCTION %1$I.kpis(unit text DEFAULT 'month', from_date timestamptz DEFAULT NULL,
+                                  to_date timestamptz DEFAULT NULL)
+        RETURNS TABLE (period_start timestamptz, period_end timestamptz, tier text, tier_rank integer,
+                       customers_at_start bigint, new_customers bigint, retained bigint, churned bigint,
+                       retention_rate double precision, churn_rate double precision,
+                       repeat_customers bigint, repeat_purchase_rate double precision,
+                       orders bigint, revenue numeric,
+                       nps double precision, csat double precision, answers bigint, response_rate double precision)
+        LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE SECURITY DEFINER ROWS 100
+        SET search_path = pg_catalog, pg_temp
+        SET jit = off
+        SET row_security = off
+        AS $body$
+        #variable_conflict use_column
+        BEGIN
+            RETURN QUERY
+            WITH %2$s, %8$s,
+            bought AS (
+                SELECT p.period_start, o.%4$I AS customer,
+                       count(*) FILTER (WHERE o.%5$I >= '0') AS purchases,
+                       sum(o.%5$I::numeric) AS revenue
+                  FROM %3$s AS o
+                  JOIN periods AS p
+                    ON o.%6$I::timestamptz >= p.period_start AND o.%6$I::timestamptz < p.period_end
+                 WHERE %7$s
+                   AND o.%6$I::timestamptz >= (SELECT min(q.period_start) FROM periods AS q)
+                   AND o.%6$I::timestamptz < (SELECT max(q.period_end) FROM periods AS q)
+                 GROUP BY p.period_start, o.%4$I
+            ), kept AS (
+                SELECT c.period_start, c.tier, count(*) AS customers,
+                       count(*) FILTER (WHERE b.purchases >= 1) AS retained,
+                       count(*) FILTER (WHERE b.purchases >= 2) AS repeat_customers,
+                       coalesce(sum(b.purchases), 0)::bigint AS orders,
+                       coalesce(sum(b.revenue), 0) AS revenue
+                  FROM cohort AS c
+                  LEFT JOIN bought AS b ON b.period_start = c.period_start AND b.customer = c.customer
+                 GROUP BY c.period_start, c.tier
+            )
+            SELECT k.period_start, k.period_end, k.tier, k.rank,
+                   coalesce(m.customers, 0), coalesce(n.customers, 0),
+                   coalesce(m.retained, 0), coalesce(m.customers - m.retained, 0),
+                   m.retained::double precision / nullif(m.customers, 0),
+                   (m.customers - m.retained)::double precision / nullif(m.customers, 0),
+                   coalesce(m.repeat_customers, 0),
+                   m.repeat_customers::double precision / nullif(m.customers, 0),
+                   coalesce(m.orders, 0), coalesce(m.revenue, 0),
+                   s.nps, s.csat, coalesce(s.answers, 0),
+                   s.respondents::double precision / nullif(s.customers, 0)
+              FROM keys AS k
+              LEFT JOIN kept AS m ON m.period_start = k.period_start AND m.tier = k.tier
+              LEFT JOIN newcomers AS n ON n.period_start = k.period_start AND n.tier = k.tier
+              LEFT JOIN sat AS s ON s.period_start = k.period_start AND s.tier = k.tier
+             ORDER BY k.period_start, k.rank NULLS LAST, k.tier;
+        END
+        $body$ $fn$, s, customer_tier.kpi_cohort_sql(prog), prog.orders_table, prog.customer_column,
+        prog.amount_column, prog.ordered_at_column, customer_tier.program_row_counts_sql(prog, 'o'),
+        customer_tier.kpi_satisfaction_sql(prog));
+    EXECUTE format('COMMENT ON FUNCTION %I.kpis(text, timestamptz, timestamptz) IS %L', s,
+                   format('program %s: per period (a date_trunc unit, month by default) and tier at period start: customers, new customers, retained, churned, retention, churn and repeat-purchase rates, orders, revenue, NPS, CSAT, response rate (docs/kpis.md)',
+                          prog.name));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_kpi_functions(customer_tier.program) IS
+    'create a program''s satisfaction_by_tier and kpis functions';
+REVOKE ALL ON FUNCTION customer_tier.create_kpi_functions(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.create_kpi_functions(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.grant_followup_access(customer_tier.program): sql/install/88_followups.sql
+CREATE OR REPLACE FUNCTION customer_tier.grant_followup_access(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    EXECUTE format($sql$
+        GRANT SELECT ON %1$I.answers, %1$I.satisfaction, %1$I.follow_ups_due TO customer_tier_reader;
+        GRANT SELECT (id, customer, channel, contacted_at, outcome, logged_by, logged_at)
+            ON %1$I.contacts TO customer_tier_reader;
+        GRANT INSERT (customer, channel, contacted_at, outcome, note), SELECT (id)
+            ON %1$I.contacts TO customer_tier_writer;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON %1$I.contacts TO customer_tier_admin;
+        GRANT SELECT, DELETE ON %1$I.answers, %1$I.satisfaction, %1$I.feedback_rejects TO customer_tier_admin;
+        GRANT INSERT, UPDATE ON %1$I.satisfaction TO customer_tier_admin;
+        REVOKE ALL ON FUNCTION %1$I.satisfaction_by_tier(text, timestamptz, timestamptz) FROM PUBLIC;
+        REVOKE ALL ON FUNCTION %1$I.kpis(text, timestamptz, timestamptz) FROM PUBLIC;
+        GRANT EXECUTE ON FUNCTION %1$I.satisfaction_by_tier(text, timestamptz, timestamptz) TO customer_tier_reader;
+        GRANT EXECUTE ON FUNCTION %1$I.kpis(text, timestamptz, timestamptz) TO customer_tier_reader
+    $sql$, s);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.grant_followup_access(customer_tier.program) IS
+    'grant the reader, writer and admin roles their privileges on a program''s feedback, contact and KPI objects';
+REVOKE ALL ON FUNCTION customer_tier.grant_followup_access(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.grant_followup_access(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.grant_program_access(customer_tier.program): sql/install/90_roles.sql
+CREATE OR REPLACE FUNCTION customer_tier.grant_program_access(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+    cols text;
+    obj record;
+BEGIN
+    IF prog.data_schema IS NULL THEN
+        RAISE EXCEPTION 'program must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO customer_tier_reader, customer_tier_writer, customer_tier_admin', s);
+
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+      FROM pg_attribute AS a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) format('%I.customers', s)::regclass
+       AND a.attnum OPERATOR(pg_catalog.>) 0
+       AND NOT a.attisdropped
+       AND a.atttypid OPERATOR(pg_catalog.<>) 'customer_tier.order_stats_state'::regtype;
+    EXECUTE format('GRANT SELECT (%s) ON %I.customers TO customer_tier_reader', cols, s);
+    EXECUTE format('GRANT SELECT ON %I.tier_history TO customer_tier_reader', s);
+    -- The admin backfills, rebuilds, rescores, corrects and erases with its
+    -- own rights; the tables belong to customer_tier_owner, so no TRIGGER,
+    -- REFERENCES or TRUNCATE, and no way to change them.
+    FOR obj IN
+        SELECT c.relname FROM pg_class AS c
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) s::regnamespace
+           AND c.relkind OPERATOR(pg_catalog.=) 'r'
+         ORDER BY c.relname
+    LOOP
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I.%I TO customer_tier_admin', s, obj.relname);
+    END LOOP;
+
+    FOR obj IN
+        SELECT c.relname FROM pg_class AS c
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) s::regnamespace
+           AND c.relkind OPERATOR(pg_catalog.=) ANY ('{v,m}'::"char"[])
+         ORDER BY c.relname
+    LOOP
+        EXECUTE format('GRANT SELECT ON %I.%I TO customer_tier_reader', s, obj.relname);
+        IF obj.relname OPERATOR(pg_catalog.=) 'segments' THEN
+            EXECUTE format('GRANT SELECT ON %I.%I TO customer_tier_writer', s, obj.relname);
+        END IF;
+    END LOOP;
+
+    FOR obj IN
+        SELECT p.oid::regprocedure AS fn, p.prorettype OPERATOR(pg_catalog.=) 'trigger'::regtype AS is_trigger
+          FROM pg_proc AS p
+         WHERE p.pronamespace OPERATOR(pg_catalog.=) s::regnamespace
+         ORDER BY p.oid
+    LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', obj.fn);
+        IF NOT obj.is_trigger THEN
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO customer_tier_reader', obj.fn);
+        ELSE
+            -- the admin names it in CREATE TRIGGER on the CRM's table (it
+            -- refuses to run on any other table)
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO customer_tier_admin', obj.fn);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.grant_program_access(customer_tier.program) IS
+    'grant the reader, writer and admin roles their privileges on a program''s schema';
+REVOKE ALL ON FUNCTION customer_tier.grant_program_access(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.grant_program_access(customer_tier.program) TO customer_tier_admin;
+
+
+
+-- ==== catalog privileges ====
+REVOKE INSERT, UPDATE, DELETE ON customer_tier.program FROM customer_tier_admin;
+GRANT UPDATE (method, score_weights, downgrade_grace, reject_mode, r_breakpoints, f_breakpoints,
+              m_breakpoints, scored_at) ON customer_tier.program TO customer_tier_admin;
+REVOKE INSERT, UPDATE, DELETE ON customer_tier.feedback_source FROM customer_tier_admin;
+GRANT UPDATE (satisfaction_window) ON customer_tier.feedback_source TO customer_tier_admin;
+COMMENT ON COLUMN customer_tier.pin.reason IS 'why the customer is pinned (required); free text: readable by the admin role only';
+REVOKE SELECT ON customer_tier.pin FROM customer_tier_reader;
+GRANT SELECT (program, customer, tier, pinned_at, pinned_by, expires_at) ON customer_tier.pin TO customer_tier_reader;
+GRANT SELECT ON customer_tier.pin TO customer_tier_admin;
+GRANT USAGE ON SCHEMA customer_tier TO customer_tier_owner;
+GRANT SELECT ON customer_tier.program, customer_tier.tier, customer_tier.pin, customer_tier.run,
+                customer_tier.feedback_source, customer_tier.cadence, customer_tier.retention,
+                customer_tier.retention_policy, customer_tier.churn_settings, customer_tier.program_model
+             TO customer_tier_owner;
+GRANT INSERT, UPDATE, DELETE ON customer_tier.program, customer_tier.tier, customer_tier.feedback_source,
+                                customer_tier.churn_settings, customer_tier.cadence, customer_tier.retention
+             TO customer_tier_owner;
+
+-- ==== feedback triggers renamed: the old names did not fit 63 bytes ====
+DO $feedback_triggers$
+DECLARE
+    src record;
+    op text;
+    old_name name;
+BEGIN
+    FOR src IN SELECT f.program, f.feedback_table FROM customer_tier.feedback_source AS f
+                WHERE EXISTS (SELECT FROM pg_catalog.pg_class AS c
+                               WHERE c.oid OPERATOR(pg_catalog.=) f.feedback_table) LOOP
+        FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
+            -- the name 0.2.0 gave, cut to 63 bytes as CREATE TRIGGER cut it
+            old_name := pg_catalog.format('customer_tier_%s_feedback_%s', src.program, op)::name;
+            IF EXISTS (SELECT FROM pg_catalog.pg_trigger AS t
+                        WHERE t.tgrelid OPERATOR(pg_catalog.=) src.feedback_table
+                          AND t.tgname OPERATOR(pg_catalog.=) old_name) THEN
+                EXECUTE pg_catalog.format('ALTER TRIGGER %I ON %s RENAME TO %I', old_name, src.feedback_table,
+                                          customer_tier.feedback_trigger_name(src.program, op));
+            END IF;
+        END LOOP;
+    END LOOP;
+END
+$feedback_triggers$;
+
+-- ==== every program ====
+-- Its schema and objects go to customer_tier_owner (a table's indexes and
+-- sequences follow it); customer_tier_owner may read its orders table, for
+-- kpis(); the trigger functions are regenerated (added to the extension
+-- first: an extension script may only replace its own members; $release$
+-- below releases them), the KPI functions made anew; the rows that the new
+-- checks reject are recorded, and the program rebuilt from its orders
+-- (timestamp and date order times are read as UTC now).
+DO $programs$
+DECLARE
+    prog customer_tier.program;
+    s name;
+    o record;
+    orders_schema regnamespace;
+BEGIN
+    FOR prog IN SELECT * FROM customer_tier.program AS p ORDER BY p.name LOOP
+        s := prog.data_schema;
+        EXECUTE pg_catalog.format('ALTER SCHEMA %I OWNER TO customer_tier_owner', s);
+        FOR o IN
+            SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END AS kind,
+                   pg_catalog.format('%I.%I', s, c.relname) AS name
+              FROM pg_catalog.pg_class AS c
+             WHERE c.relnamespace OPERATOR(pg_catalog.=) s::regnamespace
+               AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m}'::"char"[])
+             ORDER BY c.relname
+        LOOP
+            EXECUTE pg_catalog.format('ALTER %s %s OWNER TO customer_tier_owner', o.kind, o.name);
+        END LOOP;
+        FOR o IN
+            SELECT f.oid::regprocedure AS fn FROM pg_catalog.pg_proc AS f
+             WHERE f.pronamespace OPERATOR(pg_catalog.=) s::regnamespace ORDER BY f.oid
+        LOOP
+            EXECUTE pg_catalog.format('ALTER FUNCTION %s OWNER TO customer_tier_owner', o.fn);
+        END LOOP;
+        SELECT c.relnamespace::regnamespace INTO orders_schema FROM pg_catalog.pg_class AS c
+         WHERE c.oid OPERATOR(pg_catalog.=) prog.orders_table;
+        EXECUTE pg_catalog.format('GRANT SELECT ON %s TO customer_tier_owner', prog.orders_table);
+        EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %s TO customer_tier_owner', orders_schema);
+
+        EXECUTE pg_catalog.format('ALTER EXTENSION customer_tier ADD FUNCTION %I.maintain_customers()', s);
+        EXECUTE pg_catalog.regexp_replace(customer_tier.program_maintain_function_sql(prog),
+                                          '^\s*CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION');
+        EXECUTE pg_catalog.format('ALTER EXTENSION customer_tier ADD FUNCTION %I.record_tier_change()', s);
+        EXECUTE pg_catalog.regexp_replace(customer_tier.program_record_function_sql(prog),
+                                          '^\s*CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION');
+        IF EXISTS (SELECT FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name) THEN
+            EXECUTE pg_catalog.format('ALTER EXTENSION customer_tier ADD FUNCTION %I.maintain_feedback()', s);
+            EXECUTE pg_catalog.regexp_replace(
+                customer_tier.feedback_maintain_function_sql(prog, customer_tier.feedback_source_row(prog)),
+                '^\s*CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION');
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %I.maintain_feedback() TO customer_tier_admin', s);
+        END IF;
+        -- kpis reads program_row_counts_sql; create_kpi_functions makes both functions
+        EXECUTE pg_catalog.format($sql$
+            DROP FUNCTION %1$I.kpis(text, timestamptz, timestamptz) RESTRICT;
+            DROP FUNCTION %1$I.satisfaction_by_tier(text, timestamptz, timestamptz) RESTRICT$sql$, s);
+        PERFORM customer_tier.create_kpi_functions(prog);
+        -- the writer reads no contact data any more (grant_followup_access grants what it keeps)
+        EXECUTE pg_catalog.format('REVOKE SELECT ON %1$I.contacts, %1$I.follow_ups_due FROM customer_tier_writer', s);
+        PERFORM customer_tier.grant_followup_access(prog);
+        PERFORM customer_tier.grant_program_access(prog);
+
+        -- rows 0.2.0 counted that the new checks reject: kept in rejects,
+        -- then the rebuild takes them out of the states
+        EXECUTE pg_catalog.format($sql$
+            INSERT INTO %1$I.rejects (operation, reason, order_id, row_image)
+            SELECT 'UPGRADE', p.reason, %2$s, customer_tier.row_image(o)
+              FROM %3$s AS o, LATERAL (SELECT %4$s AS reason) AS p
+             WHERE p.reason OPERATOR(pg_catalog.=) ANY (
+                       '{customer key longer than 1000 bytes,order time out of range,amount out of range}'::text[])$sql$,
+            s,
+            CASE WHEN prog.order_id_column IS NULL THEN 'NULL'
+                 ELSE pg_catalog.format('customer_tier.text_of(o.%I)', prog.order_id_column) END,
+            prog.orders_table, customer_tier.program_row_problem_sql(prog, 'o'));
+        PERFORM customer_tier.rebuild_program(prog.name);
+    END LOOP;
+END
+$programs$;
+
+-- ==== the objects created above in program schemas belong to the program ====
+-- Every object an extension script creates becomes a member of the
+-- extension; a program's objects must not be (pg_dump would leave them out,
+-- DROP EXTENSION would drop them).  So each is released from the extension
+-- and given to the owner of its program schema (customer_tier_owner), who owns the rest of it.
+-- And every GRANT an extension script runs is recorded as the object's
+-- "initial privileges" (pg_init_privs), which pg_dump takes as the baseline
+-- of what to dump: left there, a restore would lose those grants.  Releasing
+-- an object from the extension forgets them, so an existing object that
+-- got a GRANT here is added to the extension and released again.
+-- Generic: it also covers what later upgrade steps do to program schemas.
+DO $release$
+DECLARE
+    ext oid := (SELECT e.oid FROM pg_catalog.pg_extension AS e
+                 WHERE e.extname OPERATOR(pg_catalog.=) 'customer_tier');
+    o record;
+BEGIN
+    -- created by this script: release, and give to the schema's owner
+    FOR o IN
+        SELECT i.type, i.identity, n.nspowner::pg_catalog.regrole AS owner,
+               i.type OPERATOR(pg_catalog.=) 'index' OR EXISTS (
+                   SELECT FROM pg_catalog.pg_depend AS t
+                    WHERE t.classid OPERATOR(pg_catalog.=) d.classid AND t.objid OPERATOR(pg_catalog.=) d.objid
+                      AND t.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                      AND t.deptype IN ('a', 'i')
+                      AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass) AS owned_by_table
+          FROM pg_catalog.pg_depend AS d
+         CROSS JOIN LATERAL pg_catalog.pg_identify_object(d.classid, d.objid, d.objsubid) AS i
+          JOIN pg_catalog.pg_namespace AS n ON n.nspname OPERATOR(pg_catalog.=) i.schema
+         WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.refobjid OPERATOR(pg_catalog.=) ext
+           AND d.deptype OPERATOR(pg_catalog.=) 'e'
+           AND i.schema IN (SELECT p.data_schema FROM customer_tier.program AS p)
+         ORDER BY i.type, i.identity
+    LOOP
+        EXECUTE pg_catalog.format('ALTER EXTENSION customer_tier DROP %s %s', o.type, o.identity);
+        -- a table's owned sequences (identity, serial) and indexes follow its owner
+        CONTINUE WHEN o.owned_by_table;
+        EXECUTE pg_catalog.format('ALTER %s %s OWNER TO %s', o.type, o.identity, o.owner);
+    END LOOP;
+    -- granted on by this script: forget the recorded initial privileges
+    FOR o IN
+        SELECT DISTINCT i.type, i.identity
+          FROM pg_catalog.pg_init_privs AS ip
+         CROSS JOIN LATERAL pg_catalog.pg_identify_object(ip.classoid, ip.objoid, 0) AS i
+         WHERE ip.privtype OPERATOR(pg_catalog.=) 'e'
+           AND (i.schema IN (SELECT p.data_schema FROM customer_tier.program AS p)
+                OR (i.type OPERATOR(pg_catalog.=) 'schema'
+                    AND i.identity IN (SELECT pg_catalog.quote_ident(p.data_schema) FROM customer_tier.program AS p)))
+         ORDER BY i.type, i.identity
+    LOOP
+        EXECUTE pg_catalog.format('ALTER EXTENSION customer_tier ADD %s %s', o.type, o.identity);
+        EXECUTE pg_catalog.format('ALTER EXTENSION customer_tier DROP %s %s', o.type, o.identity);
+    END LOOP;
+END
+$release$;
+
+-- ==== customer_tier_owner runs every routine of the extension (as part 90 ends) ====
+DO $owner_grants$
+DECLARE
+    g record;
+BEGIN
+    FOR g IN
+        SELECT p.oid::regprocedure AS routine FROM pg_catalog.pg_proc AS p
+         WHERE p.pronamespace OPERATOR(pg_catalog.=) 'customer_tier'::regnamespace
+         ORDER BY 1
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE %s TO customer_tier_owner', g.routine);
+    END LOOP;
+END
+$owner_grants$;
