@@ -14,6 +14,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
@@ -37,7 +38,11 @@ text_of(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(OidOutputFunctionCall(output, PG_GETARG_DATUM(0))));
 }
 
-/* A row as a JSON object of column name to the column's text, or null. */
+/*
+ * A row as a JSON object of column name to the column's text, or null.  Dates
+ * and intervals are written in ISO and PostgreSQL style whatever the writing
+ * session's DateStyle and IntervalStyle, so that every image reads alike.
+ */
 Datum
 row_image(PG_FUNCTION_ARGS)
 {
@@ -47,6 +52,7 @@ row_image(PG_FUNCTION_ARGS)
 	HeapTupleData tuple;
 	JsonbParseState *state = NULL;
 	JsonbValue *result;
+	int			guc_level;
 	int			i;
 
 	tuple.t_len = HeapTupleHeaderGetDatumLength(row);
@@ -54,6 +60,11 @@ row_image(PG_FUNCTION_ARGS)
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = row;
 
+	guc_level = NewGUCNestLevel();
+	(void) set_config_option("datestyle", "ISO, YMD", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("intervalstyle", "postgres", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	for (i = 0; i < desc->natts; i++)
 	{
@@ -88,6 +99,7 @@ row_image(PG_FUNCTION_ARGS)
 		pushJsonbValue(&state, WJB_VALUE, &value);
 	}
 	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	AtEOXact_GUC(true, guc_level);
 	ReleaseTupleDesc(desc);
 	PG_RETURN_POINTER(JsonbValueToJsonb(result));
 }

@@ -315,6 +315,13 @@ BEGIN
                   HINT = 'Choose another program name, or rename that schema.';
     END IF;
 
+    -- granted by CREATE EXTENSION; a database restored without --create lacks it
+    IF NOT has_database_privilege(current_database(), 'CREATE') THEN
+        RAISE EXCEPTION 'customer_tier_owner may not create schemas in database %', current_database()
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'A program''s schema belongs to customer_tier_owner, which creates it.',
+                  HINT = format('A superuser grants it: GRANT CREATE ON DATABASE %I TO customer_tier_owner.', current_database());
+    END IF;
     INSERT INTO customer_tier.program AS p
            (name, orders_table, customer_column, customer_type, amount_column, amount_type,
             ordered_at_column, ordered_at_type, status_column, counted_statuses, order_id_column,

@@ -13,6 +13,8 @@
 #   4. an admin rewrites customer_tier.program (orders_table, name)
 #   5. an admin with TRIGGER and column-level SELECT attaches a program
 # Runs in database postgres, where the test server's pg_cron schedules jobs.
+# It leaves pg_cron installed: dropped and created again, pg_cron hands out
+# job ids from 1 again while its scheduler may still hold the old jobs' commands.
 set -euo pipefail
 db=postgres
 fail=0
@@ -25,17 +27,16 @@ DO $$
 DECLARE
     r text;
 BEGIN
-    FOREACH r IN ARRAY ARRAY['ct_esc_planter', 'ct_esc_crm', 'ct_esc_admin', 'ct_esc_reader'] LOOP
+    FOREACH r IN ARRAY ARRAY['ct_esc_planter', 'ct_esc_crm', 'ct_esc_admin', 'ct_esc_admin2', 'ct_esc_reader'] LOOP
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
             EXECUTE format('CREATE ROLE %I LOGIN', r);
         END IF;
     END LOOP;
 END $$;
 CREATE EXTENSION customer_tier;
-CREATE EXTENSION pg_cron;
-GRANT customer_tier_admin TO ct_esc_admin;
+CREATE EXTENSION IF NOT EXISTS pg_cron;
+GRANT customer_tier_admin TO ct_esc_admin, ct_esc_admin2;
 GRANT customer_tier_reader TO ct_esc_reader;
-GRANT CREATE ON DATABASE postgres TO customer_tier_admin;
 GRANT CREATE ON SCHEMA public TO ct_esc_planter;
 
 -- Who ran planted code, and as whom.
@@ -87,7 +88,7 @@ INSERT INTO esc_crm.orders (customer, amount, ordered_at, status)
 SELECT 'c' || (i % 30), 10 + i % 70, now() - i * interval '9 hours', 'paid' FROM generate_series(1, 400) AS i;
 CREATE TABLE esc_crm.salaries (employee text, salary numeric);
 INSERT INTO esc_crm.salaries VALUES ('ceo', 1000000);
-GRANT SELECT, TRIGGER ON esc_crm.orders TO ct_esc_admin;
+GRANT SELECT, TRIGGER, UPDATE ON esc_crm.orders TO ct_esc_admin;  -- UPDATE: the LOCK before the backfill
 GRANT USAGE ON SCHEMA esc_crm TO ct_esc_admin;
 RESET ROLE;
 -- a superuser attaches the program (the worst case of 0.2.0: its trigger ran as superuser)
@@ -124,13 +125,19 @@ rejected=$(run -c "SELECT row_image->>'status' FROM ct_esc.rejects")
 [ "$rejected" = evil ] || { echo "FAIL: the rejected row's image says status '$rejected'"; fail=1; }
 run -c "SET ROLE ct_esc_reader; SELECT count(*) FROM ct_esc.kpis('month')" >/dev/null || { echo "FAIL: kpis() as the reader"; fail=1; }
 
-# 3. no role but a superuser may add a trigger, rule or default to a program's tables
-expect ct_esc_admin 42501 "CREATE TRIGGER esc AFTER DELETE ON ct_esc.tier_history FOR EACH ROW EXECUTE FUNCTION public.esc_trg()"
-expect ct_esc_admin 42501 "CREATE RULE esc AS ON DELETE TO ct_esc.customers DO ALSO SELECT 1"
-expect ct_esc_admin 42501 "ALTER TABLE ct_esc.rejects ALTER COLUMN reason SET DEFAULT 'x'"
-expect ct_esc_crm 42501 "CREATE TRIGGER esc AFTER UPDATE ON ct_esc.customers FOR EACH STATEMENT EXECUTE FUNCTION public.esc_trg()"
-run -c "DELETE FROM esc_crm.orders WHERE customer = 'c3'; SELECT customer_tier.forget('esc', 'c3')" >/dev/null
-run -c "SELECT customer_tier.pin_customer('esc', 'c4', 'diamond', 'strategic')" >/dev/null
+# 3. no role but a superuser may add a trigger, rule or default to a program's tables, not
+# even the admin who attached the program (0.2.0 made it their owner); an admin needs no
+# CREATE on the database to attach one (customer_tier_owner makes the schema)
+run -c "SET ROLE ct_esc_admin; SELECT customer_tier.create_program('esc_mine', 'esc_crm.orders', 'customer', 'amount', 'ordered_at')" >/dev/null 2>&1 \
+    || { echo "FAIL: an admin without CREATE on the database could not attach a program"; fail=1; }
+expect ct_esc_admin 42501 "CREATE TRIGGER esc AFTER DELETE ON ct_esc_mine.tier_history FOR EACH ROW EXECUTE FUNCTION public.esc_trg()"
+expect ct_esc_admin 42501 "CREATE RULE esc AS ON DELETE TO ct_esc_mine.customers DO ALSO SELECT 1"
+expect ct_esc_admin 42501 "ALTER TABLE ct_esc_mine.rejects ALTER COLUMN reason SET DEFAULT 'x'"
+expect ct_esc_admin 42501 "CREATE TRIGGER esc AFTER UPDATE ON ct_esc.customers FOR EACH STATEMENT EXECUTE FUNCTION public.esc_trg()"
+expect ct_esc_crm 42501 "CREATE TRIGGER esc AFTER UPDATE ON ct_esc_mine.customers FOR EACH STATEMENT EXECUTE FUNCTION public.esc_trg()"
+# a superuser (the data-protection officer) erases and pins: only the extension's code runs
+run -c "DELETE FROM esc_crm.orders WHERE customer = 'c3'; SELECT customer_tier.forget(p, 'c3') FROM unnest('{esc,esc_mine}'::text[]) AS p" >/dev/null
+run -c "SELECT customer_tier.pin_customer(p, 'c4', 'diamond', 'strategic') FROM unnest('{esc,esc_mine}'::text[]) AS p" >/dev/null
 
 # 4. the catalog changes only through the extension's functions
 expect ct_esc_admin 42501 "UPDATE customer_tier.program SET orders_table = 'esc_crm.salaries'::regclass WHERE name = 'esc'"
@@ -144,6 +151,23 @@ expect ct_esc_admin 22023 "SELECT customer_tier.run_as_owner('rebuild', 'esc', N
 # an admin may name the trigger function in CREATE TRIGGER, but it serves only its program's table
 run -c "CREATE TABLE public.esc_other (customer text, amount numeric, ordered_at timestamptz, status esc_crm.mood, id bigint); ALTER TABLE public.esc_other OWNER TO ct_esc_admin" >/dev/null
 expect ct_esc_admin 42501 "CREATE TRIGGER esc AFTER INSERT ON public.esc_other REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ct_esc.maintain_customers(); INSERT INTO public.esc_other VALUES ('z', 1, now(), 'paid', 1)"
+
+# another admin may not drop esc_mine; nothing works while customer_tier_owner has a member
+# (straight to the owner step, past drop_program's DROP TRIGGER, which needs the table's owner)
+expect ct_esc_admin2 42501 "SELECT customer_tier.run_as_owner('detach', 'esc_mine', NULL)"
+run -c "GRANT customer_tier_owner TO ct_esc_planter" >/dev/null
+expect ct_esc_admin 42501 "SELECT customer_tier.run_as_owner('detach', 'esc_mine', NULL)"
+run -c "REVOKE customer_tier_owner FROM ct_esc_planter" >/dev/null
+# without a member, the admin who attached it passes the owner step's checks; the triggers
+# still on the orders table stop the drop (2BP01) until their owner drops them
+expect ct_esc_admin 2BP01 "SELECT customer_tier.run_as_owner('detach', 'esc_mine', NULL)"
+run -c "SELECT customer_tier.drop_program('esc_mine')" >/dev/null || { echo "FAIL: a superuser could not drop esc_mine"; fail=1; }
+
+# kpis() runs as customer_tier_owner: a row-security policy of the table's owner must make it
+# fail rather than run the policy's function with customer_tier_owner's rights
+run -c "SET ROLE ct_esc_crm; CREATE FUNCTION esc_crm.esc_policy() RETURNS boolean LANGUAGE plpgsql AS \$f\$BEGIN PERFORM public.esc_attempt('ct_esc_crm', 'row security policy'); RETURN true; END\$f\$; CREATE POLICY esc ON esc_crm.orders USING (esc_crm.esc_policy()); ALTER TABLE esc_crm.orders ENABLE ROW LEVEL SECURITY" >/dev/null
+expect ct_esc_reader 42501 "SELECT count(*) FROM ct_esc.kpis('month')"
+run -c "SET ROLE ct_esc_crm; ALTER TABLE esc_crm.orders DISABLE ROW LEVEL SECURITY; DROP POLICY esc ON esc_crm.orders" >/dev/null
 
 # 5. SELECT on some columns is not enough to attach a program (its rejects keep whole rows)
 run -c "SET ROLE ct_esc_crm; CREATE TABLE esc_crm.partial (customer text, amount numeric, ordered_at timestamptz, secret text); GRANT TRIGGER, UPDATE, SELECT (customer, amount, ordered_at) ON esc_crm.partial TO ct_esc_admin" >/dev/null
@@ -160,6 +184,11 @@ for _ in $(seq 1 75); do
     sleep 1
 done
 run -c "SELECT cron.unschedule('esc_run'), cron.unschedule('esc_write')" >/dev/null
+# let a job that already started finish before its tables go
+for _ in $(seq 1 30); do
+    [ "$(run -c "SELECT count(*) FROM cron.job_run_details WHERE status IN ('starting', 'running')")" = 0 ] && break
+    sleep 1
+done
 if [ "$now_runs" -gt "$before" ] && [ "$writes" -ge 2 ]; then
     echo "pg_cron ran the scheduled run and write"
 else
@@ -186,8 +215,6 @@ DROP FUNCTION public.format(text, name), public.format(text, name, regtype),
 DROP TABLE public.esc_log;
 DROP FUNCTION public.esc_attempt(name, text), public.esc_trg();
 REVOKE CREATE ON SCHEMA public FROM ct_esc_planter;
-REVOKE CREATE ON DATABASE postgres FROM customer_tier_admin;
-DROP EXTENSION pg_cron;
 DROP EXTENSION customer_tier;
 DROP SCHEMA customer_tier;
 SQL

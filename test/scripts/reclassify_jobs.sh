@@ -8,7 +8,7 @@ fail=0
 
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<'SQL'
 CREATE EXTENSION customer_tier;
-CREATE EXTENSION pg_cron;
+CREATE EXTENSION IF NOT EXISTS pg_cron;
 CREATE TABLE jobs_orders (customer_id bigint, amount numeric(12,2), ordered_at timestamptz);
 INSERT INTO jobs_orders SELECT c % 50, 10, now() - c * interval '1 day' FROM generate_series(1, 500) AS c;
 SELECT customer_tier.create_program('jobs', 'jobs_orders', 'customer_id', 'amount', 'ordered_at');

@@ -46,6 +46,14 @@ CREATE FUNCTION public.h_int8_lt(bigint, bigint) RETURNS boolean LANGUAGE sql VO
 RETURN public.count_op($1, $2, '<(bigint,bigint)', $1 OPERATOR(pg_catalog.<) $2);
 CREATE FUNCTION public.h_int4_gt(integer, integer) RETURNS boolean LANGUAGE sql VOLATILE
 RETURN public.count_op($1, $2, '>(integer,integer)', $1 OPERATOR(pg_catalog.>) $2);
+-- format() overloads that beat pg_catalog.format(text, VARIADIC "any") on the
+-- exact types of reclassify's arguments and variables (0.2.0 called format unqualified)
+CREATE FUNCTION public.format(text, name) RETURNS text LANGUAGE plpgsql VOLATILE
+AS $f$BEGIN PERFORM public.hostile('format(text,name)'); RETURN pg_catalog.format($1, $2); END$f$;
+CREATE FUNCTION public.format(text, name, regtype) RETURNS text LANGUAGE plpgsql VOLATILE
+AS $f$BEGIN PERFORM public.hostile('format(text,name,regtype)'); RETURN pg_catalog.format($1, $2, $3); END$f$;
+CREATE FUNCTION public.format(text, numeric, numeric) RETURNS text LANGUAGE plpgsql VOLATILE
+AS $f$BEGIN PERFORM public.hostile('format(text,numeric,numeric)'); RETURN pg_catalog.format($1, $2, $3); END$f$;
 CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.h_text_eq);
 CREATE OPERATOR public.> (LEFTARG = text, RIGHTARG = text, FUNCTION = public.h_text_gt);
 CREATE OPERATOR public.<= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.h_text_le);
