@@ -85,21 +85,8 @@ typedef struct OrderTimes
 	TimestampTz before_last;	/* the order before the last one; first if only one */
 	int64		recent;			/* orders in (as_of - W, as_of] */
 	int64		previous;		/* orders in (as_of - 2W, as_of - W] */
-	TimestampTz as_of;			/* in the times' own kind */
-	int			timekind;
+	TimestampTz as_of;			/* every kind of order time is on this clock (UTC) */
 } OrderTimes;
-
-/*
- * A timestamptz on the clock of the order times.  Every kind is on one clock:
- * a timestamp or date order time is a UTC wall-clock time (order_stats.c), so
- * its microseconds are those of the instant, whatever the session's TimeZone.
- */
-static inline TimestampTz
-InTimesKind(TimestampTz ts, int timekind)
-{
-	(void) timekind;
-	return ts;
-}
 
 /* The BG/NBD / Gamma-Gamma summary of one customer, time in weeks. */
 typedef struct BtydSummary
@@ -178,11 +165,9 @@ ScanOrderTimes(Datum state, TimestampTz as_of, double window_days, OrderTimes *o
 	TimestampTz previous_from;
 
 	OrderStatsGetView(state, &view);
-	as_of = InTimesKind(as_of, view.timekind);
 	recent_from = as_of - w;
 	previous_from = as_of - 2 * w;
 	ot->as_of = as_of;
-	ot->timekind = view.timekind;
 	ot->norders = view.norders;
 	ot->recent = ot->previous = 0;
 	ot->first = ot->last = ot->before_last = 0;
@@ -320,9 +305,9 @@ WonBack(const OrderTimes *ot, const double *cs, double silent_days,
 	if (stage == NULL || TIMESTAMP_NOT_FINITE(stage_since))
 		return false;
 	if (strcmp(stage, "lapsed") == 0 || strcmp(stage, "lost") == 0)
-		return ot->last > InTimesKind(stage_since, ot->timekind);
+		return ot->last > stage_since;
 	if (strcmp(stage, "won back") == 0)
-		return DaysBetween(InTimesKind(stage_since, ot->timekind), ot->as_of) <= cs[CS_WON_BACK_DAYS];
+		return DaysBetween(stage_since, ot->as_of) <= cs[CS_WON_BACK_DAYS];
 	return false;
 }
 

@@ -229,19 +229,6 @@ order_stats_combine(PG_FUNCTION_ARGS)
 }
 
 /*
- * A stored order time as timestamptz.  A timestamp (without time zone) or a
- * date is read as a UTC wall-clock time, whatever the session's TimeZone: the
- * same orders give the same first and last order in every session, and the
- * conversion cannot overflow (timestamp and timestamptz share one range).
- */
-static inline TimestampTz
-OrderTimeToTimestampTz(int64 t, int timekind)
-{
-	(void) timekind;
-	return (TimestampTz) t;
-}
-
-/*
  * later - earlier in microseconds as a double.  Two valid order times can lie
  * further apart than int64 holds (4714 BC to 294276 AD is about 9.4e18 us):
  * the exact difference where it fits, else the difference of the doubles.
@@ -293,8 +280,14 @@ OrderStatsResult(const OrderStatsView *view, Datum *values, bool *nulls)
 
 	values[0] = Int64GetDatum(n);
 	values[1] = NumericGetDatum(MoneySumResult(&view->sum));
-	values[2] = TimestampTzGetDatum(OrderTimeToTimestampTz(times[0], view->timekind));
-	values[3] = TimestampTzGetDatum(OrderTimeToTimestampTz(times[n - 1], view->timekind));
+	/*
+	 * Every kind of order time is stored on one clock: a timestamp (without
+	 * time zone) or a date is a UTC wall-clock time, whatever the session's
+	 * TimeZone, so its microseconds are those of the timestamptz (the two
+	 * share one range: no conversion, no overflow).
+	 */
+	values[2] = TimestampTzGetDatum((TimestampTz) times[0]);
+	values[3] = TimestampTzGetDatum((TimestampTz) times[n - 1]);
 	if (n >= 2)
 	{
 		/* the mean of the consecutive gaps telescopes to the span over n - 1 */

@@ -230,15 +230,10 @@ DECLARE
     amount_column name := args->>'amount_column';
     ordered_at_column name := args->>'ordered_at_column';
     status_column name := args->>'status_column';
-    counted_statuses text[] := (SELECT array_agg(x) FROM jsonb_array_elements_text(
-                                   CASE WHEN jsonb_typeof(args->'counted_statuses') OPERATOR(pg_catalog.=) 'array'
-                                        THEN args->'counted_statuses' END) AS x);
+    counted_statuses text[] := CASE WHEN jsonb_typeof(args->'counted_statuses') OPERATOR(pg_catalog.=) 'array'
+                                    THEN ARRAY(SELECT jsonb_array_elements_text(args->'counted_statuses')) END;
     order_id_column name := args->>'order_id_column';
 BEGIN
-    IF jsonb_typeof(args->'counted_statuses') OPERATOR(pg_catalog.=) 'array'
-       AND jsonb_array_length(args->'counted_statuses') OPERATOR(pg_catalog.=) 0 THEN
-        counted_statuses := '{}';
-    END IF;
     IF name IS NULL OR orders IS NULL THEN
         RAISE EXCEPTION 'program name and orders table must not be null'
             USING ERRCODE = 'null_value_not_allowed';

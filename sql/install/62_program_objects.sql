@@ -548,7 +548,8 @@ COMMENT ON FUNCTION customer_tier.create_program_objects(customer_tier.program) 
 
 -- Put the program's triggers on the orders table and backfill from the rows
 -- already there: the caller's own doing (create_program), with its TRIGGER
--- and SELECT rights on the table.  Returns the customers found.
+-- and SELECT rights on the table (owner_attach checked them, with a clearer
+-- message than PostgreSQL's).  Returns the customers found.
 CREATE FUNCTION customer_tier.attach_program_triggers(prog customer_tier.program)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -564,7 +565,6 @@ DECLARE
     orders_schema regnamespace;
 BEGIN
     -- No write may slip between the backfill and the triggers.
-    PERFORM customer_tier.check_table_rights(current_user::regrole, prog.orders_table, 'SELECT,TRIGGER');
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', prog.orders_table);
     EXECUTE format($sql$
         CREATE TRIGGER %1$I AFTER INSERT ON %3$s REFERENCING NEW TABLE AS new_rows
@@ -620,6 +620,7 @@ AS $$
 DECLARE
     op text;
     src customer_tier.feedback_source;
+    orders_schema regnamespace;
 BEGIN
     SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
     IF FOUND THEN
@@ -629,13 +630,21 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
                        customer_tier.program_trigger_name(prog.name, op), prog.orders_table);
     END LOOP;
-    -- what attach_program_triggers granted, unless another program reads the table too
+    -- what attach_program_triggers granted, unless another program reads the
+    -- table (or another table of its schema) too
+    SELECT c.relnamespace::regnamespace INTO orders_schema FROM pg_class AS c
+     WHERE c.oid OPERATOR(pg_catalog.=) prog.orders_table;
     IF NOT EXISTS (SELECT FROM customer_tier.program AS p
                     WHERE p.orders_table OPERATOR(pg_catalog.=) prog.orders_table
-                      AND p.name OPERATOR(pg_catalog.<>) prog.name) THEN
-        IF has_table_privilege(prog.orders_table, 'SELECT WITH GRANT OPTION') THEN
-            EXECUTE format('REVOKE SELECT ON %s FROM customer_tier_owner', prog.orders_table);
-        END IF;
+                      AND p.name OPERATOR(pg_catalog.<>) prog.name)
+       AND has_table_privilege(prog.orders_table, 'SELECT WITH GRANT OPTION') THEN
+        EXECUTE format('REVOKE SELECT ON %s FROM customer_tier_owner', prog.orders_table);
+    END IF;
+    IF NOT EXISTS (SELECT FROM customer_tier.program AS p JOIN pg_class AS c ON c.oid OPERATOR(pg_catalog.=) p.orders_table
+                    WHERE c.relnamespace OPERATOR(pg_catalog.=) orders_schema::oid
+                      AND p.name OPERATOR(pg_catalog.<>) prog.name)
+       AND has_schema_privilege(orders_schema::oid, 'USAGE WITH GRANT OPTION') THEN
+        EXECUTE format('REVOKE USAGE ON SCHEMA %s FROM customer_tier_owner', orders_schema);
     END IF;
 END
 $$;
@@ -651,11 +660,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM customer_tier.drop_followup_objects(prog);
-    IF EXISTS (SELECT FROM pg_proc AS p
-                WHERE p.pronamespace OPERATOR(pg_catalog.=) prog.data_schema::regnamespace
-                  AND p.proname OPERATOR(pg_catalog.=) 'maintain_feedback') THEN
-        EXECUTE format('DROP FUNCTION %I.maintain_feedback() RESTRICT', prog.data_schema);
-    END IF;
     PERFORM customer_tier.drop_program_views(prog);
     -- RESTRICT: a user's own object that depends on these must make this fail.
     EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_customers() RESTRICT', prog.data_schema);

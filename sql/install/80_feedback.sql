@@ -466,7 +466,6 @@ BEGIN
         'answered_at_column', answered_at_column, 'satisfaction_window', satisfaction_window));
     prog := customer_tier.program_row(program);
     src := customer_tier.feedback_source_row(prog);
-    PERFORM customer_tier.check_table_rights(current_user::regrole, feedback_table, 'SELECT,TRIGGER');
 
     -- No write may slip between the backfill and the triggers.
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', feedback_table);

@@ -151,7 +151,7 @@ BEGIN
           FROM (VALUES
                 -- configuration, runs, verification
                 ('create_program', 'customer_tier_admin'), ('drop_program', 'customer_tier_admin'),
-                ('run_as_owner', 'customer_tier_admin'), ('check_table_rights', 'customer_tier_admin'),
+                ('run_as_owner', 'customer_tier_admin'),
                 ('attach_program_triggers', 'customer_tier_admin'), ('drop_program_triggers', 'customer_tier_admin'),
                 ('text_of', 'customer_tier_admin'), ('row_image', 'customer_tier_admin'),
                 ('configure_program', 'customer_tier_admin'), ('set_tiers', 'customer_tier_admin'),

@@ -24,7 +24,8 @@
 --   grants the admin no longer INSERTs, DELETEs or UPDATEs a program's
 --          identity, nor writes feedback_source but its window; the reader
 --          reads pins without their reason, the writer no contact data
---   body   reclassify qualifies format(); every generator reads rows
+--   body   drop_followup_objects drops the feedback trigger function, not
+--          the triggers (the caller did); reclassify qualifies format(); every generator reads rows
 --          through text_of/row_image; key-free messages (customer_key_text,
 --          log_contact, rescore_program); rows checks (keys over 1000 bytes,
 --          dates after 294276-12-31, amounts beyond 1e100); feedback
@@ -333,7 +334,6 @@ $$;
 COMMENT ON FUNCTION customer_tier.check_table_rights(regrole, regclass, text) IS
     'raises insufficient_privilege unless a role has each of the comma-separated privileges on a whole table';
 REVOKE ALL ON FUNCTION customer_tier.check_table_rights(regrole, regclass, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION customer_tier.check_table_rights(regrole, regclass, text) TO customer_tier_admin;  -- 90_roles.sql name list
 
 -- customer_tier.owner_attach(regrole, text, jsonb): sql/install/60_programs.sql
 CREATE FUNCTION customer_tier.owner_attach(caller regrole, name text, args jsonb)
@@ -348,15 +348,10 @@ DECLARE
     amount_column name := args->>'amount_column';
     ordered_at_column name := args->>'ordered_at_column';
     status_column name := args->>'status_column';
-    counted_statuses text[] := (SELECT array_agg(x) FROM jsonb_array_elements_text(
-                                   CASE WHEN jsonb_typeof(args->'counted_statuses') OPERATOR(pg_catalog.=) 'array'
-                                        THEN args->'counted_statuses' END) AS x);
+    counted_statuses text[] := CASE WHEN jsonb_typeof(args->'counted_statuses') OPERATOR(pg_catalog.=) 'array'
+                                    THEN ARRAY(SELECT jsonb_array_elements_text(args->'counted_statuses')) END;
     order_id_column name := args->>'order_id_column';
 BEGIN
-    IF jsonb_typeof(args->'counted_statuses') OPERATOR(pg_catalog.=) 'array'
-       AND jsonb_array_length(args->'counted_statuses') OPERATOR(pg_catalog.=) 0 THEN
-        counted_statuses := '{}';
-    END IF;
     IF name IS NULL OR orders IS NULL THEN
         RAISE EXCEPTION 'program name and orders table must not be null'
             USING ERRCODE = 'null_value_not_allowed';
@@ -527,7 +522,6 @@ DECLARE
     orders_schema regnamespace;
 BEGIN
     -- No write may slip between the backfill and the triggers.
-    PERFORM customer_tier.check_table_rights(current_user::regrole, prog.orders_table, 'SELECT,TRIGGER');
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', prog.orders_table);
     EXECUTE format($sql$
         CREATE TRIGGER %1$I AFTER INSERT ON %3$s REFERENCING NEW TABLE AS new_rows
@@ -583,6 +577,7 @@ AS $$
 DECLARE
     op text;
     src customer_tier.feedback_source;
+    orders_schema regnamespace;
 BEGIN
     SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
     IF FOUND THEN
@@ -592,13 +587,21 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
                        customer_tier.program_trigger_name(prog.name, op), prog.orders_table);
     END LOOP;
-    -- what attach_program_triggers granted, unless another program reads the table too
+    -- what attach_program_triggers granted, unless another program reads the
+    -- table (or another table of its schema) too
+    SELECT c.relnamespace::regnamespace INTO orders_schema FROM pg_class AS c
+     WHERE c.oid OPERATOR(pg_catalog.=) prog.orders_table;
     IF NOT EXISTS (SELECT FROM customer_tier.program AS p
                     WHERE p.orders_table OPERATOR(pg_catalog.=) prog.orders_table
-                      AND p.name OPERATOR(pg_catalog.<>) prog.name) THEN
-        IF has_table_privilege(prog.orders_table, 'SELECT WITH GRANT OPTION') THEN
-            EXECUTE format('REVOKE SELECT ON %s FROM customer_tier_owner', prog.orders_table);
-        END IF;
+                      AND p.name OPERATOR(pg_catalog.<>) prog.name)
+       AND has_table_privilege(prog.orders_table, 'SELECT WITH GRANT OPTION') THEN
+        EXECUTE format('REVOKE SELECT ON %s FROM customer_tier_owner', prog.orders_table);
+    END IF;
+    IF NOT EXISTS (SELECT FROM customer_tier.program AS p JOIN pg_class AS c ON c.oid OPERATOR(pg_catalog.=) p.orders_table
+                    WHERE c.relnamespace OPERATOR(pg_catalog.=) orders_schema::oid
+                      AND p.name OPERATOR(pg_catalog.<>) prog.name)
+       AND has_schema_privilege(orders_schema::oid, 'USAGE WITH GRANT OPTION') THEN
+        EXECUTE format('REVOKE USAGE ON SCHEMA %s FROM customer_tier_owner', orders_schema);
     END IF;
 END
 $$;
@@ -1074,11 +1077,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM customer_tier.drop_followup_objects(prog);
-    IF EXISTS (SELECT FROM pg_proc AS p
-                WHERE p.pronamespace OPERATOR(pg_catalog.=) prog.data_schema::regnamespace
-                  AND p.proname OPERATOR(pg_catalog.=) 'maintain_feedback') THEN
-        EXECUTE format('DROP FUNCTION %I.maintain_feedback() RESTRICT', prog.data_schema);
-    END IF;
     PERFORM customer_tier.drop_program_views(prog);
     -- RESTRICT: a user's own object that depends on these must make this fail.
     EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_customers() RESTRICT', prog.data_schema);
@@ -1369,7 +1367,6 @@ BEGIN
         'answered_at_column', answered_at_column, 'satisfaction_window', satisfaction_window));
     prog := customer_tier.program_row(program);
     src := customer_tier.feedback_source_row(prog);
-    PERFORM customer_tier.check_table_rights(current_user::regrole, feedback_table, 'SELECT,TRIGGER');
 
     -- No write may slip between the backfill and the triggers.
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', feedback_table);
@@ -1761,6 +1758,38 @@ COMMENT ON FUNCTION customer_tier.grant_program_access(customer_tier.program) IS
 REVOKE ALL ON FUNCTION customer_tier.grant_program_access(customer_tier.program) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.grant_program_access(customer_tier.program) TO customer_tier_admin;
 
+
+
+-- customer_tier.drop_followup_objects(customer_tier.program): sql/install/88_followups.sql
+CREATE OR REPLACE FUNCTION customer_tier.drop_followup_objects(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    -- the function of the feedback table's triggers (drop_program_triggers
+    -- dropped them first, as their table's owner); the feedback_source row
+    -- goes with the program (ON DELETE CASCADE)
+    IF EXISTS (SELECT FROM pg_proc AS p
+                WHERE p.pronamespace OPERATOR(pg_catalog.=) s::regnamespace
+                  AND p.proname OPERATOR(pg_catalog.=) 'maintain_feedback') THEN
+        EXECUTE format('DROP FUNCTION %I.maintain_feedback() RESTRICT', s);
+    END IF;
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.kpis(text, timestamptz, timestamptz) RESTRICT', s);
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.satisfaction_by_tier(text, timestamptz, timestamptz) RESTRICT', s);
+    EXECUTE format('DROP VIEW IF EXISTS %I.follow_ups_due RESTRICT', s);
+    EXECUTE format('DROP TABLE IF EXISTS %I.contacts RESTRICT', s);
+    EXECUTE format('DROP TABLE IF EXISTS %I.feedback_rejects RESTRICT', s);
+    EXECUTE format('DROP TABLE IF EXISTS %I.satisfaction RESTRICT', s);
+    EXECUTE format('DROP TABLE IF EXISTS %I.answers RESTRICT', s);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.drop_followup_objects(customer_tier.program) IS
+    'detach a program''s feedback table if attached, and drop its feedback, contact and KPI objects';
+REVOKE ALL ON FUNCTION customer_tier.drop_followup_objects(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.drop_followup_objects(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
 
 
 -- ==== catalog privileges ====
