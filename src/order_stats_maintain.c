@@ -100,10 +100,12 @@ MoneySumSubtract(MoneySum *sum, const MoneySum *other, MemoryContext cxt)
 	MoneySumMerge(sum, &negated, cxt);
 }
 
-PG_FUNCTION_INFO_V1(order_stats_state_merge);
-/* The state of all the orders of both states; NULL stands for no orders. */
+/*
+ * The flat state of the orders of two flat states, in the current context
+ * (the core of order_stats_state_merge, which the trigger path calls too).
+ */
 Datum
-order_stats_state_merge(PG_FUNCTION_ARGS)
+OrderStatsMergeStates(Datum left, Datum right)
 {
 	MemoryContext target = CurrentMemoryContext;
 	MemoryContext work;
@@ -112,14 +114,8 @@ order_stats_state_merge(PG_FUNCTION_ARGS)
 	OrderStatsState *state;
 	Datum		result;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_ARGISNULL(0) ? PG_GETARG_DATUM(1) : PG_GETARG_DATUM(0));
-	}
-	OrderStatsGetView(PG_GETARG_DATUM(0), &a);
-	OrderStatsGetView(PG_GETARG_DATUM(1), &b);
+	OrderStatsGetView(left, &a);
+	OrderStatsGetView(right, &b);
 	CheckSameTimeKind(&a, &b);
 
 	work = AllocSetContextCreate(CurrentMemoryContext, "order_stats_state_merge",
@@ -131,7 +127,21 @@ order_stats_state_merge(PG_FUNCTION_ARGS)
 	MoneySumMerge(&state->sum, &b.sum, state->hdr.eoh_context);
 	result = FlattenState(state, target);
 	MemoryContextDelete(work);
-	PG_RETURN_DATUM(result);
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(order_stats_state_merge);
+/* The state of all the orders of both states; NULL stands for no orders. */
+Datum
+order_stats_state_merge(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_ARGISNULL(0) ? PG_GETARG_DATUM(1) : PG_GETARG_DATUM(0));
+	}
+	PG_RETURN_DATUM(OrderStatsMergeStates(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)));
 }
 
 PG_FUNCTION_INFO_V1(order_stats_state_subtract);
@@ -286,4 +296,39 @@ order_stats_state_same(PG_FUNCTION_ARGS)
 	ta = SortedTimes(&a);
 	tb = SortedTimes(&b);
 	PG_RETURN_BOOL(memcmp(ta, tb, a.norders * sizeof(int64)) == 0);
+}
+
+PG_FUNCTION_INFO_V1(order_stats_state_holds);
+/*
+ * Whether every order of the second state is in the first (as a multiset of
+ * times, of the same kind): whether order_stats_state_subtract can remove
+ * them.  A program's triggers test it before subtracting, so that a removal
+ * the stored state cannot account for (drift) sends that customer to be
+ * recomputed from the orders table rather than failing the CRM's write.
+ */
+Datum
+order_stats_state_holds(PG_FUNCTION_ARGS)
+{
+	OrderStatsView a;
+	OrderStatsView b;
+	int64	   *have;
+	int64	   *gone;
+	int64		j = 0;
+
+	if (PG_ARGISNULL(1))
+		PG_RETURN_BOOL(true);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	OrderStatsGetView(PG_GETARG_DATUM(0), &a);
+	OrderStatsGetView(PG_GETARG_DATUM(1), &b);
+	if (a.timekind != b.timekind || b.norders > a.norders)
+		PG_RETURN_BOOL(false);
+	have = SortedTimes(&a);
+	gone = SortedTimes(&b);
+	for (int64 i = 0; i < a.norders && j < b.norders; i++)
+		if (gone[j] == have[i])
+			j++;
+		else if (gone[j] < have[i])
+			break;				/* gone[j] is not among the times held */
+	PG_RETURN_BOOL(j == b.norders);
 }

@@ -32,15 +32,40 @@
 #include "utils/syscache.h"
 
 #include "compat.h"
+#include "owner.h"
 
 PG_FUNCTION_INFO_V1(run_as_owner);
 
-#define OWNER_ROLE "customer_tier_owner"
 #define ADMIN_ROLE "customer_tier_admin"
 
 static const char *const owner_steps[] = {
 	"attach", "detach", "attach_feedback", "detach_feedback", NULL
 };
+
+/*
+ * Become role inside a security-restricted operation (no SET ROLE, no
+ * temporary objects, nothing left behind for the session), with the
+ * search_path pinned to pg_catalog: whatever runs next resolves no name in a
+ * schema another role controls.  EndAsRole undoes it; an error in between
+ * ends the (sub)transaction, which restores the user and the settings itself.
+ */
+void
+BeginAsRole(Oid role, RoleSwitch *sw)
+{
+	GetUserIdAndSecContext(&sw->saved_user, &sw->saved_context);
+	SetUserIdAndSecContext(role, sw->saved_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	sw->guc_level = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+void
+EndAsRole(RoleSwitch *sw)
+{
+	AtEOXact_GUC(false, sw->guc_level);
+	SetUserIdAndSecContext(sw->saved_user, sw->saved_context);
+}
 
 /* Whether any role is a member of role: a member could act as it. */
 static bool
@@ -65,9 +90,7 @@ run_as_owner(PG_FUNCTION_ARGS)
 	const char *const *known;
 	Datum		program;
 	Datum		args;
-	Oid			saved_user;
-	int			saved_context;
-	int			guc_level;
+	RoleSwitch	sw;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -104,11 +127,7 @@ run_as_owner(PG_FUNCTION_ARGS)
 	program = PG_GETARG_DATUM(1);
 	args = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
 
-	GetUserIdAndSecContext(&saved_user, &saved_context);
-	SetUserIdAndSecContext(owner, saved_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	/* A SET the step makes must not outlive it. */
-	guc_level = NewGUCNestLevel();
+	BeginAsRole(owner, &sw);
 	{
 		LOCAL_FCINFO(call, 3);
 		FmgrInfo	flinfo;
@@ -123,8 +142,6 @@ run_as_owner(PG_FUNCTION_ARGS)
 		call->args[2].isnull = PG_ARGISNULL(2);
 		FunctionCallInvoke(call);
 	}
-	AtEOXact_GUC(false, guc_level);
-	/* An error above ends the (sub)transaction, which restores the user itself. */
-	SetUserIdAndSecContext(saved_user, saved_context);
+	EndAsRole(&sw);
 	PG_RETURN_VOID();
 }

@@ -369,6 +369,18 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'Ask that role, or a superuser, to drop the program.';
     END IF;
+    -- The trigger function is shared, so nothing stops the schema's drop but
+    -- this: triggers left on the orders tables would fail every write of the CRM.
+    IF EXISTS (SELECT FROM pg_trigger AS t
+                WHERE t.tgrelid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT customer_tier.orders_tables(prog.orders_table)))
+                  AND t.tgfoid OPERATOR(pg_catalog.=) 'customer_tier.maintain_orders()'::regprocedure
+                  AND t.tgname OPERATOR(pg_catalog.=) ANY (ARRAY(
+                      SELECT customer_tier.program_trigger_name(name, op)
+                        FROM pg_catalog.unnest('{insert,update,delete,truncate,replica}'::text[]) AS op))) THEN
+        RAISE EXCEPTION 'cannot drop program "%" while its triggers are on %', name, prog.orders_table
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = 'customer_tier.drop_program drops them first; it needs the ownership of the table.';
+    END IF;
     -- RESTRICT, not CASCADE: a user's own object that depends on the program's
     -- views must make this fail rather than vanish with it.
     PERFORM customer_tier.drop_program_objects(prog);

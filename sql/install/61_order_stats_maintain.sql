@@ -44,3 +44,12 @@ CREATE FUNCTION customer_tier.order_stats_state_subtract(customer_tier.order_sta
 COMMENT ON FUNCTION customer_tier.order_stats_state_subtract(customer_tier.order_stats_state,
                                                              customer_tier.order_stats_state) IS
     'the state without the orders of the second state, or NULL when none is left; refuses orders the first does not hold';
+
+CREATE FUNCTION customer_tier.order_stats_state_holds(customer_tier.order_stats_state,
+                                                      customer_tier.order_stats_state)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'order_stats_state_holds'
+    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.order_stats_state_holds(customer_tier.order_stats_state,
+                                                          customer_tier.order_stats_state) IS
+    'whether the first state holds every order of the second (NULL holds nothing; anything holds NULL)';

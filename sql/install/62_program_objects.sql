@@ -149,17 +149,15 @@ $$;
 COMMENT ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, text, text) IS
     'SQL text that records the order rows a program cannot use in its rejects table';
 
--- SQL text of a statement that applies the counted rows of added and removed
--- (either may be NULL) to a program's customers: one upsert, in customer-key
--- order, so that concurrent statements lock customers in the same order and
--- cannot deadlock on them.  The proposed row carries the removed orders in the
--- remove_* columns, which the conflict path reads through EXCLUDED and clears;
--- a new customer never has orders to remove, so a stored remove_* is drift.
--- The statement returns (emptied customers, customers with drift, added rows
--- that cannot be used): rejects are written only when there are some, so the
--- common statement runs this one query.  source (a SQL expression) says who
--- scores the touched customers; NULL leaves new customers unscored.
-CREATE FUNCTION customer_tier.program_apply_sql(prog customer_tier.program, added text, removed text, source text)
+-- SQL text of a query that sums the counted rows of added and removed (either
+-- may be NULL: relation names or SQL relation expressions) per customer into
+-- the deltas a program applies: the states of the purchases and refunds added
+-- and removed, and how many added rows cannot be used.  The triggers run it
+-- over their transition tables (src/live_trigger.c), the backfill over the
+-- whole orders table.  Only the deltas an operation can have are aggregated
+-- (an INSERT removes nothing); OFFSET 0 keeps the per-row problem test from
+-- being repeated in every FILTER.
+CREATE FUNCTION customer_tier.program_delta_sql(prog customer_tier.program, added text, removed text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -188,52 +186,86 @@ BEGIN
                                  prog.amount_column, 'false',
                                  customer_tier.program_row_problem_sql(prog, 'o'), counted, removed);
     END IF;
-    -- Only the deltas an operation can have are aggregated (an INSERT removes
-    -- nothing); OFFSET 0 keeps the per-row problem test from being repeated
-    -- in every FILTER.
     RETURN format($sql$
-    WITH %7$s,
-    delta AS (
         SELECT r.customer,
-               %3$s AS add_purchases,
-               %4$s AS remove_purchases,
-               %5$s AS add_refunds,
-               %6$s AS remove_refunds,
+               %2$s AS add_purchases,
+               %3$s AS remove_purchases,
+               %4$s AS add_refunds,
+               %5$s AS remove_refunds,
                pg_catalog.count(*) FILTER (WHERE r.added AND NOT r.usable) AS problems
           FROM (SELECT u.*, u.problem IS NULL AS usable, u.problem IS NULL AND u.counted AS ok
-                  FROM (%2$s) AS u OFFSET 0) AS r
-         GROUP BY r.customer
+                  FROM (%1$s) AS u OFFSET 0) AS r
+         GROUP BY r.customer$sql$,
+        array_to_string(sides, ' UNION ALL'),
+        CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '>=') END,
+        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '>=') END,
+        CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '<') END,
+        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '<') END);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text) IS
+    'SQL text of the per-customer deltas (states added and removed, unusable rows) of added and removed order rows';
+
+-- SQL text of the statement that applies per-customer deltas to a program's
+-- customers: one upsert in customer-key order, so that concurrent statements
+-- lock customers in the same order.  delta is a query yielding customer,
+-- add_purchases, remove_purchases, add_refunds, remove_refunds, problems and,
+-- when scored, source (who scores the customer: a trigger operation).
+--
+-- A customer's new state is its stored state plus the added orders minus the
+-- removed ones, in that order, so that orders added and removed in one
+-- transaction cancel out.  The proposed row carries the removed orders in
+-- remove_purchases / remove_refunds, which the conflict path reads through
+-- EXCLUDED and clears.  When the removed orders are not all there (drift:
+-- the state no longer matches the orders table), nothing is subtracted and
+-- they stay; a new customer with removed orders (added and removed in one
+-- transaction) keeps them too.  The caller recomputes both kinds from the
+-- orders table (repair_customers).  The statement returns (emptied
+-- customers, drifted customers, new customers with removals, added rows that
+-- cannot be used, tier changes announced).
+CREATE FUNCTION customer_tier.program_apply_sql(prog customer_tier.program, delta text, scored boolean)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$
+    WITH %2$s,
+    delta AS (%3$s
     ), applied AS (
         INSERT INTO %1$I.customers AS c
                (customer, purchases, refunds, remove_purchases, remove_refunds, orders, monetary,
-                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at%9$s)
+                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at%5$s)
         SELECT d.customer, d.add_purchases, d.add_refunds, d.remove_purchases, d.remove_refunds,
                m.orders, m.monetary, m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days,
-               pg_catalog.now()%10$s
+               pg_catalog.now()%6$s
           FROM delta AS d,
-               LATERAL customer_tier.customer_metrics(d.add_purchases, d.add_refunds) AS m%11$s
+               LATERAL customer_tier.customer_metrics(d.add_purchases, d.add_refunds) AS m%7$s
          WHERE d.customer IS NOT NULL
            AND (d.add_purchases IS NOT NULL OR d.add_refunds IS NOT NULL
                 OR d.remove_purchases IS NOT NULL OR d.remove_refunds IS NOT NULL)
          ORDER BY d.customer
         ON CONFLICT (customer) DO UPDATE
            SET (purchases, refunds, remove_purchases, remove_refunds, orders, monetary,
-                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at, %8$s) =
-               (SELECT n.purchases, n.refunds, NULL::customer_tier.order_stats_state,
-                       NULL::customer_tier.order_stats_state, m.orders, m.monetary,
+                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at, %4$s) =
+               (SELECT n.purchases, n.refunds, n.remove_purchases, n.remove_refunds, m.orders, m.monetary,
                        m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days, pg_catalog.now(), sc.*
-                  FROM (SELECT customer_tier.order_stats_state_merge(
-                                   customer_tier.order_stats_state_subtract(c.purchases, excluded.remove_purchases),
-                                   excluded.purchases) AS purchases,
-                               customer_tier.order_stats_state_merge(
-                                   customer_tier.order_stats_state_subtract(c.refunds, excluded.remove_refunds),
-                                   excluded.refunds) AS refunds) AS n,
+                  FROM (SELECT customer_tier.order_stats_state_merge(c.purchases, excluded.purchases) AS purchases,
+                               customer_tier.order_stats_state_merge(c.refunds, excluded.refunds) AS refunds) AS t,
+                       LATERAL (SELECT customer_tier.order_stats_state_holds(t.purchases, excluded.remove_purchases) AS purchases_held,
+                                       customer_tier.order_stats_state_holds(t.refunds, excluded.remove_refunds) AS refunds_held) AS k,
+                       LATERAL (SELECT CASE WHEN k.purchases_held THEN customer_tier.order_stats_state_subtract(t.purchases, excluded.remove_purchases)
+                                            ELSE t.purchases END AS purchases,
+                                       CASE WHEN k.refunds_held THEN customer_tier.order_stats_state_subtract(t.refunds, excluded.remove_refunds)
+                                            ELSE t.refunds END AS refunds,
+                                       CASE WHEN NOT k.purchases_held THEN excluded.remove_purchases END AS remove_purchases,
+                                       CASE WHEN NOT k.refunds_held THEN excluded.remove_refunds END AS remove_refunds) AS n,
                        LATERAL customer_tier.customer_metrics(n.purchases, n.refunds) AS m,
-                       LATERAL %12$s AS sc)
+                       LATERAL %8$s AS sc)
         RETURNING c.customer, c.tier, c.tier_reason, c.changed_by,
                   c.xmax::text OPERATOR(pg_catalog.=) '0' AS inserted,
                   c.purchases IS NULL AND c.refunds IS NULL AS emptied,
-                  c.remove_purchases IS NOT NULL OR c.remove_refunds IS NOT NULL AS drifted
+                  c.remove_purchases IS NOT NULL OR c.remove_refunds IS NOT NULL AS unsettled
     ), assigned AS (
         -- a new customer's first tier; later changes are recorded by the row
         -- trigger tier_changed (a statement cannot see the tier it replaced)
@@ -243,72 +275,57 @@ BEGIN
          WHERE a.inserted AND a.tier IS NOT NULL
         RETURNING id
     )
-    SELECT (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.emptied) FROM applied AS a),
-           (SELECT pg_catalog.count(*) FILTER (WHERE a.drifted) FROM applied AS a),
+    SELECT (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.emptied AND NOT a.unsettled) FROM applied AS a),
+           (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.unsettled AND NOT a.inserted) FROM applied AS a),
+           (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.unsettled AND a.inserted) FROM applied AS a),
            (SELECT pg_catalog.sum(d.problems) FROM delta AS d),
            (SELECT pg_catalog.count(*)
               FROM assigned AS h,
-                   LATERAL (SELECT customer_tier.announce_tier_change(%13$L, h.id)) AS n)$sql$,
-        prog.data_schema, array_to_string(sides, ' UNION ALL'),
-        CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '>=') END,
-        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '>=') END,
-        CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '<') END,
-        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '<') END,
+                   LATERAL (SELECT customer_tier.announce_tier_change(%9$L, h.id)) AS n)$sql$,
+        prog.data_schema,
         customer_tier.program_config_cte_sql(prog),
+        delta,
         customer_tier.program_scored_columns(),
-        CASE WHEN source IS NULL THEN '' ELSE ', ' || customer_tier.program_scored_columns() END,
-        CASE WHEN source IS NULL THEN '' ELSE ', sc.*' END,
-        CASE WHEN source IS NULL THEN ''
-             ELSE format(E',\n               LATERAL %s AS sc',
-                         customer_tier.program_scoring_sql('m', 'd.customer', NULL, source,
-                                                           purchases => 'd.add_purchases')) END,
-        customer_tier.program_scoring_sql('m', 'c.customer', 'c', coalesce(source, '''backfill'''),
+        CASE WHEN scored THEN ', ' || customer_tier.program_scored_columns() ELSE '' END,
+        CASE WHEN scored THEN ', sc.*' ELSE '' END,
+        CASE WHEN scored
+             THEN format(E',\n               LATERAL %s AS sc',
+                         customer_tier.program_scoring_sql('m', 'd.customer', NULL, 'd.source',
+                                                           purchases => 'd.add_purchases'))
+             ELSE '' END,
+        customer_tier.program_scoring_sql('m', 'c.customer', 'c',
+                                          CASE WHEN scored THEN 'excluded.changed_by' ELSE '''backfill''' END,
                                           purchases => 'n.purchases'),
         prog.name);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text, text) IS
-    'SQL text of the upsert that applies added and removed order rows to a program''s customers';
+COMMENT ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, boolean) IS
+    'SQL text of the upsert that applies per-customer deltas to a program''s customers, in key order';
 
--- SQL text of the PL/pgSQL statements of a trigger: apply added/removed rows,
--- keep the added rows that cannot be used in the rejects table (or refuse the
--- write, as the program says), delete customers left without orders, and
--- refuse drift.
-CREATE FUNCTION customer_tier.program_apply_block_sql(prog customer_tier.program, added text, removed text)
+-- SQL text of the statement that applies the deltas a transaction collected
+-- (src/live_trigger.c passes them at commit as arrays sorted by key: $1 the
+-- keys, $2..$5 the states, $6 the operation that scores each customer).
+CREATE FUNCTION customer_tier.program_flush_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN format($sql$
-    %2$s
-      INTO emptied, drifted, rejected, announced;
-    IF drifted OPERATOR(pg_catalog.>) 0 THEN
-        RAISE EXCEPTION 'program %%: orders removed from customers it does not hold', %3$L
-            USING ERRCODE = 'data_corrupted',
-                  HINT = 'The maintained state no longer matches the orders; rebuild the program.';
-    END IF;
-    IF emptied IS NOT NULL THEN
-        DELETE FROM %1$I.customers AS c WHERE c.customer OPERATOR(pg_catalog.=) ANY (emptied);
-    END IF;
-    IF rejected OPERATOR(pg_catalog.>) 0 THEN
-        %4$s;
-        IF (SELECT p.reject_mode FROM customer_tier.program AS p
-             WHERE p.name OPERATOR(pg_catalog.=) %3$L) OPERATOR(pg_catalog.=) 'error' THEN
-            RAISE EXCEPTION 'program %%: %% order row(s) cannot be used', %3$L, rejected
-                USING ERRCODE = 'null_value_not_allowed',
-                      DETAIL = (SELECT pg_catalog.format('The last one: %%s.', r.reason)
-                                  FROM %1$I.rejects AS r ORDER BY r.id DESC LIMIT 1),
-                      HINT = 'Correct the rows, or set the program''s reject_mode to skip to keep such rows in its rejects table.';
-        END IF;
-    END IF;$sql$,
-        prog.data_schema, customer_tier.program_apply_sql(prog, added, removed, $src$'trigger ' OPERATOR(pg_catalog.||) TG_OP$src$), prog.name,
-        CASE WHEN added IS NULL THEN 'NULL'
-             ELSE customer_tier.program_rejects_sql(prog, added, 'TG_OP') END);
+    RETURN customer_tier.program_apply_sql(prog, format($sql$
+        SELECT u.customer, u.add_purchases, u.remove_purchases, u.add_refunds, u.remove_refunds,
+               0::bigint AS problems, u.source
+          FROM ROWS FROM (pg_catalog.unnest($1::%s[]),
+                          pg_catalog.unnest($2::customer_tier.order_stats_state[]),
+                          pg_catalog.unnest($3::customer_tier.order_stats_state[]),
+                          pg_catalog.unnest($4::customer_tier.order_stats_state[]),
+                          pg_catalog.unnest($5::customer_tier.order_stats_state[]),
+                          pg_catalog.unnest($6::text[]))
+               AS u (customer, add_purchases, remove_purchases, add_refunds, remove_refunds, source)$sql$,
+        prog.customer_type), true);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.program_apply_block_sql(customer_tier.program, text, text) IS
-    'SQL text of the trigger statements that apply order rows to a program''s customers';
+COMMENT ON FUNCTION customer_tier.program_flush_sql(customer_tier.program) IS
+    'SQL text of the upsert that applies the deltas a transaction collected, passed as arrays sorted by key';
 
 -- The name of one of a program's triggers on the orders table.
 CREATE FUNCTION customer_tier.program_trigger_name(program text, operation text)
@@ -318,56 +335,6 @@ SET search_path = pg_catalog, pg_temp
 RETURN pg_catalog.format('customer_tier_%s_%s', program, operation)::name;
 COMMENT ON FUNCTION customer_tier.program_trigger_name(text, text) IS
     'name of the trigger a program puts on its orders table for one operation';
-
--- SQL text of the CREATE FUNCTION of a program's trigger function
--- ct_<name>.maintain_customers(), run by create_program_objects; an upgrade
--- that changes the SQL generators runs it again, turned into a replace.
--- The trigger function runs as its owner so that a CRM role that may write
--- orders need not be granted anything on the program's tables.
-CREATE FUNCTION customer_tier.program_maintain_function_sql(prog customer_tier.program)
-RETURNS text
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RETURN format($fn$
-        CREATE FUNCTION %1$I.maintain_customers() RETURNS trigger
-        LANGUAGE plpgsql SECURITY DEFINER
-        SET search_path = pg_catalog, pg_temp
-        AS $body$
-        DECLARE
-            rejected bigint;
-            emptied %2$s[];
-            drifted bigint;
-            announced bigint;
-        BEGIN
-            -- EXECUTE on this function lets an admin name it in a trigger:
-            -- on any table but the program's own, refuse to run.
-            IF TG_RELID OPERATOR(pg_catalog.<>) (SELECT p.orders_table FROM customer_tier.program AS p
-                                                  WHERE p.name OPERATOR(pg_catalog.=) %6$L) THEN
-                RAISE EXCEPTION 'trigger function %%.maintain_customers() serves program %%, not table %%', %1$L, %6$L, TG_RELID::regclass
-                    USING ERRCODE = 'insufficient_privilege';
-            END IF;
-            IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
-                %3$s
-            ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
-                %4$s
-            ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-                %5$s
-            ELSE
-                TRUNCATE %1$I.customers;
-            END IF;
-            RETURN NULL;
-        END
-        $body$ $fn$,
-        prog.data_schema, prog.customer_type,
-        customer_tier.program_apply_block_sql(prog, 'new_rows', NULL),
-        customer_tier.program_apply_block_sql(prog, 'new_rows', 'old_rows'),
-        customer_tier.program_apply_block_sql(prog, NULL, 'old_rows'), prog.name);
-END
-$$;
-COMMENT ON FUNCTION customer_tier.program_maintain_function_sql(customer_tier.program) IS
-    'SQL text of the CREATE FUNCTION of a program''s trigger function maintain_customers()';
 
 -- SQL text of the CREATE FUNCTION of a program's row trigger function
 -- ct_<name>.record_tier_change(), run by create_program_objects; an upgrade
@@ -529,13 +496,10 @@ BEGIN
         COMMENT ON FUNCTION %1$I.record_tier_change() IS 'records a change of tier in tier_history and announces it on channel customer_tier';
         REVOKE ALL ON FUNCTION %1$I.record_tier_change() FROM PUBLIC;
         CREATE TRIGGER tier_changed AFTER UPDATE OF tier ON %1$I.customers
-            FOR EACH ROW WHEN (OLD.tier IS DISTINCT FROM NEW.tier) EXECUTE FUNCTION %1$I.record_tier_change()
+            FOR EACH ROW WHEN (OLD.tier IS DISTINCT FROM NEW.tier) EXECUTE FUNCTION %1$I.record_tier_change();
+        -- also when a logical-replication apply worker's commit applies the deltas
+        ALTER TABLE %1$I.customers ENABLE ALWAYS TRIGGER tier_changed
     $sql$, s);
-
-    EXECUTE customer_tier.program_maintain_function_sql(prog);
-    EXECUTE format('COMMENT ON FUNCTION %I.maintain_customers() IS %L', s,
-                   format('program %s: keeps its customers current from changes to %s', prog.name, prog.orders_table));
-    EXECUTE format('REVOKE ALL ON FUNCTION %I.maintain_customers() FROM PUBLIC', s);
 
     INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
     PERFORM customer_tier.create_program_views(prog);
@@ -546,10 +510,136 @@ $$;
 COMMENT ON FUNCTION customer_tier.create_program_objects(customer_tier.program) IS
     'create a program''s tables, trigger function and views (run as customer_tier_owner by owner_attach)';
 
--- Put the program's triggers on the orders table and backfill from the rows
--- already there: the caller's own doing (create_program), with its TRIGGER
--- and SELECT rights on the table (owner_attach checked them, with a clearer
--- message than PostgreSQL's).  Returns the customers found.
+-- The orders table and, when it is partitioned, every table of its partition
+-- tree (pg_partition_tree lists nothing for a table that is not partitioned).
+CREATE FUNCTION customer_tier.orders_tables(orders_table regclass)
+RETURNS SETOF regclass
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT orders_table UNION SELECT t.relid FROM pg_catalog.pg_partition_tree(orders_table) AS t;
+END;
+COMMENT ON FUNCTION customer_tier.orders_tables(regclass) IS
+    'an orders table and every table of its partition tree';
+
+-- The one trigger function of every program (src/live_trigger.c): its
+-- argument names the program.  Statement triggers with transition tables
+-- collect each statement's orders per customer; a row trigger does it for
+-- the rows a logical-replication apply worker writes (which fires no
+-- statement trigger); the deltas are applied at commit, in key order.
+CREATE FUNCTION customer_tier.maintain_orders()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'maintain_orders'
+LANGUAGE C;
+COMMENT ON FUNCTION customer_tier.maintain_orders() IS
+    'the trigger function of every program on its orders table and partitions; the argument names the program';
+REVOKE ALL ON FUNCTION customer_tier.maintain_orders() FROM PUBLIC;
+
+-- Apply the deltas this transaction's writes collected now rather than at
+-- commit, so that it reads its own writes in the programs' tables.  It
+-- applies nothing but what the triggers collected; the three roles may.
+CREATE FUNCTION customer_tier.apply_pending()
+RETURNS void
+AS 'MODULE_PATHNAME', 'apply_pending'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION customer_tier.apply_pending() IS
+    'apply the changes this transaction made to orders tables to their programs now, rather than at commit';
+REVOKE ALL ON FUNCTION customer_tier.apply_pending() FROM PUBLIC;
+
+-- Put a program's triggers on tbl, its orders table or a partition of it
+-- (the caller's own doing, with its TRIGGER right on the table):
+--   * AFTER INSERT / UPDATE / DELETE statement triggers with transition
+--     tables, on the table and on every partition, since a write aimed
+--     straight at a partition fires that partition's statement triggers only;
+--   * on the orders table, an AFTER TRUNCATE trigger (the program empties)
+--     and a row trigger enabled only for replication (ENABLE REPLICA), which
+--     PostgreSQL clones to every partition, present and future;
+--   * on each leaf partition, a BEFORE TRUNCATE trigger that takes its rows
+--     away from their customers.
+-- The TRUNCATE triggers fire ALWAYS: an apply worker replicates TRUNCATE too.
+CREATE FUNCTION customer_tier.put_program_triggers(prog customer_tier.program, tbl regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    kind "char" := (SELECT c.relkind FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) tbl);
+    -- only the table's owner may say when a trigger fires (ENABLE REPLICA / ALWAYS)
+    owner boolean := pg_catalog.pg_has_role((SELECT c.relowner FROM pg_class AS c
+                                             WHERE c.oid OPERATOR(pg_catalog.=) tbl), 'USAGE');
+    n text := prog.name;
+BEGIN
+    EXECUTE format($sql$
+        CREATE TRIGGER %1$I AFTER INSERT ON %4$s REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%5$L);
+        CREATE TRIGGER %2$I AFTER UPDATE ON %4$s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%5$L);
+        CREATE TRIGGER %3$I AFTER DELETE ON %4$s REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%5$L)$sql$,
+        customer_tier.program_trigger_name(n, 'insert'), customer_tier.program_trigger_name(n, 'update'),
+        customer_tier.program_trigger_name(n, 'delete'), tbl, n);
+    IF tbl OPERATOR(pg_catalog.=) prog.orders_table THEN
+        EXECUTE format($sql$
+            CREATE TRIGGER %1$I AFTER TRUNCATE ON %2$s
+                FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%3$L)$sql$,
+            customer_tier.program_trigger_name(n, 'truncate'), tbl, n);
+        IF owner THEN
+            EXECUTE format($sql$
+                ALTER TABLE %3$s ENABLE ALWAYS TRIGGER %1$I;
+                CREATE TRIGGER %2$I AFTER INSERT OR UPDATE OR DELETE ON %3$s
+                    FOR EACH ROW EXECUTE FUNCTION customer_tier.maintain_orders(%4$L);
+                ALTER TABLE %3$s ENABLE REPLICA TRIGGER %2$I$sql$,
+                customer_tier.program_trigger_name(n, 'truncate'), customer_tier.program_trigger_name(n, 'replica'),
+                tbl, n);
+        ELSE
+            RAISE NOTICE 'program "%": the writes of a logical-replication subscription to % are not seen', n, tbl
+                USING DETAIL = 'Only the owner of the table may enable triggers for replication.',
+                      HINT = 'Attach the program as the table''s owner to keep it exact on a subscriber.';
+        END IF;
+    ELSIF kind OPERATOR(pg_catalog.=) 'r' THEN
+        EXECUTE format($sql$
+            CREATE TRIGGER %1$I BEFORE TRUNCATE ON %2$s
+                FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%3$L)$sql$,
+            customer_tier.program_trigger_name(n, 'truncate'), tbl, n);
+        IF owner THEN
+            EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', tbl, customer_tier.program_trigger_name(n, 'truncate'));
+        END IF;
+    END IF;
+    -- The trigger path reads a partition about to be truncated, and repairs
+    -- drifted customers from the orders table, as customer_tier_owner: only
+    -- the table's owner, or a holder of the grant option, can grant that.
+    IF has_table_privilege(tbl, 'SELECT WITH GRANT OPTION') THEN
+        EXECUTE format('GRANT SELECT ON %s TO customer_tier_owner', tbl);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.put_program_triggers(customer_tier.program, regclass) IS
+    'put a program''s triggers on its orders table or one of its partitions';
+
+-- Drop the triggers a program put on tbl (the row trigger on a partition is
+-- PostgreSQL's clone of the orders table's, and goes with it).
+CREATE FUNCTION customer_tier.remove_program_triggers(prog customer_tier.program, tbl regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    op text;
+BEGIN
+    FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate', 'replica'] LOOP
+        IF op OPERATOR(pg_catalog.<>) 'replica' OR tbl OPERATOR(pg_catalog.=) prog.orders_table THEN
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', customer_tier.program_trigger_name(prog.name, op), tbl);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.remove_program_triggers(customer_tier.program, regclass) IS
+    'drop the triggers a program put on its orders table or one of its partitions';
+
+-- Put the program's triggers on the orders table and its partitions, and
+-- backfill from the rows already there: the caller's own doing
+-- (create_program), with its TRIGGER and SELECT rights on the table
+-- (owner_attach checked them, with a clearer message than PostgreSQL's).
+-- Returns the customers found.
 CREATE FUNCTION customer_tier.attach_program_triggers(prog customer_tier.program)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -559,46 +649,37 @@ DECLARE
     s name := prog.data_schema;
     customers bigint;
     emptied text[];
-    drifted bigint;
+    drifted text[];
+    unsettled text[];
     rejected bigint;
     announced bigint;
     orders_schema regnamespace;
+    member regclass;
 BEGIN
     -- No write may slip between the backfill and the triggers.
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', prog.orders_table);
-    EXECUTE format($sql$
-        CREATE TRIGGER %1$I AFTER INSERT ON %3$s REFERENCING NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers();
-        CREATE TRIGGER %4$I AFTER UPDATE ON %3$s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers();
-        CREATE TRIGGER %5$I AFTER DELETE ON %3$s REFERENCING OLD TABLE AS old_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers();
-        CREATE TRIGGER %6$I AFTER TRUNCATE ON %3$s
-            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers()$sql$,
-        customer_tier.program_trigger_name(prog.name, 'insert'), s, prog.orders_table,
-        customer_tier.program_trigger_name(prog.name, 'update'),
-        customer_tier.program_trigger_name(prog.name, 'delete'),
-        customer_tier.program_trigger_name(prog.name, 'truncate'));
+    FOR member IN SELECT customer_tier.orders_tables(prog.orders_table) LOOP
+        PERFORM customer_tier.put_program_triggers(prog, member);
+    END LOOP;
 
     -- unscored: create_program scores everyone once the first breakpoints exist
-    EXECUTE customer_tier.program_apply_sql(prog, prog.orders_table::text, NULL, NULL) INTO emptied, drifted, rejected, announced;
+    EXECUTE customer_tier.program_apply_sql(prog, customer_tier.program_delta_sql(prog, prog.orders_table::text, NULL), false)
+       INTO emptied, drifted, unsettled, rejected, announced;
     IF rejected OPERATOR(pg_catalog.>) 0 THEN
         EXECUTE customer_tier.program_rejects_sql(prog, prog.orders_table::text, '''BACKFILL''');
     END IF;
     -- kpis() reads the orders table as customer_tier_owner (for readers, who
-    -- may not): only the table's owner, or a holder of the grant option, can
-    -- grant that, and PostgreSQL only warns when another role tries.
+    -- may not), as does the repair of drifted customers (put_program_triggers
+    -- granted SELECT when the caller could); PostgreSQL only warns when a
+    -- role without the grant option tries.
     SELECT c.relnamespace::regnamespace INTO orders_schema FROM pg_class AS c
      WHERE c.oid OPERATOR(pg_catalog.=) prog.orders_table;
-    IF has_table_privilege(prog.orders_table, 'SELECT WITH GRANT OPTION') THEN
-        EXECUTE format('GRANT SELECT ON %s TO customer_tier_owner', prog.orders_table);
-    END IF;
     IF has_schema_privilege(orders_schema::oid, 'USAGE WITH GRANT OPTION') THEN
         EXECUTE format('GRANT USAGE ON SCHEMA %s TO customer_tier_owner', orders_schema);
     END IF;
     IF NOT has_table_privilege('customer_tier_owner', prog.orders_table, 'SELECT')
        OR NOT has_schema_privilege('customer_tier_owner', orders_schema::oid, 'USAGE') THEN
-        RAISE NOTICE 'program "%": kpis() cannot read % until customer_tier_owner may', prog.name, prog.orders_table
+        RAISE NOTICE 'program "%": kpis() and the repair of drift cannot read % until customer_tier_owner may', prog.name, prog.orders_table
             USING HINT = format('The owners of the table and its schema grant it: GRANT SELECT ON %s TO customer_tier_owner; GRANT USAGE ON SCHEMA %s TO customer_tier_owner.',
                                 prog.orders_table, orders_schema);
     END IF;
@@ -607,7 +688,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION customer_tier.attach_program_triggers(customer_tier.program) IS
-    'put a program''s triggers on its orders table and backfill its customers from the rows there';
+    'put a program''s triggers on its orders table and partitions and backfill its customers from the rows there';
 
 -- Drop the triggers a program put on the CRM's tables (orders, and feedback
 -- when attached): the caller's own doing (drop_program), which needs the
@@ -618,7 +699,7 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    op text;
+    member regclass;
     src customer_tier.feedback_source;
     orders_schema regnamespace;
 BEGIN
@@ -626,9 +707,8 @@ BEGIN
     IF FOUND THEN
         PERFORM customer_tier.drop_feedback_triggers(prog, src);
     END IF;
-    FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
-                       customer_tier.program_trigger_name(prog.name, op), prog.orders_table);
+    FOR member IN SELECT customer_tier.orders_tables(prog.orders_table) LOOP
+        PERFORM customer_tier.remove_program_triggers(prog, member);
     END LOOP;
     -- what attach_program_triggers granted, unless another program reads the
     -- table (or another table of its schema) too
@@ -662,7 +742,6 @@ BEGIN
     PERFORM customer_tier.drop_followup_objects(prog);
     PERFORM customer_tier.drop_program_views(prog);
     -- RESTRICT: a user's own object that depends on these must make this fail.
-    EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_customers() RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.rejects RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.customers RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.tier_history RESTRICT', prog.data_schema);
@@ -682,8 +761,11 @@ REVOKE ALL ON FUNCTION customer_tier.program_row_checks(customer_tier.program, t
 REVOKE ALL ON FUNCTION customer_tier.program_row_problem_sql(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_row_counts_sql(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.program_apply_block_sql(customer_tier.program, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_flush_sql(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.put_program_triggers(customer_tier.program, regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.orders_tables(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.remove_program_triggers(customer_tier.program, regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_trigger_name(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.program_maintain_function_sql(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_record_function_sql(customer_tier.program) FROM PUBLIC;

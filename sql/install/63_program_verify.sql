@@ -66,6 +66,108 @@ COMMENT ON FUNCTION customer_tier.order_stats_state_same(customer_tier.order_sta
                                                          customer_tier.order_stats_state) IS
     'whether two states hold the same order times (as a multiset) and the same exact total; NULL (no orders) equals only NULL';
 
+-- SQL text of a query recomputing the states of a program's customers from
+-- the orders table: (customer, purchases, refunds) for the customers whose
+-- orders satisfy condition (SQL on alias o).
+CREATE FUNCTION customer_tier.program_scratch_sql(prog customer_tier.program, condition text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$
+            SELECT o.%1$I AS customer,
+                   customer_tier.order_stats_partial(o.%2$I, o.%3$I) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.>=) '0') AS purchases,
+                   customer_tier.order_stats_partial(o.%2$I, o.%3$I) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.<) '0') AS refunds
+              FROM %4$s AS o
+             WHERE %5$s AND %6$s
+             GROUP BY o.%1$I$sql$,
+        prog.customer_column, prog.ordered_at_column, prog.amount_column, prog.orders_table,
+        customer_tier.program_row_counts_sql(prog, 'o'), condition);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text) IS
+    'SQL text of the recomputation of a program''s customer states from its orders table';
+
+-- Recomputed from the orders table: every drift repair, as the trigger path
+-- recorded it (one row per transaction that repaired customers).
+CREATE TABLE customer_tier.drift_repair (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    program     text NOT NULL REFERENCES customer_tier.program (name) ON DELETE CASCADE ON UPDATE CASCADE,
+    repaired_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    customers   bigint NOT NULL,
+    repaired    boolean NOT NULL
+);
+COMMENT ON TABLE customer_tier.drift_repair IS 'customers whose maintained state could not take a removal, recomputed from the orders table by the trigger path';
+COMMENT ON COLUMN customer_tier.drift_repair.id IS 'repair number';
+COMMENT ON COLUMN customer_tier.drift_repair.program IS 'the program';
+COMMENT ON COLUMN customer_tier.drift_repair.repaired_at IS 'when (the time of the transaction whose write found the drift)';
+COMMENT ON COLUMN customer_tier.drift_repair.customers IS 'customers found drifted';
+COMMENT ON COLUMN customer_tier.drift_repair.repaired IS 'false when customer_tier_owner may not read the orders table: the customers stay drifted until rebuild_program';
+SELECT pg_catalog.pg_extension_config_dump('customer_tier.drift_repair', '');
+
+-- Recompute the given customers of a program from the orders table, in key
+-- order, and rescore them: what the trigger path does, inside the write's
+-- own transaction, for customers whose stored state could not take a removal
+-- (drifted: logged in drift_repair), and for new customers whose orders were
+-- added and removed in one transaction (src/live_trigger.c).  Runs as customer_tier_owner, which must be able to
+-- read the orders table (create_program grants it when its caller can);
+-- otherwise the customers are counted as unrepaired, with a warning, and the
+-- write goes on.  Returns the customers repaired.
+CREATE FUNCTION customer_tier.repair_customers(program text, keys anyarray, drifted boolean)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    readable boolean;
+BEGIN
+    prog := customer_tier.program_row(program);
+    readable := has_table_privilege(prog.orders_table, 'SELECT');
+    IF drifted THEN
+        INSERT INTO customer_tier.drift_repair (program, customers, repaired)
+        VALUES (prog.name, pg_catalog.cardinality(keys), readable);
+    END IF;
+    IF NOT readable THEN
+        RAISE WARNING 'program "%": % customer(s) drifted and cannot be repaired', prog.name, pg_catalog.cardinality(keys)
+            USING DETAIL = format('customer_tier_owner may not read %s.', prog.orders_table),
+                  HINT = format('GRANT SELECT ON %s TO customer_tier_owner, then SELECT customer_tier.rebuild_program(%L).',
+                                prog.orders_table, prog.name);
+        RETURN 0;
+    END IF;
+    EXECUTE format($sql$
+        WITH scratch AS (%2$s
+        ), gone AS (
+            DELETE FROM %1$I.customers AS c
+             WHERE c.customer OPERATOR(pg_catalog.=) ANY ($1)
+               AND NOT EXISTS (SELECT FROM scratch AS s WHERE s.customer OPERATOR(pg_catalog.=) c.customer)
+        )
+        INSERT INTO %1$I.customers AS c
+               (customer, purchases, refunds, orders, monetary, first_order, last_order,
+                mean_gap_days, gap_stddev_days, updated_at)
+        SELECT s.customer, s.purchases, s.refunds, m.orders, m.monetary, m.first_order, m.last_order,
+               m.mean_gap_days, m.gap_stddev_days, pg_catalog.now()
+          FROM scratch AS s, LATERAL customer_tier.customer_metrics(s.purchases, s.refunds) AS m
+         ORDER BY s.customer
+        ON CONFLICT (customer) DO UPDATE
+           SET (purchases, refunds, remove_purchases, remove_refunds, orders, monetary, first_order,
+                last_order, mean_gap_days, gap_stddev_days, updated_at) =
+               (excluded.purchases, excluded.refunds, NULL, NULL, excluded.orders, excluded.monetary,
+                excluded.first_order, excluded.last_order, excluded.mean_gap_days,
+                excluded.gap_stddev_days, excluded.updated_at)$sql$,
+        prog.data_schema,
+        customer_tier.program_scratch_sql(prog, format('o.%I OPERATOR(pg_catalog.=) ANY ($1)', prog.customer_column)))
+      USING keys;
+    PERFORM customer_tier.rescore_where(program, 'repair',
+                                        'c.updated_at OPERATOR(pg_catalog.=) pg_catalog.now()');
+    RETURN pg_catalog.cardinality(keys);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.repair_customers(text, anyarray, boolean) IS
+    'recompute customers of a program from its orders table and rescore them; drifted ones are logged in drift_repair (the trigger path calls it)';
+REVOKE ALL ON FUNCTION customer_tier.repair_customers(text, anyarray, boolean) FROM PUBLIC;
+
 -- Recompute a program's customers from scratch over the orders table, keeping
 -- each customer's tier and history, then rescore those it rewrote: the repair
 -- for drift that verify_program reports.  Returns the number of customers.
@@ -87,16 +189,12 @@ DECLARE
 BEGIN
     prog := customer_tier.program_row(program);
     PERFORM pg_catalog.set_config('work_mem', pg_catalog.current_setting('maintenance_work_mem'), true);
+    -- this transaction's own writes first: the rebuild reads them in the orders
+    PERFORM customer_tier.apply_pending();
     -- writers wait while the state is rebuilt, so none slips between
     EXECUTE format('LOCK TABLE %s IN SHARE MODE', prog.orders_table);
     EXECUTE format($sql$
-        WITH scratch AS (
-            SELECT o.%2$I AS customer,
-                   customer_tier.order_stats_partial(o.%3$I, o.%4$I) FILTER (WHERE o.%4$I OPERATOR(pg_catalog.>=) '0') AS purchases,
-                   customer_tier.order_stats_partial(o.%3$I, o.%4$I) FILTER (WHERE o.%4$I OPERATOR(pg_catalog.<) '0') AS refunds
-              FROM %5$s AS o
-             WHERE %6$s
-             GROUP BY o.%2$I
+        WITH scratch AS (%2$s
         ), diff AS MATERIALIZED (
             -- one pass over the recomputation and the stored customers: the
             -- customers to write (missing or different) and those to delete
@@ -129,8 +227,7 @@ BEGIN
                (excluded.purchases, excluded.refunds, excluded.orders, excluded.monetary,
                 excluded.first_order, excluded.last_order, excluded.mean_gap_days,
                 excluded.gap_stddev_days, excluded.updated_at)$sql$,
-        prog.data_schema, prog.customer_column, prog.ordered_at_column, prog.amount_column,
-        prog.orders_table, customer_tier.program_row_counts_sql(prog, 'o'));
+        prog.data_schema, customer_tier.program_scratch_sql(prog, 'true'));
     -- Rescore the customers just written (their updated_at is now(): no trigger
     -- writes while the orders are locked) against the stored breakpoints, as
     -- the triggers would have scored them.  Re-ranking the whole population is
@@ -148,3 +245,4 @@ REVOKE ALL ON FUNCTION customer_tier.rebuild_program(text) FROM PUBLIC;
 
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.verify_program(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text) FROM PUBLIC;

@@ -137,6 +137,9 @@ GRANT SELECT ON customer_tier.program, customer_tier.tier, customer_tier.pin, cu
 GRANT INSERT, UPDATE, DELETE ON customer_tier.program, customer_tier.tier, customer_tier.feedback_source,
                                 customer_tier.churn_settings, customer_tier.cadence, customer_tier.retention
              TO customer_tier_owner;
+-- the trigger path logs the drift it repairs; the admin reads and prunes the log
+GRANT INSERT ON customer_tier.drift_repair TO customer_tier_owner;
+GRANT SELECT, DELETE ON customer_tier.drift_repair TO customer_tier_admin;
 
 -- Configuration, runs and verification: the admin only (all are revoked
 -- from PUBLIC where they are defined).  Then the internal helpers that they
@@ -161,6 +164,7 @@ BEGIN
                 ('rescore_where', 'customer_tier_admin'), ('reclassify', 'customer_tier_admin'),
                 ('schedule', 'customer_tier_admin'), ('unschedule', 'customer_tier_admin'),
                 ('verify_program', 'customer_tier_admin'), ('rebuild_program', 'customer_tier_admin'),
+                ('program_scratch_sql', 'customer_tier_admin'),
                 ('create_program_objects', 'customer_tier_admin'), ('drop_program_objects', 'customer_tier_admin'),
                 ('create_program_views', 'customer_tier_admin'), ('drop_program_views', 'customer_tier_admin'),
                 ('create_program_run_views', 'customer_tier_admin'),
@@ -170,7 +174,11 @@ BEGIN
                 ('program_row_problem_sql', 'customer_tier_admin'), ('program_row_counts_sql', 'customer_tier_admin'),
                 ('program_row_checks', 'customer_tier_admin'), ('method_conditions', 'customer_tier_admin'),
                 ('program_rejects_sql', 'customer_tier_admin'), ('program_apply_sql', 'customer_tier_admin'),
-                ('program_apply_block_sql', 'customer_tier_admin'), ('program_trigger_name', 'customer_tier_admin'),
+                ('program_delta_sql', 'customer_tier_admin'), ('program_trigger_name', 'customer_tier_admin'),
+                ('put_program_triggers', 'customer_tier_admin'), ('remove_program_triggers', 'customer_tier_admin'),
+                ('maintain_orders', 'customer_tier_admin'), ('orders_tables', 'customer_tier_admin'),
+                ('apply_pending', 'customer_tier_admin'), ('apply_pending', 'customer_tier_writer'),
+                ('apply_pending', 'customer_tier_reader'),
                 ('program_scored_columns', 'customer_tier_admin'), ('program_config_cte_sql', 'customer_tier_admin'),
                 ('program_scoring_sql', 'customer_tier_admin'), ('tier_implies', 'customer_tier_admin'),
                 ('check_tier_set', 'customer_tier_admin'), ('check_program_tiers', 'customer_tier_admin'),
@@ -187,7 +195,6 @@ BEGIN
                 ('churn_settings_array', 'customer_tier_admin'), ('churn_assess', 'customer_tier_admin'),
                 ('score_program_customer', 'customer_tier_admin'), ('program_tier_config', 'customer_tier_reader'),
                 ('btyd_summary', 'customer_tier_admin'), ('tier_model_rules', 'customer_tier_admin'),
-                ('program_maintain_function_sql', 'customer_tier_admin'),
                 ('program_segments_view_sql', 'customer_tier_admin'), ('program_churn_risk_view_sql', 'customer_tier_admin'),
                 ('tier_model_rules', 'customer_tier_reader'),
                 ('program_row', 'customer_tier_reader'),

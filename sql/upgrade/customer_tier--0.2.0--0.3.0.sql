@@ -30,10 +30,24 @@
 --          log_contact, rescore_program); rows checks (keys over 1000 bytes,
 --          dates after 294276-12-31, amounts beyond 1e100); feedback
 --          triggers renamed ct_<program>_feedback_<op>
+--
+-- Changes from 0.2.0 (live maintenance, docs/programs.md "Live maintenance"):
+--   new    maintain_orders (C): one trigger function for every program,
+--          collecting each statement's rows and applying them at commit in
+--          key order; apply_pending; order_stats_state_holds; the shared
+--          triggers on the orders table, its partitions and for replication
+--          (put_program_triggers, remove_program_triggers, orders_tables);
+--          program_delta_sql, program_flush_sql, program_scratch_sql;
+--          repair_customers and table drift_repair (drift is repaired, not
+--          an error)
+--   sig    program_apply_sql(program, delta, scored)
+--   gone   program_apply_block_sql, program_maintain_function_sql and each
+--          program's generated ct_<name>.maintain_customers()
 --   per program: ownership to customer_tier_owner, SELECT on the orders
 --          table (and USAGE on its schema) for kpis, trigger functions and
---          KPI functions regenerated, rows now rejected recorded and the
---          program rebuilt (timestamps are read as UTC now)
+--          KPI functions regenerated, the shared triggers put in place of
+--          the generated ones, rows now rejected recorded and the program
+--          rebuilt (timestamps are read as UTC now)
 
 -- ==== roles ====
 DO $roles$
@@ -291,13 +305,10 @@ BEGIN
         COMMENT ON FUNCTION %1$I.record_tier_change() IS 'records a change of tier in tier_history and announces it on channel customer_tier';
         REVOKE ALL ON FUNCTION %1$I.record_tier_change() FROM PUBLIC;
         CREATE TRIGGER tier_changed AFTER UPDATE OF tier ON %1$I.customers
-            FOR EACH ROW WHEN (OLD.tier IS DISTINCT FROM NEW.tier) EXECUTE FUNCTION %1$I.record_tier_change()
+            FOR EACH ROW WHEN (OLD.tier IS DISTINCT FROM NEW.tier) EXECUTE FUNCTION %1$I.record_tier_change();
+        -- also when a logical-replication apply worker's commit applies the deltas
+        ALTER TABLE %1$I.customers ENABLE ALWAYS TRIGGER tier_changed
     $sql$, s);
-
-    EXECUTE customer_tier.program_maintain_function_sql(prog);
-    EXECUTE format('COMMENT ON FUNCTION %I.maintain_customers() IS %L', s,
-                   format('program %s: keeps its customers current from changes to %s', prog.name, prog.orders_table));
-    EXECUTE format('REVOKE ALL ON FUNCTION %I.maintain_customers() FROM PUBLIC', s);
 
     INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
     PERFORM customer_tier.create_program_views(prog);
@@ -467,6 +478,18 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'Ask that role, or a superuser, to drop the program.';
     END IF;
+    -- The trigger function is shared, so nothing stops the schema's drop but
+    -- this: triggers left on the orders tables would fail every write of the CRM.
+    IF EXISTS (SELECT FROM pg_trigger AS t
+                WHERE t.tgrelid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT customer_tier.orders_tables(prog.orders_table)))
+                  AND t.tgfoid OPERATOR(pg_catalog.=) 'customer_tier.maintain_orders()'::regprocedure
+                  AND t.tgname OPERATOR(pg_catalog.=) ANY (ARRAY(
+                      SELECT customer_tier.program_trigger_name(name, op)
+                        FROM pg_catalog.unnest('{insert,update,delete,truncate,replica}'::text[]) AS op))) THEN
+        RAISE EXCEPTION 'cannot drop program "%" while its triggers are on %', name, prog.orders_table
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = 'customer_tier.drop_program drops them first; it needs the ownership of the table.';
+    END IF;
     -- RESTRICT, not CASCADE: a user's own object that depends on the program's
     -- views must make this fail rather than vanish with it.
     PERFORM customer_tier.drop_program_objects(prog);
@@ -516,46 +539,37 @@ DECLARE
     s name := prog.data_schema;
     customers bigint;
     emptied text[];
-    drifted bigint;
+    drifted text[];
+    unsettled text[];
     rejected bigint;
     announced bigint;
     orders_schema regnamespace;
+    member regclass;
 BEGIN
     -- No write may slip between the backfill and the triggers.
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', prog.orders_table);
-    EXECUTE format($sql$
-        CREATE TRIGGER %1$I AFTER INSERT ON %3$s REFERENCING NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers();
-        CREATE TRIGGER %4$I AFTER UPDATE ON %3$s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers();
-        CREATE TRIGGER %5$I AFTER DELETE ON %3$s REFERENCING OLD TABLE AS old_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers();
-        CREATE TRIGGER %6$I AFTER TRUNCATE ON %3$s
-            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_customers()$sql$,
-        customer_tier.program_trigger_name(prog.name, 'insert'), s, prog.orders_table,
-        customer_tier.program_trigger_name(prog.name, 'update'),
-        customer_tier.program_trigger_name(prog.name, 'delete'),
-        customer_tier.program_trigger_name(prog.name, 'truncate'));
+    FOR member IN SELECT customer_tier.orders_tables(prog.orders_table) LOOP
+        PERFORM customer_tier.put_program_triggers(prog, member);
+    END LOOP;
 
     -- unscored: create_program scores everyone once the first breakpoints exist
-    EXECUTE customer_tier.program_apply_sql(prog, prog.orders_table::text, NULL, NULL) INTO emptied, drifted, rejected, announced;
+    EXECUTE customer_tier.program_apply_sql(prog, customer_tier.program_delta_sql(prog, prog.orders_table::text, NULL), false)
+       INTO emptied, drifted, unsettled, rejected, announced;
     IF rejected OPERATOR(pg_catalog.>) 0 THEN
         EXECUTE customer_tier.program_rejects_sql(prog, prog.orders_table::text, '''BACKFILL''');
     END IF;
     -- kpis() reads the orders table as customer_tier_owner (for readers, who
-    -- may not): only the table's owner, or a holder of the grant option, can
-    -- grant that, and PostgreSQL only warns when another role tries.
+    -- may not), as does the repair of drifted customers (put_program_triggers
+    -- granted SELECT when the caller could); PostgreSQL only warns when a
+    -- role without the grant option tries.
     SELECT c.relnamespace::regnamespace INTO orders_schema FROM pg_class AS c
      WHERE c.oid OPERATOR(pg_catalog.=) prog.orders_table;
-    IF has_table_privilege(prog.orders_table, 'SELECT WITH GRANT OPTION') THEN
-        EXECUTE format('GRANT SELECT ON %s TO customer_tier_owner', prog.orders_table);
-    END IF;
     IF has_schema_privilege(orders_schema::oid, 'USAGE WITH GRANT OPTION') THEN
         EXECUTE format('GRANT USAGE ON SCHEMA %s TO customer_tier_owner', orders_schema);
     END IF;
     IF NOT has_table_privilege('customer_tier_owner', prog.orders_table, 'SELECT')
        OR NOT has_schema_privilege('customer_tier_owner', orders_schema::oid, 'USAGE') THEN
-        RAISE NOTICE 'program "%": kpis() cannot read % until customer_tier_owner may', prog.name, prog.orders_table
+        RAISE NOTICE 'program "%": kpis() and the repair of drift cannot read % until customer_tier_owner may', prog.name, prog.orders_table
             USING HINT = format('The owners of the table and its schema grant it: GRANT SELECT ON %s TO customer_tier_owner; GRANT USAGE ON SCHEMA %s TO customer_tier_owner.',
                                 prog.orders_table, orders_schema);
     END IF;
@@ -564,7 +578,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION customer_tier.attach_program_triggers(customer_tier.program) IS
-    'put a program''s triggers on its orders table and backfill its customers from the rows there';
+    'put a program''s triggers on its orders table and partitions and backfill its customers from the rows there';
 REVOKE ALL ON FUNCTION customer_tier.attach_program_triggers(customer_tier.program) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.attach_program_triggers(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
 
@@ -575,7 +589,7 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    op text;
+    member regclass;
     src customer_tier.feedback_source;
     orders_schema regnamespace;
 BEGIN
@@ -583,9 +597,8 @@ BEGIN
     IF FOUND THEN
         PERFORM customer_tier.drop_feedback_triggers(prog, src);
     END IF;
-    FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
-                       customer_tier.program_trigger_name(prog.name, op), prog.orders_table);
+    FOR member IN SELECT customer_tier.orders_tables(prog.orders_table) LOOP
+        PERFORM customer_tier.remove_program_triggers(prog, member);
     END LOOP;
     -- what attach_program_triggers granted, unless another program reads the
     -- table (or another table of its schema) too
@@ -907,8 +920,11 @@ COMMENT ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, tex
 REVOKE ALL ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
 
--- customer_tier.program_apply_sql(customer_tier.program, text, text, text): sql/install/62_program_objects.sql
-CREATE OR REPLACE FUNCTION customer_tier.program_apply_sql(prog customer_tier.program, added text, removed text, source text)
+DROP FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text, text);
+DROP FUNCTION customer_tier.program_apply_block_sql(customer_tier.program, text, text);
+DROP FUNCTION customer_tier.program_maintain_function_sql(customer_tier.program);
+-- customer_tier.program_delta_sql(customer_tier.program, text, text): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.program_delta_sql(prog customer_tier.program, added text, removed text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -937,52 +953,72 @@ BEGIN
                                  prog.amount_column, 'false',
                                  customer_tier.program_row_problem_sql(prog, 'o'), counted, removed);
     END IF;
-    -- Only the deltas an operation can have are aggregated (an INSERT removes
-    -- nothing); OFFSET 0 keeps the per-row problem test from being repeated
-    -- in every FILTER.
     RETURN format($sql$
-    WITH %7$s,
-    delta AS (
         SELECT r.customer,
-               %3$s AS add_purchases,
-               %4$s AS remove_purchases,
-               %5$s AS add_refunds,
-               %6$s AS remove_refunds,
+               %2$s AS add_purchases,
+               %3$s AS remove_purchases,
+               %4$s AS add_refunds,
+               %5$s AS remove_refunds,
                pg_catalog.count(*) FILTER (WHERE r.added AND NOT r.usable) AS problems
           FROM (SELECT u.*, u.problem IS NULL AS usable, u.problem IS NULL AND u.counted AS ok
-                  FROM (%2$s) AS u OFFSET 0) AS r
-         GROUP BY r.customer
+                  FROM (%1$s) AS u OFFSET 0) AS r
+         GROUP BY r.customer$sql$,
+        array_to_string(sides, ' UNION ALL'),
+        CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '>=') END,
+        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '>=') END,
+        CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '<') END,
+        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '<') END);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text) IS
+    'SQL text of the per-customer deltas (states added and removed, unusable rows) of added and removed order rows';
+REVOKE ALL ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.program_apply_sql(customer_tier.program, text, boolean): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.program_apply_sql(prog customer_tier.program, delta text, scored boolean)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$
+    WITH %2$s,
+    delta AS (%3$s
     ), applied AS (
         INSERT INTO %1$I.customers AS c
                (customer, purchases, refunds, remove_purchases, remove_refunds, orders, monetary,
-                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at%9$s)
+                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at%5$s)
         SELECT d.customer, d.add_purchases, d.add_refunds, d.remove_purchases, d.remove_refunds,
                m.orders, m.monetary, m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days,
-               pg_catalog.now()%10$s
+               pg_catalog.now()%6$s
           FROM delta AS d,
-               LATERAL customer_tier.customer_metrics(d.add_purchases, d.add_refunds) AS m%11$s
+               LATERAL customer_tier.customer_metrics(d.add_purchases, d.add_refunds) AS m%7$s
          WHERE d.customer IS NOT NULL
            AND (d.add_purchases IS NOT NULL OR d.add_refunds IS NOT NULL
                 OR d.remove_purchases IS NOT NULL OR d.remove_refunds IS NOT NULL)
          ORDER BY d.customer
         ON CONFLICT (customer) DO UPDATE
            SET (purchases, refunds, remove_purchases, remove_refunds, orders, monetary,
-                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at, %8$s) =
-               (SELECT n.purchases, n.refunds, NULL::customer_tier.order_stats_state,
-                       NULL::customer_tier.order_stats_state, m.orders, m.monetary,
+                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at, %4$s) =
+               (SELECT n.purchases, n.refunds, n.remove_purchases, n.remove_refunds, m.orders, m.monetary,
                        m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days, pg_catalog.now(), sc.*
-                  FROM (SELECT customer_tier.order_stats_state_merge(
-                                   customer_tier.order_stats_state_subtract(c.purchases, excluded.remove_purchases),
-                                   excluded.purchases) AS purchases,
-                               customer_tier.order_stats_state_merge(
-                                   customer_tier.order_stats_state_subtract(c.refunds, excluded.remove_refunds),
-                                   excluded.refunds) AS refunds) AS n,
+                  FROM (SELECT customer_tier.order_stats_state_merge(c.purchases, excluded.purchases) AS purchases,
+                               customer_tier.order_stats_state_merge(c.refunds, excluded.refunds) AS refunds) AS t,
+                       LATERAL (SELECT customer_tier.order_stats_state_holds(t.purchases, excluded.remove_purchases) AS purchases_held,
+                                       customer_tier.order_stats_state_holds(t.refunds, excluded.remove_refunds) AS refunds_held) AS k,
+                       LATERAL (SELECT CASE WHEN k.purchases_held THEN customer_tier.order_stats_state_subtract(t.purchases, excluded.remove_purchases)
+                                            ELSE t.purchases END AS purchases,
+                                       CASE WHEN k.refunds_held THEN customer_tier.order_stats_state_subtract(t.refunds, excluded.remove_refunds)
+                                            ELSE t.refunds END AS refunds,
+                                       CASE WHEN NOT k.purchases_held THEN excluded.remove_purchases END AS remove_purchases,
+                                       CASE WHEN NOT k.refunds_held THEN excluded.remove_refunds END AS remove_refunds) AS n,
                        LATERAL customer_tier.customer_metrics(n.purchases, n.refunds) AS m,
-                       LATERAL %12$s AS sc)
+                       LATERAL %8$s AS sc)
         RETURNING c.customer, c.tier, c.tier_reason, c.changed_by,
                   c.xmax::text OPERATOR(pg_catalog.=) '0' AS inserted,
                   c.purchases IS NULL AND c.refunds IS NULL AS emptied,
-                  c.remove_purchases IS NOT NULL OR c.remove_refunds IS NOT NULL AS drifted
+                  c.remove_purchases IS NOT NULL OR c.remove_refunds IS NOT NULL AS unsettled
     ), assigned AS (
         -- a new customer's first tier; later changes are recorded by the row
         -- trigger tier_changed (a statement cannot see the tier it replaced)
@@ -992,82 +1028,351 @@ BEGIN
          WHERE a.inserted AND a.tier IS NOT NULL
         RETURNING id
     )
-    SELECT (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.emptied) FROM applied AS a),
-           (SELECT pg_catalog.count(*) FILTER (WHERE a.drifted) FROM applied AS a),
+    SELECT (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.emptied AND NOT a.unsettled) FROM applied AS a),
+           (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.unsettled AND NOT a.inserted) FROM applied AS a),
+           (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.unsettled AND a.inserted) FROM applied AS a),
            (SELECT pg_catalog.sum(d.problems) FROM delta AS d),
            (SELECT pg_catalog.count(*)
               FROM assigned AS h,
-                   LATERAL (SELECT customer_tier.announce_tier_change(%13$L, h.id)) AS n)$sql$,
-        prog.data_schema, array_to_string(sides, ' UNION ALL'),
-        CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '>=') END,
-        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '>=') END,
-        CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '<') END,
-        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '<') END,
+                   LATERAL (SELECT customer_tier.announce_tier_change(%9$L, h.id)) AS n)$sql$,
+        prog.data_schema,
         customer_tier.program_config_cte_sql(prog),
+        delta,
         customer_tier.program_scored_columns(),
-        CASE WHEN source IS NULL THEN '' ELSE ', ' || customer_tier.program_scored_columns() END,
-        CASE WHEN source IS NULL THEN '' ELSE ', sc.*' END,
-        CASE WHEN source IS NULL THEN ''
-             ELSE format(E',\n               LATERAL %s AS sc',
-                         customer_tier.program_scoring_sql('m', 'd.customer', NULL, source,
-                                                           purchases => 'd.add_purchases')) END,
-        customer_tier.program_scoring_sql('m', 'c.customer', 'c', coalesce(source, '''backfill'''),
+        CASE WHEN scored THEN ', ' || customer_tier.program_scored_columns() ELSE '' END,
+        CASE WHEN scored THEN ', sc.*' ELSE '' END,
+        CASE WHEN scored
+             THEN format(E',\n               LATERAL %s AS sc',
+                         customer_tier.program_scoring_sql('m', 'd.customer', NULL, 'd.source',
+                                                           purchases => 'd.add_purchases'))
+             ELSE '' END,
+        customer_tier.program_scoring_sql('m', 'c.customer', 'c',
+                                          CASE WHEN scored THEN 'excluded.changed_by' ELSE '''backfill''' END,
                                           purchases => 'n.purchases'),
         prog.name);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text, text) IS
-    'SQL text of the upsert that applies added and removed order rows to a program''s customers';
-REVOKE ALL ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+COMMENT ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, boolean) IS
+    'SQL text of the upsert that applies per-customer deltas to a program''s customers, in key order';
+REVOKE ALL ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, boolean) TO customer_tier_admin;  -- 90_roles.sql name list
 
--- customer_tier.program_maintain_function_sql(customer_tier.program): sql/install/62_program_objects.sql
-CREATE OR REPLACE FUNCTION customer_tier.program_maintain_function_sql(prog customer_tier.program)
+-- customer_tier.program_flush_sql(customer_tier.program): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.program_flush_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN format($fn$
-        CREATE FUNCTION %1$I.maintain_customers() RETURNS trigger
-        LANGUAGE plpgsql SECURITY DEFINER
-        SET search_path = pg_catalog, pg_temp
-        AS $body$
-        DECLARE
-            rejected bigint;
-            emptied %2$s[];
-            drifted bigint;
-            announced bigint;
-        BEGIN
-            -- EXECUTE on this function lets an admin name it in a trigger:
-            -- on any table but the program's own, refuse to run.
-            IF TG_RELID OPERATOR(pg_catalog.<>) (SELECT p.orders_table FROM customer_tier.program AS p
-                                                  WHERE p.name OPERATOR(pg_catalog.=) %6$L) THEN
-                RAISE EXCEPTION 'trigger function %%.maintain_customers() serves program %%, not table %%', %1$L, %6$L, TG_RELID::regclass
-                    USING ERRCODE = 'insufficient_privilege';
-            END IF;
-            IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
-                %3$s
-            ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
-                %4$s
-            ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-                %5$s
-            ELSE
-                TRUNCATE %1$I.customers;
-            END IF;
-            RETURN NULL;
-        END
-        $body$ $fn$,
-        prog.data_schema, prog.customer_type,
-        customer_tier.program_apply_block_sql(prog, 'new_rows', NULL),
-        customer_tier.program_apply_block_sql(prog, 'new_rows', 'old_rows'),
-        customer_tier.program_apply_block_sql(prog, NULL, 'old_rows'), prog.name);
+    RETURN customer_tier.program_apply_sql(prog, format($sql$
+        SELECT u.customer, u.add_purchases, u.remove_purchases, u.add_refunds, u.remove_refunds,
+               0::bigint AS problems, u.source
+          FROM ROWS FROM (pg_catalog.unnest($1::%s[]),
+                          pg_catalog.unnest($2::customer_tier.order_stats_state[]),
+                          pg_catalog.unnest($3::customer_tier.order_stats_state[]),
+                          pg_catalog.unnest($4::customer_tier.order_stats_state[]),
+                          pg_catalog.unnest($5::customer_tier.order_stats_state[]),
+                          pg_catalog.unnest($6::text[]))
+               AS u (customer, add_purchases, remove_purchases, add_refunds, remove_refunds, source)$sql$,
+        prog.customer_type), true);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.program_maintain_function_sql(customer_tier.program) IS
-    'SQL text of the CREATE FUNCTION of a program''s trigger function maintain_customers()';
-REVOKE ALL ON FUNCTION customer_tier.program_maintain_function_sql(customer_tier.program) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION customer_tier.program_maintain_function_sql(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+COMMENT ON FUNCTION customer_tier.program_flush_sql(customer_tier.program) IS
+    'SQL text of the upsert that applies the deltas a transaction collected, passed as arrays sorted by key';
+REVOKE ALL ON FUNCTION customer_tier.program_flush_sql(customer_tier.program) FROM PUBLIC;
+
+-- customer_tier.order_stats_state_holds(customer_tier.order_stats_state, customer_tier.order_stats_state): sql/install/61_order_stats_maintain.sql
+CREATE FUNCTION customer_tier.order_stats_state_holds(customer_tier.order_stats_state,
+                                                      customer_tier.order_stats_state)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'order_stats_state_holds'
+    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.order_stats_state_holds(customer_tier.order_stats_state,
+                                                          customer_tier.order_stats_state) IS
+    'whether the first state holds every order of the second (NULL holds nothing; anything holds NULL)';
+
+-- customer_tier.orders_tables(regclass): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.orders_tables(orders_table regclass)
+RETURNS SETOF regclass
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT orders_table UNION SELECT t.relid FROM pg_catalog.pg_partition_tree(orders_table) AS t;
+END;
+COMMENT ON FUNCTION customer_tier.orders_tables(regclass) IS
+    'an orders table and every table of its partition tree';
+REVOKE ALL ON FUNCTION customer_tier.orders_tables(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.orders_tables(regclass) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.maintain_orders(): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.maintain_orders()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'maintain_orders'
+LANGUAGE C;
+COMMENT ON FUNCTION customer_tier.maintain_orders() IS
+    'the trigger function of every program on its orders table and partitions; the argument names the program';
+REVOKE ALL ON FUNCTION customer_tier.maintain_orders() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.maintain_orders() TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.apply_pending(): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.apply_pending()
+RETURNS void
+AS 'MODULE_PATHNAME', 'apply_pending'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION customer_tier.apply_pending() IS
+    'apply the changes this transaction made to orders tables to their programs now, rather than at commit';
+REVOKE ALL ON FUNCTION customer_tier.apply_pending() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.apply_pending() TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.apply_pending() TO customer_tier_writer;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.apply_pending() TO customer_tier_reader;  -- 90_roles.sql name list
+
+-- customer_tier.put_program_triggers(customer_tier.program, regclass): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.put_program_triggers(prog customer_tier.program, tbl regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    kind "char" := (SELECT c.relkind FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) tbl);
+    -- only the table's owner may say when a trigger fires (ENABLE REPLICA / ALWAYS)
+    owner boolean := pg_catalog.pg_has_role((SELECT c.relowner FROM pg_class AS c
+                                             WHERE c.oid OPERATOR(pg_catalog.=) tbl), 'USAGE');
+    n text := prog.name;
+BEGIN
+    EXECUTE format($sql$
+        CREATE TRIGGER %1$I AFTER INSERT ON %4$s REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%5$L);
+        CREATE TRIGGER %2$I AFTER UPDATE ON %4$s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%5$L);
+        CREATE TRIGGER %3$I AFTER DELETE ON %4$s REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%5$L)$sql$,
+        customer_tier.program_trigger_name(n, 'insert'), customer_tier.program_trigger_name(n, 'update'),
+        customer_tier.program_trigger_name(n, 'delete'), tbl, n);
+    IF tbl OPERATOR(pg_catalog.=) prog.orders_table THEN
+        EXECUTE format($sql$
+            CREATE TRIGGER %1$I AFTER TRUNCATE ON %2$s
+                FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%3$L)$sql$,
+            customer_tier.program_trigger_name(n, 'truncate'), tbl, n);
+        IF owner THEN
+            EXECUTE format($sql$
+                ALTER TABLE %3$s ENABLE ALWAYS TRIGGER %1$I;
+                CREATE TRIGGER %2$I AFTER INSERT OR UPDATE OR DELETE ON %3$s
+                    FOR EACH ROW EXECUTE FUNCTION customer_tier.maintain_orders(%4$L);
+                ALTER TABLE %3$s ENABLE REPLICA TRIGGER %2$I$sql$,
+                customer_tier.program_trigger_name(n, 'truncate'), customer_tier.program_trigger_name(n, 'replica'),
+                tbl, n);
+        ELSE
+            RAISE NOTICE 'program "%": the writes of a logical-replication subscription to % are not seen', n, tbl
+                USING DETAIL = 'Only the owner of the table may enable triggers for replication.',
+                      HINT = 'Attach the program as the table''s owner to keep it exact on a subscriber.';
+        END IF;
+    ELSIF kind OPERATOR(pg_catalog.=) 'r' THEN
+        EXECUTE format($sql$
+            CREATE TRIGGER %1$I BEFORE TRUNCATE ON %2$s
+                FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%3$L)$sql$,
+            customer_tier.program_trigger_name(n, 'truncate'), tbl, n);
+        IF owner THEN
+            EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', tbl, customer_tier.program_trigger_name(n, 'truncate'));
+        END IF;
+    END IF;
+    -- The trigger path reads a partition about to be truncated, and repairs
+    -- drifted customers from the orders table, as customer_tier_owner: only
+    -- the table's owner, or a holder of the grant option, can grant that.
+    IF has_table_privilege(tbl, 'SELECT WITH GRANT OPTION') THEN
+        EXECUTE format('GRANT SELECT ON %s TO customer_tier_owner', tbl);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.put_program_triggers(customer_tier.program, regclass) IS
+    'put a program''s triggers on its orders table or one of its partitions';
+REVOKE ALL ON FUNCTION customer_tier.put_program_triggers(customer_tier.program, regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.put_program_triggers(customer_tier.program, regclass) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.remove_program_triggers(customer_tier.program, regclass): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.remove_program_triggers(prog customer_tier.program, tbl regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    op text;
+BEGIN
+    FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate', 'replica'] LOOP
+        IF op OPERATOR(pg_catalog.<>) 'replica' OR tbl OPERATOR(pg_catalog.=) prog.orders_table THEN
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', customer_tier.program_trigger_name(prog.name, op), tbl);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.remove_program_triggers(customer_tier.program, regclass) IS
+    'drop the triggers a program put on its orders table or one of its partitions';
+REVOKE ALL ON FUNCTION customer_tier.remove_program_triggers(customer_tier.program, regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.remove_program_triggers(customer_tier.program, regclass) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.program_scratch_sql(customer_tier.program, text): sql/install/63_program_verify.sql
+CREATE FUNCTION customer_tier.program_scratch_sql(prog customer_tier.program, condition text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$
+            SELECT o.%1$I AS customer,
+                   customer_tier.order_stats_partial(o.%2$I, o.%3$I) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.>=) '0') AS purchases,
+                   customer_tier.order_stats_partial(o.%2$I, o.%3$I) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.<) '0') AS refunds
+              FROM %4$s AS o
+             WHERE %5$s AND %6$s
+             GROUP BY o.%1$I$sql$,
+        prog.customer_column, prog.ordered_at_column, prog.amount_column, prog.orders_table,
+        customer_tier.program_row_counts_sql(prog, 'o'), condition);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text) IS
+    'SQL text of the recomputation of a program''s customer states from its orders table';
+REVOKE ALL ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.drift_repair: sql/install/63_program_verify.sql
+CREATE TABLE customer_tier.drift_repair (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    program     text NOT NULL REFERENCES customer_tier.program (name) ON DELETE CASCADE ON UPDATE CASCADE,
+    repaired_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    customers   bigint NOT NULL,
+    repaired    boolean NOT NULL
+);
+COMMENT ON TABLE customer_tier.drift_repair IS 'customers whose maintained state could not take a removal, recomputed from the orders table by the trigger path';
+COMMENT ON COLUMN customer_tier.drift_repair.id IS 'repair number';
+COMMENT ON COLUMN customer_tier.drift_repair.program IS 'the program';
+COMMENT ON COLUMN customer_tier.drift_repair.repaired_at IS 'when (the time of the transaction whose write found the drift)';
+COMMENT ON COLUMN customer_tier.drift_repair.customers IS 'customers found drifted';
+COMMENT ON COLUMN customer_tier.drift_repair.repaired IS 'false when customer_tier_owner may not read the orders table: the customers stay drifted until rebuild_program';
+SELECT pg_catalog.pg_extension_config_dump('customer_tier.drift_repair', '');
+GRANT INSERT ON customer_tier.drift_repair TO customer_tier_owner;
+GRANT SELECT, DELETE ON customer_tier.drift_repair TO customer_tier_admin;
+
+-- customer_tier.repair_customers(text, anyarray, boolean): sql/install/63_program_verify.sql
+CREATE FUNCTION customer_tier.repair_customers(program text, keys anyarray, drifted boolean)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    readable boolean;
+BEGIN
+    prog := customer_tier.program_row(program);
+    readable := has_table_privilege(prog.orders_table, 'SELECT');
+    IF drifted THEN
+        INSERT INTO customer_tier.drift_repair (program, customers, repaired)
+        VALUES (prog.name, pg_catalog.cardinality(keys), readable);
+    END IF;
+    IF NOT readable THEN
+        RAISE WARNING 'program "%": % customer(s) drifted and cannot be repaired', prog.name, pg_catalog.cardinality(keys)
+            USING DETAIL = format('customer_tier_owner may not read %s.', prog.orders_table),
+                  HINT = format('GRANT SELECT ON %s TO customer_tier_owner, then SELECT customer_tier.rebuild_program(%L).',
+                                prog.orders_table, prog.name);
+        RETURN 0;
+    END IF;
+    EXECUTE format($sql$
+        WITH scratch AS (%2$s
+        ), gone AS (
+            DELETE FROM %1$I.customers AS c
+             WHERE c.customer OPERATOR(pg_catalog.=) ANY ($1)
+               AND NOT EXISTS (SELECT FROM scratch AS s WHERE s.customer OPERATOR(pg_catalog.=) c.customer)
+        )
+        INSERT INTO %1$I.customers AS c
+               (customer, purchases, refunds, orders, monetary, first_order, last_order,
+                mean_gap_days, gap_stddev_days, updated_at)
+        SELECT s.customer, s.purchases, s.refunds, m.orders, m.monetary, m.first_order, m.last_order,
+               m.mean_gap_days, m.gap_stddev_days, pg_catalog.now()
+          FROM scratch AS s, LATERAL customer_tier.customer_metrics(s.purchases, s.refunds) AS m
+         ORDER BY s.customer
+        ON CONFLICT (customer) DO UPDATE
+           SET (purchases, refunds, remove_purchases, remove_refunds, orders, monetary, first_order,
+                last_order, mean_gap_days, gap_stddev_days, updated_at) =
+               (excluded.purchases, excluded.refunds, NULL, NULL, excluded.orders, excluded.monetary,
+                excluded.first_order, excluded.last_order, excluded.mean_gap_days,
+                excluded.gap_stddev_days, excluded.updated_at)$sql$,
+        prog.data_schema,
+        customer_tier.program_scratch_sql(prog, format('o.%I OPERATOR(pg_catalog.=) ANY ($1)', prog.customer_column)))
+      USING keys;
+    PERFORM customer_tier.rescore_where(program, 'repair',
+                                        'c.updated_at OPERATOR(pg_catalog.=) pg_catalog.now()');
+    RETURN pg_catalog.cardinality(keys);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.repair_customers(text, anyarray, boolean) IS
+    'recompute customers of a program from its orders table and rescore them; drifted ones are logged in drift_repair (the trigger path calls it)';
+REVOKE ALL ON FUNCTION customer_tier.repair_customers(text, anyarray, boolean) FROM PUBLIC;
+
+-- customer_tier.rebuild_program(text): sql/install/63_program_verify.sql
+CREATE OR REPLACE FUNCTION customer_tier.rebuild_program(program text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+AS $$
+DECLARE
+    prog customer_tier.program;
+    customers bigint;
+BEGIN
+    prog := customer_tier.program_row(program);
+    PERFORM pg_catalog.set_config('work_mem', pg_catalog.current_setting('maintenance_work_mem'), true);
+    -- this transaction's own writes first: the rebuild reads them in the orders
+    PERFORM customer_tier.apply_pending();
+    -- writers wait while the state is rebuilt, so none slips between
+    EXECUTE format('LOCK TABLE %s IN SHARE MODE', prog.orders_table);
+    EXECUTE format($sql$
+        WITH scratch AS (%2$s
+        ), diff AS MATERIALIZED (
+            -- one pass over the recomputation and the stored customers: the
+            -- customers to write (missing or different) and those to delete
+            -- (a composite compared as a whole: NULL fields are equal)
+            SELECT coalesce(s.customer, c.customer) AS customer, s.customer IS NULL AS gone,
+                   s.purchases, s.refunds
+              FROM scratch AS s
+              FULL JOIN %1$I.customers AS c ON c.customer OPERATOR(pg_catalog.=) s.customer
+             WHERE s.customer IS NULL OR c.customer IS NULL
+                OR NOT (customer_tier.order_stats_state_same(c.purchases, s.purchases)
+                        AND customer_tier.order_stats_state_same(c.refunds, s.refunds)
+                        AND ROW(c.orders, c.monetary, c.first_order, c.last_order, c.mean_gap_days, c.gap_stddev_days)
+                            IS NOT DISTINCT FROM customer_tier.customer_metrics(s.purchases, s.refunds))
+        ), gone AS (
+            DELETE FROM %1$I.customers AS c
+             USING diff AS d
+             WHERE d.gone AND c.customer OPERATOR(pg_catalog.=) d.customer
+        )
+        INSERT INTO %1$I.customers AS c
+               (customer, purchases, refunds, orders, monetary, first_order, last_order,
+                mean_gap_days, gap_stddev_days, updated_at)
+        SELECT d.customer, d.purchases, d.refunds, m.orders, m.monetary, m.first_order, m.last_order,
+               m.mean_gap_days, m.gap_stddev_days, pg_catalog.now()
+          FROM diff AS d, LATERAL customer_tier.customer_metrics(d.purchases, d.refunds) AS m
+         WHERE NOT d.gone
+         ORDER BY d.customer
+        ON CONFLICT (customer) DO UPDATE
+           SET (purchases, refunds, orders, monetary, first_order, last_order,
+                mean_gap_days, gap_stddev_days, updated_at) =
+               (excluded.purchases, excluded.refunds, excluded.orders, excluded.monetary,
+                excluded.first_order, excluded.last_order, excluded.mean_gap_days,
+                excluded.gap_stddev_days, excluded.updated_at)$sql$,
+        prog.data_schema, customer_tier.program_scratch_sql(prog, 'true'));
+    -- Rescore the customers just written (their updated_at is now(): no trigger
+    -- writes while the orders are locked) against the stored breakpoints, as
+    -- the triggers would have scored them.  Re-ranking the whole population is
+    -- a run's job: a rebuild that finds no drift then costs one grouping of
+    -- the orders and one comparison, not a rescore of every customer.
+    PERFORM customer_tier.rescore_where(program, 'rebuild_program',
+                                        'c.updated_at OPERATOR(pg_catalog.=) pg_catalog.now()');
+    EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', prog.data_schema) INTO customers;
+    RETURN customers;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.rebuild_program(text) IS
+    'recompute a program''s customers from scratch over the orders table (tiers and history kept), then rescore; returns the customers';
+REVOKE ALL ON FUNCTION customer_tier.rebuild_program(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.rebuild_program(text) TO customer_tier_admin;  -- 90_roles.sql name list
+
 
 -- customer_tier.drop_program_objects(customer_tier.program): sql/install/62_program_objects.sql
 CREATE OR REPLACE FUNCTION customer_tier.drop_program_objects(prog customer_tier.program)
@@ -1079,7 +1384,6 @@ BEGIN
     PERFORM customer_tier.drop_followup_objects(prog);
     PERFORM customer_tier.drop_program_views(prog);
     -- RESTRICT: a user's own object that depends on these must make this fail.
-    EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_customers() RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.rejects RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.customers RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.tier_history RESTRICT', prog.data_schema);
@@ -1874,9 +2178,11 @@ BEGIN
         EXECUTE pg_catalog.format('GRANT SELECT ON %s TO customer_tier_owner', prog.orders_table);
         EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %s TO customer_tier_owner', orders_schema);
 
-        EXECUTE pg_catalog.format('ALTER EXTENSION customer_tier ADD FUNCTION %I.maintain_customers()', s);
-        EXECUTE pg_catalog.regexp_replace(customer_tier.program_maintain_function_sql(prog),
-                                          '^\s*CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION');
+        -- the generated trigger function gives way to the shared C one
+        PERFORM customer_tier.remove_program_triggers(prog, prog.orders_table);
+        EXECUTE pg_catalog.format('DROP FUNCTION %I.maintain_customers() RESTRICT', s);
+        PERFORM customer_tier.put_program_triggers(prog, t) FROM customer_tier.orders_tables(prog.orders_table) AS t;
+        EXECUTE pg_catalog.format('ALTER TABLE %I.customers ENABLE ALWAYS TRIGGER tier_changed', s);
         EXECUTE pg_catalog.format('ALTER EXTENSION customer_tier ADD FUNCTION %I.record_tier_change()', s);
         EXECUTE pg_catalog.regexp_replace(customer_tier.program_record_function_sql(prog),
                                           '^\s*CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION');

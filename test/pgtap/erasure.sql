@@ -190,6 +190,7 @@ SELECT is_empty($$SELECT * FROM customer_tier.verify_program('er')$$, 'after: no
 SET ROLE ct_er_admin;
 INSERT INTO ct_er_crm.orders (customer, amount, ordered_at, status) VALUES ('erase-me-7f3a', 10, now(), 'paid');
 RESET ROLE;
+SELECT customer_tier.apply_pending();  -- one transaction: applied now, not at commit
 SELECT is((SELECT orders FROM ct_er.customers WHERE customer = 'erase-me-7f3a'), 1::bigint,
           'a new order after erasure derives a fresh customer');
 

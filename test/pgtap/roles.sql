@@ -98,7 +98,9 @@ SELECT CASE WHEN to_regclass('ct_shop.segments') IS NULL THEN skip('no segments 
             ELSE lives_ok($$SELECT customer, tier FROM ct_shop.segments$$, 'writer: reads segments') END;
 RESET ROLE;
 
--- The writer's statements maintained the program.
+-- The writer's statements maintained the program (applied at commit, or
+-- now: this test runs in one transaction).
+SELECT customer_tier.apply_pending();
 SELECT results_eq($$SELECT customer, orders, monetary FROM ct_shop.customers ORDER BY customer$$,
                   $$VALUES (1, 2::bigint, 150::numeric)$$,
                   'the writer''s inserts, update and delete are applied to the customers');
@@ -247,6 +249,7 @@ INSERT INTO ct_public_allowed SELECT unnest(ARRAY[
     'order_stats', 'order_stats_transfn', 'order_stats_combine', 'order_stats_final',
     'order_stats_state_in', 'order_stats_state_out', 'order_stats_state_recv', 'order_stats_state_send',
     'order_stats_partial', 'order_stats_state_merge', 'order_stats_state_subtract', 'order_stats_state_same',
+    'order_stats_state_holds',
     'customer_metrics',
     'recency_days', 'tenure_days',
     -- scoring, RFM, ABC
@@ -285,9 +288,9 @@ SELECT is_empty($$
     'every SECURITY DEFINER function has SET search_path = pg_catalog, pg_temp');
 SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc AS p
                  WHERE p.pronamespace = 'ct_shop'::regnamespace AND p.prosecdef$$,
-              ARRAY['ct_shop.maintain_customers()', 'ct_shop.record_tier_change()',
+              ARRAY['ct_shop.record_tier_change()',
                     'ct_shop.kpis(text,timestamp with time zone,timestamp with time zone)'],
-              'the SECURITY DEFINER functions are the program''s two trigger functions and kpis (it reads the orders table for the reader and returns aggregates only)');
+              'the SECURITY DEFINER functions are the program''s tier history trigger function and kpis (it reads the orders table for the reader and returns aggregates only)');
 SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc AS p
                  WHERE p.pronamespace = 'customer_tier'::regnamespace AND p.prosecdef$$,
               ARRAY['customer_tier.erasure_hash(text)'],
@@ -304,9 +307,9 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc AS p
               ARRAY['customer_tier.reclassify(text,integer)'],
               'the one procedure, which qualifies every name instead (it commits, so it has no SET clause)');
 SELECT is(r.rolname, 'customer_tier_owner'::name,
-          'a program''s trigger functions run as customer_tier_owner, not as the admin who created it')
+          'a program''s tier history trigger function runs as customer_tier_owner, not as the admin who created it')
   FROM pg_proc AS p JOIN pg_roles AS r ON r.oid = p.proowner
- WHERE p.oid = 'ct_shop.maintain_customers()'::regprocedure;
+ WHERE p.oid = 'ct_shop.record_tier_change()'::regprocedure;
 SELECT is_empty($$
     SELECT format('%s %s', c.relkind, c.oid::regclass) FROM pg_class AS c
      WHERE c.relnamespace = 'ct_shop'::regnamespace AND c.relowner <> 'customer_tier_owner'::regrole

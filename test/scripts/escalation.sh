@@ -150,7 +150,9 @@ expect ct_esc_crm 42501 "SELECT customer_tier.run_as_owner('detach', 'esc', NULL
 expect ct_esc_admin 22023 "SELECT customer_tier.run_as_owner('rebuild', 'esc', NULL)"
 # an admin may name the trigger function in CREATE TRIGGER, but it serves only its program's table
 run -c "CREATE TABLE public.esc_other (customer text, amount numeric, ordered_at timestamptz, status esc_crm.mood, id bigint); ALTER TABLE public.esc_other OWNER TO ct_esc_admin" >/dev/null
-expect ct_esc_admin 42501 "CREATE TRIGGER esc AFTER INSERT ON public.esc_other REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ct_esc.maintain_customers(); INSERT INTO public.esc_other VALUES ('z', 1, now(), 'paid', 1)"
+expect ct_esc_admin 42501 "CREATE TRIGGER esc AFTER INSERT ON public.esc_other REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders('esc'); INSERT INTO public.esc_other VALUES ('z', 1, now(), 'paid', 1)"
+expect ct_esc_admin 42501 "CREATE TRIGGER esc_row AFTER INSERT ON public.esc_other FOR EACH ROW EXECUTE FUNCTION customer_tier.maintain_orders('esc'); INSERT INTO public.esc_other VALUES ('z', 1, now(), 'paid', 1)"
+expect ct_esc_admin 42501 "CREATE TRIGGER esc_trunc AFTER TRUNCATE ON public.esc_other FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders('esc'); TRUNCATE public.esc_other"
 
 # another admin may not drop esc_mine; nothing works while customer_tier_owner has a member
 # (straight to the owner step, past drop_program's DROP TRIGGER, which needs the table's owner)
