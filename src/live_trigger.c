@@ -71,11 +71,14 @@ typedef enum LiveStep
 	STEP_UPDATE,				/* collect old_rows and new_rows */
 	STEP_DELETE,				/* collect old_rows */
 	STEP_TRUNCATE,				/* collect every row of a partition about to be emptied */
+	STEP_ATTACH,				/* collect every row of a partition attached */
+	STEP_DETACH,				/* collect every row of a partition detached */
 	STEP_FLUSH					/* apply a transaction's deltas (no relation) */
 } LiveStep;
 
 static const char *const step_source[] = {
-	"trigger INSERT", "trigger UPDATE", "trigger DELETE", "trigger TRUNCATE", NULL
+	"trigger INSERT", "trigger UPDATE", "trigger DELETE", "trigger TRUNCATE",
+	"ATTACH PARTITION", "DETACH PARTITION", NULL
 };
 
 typedef struct PlanKey
@@ -308,10 +311,11 @@ get_plans(const char *program, Oid relid, LiveStep step)
 														  get_rel_name(relid));
 
 		args[0] = CStringGetTextDatum(program);
-		args[1] = CStringGetTextDatum(step == STEP_INSERT || step == STEP_UPDATE ? "new_rows" : "");
-		args[2] = CStringGetTextDatum(step == STEP_TRUNCATE ? relation :
+		args[1] = CStringGetTextDatum(step == STEP_INSERT || step == STEP_UPDATE ? "new_rows" :
+									  step == STEP_ATTACH ? relation : "");
+		args[2] = CStringGetTextDatum(step == STEP_TRUNCATE || step == STEP_DETACH ? relation :
 									  step == STEP_DELETE || step == STEP_UPDATE ? "old_rows" : "");
-		args[3] = CStringGetTextDatum(step_source[step] + strlen("trigger "));
+		args[3] = CStringGetTextDatum(step == STEP_ATTACH ? "ATTACH" : step_source[step] + strlen("trigger "));
 		if (SPI_execute_with_args(
 				"SELECT customer_tier.program_delta_sql(p, NULLIF($2, ''), NULLIF($3, '')),"
 				"       CASE WHEN $2 OPERATOR(pg_catalog.<>) '' THEN"
@@ -563,18 +567,24 @@ register_row(const char *name, Relation rel, HeapTuple tuple)
 		elog(ERROR, "SPI_register_relation failed");
 }
 
-/* Step 1: sum the statement's (or row's) orders per customer and keep them. */
+/*
+ * Step 1: sum the statement's (or row's) orders per customer and keep them;
+ * without trigdata, every row of relid (a partition truncated, attached or
+ * detached).
+ */
 static void
-collect(const char *program, TriggerData *trigdata, LiveStep step)
+collect(const char *program, Oid relid, LiveStep step, TriggerData *trigdata)
 {
-	Relation	rel = trigdata->tg_relation;
+	Relation	rel = trigdata != NULL ? trigdata->tg_relation : NULL;
 	RoleSwitch	sw;
 	PlanEntry  *entry;
 	int64		problems;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+	if (trigdata == NULL)
+		;						/* the query reads the relation itself */
+	else if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
 	{
 		if (step != STEP_DELETE)
 			register_row("new_rows", rel, step == STEP_UPDATE ? trigdata->tg_newtuple : trigdata->tg_trigtuple);
@@ -585,7 +595,16 @@ collect(const char *program, TriggerData *trigdata, LiveStep step)
 		elog(ERROR, "SPI_register_trigger_data failed");
 
 	BeginAsRole(get_role_oid(OWNER_ROLE, false), &sw);
-	entry = get_plans(program, RelationGetRelid(rel), step);
+	entry = get_plans(program, relid, step);
+	if (trigdata == NULL && pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("program \"%s\" cannot read the orders of %s, which %s",
+						program, get_rel_name(relid),
+						step == STEP_ATTACH ? "it must add" : "it must subtract"),
+				 errhint("Its owner grants it: GRANT SELECT ON %s TO %s.",
+						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+													get_rel_name(relid)), OWNER_ROLE)));
 	if (SPI_execute_plan(entry->main, NULL, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed");
 	problems = keep_deltas(program, step);
@@ -654,7 +673,7 @@ maintain_orders(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_TRUNCATE(event))
 	{
 		if (TRIGGER_FIRED_BEFORE(event))
-			collect(program, trigdata, STEP_TRUNCATE);	/* a partition: its rows leave */
+			collect(program, RelationGetRelid(trigdata->tg_relation), STEP_TRUNCATE, NULL);	/* a partition: its rows leave */
 		else
 			truncate_program(program, trigdata->tg_relation);
 	}
@@ -663,12 +682,19 @@ maintain_orders(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("customer_tier.maintain_orders() must fire AFTER the write")));
 	else if (TRIGGER_FIRED_BY_INSERT(event))
-		collect(program, trigdata, STEP_INSERT);
+		collect(program, RelationGetRelid(trigdata->tg_relation), STEP_INSERT, trigdata);
 	else if (TRIGGER_FIRED_BY_UPDATE(event))
-		collect(program, trigdata, STEP_UPDATE);
+		collect(program, RelationGetRelid(trigdata->tg_relation), STEP_UPDATE, trigdata);
 	else
-		collect(program, trigdata, STEP_DELETE);
+		collect(program, RelationGetRelid(trigdata->tg_relation), STEP_DELETE, trigdata);
 	return PointerGetDatum(NULL);
+}
+
+/* The orders of a partition attached to (added) or detached from a program's table. */
+void
+CollectPartitionRows(const char *program, Oid relid, bool added)
+{
+	collect(program, relid, added ? STEP_ATTACH : STEP_DETACH, NULL);
 }
 
 /* ---------------------------------------------------------------------

@@ -5,5 +5,6 @@
 #define CUSTOMER_TIER_LIVE_TRIGGER_H
 
 extern void LiveTriggerInit(void);
+extern void CollectPartitionRows(const char *program, Oid relid, bool added);
 
 #endif

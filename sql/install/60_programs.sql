@@ -259,6 +259,17 @@ BEGIN
                   DETAIL = 'A program attaches triggers to an ordinary or partitioned table.',
                   HINT = 'Name the table that holds the orders.';
     END IF;
+    -- A partition's own triggers do not see the rows routed into it through
+    -- the partitioned table: a program on it would silently miss them.
+    IF (SELECT c.relispartition FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) orders) THEN
+        RAISE EXCEPTION '% is a partition of %', orders,
+                        (SELECT a.relid FROM pg_catalog.pg_partition_ancestors(orders) AS a
+                          WHERE a.relid OPERATOR(pg_catalog.<>) orders LIMIT 1)
+            USING ERRCODE = 'wrong_object_type',
+                  DETAIL = 'A program on one partition would miss the orders written through the partitioned table.',
+                  HINT = format('Attach the program to the partitioned table %s; a view on the program''s segments can pick the customers of one partition.',
+                                pg_catalog.pg_partition_root(orders));
+    END IF;
     -- before anything is said about its columns
     PERFORM customer_tier.check_table_rights(caller, orders, 'SELECT,TRIGGER');
 

@@ -623,17 +623,39 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    op text;
+    trigger_name name;
 BEGIN
-    FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate', 'replica'] LOOP
-        IF op OPERATOR(pg_catalog.<>) 'replica' OR tbl OPERATOR(pg_catalog.=) prog.orders_table THEN
-            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', customer_tier.program_trigger_name(prog.name, op), tbl);
-        END IF;
+    FOR trigger_name IN
+        SELECT t.tgname FROM pg_trigger AS t
+         WHERE t.tgrelid OPERATOR(pg_catalog.=) tbl AND t.tgparentid OPERATOR(pg_catalog.=) 0
+           AND t.tgname OPERATOR(pg_catalog.=) ANY (ARRAY(
+               SELECT customer_tier.program_trigger_name(prog.name, op)
+                 FROM pg_catalog.unnest('{insert,update,delete,truncate,replica}'::text[]) AS op))
+         ORDER BY t.tgname
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', trigger_name, tbl);
     END LOOP;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.remove_program_triggers(customer_tier.program, regclass) IS
     'drop the triggers a program put on its orders table or one of its partitions';
+
+-- Partitions that come and go keep a program exact (src/partition_events.c):
+-- a partition created or attached gets the program's triggers (an attached
+-- one's rows are added), a detached one's rows are subtracted, and dropping
+-- a partition a program counts is refused until it is detached.  Cheap for
+-- every other DDL: it looks at the statement before it reads anything.
+CREATE FUNCTION customer_tier.partition_ddl()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'partition_ddl'
+LANGUAGE C;
+COMMENT ON FUNCTION customer_tier.partition_ddl() IS
+    'event trigger function: keeps programs on partitioned orders tables exact through CREATE, ATTACH, DETACH and DROP of partitions';
+REVOKE ALL ON FUNCTION customer_tier.partition_ddl() FROM PUBLIC;
+CREATE EVENT TRIGGER customer_tier_partition_start ON ddl_command_start
+    WHEN TAG IN ('ALTER TABLE', 'DROP TABLE') EXECUTE FUNCTION customer_tier.partition_ddl();
+CREATE EVENT TRIGGER customer_tier_partition_end ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION customer_tier.partition_ddl();
 
 -- Put the program's triggers on the orders table and its partitions, and
 -- backfill from the rows already there: the caller's own doing

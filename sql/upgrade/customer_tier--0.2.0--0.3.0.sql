@@ -37,6 +37,8 @@
 --          key order; apply_pending; order_stats_state_holds; the shared
 --          triggers on the orders table, its partitions and for replication
 --          (put_program_triggers, remove_program_triggers, orders_tables);
+--          event triggers on partition DDL (partition_ddl); create_program
+--          refuses a partition
 --          program_delta_sql, program_flush_sql, program_scratch_sql;
 --          repair_customers and table drift_repair (drift is repaired, not
 --          an error)
@@ -387,6 +389,17 @@ BEGIN
             USING ERRCODE = 'wrong_object_type',
                   DETAIL = 'A program attaches triggers to an ordinary or partitioned table.',
                   HINT = 'Name the table that holds the orders.';
+    END IF;
+    -- A partition's own triggers do not see the rows routed into it through
+    -- the partitioned table: a program on it would silently miss them.
+    IF (SELECT c.relispartition FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) orders) THEN
+        RAISE EXCEPTION '% is a partition of %', orders,
+                        (SELECT a.relid FROM pg_catalog.pg_partition_ancestors(orders) AS a
+                          WHERE a.relid OPERATOR(pg_catalog.<>) orders LIMIT 1)
+            USING ERRCODE = 'wrong_object_type',
+                  DETAIL = 'A program on one partition would miss the orders written through the partitioned table.',
+                  HINT = format('Attach the program to the partitioned table %s; a view on the program''s segments can pick the customers of one partition.',
+                                pg_catalog.pg_partition_root(orders));
     END IF;
     -- before anything is said about its columns
     PERFORM customer_tier.check_table_rights(caller, orders, 'SELECT,TRIGGER');
@@ -1194,12 +1207,17 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    op text;
+    trigger_name name;
 BEGIN
-    FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate', 'replica'] LOOP
-        IF op OPERATOR(pg_catalog.<>) 'replica' OR tbl OPERATOR(pg_catalog.=) prog.orders_table THEN
-            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', customer_tier.program_trigger_name(prog.name, op), tbl);
-        END IF;
+    FOR trigger_name IN
+        SELECT t.tgname FROM pg_trigger AS t
+         WHERE t.tgrelid OPERATOR(pg_catalog.=) tbl AND t.tgparentid OPERATOR(pg_catalog.=) 0
+           AND t.tgname OPERATOR(pg_catalog.=) ANY (ARRAY(
+               SELECT customer_tier.program_trigger_name(prog.name, op)
+                 FROM pg_catalog.unnest('{insert,update,delete,truncate,replica}'::text[]) AS op))
+         ORDER BY t.tgname
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', trigger_name, tbl);
     END LOOP;
 END
 $$;
@@ -1207,6 +1225,19 @@ COMMENT ON FUNCTION customer_tier.remove_program_triggers(customer_tier.program,
     'drop the triggers a program put on its orders table or one of its partitions';
 REVOKE ALL ON FUNCTION customer_tier.remove_program_triggers(customer_tier.program, regclass) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.remove_program_triggers(customer_tier.program, regclass) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.partition_ddl(): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.partition_ddl()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'partition_ddl'
+LANGUAGE C;
+COMMENT ON FUNCTION customer_tier.partition_ddl() IS
+    'event trigger function: keeps programs on partitioned orders tables exact through CREATE, ATTACH, DETACH and DROP of partitions';
+REVOKE ALL ON FUNCTION customer_tier.partition_ddl() FROM PUBLIC;
+CREATE EVENT TRIGGER customer_tier_partition_start ON ddl_command_start
+    WHEN TAG IN ('ALTER TABLE', 'DROP TABLE') EXECUTE FUNCTION customer_tier.partition_ddl();
+CREATE EVENT TRIGGER customer_tier_partition_end ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION customer_tier.partition_ddl();
 
 -- customer_tier.program_scratch_sql(customer_tier.program, text): sql/install/63_program_verify.sql
 CREATE FUNCTION customer_tier.program_scratch_sql(prog customer_tier.program, condition text)
