@@ -110,6 +110,18 @@ COMMIT;
 SELECT customer, orders FROM ct_parts.customers WHERE customer IN (77, 78) ORDER BY 1;
 SELECT pg_temp.exact() AS after_savepoints;
 
+-- the columns the program reads keep their names and types while it is attached
+ALTER TABLE pcrm.orders RENAME COLUMN customer TO client;
+\echo :LAST_ERROR_SQLSTATE
+ALTER TABLE pcrm.orders DROP COLUMN amount;
+ALTER TABLE pcrm.orders ALTER COLUMN ordered_at TYPE timestamptz;
+-- other columns are the CRM's business
+ALTER TABLE pcrm.orders RENAME COLUMN id TO order_id;
+ALTER TABLE pcrm.orders ADD COLUMN note text;
+ALTER TABLE pcrm.orders DROP COLUMN note;
+INSERT INTO pcrm.orders VALUES (5000, 79, 5, '2027-03-03');
+SELECT pg_temp.exact() AS after_changes_to_other_columns;
+
 SELECT customer_tier.drop_program('parts');
 SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgfoid = 'customer_tier.maintain_orders()'::regprocedure;
 DROP SCHEMA pcrm CASCADE;

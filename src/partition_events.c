@@ -15,7 +15,9 @@
  *                                           refused (it commits midway);
  *   DROP TABLE of a partition       (start) refused: its rows are gone before
  *                                           anything could subtract them, so
- *                                           DETACH it first.
+ *                                           DETACH it first;
+ *   renaming, dropping or retyping a column a program reads (start): refused,
+ *                                           naming the program.
  *
  * The rows go through the trigger path's own collect step, so they are
  * applied at commit like any write.  The triggers are put and dropped as the
@@ -194,6 +196,43 @@ partition_dropping(Oid relid)
 				 errhint("Detach it first (ALTER TABLE ... DETACH PARTITION), which subtracts its orders, then drop it.")));
 }
 
+/*
+ * Refuse to rename, drop or retype a column of an orders table that a
+ * program reads: the program's queries name it, and every write of the CRM
+ * would fail on them afterwards.
+ */
+static void
+column_changing(Oid relid, const char *column, const char *change)
+{
+	RoleSwitch	sw;
+	Oid			argtypes[2] = {OIDOID, TEXTOID};
+	Datum		args[2] = {ObjectIdGetDatum(partition_root(relid)), CStringGetTextDatum(column)};
+	char	   *program = NULL;
+
+	if (column == NULL || !OidIsValid(get_namespace_oid("customer_tier", true)))
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	BeginAsRole(get_role_oid(OWNER_ROLE, false), &sw);
+	if (SPI_execute_with_args("SELECT p.name FROM customer_tier.program AS p"
+							  " WHERE p.orders_table::oid OPERATOR(pg_catalog.=) $1"
+							  "   AND $2::name OPERATOR(pg_catalog.=) ANY (ARRAY[p.customer_column, p.amount_column,"
+							  "       p.ordered_at_column, p.status_column, p.order_id_column])"
+							  " ORDER BY p.name LIMIT 1",
+							  2, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	if (SPI_processed > 0)
+		program = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	EndAsRole(&sw);
+	if (program != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot %s column %s of %s: program \"%s\" reads it",
+						change, column, get_rel_name(relid), program),
+				 errhint("Drop the program (customer_tier.drop_program), change the column, and create the program again naming the new column.")));
+	SPI_finish();
+}
+
 Datum
 partition_ddl(PG_FUNCTION_ARGS)
 {
@@ -225,6 +264,14 @@ partition_ddl(PG_FUNCTION_ARGS)
 			AlterTableCmd *cmd = lfirst(lc);
 			Oid			relid;
 
+			if (at_start && (cmd->subtype == AT_DropColumn || cmd->subtype == AT_AlterColumnType))
+			{
+				relid = relation_of(((AlterTableStmt *) tree)->relation);
+				if (OidIsValid(relid))
+					column_changing(relid, cmd->name,
+									cmd->subtype == AT_DropColumn ? "drop" : "change the type of");
+				continue;
+			}
 			if (cmd->subtype != AT_AttachPartition && cmd->subtype != AT_DetachPartition)
 				continue;
 			relid = relation_of(((PartitionCmd *) cmd->def)->name);
@@ -235,6 +282,14 @@ partition_ddl(PG_FUNCTION_ARGS)
 			else if (cmd->subtype == AT_DetachPartition && at_start)
 				partition_detaching(relid, ((PartitionCmd *) cmd->def)->concurrent);
 		}
+	}
+	else if (IsA(tree, RenameStmt) && at_start && ((RenameStmt *) tree)->renameType == OBJECT_COLUMN)
+	{
+		RenameStmt *rename = (RenameStmt *) tree;
+		Oid			relid = relation_of(rename->relation);
+
+		if (OidIsValid(relid))
+			column_changing(relid, rename->subname, "rename");
 	}
 	else if (IsA(tree, DropStmt) && at_start && ((DropStmt *) tree)->removeType == OBJECT_TABLE)
 	{
