@@ -189,10 +189,15 @@ catalog_row(const char *query, const char *program, TupleDesc *desc)
 	return SPI_tuptable->vals[0];
 }
 
+/*
+ * A prepared plan kept for the backend's life.  Generic: the statements are
+ * big CTEs whose planning costs more than running them for one customer, and
+ * their shape does not depend on the arguments (arrays of deltas).
+ */
 static SPIPlanPtr
 keep_plan(const char *sql, int nargs, Oid *argtypes)
 {
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
