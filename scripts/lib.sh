@@ -91,6 +91,8 @@ fsync = off
 shared_preload_libraries = 'pg_cron'
 cron.database_name = 'postgres'
 max_connections = 60
+# test/scripts/replication.sh publishes and subscribes within this server
+wal_level = logical
 CONF
     as_pg "$CT_BIN/pg_ctl" -D "$CT_DATA" -l "$CT_RUN/server.log" -w -t 60 start >/dev/null
     export PGHOST=127.0.0.1 PGPORT=$CT_PORT PGUSER=postgres
