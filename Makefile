@@ -18,7 +18,17 @@ DATA        = $(RELEASES) $(wildcard sql/upgrade/$(EXTENSION)--*--*.sql)
 REGRESS      = $(sort $(notdir $(basename $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=.
 
-EXTRA_CLEAN = $(EXTENSION)--*.sql results/ regression.diffs regression.out
+# Isolation tests (pg_isolation_regress, isolationtester): specs/<name>.spec
+# against expected/<name>.out.  They share expected/ with pg_regress, so every
+# spec is named iso_*; REGRESS lists sql/*.sql only, so neither suite picks up
+# the other's files.  "make installcheck" runs both; scripts/test.sh runs one
+# at a time (ISOLATION= or REGRESS= on the command line empties the other).
+# (PGXS adds --inputdir=. and --dbname; ISOLATION_OPTS needs nothing more.)
+# A step still waiting after PGISOLATIONTIMEOUT seconds (default 300) is
+# cancelled, so a test that hangs fails instead; scripts/test.sh lowers it.
+ISOLATION   = $(sort $(notdir $(basename $(wildcard specs/iso_*.spec))))
+
+EXTRA_CLEAN = $(EXTENSION)--*.sql results/ regression.diffs regression.out output_iso/
 
 PG_CONFIG  ?= pg_config
 # PostgreSQL's own headers are not -Wextra clean; treat them as system headers

@@ -3,11 +3,11 @@
 # against a throwaway server, and stop it.  Exits non-zero if anything fails.
 #
 #   bash scripts/test.sh            every suite
-#   bash scripts/test.sh regress    only pg_regress (also: tap, scripts)
+#   bash scripts/test.sh regress    only pg_regress (also: isolation, tap, scripts)
 #   bash scripts/test.sh test/scripts/notify.sh   one script
 source "$(dirname "$0")/lib.sh"
 
-suites=${*:-regress tap scripts}
+suites=${*:-regress isolation tap scripts}
 passed=0
 failed=0
 count() { passed=$((passed + $1)); failed=$((failed + $2)); }
@@ -23,7 +23,7 @@ for suite in $suites; do
         ct_log "pg_regress: sql/*.sql against expected/*.out"
         out=$CT_TMP/regress.out
         rc=0
-        make -s installcheck PG_CONFIG="$CT_BIN/pg_config" >"$out" 2>&1 || rc=$?
+        make -s installcheck ISOLATION= PG_CONFIG="$CT_BIN/pg_config" >"$out" 2>&1 || rc=$?
         cat "$out"
         ok=$(grep -cE '^(test |     )?[a-z0-9_]+ +\.\.\. ok' "$out" || true)
         bad=$(grep -cE '\.\.\. FAILED' "$out" || true)
@@ -32,6 +32,23 @@ for suite in $suites; do
         if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
         count "$ok" "$bad"
         if [ "$bad" -ne 0 ] && [ -f regression.diffs ]; then head -300 regression.diffs; fi
+        ;;
+    isolation)
+        # Interleavings of two or three sessions, step by step: a step that
+        # waits on a lock is reported as waiting, deadlocks and serialization
+        # failures appear in the output (docs/testing.md).
+        ct_log "isolation: specs/*.spec against expected/*.out"
+        out=$CT_TMP/isolation.out
+        rc=0
+        PGISOLATIONTIMEOUT=${PGISOLATIONTIMEOUT:-60} \
+            make -s installcheck REGRESS= PG_CONFIG="$CT_BIN/pg_config" >"$out" 2>&1 || rc=$?
+        cat "$out"
+        ok=$(grep -cE '^(test |     )?[a-z0-9_]+ +\.\.\. ok' "$out" || true)
+        bad=$(grep -cE '\.\.\. FAILED' "$out" || true)
+        if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
+        if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
+        count "$ok" "$bad"
+        if [ "$bad" -ne 0 ] && [ -f output_iso/regression.diffs ]; then head -300 output_iso/regression.diffs; fi
         ;;
     tap)
         ct_log "pgTAP: test/pgtap/*.sql with pg_prove"
@@ -57,7 +74,7 @@ for suite in $suites; do
         ct_log "script: $suite"
         if bash "$suite"; then count 1 0; else ct_log "FAILED: $suite"; count 0 1; fi
         ;;
-    *) echo "unknown suite: $suite (regress, tap, scripts, or a test/scripts/*.sh)" >&2; exit 2 ;;
+    *) echo "unknown suite: $suite (regress, isolation, tap, scripts, or a test/scripts/*.sh)" >&2; exit 2 ;;
     esac
 done
 
