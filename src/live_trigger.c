@@ -76,9 +76,13 @@ typedef enum LiveStep
 	STEP_FLUSH					/* apply a transaction's deltas (no relation) */
 } LiveStep;
 
+/* Who scores a customer (changed_by, tier_history.source), and the rejects' operation. */
 static const char *const step_source[] = {
 	"trigger INSERT", "trigger UPDATE", "trigger DELETE", "trigger TRUNCATE",
 	"ATTACH PARTITION", "DETACH PARTITION", NULL
+};
+static const char *const step_operation[] = {
+	"INSERT", "UPDATE", "DELETE", "TRUNCATE", "ATTACH", "DETACH", NULL
 };
 
 typedef struct PlanKey
@@ -92,7 +96,6 @@ typedef struct PlanEntry
 {
 	PlanKey		key;
 	Oid			customers;		/* the program's customers table when planned */
-	Oid			orders_table;
 	SPIPlanPtr	main;			/* collect: the deltas; flush: the upsert */
 	SPIPlanPtr	rejects;		/* collect: keep unusable added rows */
 	SPIPlanPtr	emptied;		/* flush: delete customers left without orders */
@@ -170,6 +173,17 @@ customers_table(const char *program)
 	return OidIsValid(schema) ? get_relname_relid("customers", schema) : InvalidOid;
 }
 
+/* A trigger of a program that is gone. */
+static void
+missing_program(const char *program)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("program \"%s\" does not exist", program),
+			 errhint("Its triggers outlived it: DROP TRIGGER customer_tier_%s_insert (and _update, _delete, _truncate, _replica) on the orders table.",
+					 program)));
+}
+
 /* Run query (as the role already switched to) with one text argument; returns its first row. */
 static HeapTuple
 catalog_row(const char *query, const char *program, TupleDesc *desc)
@@ -180,11 +194,7 @@ catalog_row(const char *query, const char *program, TupleDesc *desc)
 	if (SPI_execute_with_args(query, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
 	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("program \"%s\" does not exist", program),
-				 errhint("Its triggers outlived it: DROP TRIGGER customer_tier_%s_insert (and _update, _delete, _truncate, _replica) on the orders table.",
-						 program)));
+		missing_program(program);
 	*desc = SPI_tuptable->tupdesc;
 	return SPI_tuptable->vals[0];
 }
@@ -286,17 +296,13 @@ get_plans(const char *program, Oid relid, LiveStep step)
 		char	   *schema = SPI_getvalue(row, desc, 2);
 		bool		isnull;
 		Oid			keyarray = get_array_type(DatumGetObjectId(SPI_getbinval(row, desc, 3, &isnull)));
-		Oid			flush_args[6] = {keyarray, InvalidOid, InvalidOid, InvalidOid, InvalidOid, TEXTARRAYOID};
-		Oid			repair_args[3] = {TEXTOID, keyarray, BOOLOID};
-		char	   *flush_sql = SPI_getvalue(row, desc, 1);
-
 		Oid			statearray = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
 												 CStringGetDatum("_order_stats_state"),
 												 ObjectIdGetDatum(get_namespace_oid("customer_tier", false)));
+		Oid			flush_args[6] = {keyarray, statearray, statearray, statearray, statearray, TEXTARRAYOID};
+		Oid			repair_args[3] = {TEXTOID, keyarray, BOOLOID};
 
-		for (int i = 1; i <= 4; i++)
-			flush_args[i] = statearray;
-		entry->main = keep_plan(flush_sql, 6, flush_args);
+		entry->main = keep_plan(SPI_getvalue(row, desc, 1), 6, flush_args);
 		entry->emptied = keep_plan(psprintf(
 			"DELETE FROM %s.customers AS c WHERE c.customer OPERATOR(pg_catalog.=) ANY ($1)"
 			"   AND c.purchases IS NULL AND c.refunds IS NULL"
@@ -320,7 +326,7 @@ get_plans(const char *program, Oid relid, LiveStep step)
 									  step == STEP_ATTACH ? relation : "");
 		args[2] = CStringGetTextDatum(step == STEP_TRUNCATE || step == STEP_DETACH ? relation :
 									  step == STEP_DELETE || step == STEP_UPDATE ? "old_rows" : "");
-		args[3] = CStringGetTextDatum(step == STEP_ATTACH ? "ATTACH" : step_source[step] + strlen("trigger "));
+		args[3] = CStringGetTextDatum(step_operation[step]);
 		if (SPI_execute_with_args(
 				"SELECT customer_tier.program_delta_sql(p, NULLIF($2, ''), NULLIF($3, '')),"
 				"       CASE WHEN $2 OPERATOR(pg_catalog.<>) '' THEN"
@@ -331,11 +337,10 @@ get_plans(const char *program, Oid relid, LiveStep step)
 				4, argtypes, args, nulls, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute_with_args failed");
 		if (SPI_processed == 0)
-			(void) catalog_row("SELECT WHERE false", program, &desc);	/* reports the missing program */
+			missing_program(program);
 		desc = SPI_tuptable->tupdesc;
 		row = SPI_tuptable->vals[0];
-		entry->orders_table = DatumGetObjectId(SPI_getbinval(row, desc, 3, &isnull));
-		check_served(program, entry->orders_table, relid);
+		check_served(program, DatumGetObjectId(SPI_getbinval(row, desc, 3, &isnull)), relid);
 		entry->main = keep_plan(SPI_getvalue(row, desc, 1), 0, NULL);
 		if (SPI_getvalue(row, desc, 2) != NULL)
 			entry->rejects = keep_plan(SPI_getvalue(row, desc, 2), 0, NULL);
@@ -430,22 +435,29 @@ compare_seq(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* into += from, state by state; the later delta's operation scores. */
+/*
+ * items[0..n) (one customer, one level, in collection order) into items[0]:
+ * each state merged in one pass; the last delta's operation scores.
+ */
 static void
-merge_into(Delta *into, const Delta *from)
+merge_run(Delta *items, int64 n)
 {
+	Datum	   *parts = palloc(n * sizeof(Datum));
+
 	for (int i = 0; i < 4; i++)
 	{
-		if (from->isnull[i])
-			continue;
-		if (into->isnull[i])
-			into->states[i] = from->states[i];
-		else
-			into->states[i] = OrderStatsMergeStates(into->states[i], from->states[i]);
-		into->isnull[i] = false;
+		int			k = 0;
+
+		for (int64 j = 0; j < n; j++)
+			if (!items[j].isnull[i])
+				parts[k++] = items[j].states[i];
+		items[0].isnull[i] = k == 0;
+		if (k > 0)
+			items[0].states[i] = k == 1 ? parts[0] : OrderStatsMergeStates(parts, k);
 	}
-	into->seq = from->seq;
-	into->step = from->step;
+	items[0].seq = items[n - 1].seq;
+	items[0].step = items[n - 1].step;
+	pfree(parts);
 }
 
 /*
@@ -476,15 +488,15 @@ compact(ProgramPending *pp, bool at_commit)
 	sorting = pp;
 	qsort(pp->items + start, pp->n - start, sizeof(Delta), compare_deltas);
 	out = start;
-	for (int64 i = start; i < pp->n; i++)
+	for (int64 i = start, end; i < pp->n; i = end)
 	{
-		Delta	   *last = out > start ? &pp->items[out - 1] : NULL;
-
-		if (last != NULL && last->level == pp->items[i].level &&
-			ApplySortComparator(last->key, false, pp->items[i].key, false, &pp->sort) == 0)
-			merge_into(last, &pp->items[i]);
-		else
-			pp->items[out++] = pp->items[i];
+		for (end = i + 1; end < pp->n; end++)
+			if (pp->items[end].level != pp->items[i].level ||
+				ApplySortComparator(pp->items[i].key, false, pp->items[end].key, false, &pp->sort) != 0)
+				break;
+		if (end - i > 1)
+			merge_run(&pp->items[i], end - i);
+		pp->items[out++] = pp->items[i];
 	}
 	pp->n = out;
 	pp->compact_at = Max(1024, 2 * pp->n);
@@ -506,11 +518,12 @@ keep_deltas(const char *program, LiveStep step)
 		bool		isnull;
 		bool		any = false;
 		Delta	   *d;
+		Datum		key;
 		Datum		states[4];
 		bool		nulls[4];
 
 		problems += DatumGetInt64(SPI_getbinval(row, desc, 6, &isnull));
-		(void) SPI_getbinval(row, desc, 1, &isnull);
+		key = SPI_getbinval(row, desc, 1, &isnull);
 		if (isnull)
 			continue;			/* rows without a customer key count as problems only */
 		for (int i = 0; i < 4; i++)
@@ -524,7 +537,7 @@ keep_deltas(const char *program, LiveStep step)
 			pp = program_pending(program, SPI_gettypeid(desc, 1), SPI_gettypeid(desc, 2));
 		old = MemoryContextSwitchTo(pending_cxt);
 		d = new_delta(pp, step);
-		d->key = datumCopy(SPI_getbinval(row, desc, 1, &isnull), pp->keybyval, pp->keylen);
+		d->key = datumCopy(key, pp->keybyval, pp->keylen);
 		for (int i = 0; i < 4; i++)
 		{
 			d->isnull[i] = nulls[i];
@@ -580,23 +593,23 @@ register_row(const char *name, Relation rel, HeapTuple tuple)
 static void
 collect(const char *program, Oid relid, LiveStep step, TriggerData *trigdata)
 {
-	Relation	rel = trigdata != NULL ? trigdata->tg_relation : NULL;
 	RoleSwitch	sw;
 	PlanEntry  *entry;
 	int64		problems;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (trigdata == NULL)
-		;						/* the query reads the relation itself */
-	else if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+	/* the transition tables; without trigdata the query reads the relation itself */
+	if (trigdata != NULL && TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
 	{
+		Relation	rel = trigdata->tg_relation;
+
 		if (step != STEP_DELETE)
 			register_row("new_rows", rel, step == STEP_UPDATE ? trigdata->tg_newtuple : trigdata->tg_trigtuple);
 		if (step != STEP_INSERT)
 			register_row("old_rows", rel, trigdata->tg_trigtuple);
 	}
-	else if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
+	else if (trigdata != NULL && SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "SPI_register_trigger_data failed");
 
 	BeginAsRole(get_role_oid(OWNER_ROLE, false), &sw);

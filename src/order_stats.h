@@ -63,7 +63,7 @@ extern void OrderStatsGetView(Datum state, OrderStatsView *view);
 extern void OrderStatsReserve(OrderStatsState *state, int64 extra);
 extern const char *OrderTimeKindName(int kind);
 extern double TimeSpan(int64 later, int64 earlier);
-extern Datum OrderStatsMergeStates(Datum left, Datum right);
+extern Datum OrderStatsMergeStates(const Datum *states, int n);
 
 /* Columns of the order_stats result: orders, monetary, first_order, last_order, mean and stddev of gaps. */
 #define ORDER_STATS_RESULT_COLUMNS 6

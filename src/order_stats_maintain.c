@@ -101,30 +101,34 @@ MoneySumSubtract(MoneySum *sum, const MoneySum *other, MemoryContext cxt)
 }
 
 /*
- * The flat state of the orders of two flat states, in the current context
- * (the core of order_stats_state_merge, which the trigger path calls too).
+ * The flat state of the orders of n flat states, in the current context,
+ * built in one pass: the trigger path merges all the deltas of a customer at
+ * once, where merging them pairwise would copy the growing state each time.
  */
 Datum
-OrderStatsMergeStates(Datum left, Datum right)
+OrderStatsMergeStates(const Datum *states, int n)
 {
 	MemoryContext target = CurrentMemoryContext;
 	MemoryContext work;
-	OrderStatsView a;
-	OrderStatsView b;
+	OrderStatsView first;
 	OrderStatsState *state;
 	Datum		result;
 
-	OrderStatsGetView(left, &a);
-	OrderStatsGetView(right, &b);
-	CheckSameTimeKind(&a, &b);
-
+	OrderStatsGetView(states[0], &first);
 	work = AllocSetContextCreate(CurrentMemoryContext, "order_stats_state_merge",
 								 ALLOCSET_DEFAULT_SIZES);
-	state = OrderStatsExpandCopy(&a, work);
-	OrderStatsReserve(state, b.norders);
-	for (int64 i = 0; i < b.norders; i++)
-		OrderStatsAppend(state, b.times[i]);
-	MoneySumMerge(&state->sum, &b.sum, state->hdr.eoh_context);
+	state = OrderStatsExpandCopy(&first, work);
+	for (int k = 1; k < n; k++)
+	{
+		OrderStatsView b;
+
+		OrderStatsGetView(states[k], &b);
+		CheckSameTimeKind(&first, &b);
+		OrderStatsReserve(state, b.norders);
+		for (int64 i = 0; i < b.norders; i++)
+			OrderStatsAppend(state, b.times[i]);
+		MoneySumMerge(&state->sum, &b.sum, state->hdr.eoh_context);
+	}
 	result = FlattenState(state, target);
 	MemoryContextDelete(work);
 	return result;
@@ -141,7 +145,11 @@ order_stats_state_merge(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_ARGISNULL(0) ? PG_GETARG_DATUM(1) : PG_GETARG_DATUM(0));
 	}
-	PG_RETURN_DATUM(OrderStatsMergeStates(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)));
+	{
+		Datum		both[2] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)};
+
+		PG_RETURN_DATUM(OrderStatsMergeStates(both, 2));
+	}
 }
 
 PG_FUNCTION_INFO_V1(order_stats_state_subtract);

@@ -38,8 +38,8 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 
 #include "compat.h"
 #include "live_trigger.h"
@@ -73,6 +73,7 @@ static List *
 programs_over(Oid relid)
 {
 	List	   *found = NIL;
+	MemoryContext caller = CurrentMemoryContext;	/* the result outlives SPI */
 	RoleSwitch	sw;
 	Oid			argtypes[2] = {OIDOID, OIDOID};
 	Datum		args[2] = {ObjectIdGetDatum(partition_root(relid)), ObjectIdGetDatum(relid)};
@@ -92,22 +93,22 @@ programs_over(Oid relid)
 		HeapTuple	row = SPI_tuptable->vals[r];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
-		PartitionedProgram *p = SPI_palloc(sizeof(PartitionedProgram));
+		char	   *name = SPI_getvalue(row, desc, 1);
+		Datum		program = SPI_getbinval(row, desc, 2, &isnull);
 		Datum	   *oids;
 		int			n;
-		MemoryContext old;
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+		PartitionedProgram *p = palloc(sizeof(PartitionedProgram));
 
-		p->name = SPI_getvalue(row, desc, 1);
-		p->name = MemoryContextStrdup(TopTransactionContext, p->name);
-		p->row = SPI_datumTransfer(SPI_getbinval(row, desc, 2, &isnull), false, -1);
+		p->name = pstrdup(name);
+		p->row = datumCopy(program, false, -1);
 		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(row, desc, 3, &isnull)),
 						  OIDOID, sizeof(Oid), true, TYPALIGN_INT, &oids, NULL, &n);
-		old = MemoryContextSwitchTo(TopTransactionContext);
 		p->members = NIL;
 		for (int i = 0; i < n; i++)
 			p->members = lappend_oid(p->members, DatumGetObjectId(oids[i]));
 		found = lappend(found, p);
-		MemoryContextSwitchTo(old);
+		MemoryContextSwitchTo(spi);
 	}
 	EndAsRole(&sw);
 	SPI_finish();

@@ -616,7 +616,8 @@ COMMENT ON FUNCTION customer_tier.put_program_triggers(customer_tier.program, re
     'put a program''s triggers on its orders table or one of its partitions';
 
 -- Drop the triggers a program put on tbl (the row trigger on a partition is
--- PostgreSQL's clone of the orders table's, and goes with it).
+-- PostgreSQL's clone of the orders table's, and goes with it), and revoke
+-- the SELECT it granted.
 CREATE FUNCTION customer_tier.remove_program_triggers(prog customer_tier.program, tbl regclass)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -635,6 +636,13 @@ BEGIN
     LOOP
         EXECUTE format('DROP TRIGGER %I ON %s', trigger_name, tbl);
     END LOOP;
+    -- the SELECT put_program_triggers granted, unless another program reads the table too
+    IF NOT EXISTS (SELECT FROM customer_tier.program AS p
+                    WHERE p.orders_table OPERATOR(pg_catalog.=) prog.orders_table
+                      AND p.name OPERATOR(pg_catalog.<>) prog.name)
+       AND has_table_privilege(tbl, 'SELECT WITH GRANT OPTION') THEN
+        EXECUTE format('REVOKE SELECT ON %s FROM customer_tier_owner', tbl);
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.remove_program_triggers(customer_tier.program, regclass) IS
@@ -732,16 +740,10 @@ BEGIN
     FOR member IN SELECT customer_tier.orders_tables(prog.orders_table) LOOP
         PERFORM customer_tier.remove_program_triggers(prog, member);
     END LOOP;
-    -- what attach_program_triggers granted, unless another program reads the
-    -- table (or another table of its schema) too
+    -- the schema USAGE attach_program_triggers granted, unless another
+    -- program reads a table of the schema too
     SELECT c.relnamespace::regnamespace INTO orders_schema FROM pg_class AS c
      WHERE c.oid OPERATOR(pg_catalog.=) prog.orders_table;
-    IF NOT EXISTS (SELECT FROM customer_tier.program AS p
-                    WHERE p.orders_table OPERATOR(pg_catalog.=) prog.orders_table
-                      AND p.name OPERATOR(pg_catalog.<>) prog.name)
-       AND has_table_privilege(prog.orders_table, 'SELECT WITH GRANT OPTION') THEN
-        EXECUTE format('REVOKE SELECT ON %s FROM customer_tier_owner', prog.orders_table);
-    END IF;
     IF NOT EXISTS (SELECT FROM customer_tier.program AS p JOIN pg_class AS c ON c.oid OPERATOR(pg_catalog.=) p.orders_table
                     WHERE c.relnamespace OPERATOR(pg_catalog.=) orders_schema::oid
                       AND p.name OPERATOR(pg_catalog.<>) prog.name)
