@@ -64,10 +64,14 @@ extern void OrderStatsReserve(OrderStatsState *state, int64 extra);
 extern const char *OrderTimeKindName(int kind);
 extern double TimeSpan(int64 later, int64 earlier);
 extern Datum OrderStatsMergeStates(const Datum *states, int n);
+extern NullableDatum OrderStatsSubtract(Datum stored, Datum removed);
+extern bool OrderStatsHolds(Datum stored, Datum removed);
 
 /* Columns of the order_stats result: orders, monetary, first_order, last_order, mean and stddev of gaps. */
 #define ORDER_STATS_RESULT_COLUMNS 6
 extern void OrderStatsResult(const OrderStatsView *view, Datum *values, bool *nulls);
+/* The same columns for a customer's purchases and refunds (NULL: none), refunds in monetary. */
+extern void CustomerMetrics(NullableDatum purchases, NullableDatum refunds, Datum *values, bool *nulls);
 
 /* Append one order time; the caller has checked that it is finite. */
 static inline void

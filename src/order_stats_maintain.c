@@ -152,14 +152,13 @@ order_stats_state_merge(PG_FUNCTION_ARGS)
 	}
 }
 
-PG_FUNCTION_INFO_V1(order_stats_state_subtract);
 /*
- * The state without the orders of the second one, or NULL when no order is
- * left.  Every removed order time must be in the first state: anything else
- * means the stored state no longer matches the orders, which must fail loudly.
+ * The state a without the orders of b (both not NULL), or NULL when no order
+ * is left.  Every removed order time must be in a: anything else means the
+ * stored state no longer matches the orders, which must fail loudly.
  */
-Datum
-order_stats_state_subtract(PG_FUNCTION_ARGS)
+NullableDatum
+OrderStatsSubtract(Datum stored, Datum removed)
 {
 	MemoryContext target = CurrentMemoryContext;
 	MemoryContext work;
@@ -170,22 +169,11 @@ order_stats_state_subtract(PG_FUNCTION_ARGS)
 	int64	   *gone;
 	int64		kept = 0;
 	int64		j = 0;
-	Datum		result;
+	NullableDatum result = {.value = (Datum) 0, .isnull = true};
 
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	OrderStatsGetView(PG_GETARG_DATUM(1), &b);
-	if (PG_ARGISNULL(0))
-		a.norders = 0;
-	else
-	{
-		OrderStatsGetView(PG_GETARG_DATUM(0), &a);
-		CheckSameTimeKind(&a, &b);
-	}
+	OrderStatsGetView(removed, &b);
+	OrderStatsGetView(stored, &a);
+	CheckSameTimeKind(&a, &b);
 	if (b.norders > a.norders)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -212,42 +200,69 @@ order_stats_state_subtract(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("cannot remove an order that the order_stats state does not hold"),
 				 errhint("The maintained state no longer matches the orders; rebuild the program.")));
-	if (kept == 0)
+	if (kept > 0)
 	{
-		/* every order is gone: the customer has no metrics left */
-		MemoryContextSwitchTo(target);
-		MemoryContextDelete(work);
-		PG_RETURN_NULL();
+		state->norders = kept;
+		state->sorted = true;
+		state->last_time = state->times[kept - 1];
+		state->sum = a.sum;
+		if (a.sum.slow != NULL)
+			state->sum.slow = DatumGetNumericCopy(NumericGetDatum(a.sum.slow));
+		MoneySumSubtract(&state->sum, &b.sum, state->hdr.eoh_context);
+		result.value = FlattenState(state, target);
+		result.isnull = false;
 	}
-	state->norders = kept;
-	state->sorted = true;
-	state->last_time = state->times[kept - 1];
-	state->sum = a.sum;
-	if (a.sum.slow != NULL)
-		state->sum.slow = DatumGetNumericCopy(NumericGetDatum(a.sum.slow));
-	MoneySumSubtract(&state->sum, &b.sum, state->hdr.eoh_context);
+	/* with no order left the customer has no metrics */
 	MemoryContextSwitchTo(target);
-	result = FlattenState(state, target);
 	MemoryContextDelete(work);
-	PG_RETURN_DATUM(result);
+	return result;
 }
 
-PG_FUNCTION_INFO_V1(customer_metrics);
+PG_FUNCTION_INFO_V1(order_stats_state_subtract);
+/* SQL: the state without the orders of the second one (OrderStatsSubtract); NULL stands for no orders. */
+Datum
+order_stats_state_subtract(PG_FUNCTION_ARGS)
+{
+	NullableDatum result;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	if (PG_ARGISNULL(0))
+	{
+		OrderStatsView b;
+
+		OrderStatsGetView(PG_GETARG_DATUM(1), &b);
+		if (b.norders == 0)
+			PG_RETURN_NULL();
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("cannot remove %lld orders from an order_stats state of 0 orders",
+						(long long) b.norders),
+				 errhint("The maintained state no longer matches the orders; rebuild the program.")));
+	}
+	result = OrderStatsSubtract(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1));
+	if (result.isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result.value);
+}
+
 /*
  * A customer's metrics from the stored states of its purchases and refunds:
  * the order_stats columns of the purchases, with the refunds (negative
  * amounts) added to the monetary value.  A refund is not an order.
  */
-Datum
-customer_metrics(PG_FUNCTION_ARGS)
+void
+CustomerMetrics(NullableDatum purchases, NullableDatum refunds, Datum *values, bool *nulls)
 {
-	Datum		values[ORDER_STATS_RESULT_COLUMNS];
-	bool		nulls[ORDER_STATS_RESULT_COLUMNS];
 	OrderStatsView view;
 
-	if (!PG_ARGISNULL(0))
+	if (!purchases.isnull)
 	{
-		OrderStatsGetView(PG_GETARG_DATUM(0), &view);
+		OrderStatsGetView(purchases.value, &view);
 		OrderStatsResult(&view, values, nulls);
 	}
 	else
@@ -258,12 +273,23 @@ customer_metrics(PG_FUNCTION_ARGS)
 		for (int i = 2; i < ORDER_STATS_RESULT_COLUMNS; i++)
 			nulls[i] = true;
 	}
-	if (!PG_ARGISNULL(1))
+	if (!refunds.isnull)
 	{
-		OrderStatsGetView(PG_GETARG_DATUM(1), &view);
+		OrderStatsGetView(refunds.value, &view);
 		values[1] = NumericGetDatum(numeric_add_opt_error(DatumGetNumeric(values[1]),
 														  MoneySumResult(&view.sum), NULL));
 	}
+}
+
+PG_FUNCTION_INFO_V1(customer_metrics);
+/* SQL: CustomerMetrics. */
+Datum
+customer_metrics(PG_FUNCTION_ARGS)
+{
+	Datum		values[ORDER_STATS_RESULT_COLUMNS];
+	bool		nulls[ORDER_STATS_RESULT_COLUMNS];
+
+	CustomerMetrics(fcinfo->args[0], fcinfo->args[1], values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(CachedResultDesc(fcinfo), values, nulls)));
 }
 
@@ -306,16 +332,15 @@ order_stats_state_same(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(memcmp(ta, tb, a.norders * sizeof(int64)) == 0);
 }
 
-PG_FUNCTION_INFO_V1(order_stats_state_holds);
 /*
- * Whether every order of the second state is in the first (as a multiset of
- * times, of the same kind): whether order_stats_state_subtract can remove
- * them.  A program's triggers test it before subtracting, so that a removal
- * the stored state cannot account for (drift) sends that customer to be
- * recomputed from the orders table rather than failing the CRM's write.
+ * Whether every order of removed is in stored (as a multiset of times, of
+ * the same kind): whether OrderStatsSubtract can remove them.  The trigger
+ * path tests it before subtracting, so that a removal the stored state
+ * cannot account for (drift) sends that customer to be recomputed from the
+ * orders table rather than failing the CRM's write.
  */
-Datum
-order_stats_state_holds(PG_FUNCTION_ARGS)
+bool
+OrderStatsHolds(Datum stored, Datum removed)
 {
 	OrderStatsView a;
 	OrderStatsView b;
@@ -323,14 +348,10 @@ order_stats_state_holds(PG_FUNCTION_ARGS)
 	int64	   *gone;
 	int64		j = 0;
 
-	if (PG_ARGISNULL(1))
-		PG_RETURN_BOOL(true);
-	if (PG_ARGISNULL(0))
-		PG_RETURN_BOOL(false);
-	OrderStatsGetView(PG_GETARG_DATUM(0), &a);
-	OrderStatsGetView(PG_GETARG_DATUM(1), &b);
+	OrderStatsGetView(stored, &a);
+	OrderStatsGetView(removed, &b);
 	if (a.timekind != b.timekind || b.norders > a.norders)
-		PG_RETURN_BOOL(false);
+		return false;
 	have = SortedTimes(&a);
 	gone = SortedTimes(&b);
 	for (int64 i = 0; i < a.norders && j < b.norders; i++)
@@ -338,5 +359,17 @@ order_stats_state_holds(PG_FUNCTION_ARGS)
 			j++;
 		else if (gone[j] < have[i])
 			break;				/* gone[j] is not among the times held */
-	PG_RETURN_BOOL(j == b.norders);
+	return j == b.norders;
+}
+
+PG_FUNCTION_INFO_V1(order_stats_state_holds);
+/* SQL: OrderStatsHolds; NULL stands for no orders. */
+Datum
+order_stats_state_holds(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(1))
+		PG_RETURN_BOOL(true);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(OrderStatsHolds(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)));
 }

@@ -255,62 +255,6 @@ score_customer(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(CachedResultDesc(fcinfo), values, nulls)));
 }
 
-/* Arguments of score_program_customer, in order. */
-enum
-{
-	PA_CHURN_SETTINGS,
-	PA_BGNBD,
-	PA_GAMMA_GAMMA,
-	PA_PURCHASES,
-	PA_MONETARY,
-	PA_RECENT_SATISFACTION,
-	PA_LIFECYCLE,
-	PA_LIFECYCLE_SINCE,
-	PA_PREVIOUS_LIFECYCLE,
-	PA_LAST_ORDER,
-	PA_ORDERS,
-	PA_FIRST_ORDER,
-	PA_R_BREAKPOINTS,
-	PA_F_BREAKPOINTS,
-	PA_M_BREAKPOINTS,
-	PA_WEIGHTS,
-	PA_RULES,
-	PA_TIERS,
-	PA_TIER,
-	PA_TIER_SINCE,
-	PA_PENDING_SINCE,
-	PA_ABC_CLASS,
-	PA_PINNED_RANK,
-	PA_GRACE,
-	PA_AS_OF,
-	PA_MODEL_RULES,
-	PA_SOURCE,
-	PA_NARGS
-};
-
-/* Columns of its result: customer_tier.program_scored_columns(), in order. */
-enum
-{
-	PC_R,
-	PC_F,
-	PC_M,
-	PC_VALUE_SCORE,
-	PC_SEGMENT,
-	PC_TIER,
-	PC_TIER_SINCE,
-	PC_PENDING_SINCE,
-	PC_TIER_REASON,
-	PC_CHANGED_BY,
-	PC_P_ALIVE,
-	PC_PREDICTED_CLV,
-	PC_CHURN_FLAGS,
-	PC_CHURN_REASONS,
-	PC_LIFECYCLE,
-	PC_LIFECYCLE_SINCE,
-	PC_PREVIOUS_LIFECYCLE,
-	PC_NCOLS
-};
-
 /* Two nullable texts are the same value: SQL's NOT (a IS DISTINCT FROM b). */
 static bool
 SameText(NullableDatum a, NullableDatum b)
@@ -349,18 +293,15 @@ TierPosition(Datum *tiers, bool *tier_nulls, int ntiers, NullableDatum tier)
  * tier, the tier's name, and when the tier and the lifecycle stage changed.
  * One call per customer is the whole scoring path (program_scoring_sql).
  */
-Datum
-score_program_customer(PG_FUNCTION_ARGS)
+void
+ScoreProgramCustomerArgs(const NullableDatum *a, Datum *values, bool *nulls)
 {
-	NullableDatum *a = fcinfo->args;
 	NullableDatum churn_args[CHURN_ASSESS_NARGS];
 	Datum		churn[CHURN_ASSESS_NCOLS];
 	bool		churn_nulls[CHURN_ASSESS_NCOLS];
 	NullableDatum score_args[NARGS];
 	Datum		scored[NCOLS];
 	bool		scored_nulls[NCOLS];
-	Datum		values[PC_NCOLS];
-	bool		nulls[PC_NCOLS];
 	Datum	   *tiers = NULL;
 	bool	   *tier_nulls = NULL;
 	int			ntiers = 0;
@@ -368,13 +309,13 @@ score_program_customer(PG_FUNCTION_ARGS)
 	NullableDatum stage;
 	int32		rank;
 
-	if (PG_ARGISNULL(PA_AS_OF))
+	if (a[PA_AS_OF].isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("as_of must not be NULL"),
 				 errhint("Pass the time of the scoring, such as now().")));
-	if (!PG_ARGISNULL(PA_TIERS))
-		deconstruct_array(PG_GETARG_ARRAYTYPE_P(PA_TIERS), TEXTOID, -1, false, TYPALIGN_INT,
+	if (!a[PA_TIERS].isnull)
+		deconstruct_array(DatumGetArrayTypeP(a[PA_TIERS].value), TEXTOID, -1, false, TYPALIGN_INT,
 						  &tiers, &tier_nulls, &ntiers);
 
 	churn_args[0] = a[PA_CHURN_SETTINGS];
@@ -408,7 +349,7 @@ score_program_customer(PG_FUNCTION_ARGS)
 	score_args[ARG_CLV] = (NullableDatum) {.value = churn[1], .isnull = churn_nulls[1]};
 	ScoreCustomerArgs(score_args, scored, scored_nulls);
 
-	memset(nulls, 0, sizeof(nulls));
+	memset(nulls, 0, PC_NCOLS * sizeof(bool));
 	for (int i = COL_R; i <= COL_SEGMENT; i++)
 	{
 		values[PC_R + i] = scored[i];
@@ -453,5 +394,15 @@ score_program_customer(PG_FUNCTION_ARGS)
 		values[PC_PREVIOUS_LIFECYCLE] = a[PA_LIFECYCLE].value;
 		nulls[PC_PREVIOUS_LIFECYCLE] = a[PA_LIFECYCLE].isnull;
 	}
+}
+
+/* SQL: every scored column of one customer of a program; see ScoreProgramCustomerArgs. */
+Datum
+score_program_customer(PG_FUNCTION_ARGS)
+{
+	Datum		values[PC_NCOLS];
+	bool		nulls[PC_NCOLS];
+
+	ScoreProgramCustomerArgs(fcinfo->args, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(CachedResultDesc(fcinfo), values, nulls)));
 }

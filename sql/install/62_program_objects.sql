@@ -302,31 +302,6 @@ $$;
 COMMENT ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, boolean) IS
     'SQL text of the upsert that applies per-customer deltas to a program''s customers, in key order';
 
--- SQL text of the statement that applies the deltas a transaction collected
--- (src/live_trigger.c passes them at commit as arrays sorted by key: $1 the
--- keys, $2..$5 the states, $6 the operation that scores each customer).
-CREATE FUNCTION customer_tier.program_flush_sql(prog customer_tier.program)
-RETURNS text
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RETURN customer_tier.program_apply_sql(prog, format($sql$
-        SELECT u.customer, u.add_purchases, u.remove_purchases, u.add_refunds, u.remove_refunds,
-               0::bigint AS problems, u.source
-          FROM ROWS FROM (pg_catalog.unnest($1::%s[]),
-                          pg_catalog.unnest($2::customer_tier.order_stats_state[]),
-                          pg_catalog.unnest($3::customer_tier.order_stats_state[]),
-                          pg_catalog.unnest($4::customer_tier.order_stats_state[]),
-                          pg_catalog.unnest($5::customer_tier.order_stats_state[]),
-                          pg_catalog.unnest($6::text[]))
-               AS u (customer, add_purchases, remove_purchases, add_refunds, remove_refunds, source)$sql$,
-        prog.customer_type), true);
-END
-$$;
-COMMENT ON FUNCTION customer_tier.program_flush_sql(customer_tier.program) IS
-    'SQL text of the upsert that applies the deltas a transaction collected, passed as arrays sorted by key';
-
 -- The name of one of a program's triggers on the orders table.
 CREATE FUNCTION customer_tier.program_trigger_name(program text, operation text)
 RETURNS name
@@ -787,7 +762,6 @@ REVOKE ALL ON FUNCTION customer_tier.program_row_counts_sql(customer_tier.progra
 REVOKE ALL ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.program_flush_sql(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.put_program_triggers(customer_tier.program, regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.orders_tables(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.remove_program_triggers(customer_tier.program, regclass) FROM PUBLIC;

@@ -39,9 +39,12 @@
 --          (put_program_triggers, remove_program_triggers, orders_tables);
 --          event triggers on partition DDL (partition_ddl); create_program
 --          refuses a partition
---          program_delta_sql, program_flush_sql, program_scratch_sql;
+--          program_delta_sql, program_scratch_sql;
 --          repair_customers and table drift_repair (drift is repaired, not
 --          an error)
+--   new    config_changed (C) and its statement triggers on program, tier,
+--          churn_settings, program_model and pin: the trigger path caches
+--          each program's configuration per backend
 --   sig    program_apply_sql(program, delta, scored)
 --   gone   program_apply_block_sql, program_maintain_function_sql and each
 --          program's generated ct_<name>.maintain_customers()
@@ -1064,30 +1067,6 @@ COMMENT ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text,
 REVOKE ALL ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, boolean) TO customer_tier_admin;  -- 90_roles.sql name list
 
--- customer_tier.program_flush_sql(customer_tier.program): sql/install/62_program_objects.sql
-CREATE FUNCTION customer_tier.program_flush_sql(prog customer_tier.program)
-RETURNS text
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RETURN customer_tier.program_apply_sql(prog, format($sql$
-        SELECT u.customer, u.add_purchases, u.remove_purchases, u.add_refunds, u.remove_refunds,
-               0::bigint AS problems, u.source
-          FROM ROWS FROM (pg_catalog.unnest($1::%s[]),
-                          pg_catalog.unnest($2::customer_tier.order_stats_state[]),
-                          pg_catalog.unnest($3::customer_tier.order_stats_state[]),
-                          pg_catalog.unnest($4::customer_tier.order_stats_state[]),
-                          pg_catalog.unnest($5::customer_tier.order_stats_state[]),
-                          pg_catalog.unnest($6::text[]))
-               AS u (customer, add_purchases, remove_purchases, add_refunds, remove_refunds, source)$sql$,
-        prog.customer_type), true);
-END
-$$;
-COMMENT ON FUNCTION customer_tier.program_flush_sql(customer_tier.program) IS
-    'SQL text of the upsert that applies the deltas a transaction collected, passed as arrays sorted by key';
-REVOKE ALL ON FUNCTION customer_tier.program_flush_sql(customer_tier.program) FROM PUBLIC;
-
 -- customer_tier.order_stats_state_holds(customer_tier.order_stats_state, customer_tier.order_stats_state): sql/install/61_order_stats_maintain.sql
 CREATE FUNCTION customer_tier.order_stats_state_holds(customer_tier.order_stats_state,
                                                       customer_tier.order_stats_state)
@@ -1607,6 +1586,33 @@ COMMENT ON PROCEDURE customer_tier.reclassify(text, integer) IS
     'recompute breakpoints and ABC classes, fit the program''s BG/NBD and Gamma-Gamma models, then rescore every customer in committed batches; logged in customer_tier.run';
 REVOKE ALL ON PROCEDURE customer_tier.reclassify(text, integer) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE customer_tier.reclassify(text, integer) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.config_changed(): sql/install/76_config_cache.sql
+-- The trigger path reads each program's scoring configuration once per
+-- backend into C and keeps it (src/program_config.c).  A write to any table
+-- the configuration is made of tells every backend to read it again: this
+-- statement trigger sends an invalidation for the table, delivered at the
+-- writer's commit.  ENABLE ALWAYS: a restore or replication session with
+-- session_replication_role = replica changes the configuration too.
+CREATE FUNCTION customer_tier.config_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'config_changed'
+LANGUAGE C;
+COMMENT ON FUNCTION customer_tier.config_changed() IS
+    'trigger on the configuration tables: backends read the programs'' cached configuration again after the change commits';
+REVOKE ALL ON FUNCTION customer_tier.config_changed() FROM PUBLIC;
+
+DO $config$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['program', 'tier', 'churn_settings', 'program_model', 'pin'] LOOP
+        EXECUTE format('CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE'
+                       ' ON customer_tier.%I FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.config_changed()', t);
+        EXECUTE format('ALTER TABLE customer_tier.%I ENABLE ALWAYS TRIGGER config_changed', t);
+    END LOOP;
+END
+$config$;
 
 -- customer_tier.customer_key_text(text, text): sql/install/75_pins.sql
 CREATE OR REPLACE FUNCTION customer_tier.customer_key_text(program text, customer text)

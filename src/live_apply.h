@@ -1,0 +1,26 @@
+/*
+ * live_apply.h — the apply step of the trigger path (live_apply.c).
+ */
+#ifndef CUSTOMER_TIER_LIVE_APPLY_H
+#define CUSTOMER_TIER_LIVE_APPLY_H
+
+#include "postgres.h"
+
+/* One customer's net change: the states of its orders added and removed. */
+typedef struct CustomerDelta
+{
+	Datum		key;
+	NullableDatum add_purchases;
+	NullableDatum remove_purchases;
+	NullableDatum add_refunds;
+	NullableDatum remove_refunds;
+	const char *source;			/* who scores it: changed_by, tier_history.source */
+} CustomerDelta;
+
+/*
+ * Apply a program's deltas, sorted by key (no key twice), to its customers:
+ * inside SPI, as customer_tier_owner.
+ */
+extern void ApplyCustomerDeltas(const char *program, Oid keytype, const CustomerDelta *deltas, int n);
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * program_config.c — each program's scoring configuration, cached per backend.
+ *
+ * The trigger path scores every customer it touches against the program's
+ * breakpoints, weights, grace, compiled tier rules, tier names, churn
+ * settings and fitted models.  Reading them takes a query that joins five
+ * tables and compiles the rules (program_config_cte_sql); run once per
+ * transaction it cost more than the scoring of a single-row insert.  So the
+ * values are read once into this backend's memory and kept until the
+ * configuration changes.
+ *
+ * Invalidation: a statement trigger on each configuration table
+ * (customer_tier.config_changed) sends a relcache invalidation for that
+ * table, which every backend receives at the writer's commit (and the writer
+ * itself at its next command, or undone if it aborts).  The callback below
+ * drops every cached configuration when it hears of one of those tables, or
+ * of all relations at once (a cache reset).
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "compat.h"
+#include "program_config.h"
+
+PG_FUNCTION_INFO_V1(config_changed);
+
+/* The tables whose rows make up a configuration. */
+static const char *const config_tables[] = {
+	"program", "tier", "churn_settings", "program_model", "pin"
+};
+#define NCONFIG_TABLES lengthof(config_tables)
+
+static HTAB *configs = NULL;
+static Oid	config_relids[NCONFIG_TABLES];	/* resolved when a configuration is read */
+
+static void
+ConfigRelcacheCallback(Datum arg pg_attribute_unused(), Oid relid)
+{
+	HASH_SEQ_STATUS scan;
+	ProgramConfig *config;
+	bool		ours = !OidIsValid(relid);
+
+	for (int i = 0; i < (int) NCONFIG_TABLES && !ours; i++)
+		ours = relid == config_relids[i];
+	if (!ours || configs == NULL)
+		return;
+	hash_seq_init(&scan, configs);
+	while ((config = hash_seq_search(&scan)) != NULL)
+		config->valid = false;
+}
+
+void
+ProgramConfigInit(void)
+{
+	CacheRegisterRelcacheCallback(ConfigRelcacheCallback, (Datum) 0);
+}
+
+/* Find the configuration tables again: the extension may have been dropped and created since. */
+static void
+resolve_config_tables(void)
+{
+	Oid			schema = get_namespace_oid("customer_tier", false);
+
+	for (int i = 0; i < (int) NCONFIG_TABLES; i++)
+		config_relids[i] = get_relname_relid(config_tables[i], schema);
+}
+
+/* Read the configuration into config (its context reset first). */
+static void
+load_config(ProgramConfig *config)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(config->program)};
+	char	   *query;
+	TupleDesc	desc;
+	HeapTuple	row;
+	MemoryContext old;
+
+	resolve_config_tables();
+	if (SPI_execute_with_args(
+			"SELECT pg_catalog.format('WITH %s SELECT churn, bg, gg, r_breakpoints, f_breakpoints,"
+			" m_breakpoints, score_weights, rules, tiers, downgrade_grace, model_rules, has_pins FROM cfg',"
+			" customer_tier.program_config_cte_sql(p))"
+			"  FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) $1",
+			1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("program \"%s\" does not exist", config->program)));
+	query = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (SPI_execute(query, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "reading the configuration of program \"%s\" failed", config->program);
+	desc = SPI_tuptable->tupdesc;
+	row = SPI_tuptable->vals[0];
+
+	MemoryContextReset(config->cxt);
+	old = MemoryContextSwitchTo(config->cxt);
+	for (int i = 0; i < PROGRAM_NSETTINGS; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		bool		isnull;
+		Datum		value = SPI_getbinval(row, desc, i + 1, &isnull);
+
+		config->settings[i].isnull = isnull;
+		config->settings[i].value = isnull ? (Datum) 0 : datumCopy(value, att->attbyval, att->attlen);
+	}
+	{
+		bool		isnull;
+
+		config->has_pins = DatumGetBool(SPI_getbinval(row, desc, PROGRAM_NSETTINGS + 1, &isnull));
+	}
+	MemoryContextSwitchTo(old);
+	config->valid = true;
+}
+
+ProgramConfig *
+GetProgramConfig(const char *program)
+{
+	char		key[NAMEDATALEN];
+	ProgramConfig *config;
+	bool		found;
+
+	if (configs == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = NAMEDATALEN;
+		ctl.entrysize = sizeof(ProgramConfig);
+		configs = hash_create("customer_tier program configurations", 16, &ctl,
+							  HASH_ELEM | HASH_STRINGS);
+	}
+	memset(key, 0, sizeof(key));
+	strlcpy(key, program, NAMEDATALEN);
+	config = hash_search(configs, key, HASH_ENTER, &found);
+	if (!found)
+	{
+		config->valid = false;
+		config->cxt = AllocSetContextCreate(CacheMemoryContext, "customer_tier program configuration",
+											ALLOCSET_SMALL_SIZES);
+	}
+	if (!config->valid)
+		load_config(config);
+	return config;
+}
+
+/*
+ * Trigger, FOR EACH STATEMENT on each configuration table: every backend
+ * reads its cached configurations again once this transaction commits.
+ */
+Datum
+config_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("customer_tier.config_changed() must be called as a trigger")));
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	PG_RETURN_POINTER(NULL);
+}

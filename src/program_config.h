@@ -1,0 +1,42 @@
+/*
+ * program_config.h — a program's scoring configuration, read once per
+ * backend into C and kept until the extension's catalog changes.
+ */
+#ifndef CUSTOMER_TIER_PROGRAM_CONFIG_H
+#define CUSTOMER_TIER_PROGRAM_CONFIG_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+
+/* The parts of the scoring configuration, as score_program_customer takes them. */
+typedef enum ProgramSetting
+{
+	SETTING_CHURN,				/* churn_settings_array(), or NULL */
+	SETTING_BGNBD,				/* fitted BG/NBD model, or NULL */
+	SETTING_GAMMA_GAMMA,		/* fitted Gamma-Gamma model, or NULL */
+	SETTING_R_BREAKPOINTS,
+	SETTING_F_BREAKPOINTS,
+	SETTING_M_BREAKPOINTS,
+	SETTING_WEIGHTS,
+	SETTING_RULES,
+	SETTING_TIERS,
+	SETTING_GRACE,
+	SETTING_MODEL_RULES,
+	PROGRAM_NSETTINGS
+} ProgramSetting;
+
+typedef struct ProgramConfig
+{
+	char		program[NAMEDATALEN];	/* hash key */
+	bool		valid;			/* false once the catalog changed */
+	MemoryContext cxt;			/* owns the values */
+	NullableDatum settings[PROGRAM_NSETTINGS];
+	bool		has_pins;		/* any pin of the program, expired or not */
+} ProgramConfig;
+
+/* The program's configuration; reads it (through SPI, already connected) when not cached. */
+extern ProgramConfig *GetProgramConfig(const char *program);
+extern void ProgramConfigInit(void);
+
+#endif
