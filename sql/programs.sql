@@ -101,6 +101,25 @@ SELECT count(*) AS programs FROM customer_tier.program;
 SELECT count(*) AS schemas FROM pg_namespace WHERE nspname = 'ct_retail';
 SELECT count(*) AS orders_columns FROM pg_attribute WHERE attrelid = 'crm.orders'::regclass AND attnum > 0;
 
+-- The index a repair reads the orders of one customer through: create_program
+-- warns when no valid, non-partial index leads with the customer column, with
+-- the statement to run (no CONCURRENTLY on a partitioned table, which cannot
+-- take it); it never creates one itself.
+CREATE TABLE crm.indexed (customer_id int, amount numeric, ordered_at timestamptz);
+CREATE INDEX ON crm.indexed (ordered_at, customer_id);
+CREATE INDEX ON crm.indexed (customer_id) WHERE amount > 0;
+CREATE INDEX ON crm.indexed ((customer_id + 0));
+SELECT customer_tier.customer_index_missing('crm.indexed', 'customer_id');
+CREATE INDEX indexed_customer ON crm.indexed (customer_id, ordered_at);
+SELECT customer_tier.customer_index_missing('crm.indexed', 'customer_id') IS NULL AS has_index;
+SELECT customer_tier.create_program('indexed', 'crm.indexed', 'customer_id', 'amount', 'ordered_at');
+SELECT count(*) AS indexes FROM pg_index WHERE indrelid = 'crm.indexed'::regclass;
+SELECT customer_tier.drop_program('indexed');
+CREATE TABLE crm.parted (customer_id int, amount numeric, ordered_at timestamptz) PARTITION BY RANGE (ordered_at);
+SELECT customer_tier.customer_index_missing('crm.parted', 'customer_id');
+CREATE INDEX ON crm.parted (customer_id);
+SELECT customer_tier.customer_index_missing('crm.parted', 'customer_id') IS NULL AS has_index;
+
 DROP SCHEMA crm CASCADE;
 DROP EXTENSION customer_tier;
 DROP SCHEMA customer_tier;

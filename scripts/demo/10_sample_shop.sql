@@ -23,6 +23,8 @@ CREATE TABLE shop.orders (
     amount      numeric(12,2) NOT NULL,
     status      text NOT NULL DEFAULT 'paid'
 );
+-- a program recomputes a customer through it when its state drifts (docs/programs.md)
+CREATE INDEX ON shop.orders (customer_id);
 CREATE TABLE shop.feedback (
     customer_id bigint NOT NULL REFERENCES shop.customers,
     answered_at timestamptz NOT NULL,

@@ -152,6 +152,33 @@ COMMENT ON FUNCTION customer_tier.check_column_type(regclass, name, text, regtyp
 -- makes them, as that role; the triggers on the orders table and the
 -- backfill are the caller's own doing, with the caller's own rights.
 -- Returns the number of customers found by the backfill.
+-- Whether an index of the orders table can find one customer's orders: a
+-- valid, non-partial index whose first key is the customer column (on a
+-- partitioned table, an index of the parent, which every partition gets).
+-- A repair recomputes drifted customers from the orders table through it;
+-- without one each repair reads the whole table.  create_program warns and
+-- names the statement to run; it never changes the user's table itself.
+CREATE FUNCTION customer_tier.customer_index_missing(orders regclass, customer_column name)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE WHEN NOT EXISTS (
+               SELECT FROM pg_catalog.pg_index AS i
+                 JOIN pg_catalog.pg_attribute AS a
+                   ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid
+                  AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0]
+                WHERE i.indrelid OPERATOR(pg_catalog.=) orders
+                  AND i.indisvalid AND i.indpred IS NULL
+                  AND a.attname OPERATOR(pg_catalog.=) customer_column)
+            THEN pg_catalog.format('CREATE INDEX %sON %s (%I);',
+                                   CASE WHEN (SELECT c.relkind FROM pg_catalog.pg_class AS c
+                                               WHERE c.oid OPERATOR(pg_catalog.=) orders)
+                                             OPERATOR(pg_catalog.=) 'p' THEN ''
+                                        ELSE 'CONCURRENTLY ' END,
+                                   orders, customer_column) END;
+COMMENT ON FUNCTION customer_tier.customer_index_missing(regclass, name) IS
+    'NULL when an index of the orders table leads with the customer column; else the CREATE INDEX statement that makes one';
+
 CREATE FUNCTION customer_tier.create_program(
     name              text,
     orders            regclass,
@@ -167,6 +194,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     customers bigint;
+    missing_index text;
 BEGIN
     IF name IS NULL OR orders IS NULL THEN
         RAISE EXCEPTION 'program name and orders table must not be null'
@@ -183,6 +211,12 @@ BEGIN
     -- The first population breakpoints, then everyone's scores and tier.
     PERFORM customer_tier.refresh_breakpoints(name);
     PERFORM customer_tier.rescore_program(name, 'create_program');
+    missing_index := customer_tier.customer_index_missing(orders, customer_column);
+    IF missing_index IS NOT NULL THEN
+        RAISE WARNING 'program "%": no index of % leads with column %', name, orders, customer_column
+            USING DETAIL = 'When the maintained state drifts, the program recomputes those customers from the orders table; without such an index each recompute reads the whole table.',
+                  HINT = missing_index;
+    END IF;
     RETURN customers;
 END
 $$;
@@ -405,6 +439,7 @@ COMMENT ON FUNCTION customer_tier.owner_detach(regrole, text, jsonb) IS
 REVOKE ALL ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.drop_program(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.check_table_rights(regrole, regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.customer_index_missing(regclass, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.owner_attach(regrole, text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.owner_detach(regrole, text, jsonb) FROM PUBLIC;
 

@@ -171,6 +171,7 @@ BEGIN
                 ('set_churn_rules', 'customer_tier_admin'), ('fit_program_model', 'customer_tier_admin'),
                 -- internal helpers
                 ('column_type', 'customer_tier_admin'), ('check_column_type', 'customer_tier_admin'),
+                ('customer_index_missing', 'customer_tier_admin'),
                 ('program_row_problem_sql', 'customer_tier_admin'), ('program_row_counts_sql', 'customer_tier_admin'),
                 ('program_row_checks', 'customer_tier_admin'), ('method_conditions', 'customer_tier_admin'),
                 ('program_rejects_sql', 'customer_tier_admin'), ('program_apply_sql', 'customer_tier_admin'),

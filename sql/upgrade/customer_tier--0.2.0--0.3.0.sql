@@ -42,6 +42,8 @@
 --          program_delta_sql, program_scratch_sql;
 --          repair_customers and table drift_repair (drift is repaired, not
 --          an error)
+--   new    customer_index_missing: create_program warns when no index of
+--          the orders table leads with the customer column
 --   new    config_changed (C) and its statement triggers on program, tier,
 --          churn_settings, program_model and pin: the trigger path caches
 --          each program's configuration per backend
@@ -790,6 +792,29 @@ COMMENT ON FUNCTION customer_tier.owner_detach_feedback(regrole, text, jsonb) IS
 REVOKE ALL ON FUNCTION customer_tier.owner_detach_feedback(regrole, text, jsonb) FROM PUBLIC;
 
 
+-- customer_tier.customer_index_missing(regclass, name): sql/install/60_programs.sql
+CREATE OR REPLACE FUNCTION customer_tier.customer_index_missing(orders regclass, customer_column name)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE WHEN NOT EXISTS (
+               SELECT FROM pg_catalog.pg_index AS i
+                 JOIN pg_catalog.pg_attribute AS a
+                   ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid
+                  AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0]
+                WHERE i.indrelid OPERATOR(pg_catalog.=) orders
+                  AND i.indisvalid AND i.indpred IS NULL
+                  AND a.attname OPERATOR(pg_catalog.=) customer_column)
+            THEN pg_catalog.format('CREATE INDEX %sON %s (%I);',
+                                   CASE WHEN (SELECT c.relkind FROM pg_catalog.pg_class AS c
+                                               WHERE c.oid OPERATOR(pg_catalog.=) orders)
+                                             OPERATOR(pg_catalog.=) 'p' THEN ''
+                                        ELSE 'CONCURRENTLY ' END,
+                                   orders, customer_column) END;
+COMMENT ON FUNCTION customer_tier.customer_index_missing(regclass, name) IS
+    'NULL when an index of the orders table leads with the customer column; else the CREATE INDEX statement that makes one';
+REVOKE ALL ON FUNCTION customer_tier.customer_index_missing(regclass, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.customer_index_missing(regclass, name) TO customer_tier_admin;  -- 90_roles.sql name list
 -- customer_tier.create_program(text, regclass, name, name, name, name, text[], name): sql/install/60_programs.sql
 CREATE OR REPLACE FUNCTION customer_tier.create_program(
     name              text,
@@ -806,6 +831,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     customers bigint;
+    missing_index text;
 BEGIN
     IF name IS NULL OR orders IS NULL THEN
         RAISE EXCEPTION 'program name and orders table must not be null'
@@ -822,6 +848,12 @@ BEGIN
     -- The first population breakpoints, then everyone's scores and tier.
     PERFORM customer_tier.refresh_breakpoints(name);
     PERFORM customer_tier.rescore_program(name, 'create_program');
+    missing_index := customer_tier.customer_index_missing(orders, customer_column);
+    IF missing_index IS NOT NULL THEN
+        RAISE WARNING 'program "%": no index of % leads with column %', name, orders, customer_column
+            USING DETAIL = 'When the maintained state drifts, the program recomputes those customers from the orders table; without such an index each recompute reads the whole table.',
+                  HINT = missing_index;
+    END IF;
     RETURN customers;
 END
 $$;
