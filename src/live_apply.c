@@ -98,8 +98,16 @@ enum
 
 static HTAB *apply_plans = NULL;
 
-static SPIPlanPtr
-prepare_kept(const char *sql, int nargs, Oid *argtypes)
+/* Customers per pass: a few MB of rows in the statements' arrays. */
+#define APPLY_CHUNK 10000
+
+/*
+ * A prepared plan kept for the backend's life.  Generic: the trigger path's
+ * statements are planned once, and their shape does not depend on the
+ * arguments (arrays of deltas, one key).
+ */
+SPIPlanPtr
+KeepPlan(const char *sql, int nargs, Oid *argtypes)
 {
 	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 
@@ -195,45 +203,45 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 		appendStringInfo(&from, ", u.%s", quote_identifier(columns[i]));
 	}
 
-	p->find[MANY] = prepare_kept(psprintf(
+	p->find[MANY] = KeepPlan(psprintf(
 		"SELECT k.i, c.ctid, c.purchases, c.refunds%s"
 		"  FROM pg_catalog.unnest($1) WITH ORDINALITY AS k (customer, i)"
 		"  JOIN %s AS c ON c.customer OPERATOR(pg_catalog.=) k.customer"
 		" ORDER BY k.i FOR NO KEY UPDATE OF c", find.data, table), 1, &keyarray);
-	p->find[ONE] = prepare_kept(psprintf(
+	p->find[ONE] = KeepPlan(psprintf(
 		"SELECT 1::bigint, c.ctid, c.purchases, c.refunds%s"
 		"  FROM %s AS c WHERE c.customer OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
 		find.data, table), 1, &keytype);
 	update_args[0] = TIDARRAYOID;
 	update_args[1] = p->rowarray;
-	p->update[MANY] = prepare_kept(psprintf(
+	p->update[MANY] = KeepPlan(psprintf(
 		"UPDATE %s AS c SET (%s) = (%s)"
 		"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u (tid)"
 		" WHERE c.ctid OPERATOR(pg_catalog.=) u.tid",
 		table, set.data, from.data), 2, update_args);
 	update_args[0] = TIDOID;
 	update_args[1] = rel->rd_rel->reltype;
-	p->update[ONE] = prepare_kept(psprintf(
+	p->update[ONE] = KeepPlan(psprintf(
 		"UPDATE %s AS c SET (%s) = (%s) FROM (SELECT ($2).*) AS u WHERE c.ctid OPERATOR(pg_catalog.=) $1",
 		table, set.data, from.data), 2, update_args);
 	insert_args[0] = p->rowarray;
 	insert_args[1] = TEXTOID;
-	p->insert[MANY] = prepare_kept(psprintf(insert_sql, table, "SELECT u.* FROM pg_catalog.unnest($1) AS u",
+	p->insert[MANY] = KeepPlan(psprintf(insert_sql, table, "SELECT u.* FROM pg_catalog.unnest($1) AS u",
 											schema), 2, insert_args);
 	insert_args[0] = rel->rd_rel->reltype;
-	p->insert[ONE] = prepare_kept(psprintf(insert_sql, table, "SELECT ($1).*", schema), 2, insert_args);
-	p->not_inserted = prepare_kept(
+	p->insert[ONE] = KeepPlan(psprintf(insert_sql, table, "SELECT ($1).*", schema), 2, insert_args);
+	p->not_inserted = KeepPlan(
 		"SELECT k.i FROM pg_catalog.unnest($1) WITH ORDINALITY AS k (customer, i)"
 		" WHERE NOT k.customer OPERATOR(pg_catalog.=) ANY ($2) ORDER BY k.i", 2, two_keys);
-	p->pin = prepare_kept(
+	p->pin = KeepPlan(
 		"SELECT pg_catalog.array_position($1, pin.tier) FROM customer_tier.pin AS pin"
 		" WHERE pin.program OPERATOR(pg_catalog.=) $2 AND pin.customer OPERATOR(pg_catalog.=) $3::text"
 		"   AND (pin.expires_at IS NULL OR pin.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())",
 		3, pin_args);
-	p->emptied = prepare_kept(psprintf(
+	p->emptied = KeepPlan(psprintf(
 		"DELETE FROM %s AS c WHERE c.customer OPERATOR(pg_catalog.=) ANY ($1)"
 		"   AND c.purchases IS NULL AND c.refunds IS NULL", table), 1, &keyarray);
-	p->repair = prepare_kept("SELECT customer_tier.repair_customers($1, $2, $3)", 3, repair_args);
+	p->repair = KeepPlan("SELECT customer_tier.repair_customers($1, $2, $3)", 3, repair_args);
 	table_close(rel, AccessShareLock);
 	p->customers = customers;
 }
@@ -475,6 +483,7 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 	int			again = 0;
 	Datum		arg;
 	int			how = n == 1 ? ONE : MANY;
+	SPITupleTable *found_rows;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -485,6 +494,7 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 	}
 	arg = how == ONE ? keys[0] : make_array(keys, n, st->keytype);
 	execute(plans->find[how], &arg, NULL, SPI_OK_SELECT);
+	found_rows = SPI_tuptable;
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	row = SPI_tuptable->vals[r];
@@ -560,6 +570,8 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 			memcpy(deltas, redo, again * sizeof(CustomerDelta));
 		}
 	}
+	/* the stored values read are written by now; SPI would keep them until the commit step ends */
+	SPI_freetuptable(found_rows);
 	return again;
 }
 
@@ -569,8 +581,9 @@ ApplyCustomerDeltas(const char *program, Oid keytype, const CustomerDelta *delta
 	Oid			schema = get_namespace_oid(psprintf("ct_%s", program), true);
 	Oid			customers = OidIsValid(schema) ? get_relname_relid("customers", schema) : InvalidOid;
 	ApplyState	st;
-	CustomerDelta *todo = palloc(n * sizeof(CustomerDelta));
-	int			left = n;
+	CustomerDelta *todo = palloc(Min(n, APPLY_CHUNK) * sizeof(CustomerDelta));
+	int			left;
+	MemoryContext chunk_cxt;
 
 	if (!OidIsValid(customers))
 		ereport(ERROR,
@@ -582,13 +595,30 @@ ApplyCustomerDeltas(const char *program, Oid keytype, const CustomerDelta *delta
 	st.config = GetProgramConfig(program);
 	st.plans = get_apply_plans(program, customers, keytype);
 	st.as_of = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-	st.emptied = palloc(n * sizeof(Datum));
-	st.drifted = palloc(2 * n * sizeof(Datum));	/* a customer applied again may drift twice */
+	st.emptied = palloc_extended(n * sizeof(Datum), MCXT_ALLOC_HUGE);
+	/* a customer applied again may drift twice */
+	st.drifted = palloc_extended(2 * (Size) n * sizeof(Datum), MCXT_ALLOC_HUGE);
 	st.nemptied = st.ndrifted = 0;
 
-	memcpy(todo, deltas, n * sizeof(CustomerDelta));
-	while (left > 0)
-		left = apply_pass(&st, todo, left);
+	/*
+	 * In chunks of customers, in key order: an array of a whole bulk load's
+	 * rows would outgrow a varlena (1 GB), and each chunk's memory goes when
+	 * it is written.
+	 */
+	chunk_cxt = AllocSetContextCreate(CurrentMemoryContext, "customer_tier apply chunk",
+									  ALLOCSET_DEFAULT_SIZES);
+	for (int start = 0; start < n; start += APPLY_CHUNK)
+	{
+		MemoryContext old = MemoryContextSwitchTo(chunk_cxt);
+
+		left = Min(APPLY_CHUNK, n - start);
+		memcpy(todo, deltas + start, left * sizeof(CustomerDelta));
+		while (left > 0)
+			left = apply_pass(&st, todo, left);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(chunk_cxt);
+	}
+	MemoryContextDelete(chunk_cxt);
 
 	if (st.nemptied > 0)
 	{

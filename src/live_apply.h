@@ -6,6 +6,8 @@
 
 #include "postgres.h"
 
+#include "executor/spi.h"
+
 /* One customer's net change: the states of its orders added and removed. */
 typedef struct CustomerDelta
 {
@@ -21,6 +23,8 @@ typedef struct CustomerDelta
  * Apply a program's deltas, sorted by key (no key twice), to its customers:
  * inside SPI, as customer_tier_owner.
  */
+extern SPIPlanPtr KeepPlan(const char *sql, int nargs, Oid *argtypes);
+
 extern void ApplyCustomerDeltas(const char *program, Oid keytype, const CustomerDelta *deltas, int n);
 
 #endif

@@ -200,23 +200,6 @@ catalog_row(const char *query, const char *program, TupleDesc *desc)
 	return SPI_tuptable->vals[0];
 }
 
-/*
- * A prepared plan kept for the backend's life.  Generic: the statements are
- * big CTEs whose planning costs more than running them for one customer, and
- * their shape does not depend on the arguments (arrays of deltas).
- */
-static SPIPlanPtr
-keep_plan(const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	return plan;
-}
-
 static void
 forget_plans(PlanEntry *entry)
 {
@@ -317,9 +300,9 @@ get_plans(const char *program, Oid relid, LiveStep step)
 		desc = SPI_tuptable->tupdesc;
 		row = SPI_tuptable->vals[0];
 		check_served(program, DatumGetObjectId(SPI_getbinval(row, desc, 3, &isnull)), relid);
-		entry->main = keep_plan(SPI_getvalue(row, desc, 1), 0, NULL);
+		entry->main = KeepPlan(SPI_getvalue(row, desc, 1), 0, NULL);
 		if (SPI_getvalue(row, desc, 2) != NULL)
-			entry->rejects = keep_plan(SPI_getvalue(row, desc, 2), 0, NULL);
+			entry->rejects = KeepPlan(SPI_getvalue(row, desc, 2), 0, NULL);
 	}
 	entry->customers = customers;
 	return entry;
