@@ -267,21 +267,10 @@ forget_plans(ApplyPlans *p)
 static ApplyPlans *
 get_apply_plans(const char *program, Oid customers, Oid keytype)
 {
-	char		key[NAMEDATALEN];
-	ApplyPlans *p;
 	bool		found;
+	ApplyPlans *p = ProgramEntry(&apply_plans, "customer_tier apply plans", sizeof(ApplyPlans),
+								 program, &found);
 
-	if (apply_plans == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = NAMEDATALEN;
-		ctl.entrysize = sizeof(ApplyPlans);
-		apply_plans = hash_create("customer_tier apply plans", 16, &ctl, HASH_ELEM | HASH_STRINGS);
-	}
-	memset(key, 0, sizeof(key));
-	strlcpy(key, program, NAMEDATALEN);
-	p = hash_search(apply_plans, key, HASH_ENTER, &found);
 	if (!found)
 	{
 		p->customers = InvalidOid;
@@ -578,17 +567,14 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 void
 ApplyCustomerDeltas(const char *program, Oid keytype, const CustomerDelta *deltas, int n)
 {
-	Oid			schema = get_namespace_oid(psprintf("ct_%s", program), true);
-	Oid			customers = OidIsValid(schema) ? get_relname_relid("customers", schema) : InvalidOid;
+	Oid			customers = ProgramCustomersTable(program);
 	ApplyState	st;
 	CustomerDelta *todo = palloc(Min(n, APPLY_CHUNK) * sizeof(CustomerDelta));
 	int			left;
 	MemoryContext chunk_cxt;
 
 	if (!OidIsValid(customers))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("program \"%s\" does not exist", program)));
+		MissingProgram(program);
 	st.program = program;
 	st.program_text = CStringGetTextDatum(program);
 	st.keytype = keytype;

@@ -165,41 +165,6 @@ LiveTriggerInit(void)
 	RegisterSubXactCallback(LiveSubXactCallback, NULL);
 }
 
-/* The program's customers table, or InvalidOid when the program is gone. */
-static Oid
-customers_table(const char *program)
-{
-	Oid			schema = get_namespace_oid(psprintf("ct_%s", program), true);
-
-	return OidIsValid(schema) ? get_relname_relid("customers", schema) : InvalidOid;
-}
-
-/* A trigger of a program that is gone. */
-static void
-missing_program(const char *program)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_UNDEFINED_OBJECT),
-			 errmsg("program \"%s\" does not exist", program),
-			 errhint("Its triggers outlived it: DROP TRIGGER customer_tier_%s_insert (and _update, _delete, _truncate, _replica) on the orders table.",
-					 program)));
-}
-
-/* Run query (as the role already switched to) with one text argument; returns its first row. */
-static HeapTuple
-catalog_row(const char *query, const char *program, TupleDesc *desc)
-{
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1] = {CStringGetTextDatum(program)};
-
-	if (SPI_execute_with_args(query, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed");
-	if (SPI_processed == 0)
-		missing_program(program);
-	*desc = SPI_tuptable->tupdesc;
-	return SPI_tuptable->vals[0];
-}
-
 static void
 forget_plans(PlanEntry *entry)
 {
@@ -244,7 +209,7 @@ get_plans(const char *program, Oid relid, LiveStep step)
 	PlanKey		key;
 	PlanEntry  *entry;
 	bool		found;
-	Oid			customers = customers_table(program);
+	Oid			customers = ProgramCustomersTable(program);
 
 	if (plans == NULL)
 	{
@@ -296,7 +261,7 @@ get_plans(const char *program, Oid relid, LiveStep step)
 				4, argtypes, args, nulls, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute_with_args failed");
 		if (SPI_processed == 0)
-			missing_program(program);
+			MissingProgram(program);
 		desc = SPI_tuptable->tupdesc;
 		row = SPI_tuptable->vals[0];
 		check_served(program, DatumGetObjectId(SPI_getbinval(row, desc, 3, &isnull)), relid);
@@ -515,7 +480,7 @@ static void
 check_reject_mode(const char *program, int64 problems, const char *reason)
 {
 	TupleDesc	desc;
-	HeapTuple	row = catalog_row("SELECT p.reject_mode FROM customer_tier.program AS p"
+	HeapTuple	row = ProgramCatalogRow("SELECT p.reject_mode FROM customer_tier.program AS p"
 								  " WHERE p.name OPERATOR(pg_catalog.=) $1", program, &desc);
 
 	if (strcmp(SPI_getvalue(row, desc, 1), "error") == 0)
@@ -608,7 +573,7 @@ truncate_program(const char *program, Relation rel)
 	BeginAsRole(get_role_oid(OWNER_ROLE, false), &sw);
 	{
 		TupleDesc	desc;
-		HeapTuple	row = catalog_row("SELECT p.orders_table::oid, p.data_schema::text FROM customer_tier.program AS p"
+		HeapTuple	row = ProgramCatalogRow("SELECT p.orders_table::oid, p.data_schema::text FROM customer_tier.program AS p"
 									  " WHERE p.name OPERATOR(pg_catalog.=) $1", program, &desc);
 		bool		isnull;
 

@@ -65,6 +65,63 @@ ProgramConfigInit(void)
 	CacheRegisterRelcacheCallback(ConfigRelcacheCallback, (Datum) 0);
 }
 
+/* The program's customers table, or InvalidOid when the program is gone. */
+Oid
+ProgramCustomersTable(const char *program)
+{
+	Oid			schema = get_namespace_oid(psprintf("ct_%s", program), true);
+
+	return OidIsValid(schema) ? get_relname_relid("customers", schema) : InvalidOid;
+}
+
+/* The trigger path met a program that is gone: its triggers outlived it. */
+void
+MissingProgram(const char *program)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("program \"%s\" does not exist", program),
+			 errhint("Its triggers outlived it: DROP TRIGGER customer_tier_%s_insert (and _update, _delete, _truncate, _replica) on the orders table.",
+					 program)));
+}
+
+/* Run query (inside SPI) with the program's name as $1; returns its first row. */
+HeapTuple
+ProgramCatalogRow(const char *query, const char *program, TupleDesc *desc)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(program)};
+
+	if (SPI_execute_with_args(query, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	if (SPI_processed == 0)
+		MissingProgram(program);
+	*desc = SPI_tuptable->tupdesc;
+	return SPI_tuptable->vals[0];
+}
+
+/*
+ * The entry of program in *table (a hash by program name, created with
+ * entries of entrysize on first use); *found says whether it was there.
+ */
+void *
+ProgramEntry(HTAB **table, const char *what, Size entrysize, const char *program, bool *found)
+{
+	char		key[NAMEDATALEN];
+
+	if (*table == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = NAMEDATALEN;
+		ctl.entrysize = entrysize;
+		*table = hash_create(what, 16, &ctl, HASH_ELEM | HASH_STRINGS);
+	}
+	memset(key, 0, sizeof(key));
+	strlcpy(key, program, NAMEDATALEN);
+	return hash_search(*table, key, HASH_ENTER, found);
+}
+
 /* Find the configuration tables again: the extension may have been dropped and created since. */
 static void
 resolve_config_tables(void)
@@ -79,26 +136,19 @@ resolve_config_tables(void)
 static void
 load_config(ProgramConfig *config)
 {
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1] = {CStringGetTextDatum(config->program)};
 	char	   *query;
 	TupleDesc	desc;
 	HeapTuple	row;
 	MemoryContext old;
 
 	resolve_config_tables();
-	if (SPI_execute_with_args(
-			"SELECT pg_catalog.format('WITH %s SELECT churn, bg, gg, r_breakpoints, f_breakpoints,"
-			" m_breakpoints, score_weights, rules, tiers, downgrade_grace, model_rules, has_pins FROM cfg',"
-			" customer_tier.program_config_cte_sql(p))"
-			"  FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) $1",
-			1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed");
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("program \"%s\" does not exist", config->program)));
-	query = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	row = ProgramCatalogRow(
+		"SELECT pg_catalog.format('WITH %s SELECT churn, bg, gg, r_breakpoints, f_breakpoints,"
+		" m_breakpoints, score_weights, rules, tiers, downgrade_grace, model_rules, has_pins FROM cfg',"
+		" customer_tier.program_config_cte_sql(p))"
+		"  FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) $1",
+		config->program, &desc);
+	query = SPI_getvalue(row, desc, 1);
 	if (SPI_execute(query, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "reading the configuration of program \"%s\" failed", config->program);
 	desc = SPI_tuptable->tupdesc;
@@ -127,22 +177,10 @@ load_config(ProgramConfig *config)
 ProgramConfig *
 GetProgramConfig(const char *program)
 {
-	char		key[NAMEDATALEN];
-	ProgramConfig *config;
 	bool		found;
+	ProgramConfig *config = ProgramEntry(&configs, "customer_tier program configurations",
+										 sizeof(ProgramConfig), program, &found);
 
-	if (configs == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = NAMEDATALEN;
-		ctl.entrysize = sizeof(ProgramConfig);
-		configs = hash_create("customer_tier program configurations", 16, &ctl,
-							  HASH_ELEM | HASH_STRINGS);
-	}
-	memset(key, 0, sizeof(key));
-	strlcpy(key, program, NAMEDATALEN);
-	config = hash_search(configs, key, HASH_ENTER, &found);
 	if (!found)
 	{
 		config->valid = false;

@@ -7,7 +7,10 @@
 
 #include "postgres.h"
 
+#include "access/htup.h"
+#include "access/tupdesc.h"
 #include "fmgr.h"
+#include "utils/hsearch.h"
 
 /* The parts of the scoring configuration, as score_program_customer takes them. */
 typedef enum ProgramSetting
@@ -38,5 +41,12 @@ typedef struct ProgramConfig
 /* The program's configuration; reads it (through SPI, already connected) when not cached. */
 extern ProgramConfig *GetProgramConfig(const char *program);
 extern void ProgramConfigInit(void);
+
+/* Catalog helpers of the trigger path. */
+extern Oid	ProgramCustomersTable(const char *program);
+extern void MissingProgram(const char *program) pg_attribute_noreturn();
+extern HeapTuple ProgramCatalogRow(const char *query, const char *program, TupleDesc *desc);
+extern void *ProgramEntry(HTAB **table, const char *what, Size entrysize, const char *program,
+						  bool *found);
 
 #endif

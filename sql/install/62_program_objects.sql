@@ -206,101 +206,38 @@ $$;
 COMMENT ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text) IS
     'SQL text of the per-customer deltas (states added and removed, unusable rows) of added and removed order rows';
 
--- SQL text of the statement that applies per-customer deltas to a program's
--- customers: one upsert in customer-key order, so that concurrent statements
--- lock customers in the same order.  delta is a query yielding customer,
--- add_purchases, remove_purchases, add_refunds, remove_refunds, problems and,
--- when scored, source (who scores the customer: a trigger operation).
---
--- A customer's new state is its stored state plus the added orders minus the
--- removed ones, in that order, so that orders added and removed in one
--- transaction cancel out.  The proposed row carries the removed orders in
--- remove_purchases / remove_refunds, which the conflict path reads through
--- EXCLUDED and clears.  When the removed orders are not all there (drift:
--- the state no longer matches the orders table), nothing is subtracted and
--- they stay; a new customer with removed orders (added and removed in one
--- transaction) keeps them too.  The caller recomputes both kinds from the
--- orders table (repair_customers).  The statement returns (emptied
--- customers, drifted customers, new customers with removals, added rows that
--- cannot be used, tier changes announced).
-CREATE FUNCTION customer_tier.program_apply_sql(prog customer_tier.program, delta text, scored boolean)
+-- SQL text of the backfill of a new program: its customers from the rows
+-- already in the orders table, unscored (create_program scores everyone once
+-- the first breakpoints exist).  The customers table is empty: a plain insert,
+-- in key order.  The statement returns the number of rows that cannot be used,
+-- counted in the same pass, so that their rejects are written only when there
+-- are any.  Later writes go through the trigger path (src/live_apply.c).
+CREATE FUNCTION customer_tier.program_backfill_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     RETURN format($sql$
-    WITH %2$s,
-    delta AS (%3$s
-    ), applied AS (
-        INSERT INTO %1$I.customers AS c
-               (customer, purchases, refunds, remove_purchases, remove_refunds, orders, monetary,
-                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at%5$s)
-        SELECT d.customer, d.add_purchases, d.add_refunds, d.remove_purchases, d.remove_refunds,
-               m.orders, m.monetary, m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days,
-               pg_catalog.now()%6$s
+    WITH delta AS (%2$s
+    ), stored AS (
+        INSERT INTO %1$I.customers
+               (customer, purchases, refunds, orders, monetary, first_order, last_order,
+                mean_gap_days, gap_stddev_days, updated_at)
+        SELECT d.customer, d.add_purchases, d.add_refunds, m.orders, m.monetary, m.first_order,
+               m.last_order, m.mean_gap_days, m.gap_stddev_days, pg_catalog.now()
           FROM delta AS d,
-               LATERAL customer_tier.customer_metrics(d.add_purchases, d.add_refunds) AS m%7$s
+               LATERAL customer_tier.customer_metrics(d.add_purchases, d.add_refunds) AS m
          WHERE d.customer IS NOT NULL
-           AND (d.add_purchases IS NOT NULL OR d.add_refunds IS NOT NULL
-                OR d.remove_purchases IS NOT NULL OR d.remove_refunds IS NOT NULL)
+           AND (d.add_purchases IS NOT NULL OR d.add_refunds IS NOT NULL)
          ORDER BY d.customer
-        ON CONFLICT (customer) DO UPDATE
-           SET (purchases, refunds, remove_purchases, remove_refunds, orders, monetary,
-                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at, %4$s) =
-               (SELECT n.purchases, n.refunds, n.remove_purchases, n.remove_refunds, m.orders, m.monetary,
-                       m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days, pg_catalog.now(), sc.*
-                  FROM (SELECT customer_tier.order_stats_state_merge(c.purchases, excluded.purchases) AS purchases,
-                               customer_tier.order_stats_state_merge(c.refunds, excluded.refunds) AS refunds) AS t,
-                       LATERAL (SELECT customer_tier.order_stats_state_holds(t.purchases, excluded.remove_purchases) AS purchases_held,
-                                       customer_tier.order_stats_state_holds(t.refunds, excluded.remove_refunds) AS refunds_held) AS k,
-                       LATERAL (SELECT CASE WHEN k.purchases_held THEN customer_tier.order_stats_state_subtract(t.purchases, excluded.remove_purchases)
-                                            ELSE t.purchases END AS purchases,
-                                       CASE WHEN k.refunds_held THEN customer_tier.order_stats_state_subtract(t.refunds, excluded.remove_refunds)
-                                            ELSE t.refunds END AS refunds,
-                                       CASE WHEN NOT k.purchases_held THEN excluded.remove_purchases END AS remove_purchases,
-                                       CASE WHEN NOT k.refunds_held THEN excluded.remove_refunds END AS remove_refunds) AS n,
-                       LATERAL customer_tier.customer_metrics(n.purchases, n.refunds) AS m,
-                       LATERAL %8$s AS sc)
-        RETURNING c.customer, c.tier, c.tier_reason, c.changed_by,
-                  c.xmax::text OPERATOR(pg_catalog.=) '0' AS inserted,
-                  c.purchases IS NULL AND c.refunds IS NULL AS emptied,
-                  c.remove_purchases IS NOT NULL OR c.remove_refunds IS NOT NULL AS unsettled
-    ), assigned AS (
-        -- a new customer's first tier; later changes are recorded by the row
-        -- trigger tier_changed (a statement cannot see the tier it replaced)
-        INSERT INTO %1$I.tier_history (customer, from_tier, to_tier, reason, source)
-        SELECT a.customer, NULL, a.tier, a.tier_reason, a.changed_by
-          FROM applied AS a
-         WHERE a.inserted AND a.tier IS NOT NULL
-        RETURNING id
     )
-    SELECT (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.emptied AND NOT a.unsettled) FROM applied AS a),
-           (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.unsettled AND NOT a.inserted) FROM applied AS a),
-           (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.unsettled AND a.inserted) FROM applied AS a),
-           (SELECT pg_catalog.sum(d.problems) FROM delta AS d),
-           (SELECT pg_catalog.count(*)
-              FROM assigned AS h,
-                   LATERAL (SELECT customer_tier.announce_tier_change(%9$L, h.id)) AS n)$sql$,
-        prog.data_schema,
-        customer_tier.program_config_cte_sql(prog),
-        delta,
-        customer_tier.program_scored_columns(),
-        CASE WHEN scored THEN ', ' || customer_tier.program_scored_columns() ELSE '' END,
-        CASE WHEN scored THEN ', sc.*' ELSE '' END,
-        CASE WHEN scored
-             THEN format(E',\n               LATERAL %s AS sc',
-                         customer_tier.program_scoring_sql('m', 'd.customer', NULL, 'd.source',
-                                                           purchases => 'd.add_purchases'))
-             ELSE '' END,
-        customer_tier.program_scoring_sql('m', 'c.customer', 'c',
-                                          CASE WHEN scored THEN 'excluded.changed_by' ELSE '''backfill''' END,
-                                          purchases => 'n.purchases'),
-        prog.name);
+    SELECT pg_catalog.sum(d.problems) FROM delta AS d$sql$,
+        prog.data_schema, customer_tier.program_delta_sql(prog, prog.orders_table::text, NULL));
 END
 $$;
-COMMENT ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, boolean) IS
-    'SQL text of the upsert that applies per-customer deltas to a program''s customers, in key order';
+COMMENT ON FUNCTION customer_tier.program_backfill_sql(customer_tier.program) IS
+    'SQL text of the unscored backfill of a new program''s customers from its orders table; returns the unusable rows';
 
 -- The name of one of a program's triggers on the orders table.
 CREATE FUNCTION customer_tier.program_trigger_name(program text, operation text)
@@ -443,7 +380,7 @@ BEGIN
     -- Every change of tier is recorded and announced, whoever makes it (the
     -- triggers, a run, a pin): a row trigger on the program's own customers,
     -- whose WHEN clause costs nothing when the tier stays.  A new customer's
-    -- first tier is recorded by the statement that inserts it (program_apply_sql),
+    -- first tier is recorded by the statement that inserts it (src/live_apply.c),
     -- in one pass rather than one trigger call per customer of a bulk load.
     EXECUTE format($sql$
         CREATE TABLE %1$I.tier_history (
@@ -653,11 +590,7 @@ AS $$
 DECLARE
     s name := prog.data_schema;
     customers bigint;
-    emptied text[];
-    drifted text[];
-    unsettled text[];
     rejected bigint;
-    announced bigint;
     orders_schema regnamespace;
     member regclass;
 BEGIN
@@ -667,9 +600,7 @@ BEGIN
         PERFORM customer_tier.put_program_triggers(prog, member);
     END LOOP;
 
-    -- unscored: create_program scores everyone once the first breakpoints exist
-    EXECUTE customer_tier.program_apply_sql(prog, customer_tier.program_delta_sql(prog, prog.orders_table::text, NULL), false)
-       INTO emptied, drifted, unsettled, rejected, announced;
+    EXECUTE customer_tier.program_backfill_sql(prog) INTO rejected;
     IF rejected OPERATOR(pg_catalog.>) 0 THEN
         EXECUTE customer_tier.program_rejects_sql(prog, prog.orders_table::text, '''BACKFILL''');
     END IF;
@@ -761,7 +692,7 @@ REVOKE ALL ON FUNCTION customer_tier.program_row_problem_sql(customer_tier.progr
 REVOKE ALL ON FUNCTION customer_tier.program_row_counts_sql(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_backfill_sql(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.put_program_triggers(customer_tier.program, regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.orders_tables(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.remove_program_triggers(customer_tier.program, regclass) FROM PUBLIC;

@@ -47,8 +47,8 @@
 --   new    config_changed (C) and its statement triggers on program, tier,
 --          churn_settings, program_model and pin: the trigger path caches
 --          each program's configuration per backend
---   sig    program_apply_sql(program, delta, scored)
---   gone   program_apply_block_sql, program_maintain_function_sql and each
+--   new    program_backfill_sql (the unscored backfill of create_program)
+--   gone   program_apply_sql, program_apply_block_sql, program_maintain_function_sql and each
 --          program's generated ct_<name>.maintain_customers()
 --   per program: ownership to customer_tier_owner, SELECT on the orders
 --          table (and USAGE on its schema) for kpis, trigger functions and
@@ -284,7 +284,7 @@ BEGIN
     -- Every change of tier is recorded and announced, whoever makes it (the
     -- triggers, a run, a pin): a row trigger on the program's own customers,
     -- whose WHEN clause costs nothing when the tier stays.  A new customer's
-    -- first tier is recorded by the statement that inserts it (program_apply_sql),
+    -- first tier is recorded by the statement that inserts it (src/live_apply.c),
     -- in one pass rather than one trigger call per customer of a bulk load.
     EXECUTE format($sql$
         CREATE TABLE %1$I.tier_history (
@@ -556,11 +556,7 @@ AS $$
 DECLARE
     s name := prog.data_schema;
     customers bigint;
-    emptied text[];
-    drifted text[];
-    unsettled text[];
     rejected bigint;
-    announced bigint;
     orders_schema regnamespace;
     member regclass;
 BEGIN
@@ -570,9 +566,7 @@ BEGIN
         PERFORM customer_tier.put_program_triggers(prog, member);
     END LOOP;
 
-    -- unscored: create_program scores everyone once the first breakpoints exist
-    EXECUTE customer_tier.program_apply_sql(prog, customer_tier.program_delta_sql(prog, prog.orders_table::text, NULL), false)
-       INTO emptied, drifted, unsettled, rejected, announced;
+    EXECUTE customer_tier.program_backfill_sql(prog) INTO rejected;
     IF rejected OPERATOR(pg_catalog.>) 0 THEN
         EXECUTE customer_tier.program_rejects_sql(prog, prog.orders_table::text, '''BACKFILL''');
     END IF;
@@ -815,6 +809,7 @@ COMMENT ON FUNCTION customer_tier.customer_index_missing(regclass, name) IS
     'NULL when an index of the orders table leads with the customer column; else the CREATE INDEX statement that makes one';
 REVOKE ALL ON FUNCTION customer_tier.customer_index_missing(regclass, name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.customer_index_missing(regclass, name) TO customer_tier_admin;  -- 90_roles.sql name list
+
 -- customer_tier.create_program(text, regclass, name, name, name, name, text[], name): sql/install/60_programs.sql
 CREATE OR REPLACE FUNCTION customer_tier.create_program(
     name              text,
@@ -1017,87 +1012,35 @@ COMMENT ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text,
 REVOKE ALL ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
 
--- customer_tier.program_apply_sql(customer_tier.program, text, boolean): sql/install/62_program_objects.sql
-CREATE FUNCTION customer_tier.program_apply_sql(prog customer_tier.program, delta text, scored boolean)
+-- customer_tier.program_backfill_sql(customer_tier.program): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.program_backfill_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     RETURN format($sql$
-    WITH %2$s,
-    delta AS (%3$s
-    ), applied AS (
-        INSERT INTO %1$I.customers AS c
-               (customer, purchases, refunds, remove_purchases, remove_refunds, orders, monetary,
-                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at%5$s)
-        SELECT d.customer, d.add_purchases, d.add_refunds, d.remove_purchases, d.remove_refunds,
-               m.orders, m.monetary, m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days,
-               pg_catalog.now()%6$s
+    WITH delta AS (%2$s
+    ), stored AS (
+        INSERT INTO %1$I.customers
+               (customer, purchases, refunds, orders, monetary, first_order, last_order,
+                mean_gap_days, gap_stddev_days, updated_at)
+        SELECT d.customer, d.add_purchases, d.add_refunds, m.orders, m.monetary, m.first_order,
+               m.last_order, m.mean_gap_days, m.gap_stddev_days, pg_catalog.now()
           FROM delta AS d,
-               LATERAL customer_tier.customer_metrics(d.add_purchases, d.add_refunds) AS m%7$s
+               LATERAL customer_tier.customer_metrics(d.add_purchases, d.add_refunds) AS m
          WHERE d.customer IS NOT NULL
-           AND (d.add_purchases IS NOT NULL OR d.add_refunds IS NOT NULL
-                OR d.remove_purchases IS NOT NULL OR d.remove_refunds IS NOT NULL)
+           AND (d.add_purchases IS NOT NULL OR d.add_refunds IS NOT NULL)
          ORDER BY d.customer
-        ON CONFLICT (customer) DO UPDATE
-           SET (purchases, refunds, remove_purchases, remove_refunds, orders, monetary,
-                first_order, last_order, mean_gap_days, gap_stddev_days, updated_at, %4$s) =
-               (SELECT n.purchases, n.refunds, n.remove_purchases, n.remove_refunds, m.orders, m.monetary,
-                       m.first_order, m.last_order, m.mean_gap_days, m.gap_stddev_days, pg_catalog.now(), sc.*
-                  FROM (SELECT customer_tier.order_stats_state_merge(c.purchases, excluded.purchases) AS purchases,
-                               customer_tier.order_stats_state_merge(c.refunds, excluded.refunds) AS refunds) AS t,
-                       LATERAL (SELECT customer_tier.order_stats_state_holds(t.purchases, excluded.remove_purchases) AS purchases_held,
-                                       customer_tier.order_stats_state_holds(t.refunds, excluded.remove_refunds) AS refunds_held) AS k,
-                       LATERAL (SELECT CASE WHEN k.purchases_held THEN customer_tier.order_stats_state_subtract(t.purchases, excluded.remove_purchases)
-                                            ELSE t.purchases END AS purchases,
-                                       CASE WHEN k.refunds_held THEN customer_tier.order_stats_state_subtract(t.refunds, excluded.remove_refunds)
-                                            ELSE t.refunds END AS refunds,
-                                       CASE WHEN NOT k.purchases_held THEN excluded.remove_purchases END AS remove_purchases,
-                                       CASE WHEN NOT k.refunds_held THEN excluded.remove_refunds END AS remove_refunds) AS n,
-                       LATERAL customer_tier.customer_metrics(n.purchases, n.refunds) AS m,
-                       LATERAL %8$s AS sc)
-        RETURNING c.customer, c.tier, c.tier_reason, c.changed_by,
-                  c.xmax::text OPERATOR(pg_catalog.=) '0' AS inserted,
-                  c.purchases IS NULL AND c.refunds IS NULL AS emptied,
-                  c.remove_purchases IS NOT NULL OR c.remove_refunds IS NOT NULL AS unsettled
-    ), assigned AS (
-        -- a new customer's first tier; later changes are recorded by the row
-        -- trigger tier_changed (a statement cannot see the tier it replaced)
-        INSERT INTO %1$I.tier_history (customer, from_tier, to_tier, reason, source)
-        SELECT a.customer, NULL, a.tier, a.tier_reason, a.changed_by
-          FROM applied AS a
-         WHERE a.inserted AND a.tier IS NOT NULL
-        RETURNING id
     )
-    SELECT (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.emptied AND NOT a.unsettled) FROM applied AS a),
-           (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.unsettled AND NOT a.inserted) FROM applied AS a),
-           (SELECT pg_catalog.array_agg(a.customer) FILTER (WHERE a.unsettled AND a.inserted) FROM applied AS a),
-           (SELECT pg_catalog.sum(d.problems) FROM delta AS d),
-           (SELECT pg_catalog.count(*)
-              FROM assigned AS h,
-                   LATERAL (SELECT customer_tier.announce_tier_change(%9$L, h.id)) AS n)$sql$,
-        prog.data_schema,
-        customer_tier.program_config_cte_sql(prog),
-        delta,
-        customer_tier.program_scored_columns(),
-        CASE WHEN scored THEN ', ' || customer_tier.program_scored_columns() ELSE '' END,
-        CASE WHEN scored THEN ', sc.*' ELSE '' END,
-        CASE WHEN scored
-             THEN format(E',\n               LATERAL %s AS sc',
-                         customer_tier.program_scoring_sql('m', 'd.customer', NULL, 'd.source',
-                                                           purchases => 'd.add_purchases'))
-             ELSE '' END,
-        customer_tier.program_scoring_sql('m', 'c.customer', 'c',
-                                          CASE WHEN scored THEN 'excluded.changed_by' ELSE '''backfill''' END,
-                                          purchases => 'n.purchases'),
-        prog.name);
+    SELECT pg_catalog.sum(d.problems) FROM delta AS d$sql$,
+        prog.data_schema, customer_tier.program_delta_sql(prog, prog.orders_table::text, NULL));
 END
 $$;
-COMMENT ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, boolean) IS
-    'SQL text of the upsert that applies per-customer deltas to a program''s customers, in key order';
-REVOKE ALL ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, boolean) TO customer_tier_admin;  -- 90_roles.sql name list
+COMMENT ON FUNCTION customer_tier.program_backfill_sql(customer_tier.program) IS
+    'SQL text of the unscored backfill of a new program''s customers from its orders table; returns the unusable rows';
+REVOKE ALL ON FUNCTION customer_tier.program_backfill_sql(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_backfill_sql(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
 
 -- customer_tier.order_stats_state_holds(customer_tier.order_stats_state, customer_tier.order_stats_state): sql/install/61_order_stats_maintain.sql
 CREATE FUNCTION customer_tier.order_stats_state_holds(customer_tier.order_stats_state,
