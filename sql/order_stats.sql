@@ -163,7 +163,7 @@ SELECT (customer_tier.order_stats_final(
 SELECT (customer_tier.order_stats_final(
         'v1;time=date;orders=2;monetary=123456789012345678901234567890123456789012.5;times=0,172800000000')).*;
 -- Malformed state text is refused, whatever is wrong with it.
-SELECT 'v2;time=timestamptz;orders=1;monetary=1;times=0'::customer_tier.order_stats_state;
+SELECT 'v3;time=timestamptz;orders=1;monetary=1;times=0'::customer_tier.order_stats_state;
 \echo :LAST_ERROR_SQLSTATE
 SELECT 'v1;time=interval;orders=1;monetary=1;times=0'::customer_tier.order_stats_state;
 \echo :LAST_ERROR_SQLSTATE

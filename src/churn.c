@@ -2,11 +2,10 @@
  * churn.c — churn flags, lifecycle stage, p_alive and predicted CLV of one
  * customer, for the one scoring path of a program (docs/churn.md).
  *
- * Everything is read off the customer's maintained order_stats state (every
- * order time is in it), so the counts in the recent and the previous window
- * are exact at any instant without a second maintained column and without
- * reading the orders table: one pass over the times gives first and last
- * order, the order count and both window counts.
+ * Everything is read off the customer's maintained order_stats state, whose
+ * summary keeps first, latest and second latest order, the order count and
+ * the orders of each UTC day of the two frequency windows, so the window
+ * counts are exact without reading the orders table.
  *
  * churn_assess() depends on its arguments only (timestamp and date order
  * times are read as UTC, as order_stats reads them, whatever the session's
@@ -113,7 +112,8 @@ CheckSetting(int i, double v)
 				ok = v <= 1;
 				break;
 			case CS_FREQUENCY_WINDOW_DAYS:
-				ok = v > 0 && v <= MAX_WINDOW_DAYS;
+				/* whole days: the windows are counted in UTC days */
+				ok = v >= 1 && v <= MAX_WINDOW_DAYS && v == floor(v);
 				break;
 			case CS_FREQUENCY_MIN_PREVIOUS:
 				ok = v >= 1 && v == floor(v);
@@ -155,44 +155,40 @@ CheckSettings(ArrayType *settings)
 	return data;
 }
 
-/* One pass over the order times; with window_days <= 0 both window counts are 0. */
+/*
+ * First, latest and second latest order, the order count and both window
+ * counts, read off the state's summary (whole UTC days: see
+ * OrderSummaryWindows); with window_days 0 both window counts are 0.  The
+ * times of an unbounded state are summarised over the 2W days the windows
+ * need, so both kinds of state give the same counts.
+ */
 static void
 ScanOrderTimes(Datum state, TimestampTz as_of, double window_days, OrderTimes *ot)
 {
 	OrderStatsView view;
-	int64		w = (int64) (window_days * USECS_PER_DAY_F);
-	TimestampTz recent_from;
-	TimestampTz previous_from;
+	OrderSummary s;
+	int32		w = (int32) window_days;
 
 	OrderStatsGetView(state, &view);
-	recent_from = as_of - w;
-	previous_from = as_of - 2 * w;
+	OrderStatsGetSummary(&view, 2 * w, &s);
 	ot->as_of = as_of;
-	ot->norders = view.norders;
-	ot->recent = ot->previous = 0;
-	ot->first = ot->last = ot->before_last = 0;
-	for (int64 i = 0; i < view.norders; i++)
-	{
-		TimestampTz t = view.times[i];
+	ot->norders = s.norders;
+	ot->first = s.first;
+	ot->last = s.last;
+	ot->before_last = s.before_last;
+	OrderSummaryWindows(&s, as_of, w, &ot->recent, &ot->previous);
+}
 
-		if (i == 0 || t < ot->first)
-			ot->first = t;
-		if (i == 0)
-			ot->last = ot->before_last = t;
-		else if (t > ot->last)
-		{
-			ot->before_last = ot->last;
-			ot->last = t;
-		}
-		else if (t > ot->before_last || i == 1)
-			ot->before_last = t;
-		if (t > as_of)
-			continue;
-		if (t > recent_from)
-			ot->recent++;
-		else if (t > previous_from)
-			ot->previous++;
-	}
+/*
+ * The day counts a program's stored states keep: the two frequency windows
+ * (W and the W before it), so that the counts stay exact.  0 without settings.
+ */
+int32
+ChurnStateHorizon(NullableDatum settings)
+{
+	if (settings.isnull)
+		return 0;
+	return 2 * (int32) CheckSettings(DatumGetArrayTypeP(settings.value))[CS_FREQUENCY_WINDOW_DAYS];
 }
 
 /*

@@ -15,10 +15,14 @@
  * as a stored one.  Statements per customer would cost their executor start
  * each: about 80 us a customer in a bulk load.
  *
- * A removal the stored state cannot account for (drift) leaves the state as
- * it was; the customer is then recomputed from the orders table
- * (repair_customers), and the event is logged.  Customers left without any
- * order are deleted after being scored, as before.
+ * The stored states are bounded (order_summary.c): orders added after a
+ * customer's latest one (the common case) are applied exactly; a removal, or
+ * an order dated between the customer's first and latest, has the customer
+ * recomputed from the orders table through the index on the customer column,
+ * under the row lock, by one more statement per pass; then it is scored as
+ * any other.  A removal the stored state cannot hold at all is drift and is
+ * also logged in drift_repair.  Customers left without any order are deleted
+ * after being scored, as before.
  */
 #include "postgres.h"
 
@@ -26,8 +30,10 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -87,7 +93,10 @@ typedef struct ApplyPlans
 	SPIPlanPtr	not_inserted;	/* (keys, keys inserted) -> ordinality of the others */
 	SPIPlanPtr	pin;			/* (tiers, program, key) -> pinned rank */
 	SPIPlanPtr	emptied;		/* (keys): delete customers left without orders */
-	SPIPlanPtr	repair;			/* (program, keys, drifted): recompute from the orders */
+	SPIPlanPtr	repair;			/* (program, keys, drifted): log, warn when unreadable */
+	SPIPlanPtr	recompute;		/* (keys, horizon) -> ordinality, states from the orders */
+	SPIPlanPtr	drift_log;		/* (program, customers): drift repaired */
+	Oid			orders;			/* the orders table */
 } ApplyPlans;
 
 enum
@@ -165,6 +174,11 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 	Oid			two_keys[2] = {keyarray, keyarray};
 	Oid			pin_args[3] = {TEXTARRAYOID, TEXTOID, keytype};
 	Oid			repair_args[3] = {TEXTOID, keyarray, BOOLOID};
+	Oid			recompute_args[2] = {keyarray, INT4OID};
+	Oid			log_args[2] = {TEXTOID, INT8OID};
+	TupleDesc	catdesc;
+	HeapTuple	cat;
+	bool		isnull;
 	MemoryContext old;
 
 	/* the scored columns are defined once, by program_scored_columns() */
@@ -242,6 +256,13 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 		"DELETE FROM %s AS c WHERE c.customer OPERATOR(pg_catalog.=) ANY ($1)"
 		"   AND c.purchases IS NULL AND c.refunds IS NULL", table), 1, &keyarray);
 	p->repair = KeepPlan("SELECT customer_tier.repair_customers($1, $2, $3)", 3, repair_args);
+	cat = ProgramCatalogRow("SELECT p.orders_table::pg_catalog.oid, customer_tier.program_recompute_sql(p)"
+							"  FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) $1",
+							p->program, &catdesc);
+	p->orders = DatumGetObjectId(heap_getattr(cat, 1, catdesc, &isnull));
+	p->recompute = KeepPlan(TextDatumGetCString(heap_getattr(cat, 2, catdesc, &isnull)), 2, recompute_args);
+	p->drift_log = KeepPlan("INSERT INTO customer_tier.drift_repair (program, customers, repaired)"
+							" VALUES ($1, $2, true)", 2, log_args);
 	table_close(rel, AccessShareLock);
 	p->customers = customers;
 }
@@ -250,7 +271,8 @@ static void
 forget_plans(ApplyPlans *p)
 {
 	SPIPlanPtr *all[] = {&p->find[MANY], &p->find[ONE], &p->update[MANY], &p->update[ONE],
-	&p->insert[MANY], &p->insert[ONE], &p->not_inserted, &p->pin, &p->emptied, &p->repair};
+	&p->insert[MANY], &p->insert[ONE], &p->not_inserted, &p->pin, &p->emptied, &p->repair,
+	&p->recompute, &p->drift_log};
 
 	for (int i = 0; i < (int) lengthof(all); i++)
 		if (*all[i] != NULL)
@@ -277,6 +299,7 @@ get_apply_plans(const char *program, Oid customers, Oid keytype)
 		p->rowdesc = NULL;
 		p->find[MANY] = p->find[ONE] = p->update[MANY] = p->update[ONE] = NULL;
 		p->insert[MANY] = p->insert[ONE] = p->not_inserted = p->pin = p->emptied = p->repair = NULL;
+		p->recompute = p->drift_log = NULL;
 	}
 	if (p->customers != customers)
 	{
@@ -285,35 +308,6 @@ get_apply_plans(const char *program, Oid customers, Oid keytype)
 		plan_program(p, customers, keytype);
 	}
 	return p;
-}
-
-/* stored plus added; NULL stands for no orders. */
-static NullableDatum
-merge(NullableDatum stored, NullableDatum added)
-{
-	Datum		both[2];
-
-	if (added.isnull)
-		return stored;
-	if (stored.isnull)
-		return added;
-	both[0] = stored.value;
-	both[1] = added.value;
-	return (NullableDatum) {.value = OrderStatsMergeStates(both, 2), .isnull = false};
-}
-
-/* state minus removed; *drift when state does not hold them (state then unchanged). */
-static NullableDatum
-subtract(NullableDatum state, NullableDatum removed, bool *drift)
-{
-	if (removed.isnull)
-		return state;
-	if (state.isnull || !OrderStatsHolds(state.value, removed.value))
-	{
-		*drift = true;
-		return state;
-	}
-	return OrderStatsSubtract(state.value, removed.value);
 }
 
 static Datum
@@ -345,11 +339,15 @@ typedef struct ApplyState
 	ProgramConfig *config;
 	ApplyPlans *plans;
 	Datum		as_of;
-	/* customers to delete (no order left) and to recompute (drift), over all passes */
+	int32		horizon;		/* days of day counts the stored states keep */
+	bool		readable;		/* customer_tier_owner may read the orders table */
+	/* customers to delete (no order left), over all passes */
 	Datum	   *emptied;
 	int			nemptied;
-	Datum	   *drifted;
-	int			ndrifted;
+	/* customers that could not be recomputed (orders unreadable), and how many drifted */
+	Datum	   *unrepaired;
+	int			nunrepaired;
+	int64		ndrifted;
 } ApplyState;
 
 /* A stored row as the find statement returns it; found is false for a new customer. */
@@ -363,32 +361,43 @@ typedef struct StoredRow
 } StoredRow;
 
 /*
+ * The customer's new states from its stored ones and its deltas, or
+ * DELTA_RECOMPUTE / DELTA_DRIFT when the customer must be recomputed from
+ * the orders table.
+ */
+static DeltaOutcome
+new_states(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
+		   NullableDatum *purchases, NullableDatum *refunds)
+{
+	DeltaOutcome p = OrderStatsApplyDelta(stored->purchases, d->add_purchases, d->remove_purchases,
+										  st->horizon, purchases);
+	DeltaOutcome r = OrderStatsApplyDelta(stored->refunds, d->add_refunds, d->remove_refunds,
+										  st->horizon, refunds);
+
+	return Max(p, r);
+}
+
+/*
  * The customer's new row in the customers table's row type, from its stored
- * row and its deltas; false when there is nothing to store (a new customer
- * whose orders came and went, or one known only to the orders table).
+ * row and its new states; false when there is nothing to store (a new
+ * customer whose orders came and went, or one known only to the orders table).
  */
 static bool
-new_row(ApplyState *st, const CustomerDelta *d, const StoredRow *stored, Datum *row)
+new_row(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
+		NullableDatum purchases, NullableDatum refunds, Datum *row)
 {
 	ProgramConfig *config = st->config;
 	ApplyPlans *plans = st->plans;
 	TupleDesc	desc = plans->rowdesc;
-	NullableDatum purchases;
-	NullableDatum refunds;
-	bool		drift = false;
 	Datum		written[NWRITTEN];
 	bool		written_nulls[NWRITTEN];
 	NullableDatum args[PA_NARGS];
 	Datum	   *values = palloc(desc->natts * sizeof(Datum));
 	bool	   *nulls = palloc(desc->natts * sizeof(bool));
 
-	purchases = subtract(merge(stored->purchases, d->add_purchases), d->remove_purchases, &drift);
-	refunds = subtract(merge(stored->refunds, d->add_refunds), d->remove_refunds, &drift);
-	if (drift)
-		st->drifted[st->ndrifted++] = d->key;
 	if (!stored->found && purchases.isnull && refunds.isnull)
 		return false;
-	if (stored->found && purchases.isnull && refunds.isnull && !drift)
+	if (stored->found && purchases.isnull && refunds.isnull)
 		st->emptied[st->nemptied++] = d->key;
 
 	written[0] = purchases.value;
@@ -452,6 +461,46 @@ new_row(ApplyState *st, const CustomerDelta *d, const StoredRow *stored, Datum *
 }
 
 /*
+ * The states of the customers at recompute[] (ascending indexes of deltas),
+ * recomputed from the orders table (NULL: no orders left), or, when
+ * customer_tier_owner may not read it, their keys set aside as unrepaired.
+ * The rows are locked already: a concurrent writer's orders are either
+ * committed, and read here, or still to be applied on top.
+ */
+static void
+recompute_states(ApplyState *st, const CustomerDelta *deltas, const int *recompute, int n,
+				 NullableDatum *purchases, NullableDatum *refunds)
+{
+	Datum	   *keys = palloc(n * sizeof(Datum));
+	Datum		args[2];
+
+	for (int k = 0; k < n; k++)
+	{
+		keys[k] = deltas[recompute[k]].key;
+		purchases[recompute[k]].isnull = refunds[recompute[k]].isnull = true;
+	}
+	if (!st->readable)
+	{
+		memcpy(st->unrepaired + st->nunrepaired, keys, n * sizeof(Datum));
+		st->nunrepaired += n;
+		return;
+	}
+	args[0] = make_array(keys, n, st->keytype);
+	args[1] = Int32GetDatum(st->horizon);
+	execute(st->plans->recompute, args, NULL, SPI_OK_SELECT);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int			i = recompute[DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)) - 1];
+
+		purchases[i].value = SPI_getbinval(row, desc, 2, &purchases[i].isnull);
+		refunds[i].value = SPI_getbinval(row, desc, 3, &refunds[i].isnull);
+	}
+}
+
+/*
  * One pass over deltas (sorted by key): lock and read the stored rows, build
  * the new ones, write them.  Returns how many new customers a concurrent
  * transaction inserted first; their deltas are moved to the front of deltas,
@@ -467,6 +516,10 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 	Datum	   *update_rows = palloc(n * sizeof(Datum));
 	Datum	   *insert_rows = palloc(n * sizeof(Datum));
 	int		   *inserted_from = palloc(n * sizeof(int));
+	NullableDatum *purchases = palloc(n * sizeof(NullableDatum));
+	NullableDatum *refunds = palloc(n * sizeof(NullableDatum));
+	int		   *recompute = palloc(n * sizeof(int));
+	int			nrecompute = 0;
 	int			nupdate = 0;
 	int			ninsert = 0;
 	int			again = 0;
@@ -500,9 +553,24 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 	}
 	for (int i = 0; i < n; i++)
 	{
-		Datum		row;
+		DeltaOutcome outcome = new_states(st, &deltas[i], &stored[i], &purchases[i], &refunds[i]);
 
-		if (!new_row(st, &deltas[i], &stored[i], &row))
+		if (outcome == DELTA_APPLIED)
+			continue;
+		st->ndrifted += outcome == DELTA_DRIFT;
+		recompute[nrecompute++] = i;
+	}
+	if (nrecompute > 0)
+		recompute_states(st, deltas, recompute, nrecompute, purchases, refunds);
+	for (int i = 0, k = 0; i < n; i++)
+	{
+		Datum		row;
+		bool		recomputed = k < nrecompute && recompute[k] == i;
+
+		k += recomputed;
+		if (recomputed && !st->readable)
+			continue;			/* left as it was, counted as unrepaired */
+		if (!new_row(st, &deltas[i], &stored[i], purchases[i], refunds[i], &row))
 			continue;
 		if (stored[i].found)
 		{
@@ -581,10 +649,13 @@ ApplyCustomerDeltas(const char *program, Oid keytype, const CustomerDelta *delta
 	st.config = GetProgramConfig(program);
 	st.plans = get_apply_plans(program, customers, keytype);
 	st.as_of = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	st.horizon = ChurnStateHorizon(st.config->settings[SETTING_CHURN]);
+	st.readable = pg_class_aclcheck(st.plans->orders, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
 	st.emptied = palloc_extended(n * sizeof(Datum), MCXT_ALLOC_HUGE);
-	/* a customer applied again may drift twice */
-	st.drifted = palloc_extended(2 * (Size) n * sizeof(Datum), MCXT_ALLOC_HUGE);
-	st.nemptied = st.ndrifted = 0;
+	/* a customer applied again may be set aside twice */
+	st.unrepaired = palloc_extended(2 * (Size) n * sizeof(Datum), MCXT_ALLOC_HUGE);
+	st.nemptied = st.nunrepaired = 0;
+	st.ndrifted = 0;
 
 	/*
 	 * In chunks of customers, in key order: an array of a whole bulk load's
@@ -612,11 +683,18 @@ ApplyCustomerDeltas(const char *program, Oid keytype, const CustomerDelta *delta
 
 		execute(st.plans->emptied, &keys, NULL, SPI_OK_DELETE);
 	}
-	if (st.ndrifted > 0)
+	if (st.nunrepaired > 0)
 	{
-		Datum		repair[3] = {st.program_text, make_array(st.drifted, st.ndrifted, keytype),
+		/* logs them as unrepaired and warns */
+		Datum		repair[3] = {st.program_text, make_array(st.unrepaired, st.nunrepaired, keytype),
 		BoolGetDatum(true)};
 
 		execute(st.plans->repair, repair, NULL, SPI_OK_SELECT);
+	}
+	else if (st.ndrifted > 0)
+	{
+		Datum		drift[2] = {st.program_text, Int64GetDatum(st.ndrifted)};
+
+		execute(st.plans->drift_log, drift, NULL, SPI_OK_INSERT);
 	}
 }

@@ -199,6 +199,7 @@ order_stats_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
 	OrderStatsGetView(PG_GETARG_DATUM(1), &other);
+	OrderStatsRequireTimes(&other, "order_stats_combine");
 	if (PG_ARGISNULL(0))
 	{
 		MemoryContext aggcxt;
@@ -243,74 +244,21 @@ TimeSpan(int64 later, int64 earlier)
 	return (double) later - (double) earlier;
 }
 
-/*
- * The result columns of a state with at least one order: counts, exact total,
- * first/last order, mean and spread of the gaps in days.  Shared by the final
- * function and by programs, which read stored states (one rule, one place).
- */
+/* Sort order times ascending: the one sort every summary of times goes through. */
+void
+SortOrderTimes(int64 *times, int64 n)
+{
+	sort_order_times(times, n);
+}
+
+/* The result columns of a state with at least one order (OrderSummaryResult). */
 void
 OrderStatsResult(const OrderStatsView *view, Datum *values, bool *nulls)
 {
-	int64	   *times;
-	int64		n = view->norders;
+	OrderSummary s;
 
-	Assert(n > 0);
-	memset(nulls, 0, ORDER_STATS_RESULT_COLUMNS * sizeof(bool));
-
-	/*
-	 * Sorting an expanded state in place changes nothing it means (the times
-	 * are a multiset), so it is done even through a read-only pointer and a
-	 * window aggregate's later calls find the times already sorted.
-	 */
-	times = view->times;
-	if (!view->sorted)
-	{
-		if (view->expanded == NULL)
-		{
-			times = palloc_extended(n * sizeof(int64), MCXT_ALLOC_HUGE);
-			memcpy(times, view->times, n * sizeof(int64));
-		}
-		sort_order_times(times, n);
-		if (view->expanded != NULL)
-		{
-			view->expanded->sorted = true;
-			view->expanded->last_time = times[n - 1];
-		}
-	}
-
-	values[0] = Int64GetDatum(n);
-	values[1] = NumericGetDatum(MoneySumResult(&view->sum));
-	/*
-	 * Every kind of order time is stored on one clock: a timestamp (without
-	 * time zone) or a date is a UTC wall-clock time, whatever the session's
-	 * TimeZone, so its microseconds are those of the timestamptz (the two
-	 * share one range: no conversion, no overflow).
-	 */
-	values[2] = TimestampTzGetDatum((TimestampTz) times[0]);
-	values[3] = TimestampTzGetDatum((TimestampTz) times[n - 1]);
-	if (n >= 2)
-	{
-		/* the mean of the consecutive gaps telescopes to the span over n - 1 */
-		double		mean = TimeSpan(times[n - 1], times[0]) / (double) (n - 1);
-
-		values[4] = Float8GetDatum(mean / (double) USECS_PER_DAY);
-		if (n >= 3)
-		{
-			double		ss = 0.0;
-
-			for (int64 i = 1; i < n; i++)
-			{
-				double		d = TimeSpan(times[i], times[i - 1]) - mean;
-
-				ss += d * d;
-			}
-			values[5] = Float8GetDatum(sqrt(ss / (double) (n - 2)) / (double) USECS_PER_DAY);
-		}
-		else
-			nulls[5] = true;
-	}
-	else
-		nulls[4] = nulls[5] = true;
+	OrderStatsGetSummary(view, 0, &s);
+	OrderSummaryResult(&s, values, nulls);
 }
 
 PG_FUNCTION_INFO_V1(order_stats_final);

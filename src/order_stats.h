@@ -44,15 +44,46 @@ typedef struct OrderStatsState
 	bool		sorted;			/* times[] is in ascending order */
 } OrderStatsState;
 
-/* A read-only look at a state, expanded or flat. */
+/* The longest horizon: two frequency windows of a century (churn settings). */
+#define ORDER_STATS_MAX_HORIZON 73050
+
+/* The orders of one UTC day, in a bounded state. */
+typedef struct OrderDayCount
+{
+	int64		day;			/* days since 2000-01-01, UTC */
+	int64		orders;
+} OrderDayCount;
+
+/*
+ * What every metric is computed from, and all that a bounded (stored) state
+ * keeps: its size depends on the horizon, never on the number of orders.
+ * The day counts cover the days in (last's day - horizon, last's day].
+ */
+typedef struct OrderSummary
+{
+	int32		timekind;
+	int64		norders;
+	MoneySum	sum;
+	int64		first;
+	int64		last;
+	int64		before_last;	/* the second latest time; first with one order */
+	uint128		gap_squares;	/* exact sum of the squared gaps, in microseconds^2 */
+	int32		horizon;		/* days of day counts kept */
+	int32		ndays;
+	OrderDayCount *days;		/* ascending; may point into a flat datum */
+} OrderSummary;
+
+/* A read-only look at a state, expanded or flat, holding its times or bounded. */
 typedef struct OrderStatsView
 {
 	int32		timekind;
 	bool		sorted;
+	bool		bounded;		/* times is NULL; summary holds everything */
 	MoneySum	sum;			/* sum.slow may point into a flat datum */
 	int64		norders;
 	int64	   *times;			/* may point into a flat datum */
 	OrderStatsState *expanded;	/* the expanded object, or NULL if flat */
+	OrderSummary summary;		/* when bounded */
 } OrderStatsView;
 
 extern const ExpandedObjectMethods OrderStatsMethods;
@@ -63,9 +94,32 @@ extern void OrderStatsGetView(Datum state, OrderStatsView *view);
 extern void OrderStatsReserve(OrderStatsState *state, int64 extra);
 extern const char *OrderTimeKindName(int kind);
 extern double TimeSpan(int64 later, int64 earlier);
+extern void SortOrderTimes(int64 *times, int64 n);
 extern Datum OrderStatsMergeStates(const Datum *states, int n);
 extern NullableDatum OrderStatsSubtract(Datum stored, Datum removed);
 extern bool OrderStatsHolds(Datum stored, Datum removed);
+
+/* Bounded states (order_summary.c and the flat form in order_stats_state.c). */
+extern void OrderStatsRequireTimes(const OrderStatsView *view, const char *what);
+extern void OrderStatsGetSummary(const OrderStatsView *view, int32 horizon, OrderSummary *s);
+extern bool OrderSummaryAdd(OrderSummary *s, const OrderSummary *added);
+extern Datum OrderSummaryFlatten(const OrderSummary *s);
+extern void OrderSummaryWindows(const OrderSummary *s, int64 as_of, int32 window_days,
+								int64 *recent, int64 *previous);
+extern int64 OrderDayOf(int64 t);
+extern bool OrderSummarySame(const OrderSummary *a, const OrderSummary *b);
+extern void OrderSummaryResult(const OrderSummary *s, Datum *values, bool *nulls);
+
+/* What becomes of a customer's stored state when a transaction's delta is applied. */
+typedef enum DeltaOutcome
+{
+	DELTA_APPLIED,				/* *result is the new state (NULL: no orders) */
+	DELTA_RECOMPUTE,			/* a bounded state cannot take it: recompute the customer */
+	DELTA_DRIFT					/* removed orders the state cannot hold: drift, recompute */
+} DeltaOutcome;
+extern DeltaOutcome OrderStatsApplyDelta(NullableDatum stored, NullableDatum added,
+										 NullableDatum removed, int32 horizon,
+										 NullableDatum *result);
 
 /* Columns of the order_stats result: orders, monetary, first_order, last_order, mean and stddev of gaps. */
 #define ORDER_STATS_RESULT_COLUMNS 6

@@ -115,6 +115,7 @@ OrderStatsMergeStates(const Datum *states, int n)
 	Datum		result;
 
 	OrderStatsGetView(states[0], &first);
+	OrderStatsRequireTimes(&first, "merging order_stats states");
 	work = AllocSetContextCreate(CurrentMemoryContext, "order_stats_state_merge",
 								 ALLOCSET_DEFAULT_SIZES);
 	state = OrderStatsExpandCopy(&first, work);
@@ -123,6 +124,7 @@ OrderStatsMergeStates(const Datum *states, int n)
 		OrderStatsView b;
 
 		OrderStatsGetView(states[k], &b);
+		OrderStatsRequireTimes(&b, "merging order_stats states");
 		CheckSameTimeKind(&first, &b);
 		OrderStatsReserve(state, b.norders);
 		for (int64 i = 0; i < b.norders; i++)
@@ -173,6 +175,8 @@ OrderStatsSubtract(Datum stored, Datum removed)
 
 	OrderStatsGetView(removed, &b);
 	OrderStatsGetView(stored, &a);
+	OrderStatsRequireTimes(&a, "order_stats_state_subtract");
+	OrderStatsRequireTimes(&b, "order_stats_state_subtract");
 	CheckSameTimeKind(&a, &b);
 	if (b.norders > a.norders)
 		ereport(ERROR,
@@ -325,6 +329,11 @@ order_stats_state_same(PG_FUNCTION_ARGS)
 	OrderStatsGetView(PG_GETARG_DATUM(1), &b);
 	if (a.timekind != b.timekind || a.norders != b.norders || !MoneySumSame(&a.sum, &b.sum))
 		PG_RETURN_BOOL(false);
+	/* a state of times is never the same as a bounded one: a rebuild rewrites it bounded */
+	if (a.bounded != b.bounded)
+		PG_RETURN_BOOL(false);
+	if (a.bounded)
+		PG_RETURN_BOOL(OrderSummarySame(&a.summary, &b.summary));
 	if (a.norders == 0)
 		PG_RETURN_BOOL(true);	/* an empty state may have no times array at all */
 	ta = SortedTimes(&a);
@@ -350,6 +359,8 @@ OrderStatsHolds(Datum stored, Datum removed)
 
 	OrderStatsGetView(stored, &a);
 	OrderStatsGetView(removed, &b);
+	OrderStatsRequireTimes(&a, "order_stats_state_holds");
+	OrderStatsRequireTimes(&b, "order_stats_state_holds");
 	if (a.timekind != b.timekind || b.norders > a.norders)
 		return false;
 	have = SortedTimes(&a);
@@ -372,4 +383,129 @@ order_stats_state_holds(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_BOOL(false);
 	PG_RETURN_BOOL(OrderStatsHolds(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)));
+}
+
+/* Whether an exact total is zero. */
+static bool
+MoneySumIsZero(const MoneySum *sum)
+{
+	if (sum->slow == NULL)
+		return sum->fast == 0;
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(MoneySumResult(sum)),
+											 NumericGetDatum(int64_to_numeric(0)))) == 0;
+}
+
+/* Whether two summaries are the same, day counts and horizon included (totals compared by the caller). */
+bool
+OrderSummarySame(const OrderSummary *a, const OrderSummary *b)
+{
+	return a->first == b->first && a->last == b->last && a->before_last == b->before_last &&
+		a->gap_squares == b->gap_squares && a->horizon == b->horizon && a->ndays == b->ndays &&
+		(a->ndays == 0 || memcmp(a->days, b->days, a->ndays * sizeof(OrderDayCount)) == 0);
+}
+
+/* The sorted times of a delta (NULL: none), which keeps its times. */
+static int64 *
+DeltaTimes(NullableDatum delta, OrderStatsView *view)
+{
+	if (delta.isnull)
+	{
+		memset(view, 0, sizeof(*view));
+		MoneySumInit(&view->sum);
+		return NULL;
+	}
+	OrderStatsGetView(delta.value, view);
+	OrderStatsRequireTimes(view, "a delta");
+	return SortedTimes(view);
+}
+
+/*
+ * Apply a transaction's delta of one customer (the orders it added and
+ * removed, as states of times) to the stored state, giving a bounded state
+ * with horizon days of day counts.
+ *
+ * An order both added and removed (an UPDATE that kept the order's time)
+ * cancels out, so only the total changes.  What is left must be added at or
+ * after the latest stored order (or at or before the first) to be exact;
+ * anything else, and any removal, needs the customer recomputed from the
+ * orders table.  A removal the stored state cannot hold at all (more orders
+ * than it has, or a time outside its first and latest) is drift.
+ */
+DeltaOutcome
+OrderStatsApplyDelta(NullableDatum stored, NullableDatum added, NullableDatum removed,
+					 int32 horizon, NullableDatum *result)
+{
+	OrderStatsView av,
+				rv,
+				sv;
+	int64	   *at = DeltaTimes(added, &av);
+	int64	   *rt = DeltaTimes(removed, &rv);
+	int64		na = 0,
+				nr = 0,
+				i = 0,
+				j = 0;
+	OrderSummary s;
+	OrderSummary a;
+	MoneySum	total;
+
+	if (!added.isnull && !removed.isnull)
+		CheckSameTimeKind(&av, &rv);
+	/* cancel the times both added and removed (both lists sorted, in place) */
+	while (i < av.norders || j < rv.norders)
+	{
+		if (j == rv.norders || (i < av.norders && at[i] < rt[j]))
+			at[na++] = at[i++];
+		else if (i == av.norders || rt[j] < at[i])
+			rt[nr++] = rt[j++];
+		else
+			i++, j++;
+	}
+
+	if (stored.isnull)
+	{
+		memset(&s, 0, sizeof(s));
+		s.timekind = !added.isnull ? av.timekind : rv.timekind;
+		MoneySumInit(&s.sum);
+	}
+	else
+	{
+		OrderStatsGetView(stored.value, &sv);
+		if ((!added.isnull && av.timekind != sv.timekind) ||
+			(!removed.isnull && rv.timekind != sv.timekind))
+			CheckSameTimeKind(&sv, added.isnull ? &rv : &av);
+		OrderStatsGetSummary(&sv, horizon, &s);
+		if (s.horizon < horizon)
+			return DELTA_RECOMPUTE; /* the days it no longer keeps are needed */
+	}
+	if (nr > 0)
+	{
+		if (nr > s.norders || rt[0] < s.first || rt[nr - 1] > s.last)
+			return DELTA_DRIFT;
+		return DELTA_RECOMPUTE;
+	}
+
+	/* the exact total: stored + added - removed */
+	total = s.sum;
+	if (total.slow != NULL)
+		total.slow = DatumGetNumericCopy(NumericGetDatum(total.slow));
+	MoneySumMerge(&total, &av.sum, CurrentMemoryContext);
+	MoneySumSubtract(&total, &rv.sum, CurrentMemoryContext);
+
+	av.times = at;
+	av.norders = na;
+	av.sorted = true;
+	av.expanded = NULL;
+	OrderStatsGetSummary(&av, horizon, &a);
+	s.horizon = horizon;
+	if (!OrderSummaryAdd(&s, &a))
+		return DELTA_RECOMPUTE;
+	if (s.norders == 0)
+	{
+		/* every order came and went within the transaction: nothing is left, not even money */
+		*result = (NullableDatum) {.value = (Datum) 0, .isnull = true};
+		return MoneySumIsZero(&total) ? DELTA_APPLIED : DELTA_DRIFT;
+	}
+	s.sum = total;
+	*result = (NullableDatum) {.value = OrderSummaryFlatten(&s), .isnull = false};
+	return DELTA_APPLIED;
 }

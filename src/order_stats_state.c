@@ -57,6 +57,36 @@ typedef struct OrderStatsFlat
 
 #define FLAT_HDRSZ offsetof(OrderStatsFlat, times)
 
+/*
+ * The flat form of a bounded state (version 2): what a program stores per
+ * customer.  The header up to fast_hi is version 1's; then the summary.
+ */
+#define ORDER_STATS_BOUNDED_VERSION 2
+
+typedef struct OrderStatsBoundedFlat
+{
+	int32		vl_len_;
+	uint8		version;		/* ORDER_STATS_BOUNDED_VERSION */
+	uint8		timekind;
+	uint8		reserved[2];
+	int32		scale;
+	int32		slow_size;
+	int64		norders;
+	uint64		fast_lo;
+	int64		fast_hi;
+	int64		first;
+	int64		last;
+	int64		before_last;
+	uint64		squares_lo;
+	uint64		squares_hi;
+	int32		horizon;
+	int32		ndays;
+	OrderDayCount days[FLEXIBLE_ARRAY_MEMBER];
+	/* then, when slow_size > 0, MoneySum.slow as a plain numeric varlena */
+} OrderStatsBoundedFlat;
+
+#define BOUNDED_HDRSZ offsetof(OrderStatsBoundedFlat, days)
+
 static Size OrderStatsGetFlatSize(ExpandedObjectHeader *eohptr);
 static void OrderStatsFlattenInto(ExpandedObjectHeader *eohptr, void *result, Size allocated_size);
 
@@ -134,8 +164,10 @@ OrderStatsReserve(OrderStatsState *state, int64 extra)
 OrderStatsState *
 OrderStatsExpandCopy(const OrderStatsView *view, MemoryContext aggcxt)
 {
-	OrderStatsState *state = OrderStatsCreate(aggcxt, view->timekind);
+	OrderStatsState *state;
 
+	OrderStatsRequireTimes(view, "an aggregate");
+	state = OrderStatsCreate(aggcxt, view->timekind);
 	OrderStatsReserve(state, view->norders);
 	memcpy(state->times, view->times, view->norders * sizeof(int64));
 	state->norders = view->norders;
@@ -153,6 +185,8 @@ OrderStatsExpandCopy(const OrderStatsView *view, MemoryContext aggcxt)
 	}
 	return state;
 }
+
+static char *StateTimeProblem(int64 t, int timekind);
 
 /* Refuse a flat state whose parts do not add up: it did not come from us. */
 static void
@@ -183,6 +217,135 @@ CheckFlat(const OrderStatsFlat *flat)
 				 errdetail("The binary state is invalid: %s.", why)));
 }
 
+
+/* The 22P02-style problem of a summary's parts, or NULL: one validation for every way in. */
+static char *
+SummaryProblem(const OrderSummary *s)
+{
+	int64		counted = 0;
+	int64		lastday;
+
+	if (s->timekind < ORDER_TIME_TIMESTAMPTZ || s->timekind > ORDER_TIME_DATE)
+		return "its time kind is unknown";
+	if (s->norders < 1)
+		return "it holds no order";
+	if (s->horizon < 0 || s->horizon > ORDER_STATS_MAX_HORIZON)
+		return "its horizon is out of range";
+	if (s->ndays < 0 || s->ndays > s->horizon)
+		return "it has more day counts than its horizon";
+	if (StateTimeProblem(s->first, s->timekind) != NULL ||
+		StateTimeProblem(s->last, s->timekind) != NULL ||
+		StateTimeProblem(s->before_last, s->timekind) != NULL)
+		return "an order time is out of range";
+	if (!(s->first <= s->before_last && s->before_last <= s->last))
+		return "its first, second latest and latest order are out of order";
+	if (s->norders == 1 && (s->first != s->last || s->before_last != s->last || s->gap_squares != 0))
+		return "one order has no gaps";
+	if (s->norders == 2 && s->before_last != s->first)
+		return "with two orders the second latest is the first";
+	lastday = OrderDayOf(s->last);
+	for (int32 i = 0; i < s->ndays; i++)
+	{
+		if (s->days[i].orders < 1 || s->days[i].orders > s->norders - counted)
+			return "a day count is out of range";
+		if (s->days[i].day <= lastday - s->horizon || s->days[i].day > lastday ||
+			(i > 0 && s->days[i].day <= s->days[i - 1].day))
+			return "its days are out of order or outside the horizon";
+		counted += s->days[i].orders;
+	}
+	return NULL;
+}
+
+/* The view of a flat bounded state, checked. */
+static void
+GetBoundedView(OrderStatsBoundedFlat *flat, OrderStatsView *view)
+{
+	Size		size = VARSIZE(flat);
+	OrderSummary *s = &view->summary;
+	const char *why = NULL;
+
+	if (size < BOUNDED_HDRSZ)
+		why = "it is too short";
+	else if (flat->scale < 0 || flat->scale > MONEY_FAST_MAX_SCALE || flat->slow_size < 0)
+		why = "its scale is out of range";
+	else if (flat->ndays < 0 || (Size) flat->ndays > (size - BOUNDED_HDRSZ) / sizeof(OrderDayCount) ||
+			 size != BOUNDED_HDRSZ + flat->ndays * sizeof(OrderDayCount) + flat->slow_size)
+		why = "its length does not match its day counts";
+	else if (flat->slow_size > 0 &&
+			 (flat->slow_size < VARHDRSZ + (int32) sizeof(uint16) ||
+			  VARSIZE((const char *) &flat->days[flat->ndays]) != (Size) flat->slow_size))
+		why = "its total is malformed";
+	if (why == NULL)
+	{
+		s->timekind = flat->timekind;
+		s->norders = flat->norders;
+		s->sum.fast = ((int128) flat->fast_hi << 64) | (int128) flat->fast_lo;
+		s->sum.scale = flat->scale;
+		s->sum.slow = flat->slow_size > 0 ? (Numeric) &flat->days[flat->ndays] : NULL;
+		s->first = flat->first;
+		s->last = flat->last;
+		s->before_last = flat->before_last;
+		s->gap_squares = ((uint128) flat->squares_hi << 64) | (uint128) flat->squares_lo;
+		s->horizon = flat->horizon;
+		s->ndays = flat->ndays;
+		s->days = flat->days;
+		why = SummaryProblem(s);
+	}
+	if (why != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupted order_stats_state value"),
+				 errdetail("The bounded binary state is invalid: %s.", why)));
+	view->timekind = s->timekind;
+	view->sorted = true;
+	view->sum = s->sum;
+	view->norders = s->norders;
+	view->times = NULL;
+	view->expanded = NULL;
+}
+
+/* The flat form of a summary (a bounded state), in the current context. */
+Datum
+OrderSummaryFlatten(const OrderSummary *s)
+{
+	Size		slow_size = s->sum.slow != NULL ? VARSIZE(s->sum.slow) : 0;
+	Size		size = BOUNDED_HDRSZ + s->ndays * sizeof(OrderDayCount) + slow_size;
+	OrderStatsBoundedFlat *flat = palloc0(size);
+
+	SET_VARSIZE(flat, size);
+	flat->version = ORDER_STATS_BOUNDED_VERSION;
+	flat->timekind = s->timekind;
+	flat->scale = s->sum.scale;
+	flat->slow_size = slow_size;
+	flat->norders = s->norders;
+	flat->fast_lo = (uint64) s->sum.fast;
+	flat->fast_hi = (int64) (s->sum.fast >> 64);
+	flat->first = s->first;
+	flat->last = s->last;
+	flat->before_last = s->before_last;
+	flat->squares_lo = (uint64) s->gap_squares;
+	flat->squares_hi = (uint64) (s->gap_squares >> 64);
+	flat->horizon = s->horizon;
+	flat->ndays = s->ndays;
+	if (s->ndays > 0)
+		memcpy(flat->days, s->days, s->ndays * sizeof(OrderDayCount));
+	if (slow_size > 0)
+		memcpy(&flat->days[s->ndays], s->sum.slow, slow_size);
+	return PointerGetDatum(flat);
+}
+
+/* Refuse a bounded state where the order times themselves are needed. */
+void
+OrderStatsRequireTimes(const OrderStatsView *view, const char *what)
+{
+	if (view->bounded)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s needs the order times, which a bounded order_stats_state does not keep", what),
+				 errdetail("A program's stored states are bounded: they keep counts, the exact total, first and last order, the gap statistics and the orders per day of the recent days."),
+				 errhint("Aggregate the orders with customer_tier.order_stats_partial() instead.")));
+}
+
 /* Read any state datum (expanded read/write or read-only, flat, toasted). */
 void
 OrderStatsGetView(Datum datum, OrderStatsView *view)
@@ -195,6 +358,7 @@ OrderStatsGetView(Datum datum, OrderStatsView *view)
 			elog(ERROR, "expanded object is not an order_stats_state");
 		view->timekind = state->timekind;
 		view->sorted = state->sorted;
+		view->bounded = false;
 		view->sum = state->sum;
 		view->norders = state->norders;
 		view->times = state->times;
@@ -204,6 +368,13 @@ OrderStatsGetView(Datum datum, OrderStatsView *view)
 	{
 		OrderStatsFlat *flat = (OrderStatsFlat *) PG_DETOAST_DATUM(datum);
 
+		view->bounded = VARSIZE(flat) > offsetof(OrderStatsFlat, timekind) &&
+			flat->version == ORDER_STATS_BOUNDED_VERSION;
+		if (view->bounded)
+		{
+			GetBoundedView((OrderStatsBoundedFlat *) flat, view);
+			return;
+		}
 		CheckFlat(flat);
 		view->timekind = flat->timekind;
 		view->sorted = flat->sorted != 0;
@@ -381,6 +552,137 @@ StateTimeProblem(int64 t, int timekind)
 	return NULL;
 }
 
+/* Consume "time=<kind>" at *p, or fail. */
+static int
+ParseTimeKind(const char **p, const char *input)
+{
+	ExpectLiteral(p, "time=", input);
+	for (int k = ORDER_TIME_TIMESTAMPTZ; k <= ORDER_TIME_DATE; k++)
+	{
+		const char *name = OrderTimeKindName(k);
+
+		if (strncmp(*p, name, strlen(name)) == 0 && (*p)[strlen(name)] == ';')
+		{
+			*p += strlen(name);
+			return k;
+		}
+	}
+	BadStateText(input, "The time kind must be timestamptz, timestamp or date.");
+	return 0;					/* keep compiler quiet */
+}
+
+/* Consume an unsigned decimal below 2^128 at *p, or fail. */
+static uint128
+ParseUint128(const char **p, const char *input, const char *what)
+{
+	const char *s = *p;
+	uint128		v = 0;
+	uint128		limit = ~(uint128) 0;
+
+	if (*s < '0' || *s > '9')
+		BadStateText(input, psprintf("Expected an integer for %s at position %d.", what,
+									 (int) (s - input) + 1));
+	while (*s >= '0' && *s <= '9')
+	{
+		if (v > (limit - 9) / 10)
+			BadStateText(input, psprintf("The %s value is out of range.", what));
+		v = v * 10 + (uint128) (*s++ - '0');
+	}
+	*p = s;
+	return v;
+}
+
+/* Append an unsigned 128-bit integer in decimal. */
+static void
+AppendUint128(StringInfo buf, uint128 v)
+{
+	char		digits[40];
+	int			n = 0;
+
+	do
+	{
+		digits[n++] = '0' + (int) (v % 10);
+		v /= 10;
+	} while (v > 0);
+	while (n > 0)
+		appendStringInfoChar(buf, digits[--n]);
+}
+
+/*
+ * Text form, version 2 (a bounded state):
+ *   v2;time=<kind>;orders=<n>;monetary=<total>;first=<t>;last=<t>;before_last=<t>;
+ *   gap_squares=<exact sum of squared gaps>;horizon=<days>;days=<day>:<orders>,...
+ * Days count from 2000-01-01 (UTC); the list may be empty.
+ */
+static Datum
+BoundedStateIn(const char *input, const char *p)
+{
+	OrderSummary s;
+	Numeric		total;
+	char	   *problem;
+	int64		horizon;
+
+	s.timekind = ParseTimeKind(&p, input);
+	ExpectLiteral(&p, ";orders=", input);
+	s.norders = ParseInt64(&p, input, "orders");
+	ExpectLiteral(&p, ";monetary=", input);
+	total = ParseTotal(&p, input);
+	ExpectLiteral(&p, ";first=", input);
+	s.first = ParseInt64(&p, input, "first");
+	ExpectLiteral(&p, ";last=", input);
+	s.last = ParseInt64(&p, input, "last");
+	ExpectLiteral(&p, ";before_last=", input);
+	s.before_last = ParseInt64(&p, input, "before_last");
+	ExpectLiteral(&p, ";gap_squares=", input);
+	s.gap_squares = ParseUint128(&p, input, "gap_squares");
+	ExpectLiteral(&p, ";horizon=", input);
+	horizon = ParseInt64(&p, input, "horizon");
+	if (horizon < 0 || horizon > ORDER_STATS_MAX_HORIZON)
+		BadStateText(input, psprintf("The horizon must be from 0 to %d days.", ORDER_STATS_MAX_HORIZON));
+	s.horizon = (int32) horizon;
+	ExpectLiteral(&p, ";days=", input);
+	s.days = palloc((s.horizon + 1) * sizeof(OrderDayCount));
+	s.ndays = 0;
+	while (*p != '\0')
+	{
+		if (s.ndays > 0)
+			ExpectLiteral(&p, ",", input);
+		if (s.ndays == s.horizon)
+			BadStateText(input, "The list holds more days than the horizon.");
+		s.days[s.ndays].day = ParseInt64(&p, input, "days");
+		ExpectLiteral(&p, ":", input);
+		s.days[s.ndays].orders = ParseInt64(&p, input, "days");
+		s.ndays++;
+	}
+	MoneySumInit(&s.sum);
+	MoneySumAddNumeric(&s.sum, (struct varlena *) total, CurrentMemoryContext);
+	problem = SummaryProblem(&s);
+	if (problem != NULL)
+		BadStateText(input, psprintf("The bounded state is inconsistent: %s.", problem));
+	return OrderSummaryFlatten(&s);
+}
+
+/* The v2 text of a bounded state. */
+static char *
+BoundedStateOut(const OrderSummary *s)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "v2;time=%s;orders=" INT64_FORMAT ";monetary=%s;first=" INT64_FORMAT
+					 ";last=" INT64_FORMAT ";before_last=" INT64_FORMAT ";gap_squares=",
+					 OrderTimeKindName(s->timekind), s->norders,
+					 DatumGetCString(DirectFunctionCall1(numeric_out,
+														 NumericGetDatum(MoneySumResult(&s->sum)))),
+					 s->first, s->last, s->before_last);
+	AppendUint128(&buf, s->gap_squares);
+	appendStringInfo(&buf, ";horizon=%d;days=", s->horizon);
+	for (int32 i = 0; i < s->ndays; i++)
+		appendStringInfo(&buf, "%s" INT64_FORMAT ":" INT64_FORMAT, i > 0 ? "," : "",
+						 s->days[i].day, s->days[i].orders);
+	return buf.data;
+}
+
 PG_FUNCTION_INFO_V1(order_stats_state_in);
 /* Text input: parse and validate every part of a v1 state. */
 Datum
@@ -400,23 +702,12 @@ order_stats_state_in(PG_FUNCTION_ARGS)
 	void	   *result;
 
 	ExpectLiteral(&p, "v", input);
+	if (strncmp(p, "2;", 2) == 0)
+		PG_RETURN_DATUM(BoundedStateIn(input, p + 2));
 	if (strncmp(p, "1;", 2) != 0)
-		BadStateText(input, "Only version 1 of the state text is known.");
+		BadStateText(input, "Only versions 1 and 2 of the state text are known.");
 	p += 2;
-	ExpectLiteral(&p, "time=", input);
-	for (int k = ORDER_TIME_TIMESTAMPTZ; k <= ORDER_TIME_DATE; k++)
-	{
-		const char *name = OrderTimeKindName(k);
-
-		if (strncmp(p, name, strlen(name)) == 0 && p[strlen(name)] == ';')
-		{
-			timekind = k;
-			p += strlen(name);
-			break;
-		}
-	}
-	if (timekind == 0)
-		BadStateText(input, "The time kind must be timestamptz, timestamp or date.");
+	timekind = ParseTimeKind(&p, input);
 	ExpectLiteral(&p, ";orders=", input);
 	norders = ParseInt64(&p, input, "orders");
 	if (norders < 1)
@@ -470,6 +761,8 @@ order_stats_state_out(PG_FUNCTION_ARGS)
 	Numeric		total;
 
 	OrderStatsGetView(PG_GETARG_DATUM(0), &view);
+	if (view.bounded)
+		PG_RETURN_CSTRING(BoundedStateOut(&view.summary));
 	total = MoneySumResult(&view.sum);
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "v1;time=%s;orders=" INT64_FORMAT ";monetary=%s;times=",
@@ -499,30 +792,13 @@ BadStateBinary(const char *detail)
 			 errdetail("%s", detail)));
 }
 
-PG_FUNCTION_INFO_V1(order_stats_state_recv);
-/* Binary input: read and validate every part of a v1 binary state. */
-Datum
-order_stats_state_recv(PG_FUNCTION_ARGS)
+/* The total of a binary state: len bytes of numeric's binary form, finite. */
+static Numeric
+RecvTotal(StringInfo buf, int32 len)
 {
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	int			version = pq_getmsgbyte(buf);
-	int			timekind = pq_getmsgbyte(buf);
-	int64		norders = pq_getmsgint64(buf);
-	int32		len = pq_getmsgint(buf, 4);
 	StringInfoData sub;
 	Numeric		total;
-	int64	   *times;
-	bool		sorted = true;
-	MoneySum	sum;
-	Size		size;
-	void	   *result;
 
-	if (version != ORDER_STATS_FLAT_VERSION)
-		BadStateBinary("Only version 1 of the binary state is known.");
-	if (timekind < ORDER_TIME_TIMESTAMPTZ || timekind > ORDER_TIME_DATE)
-		BadStateBinary("The time kind is unknown.");
-	if (norders < 1)
-		BadStateBinary("A state holds at least one order.");
 	if (len < 0 || len > buf->len - buf->cursor)
 		BadStateBinary("The total's length is out of range.");
 	initStringInfo(&sub);
@@ -534,6 +810,76 @@ order_stats_state_recv(PG_FUNCTION_ARGS)
 		BadStateBinary("The total has trailing bytes.");
 	if (numeric_is_nan(total) || numeric_is_inf(total))
 		BadStateBinary("The total is not finite.");
+	return total;
+}
+
+/*
+ * Binary form, version 2 (bounded): after version 1's byte version, byte
+ * time kind, int64 order count and total: int64 first, last and second
+ * latest time, the squared gaps as two uint64 (high, low), int32 horizon,
+ * int32 day count, then (int64 day, int64 orders) pairs.
+ */
+static Datum
+BoundedStateRecv(StringInfo buf, int timekind, int64 norders, int32 len)
+{
+	OrderSummary s;
+	Numeric		total = RecvTotal(buf, len);
+	char	   *problem;
+	uint64		hi;
+
+	s.timekind = timekind;
+	s.norders = norders;
+	s.first = pq_getmsgint64(buf);
+	s.last = pq_getmsgint64(buf);
+	s.before_last = pq_getmsgint64(buf);
+	hi = (uint64) pq_getmsgint64(buf);
+	s.gap_squares = ((uint128) hi << 64) | (uint128) (uint64) pq_getmsgint64(buf);
+	s.horizon = pq_getmsgint(buf, 4);
+	s.ndays = pq_getmsgint(buf, 4);
+	if (s.horizon < 0 || s.horizon > ORDER_STATS_MAX_HORIZON || s.ndays < 0 || s.ndays > s.horizon ||
+		(uint64) s.ndays * 16 != (uint64) (buf->len - buf->cursor))
+		BadStateBinary("The day counts do not match the horizon or the length.");
+	s.days = palloc(Max(s.ndays, 1) * sizeof(OrderDayCount));
+	for (int32 i = 0; i < s.ndays; i++)
+	{
+		s.days[i].day = pq_getmsgint64(buf);
+		s.days[i].orders = pq_getmsgint64(buf);
+	}
+	pq_getmsgend(buf);
+	MoneySumInit(&s.sum);
+	MoneySumAddNumeric(&s.sum, (struct varlena *) total, CurrentMemoryContext);
+	problem = SummaryProblem(&s);
+	if (problem != NULL)
+		BadStateBinary(psprintf("The bounded state is inconsistent: %s.", problem));
+	return OrderSummaryFlatten(&s);
+}
+
+PG_FUNCTION_INFO_V1(order_stats_state_recv);
+/* Binary input: read and validate every part of a v1 binary state. */
+Datum
+order_stats_state_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int			version = pq_getmsgbyte(buf);
+	int			timekind = pq_getmsgbyte(buf);
+	int64		norders = pq_getmsgint64(buf);
+	int32		len = pq_getmsgint(buf, 4);
+	Numeric		total;
+	int64	   *times;
+	bool		sorted = true;
+	MoneySum	sum;
+	Size		size;
+	void	   *result;
+
+	if (version == ORDER_STATS_BOUNDED_VERSION)
+		PG_RETURN_DATUM(BoundedStateRecv(buf, timekind, norders, len));
+	if (version != ORDER_STATS_FLAT_VERSION)
+		BadStateBinary("Only versions 1 and 2 of the binary state are known.");
+	if (timekind < ORDER_TIME_TIMESTAMPTZ || timekind > ORDER_TIME_DATE)
+		BadStateBinary("The time kind is unknown.");
+	if (norders < 1)
+		BadStateBinary("A state holds at least one order.");
+	total = RecvTotal(buf, len);
 	if ((uint64) norders != (uint64) (buf->len - buf->cursor) / sizeof(int64) ||
 		(buf->len - buf->cursor) % sizeof(int64) != 0)
 		BadStateBinary("The order count does not match the number of times.");
@@ -572,12 +918,29 @@ order_stats_state_send(PG_FUNCTION_ARGS)
 	total = DatumGetByteaPP(DirectFunctionCall1(numeric_send,
 												NumericGetDatum(MoneySumResult(&view.sum))));
 	pq_begintypsend(&buf);
-	pq_sendbyte(&buf, ORDER_STATS_FLAT_VERSION);
+	pq_sendbyte(&buf, view.bounded ? ORDER_STATS_BOUNDED_VERSION : ORDER_STATS_FLAT_VERSION);
 	pq_sendbyte(&buf, view.timekind);
 	pq_sendint64(&buf, view.norders);
 	pq_sendint32(&buf, VARSIZE_ANY_EXHDR(total));
 	pq_sendbytes(&buf, VARDATA_ANY(total), VARSIZE_ANY_EXHDR(total));
-	for (int64 i = 0; i < view.norders; i++)
+	if (view.bounded)
+	{
+		const OrderSummary *s = &view.summary;
+
+		pq_sendint64(&buf, s->first);
+		pq_sendint64(&buf, s->last);
+		pq_sendint64(&buf, s->before_last);
+		pq_sendint64(&buf, (int64) (uint64) (s->gap_squares >> 64));
+		pq_sendint64(&buf, (int64) (uint64) s->gap_squares);
+		pq_sendint32(&buf, s->horizon);
+		pq_sendint32(&buf, s->ndays);
+		for (int32 i = 0; i < s->ndays; i++)
+		{
+			pq_sendint64(&buf, s->days[i].day);
+			pq_sendint64(&buf, s->days[i].orders);
+		}
+	}
+	for (int64 i = 0; !view.bounded && i < view.norders; i++)
 		pq_sendint64(&buf, view.times[i]);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }

@@ -16,6 +16,7 @@
 #define CHURN_ASSESS_NARGS	9
 #define CHURN_ASSESS_NCOLS	5
 extern void ChurnAssessArgs(const NullableDatum *args, Datum *values, bool *nulls);
+extern int32 ChurnStateHorizon(NullableDatum settings);
 
 /*
  * score_customer: 18 arguments -> (r, f, m, value_score, segment, rank,

@@ -214,7 +214,7 @@ BEGIN
     missing_index := customer_tier.customer_index_missing(orders, customer_column);
     IF missing_index IS NOT NULL THEN
         RAISE WARNING 'program "%": no index of % leads with column %', name, orders, customer_column
-            USING DETAIL = 'When the maintained state drifts, the program recomputes those customers from the orders table; without such an index each recompute reads the whole table.',
+            USING DETAIL = 'A delete, or an order dated before a customer''s latest, has the program recompute that customer from the orders table; without such an index each recompute reads the whole table.',
                   HINT = missing_index;
     END IF;
     RETURN customers;

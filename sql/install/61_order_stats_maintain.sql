@@ -53,3 +53,14 @@ CREATE FUNCTION customer_tier.order_stats_state_holds(customer_tier.order_stats_
 COMMENT ON FUNCTION customer_tier.order_stats_state_holds(customer_tier.order_stats_state,
                                                           customer_tier.order_stats_state) IS
     'whether the first state holds every order of the second (NULL holds nothing; anything holds NULL)';
+
+-- The bounded form a program stores: count, exact total, first, latest and
+-- second latest order, the exact sum of the squared gaps and the orders of
+-- each UTC day of the last horizon days; its size does not grow with the
+-- orders (docs/order_stats.md).
+CREATE FUNCTION customer_tier.order_stats_bounded(state customer_tier.order_stats_state, horizon integer)
+    RETURNS customer_tier.order_stats_state
+    AS 'MODULE_PATHNAME', 'order_stats_bounded'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.order_stats_bounded(customer_tier.order_stats_state, integer) IS
+    'the bounded form of a state (text form v2), keeping the orders per UTC day of the last horizon days before its latest order';

@@ -224,16 +224,18 @@ BEGIN
         INSERT INTO %1$I.customers
                (customer, purchases, refunds, orders, monetary, first_order, last_order,
                 mean_gap_days, gap_stddev_days, updated_at)
-        SELECT d.customer, d.add_purchases, d.add_refunds, m.orders, m.monetary, m.first_order,
+        SELECT d.customer, b.purchases, b.refunds, m.orders, m.monetary, m.first_order,
                m.last_order, m.mean_gap_days, m.gap_stddev_days, pg_catalog.now()
           FROM delta AS d,
-               LATERAL customer_tier.customer_metrics(d.add_purchases, d.add_refunds) AS m
+               LATERAL (SELECT customer_tier.order_stats_bounded(d.add_purchases, (SELECT customer_tier.program_state_horizon(%3$L))) AS purchases,
+                               customer_tier.order_stats_bounded(d.add_refunds, (SELECT customer_tier.program_state_horizon(%3$L))) AS refunds) AS b,
+               LATERAL customer_tier.customer_metrics(b.purchases, b.refunds) AS m
          WHERE d.customer IS NOT NULL
            AND (d.add_purchases IS NOT NULL OR d.add_refunds IS NOT NULL)
          ORDER BY d.customer
     )
     SELECT pg_catalog.sum(d.problems) FROM delta AS d$sql$,
-        prog.data_schema, customer_tier.program_delta_sql(prog, prog.orders_table::text, NULL));
+        prog.data_schema, customer_tier.program_delta_sql(prog, prog.orders_table::text, NULL), prog.name);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.program_backfill_sql(customer_tier.program) IS

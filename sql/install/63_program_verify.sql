@@ -68,8 +68,9 @@ COMMENT ON FUNCTION customer_tier.order_stats_state_same(customer_tier.order_sta
 
 -- SQL text of a query recomputing the states of a program's customers from
 -- the orders table: (customer, purchases, refunds) for the customers whose
--- orders satisfy condition (SQL on alias o).
-CREATE FUNCTION customer_tier.program_scratch_sql(prog customer_tier.program, condition text)
+-- orders satisfy condition (SQL on alias o), as the bounded states a program
+-- stores, keeping the day counts of horizon days (SQL text).
+CREATE FUNCTION customer_tier.program_scratch_sql(prog customer_tier.program, condition text, horizon text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -77,17 +78,39 @@ AS $$
 BEGIN
     RETURN format($sql$
             SELECT o.%1$I AS customer,
-                   customer_tier.order_stats_partial(o.%2$I, o.%3$I) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.>=) '0') AS purchases,
-                   customer_tier.order_stats_partial(o.%2$I, o.%3$I) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.<) '0') AS refunds
+                   customer_tier.order_stats_bounded(customer_tier.order_stats_partial(o.%2$I, o.%3$I) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.>=) '0'), %7$s) AS purchases,
+                   customer_tier.order_stats_bounded(customer_tier.order_stats_partial(o.%2$I, o.%3$I) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.<) '0'), %7$s) AS refunds
               FROM %4$s AS o
              WHERE %5$s AND %6$s
              GROUP BY o.%1$I$sql$,
         prog.customer_column, prog.ordered_at_column, prog.amount_column, prog.orders_table,
-        customer_tier.program_row_counts_sql(prog, 'o'), condition);
+        customer_tier.program_row_counts_sql(prog, 'o'), condition, horizon);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text) IS
-    'SQL text of the recomputation of a program''s customer states from its orders table';
+COMMENT ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text, text) IS
+    'SQL text of the recomputation of a program''s customer states (bounded) from its orders table';
+
+-- SQL text of the trigger path's recompute (src/live_apply.c): for $1, an
+-- array of customer keys, the ordinality of each customer that still has
+-- orders and its states recomputed through the index on the customer
+-- column, one customer at a time; $2 is the horizon.
+CREATE FUNCTION customer_tier.program_recompute_sql(prog customer_tier.program)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$
+        SELECT k.i, s.purchases, s.refunds
+          FROM pg_catalog.unnest($1) WITH ORDINALITY AS k (customer, i),
+               LATERAL (%s) AS s
+         ORDER BY k.i$sql$,
+        customer_tier.program_scratch_sql(prog, format('o.%I OPERATOR(pg_catalog.=) k.customer', prog.customer_column), '$2'));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_recompute_sql(customer_tier.program) IS
+    'SQL text of the trigger path''s recomputation of some customers through the index on the customer column';
+REVOKE ALL ON FUNCTION customer_tier.program_recompute_sql(customer_tier.program) FROM PUBLIC;
 
 -- Recomputed from the orders table: every drift repair, as the trigger path
 -- recorded it (one row per transaction that repaired customers).
@@ -157,7 +180,8 @@ BEGIN
                 excluded.first_order, excluded.last_order, excluded.mean_gap_days,
                 excluded.gap_stddev_days, excluded.updated_at)$sql$,
         prog.data_schema,
-        customer_tier.program_scratch_sql(prog, format('o.%I OPERATOR(pg_catalog.=) ANY ($1)', prog.customer_column)))
+        customer_tier.program_scratch_sql(prog, format('o.%I OPERATOR(pg_catalog.=) ANY ($1)', prog.customer_column),
+                                          format('(SELECT customer_tier.program_state_horizon(%L))', prog.name)))
       USING keys;
     PERFORM customer_tier.rescore_where(program, 'repair',
                                         'c.updated_at OPERATOR(pg_catalog.=) pg_catalog.now()');
@@ -227,7 +251,9 @@ BEGIN
                (excluded.purchases, excluded.refunds, excluded.orders, excluded.monetary,
                 excluded.first_order, excluded.last_order, excluded.mean_gap_days,
                 excluded.gap_stddev_days, excluded.updated_at)$sql$,
-        prog.data_schema, customer_tier.program_scratch_sql(prog, 'true'));
+        prog.data_schema,
+        customer_tier.program_scratch_sql(prog, 'true',
+                                          format('(SELECT customer_tier.program_state_horizon(%L))', prog.name)));
     -- Rescore the customers just written (their updated_at is now(): no trigger
     -- writes while the orders are locked) against the stored breakpoints, as
     -- the triggers would have scored them.  Re-ranking the whole population is
@@ -245,4 +271,4 @@ REVOKE ALL ON FUNCTION customer_tier.rebuild_program(text) FROM PUBLIC;
 
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.verify_program(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text, text) FROM PUBLIC;

@@ -15,7 +15,7 @@ CREATE TABLE customer_tier.churn_settings (
     silent_floor_days      double precision NOT NULL DEFAULT 60
                            CONSTRAINT churn_silent_floor_days CHECK (silent_floor_days >= 0 AND silent_floor_days < 'Infinity'),
     frequency_window_days  double precision NOT NULL DEFAULT 90
-                           CONSTRAINT churn_frequency_window_days CHECK (frequency_window_days > 0 AND frequency_window_days <= 36525),
+                           CONSTRAINT churn_frequency_window_days CHECK (frequency_window_days >= 1 AND frequency_window_days <= 36525 AND frequency_window_days = pg_catalog.trunc(frequency_window_days)),
     frequency_drop_ratio   double precision NOT NULL DEFAULT 0.5
                            CONSTRAINT churn_frequency_drop_ratio CHECK (frequency_drop_ratio >= 0 AND frequency_drop_ratio <= 1),
     frequency_min_previous integer NOT NULL DEFAULT 2
@@ -46,7 +46,7 @@ COMMENT ON TABLE customer_tier.churn_settings IS
 COMMENT ON COLUMN customer_tier.churn_settings.program IS 'the program';
 COMMENT ON COLUMN customer_tier.churn_settings.silent_gap_factor IS 'flag silent: no order for more than this many times the customer''s mean gap between orders (default 3)';
 COMMENT ON COLUMN customer_tier.churn_settings.silent_floor_days IS 'flag silent: never before this many days without an order; the whole limit for customers with one order (default 60)';
-COMMENT ON COLUMN customer_tier.churn_settings.frequency_window_days IS 'flag frequency_falling: length in days of the recent window and of the window before it (default 90)';
+COMMENT ON COLUMN customer_tier.churn_settings.frequency_window_days IS 'flag frequency_falling: length in whole UTC days of the recent window and of the window before it (default 90)';
 COMMENT ON COLUMN customer_tier.churn_settings.frequency_drop_ratio IS 'flag frequency_falling: raised when recent orders < this times the previous window''s orders (default 0.5)';
 COMMENT ON COLUMN customer_tier.churn_settings.frequency_min_previous IS 'flag frequency_falling: only when the previous window had at least this many orders (default 2)';
 COMMENT ON COLUMN customer_tier.churn_settings.p_alive_below IS 'flag low_p_alive: raised when the BG/NBD p_alive is below this (default 0.5)';
@@ -74,6 +74,18 @@ RETURN ARRAY[s.silent_gap_factor, s.silent_floor_days, s.frequency_window_days, 
              s.clv_horizon_weeks, s.clv_discount_rate, s.clv_margin]::double precision[];
 COMMENT ON FUNCTION customer_tier.churn_settings_array(customer_tier.churn_settings) IS
     'a program''s churn settings compiled for churn_assess, in column order';
+
+-- The days of order counts a program's stored states keep: the recent
+-- frequency window and the one before it (0 for a program without settings).
+CREATE FUNCTION customer_tier.program_state_horizon(program text)
+RETURNS integer
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN coalesce((SELECT 2 * s.frequency_window_days::integer FROM customer_tier.churn_settings AS s
+                  WHERE s.program OPERATOR(pg_catalog.=) program_state_horizon.program), 0);
+COMMENT ON FUNCTION customer_tier.program_state_horizon(text) IS
+    'days of order counts a program''s stored states keep: twice frequency_window_days';
+REVOKE ALL ON FUNCTION customer_tier.program_state_horizon(text) FROM PUBLIC;
 
 -- The models a program fitted at its last run that could fit them.
 CREATE TABLE customer_tier.program_model (
@@ -227,6 +239,7 @@ DECLARE
     key text;
     val jsonb;
     num numeric;
+    old_window numeric;
     result customer_tier.churn_settings;
 BEGIN
     IF program IS NULL OR rules IS NULL THEN
@@ -242,6 +255,7 @@ BEGIN
     SELECT to_jsonb(s) - 'program' INTO cur
       FROM customer_tier.churn_settings AS s WHERE s.program = prog.name FOR UPDATE;
     accepted := ARRAY(SELECT k FROM jsonb_object_keys(cur) AS k ORDER BY k);
+    old_window := (cur ->> 'frequency_window_days')::numeric;
     FOR key, val IN SELECT e.key, e.value FROM jsonb_each(rules) AS e ORDER BY e.key LOOP
         IF key <> ALL (accepted) THEN
             RAISE EXCEPTION 'unknown churn rule "%"', key
@@ -263,10 +277,10 @@ BEGIN
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = 'It is compared with a probability or a ratio.';
         END IF;
-        IF key = 'frequency_window_days' AND NOT (num > 0 AND num <= 36525) THEN
-            RAISE EXCEPTION 'churn rule frequency_window_days must be above 0 and at most 36525, not %', num
+        IF key = 'frequency_window_days' AND NOT (num >= 1 AND num <= 36525 AND num = trunc(num)) THEN
+            RAISE EXCEPTION 'churn rule frequency_window_days must be a whole number of days from 1 to 36525, not %', num
                 USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'The window is a number of days, e.g. 90.';
+                      HINT = 'The windows are counted in whole UTC days, e.g. 90.';
         END IF;
         IF key = 'frequency_min_previous' AND (num < 1 OR num <> trunc(num) OR num > 2147483647) THEN
             RAISE EXCEPTION 'churn rule frequency_min_previous must be a whole number of at least 1, not %', num
@@ -302,6 +316,10 @@ BEGIN
             result.lost_p_alive_below, result.won_back_days, result.clv_horizon_weeks,
             result.clv_discount_rate, result.clv_margin)
      WHERE s.program = prog.name;
+    -- the stored states keep the day counts of two windows: a new width needs them again
+    IF (cur ->> 'frequency_window_days')::numeric IS DISTINCT FROM old_window THEN
+        PERFORM customer_tier.rebuild_program(prog.name);
+    END IF;
     PERFORM customer_tier.rescore_program(prog.name, 'set_churn_rules');
     RETURN cur;
 END

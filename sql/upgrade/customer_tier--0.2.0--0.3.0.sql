@@ -56,6 +56,15 @@
 --          the generated ones, rows now rejected recorded and the program
 --          rebuilt (timestamps are read as UTC now)
 
+-- Changes from 0.2.0 (bounded states, docs/order_stats.md "Bounded states"):
+--   new    order_stats_bounded (C), program_state_horizon, program_recompute_sql
+--   sig    program_scratch_sql(prog, condition, horizon): bounded states
+--   body   set_churn_rules rebuilds a program whose frequency window changed;
+--          the backfill, repair_customers and rebuild_program store bounded
+--          states; every program is rebuilt below, so its states become bounded
+--   table  churn_settings.frequency_window_days is a whole number of days
+--          (a fractional window is rounded up)
+
 -- ==== roles ====
 DO $roles$
 DECLARE
@@ -846,7 +855,7 @@ BEGIN
     missing_index := customer_tier.customer_index_missing(orders, customer_column);
     IF missing_index IS NOT NULL THEN
         RAISE WARNING 'program "%": no index of % leads with column %', name, orders, customer_column
-            USING DETAIL = 'When the maintained state drifts, the program recomputes those customers from the orders table; without such an index each recompute reads the whole table.',
+            USING DETAIL = 'A delete, or an order dated before a customer''s latest, has the program recompute that customer from the orders table; without such an index each recompute reads the whole table.',
                   HINT = missing_index;
     END IF;
     RETURN customers;
@@ -1025,16 +1034,18 @@ BEGIN
         INSERT INTO %1$I.customers
                (customer, purchases, refunds, orders, monetary, first_order, last_order,
                 mean_gap_days, gap_stddev_days, updated_at)
-        SELECT d.customer, d.add_purchases, d.add_refunds, m.orders, m.monetary, m.first_order,
+        SELECT d.customer, b.purchases, b.refunds, m.orders, m.monetary, m.first_order,
                m.last_order, m.mean_gap_days, m.gap_stddev_days, pg_catalog.now()
           FROM delta AS d,
-               LATERAL customer_tier.customer_metrics(d.add_purchases, d.add_refunds) AS m
+               LATERAL (SELECT customer_tier.order_stats_bounded(d.add_purchases, (SELECT customer_tier.program_state_horizon(%3$L))) AS purchases,
+                               customer_tier.order_stats_bounded(d.add_refunds, (SELECT customer_tier.program_state_horizon(%3$L))) AS refunds) AS b,
+               LATERAL customer_tier.customer_metrics(b.purchases, b.refunds) AS m
          WHERE d.customer IS NOT NULL
            AND (d.add_purchases IS NOT NULL OR d.add_refunds IS NOT NULL)
          ORDER BY d.customer
     )
     SELECT pg_catalog.sum(d.problems) FROM delta AS d$sql$,
-        prog.data_schema, customer_tier.program_delta_sql(prog, prog.orders_table::text, NULL));
+        prog.data_schema, customer_tier.program_delta_sql(prog, prog.orders_table::text, NULL), prog.name);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.program_backfill_sql(customer_tier.program) IS
@@ -1194,8 +1205,8 @@ CREATE EVENT TRIGGER customer_tier_partition_start ON ddl_command_start
 CREATE EVENT TRIGGER customer_tier_partition_end ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION customer_tier.partition_ddl();
 
--- customer_tier.program_scratch_sql(customer_tier.program, text): sql/install/63_program_verify.sql
-CREATE FUNCTION customer_tier.program_scratch_sql(prog customer_tier.program, condition text)
+-- customer_tier.program_scratch_sql(customer_tier.program, text, text): sql/install/63_program_verify.sql
+CREATE FUNCTION customer_tier.program_scratch_sql(prog customer_tier.program, condition text, horizon text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -1203,19 +1214,39 @@ AS $$
 BEGIN
     RETURN format($sql$
             SELECT o.%1$I AS customer,
-                   customer_tier.order_stats_partial(o.%2$I, o.%3$I) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.>=) '0') AS purchases,
-                   customer_tier.order_stats_partial(o.%2$I, o.%3$I) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.<) '0') AS refunds
+                   customer_tier.order_stats_bounded(customer_tier.order_stats_partial(o.%2$I, o.%3$I) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.>=) '0'), %7$s) AS purchases,
+                   customer_tier.order_stats_bounded(customer_tier.order_stats_partial(o.%2$I, o.%3$I) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.<) '0'), %7$s) AS refunds
               FROM %4$s AS o
              WHERE %5$s AND %6$s
              GROUP BY o.%1$I$sql$,
         prog.customer_column, prog.ordered_at_column, prog.amount_column, prog.orders_table,
-        customer_tier.program_row_counts_sql(prog, 'o'), condition);
+        customer_tier.program_row_counts_sql(prog, 'o'), condition, horizon);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text) IS
-    'SQL text of the recomputation of a program''s customer states from its orders table';
-REVOKE ALL ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text) TO customer_tier_admin;  -- 90_roles.sql name list
+COMMENT ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text, text) IS
+    'SQL text of the recomputation of a program''s customer states (bounded) from its orders table';
+REVOKE ALL ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.program_recompute_sql(customer_tier.program): sql/install/63_program_verify.sql
+CREATE FUNCTION customer_tier.program_recompute_sql(prog customer_tier.program)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$
+        SELECT k.i, s.purchases, s.refunds
+          FROM pg_catalog.unnest($1) WITH ORDINALITY AS k (customer, i),
+               LATERAL (%s) AS s
+         ORDER BY k.i$sql$,
+        customer_tier.program_scratch_sql(prog, format('o.%I OPERATOR(pg_catalog.=) k.customer', prog.customer_column), '$2'));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_recompute_sql(customer_tier.program) IS
+    'SQL text of the trigger path''s recomputation of some customers through the index on the customer column';
+REVOKE ALL ON FUNCTION customer_tier.program_recompute_sql(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_recompute_sql(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
 
 -- customer_tier.drift_repair: sql/install/63_program_verify.sql
 CREATE TABLE customer_tier.drift_repair (
@@ -1279,7 +1310,8 @@ BEGIN
                 excluded.first_order, excluded.last_order, excluded.mean_gap_days,
                 excluded.gap_stddev_days, excluded.updated_at)$sql$,
         prog.data_schema,
-        customer_tier.program_scratch_sql(prog, format('o.%I OPERATOR(pg_catalog.=) ANY ($1)', prog.customer_column)))
+        customer_tier.program_scratch_sql(prog, format('o.%I OPERATOR(pg_catalog.=) ANY ($1)', prog.customer_column),
+                                          format('(SELECT customer_tier.program_state_horizon(%L))', prog.name)))
       USING keys;
     PERFORM customer_tier.rescore_where(program, 'repair',
                                         'c.updated_at OPERATOR(pg_catalog.=) pg_catalog.now()');
@@ -1342,7 +1374,9 @@ BEGIN
                (excluded.purchases, excluded.refunds, excluded.orders, excluded.monetary,
                 excluded.first_order, excluded.last_order, excluded.mean_gap_days,
                 excluded.gap_stddev_days, excluded.updated_at)$sql$,
-        prog.data_schema, customer_tier.program_scratch_sql(prog, 'true'));
+        prog.data_schema,
+        customer_tier.program_scratch_sql(prog, 'true',
+                                          format('(SELECT customer_tier.program_state_horizon(%L))', prog.name)));
     -- Rescore the customers just written (their updated_at is now(): no trigger
     -- writes while the orders are locked) against the stored breakpoints, as
     -- the triggers would have scored them.  Re-ranking the whole population is
@@ -2151,6 +2185,139 @@ BEGIN
     END LOOP;
 END
 $feedback_triggers$;
+
+-- ==== bounded states (issue 18): frequency windows in whole days, states rebuilt bounded below ====
+ALTER TABLE customer_tier.churn_settings DROP CONSTRAINT churn_frequency_window_days;
+UPDATE customer_tier.churn_settings SET frequency_window_days = pg_catalog.ceil(frequency_window_days)
+ WHERE frequency_window_days OPERATOR(pg_catalog.<>) pg_catalog.trunc(frequency_window_days);
+ALTER TABLE customer_tier.churn_settings ADD CONSTRAINT churn_frequency_window_days
+    CHECK (frequency_window_days >= 1 AND frequency_window_days <= 36525 AND frequency_window_days = pg_catalog.trunc(frequency_window_days));
+COMMENT ON COLUMN customer_tier.churn_settings.frequency_window_days IS 'flag frequency_falling: length in whole UTC days of the recent window and of the window before it (default 90)';
+
+-- customer_tier.order_stats_bounded(customer_tier.order_stats_state, integer): sql/install/61_order_stats_maintain.sql
+CREATE FUNCTION customer_tier.order_stats_bounded(state customer_tier.order_stats_state, horizon integer)
+    RETURNS customer_tier.order_stats_state
+    AS 'MODULE_PATHNAME', 'order_stats_bounded'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.order_stats_bounded(customer_tier.order_stats_state, integer) IS
+    'the bounded form of a state (text form v2), keeping the orders per UTC day of the last horizon days before its latest order';
+
+-- customer_tier.program_state_horizon(text): sql/install/72_churn.sql
+CREATE FUNCTION customer_tier.program_state_horizon(program text)
+RETURNS integer
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN coalesce((SELECT 2 * s.frequency_window_days::integer FROM customer_tier.churn_settings AS s
+                  WHERE s.program OPERATOR(pg_catalog.=) program_state_horizon.program), 0);
+COMMENT ON FUNCTION customer_tier.program_state_horizon(text) IS
+    'days of order counts a program''s stored states keep: twice frequency_window_days';
+REVOKE ALL ON FUNCTION customer_tier.program_state_horizon(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_state_horizon(text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.set_churn_rules(text, jsonb): sql/install/72_churn.sql
+CREATE OR REPLACE FUNCTION customer_tier.set_churn_rules(program text, rules jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    example constant text := 'Pass a JSON object of thresholds, e.g. {"silent_gap_factor": 2.5, "lapsed_days": 120}.';
+    ratios constant text[] := '{frequency_drop_ratio,p_alive_below,lost_p_alive_below}';
+    prog customer_tier.program;
+    cur jsonb;
+    accepted text[];
+    key text;
+    val jsonb;
+    num numeric;
+    old_window numeric;
+    result customer_tier.churn_settings;
+BEGIN
+    IF program IS NULL OR rules IS NULL THEN
+        RAISE EXCEPTION 'program and rules must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = example;
+    END IF;
+    prog := customer_tier.program_row(program);
+    IF jsonb_typeof(rules) <> 'object' THEN
+        RAISE EXCEPTION 'rules must be a JSON object, not %', jsonb_typeof(rules)
+            USING ERRCODE = 'invalid_parameter_value', HINT = example;
+    END IF;
+    INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
+    SELECT to_jsonb(s) - 'program' INTO cur
+      FROM customer_tier.churn_settings AS s WHERE s.program = prog.name FOR UPDATE;
+    accepted := ARRAY(SELECT k FROM jsonb_object_keys(cur) AS k ORDER BY k);
+    old_window := (cur ->> 'frequency_window_days')::numeric;
+    FOR key, val IN SELECT e.key, e.value FROM jsonb_each(rules) AS e ORDER BY e.key LOOP
+        IF key <> ALL (accepted) THEN
+            RAISE EXCEPTION 'unknown churn rule "%"', key
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('The accepted keys are: %s.', array_to_string(accepted, ', '));
+        END IF;
+        IF jsonb_typeof(val) <> 'number' THEN
+            RAISE EXCEPTION 'churn rule % must be a JSON number, not %', key, jsonb_typeof(val)
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = format('Write the value without quotes, e.g. {"%s": 3}; NaN and Infinity are not numbers.', key);
+        END IF;
+        num := val::numeric;
+        IF num < 0 THEN
+            RAISE EXCEPTION 'churn rule % must not be negative, not %', key, num
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF key = ANY (ratios) AND num > 1 THEN
+            RAISE EXCEPTION 'churn rule % must be between 0 and 1, not %', key, num
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'It is compared with a probability or a ratio.';
+        END IF;
+        IF key = 'frequency_window_days' AND NOT (num >= 1 AND num <= 36525 AND num = trunc(num)) THEN
+            RAISE EXCEPTION 'churn rule frequency_window_days must be a whole number of days from 1 to 36525, not %', num
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'The windows are counted in whole UTC days, e.g. 90.';
+        END IF;
+        IF key = 'frequency_min_previous' AND (num < 1 OR num <> trunc(num) OR num > 2147483647) THEN
+            RAISE EXCEPTION 'churn rule frequency_min_previous must be a whole number of at least 1, not %', num
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF key = 'clv_horizon_weeks' AND num > 520 THEN
+            RAISE EXCEPTION 'churn rule clv_horizon_weeks must be at most 520, not %', num
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Ten years of weeks is the longest horizon.';
+        END IF;
+        IF num >= 1e300 THEN
+            RAISE EXCEPTION 'churn rule % must be below 1e300', key
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        cur := jsonb_set(cur, ARRAY[key], val);
+    END LOOP;
+    IF (cur ->> 'lost_days')::numeric < (cur ->> 'lapsed_days')::numeric THEN
+        RAISE EXCEPTION 'churn rule lost_days (%) must not be below lapsed_days (%)',
+                        cur ->> 'lost_days', cur ->> 'lapsed_days'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A customer is lapsed before being lost.';
+    END IF;
+    result := jsonb_populate_record(NULL::customer_tier.churn_settings,
+                                    cur || jsonb_build_object('program', prog.name));
+    UPDATE customer_tier.churn_settings AS s
+       SET (silent_gap_factor, silent_floor_days, frequency_window_days, frequency_drop_ratio,
+            frequency_min_previous, p_alive_below, satisfaction_below, new_days, lapsed_days,
+            lost_days, lost_p_alive_below, won_back_days, clv_horizon_weeks, clv_discount_rate,
+            clv_margin) =
+           (result.silent_gap_factor, result.silent_floor_days, result.frequency_window_days,
+            result.frequency_drop_ratio, result.frequency_min_previous, result.p_alive_below,
+            result.satisfaction_below, result.new_days, result.lapsed_days, result.lost_days,
+            result.lost_p_alive_below, result.won_back_days, result.clv_horizon_weeks,
+            result.clv_discount_rate, result.clv_margin)
+     WHERE s.program = prog.name;
+    -- the stored states keep the day counts of two windows: a new width needs them again
+    IF (cur ->> 'frequency_window_days')::numeric IS DISTINCT FROM old_window THEN
+        PERFORM customer_tier.rebuild_program(prog.name);
+    END IF;
+    PERFORM customer_tier.rescore_program(prog.name, 'set_churn_rules');
+    RETURN cur;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.set_churn_rules(text, jsonb) IS
+    'change some of a program''s churn and lifecycle thresholds (a JSON object of churn_settings columns), validated, then rescore it; returns all settings';
+REVOKE ALL ON FUNCTION customer_tier.set_churn_rules(text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.set_churn_rules(text, jsonb) TO customer_tier_admin;  -- 90_roles.sql name list
 
 -- ==== every program ====
 -- Its schema and objects go to customer_tier_owner (a table's indexes and

@@ -157,7 +157,7 @@ CREATE TEMP TABLE os_good_bytes AS
 SELECT customer_tier.order_stats_state_send('v1;time=date;orders=2;monetary=-1.25;times=0,86400000000') AS b;
 SELECT lives_ok($$SELECT pg_temp.load_binary_state((SELECT b FROM os_good_bytes)); DROP TABLE os_crafted$$,
                 'good binary state bytes load');
-SELECT throws_ok($$SELECT pg_temp.load_binary_state((SELECT set_byte(b, 0, 2) FROM os_good_bytes))$$,
+SELECT throws_ok($$SELECT pg_temp.load_binary_state((SELECT set_byte(b, 0, 3) FROM os_good_bytes))$$,
                  '22P03', NULL, 'an unknown binary version is refused');
 SELECT throws_ok($$SELECT pg_temp.load_binary_state((SELECT set_byte(b, 1, 9) FROM os_good_bytes))$$,
                  '22P03', NULL, 'an unknown time kind is refused');
@@ -165,6 +165,23 @@ SELECT throws_ok($$SELECT pg_temp.load_binary_state((SELECT substr(b, 1, length(
                  '22P03', NULL, 'a missing time is refused');
 SELECT throws_ok($$SELECT pg_temp.load_binary_state((SELECT set_byte(b, length(b) - 1, 1) FROM os_good_bytes))$$,
                  '22P03', NULL, 'a date time that is not a midnight is refused');
+
+-- A bounded state (version 2) goes through the binary form unchanged; crafted ones do not get in.
+CREATE TEMP TABLE os_bounded_bytes AS
+SELECT customer_tier.order_stats_state_send(customer_tier.order_stats_bounded(
+           'v1;time=timestamptz;orders=4;monetary=40;times=0,86400000000,86400000001,864000000000', 30)) AS b;
+SELECT lives_ok($$SELECT pg_temp.load_binary_state((SELECT b FROM os_bounded_bytes))$$,
+                'good bounded binary state bytes load');
+SELECT is((SELECT s::text FROM os_crafted),
+          'v2;time=timestamptz;orders=4;monetary=40;first=0;last=864000000000;before_last=86400000001;'
+          'gap_squares=612126719998444800000002;horizon=30;days=0:1,1:2,10:1',
+          'the bounded state reads back');
+DROP TABLE os_crafted;
+-- the last day count's orders (the last 8 bytes) raised above the state's orders
+SELECT throws_ok($$SELECT pg_temp.load_binary_state((SELECT set_byte(b, length(b) - 1, 9) FROM os_bounded_bytes))$$,
+                 '22P03', NULL, 'a bounded state whose day counts exceed its orders is refused');
+SELECT throws_ok($$SELECT pg_temp.load_binary_state((SELECT substr(b, 1, length(b) - 16) FROM os_bounded_bytes))$$,
+                 '22P03', NULL, 'a bounded state missing a day count is refused');
 
 -- Malformed state text never gets in.
 SELECT throws_ok($$SELECT 'v1;time=timestamptz;orders=2;monetary=1;times=5'::customer_tier.order_stats_state$$,
