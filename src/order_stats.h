@@ -50,8 +50,8 @@ typedef struct OrderStatsState
 /* The orders of one UTC day, in a bounded state. */
 typedef struct OrderDayCount
 {
-	int64		day;			/* days since 2000-01-01, UTC */
-	int64		orders;
+	int32		day;			/* days since 2000-01-01, UTC */
+	int32		orders;			/* 8 bytes a day keep 180 days below the TOAST threshold */
 } OrderDayCount;
 
 /*

@@ -621,6 +621,8 @@ BoundedStateIn(const char *input, const char *p)
 	Numeric		total;
 	char	   *problem;
 	int64		horizon;
+	int64		day;
+	int64		orders;
 
 	s.timekind = ParseTimeKind(&p, input);
 	ExpectLiteral(&p, ";orders=", input);
@@ -649,9 +651,13 @@ BoundedStateIn(const char *input, const char *p)
 			ExpectLiteral(&p, ",", input);
 		if (s.ndays == s.horizon)
 			BadStateText(input, "The list holds more days than the horizon.");
-		s.days[s.ndays].day = ParseInt64(&p, input, "days");
+		day = ParseInt64(&p, input, "days");
 		ExpectLiteral(&p, ":", input);
-		s.days[s.ndays].orders = ParseInt64(&p, input, "days");
+		orders = ParseInt64(&p, input, "days");
+		if (day < PG_INT32_MIN || day > PG_INT32_MAX || orders < 1 || orders > PG_INT32_MAX)
+			BadStateText(input, "A day or its order count is out of range.");
+		s.days[s.ndays].day = (int32) day;
+		s.days[s.ndays].orders = (int32) orders;
 		s.ndays++;
 	}
 	MoneySumInit(&s.sum);
@@ -678,8 +684,7 @@ BoundedStateOut(const OrderSummary *s)
 	AppendUint128(&buf, s->gap_squares);
 	appendStringInfo(&buf, ";horizon=%d;days=", s->horizon);
 	for (int32 i = 0; i < s->ndays; i++)
-		appendStringInfo(&buf, "%s" INT64_FORMAT ":" INT64_FORMAT, i > 0 ? "," : "",
-						 s->days[i].day, s->days[i].orders);
+		appendStringInfo(&buf, "%s%d:%d", i > 0 ? "," : "", s->days[i].day, s->days[i].orders);
 	return buf.data;
 }
 
@@ -817,7 +822,7 @@ RecvTotal(StringInfo buf, int32 len)
  * Binary form, version 2 (bounded): after version 1's byte version, byte
  * time kind, int64 order count and total: int64 first, last and second
  * latest time, the squared gaps as two uint64 (high, low), int32 horizon,
- * int32 day count, then (int64 day, int64 orders) pairs.
+ * int32 day count, then (int32 day, int32 orders) pairs.
  */
 static Datum
 BoundedStateRecv(StringInfo buf, int timekind, int64 norders, int32 len)
@@ -837,13 +842,13 @@ BoundedStateRecv(StringInfo buf, int timekind, int64 norders, int32 len)
 	s.horizon = pq_getmsgint(buf, 4);
 	s.ndays = pq_getmsgint(buf, 4);
 	if (s.horizon < 0 || s.horizon > ORDER_STATS_MAX_HORIZON || s.ndays < 0 || s.ndays > s.horizon ||
-		(uint64) s.ndays * 16 != (uint64) (buf->len - buf->cursor))
+		(uint64) s.ndays * 8 != (uint64) (buf->len - buf->cursor))
 		BadStateBinary("The day counts do not match the horizon or the length.");
 	s.days = palloc(Max(s.ndays, 1) * sizeof(OrderDayCount));
 	for (int32 i = 0; i < s.ndays; i++)
 	{
-		s.days[i].day = pq_getmsgint64(buf);
-		s.days[i].orders = pq_getmsgint64(buf);
+		s.days[i].day = pq_getmsgint(buf, 4);
+		s.days[i].orders = pq_getmsgint(buf, 4);
 	}
 	pq_getmsgend(buf);
 	MoneySumInit(&s.sum);
@@ -936,8 +941,8 @@ order_stats_state_send(PG_FUNCTION_ARGS)
 		pq_sendint32(&buf, s->ndays);
 		for (int32 i = 0; i < s->ndays; i++)
 		{
-			pq_sendint64(&buf, s->days[i].day);
-			pq_sendint64(&buf, s->days[i].orders);
+			pq_sendint32(&buf, s->days[i].day);
+			pq_sendint32(&buf, s->days[i].orders);
 		}
 	}
 	for (int64 i = 0; !view.bounded && i < view.norders; i++)

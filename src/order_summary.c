@@ -19,6 +19,7 @@
 
 #include <math.h>
 
+#include "common/int.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "utils/numeric.h"
@@ -127,8 +128,13 @@ OrderStatsGetSummary(const OrderStatsView *view, int32 horizon, OrderSummary *s)
 
 			while (i > 0 && OrderDayOf(t[i - 1]) == day)
 				i--, count++;
-			s->days[ndays].day = day;
-			s->days[ndays].orders = count;
+			if (count > PG_INT32_MAX)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("more than %d orders on one day cannot be counted in a bounded state",
+								PG_INT32_MAX)));
+			s->days[ndays].day = (int32) day;
+			s->days[ndays].orders = (int32) count;
 			ndays++;
 		}
 		/* ascending */
@@ -146,7 +152,8 @@ OrderStatsGetSummary(const OrderStatsView *view, int32 horizon, OrderSummary *s)
 /*
  * Add the orders of `added` (a summary with the same horizon) to s when that
  * is exact: they all come at or after s's latest order, or at or before its
- * first.  The totals are left to the caller.  False, s unchanged, otherwise.
+ * first.  The totals are left to the caller.  False otherwise, and s is then
+ * not to be used: the caller recomputes the customer.
  */
 bool
 OrderSummaryAdd(OrderSummary *s, const OrderSummary *added)
@@ -197,7 +204,9 @@ OrderSummaryAdd(OrderSummary *s, const OrderSummary *added)
 		else
 		{
 			days[n] = s->days[i++];
-			days[n++].orders += added->days[j++].orders;
+			if (pg_add_s32_overflow(days[n].orders, added->days[j++].orders, &days[n].orders))
+				return false;	/* more than 2^31 orders in a day: recomputing will say so */
+			n++;
 		}
 	}
 	s->days = days;

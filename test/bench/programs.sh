@@ -223,7 +223,7 @@ single-row inserts, program       $tps_program   $us_program    ratio $(ratio "$
 single-row, hand-written trigger  $tps_handmade   $us_handmade    ratio $(ratio "$tps_handmade" "$tps_plain")x tps, $(ratio "$us_plain" "$us_handmade")x by CPU
 history of one customer, $HISTORY_ORDERS single-row inserts, ms per 1,000:
 inserts 10 to 1,010               $history_first
-the last 1,000                    $history_last    ratio $(ratio "$history_last" "$history_first")x  (target <= 1.2; the stored state keeps every order time)
+the last 1,000                    $history_last    ratio $(ratio "$history_last" "$history_first")x  (target <= 1.2)
 program state after the history: $history_check differences from a recomputation
 memory: $memory_line
 REPORT

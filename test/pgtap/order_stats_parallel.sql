@@ -180,7 +180,7 @@ DROP TABLE os_crafted;
 -- the last day count's orders (the last 8 bytes) raised above the state's orders
 SELECT throws_ok($$SELECT pg_temp.load_binary_state((SELECT set_byte(b, length(b) - 1, 9) FROM os_bounded_bytes))$$,
                  '22P03', NULL, 'a bounded state whose day counts exceed its orders is refused');
-SELECT throws_ok($$SELECT pg_temp.load_binary_state((SELECT substr(b, 1, length(b) - 16) FROM os_bounded_bytes))$$,
+SELECT throws_ok($$SELECT pg_temp.load_binary_state((SELECT substr(b, 1, length(b) - 8) FROM os_bounded_bytes))$$,
                  '22P03', NULL, 'a bounded state missing a day count is refused');
 
 -- Malformed state text never gets in.
