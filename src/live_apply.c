@@ -467,7 +467,7 @@ new_row(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
  * The rows are locked already: a concurrent writer's orders are either
  * committed, and read here, or still to be applied on top.
  */
-static void
+static SPITupleTable *
 recompute_states(ApplyState *st, const CustomerDelta *deltas, const int *recompute, int n,
 				 NullableDatum *purchases, NullableDatum *refunds)
 {
@@ -483,7 +483,7 @@ recompute_states(ApplyState *st, const CustomerDelta *deltas, const int *recompu
 	{
 		memcpy(st->unrepaired + st->nunrepaired, keys, n * sizeof(Datum));
 		st->nunrepaired += n;
-		return;
+		return NULL;
 	}
 	args[0] = make_array(keys, n, st->keytype);
 	args[1] = Int32GetDatum(st->horizon);
@@ -498,6 +498,7 @@ recompute_states(ApplyState *st, const CustomerDelta *deltas, const int *recompu
 		purchases[i].value = SPI_getbinval(row, desc, 2, &purchases[i].isnull);
 		refunds[i].value = SPI_getbinval(row, desc, 3, &refunds[i].isnull);
 	}
+	return SPI_tuptable;
 }
 
 /*
@@ -520,6 +521,7 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 	NullableDatum *refunds = palloc(n * sizeof(NullableDatum));
 	int		   *recompute = palloc(n * sizeof(int));
 	int			nrecompute = 0;
+	SPITupleTable *recomputed_rows = NULL;
 	int			nupdate = 0;
 	int			ninsert = 0;
 	int			again = 0;
@@ -561,7 +563,7 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 		recompute[nrecompute++] = i;
 	}
 	if (nrecompute > 0)
-		recompute_states(st, deltas, recompute, nrecompute, purchases, refunds);
+		recomputed_rows = recompute_states(st, deltas, recompute, nrecompute, purchases, refunds);
 	for (int i = 0, k = 0; i < n; i++)
 	{
 		Datum		row;
@@ -629,6 +631,8 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 	}
 	/* the stored values read are written by now; SPI would keep them until the commit step ends */
 	SPI_freetuptable(found_rows);
+	if (recomputed_rows != NULL)
+		SPI_freetuptable(recomputed_rows);
 	return again;
 }
 
