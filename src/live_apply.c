@@ -93,9 +93,8 @@ typedef struct ApplyPlans
 	SPIPlanPtr	not_inserted;	/* (keys, keys inserted) -> ordinality of the others */
 	SPIPlanPtr	pin;			/* (tiers, program, key) -> pinned rank */
 	SPIPlanPtr	emptied;		/* (keys): delete customers left without orders */
-	SPIPlanPtr	repair;			/* (program, keys, drifted): log, warn when unreadable */
 	SPIPlanPtr	recompute;		/* (keys, horizon) -> ordinality, states from the orders */
-	SPIPlanPtr	drift_log;		/* (program, customers): drift repaired */
+	SPIPlanPtr	drift_log;		/* (program, customers, repaired): drift_repair */
 	Oid			orders;			/* the orders table */
 } ApplyPlans;
 
@@ -173,9 +172,8 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 	Oid			insert_args[2];
 	Oid			two_keys[2] = {keyarray, keyarray};
 	Oid			pin_args[3] = {TEXTARRAYOID, TEXTOID, keytype};
-	Oid			repair_args[3] = {TEXTOID, keyarray, BOOLOID};
 	Oid			recompute_args[2] = {keyarray, INT4OID};
-	Oid			log_args[2] = {TEXTOID, INT8OID};
+	Oid			log_args[3] = {TEXTOID, INT8OID, BOOLOID};
 	TupleDesc	catdesc;
 	HeapTuple	cat;
 	bool		isnull;
@@ -255,14 +253,13 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 	p->emptied = KeepPlan(psprintf(
 		"DELETE FROM %s AS c WHERE c.customer OPERATOR(pg_catalog.=) ANY ($1)"
 		"   AND c.purchases IS NULL AND c.refunds IS NULL", table), 1, &keyarray);
-	p->repair = KeepPlan("SELECT customer_tier.repair_customers($1, $2, $3)", 3, repair_args);
 	cat = ProgramCatalogRow("SELECT p.orders_table::pg_catalog.oid, customer_tier.program_recompute_sql(p)"
 							"  FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) $1",
 							p->program, &catdesc);
 	p->orders = DatumGetObjectId(heap_getattr(cat, 1, catdesc, &isnull));
 	p->recompute = KeepPlan(TextDatumGetCString(heap_getattr(cat, 2, catdesc, &isnull)), 2, recompute_args);
 	p->drift_log = KeepPlan("INSERT INTO customer_tier.drift_repair (program, customers, repaired)"
-							" VALUES ($1, $2, true)", 2, log_args);
+							" VALUES ($1, $2, $3)", 3, log_args);
 	table_close(rel, AccessShareLock);
 	p->customers = customers;
 }
@@ -271,8 +268,8 @@ static void
 forget_plans(ApplyPlans *p)
 {
 	SPIPlanPtr *all[] = {&p->find[MANY], &p->find[ONE], &p->update[MANY], &p->update[ONE],
-	&p->insert[MANY], &p->insert[ONE], &p->not_inserted, &p->pin, &p->emptied, &p->repair,
-	&p->recompute, &p->drift_log};
+	&p->insert[MANY], &p->insert[ONE], &p->not_inserted, &p->pin, &p->emptied, &p->recompute,
+	&p->drift_log};
 
 	for (int i = 0; i < (int) lengthof(all); i++)
 		if (*all[i] != NULL)
@@ -298,7 +295,7 @@ get_apply_plans(const char *program, Oid customers, Oid keytype)
 		p->customers = InvalidOid;
 		p->rowdesc = NULL;
 		p->find[MANY] = p->find[ONE] = p->update[MANY] = p->update[ONE] = NULL;
-		p->insert[MANY] = p->insert[ONE] = p->not_inserted = p->pin = p->emptied = p->repair = NULL;
+		p->insert[MANY] = p->insert[ONE] = p->not_inserted = p->pin = p->emptied = NULL;
 		p->recompute = p->drift_log = NULL;
 	}
 	if (p->customers != customers)
@@ -345,8 +342,7 @@ typedef struct ApplyState
 	Datum	   *emptied;
 	int			nemptied;
 	/* customers that could not be recomputed (orders unreadable), and how many drifted */
-	Datum	   *unrepaired;
-	int			nunrepaired;
+	int64		nunrepaired;
 	int64		ndrifted;
 } ApplyState;
 
@@ -463,7 +459,7 @@ new_row(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
 /*
  * The states of the customers at recompute[] (ascending indexes of deltas),
  * recomputed from the orders table (NULL: no orders left), or, when
- * customer_tier_owner may not read it, their keys set aside as unrepaired.
+ * customer_tier_owner may not read it, counted as unrepaired.
  * The rows are locked already: a concurrent writer's orders are either
  * committed, and read here, or still to be applied on top.
  */
@@ -474,16 +470,15 @@ recompute_states(ApplyState *st, const CustomerDelta *deltas, const int *recompu
 	Datum	   *keys = palloc(n * sizeof(Datum));
 	Datum		args[2];
 
+	if (!st->readable)
+	{
+		st->nunrepaired += n;
+		return NULL;
+	}
 	for (int k = 0; k < n; k++)
 	{
 		keys[k] = deltas[recompute[k]].key;
 		purchases[recompute[k]].isnull = refunds[recompute[k]].isnull = true;
-	}
-	if (!st->readable)
-	{
-		memcpy(st->unrepaired + st->nunrepaired, keys, n * sizeof(Datum));
-		st->nunrepaired += n;
-		return NULL;
 	}
 	args[0] = make_array(keys, n, st->keytype);
 	args[1] = Int32GetDatum(st->horizon);
@@ -656,10 +651,8 @@ ApplyCustomerDeltas(const char *program, Oid keytype, const CustomerDelta *delta
 	st.horizon = ChurnStateHorizon(st.config->settings[SETTING_CHURN]);
 	st.readable = pg_class_aclcheck(st.plans->orders, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
 	st.emptied = palloc_extended(n * sizeof(Datum), MCXT_ALLOC_HUGE);
-	/* a customer applied again may be set aside twice */
-	st.unrepaired = palloc_extended(2 * (Size) n * sizeof(Datum), MCXT_ALLOC_HUGE);
-	st.nemptied = st.nunrepaired = 0;
-	st.ndrifted = 0;
+	st.nemptied = 0;
+	st.nunrepaired = st.ndrifted = 0;
 
 	/*
 	 * In chunks of customers, in key order: an array of a whole bulk load's
@@ -687,18 +680,23 @@ ApplyCustomerDeltas(const char *program, Oid keytype, const CustomerDelta *delta
 
 		execute(st.plans->emptied, &keys, NULL, SPI_OK_DELETE);
 	}
+	if (st.nunrepaired > 0 || st.ndrifted > 0)
+	{
+		Datum		log[3] = {st.program_text, Int64GetDatum(st.nunrepaired > 0 ? st.nunrepaired : st.ndrifted),
+		BoolGetDatum(st.nunrepaired == 0)};
+
+		execute(st.plans->drift_log, log, NULL, SPI_OK_INSERT);
+	}
 	if (st.nunrepaired > 0)
 	{
-		/* logs them as unrepaired and warns */
-		Datum		repair[3] = {st.program_text, make_array(st.unrepaired, st.nunrepaired, keytype),
-		BoolGetDatum(true)};
+		const char *orders = quote_qualified_identifier(get_namespace_name(get_rel_namespace(st.plans->orders)),
+														get_rel_name(st.plans->orders));
 
-		execute(st.plans->repair, repair, NULL, SPI_OK_SELECT);
-	}
-	else if (st.ndrifted > 0)
-	{
-		Datum		drift[2] = {st.program_text, Int64GetDatum(st.ndrifted)};
-
-		execute(st.plans->drift_log, drift, NULL, SPI_OK_INSERT);
+		ereport(WARNING,
+				(errmsg("program \"%s\": " INT64_FORMAT " customer(s) drifted and cannot be repaired",
+						program, st.nunrepaired),
+				 errdetail("customer_tier_owner may not read %s.", orders),
+				 errhint("GRANT SELECT ON %s TO customer_tier_owner, then SELECT customer_tier.rebuild_program(%s).",
+						 orders, quote_literal_cstr(program))));
 	}
 }

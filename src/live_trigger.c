@@ -16,11 +16,10 @@
  * 2. Apply, at commit (XACT_EVENT_PRE_COMMIT, after deferred triggers): each
  *    program's deltas, merged per customer and sorted by key, are applied
  *    customer by customer in key order (live_apply.c), which locks each
- *    customer's row, merges and subtracts in C and scores it.  Two
+ *    customer's row, applies the deltas to its bounded state in C (or
+ *    recomputes the customer from the orders table) and scores it.  Two
  *    transactions therefore lock the customers they share in the same order,
  *    once, at the end: a program adds no deadlock to writes that had none.
- *    Customers whose stored state cannot take a removal (drift) are
- *    recomputed from the orders table by repair_customers.
 
  * The deltas of a subtransaction that aborts are dropped with it; a TRUNCATE
  * of the orders table voids the deltas collected before it.

@@ -96,8 +96,6 @@ extern const char *OrderTimeKindName(int kind);
 extern double TimeSpan(int64 later, int64 earlier);
 extern void SortOrderTimes(int64 *times, int64 n);
 extern Datum OrderStatsMergeStates(const Datum *states, int n);
-extern NullableDatum OrderStatsSubtract(Datum stored, Datum removed);
-extern bool OrderStatsHolds(Datum stored, Datum removed);
 
 /* Bounded states (order_summary.c and the flat form in order_stats_state.c). */
 extern void OrderStatsRequireTimes(const OrderStatsView *view, const char *what);
@@ -110,7 +108,7 @@ extern int64 OrderDayOf(int64 t);
 extern bool OrderSummarySame(const OrderSummary *a, const OrderSummary *b);
 extern void OrderSummaryResult(const OrderSummary *s, Datum *values, bool *nulls);
 
-/* What becomes of a customer's stored state when a transaction's delta is applied. */
+/* What becomes of a customer's stored state when a transaction's delta is applied (in rising severity). */
 typedef enum DeltaOutcome
 {
 	DELTA_APPLIED,				/* *result is the new state (NULL: no orders) */

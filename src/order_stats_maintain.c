@@ -159,7 +159,7 @@ order_stats_state_merge(PG_FUNCTION_ARGS)
  * is left.  Every removed order time must be in a: anything else means the
  * stored state no longer matches the orders, which must fail loudly.
  */
-NullableDatum
+static NullableDatum
 OrderStatsSubtract(Datum stored, Datum removed)
 {
 	MemoryContext target = CurrentMemoryContext;
@@ -343,12 +343,9 @@ order_stats_state_same(PG_FUNCTION_ARGS)
 
 /*
  * Whether every order of removed is in stored (as a multiset of times, of
- * the same kind): whether OrderStatsSubtract can remove them.  The trigger
- * path tests it before subtracting, so that a removal the stored state
- * cannot account for (drift) sends that customer to be recomputed from the
- * orders table rather than failing the CRM's write.
+ * the same kind): whether order_stats_state_subtract can remove them.
  */
-bool
+static bool
 OrderStatsHolds(Datum stored, Datum removed)
 {
 	OrderStatsView a;
@@ -470,8 +467,7 @@ OrderStatsApplyDelta(NullableDatum stored, NullableDatum added, NullableDatum re
 	else
 	{
 		OrderStatsGetView(stored.value, &sv);
-		if ((!added.isnull && av.timekind != sv.timekind) ||
-			(!removed.isnull && rv.timekind != sv.timekind))
+		if (!added.isnull || !removed.isnull)
 			CheckSameTimeKind(&sv, added.isnull ? &rv : &av);
 		OrderStatsGetSummary(&sv, horizon, &s);
 		if (s.horizon < horizon)

@@ -113,31 +113,33 @@ OrderStatsGetSummary(const OrderStatsView *view, int32 horizon, OrderSummary *s)
 	for (int64 i = 1; i < n; i++)
 		s->gap_squares += SquaredGap(t[i], t[i - 1]);
 
-	/* the days of the horizon, scanned back from the latest order */
+	/* the days of the horizon, scanned back from the latest order, then put in ascending order */
 	lastday = OrderDayOf(s->last);
 	if (horizon > 0)
 	{
-		int64		i = n;
 		int32		ndays = 0;
+		int64		count = 0;
 
 		s->days = palloc(Min((int64) horizon, n) * sizeof(OrderDayCount));
-		while (i > 0 && OrderDayOf(t[i - 1]) > lastday - horizon)
+		for (int64 i = n - 1; i >= -1; i--)
 		{
-			int64		day = OrderDayOf(t[i - 1]);
-			int64		count = 0;
+			int64		day = i >= 0 ? OrderDayOf(t[i]) : PG_INT64_MIN;
 
-			while (i > 0 && OrderDayOf(t[i - 1]) == day)
-				i--, count++;
-			if (count > PG_INT32_MAX)
-				ereport(ERROR,
-						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						 errmsg("more than %d orders on one day cannot be counted in a bounded state",
-								PG_INT32_MAX)));
+			if (count > 0 && day != s->days[ndays].day)
+			{
+				if (count > PG_INT32_MAX)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("more than %d orders on one day cannot be counted in a bounded state",
+									PG_INT32_MAX)));
+				s->days[ndays++].orders = (int32) count;
+				count = 0;
+			}
+			if (day <= lastday - horizon)
+				break;
 			s->days[ndays].day = (int32) day;
-			s->days[ndays].orders = (int32) count;
-			ndays++;
+			count++;
 		}
-		/* ascending */
 		for (int32 k = 0; k < ndays / 2; k++)
 		{
 			OrderDayCount swap = s->days[k];

@@ -40,7 +40,7 @@
 --          event triggers on partition DDL (partition_ddl); create_program
 --          refuses a partition
 --          program_delta_sql, program_scratch_sql;
---          repair_customers and table drift_repair (drift is repaired, not
+--          table drift_repair (drift is repaired, not
 --          an error)
 --   new    customer_index_missing: create_program warns when no index of
 --          the orders table leads with the customer column
@@ -60,7 +60,7 @@
 --   new    order_stats_bounded (C), program_state_horizon, program_recompute_sql
 --   sig    program_scratch_sql(prog, condition, horizon): bounded states
 --   body   set_churn_rules rebuilds a program whose frequency window changed;
---          the backfill, repair_customers and rebuild_program store bounded
+--          the backfill and rebuild_program store bounded
 --          states; every program is rebuilt below, so its states become bounded
 --   table  churn_settings.frequency_window_days is a whole number of days
 --          (a fractional window is rounded up)
@@ -1265,62 +1265,6 @@ COMMENT ON COLUMN customer_tier.drift_repair.repaired IS 'false when customer_ti
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.drift_repair', '');
 GRANT INSERT ON customer_tier.drift_repair TO customer_tier_owner;
 GRANT SELECT, DELETE ON customer_tier.drift_repair TO customer_tier_admin;
-
--- customer_tier.repair_customers(text, anyarray, boolean): sql/install/63_program_verify.sql
-CREATE FUNCTION customer_tier.repair_customers(program text, keys anyarray, drifted boolean)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    prog customer_tier.program;
-    readable boolean;
-BEGIN
-    prog := customer_tier.program_row(program);
-    readable := has_table_privilege(prog.orders_table, 'SELECT');
-    IF drifted THEN
-        INSERT INTO customer_tier.drift_repair (program, customers, repaired)
-        VALUES (prog.name, pg_catalog.cardinality(keys), readable);
-    END IF;
-    IF NOT readable THEN
-        RAISE WARNING 'program "%": % customer(s) drifted and cannot be repaired', prog.name, pg_catalog.cardinality(keys)
-            USING DETAIL = format('customer_tier_owner may not read %s.', prog.orders_table),
-                  HINT = format('GRANT SELECT ON %s TO customer_tier_owner, then SELECT customer_tier.rebuild_program(%L).',
-                                prog.orders_table, prog.name);
-        RETURN 0;
-    END IF;
-    EXECUTE format($sql$
-        WITH scratch AS (%2$s
-        ), gone AS (
-            DELETE FROM %1$I.customers AS c
-             WHERE c.customer OPERATOR(pg_catalog.=) ANY ($1)
-               AND NOT EXISTS (SELECT FROM scratch AS s WHERE s.customer OPERATOR(pg_catalog.=) c.customer)
-        )
-        INSERT INTO %1$I.customers AS c
-               (customer, purchases, refunds, orders, monetary, first_order, last_order,
-                mean_gap_days, gap_stddev_days, updated_at)
-        SELECT s.customer, s.purchases, s.refunds, m.orders, m.monetary, m.first_order, m.last_order,
-               m.mean_gap_days, m.gap_stddev_days, pg_catalog.now()
-          FROM scratch AS s, LATERAL customer_tier.customer_metrics(s.purchases, s.refunds) AS m
-         ORDER BY s.customer
-        ON CONFLICT (customer) DO UPDATE
-           SET (purchases, refunds, remove_purchases, remove_refunds, orders, monetary, first_order,
-                last_order, mean_gap_days, gap_stddev_days, updated_at) =
-               (excluded.purchases, excluded.refunds, NULL, NULL, excluded.orders, excluded.monetary,
-                excluded.first_order, excluded.last_order, excluded.mean_gap_days,
-                excluded.gap_stddev_days, excluded.updated_at)$sql$,
-        prog.data_schema,
-        customer_tier.program_scratch_sql(prog, format('o.%I OPERATOR(pg_catalog.=) ANY ($1)', prog.customer_column),
-                                          format('(SELECT customer_tier.program_state_horizon(%L))', prog.name)))
-      USING keys;
-    PERFORM customer_tier.rescore_where(program, 'repair',
-                                        'c.updated_at OPERATOR(pg_catalog.=) pg_catalog.now()');
-    RETURN pg_catalog.cardinality(keys);
-END
-$$;
-COMMENT ON FUNCTION customer_tier.repair_customers(text, anyarray, boolean) IS
-    'recompute customers of a program from its orders table and rescore them; drifted ones are logged in drift_repair (the trigger path calls it)';
-REVOKE ALL ON FUNCTION customer_tier.repair_customers(text, anyarray, boolean) FROM PUBLIC;
 
 -- customer_tier.rebuild_program(text): sql/install/63_program_verify.sql
 CREATE OR REPLACE FUNCTION customer_tier.rebuild_program(program text)
