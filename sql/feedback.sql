@@ -189,6 +189,16 @@ SELECT customer_tier.configure_program('fb', reject_mode => 'skip');
 TRUNCATE fbk.survey;
 SELECT (SELECT count(*) FROM ct_fb.answers) AS answers, (SELECT count(*) FROM ct_fb.satisfaction) AS satisfaction;
 
+-- A customer who answered before their first order has their recent
+-- satisfaction from that order on (NPS 9 x 10 / 10 = 9); deleting the answer
+-- takes it away again.
+INSERT INTO fbk.survey VALUES (77, 9, 'nps', now(), NULL);
+INSERT INTO fbk.orders VALUES (77, 20, now());
+SELECT customer, recent_satisfaction FROM ct_fb.customers WHERE customer = 77;
+DELETE FROM fbk.survey WHERE customer_id = 77;
+SELECT customer, recent_satisfaction, changed_by FROM ct_fb.customers WHERE customer = 77;
+DELETE FROM fbk.orders WHERE customer_id = 77;
+
 -- refresh_satisfaction moves every customer's window to now.
 INSERT INTO fbk.survey VALUES (1, 10, 'nps', now() - interval '100 days', NULL);
 UPDATE ct_fb.satisfaction SET window_nps = NULL, computed_at = '2020-01-01';

@@ -83,6 +83,7 @@ typedef struct ApplyPlans
 	int			written[NWRITTEN];	/* attribute index of each written column */
 	int			key_att;
 	int			updated_at_att;
+	int			recent_satisfaction_att;
 	/*
 	 * [MANY] take arrays; [ONE] the same statements for a single customer,
 	 * whose plans start faster (a single-row insert is the common case).
@@ -95,6 +96,7 @@ typedef struct ApplyPlans
 	SPIPlanPtr	emptied;		/* (keys): delete customers left without orders */
 	SPIPlanPtr	recompute;		/* (keys, horizon) -> ordinality, states from the orders */
 	SPIPlanPtr	drift_log;		/* (program, customers, repaired): drift_repair */
+	SPIPlanPtr	satisfied;		/* (keys) -> ordinality, recent satisfaction (0..10) */
 	Oid			orders;			/* the orders table */
 } ApplyPlans;
 
@@ -200,14 +202,15 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 	p->rowarray = get_array_type(rel->rd_rel->reltype);
 	p->key_att = column_index(desc, "customer");
 	p->updated_at_att = column_index(desc, "updated_at");
+	p->recent_satisfaction_att = column_index(desc, "recent_satisfaction");
 
 	initStringInfo(&find);
 	for (int i = 0; i < NCUR; i++)
 		appendStringInfo(&find, ", c.%s", quote_identifier(current_columns[i]));
 	initStringInfo(&set);
 	initStringInfo(&from);
-	appendStringInfoString(&set, "remove_purchases, remove_refunds, updated_at");
-	appendStringInfoString(&from, "NULL, NULL, u.updated_at");
+	appendStringInfoString(&set, "remove_purchases, remove_refunds, updated_at, recent_satisfaction");
+	appendStringInfoString(&from, "NULL, NULL, u.updated_at, u.recent_satisfaction");
 	for (int i = 0; i < (int) NWRITTEN; i++)
 	{
 		p->written[i] = column_index(desc, columns[i]);
@@ -260,6 +263,12 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 	p->recompute = KeepPlan(TextDatumGetCString(heap_getattr(cat, 2, catdesc, &isnull)), 2, recompute_args);
 	p->drift_log = KeepPlan("INSERT INTO customer_tier.drift_repair (program, customers, repaired)"
 							" VALUES ($1, $2, $3)", 3, log_args);
+	/* as feed_recent_satisfaction: the recent score (0..100) over 10 */
+	p->satisfied = KeepPlan(psprintf(
+		"SELECT k.i, s.recent_score OPERATOR(pg_catalog./) 10"
+		"  FROM pg_catalog.unnest($1) WITH ORDINALITY AS k (customer, i)"
+		"  JOIN %s.satisfaction AS s ON s.customer OPERATOR(pg_catalog.=) k.customer", schema),
+		1, &keyarray);
 	table_close(rel, AccessShareLock);
 	p->customers = customers;
 }
@@ -269,7 +278,7 @@ forget_plans(ApplyPlans *p)
 {
 	SPIPlanPtr *all[] = {&p->find[MANY], &p->find[ONE], &p->update[MANY], &p->update[ONE],
 	&p->insert[MANY], &p->insert[ONE], &p->not_inserted, &p->pin, &p->emptied, &p->recompute,
-	&p->drift_log};
+	&p->drift_log, &p->satisfied};
 
 	for (int i = 0; i < (int) lengthof(all); i++)
 		if (*all[i] != NULL)
@@ -296,7 +305,7 @@ get_apply_plans(const char *program, Oid customers, Oid keytype)
 		p->rowdesc = NULL;
 		p->find[MANY] = p->find[ONE] = p->update[MANY] = p->update[ONE] = NULL;
 		p->insert[MANY] = p->insert[ONE] = p->not_inserted = p->pin = p->emptied = NULL;
-		p->recompute = p->drift_log = NULL;
+		p->recompute = p->drift_log = p->satisfied = NULL;
 	}
 	if (p->customers != customers)
 	{
@@ -447,6 +456,8 @@ new_row(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
 	nulls[plans->key_att] = false;
 	values[plans->updated_at_att] = st->as_of;
 	nulls[plans->updated_at_att] = false;
+	values[plans->recent_satisfaction_att] = stored->current[CUR_RECENT_SATISFACTION].value;
+	nulls[plans->recent_satisfaction_att] = stored->current[CUR_RECENT_SATISFACTION].isnull;
 	for (int i = 0; i < (int) NWRITTEN; i++)
 	{
 		values[plans->written[i]] = written[i];
@@ -494,6 +505,42 @@ recompute_states(ApplyState *st, const CustomerDelta *deltas, const int *recompu
 		refunds[i].value = SPI_getbinval(row, desc, 3, &refunds[i].isnull);
 	}
 	return SPI_tuptable;
+}
+
+/*
+ * The recent satisfaction of the customers whose answers changed and of the
+ * new ones (whose answers may predate their first order), read from their
+ * satisfaction rows, settled by now, in place of the stored value.
+ */
+static void
+read_satisfaction(ApplyState *st, const CustomerDelta *deltas, StoredRow *stored, int n)
+{
+	Datum	   *keys = palloc(n * sizeof(Datum));
+	int		   *at = palloc(n * sizeof(int));
+	int			m = 0;
+	Datum		arg;
+
+	for (int i = 0; i < n; i++)
+		if (deltas[i].satisfaction || !stored[i].found)
+		{
+			keys[m] = deltas[i].key;
+			at[m++] = i;
+			stored[i].current[CUR_RECENT_SATISFACTION].isnull = true;
+		}
+	if (m == 0)
+		return;
+	arg = make_array(keys, m, st->keytype);
+	execute(st->plans->satisfied, &arg, NULL, SPI_OK_SELECT);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		NullableDatum *recent = &stored[at[DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)) - 1]]
+			.current[CUR_RECENT_SATISFACTION];
+
+		recent->value = SPI_getbinval(row, desc, 2, &recent->isnull);
+	}
 }
 
 /*
@@ -548,6 +595,7 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 		for (int c = 0; c < NCUR; c++)
 			s->current[c].value = SPI_getbinval(row, desc, 5 + c, &s->current[c].isnull);
 	}
+	read_satisfaction(st, deltas, stored, n);
 	for (int i = 0; i < n; i++)
 	{
 		DeltaOutcome outcome = new_states(st, &deltas[i], &stored[i], &purchases[i], &refunds[i]);

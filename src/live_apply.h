@@ -17,6 +17,7 @@ typedef struct CustomerDelta
 	NullableDatum add_refunds;
 	NullableDatum remove_refunds;
 	const char *source;			/* who scores it: changed_by, tier_history.source */
+	bool		satisfaction;	/* its answers changed: read its recent satisfaction again */
 } CustomerDelta;
 
 /*
@@ -26,5 +27,8 @@ typedef struct CustomerDelta
 extern SPIPlanPtr KeepPlan(const char *sql, int nargs, Oid *argtypes);
 
 extern void ApplyCustomerDeltas(const char *program, Oid keytype, const CustomerDelta *deltas, int n);
+
+/* Settle the satisfaction rows of the deltas marked satisfaction (live_feedback.c). */
+extern void SettleSatisfaction(const char *program, Oid keytype, const CustomerDelta *deltas, int n);
 
 #endif

@@ -74,13 +74,17 @@ typedef enum LiveStep
 	STEP_DELETE,				/* collect old_rows */
 	STEP_TRUNCATE,				/* collect every row of a partition about to be emptied */
 	STEP_ATTACH,				/* collect every row of a partition attached */
-	STEP_DETACH					/* collect every row of a partition detached */
+	STEP_DETACH,				/* collect every row of a partition detached */
+	STEP_FEEDBACK_INSERT,		/* customers whose answers a write changed (live_feedback.c) */
+	STEP_FEEDBACK_UPDATE,
+	STEP_FEEDBACK_DELETE
 } LiveStep;
 
 /* Who scores a customer (changed_by, tier_history.source), and the rejects' operation. */
 static const char *const step_source[] = {
 	"trigger INSERT", "trigger UPDATE", "trigger DELETE", "trigger TRUNCATE",
-	"ATTACH PARTITION", "DETACH PARTITION"
+	"ATTACH PARTITION", "DETACH PARTITION",
+	"trigger INSERT feedback", "trigger UPDATE feedback", "trigger DELETE feedback"
 };
 static const char *const step_operation[] = {
 	"INSERT", "UPDATE", "DELETE", "TRUNCATE", "ATTACH", "DETACH"
@@ -113,6 +117,7 @@ typedef struct Delta
 	int64		seq;			/* collection order: the later operation scores */
 	LiveStep	step;
 	bool		truncated;		/* a marker: the orders table was truncated here */
+	bool		satisfaction;	/* the customer's answers changed: settle its satisfaction */
 } Delta;
 
 /* The deltas one program collected in this transaction. */
@@ -120,7 +125,6 @@ typedef struct ProgramPending
 {
 	char		program[NAMEDATALEN];
 	Oid			keytype;
-	Oid			statetype;
 	int16		keylen;
 	bool		keybyval;
 	char		keyalign;
@@ -277,7 +281,7 @@ get_plans(const char *program, Oid relid, LiveStep step)
  * --------------------------------------------------------------------- */
 
 static ProgramPending *
-program_pending(const char *program, Oid keytype, Oid statetype)
+program_pending(const char *program, Oid keytype)
 {
 	ProgramPending *pp;
 	MemoryContext old;
@@ -292,7 +296,6 @@ program_pending(const char *program, Oid keytype, Oid statetype)
 	pp = palloc0(sizeof(ProgramPending));
 	strlcpy(pp->program, program, NAMEDATALEN);
 	pp->keytype = keytype;
-	pp->statetype = statetype;
 	get_typlenbyvalalign(keytype, &pp->keylen, &pp->keybyval, &pp->keyalign);
 	pp->sort.ssup_cxt = pending_cxt;
 	pp->sort.ssup_collation = DEFAULT_COLLATION_OID;
@@ -378,6 +381,8 @@ merge_run(Delta *items, int64 n)
 		if (k > 0)
 			items[0].states[i] = k == 1 ? parts[0] : OrderStatsMergeStates(parts, k);
 	}
+	for (int64 j = 1; j < n; j++)
+		items[0].satisfaction |= items[j].satisfaction;
 	items[0].seq = items[n - 1].seq;
 	items[0].step = items[n - 1].step;
 	pfree(parts);
@@ -404,8 +409,19 @@ compact(ProgramPending *pp, bool at_commit)
 		}
 	if (at_commit && start > 0)
 	{
-		memmove(pp->items, pp->items + start, (pp->n - start) * sizeof(Delta));
-		pp->n -= start;
+		/* the orders before it are gone; changed answers still need their customers settled */
+		out = 0;
+		for (int64 i = 0; i < pp->n; i++)
+		{
+			Delta	   *d = &pp->items[i];
+
+			if (i < start && !d->satisfaction)
+				continue;
+			if (i < start)
+				d->isnull[0] = d->isnull[1] = d->isnull[2] = d->isnull[3] = true;
+			pp->items[out++] = *d;
+		}
+		pp->n = out;
 		start = 0;
 	}
 	sorting = pp;
@@ -457,7 +473,7 @@ keep_deltas(const char *program, LiveStep step)
 		if (!any)
 			continue;
 		if (pp == NULL)
-			pp = program_pending(program, SPI_gettypeid(desc, 1), SPI_gettypeid(desc, 2));
+			pp = program_pending(program, SPI_gettypeid(desc, 1));
 		old = MemoryContextSwitchTo(pending_cxt);
 		d = new_delta(pp, step);
 		d->key = datumCopy(key, pp->keybyval, pp->keylen);
@@ -474,9 +490,13 @@ keep_deltas(const char *program, LiveStep step)
 	return problems;
 }
 
-/* Refuse the write when the program says unusable rows are errors. */
-static void
-check_reject_mode(const char *program, int64 problems, const char *reason)
+/*
+ * Refuse the write when the program says unusable rows are errors; what says
+ * which rows ("order", "feedback"), kept_in where they would be kept.
+ */
+void
+CheckRejectMode(const char *program, int64 problems, const char *reason, const char *what,
+				const char *kept_in)
 {
 	TupleDesc	desc;
 	HeapTuple	row = ProgramCatalogRow("SELECT p.reject_mode FROM customer_tier.program AS p"
@@ -485,9 +505,10 @@ check_reject_mode(const char *program, int64 problems, const char *reason)
 	if (strcmp(SPI_getvalue(row, desc, 1), "error") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("program %s: %lld order row(s) cannot be used", program, (long long) problems),
+				 errmsg("program %s: %lld %s row(s) cannot be used", program, (long long) problems, what),
 				 errdetail("The last one: %s.", reason),
-				 errhint("Correct the rows, or set the program's reject_mode to skip to keep such rows in its rejects table.")));
+				 errhint("Correct the rows, or set the program's reject_mode to skip to keep such rows in its %s table.",
+						 kept_in)));
 }
 
 /* A tuplestore of one row, registered as a transition table for a row trigger. */
@@ -553,8 +574,9 @@ collect(const char *program, Oid relid, LiveStep step, TriggerData *trigdata)
 	{
 		if (SPI_execute_plan(entry->rejects, NULL, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "SPI_execute_plan failed");
-		check_reject_mode(program, problems,
-						  SPI_getvalue(SPI_tuptable->vals[SPI_processed - 1], SPI_tuptable->tupdesc, 1));
+		CheckRejectMode(program, problems,
+						SPI_getvalue(SPI_tuptable->vals[SPI_processed - 1], SPI_tuptable->tupdesc, 1),
+						"order", "rejects");
 	}
 	EndAsRole(&sw);
 	SPI_finish();
@@ -638,6 +660,36 @@ CollectPartitionRows(const char *program, Oid relid, bool added)
 	collect(program, relid, added ? STEP_ATTACH : STEP_DETACH, NULL);
 }
 
+/*
+ * Customers whose answers a write of the program's feedback table changed
+ * (keys[0..n)): their satisfaction rows are settled at commit, in key order,
+ * and they are scored again with the customers of the orders written.
+ */
+void
+PendSatisfaction(const char *program, Oid keytype, const Datum *keys, int n, TriggerEvent event)
+{
+	ProgramPending *pp;
+	LiveStep	step = TRIGGER_FIRED_BY_INSERT(event) ? STEP_FEEDBACK_INSERT :
+		TRIGGER_FIRED_BY_UPDATE(event) ? STEP_FEEDBACK_UPDATE : STEP_FEEDBACK_DELETE;
+	MemoryContext old;
+
+	if (n == 0)
+		return;
+	pp = program_pending(program, keytype);
+	old = MemoryContextSwitchTo(pending_cxt);
+	for (int i = 0; i < n; i++)
+	{
+		Delta	   *d = new_delta(pp, step);
+
+		d->key = datumCopy(keys[i], pp->keybyval, pp->keylen);
+		d->isnull[0] = d->isnull[1] = d->isnull[2] = d->isnull[3] = true;
+		d->satisfaction = true;
+	}
+	MemoryContextSwitchTo(old);
+	if (pp->n >= pp->compact_at)
+		compact(pp, false);
+}
+
 /* ---------------------------------------------------------------------
  * Step 2: apply at commit
  * --------------------------------------------------------------------- */
@@ -674,6 +726,7 @@ flush_program(ProgramPending *pp, bool at_commit)
 
 		deltas[r].key = d->key;
 		deltas[r].source = step_source[d->step];
+		deltas[r].satisfaction = d->satisfaction;
 		for (int i = 0; i < 4; i++)
 		{
 			states[i]->value = d->states[i];
@@ -683,6 +736,7 @@ flush_program(ProgramPending *pp, bool at_commit)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	BeginAsRole(get_role_oid(OWNER_ROLE, false), &sw);
+	SettleSatisfaction(pp->program, pp->keytype, deltas, (int) pp->n);
 	ApplyCustomerDeltas(pp->program, pp->keytype, deltas, (int) pp->n);
 	EndAsRole(&sw);
 	SPI_finish();

@@ -4,7 +4,15 @@
 #ifndef CUSTOMER_TIER_LIVE_TRIGGER_H
 #define CUSTOMER_TIER_LIVE_TRIGGER_H
 
+#include "postgres.h"
+
+#include "commands/trigger.h"
+
 extern void LiveTriggerInit(void);
 extern void CollectPartitionRows(const char *program, Oid relid, bool added);
+extern void PendSatisfaction(const char *program, Oid keytype, const Datum *keys, int n,
+							 TriggerEvent event);
+extern void CheckRejectMode(const char *program, int64 problems, const char *reason,
+							const char *what, const char *kept_in);
 
 #endif

@@ -267,106 +267,101 @@ $$;
 COMMENT ON FUNCTION customer_tier.satisfaction_rollup_sql(customer_tier.program, text) IS
     'SQL text of the upsert that recomputes customers'' satisfaction rows from the program''s answers';
 
--- SQL text of the trigger statements for one operation: record rejects (or
--- refuse the write), lock the touched customers' satisfaction rows in key
--- order, take the removed answers out and put the added ones in, recompute.
--- Locking first makes concurrent statements on the same customers run their
--- recomputation one after the other, each seeing what the other committed.
-CREATE FUNCTION customer_tier.feedback_apply_block_sql(prog customer_tier.program, src customer_tier.feedback_source,
-                                                       added text, removed text)
+-- SQL text of the statement a feedback trigger runs when a write ends
+-- (src/live_feedback.c): the usable rows removed (a transition table name,
+-- or NULL) leave the program's answers, the usable rows added join them.  It
+-- returns the customers touched (sorted, distinct), the answers removed and
+-- the rows that should have been.  Identical answers cannot be told apart:
+-- removing any n of the copies of a row removed n times is exact, so two
+-- writers removing copies of one answer take different copies.  The
+-- customers' satisfaction rows are recomputed at commit, in key order
+-- (feedback_settle_sql), so that the trigger locks nothing of theirs.
+CREATE FUNCTION customer_tier.feedback_collect_sql(prog customer_tier.program, src customer_tier.feedback_source,
+                                                   added text, removed text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    parts text[] := '{}';
-    sides text[] := '{}';
+    none text := format('SELECT NULL::%s AS customer, NULL::text AS kind, NULL::integer AS score,'
+                        ' NULL::timestamptz AS answered_at WHERE false', prog.customer_type);
 BEGIN
-    IF added IS NOT NULL THEN
-        parts := parts || format($sql$
-            %1$s;
-            GET DIAGNOSTICS rejected = ROW_COUNT;
-            IF rejected OPERATOR(pg_catalog.>) 0 AND (SELECT p.reject_mode FROM customer_tier.program AS p
-                 WHERE p.name OPERATOR(pg_catalog.=) %2$L) OPERATOR(pg_catalog.=) 'error' THEN
-                RAISE EXCEPTION 'program %%: %% feedback row(s) cannot be used', %2$L, rejected
-                    USING ERRCODE = 'null_value_not_allowed',
-                          DETAIL = (SELECT pg_catalog.format('The last one: %%s.', r.reason)
-                                      FROM %3$I.feedback_rejects AS r ORDER BY r.id DESC LIMIT 1),
-                          HINT = 'Correct the rows, or set the program''s reject_mode to skip to keep such rows in its feedback_rejects table.';
-            END IF;$sql$,
-            customer_tier.feedback_rejects_sql(prog, src, added, 'TG_OP'), prog.name, prog.data_schema);
-        sides := sides || customer_tier.feedback_usable_sql(src, added);
-    END IF;
-    IF removed IS NOT NULL THEN
-        sides := sides || customer_tier.feedback_usable_sql(src, removed);
-    END IF;
-    parts := parts || format($sql$
-            touched := ARRAY(SELECT DISTINCT u.customer FROM (%2$s) AS u ORDER BY 1);
-            IF pg_catalog.cardinality(touched) OPERATOR(pg_catalog.=) 0 THEN
-                RETURN NULL;
-            END IF;
-            INSERT INTO %1$I.satisfaction AS s (customer)
-            SELECT t.customer FROM pg_catalog.unnest(touched) AS t (customer) ORDER BY 1
-            ON CONFLICT (customer) DO UPDATE SET computed_at = excluded.computed_at;$sql$,
-        prog.data_schema, array_to_string(sides, ' UNION ALL '));
-    IF removed IS NOT NULL THEN
-        -- Identical answers cannot be told apart: removing any n of the
-        -- copies of a row that was removed n times is exact.
-        parts := parts || format($sql$
-            WITH gone AS (
-                SELECT u.customer, u.kind, u.score, u.answered_at, pg_catalog.count(*) AS n
-                  FROM (%2$s) AS u
-                 GROUP BY u.customer, u.kind, u.score, u.answered_at
-            ), ranked AS (
-                SELECT a.id, a.customer, a.kind, a.score, a.answered_at,
-                       pg_catalog.row_number() OVER (PARTITION BY a.customer, a.kind, a.score, a.answered_at
-                                                     ORDER BY a.id) AS rn
-                  FROM %1$I.answers AS a
-                 WHERE a.customer OPERATOR(pg_catalog.=) ANY (touched)
-            ), deleted AS (
-                DELETE FROM %1$I.answers AS a
-                 USING ranked AS r, gone AS g
-                 WHERE a.id OPERATOR(pg_catalog.=) r.id
-                   AND r.customer OPERATOR(pg_catalog.=) g.customer AND r.kind OPERATOR(pg_catalog.=) g.kind
-                   AND r.score OPERATOR(pg_catalog.=) g.score AND r.answered_at OPERATOR(pg_catalog.=) g.answered_at
-                   AND r.rn OPERATOR(pg_catalog.<=) g.n
-                RETURNING 1
-            )
-            SELECT (SELECT pg_catalog.count(*) FROM deleted), (SELECT pg_catalog.sum(g.n) FROM gone AS g)
-              INTO removed_answers, removed_rows;
-            IF removed_answers OPERATOR(pg_catalog.<>) removed_rows THEN
-                RAISE EXCEPTION 'program %%: feedback rows removed that its answers do not hold', %3$L
-                    USING ERRCODE = 'data_corrupted',
-                          HINT = 'The copied answers no longer match the feedback table; detach and attach it again.';
-            END IF;$sql$,
-            prog.data_schema, customer_tier.feedback_usable_sql(src, removed), prog.name);
-    END IF;
-    IF added IS NOT NULL THEN
-        parts := parts || format($sql$
+    RETURN format($sql$
+        WITH added AS (%2$s
+        ), removed AS (%3$s
+        ), gone AS (
+            SELECT u.customer, u.kind, u.score, u.answered_at, pg_catalog.count(*) AS n
+              FROM removed AS u
+             GROUP BY u.customer, u.kind, u.score, u.answered_at
+        ), deleted AS (
+            -- n copies each; SKIP LOCKED: a copy a concurrent writer is
+            -- removing is left to it, and another identical one taken
+            DELETE FROM %1$I.answers AS a
+             WHERE a.id OPERATOR(pg_catalog.=) ANY (ARRAY(
+                   SELECT c.id
+                     FROM gone AS g,
+                          LATERAL (SELECT x.id FROM %1$I.answers AS x
+                                    WHERE x.customer OPERATOR(pg_catalog.=) g.customer
+                                      AND x.kind OPERATOR(pg_catalog.=) g.kind
+                                      AND x.score OPERATOR(pg_catalog.=) g.score
+                                      AND x.answered_at OPERATOR(pg_catalog.=) g.answered_at
+                                    ORDER BY x.id LIMIT g.n FOR UPDATE SKIP LOCKED) AS c))
+            RETURNING 1
+        ), put AS (
             INSERT INTO %1$I.answers (customer, kind, score, answered_at)
-            SELECT u.customer, u.kind, u.score, u.answered_at FROM (%2$s) AS u;$sql$,
-            prog.data_schema, customer_tier.feedback_usable_sql(src, added));
-    END IF;
-    parts := parts || format('
-            %s;', customer_tier.satisfaction_rollup_sql(prog, 'a.customer OPERATOR(pg_catalog.=) ANY (touched)'));
-    -- only a removal can leave a customer without answers
-    IF removed IS NOT NULL THEN
-        parts := parts || format($sql$
-            DELETE FROM %1$I.satisfaction AS s
-             WHERE s.customer OPERATOR(pg_catalog.=) ANY (touched)
-               AND NOT EXISTS (SELECT FROM %1$I.answers AS a WHERE a.customer OPERATOR(pg_catalog.=) s.customer);$sql$,
-            prog.data_schema);
-    END IF;
-    parts := parts || format($sql$
-            PERFORM customer_tier.feed_recent_satisfaction(%1$L,
-                       pg_catalog.format('c.customer OPERATOR(pg_catalog.=) ANY (%%L::%2$s[])', touched),
-                       'trigger ' OPERATOR(pg_catalog.||) TG_OP OPERATOR(pg_catalog.||) ' feedback');$sql$,
-        prog.name, prog.customer_type);
-    RETURN array_to_string(parts, '');
+            SELECT u.customer, u.kind, u.score, u.answered_at FROM added AS u
+        )
+        SELECT ARRAY(SELECT DISTINCT t.customer
+                       FROM (SELECT u.customer FROM added AS u UNION ALL SELECT u.customer FROM removed AS u) AS t
+                      ORDER BY 1),
+               (SELECT pg_catalog.count(*) FROM deleted),
+               (SELECT pg_catalog.sum(g.n) FROM gone AS g)::bigint$sql$,
+        prog.data_schema,
+        CASE WHEN added IS NULL THEN none ELSE customer_tier.feedback_usable_sql(src, added) END,
+        CASE WHEN removed IS NULL THEN none ELSE customer_tier.feedback_usable_sql(src, removed) END);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.feedback_apply_block_sql(customer_tier.program, customer_tier.feedback_source, text, text) IS
-    'SQL text of the trigger statements that apply feedback rows to a program''s answers and satisfaction';
+COMMENT ON FUNCTION customer_tier.feedback_collect_sql(customer_tier.program, customer_tier.feedback_source, text, text) IS
+    'SQL text of the statement that moves a write''s usable feedback rows into the program''s answers and returns the customers touched';
+
+-- SQL text of the statements that settle the satisfaction rows of the
+-- customers $1 (an array, sorted) at commit: lock them in key order (a new
+-- customer's row is made), recompute them from the answers each in a new
+-- snapshot taken after the lock (so a concurrent writer's answers, committed
+-- while this one waited, are counted), and delete those left without answers.
+CREATE FUNCTION customer_tier.feedback_settle_sql(prog customer_tier.program,
+                                                  OUT lock_rows text, OUT rollup text, OUT emptied text)
+RETURNS record
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    lock_rows := format($sql$
+        INSERT INTO %1$I.satisfaction AS s (customer)
+        SELECT t.customer FROM pg_catalog.unnest($1) AS t (customer) ORDER BY 1
+        ON CONFLICT (customer) DO UPDATE SET computed_at = excluded.computed_at$sql$, prog.data_schema);
+    rollup := customer_tier.satisfaction_rollup_sql(prog, 'a.customer OPERATOR(pg_catalog.=) ANY ($1)');
+    emptied := format($sql$
+        DELETE FROM %1$I.satisfaction AS s
+         WHERE s.customer OPERATOR(pg_catalog.=) ANY ($1)
+           AND NOT EXISTS (SELECT FROM %1$I.answers AS a WHERE a.customer OPERATOR(pg_catalog.=) s.customer)$sql$,
+        prog.data_schema);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feedback_settle_sql(customer_tier.program) IS
+    'SQL texts of the statements that lock, recompute and clean the satisfaction rows of customers $1 at commit';
+
+-- The trigger function of every program on its feedback table; the argument
+-- names the program.  It moves each statement's usable answers and keeps
+-- the customers touched; they are settled at commit, in key order, with the
+-- customers the orders triggers touched (src/live_feedback.c).
+CREATE FUNCTION customer_tier.maintain_feedback()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'maintain_feedback'
+LANGUAGE C;
+COMMENT ON FUNCTION customer_tier.maintain_feedback() IS
+    'the trigger function of every program on its feedback table; the argument names the program';
+REVOKE ALL ON FUNCTION customer_tier.maintain_feedback() FROM PUBLIC;
 
 -- The name of one of a program's triggers on its feedback table:
 -- ct_<program>_feedback_<operation>, named after the program's schema.  At
@@ -382,56 +377,32 @@ RETURN pg_catalog.format('ct_%s_feedback_%s', program, operation)::name;
 COMMENT ON FUNCTION customer_tier.feedback_trigger_name(text, text) IS
     'name of the trigger a program puts on its feedback table for one operation';
 
--- SQL text of the CREATE FUNCTION of a program's feedback trigger function
--- ct_<name>.maintain_feedback(), run by attach_feedback's owner step; an
--- upgrade that changes it runs it again, turned into a replace.
-CREATE FUNCTION customer_tier.feedback_maintain_function_sql(prog customer_tier.program,
-                                                             src customer_tier.feedback_source)
-RETURNS text
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+-- Put a program's four triggers on its feedback table (the caller's own
+-- doing, with its TRIGGER right on the table).
+CREATE FUNCTION customer_tier.put_feedback_triggers(prog customer_tier.program, src customer_tier.feedback_source)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN format($fn$
-        CREATE FUNCTION %1$I.maintain_feedback() RETURNS trigger
-        LANGUAGE plpgsql SECURITY DEFINER
-        SET search_path = pg_catalog, pg_temp
-        AS $body$
-        DECLARE
-            rejected bigint;
-            removed_answers bigint;
-            removed_rows numeric;
-            touched %2$s[];
-        BEGIN
-            -- EXECUTE on this function lets an admin name it in a trigger:
-            -- on any table but the feedback table, refuse to run.
-            IF TG_RELID OPERATOR(pg_catalog.<>) (SELECT f.feedback_table FROM customer_tier.feedback_source AS f
-                                                  WHERE f.program OPERATOR(pg_catalog.=) %6$L) THEN
-                RAISE EXCEPTION 'trigger function %%.maintain_feedback() serves program %%, not table %%', %1$L, %6$L, TG_RELID::regclass
-                    USING ERRCODE = 'insufficient_privilege';
-            END IF;
-            IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
-                %3$s
-            ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
-                %4$s
-            ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-                %5$s
-            ELSE
-                TRUNCATE %1$I.answers, %1$I.satisfaction;
-                PERFORM customer_tier.feed_recent_satisfaction(%6$L, 'true', 'trigger TRUNCATE feedback');
-            END IF;
-            RETURN NULL;
-        END
-        $body$ $fn$,
-        prog.data_schema, prog.customer_type,
-        customer_tier.feedback_apply_block_sql(prog, src, 'new_rows', NULL),
-        customer_tier.feedback_apply_block_sql(prog, src, 'new_rows', 'old_rows'),
-        customer_tier.feedback_apply_block_sql(prog, src, NULL, 'old_rows'), prog.name);
+    EXECUTE format($sql$
+        CREATE TRIGGER %1$I AFTER INSERT ON %2$s REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_feedback(%6$L);
+        CREATE TRIGGER %3$I AFTER UPDATE ON %2$s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_feedback(%6$L);
+        CREATE TRIGGER %4$I AFTER DELETE ON %2$s REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_feedback(%6$L);
+        CREATE TRIGGER %5$I AFTER TRUNCATE ON %2$s
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_feedback(%6$L)$sql$,
+        customer_tier.feedback_trigger_name(prog.name, 'insert'), src.feedback_table,
+        customer_tier.feedback_trigger_name(prog.name, 'update'),
+        customer_tier.feedback_trigger_name(prog.name, 'delete'),
+        customer_tier.feedback_trigger_name(prog.name, 'truncate'), prog.name);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.feedback_maintain_function_sql(customer_tier.program, customer_tier.feedback_source) IS
-    'SQL text of the CREATE FUNCTION of a program''s feedback trigger function maintain_feedback()';
-REVOKE ALL ON FUNCTION customer_tier.feedback_maintain_function_sql(customer_tier.program, customer_tier.feedback_source) FROM PUBLIC;
+COMMENT ON FUNCTION customer_tier.put_feedback_triggers(customer_tier.program, customer_tier.feedback_source) IS
+    'put a program''s triggers on its feedback table';
+REVOKE ALL ON FUNCTION customer_tier.put_feedback_triggers(customer_tier.program, customer_tier.feedback_source) FROM PUBLIC;
 
 -- Attach a feedback table to a program: validate everything first, then
 -- install the triggers and backfill.  Returns the customers with answers.
@@ -459,7 +430,7 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'Pass the program''s name and the table that holds the survey answers.';
     END IF;
-    -- the catalog row and the trigger function belong to customer_tier_owner
+    -- the catalog row belongs to customer_tier_owner
     PERFORM customer_tier.run_as_owner('attach_feedback', program, jsonb_build_object(
         'feedback_table', feedback_table::oid, 'customer_column', customer_column,
         'score_column', score_column, 'kind_column', kind_column,
@@ -469,19 +440,7 @@ BEGIN
 
     -- No write may slip between the backfill and the triggers.
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', feedback_table);
-    EXECUTE format($sql$
-        CREATE TRIGGER %1$I AFTER INSERT ON %3$s REFERENCING NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback();
-        CREATE TRIGGER %4$I AFTER UPDATE ON %3$s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback();
-        CREATE TRIGGER %5$I AFTER DELETE ON %3$s REFERENCING OLD TABLE AS old_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback();
-        CREATE TRIGGER %6$I AFTER TRUNCATE ON %3$s
-            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback()$sql$,
-        customer_tier.feedback_trigger_name(prog.name, 'insert'), prog.data_schema, feedback_table,
-        customer_tier.feedback_trigger_name(prog.name, 'update'),
-        customer_tier.feedback_trigger_name(prog.name, 'delete'),
-        customer_tier.feedback_trigger_name(prog.name, 'truncate'));
+    PERFORM customer_tier.put_feedback_triggers(prog, src);
 
     -- The backfill follows the program's reject rule too.
     EXECUTE customer_tier.feedback_rejects_sql(prog, src, feedback_table::text, '''BACKFILL''');
@@ -509,7 +468,7 @@ COMMENT ON FUNCTION customer_tier.attach_feedback(text, regclass, name, name, na
 
 -- Step attach_feedback of attach_feedback, run as customer_tier_owner by
 -- run_as_owner (never directly): validate, record the feedback table with
--- the caller's rights checked, create the trigger function.
+-- the caller's rights checked.
 CREATE FUNCTION customer_tier.owner_attach_feedback(caller regrole, program text, args jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -581,21 +540,10 @@ BEGIN
     src.attached_at := pg_catalog.now();
 
     INSERT INTO customer_tier.feedback_source VALUES (src.*);
-
-    -- As the orders trigger: runs as customer_tier_owner, so that a role that
-    -- may write the feedback table needs no grant on the program's tables.
-    EXECUTE customer_tier.feedback_maintain_function_sql(prog, src);
-    EXECUTE format('COMMENT ON FUNCTION %I.maintain_feedback() IS %L', prog.data_schema,
-                   format('program %s: keeps its answers and satisfaction current from changes to %s',
-                          prog.name, feedback_table));
-    EXECUTE format('REVOKE ALL ON FUNCTION %I.maintain_feedback() FROM PUBLIC', prog.data_schema);
-    -- the admin names it in CREATE TRIGGER on the feedback table
-    EXECUTE format('GRANT EXECUTE ON FUNCTION %I.maintain_feedback() TO customer_tier_admin', prog.data_schema);
-
 END
 $$;
 COMMENT ON FUNCTION customer_tier.owner_attach_feedback(regrole, text, jsonb) IS
-    'step attach_feedback of attach_feedback, run as customer_tier_owner: validate, record the feedback table, create its trigger function';
+    'step attach_feedback of attach_feedback, run as customer_tier_owner: validate and record the feedback table';
 REVOKE ALL ON FUNCTION customer_tier.owner_attach_feedback(regrole, text, jsonb) FROM PUBLIC;
 
 -- A program's attached feedback table, or undefined_object (42704) naming
@@ -651,7 +599,7 @@ COMMENT ON FUNCTION customer_tier.drop_feedback_triggers(customer_tier.program, 
 REVOKE ALL ON FUNCTION customer_tier.drop_feedback_triggers(customer_tier.program, customer_tier.feedback_source) FROM PUBLIC;
 
 -- Detach a program's feedback table: remove what attach_feedback made (the
--- triggers, their function, the copied answers, the rollups and the rejects).
+-- triggers, the copied answers, the rollups and the rejects).
 CREATE FUNCTION customer_tier.detach_feedback(program text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
@@ -679,8 +627,7 @@ COMMENT ON FUNCTION customer_tier.detach_feedback(text) IS
     'detach a program''s feedback table: drop its triggers and empty the answers, satisfaction and feedback_rejects tables; the feedback table is untouched';
 
 -- Step detach_feedback of detach_feedback, run as customer_tier_owner by
--- run_as_owner, once the caller dropped the triggers (the function cannot be
--- dropped while they exist): drop the trigger function and the catalog row.
+-- run_as_owner, once the caller dropped the triggers: drop the catalog row.
 CREATE FUNCTION customer_tier.owner_detach_feedback(caller regrole, program text, args jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -690,12 +637,11 @@ DECLARE
     prog customer_tier.program := customer_tier.program_row(program);
 BEGIN
     PERFORM customer_tier.feedback_source_row(prog);
-    EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_feedback() RESTRICT', prog.data_schema);
     DELETE FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.owner_detach_feedback(regrole, text, jsonb) IS
-    'step detach_feedback of detach_feedback, run as customer_tier_owner: drop the trigger function and the feedback_source row';
+    'step detach_feedback of detach_feedback, run as customer_tier_owner: drop the feedback_source row';
 REVOKE ALL ON FUNCTION customer_tier.owner_detach_feedback(regrole, text, jsonb) FROM PUBLIC;
 
 -- Feed the churn rules' input customers.recent_satisfaction (0..10: the
@@ -757,8 +703,9 @@ BEGIN
     prog := customer_tier.program_row(program);
     -- waits for feedback writes in progress and holds new ones back, so that
     -- the recomputation sees every committed answer and none is overwritten;
-    -- satisfaction first, the order in which the triggers take them
-    EXECUTE format('LOCK TABLE %1$I.satisfaction, %1$I.answers IN SHARE ROW EXCLUSIVE MODE', prog.data_schema);
+    -- answers first, the order in which a feedback write takes them (its
+    -- statement writes the answers, its commit the satisfaction rows)
+    EXECUTE format('LOCK TABLE %1$I.answers, %1$I.satisfaction IN SHARE ROW EXCLUSIVE MODE', prog.data_schema);
     EXECUTE customer_tier.satisfaction_rollup_sql(prog, 'true');
     GET DIAGNOSTICS customers = ROW_COUNT;
     PERFORM customer_tier.feed_recent_satisfaction(prog.name, 'true', 'refresh_satisfaction');
@@ -779,5 +726,6 @@ REVOKE ALL ON FUNCTION customer_tier.feedback_row_problem_sql(customer_tier.feed
 REVOKE ALL ON FUNCTION customer_tier.feedback_usable_sql(customer_tier.feedback_source, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.feedback_rejects_sql(customer_tier.program, customer_tier.feedback_source, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.satisfaction_rollup_sql(customer_tier.program, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.feedback_apply_block_sql(customer_tier.program, customer_tier.feedback_source, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.feedback_collect_sql(customer_tier.program, customer_tier.feedback_source, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.feedback_settle_sql(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.feedback_trigger_name(text, text) FROM PUBLIC;

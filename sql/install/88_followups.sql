@@ -55,9 +55,10 @@ $$;
 COMMENT ON FUNCTION customer_tier.create_followup_objects(customer_tier.program) IS
     'create a program''s answers, satisfaction, feedback_rejects and contacts tables, follow_ups_due view, satisfaction_by_tier and kpis functions';
 
--- Remove what create_followup_objects and attach_feedback made in the
--- program's schema (called by drop_program_objects, first, as
--- customer_tier_owner).  RESTRICT: a user's own object that
+-- Remove what create_followup_objects made in the program's schema (called
+-- by drop_program_objects, first, as customer_tier_owner; the feedback
+-- table's triggers went before, as their table's owner, and the
+-- feedback_source row goes with the program, ON DELETE CASCADE).  RESTRICT: a user's own object that
 -- depends on them makes drop_program fail.
 CREATE FUNCTION customer_tier.drop_followup_objects(prog customer_tier.program)
 RETURNS void
@@ -67,14 +68,6 @@ AS $$
 DECLARE
     s name := prog.data_schema;
 BEGIN
-    -- the function of the feedback table's triggers (drop_program_triggers
-    -- dropped them first, as their table's owner); the feedback_source row
-    -- goes with the program (ON DELETE CASCADE)
-    IF EXISTS (SELECT FROM pg_proc AS p
-                WHERE p.pronamespace OPERATOR(pg_catalog.=) s::regnamespace
-                  AND p.proname OPERATOR(pg_catalog.=) 'maintain_feedback') THEN
-        EXECUTE format('DROP FUNCTION %I.maintain_feedback() RESTRICT', s);
-    END IF;
     EXECUTE format('DROP FUNCTION IF EXISTS %I.kpis(text, timestamptz, timestamptz) RESTRICT', s);
     EXECUTE format('DROP FUNCTION IF EXISTS %I.satisfaction_by_tier(text, timestamptz, timestamptz) RESTRICT', s);
     EXECUTE format('DROP VIEW IF EXISTS %I.follow_ups_due RESTRICT', s);

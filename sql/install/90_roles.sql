@@ -216,7 +216,9 @@ BEGIN
                 ('create_contact_objects', 'customer_tier_admin'), ('create_kpi_functions', 'customer_tier_admin'),
                 ('kpi_cohort_sql', 'customer_tier_admin'), ('kpi_satisfaction_sql', 'customer_tier_admin'), ('feedback_row_problem_sql', 'customer_tier_admin'),
                 ('feedback_usable_sql', 'customer_tier_admin'), ('feedback_rejects_sql', 'customer_tier_admin'),
-                ('satisfaction_rollup_sql', 'customer_tier_admin'), ('feedback_apply_block_sql', 'customer_tier_admin'),
+                ('satisfaction_rollup_sql', 'customer_tier_admin'), ('feedback_collect_sql', 'customer_tier_admin'),
+                ('feedback_settle_sql', 'customer_tier_admin'), ('maintain_feedback', 'customer_tier_admin'),
+                ('put_feedback_triggers', 'customer_tier_admin'),
                 ('feed_recent_satisfaction', 'customer_tier_admin'), ('drop_feedback_triggers', 'customer_tier_admin'),
                 ('feedback_source_row', 'customer_tier_admin'),
                 ('feedback_trigger_name', 'customer_tier_admin')) AS w (routine, grantee)

@@ -15,17 +15,16 @@
 --   new    owner_attach, owner_detach, owner_attach_feedback,
 --          owner_detach_feedback (the steps), check_table_rights,
 --          attach_program_triggers, drop_program_triggers (the caller's part),
---          program_record_function_sql, feedback_maintain_function_sql
---          (generators of two trigger functions, so that this script can
---          regenerate them)
+--          program_record_function_sql (the generator of the tier history's
+--          trigger function, so that this script can regenerate it)
 --   sig    announce_tier_change(program, tier_history id): NOTIFY names no
 --          customer; create_program_objects returns void
 --   column customer_tier.program.attached_by (the schema's owner before)
 --   grants the admin no longer INSERTs, DELETEs or UPDATEs a program's
 --          identity, nor writes feedback_source but its window; the reader
 --          reads pins without their reason, the writer no contact data
---   body   drop_followup_objects drops the feedback trigger function, not
---          the triggers (the caller did); reclassify qualifies format(); every generator reads rows
+--   body   drop_followup_objects drops no trigger (the caller did);
+--          reclassify qualifies format(); every generator reads rows
 --          through text_of/row_image; key-free messages (customer_key_text,
 --          log_contact, rescore_program); rows checks (keys over 1000 bytes,
 --          dates after 294276-12-31, amounts beyond 1e100); feedback
@@ -50,6 +49,12 @@
 --   new    program_backfill_sql (the unscored backfill of create_program)
 --   gone   program_apply_sql, program_apply_block_sql, program_maintain_function_sql and each
 --          program's generated ct_<name>.maintain_customers()
+--   new    maintain_feedback (C): one trigger function for every feedback
+--          table, settling the customers it touched at commit with those of
+--          the orders (feedback_collect_sql, feedback_settle_sql,
+--          put_feedback_triggers); refresh_satisfaction locks answers first
+--   gone   feedback_apply_block_sql and each program's generated
+--          ct_<name>.maintain_feedback()
 --   per program: ownership to customer_tier_owner, SELECT on the orders
 --          table (and USAGE on its schema) for kpis, trigger functions and
 --          KPI functions regenerated, the shared triggers put in place of
@@ -638,54 +643,121 @@ COMMENT ON FUNCTION customer_tier.drop_program_triggers(customer_tier.program) I
 REVOKE ALL ON FUNCTION customer_tier.drop_program_triggers(customer_tier.program) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.drop_program_triggers(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
 
--- customer_tier.feedback_maintain_function_sql(customer_tier.program, customer_tier.feedback_source): sql/install/80_feedback.sql
-CREATE FUNCTION customer_tier.feedback_maintain_function_sql(prog customer_tier.program,
-                                                             src customer_tier.feedback_source)
+DROP FUNCTION customer_tier.feedback_apply_block_sql(customer_tier.program, customer_tier.feedback_source, text, text);
+
+-- customer_tier.feedback_collect_sql(customer_tier.program, customer_tier.feedback_source, text, text): sql/install/80_feedback.sql
+CREATE FUNCTION customer_tier.feedback_collect_sql(prog customer_tier.program, src customer_tier.feedback_source,
+                                                   added text, removed text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    none text := format('SELECT NULL::%s AS customer, NULL::text AS kind, NULL::integer AS score,'
+                        ' NULL::timestamptz AS answered_at WHERE false', prog.customer_type);
 BEGIN
-    RETURN format($fn$
-        CREATE FUNCTION %1$I.maintain_feedback() RETURNS trigger
-        LANGUAGE plpgsql SECURITY DEFINER
-        SET search_path = pg_catalog, pg_temp
-        AS $body$
-        DECLARE
-            rejected bigint;
-            removed_answers bigint;
-            removed_rows numeric;
-            touched %2$s[];
-        BEGIN
-            -- EXECUTE on this function lets an admin name it in a trigger:
-            -- on any table but the feedback table, refuse to run.
-            IF TG_RELID OPERATOR(pg_catalog.<>) (SELECT f.feedback_table FROM customer_tier.feedback_source AS f
-                                                  WHERE f.program OPERATOR(pg_catalog.=) %6$L) THEN
-                RAISE EXCEPTION 'trigger function %%.maintain_feedback() serves program %%, not table %%', %1$L, %6$L, TG_RELID::regclass
-                    USING ERRCODE = 'insufficient_privilege';
-            END IF;
-            IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
-                %3$s
-            ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
-                %4$s
-            ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-                %5$s
-            ELSE
-                TRUNCATE %1$I.answers, %1$I.satisfaction;
-                PERFORM customer_tier.feed_recent_satisfaction(%6$L, 'true', 'trigger TRUNCATE feedback');
-            END IF;
-            RETURN NULL;
-        END
-        $body$ $fn$,
-        prog.data_schema, prog.customer_type,
-        customer_tier.feedback_apply_block_sql(prog, src, 'new_rows', NULL),
-        customer_tier.feedback_apply_block_sql(prog, src, 'new_rows', 'old_rows'),
-        customer_tier.feedback_apply_block_sql(prog, src, NULL, 'old_rows'), prog.name);
+    RETURN format($sql$
+        WITH added AS (%2$s
+        ), removed AS (%3$s
+        ), gone AS (
+            SELECT u.customer, u.kind, u.score, u.answered_at, pg_catalog.count(*) AS n
+              FROM removed AS u
+             GROUP BY u.customer, u.kind, u.score, u.answered_at
+        ), deleted AS (
+            -- n copies each; SKIP LOCKED: a copy a concurrent writer is
+            -- removing is left to it, and another identical one taken
+            DELETE FROM %1$I.answers AS a
+             WHERE a.id OPERATOR(pg_catalog.=) ANY (ARRAY(
+                   SELECT c.id
+                     FROM gone AS g,
+                          LATERAL (SELECT x.id FROM %1$I.answers AS x
+                                    WHERE x.customer OPERATOR(pg_catalog.=) g.customer
+                                      AND x.kind OPERATOR(pg_catalog.=) g.kind
+                                      AND x.score OPERATOR(pg_catalog.=) g.score
+                                      AND x.answered_at OPERATOR(pg_catalog.=) g.answered_at
+                                    ORDER BY x.id LIMIT g.n FOR UPDATE SKIP LOCKED) AS c))
+            RETURNING 1
+        ), put AS (
+            INSERT INTO %1$I.answers (customer, kind, score, answered_at)
+            SELECT u.customer, u.kind, u.score, u.answered_at FROM added AS u
+        )
+        SELECT ARRAY(SELECT DISTINCT t.customer
+                       FROM (SELECT u.customer FROM added AS u UNION ALL SELECT u.customer FROM removed AS u) AS t
+                      ORDER BY 1),
+               (SELECT pg_catalog.count(*) FROM deleted),
+               (SELECT pg_catalog.sum(g.n) FROM gone AS g)::bigint$sql$,
+        prog.data_schema,
+        CASE WHEN added IS NULL THEN none ELSE customer_tier.feedback_usable_sql(src, added) END,
+        CASE WHEN removed IS NULL THEN none ELSE customer_tier.feedback_usable_sql(src, removed) END);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.feedback_maintain_function_sql(customer_tier.program, customer_tier.feedback_source) IS
-    'SQL text of the CREATE FUNCTION of a program''s feedback trigger function maintain_feedback()';
-REVOKE ALL ON FUNCTION customer_tier.feedback_maintain_function_sql(customer_tier.program, customer_tier.feedback_source) FROM PUBLIC;
+COMMENT ON FUNCTION customer_tier.feedback_collect_sql(customer_tier.program, customer_tier.feedback_source, text, text) IS
+    'SQL text of the statement that moves a write''s usable feedback rows into the program''s answers and returns the customers touched';
+REVOKE ALL ON FUNCTION customer_tier.feedback_collect_sql(customer_tier.program, customer_tier.feedback_source, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.feedback_collect_sql(customer_tier.program, customer_tier.feedback_source, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.feedback_settle_sql(customer_tier.program): sql/install/80_feedback.sql
+CREATE FUNCTION customer_tier.feedback_settle_sql(prog customer_tier.program,
+                                                  OUT lock_rows text, OUT rollup text, OUT emptied text)
+RETURNS record
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    lock_rows := format($sql$
+        INSERT INTO %1$I.satisfaction AS s (customer)
+        SELECT t.customer FROM pg_catalog.unnest($1) AS t (customer) ORDER BY 1
+        ON CONFLICT (customer) DO UPDATE SET computed_at = excluded.computed_at$sql$, prog.data_schema);
+    rollup := customer_tier.satisfaction_rollup_sql(prog, 'a.customer OPERATOR(pg_catalog.=) ANY ($1)');
+    emptied := format($sql$
+        DELETE FROM %1$I.satisfaction AS s
+         WHERE s.customer OPERATOR(pg_catalog.=) ANY ($1)
+           AND NOT EXISTS (SELECT FROM %1$I.answers AS a WHERE a.customer OPERATOR(pg_catalog.=) s.customer)$sql$,
+        prog.data_schema);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feedback_settle_sql(customer_tier.program) IS
+    'SQL texts of the statements that lock, recompute and clean the satisfaction rows of customers $1 at commit';
+REVOKE ALL ON FUNCTION customer_tier.feedback_settle_sql(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.feedback_settle_sql(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.maintain_feedback(): sql/install/80_feedback.sql
+CREATE FUNCTION customer_tier.maintain_feedback()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'maintain_feedback'
+LANGUAGE C;
+COMMENT ON FUNCTION customer_tier.maintain_feedback() IS
+    'the trigger function of every program on its feedback table; the argument names the program';
+REVOKE ALL ON FUNCTION customer_tier.maintain_feedback() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.maintain_feedback() TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.put_feedback_triggers(customer_tier.program, customer_tier.feedback_source): sql/install/80_feedback.sql
+CREATE FUNCTION customer_tier.put_feedback_triggers(prog customer_tier.program, src customer_tier.feedback_source)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format($sql$
+        CREATE TRIGGER %1$I AFTER INSERT ON %2$s REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_feedback(%6$L);
+        CREATE TRIGGER %3$I AFTER UPDATE ON %2$s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_feedback(%6$L);
+        CREATE TRIGGER %4$I AFTER DELETE ON %2$s REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_feedback(%6$L);
+        CREATE TRIGGER %5$I AFTER TRUNCATE ON %2$s
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_feedback(%6$L)$sql$,
+        customer_tier.feedback_trigger_name(prog.name, 'insert'), src.feedback_table,
+        customer_tier.feedback_trigger_name(prog.name, 'update'),
+        customer_tier.feedback_trigger_name(prog.name, 'delete'),
+        customer_tier.feedback_trigger_name(prog.name, 'truncate'), prog.name);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.put_feedback_triggers(customer_tier.program, customer_tier.feedback_source) IS
+    'put a program''s triggers on its feedback table';
+REVOKE ALL ON FUNCTION customer_tier.put_feedback_triggers(customer_tier.program, customer_tier.feedback_source) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.put_feedback_triggers(customer_tier.program, customer_tier.feedback_source) TO customer_tier_admin;  -- 90_roles.sql name list
+
 
 -- customer_tier.owner_attach_feedback(regrole, text, jsonb): sql/install/80_feedback.sql
 CREATE FUNCTION customer_tier.owner_attach_feedback(caller regrole, program text, args jsonb)
@@ -759,22 +831,12 @@ BEGIN
     src.attached_at := pg_catalog.now();
 
     INSERT INTO customer_tier.feedback_source VALUES (src.*);
-
-    -- As the orders trigger: runs as customer_tier_owner, so that a role that
-    -- may write the feedback table needs no grant on the program's tables.
-    EXECUTE customer_tier.feedback_maintain_function_sql(prog, src);
-    EXECUTE format('COMMENT ON FUNCTION %I.maintain_feedback() IS %L', prog.data_schema,
-                   format('program %s: keeps its answers and satisfaction current from changes to %s',
-                          prog.name, feedback_table));
-    EXECUTE format('REVOKE ALL ON FUNCTION %I.maintain_feedback() FROM PUBLIC', prog.data_schema);
-    -- the admin names it in CREATE TRIGGER on the feedback table
-    EXECUTE format('GRANT EXECUTE ON FUNCTION %I.maintain_feedback() TO customer_tier_admin', prog.data_schema);
-
 END
 $$;
 COMMENT ON FUNCTION customer_tier.owner_attach_feedback(regrole, text, jsonb) IS
-    'step attach_feedback of attach_feedback, run as customer_tier_owner: validate, record the feedback table, create its trigger function';
+    'step attach_feedback of attach_feedback, run as customer_tier_owner: validate and record the feedback table';
 REVOKE ALL ON FUNCTION customer_tier.owner_attach_feedback(regrole, text, jsonb) FROM PUBLIC;
+
 
 -- customer_tier.owner_detach_feedback(regrole, text, jsonb): sql/install/80_feedback.sql
 CREATE FUNCTION customer_tier.owner_detach_feedback(caller regrole, program text, args jsonb)
@@ -786,13 +848,13 @@ DECLARE
     prog customer_tier.program := customer_tier.program_row(program);
 BEGIN
     PERFORM customer_tier.feedback_source_row(prog);
-    EXECUTE format('DROP FUNCTION IF EXISTS %I.maintain_feedback() RESTRICT', prog.data_schema);
     DELETE FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.owner_detach_feedback(regrole, text, jsonb) IS
-    'step detach_feedback of detach_feedback, run as customer_tier_owner: drop the trigger function and the feedback_source row';
+    'step detach_feedback of detach_feedback, run as customer_tier_owner: drop the feedback_source row';
 REVOKE ALL ON FUNCTION customer_tier.owner_detach_feedback(regrole, text, jsonb) FROM PUBLIC;
+
 
 
 -- customer_tier.customer_index_missing(regclass, name): sql/install/60_programs.sql
@@ -1655,7 +1717,7 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'Pass the program''s name and the table that holds the survey answers.';
     END IF;
-    -- the catalog row and the trigger function belong to customer_tier_owner
+    -- the catalog row belongs to customer_tier_owner
     PERFORM customer_tier.run_as_owner('attach_feedback', program, jsonb_build_object(
         'feedback_table', feedback_table::oid, 'customer_column', customer_column,
         'score_column', score_column, 'kind_column', kind_column,
@@ -1665,19 +1727,7 @@ BEGIN
 
     -- No write may slip between the backfill and the triggers.
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', feedback_table);
-    EXECUTE format($sql$
-        CREATE TRIGGER %1$I AFTER INSERT ON %3$s REFERENCING NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback();
-        CREATE TRIGGER %4$I AFTER UPDATE ON %3$s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback();
-        CREATE TRIGGER %5$I AFTER DELETE ON %3$s REFERENCING OLD TABLE AS old_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback();
-        CREATE TRIGGER %6$I AFTER TRUNCATE ON %3$s
-            FOR EACH STATEMENT EXECUTE FUNCTION %2$I.maintain_feedback()$sql$,
-        customer_tier.feedback_trigger_name(prog.name, 'insert'), prog.data_schema, feedback_table,
-        customer_tier.feedback_trigger_name(prog.name, 'update'),
-        customer_tier.feedback_trigger_name(prog.name, 'delete'),
-        customer_tier.feedback_trigger_name(prog.name, 'truncate'));
+    PERFORM customer_tier.put_feedback_triggers(prog, src);
 
     -- The backfill follows the program's reject rule too.
     EXECUTE customer_tier.feedback_rejects_sql(prog, src, feedback_table::text, '''BACKFILL''');
@@ -1704,6 +1754,39 @@ COMMENT ON FUNCTION customer_tier.attach_feedback(text, regclass, name, name, na
     'attach a feedback table (NPS 0..10 and CSAT 1..5 answers) to a program: validate its columns, install triggers, backfill; returns the customers with answers';
 REVOKE ALL ON FUNCTION customer_tier.attach_feedback(text, regclass, name, name, name, name, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.attach_feedback(text, regclass, name, name, name, name, interval) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.refresh_satisfaction(text): sql/install/80_feedback.sql
+CREATE OR REPLACE FUNCTION customer_tier.refresh_satisfaction(program text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    customers bigint;
+BEGIN
+    IF program IS NULL THEN
+        RAISE EXCEPTION 'program must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    prog := customer_tier.program_row(program);
+    -- waits for feedback writes in progress and holds new ones back, so that
+    -- the recomputation sees every committed answer and none is overwritten;
+    -- answers first, the order in which a feedback write takes them (its
+    -- statement writes the answers, its commit the satisfaction rows)
+    EXECUTE format('LOCK TABLE %1$I.answers, %1$I.satisfaction IN SHARE ROW EXCLUSIVE MODE', prog.data_schema);
+    EXECUTE customer_tier.satisfaction_rollup_sql(prog, 'true');
+    GET DIAGNOSTICS customers = ROW_COUNT;
+    PERFORM customer_tier.feed_recent_satisfaction(prog.name, 'true', 'refresh_satisfaction');
+    RETURN customers;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.refresh_satisfaction(text) IS
+    'recompute every customer''s satisfaction row so the rolling windows end now; returns the customers';
+REVOKE ALL ON FUNCTION customer_tier.refresh_satisfaction(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.refresh_satisfaction(text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+
 
 -- customer_tier.drop_feedback_triggers(customer_tier.program, customer_tier.feedback_source): sql/install/80_feedback.sql
 CREATE OR REPLACE FUNCTION customer_tier.drop_feedback_triggers(prog customer_tier.program, src customer_tier.feedback_source)
@@ -2064,14 +2147,6 @@ AS $$
 DECLARE
     s name := prog.data_schema;
 BEGIN
-    -- the function of the feedback table's triggers (drop_program_triggers
-    -- dropped them first, as their table's owner); the feedback_source row
-    -- goes with the program (ON DELETE CASCADE)
-    IF EXISTS (SELECT FROM pg_proc AS p
-                WHERE p.pronamespace OPERATOR(pg_catalog.=) s::regnamespace
-                  AND p.proname OPERATOR(pg_catalog.=) 'maintain_feedback') THEN
-        EXECUTE format('DROP FUNCTION %I.maintain_feedback() RESTRICT', s);
-    END IF;
     EXECUTE format('DROP FUNCTION IF EXISTS %I.kpis(text, timestamptz, timestamptz) RESTRICT', s);
     EXECUTE format('DROP FUNCTION IF EXISTS %I.satisfaction_by_tier(text, timestamptz, timestamptz) RESTRICT', s);
     EXECUTE format('DROP VIEW IF EXISTS %I.follow_ups_due RESTRICT', s);
@@ -2085,6 +2160,7 @@ COMMENT ON FUNCTION customer_tier.drop_followup_objects(customer_tier.program) I
     'detach a program''s feedback table if attached, and drop its feedback, contact and KPI objects';
 REVOKE ALL ON FUNCTION customer_tier.drop_followup_objects(customer_tier.program) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.drop_followup_objects(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
 
 
 -- ==== catalog privileges ====
@@ -2310,12 +2386,11 @@ BEGIN
         EXECUTE pg_catalog.format('ALTER EXTENSION customer_tier ADD FUNCTION %I.record_tier_change()', s);
         EXECUTE pg_catalog.regexp_replace(customer_tier.program_record_function_sql(prog),
                                           '^\s*CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION');
+        -- the generated feedback trigger function gives way to the shared C one too
         IF EXISTS (SELECT FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name) THEN
-            EXECUTE pg_catalog.format('ALTER EXTENSION customer_tier ADD FUNCTION %I.maintain_feedback()', s);
-            EXECUTE pg_catalog.regexp_replace(
-                customer_tier.feedback_maintain_function_sql(prog, customer_tier.feedback_source_row(prog)),
-                '^\s*CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION');
-            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %I.maintain_feedback() TO customer_tier_admin', s);
+            PERFORM customer_tier.drop_feedback_triggers(prog, customer_tier.feedback_source_row(prog));
+            EXECUTE pg_catalog.format('DROP FUNCTION %I.maintain_feedback() RESTRICT', s);
+            PERFORM customer_tier.put_feedback_triggers(prog, customer_tier.feedback_source_row(prog));
         END IF;
         -- kpis reads program_row_counts_sql; create_kpi_functions makes both functions
         EXECUTE pg_catalog.format($sql$

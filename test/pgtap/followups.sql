@@ -57,6 +57,7 @@ SELECT throws_ok($$SELECT customer_tier.set_cadence('fu', '{"gold": 1}')$$, '425
 SELECT throws_ok($$SELECT customer_tier.detach_feedback('fu')$$, '42501', NULL, 'writer: no detach_feedback');
 SELECT throws_ok($$SELECT * FROM ct_fu.kpis()$$, '42501', NULL, 'writer: no kpis');
 RESET ROLE;
+SELECT customer_tier.apply_pending();  -- one transaction: applied now, not at commit
 
 SELECT results_eq($$SELECT customer, answers::int, last_csat FROM ct_fu.satisfaction ORDER BY customer$$,
                   $$VALUES (2, 1, 4)$$, 'the writer''s answers are rolled up');

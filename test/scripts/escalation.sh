@@ -94,6 +94,8 @@ RESET ROLE;
 -- a superuser attaches the program (the worst case of 0.2.0: its trigger ran as superuser)
 SELECT customer_tier.create_program('esc', 'esc_crm.orders', 'customer', 'amount', 'ordered_at',
                                     status_column => 'status', counted_statuses => '{paid}', order_id_column => 'id');
+CREATE TABLE esc_crm.survey (customer text, score integer, kind text, answered_at timestamptz);
+SELECT customer_tier.attach_feedback('esc', 'esc_crm.survey', 'customer', 'score', 'kind', 'answered_at');
 SQL
 
 run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
@@ -153,6 +155,9 @@ run -c "CREATE TABLE public.esc_other (customer text, amount numeric, ordered_at
 expect ct_esc_admin 42501 "CREATE TRIGGER esc AFTER INSERT ON public.esc_other REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders('esc'); INSERT INTO public.esc_other VALUES ('z', 1, now(), 'paid', 1)"
 expect ct_esc_admin 42501 "CREATE TRIGGER esc_row AFTER INSERT ON public.esc_other FOR EACH ROW EXECUTE FUNCTION customer_tier.maintain_orders('esc'); INSERT INTO public.esc_other VALUES ('z', 1, now(), 'paid', 1)"
 expect ct_esc_admin 42501 "CREATE TRIGGER esc_trunc AFTER TRUNCATE ON public.esc_other FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders('esc'); TRUNCATE public.esc_other"
+# the feedback trigger function serves its program's feedback table only
+expect ct_esc_admin 42501 "CREATE TRIGGER esc_fb AFTER INSERT ON public.esc_other REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_feedback('esc'); INSERT INTO public.esc_other VALUES ('z', 1, now(), 'paid', 1)"
+expect ct_esc_admin 42501 "CREATE TRIGGER esc_fb_trunc AFTER TRUNCATE ON public.esc_other FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_feedback('esc'); TRUNCATE public.esc_other"
 
 # another admin may not drop esc_mine; nothing works while customer_tier_owner has a member
 # (straight to the owner step, past drop_program's DROP TRIGGER, which needs the table's owner)

@@ -52,6 +52,26 @@ SELECT customer_tier.pin_customer('members', 'k7', 'diamond', 'board member');
 CALL customer_tier.reclassify('members');
 -- a user's own view over the program's views: the update must not need to drop them
 CREATE VIEW crm.diamonds AS SELECT customer FROM ct_members.segments WHERE tier = 'diamond';
+CREATE TABLE crm.survey (customer_id text, score integer, kind text, answered_at timestamptz);
+INSERT INTO crm.survey VALUES ('k1', 10, 'nps', now() - interval '1 day'), ('k2', 4, 'csat', now());
+SQL
+    attach_survey "$1"
+}
+
+# Attach the feedback table, where the installed version can (0.2.0 on) and
+# it is not attached yet: before the update it tests the update's conversion
+# of the feedback triggers.
+attach_survey() {
+    psql -X -q -v ON_ERROR_STOP=1 -d "$1" >/dev/null <<SQL
+SET client_min_messages = warning;
+SET ROLE $admin;
+DO \$\$ BEGIN
+    IF to_regprocedure('customer_tier.attach_feedback(text, regclass, name, name, name, name, interval)') IS NOT NULL
+       AND to_regclass('customer_tier.feedback_source') IS NOT NULL THEN
+        EXECUTE 'SELECT customer_tier.attach_feedback(''members'', ''crm.survey'', ''customer_id'', ''score'', ''kind'', ''answered_at'')'
+          ' WHERE NOT EXISTS (SELECT FROM customer_tier.feedback_source)';
+    END IF;
+END \$\$;
 SQL
 }
 
@@ -203,6 +223,7 @@ for release in sql/releases/customer_tier--*.sql; do
         echo "ALTER EXTENSION customer_tier UPDATE from $old to $current failed:"; cat "$tmp/err"
         fail=1; dropdb "$db"; continue
     fi
+    attach_survey "$db"
     catalog "$db" >"$tmp/old"
     if diff -U0 "$tmp/old" "$tmp/new" >"$tmp/diff"; then
         echo "upgrade $old -> $current: $(wc -l <"$tmp/new") catalog lines identical to a fresh install"
@@ -237,9 +258,17 @@ SET ROLE customer_tier_reader;
 SELECT 'matrix ' || sum(customers) || ' of ' || (SELECT count(*) FROM ct_members.customers)
   FROM ct_members.migration_between_runs(1, 2);
 SELECT 'last runs ' || string_agg(DISTINCT from_run || '>' || to_run, ',') FROM ct_members.last_run_migration;
+-- the feedback triggers run the shared C path: an answer reaches the
+-- satisfaction row and the customer's recent satisfaction ((10 + 8) x 10 / 2 / 10)
+RESET ROLE;
+INSERT INTO crm.survey VALUES ('k1', 8, 'nps', now());
+SELECT 'feedback ' || s.answers || ' answers, recent ' || c.recent_satisfaction
+  FROM ct_members.satisfaction AS s JOIN ct_members.customers AS c USING (customer) WHERE s.customer = 'k1';
+SELECT 'generated trigger functions ' || count(*) FROM pg_proc
+ WHERE pronamespace = 'ct_members'::regnamespace AND proname LIKE 'maintain%';
 SQL
 )
-    expected=$'churn columns 40 of 40\ndrift 0\nruns succeeded,succeeded\ndrift 0\npinned diamond k7\nmatrix 41 of 41\nlast runs 1>2'
+    expected=$'churn columns 40 of 40\ndrift 0\nruns succeeded,succeeded\ndrift 0\npinned diamond k7\nmatrix 41 of 41\nlast runs 1>2\nfeedback 2 answers, recent 9\ngenerated trigger functions 0'
     if [ "$checks" = "$expected" ]; then
         echo "upgraded program works: $(echo "$checks" | tr '\n' ';')"
     else
