@@ -112,6 +112,31 @@ SELECT customer_tier.set_churn_rules('shop', '{"frequency_window_days": 30.5}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS differences FROM customer_tier.verify_program('shop');
 
+-- A transaction keeps at most 64 times of a customer's orders added or
+-- removed: more are kept as a bounded state, taken as a whole when they come
+-- in time order, and the customer is recomputed when they do not, so that
+-- the memory of a bulk load is bounded by its customers, not its rows.
+BEGIN;
+-- 100 orders each for 5 new customers in one statement, then 100 more after them
+INSERT INTO crm.orders (customer_id, amount, ordered_at)
+SELECT c, 1, timestamptz '2027-01-01' + i * interval '1 hour' FROM generate_series(1, 100) AS i, generate_series(10, 14) AS c;
+INSERT INTO crm.orders (customer_id, amount, ordered_at)
+SELECT c, 2, timestamptz '2027-02-01' + i * interval '1 hour' FROM generate_series(1, 100) AS i, generate_series(10, 14) AS c;
+-- 100 that interleave with the first ones, for two of them (recomputed)
+INSERT INTO crm.orders (customer_id, amount, ordered_at)
+SELECT c, 3, timestamptz '2027-01-01 00:30' + i * interval '1 hour' FROM generate_series(1, 100) AS i, generate_series(10, 11) AS c;
+-- 100 removals and additions at once (recomputed)
+UPDATE crm.orders SET amount = 5 WHERE customer_id = 12 AND ordered_at >= '2027-02-01';
+COMMIT;
+-- stored customers: 100 before their first order (taken whole), 100 between (recomputed)
+INSERT INTO crm.orders (customer_id, amount, ordered_at)
+SELECT 13, 4, timestamptz '2026-06-01' + i * interval '1 hour' FROM generate_series(1, 100) AS i;
+INSERT INTO crm.orders (customer_id, amount, ordered_at)
+SELECT 14, 4, timestamptz '2027-01-20' + i * interval '1 minute' FROM generate_series(1, 100) AS i;
+SELECT customer, orders, monetary FROM ct_shop.customers WHERE customer BETWEEN 10 AND 14 ORDER BY customer;
+SELECT count(*) AS differences FROM customer_tier.verify_program('shop');
+SELECT count(*) AS drift_logged FROM customer_tier.drift_repair;
+
 SELECT customer_tier.drop_program('shop');
 DROP PROCEDURE one_a_day;
 DROP TABLE crm.orders;

@@ -327,11 +327,19 @@ make_array(Datum *values, int n, Oid type)
 	return PointerGetDatum(construct_array(values, n, type, len, byval, align));
 }
 
+/*
+ * Run a plan and come back to the caller's memory context: SPI returns in
+ * its procedure context, which lives until the commit step ends, and what a
+ * pass allocates after a statement would pile up there, customer after
+ * customer (160 MB for 50,000 customers), instead of going with its chunk.
+ */
 static void
 execute(SPIPlanPtr plan, Datum *args, const char *nulls, int expected)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	int			rc = SPI_execute_plan(plan, args, nulls, false, 0);
 
+	MemoryContextSwitchTo(cxt);
 	if (rc != expected)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 }
@@ -374,11 +382,15 @@ static DeltaOutcome
 new_states(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
 		   NullableDatum *purchases, NullableDatum *refunds)
 {
-	DeltaOutcome p = OrderStatsApplyDelta(stored->purchases, d->add_purchases, d->remove_purchases,
-										  st->horizon, purchases);
-	DeltaOutcome r = OrderStatsApplyDelta(stored->refunds, d->add_refunds, d->remove_refunds,
-										  st->horizon, refunds);
+	DeltaOutcome p;
+	DeltaOutcome r;
 
+	if (d->recompute)
+		return DELTA_RECOMPUTE;
+	p = OrderStatsApplyDelta(stored->purchases, d->add_purchases, d->remove_purchases,
+							 st->horizon, purchases);
+	r = OrderStatsApplyDelta(stored->refunds, d->add_refunds, d->remove_refunds,
+							 st->horizon, refunds);
 	return Max(p, r);
 }
 

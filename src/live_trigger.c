@@ -62,6 +62,7 @@
 #include "order_stats.h"
 #include "owner.h"
 #include "program_config.h"
+#include "scoring.h"
 
 PG_FUNCTION_INFO_V1(maintain_orders);
 PG_FUNCTION_INFO_V1(apply_pending);
@@ -107,6 +108,9 @@ typedef struct PlanEntry
 
 static HTAB *plans = NULL;
 
+/* Customers' deltas read from the collect query at a time. */
+#define COLLECT_BATCH 10000
+
 /* One statement's delta for one customer; states are flat, NULL when absent. */
 typedef struct Delta
 {
@@ -118,6 +122,7 @@ typedef struct Delta
 	LiveStep	step;
 	bool		truncated;		/* a marker: the orders table was truncated here */
 	bool		satisfaction;	/* the customer's answers changed: settle its satisfaction */
+	bool		recompute;		/* too many orders to keep: recompute the customer at commit */
 } Delta;
 
 /* The deltas one program collected in this transaction. */
@@ -125,6 +130,7 @@ typedef struct ProgramPending
 {
 	char		program[NAMEDATALEN];
 	Oid			keytype;
+	int32		horizon;		/* days of day counts of the program's states; 0 until known */
 	int16		keylen;
 	bool		keybyval;
 	char		keyalign;
@@ -153,6 +159,7 @@ typedef struct AppliedDeltas
 static AppliedDeltas *applied = NULL;
 
 static MemoryContext pending_cxt = NULL;	/* child of TopTransactionContext */
+static MemoryContext fold_cxt = NULL;	/* child of pending_cxt: scratch of merge_run */
 static ProgramPending *pending = NULL;
 static int64 next_seq = 0;
 
@@ -361,28 +368,71 @@ compare_seq(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* The customer is to be recomputed from the orders table at commit: its deltas are dropped. */
+static void
+mark_recompute(Delta *d)
+{
+	d->recompute = true;
+	d->isnull[0] = d->isnull[1] = d->isnull[2] = d->isnull[3] = true;
+}
+
 /*
  * items[0..n) (one customer, one level, in collection order) into items[0]:
- * each state merged in one pass; the last delta's operation scores.
+ * each kind of state folded in one pass (OrderStatsFoldDeltas), which keeps
+ * a customer's deltas within a bounded size or has the customer recomputed;
+ * the last delta's operation scores.  The states folded are freed unless
+ * apply_pending's copies may still point at them.
  */
 static void
-merge_run(Delta *items, int64 n)
+merge_run(ProgramPending *pp, Delta *items, int64 n)
 {
 	Datum	   *parts = palloc(n * sizeof(Datum));
+	bool		recompute = false;
 
-	for (int i = 0; i < 4; i++)
+	if (fold_cxt == NULL)
+		fold_cxt = AllocSetContextCreate(pending_cxt, "customer_tier folding deltas",
+										 ALLOCSET_DEFAULT_SIZES);
+
+	for (int64 j = 0; j < n; j++)
+	{
+		recompute |= items[j].recompute;
+		items[0].satisfaction |= items[j].satisfaction;
+	}
+	for (int i = 0; i < 4 && !recompute; i++)
 	{
 		int			k = 0;
+		Datum		folded;
 
 		for (int64 j = 0; j < n; j++)
 			if (!items[j].isnull[i])
 				parts[k++] = items[j].states[i];
-		items[0].isnull[i] = k == 0;
-		if (k > 0)
-			items[0].states[i] = k == 1 ? parts[0] : OrderStatsMergeStates(parts, k);
+		if (k == 0)
+		{
+			items[0].isnull[i] = true;
+			continue;
+		}
+		/* what folding allocates goes with the scratch context; the result is copied out */
+		{
+			MemoryContext old = MemoryContextSwitchTo(fold_cxt);
+
+			if (!OrderStatsFoldDeltas(parts, k, pp->horizon, i % 2 == 0, &folded))
+			{
+				recompute = true;
+				folded = (Datum) 0;
+			}
+			MemoryContextSwitchTo(old);
+			if (!recompute && (k > 1 || folded != parts[0]))
+				folded = datumCopy(folded, false, -1);
+			MemoryContextReset(fold_cxt);
+		}
+		for (int j = 0; j < k && applied == NULL; j++)
+			if (parts[j] != folded)
+				pfree(DatumGetPointer(parts[j]));
+		items[0].isnull[i] = recompute;
+		items[0].states[i] = folded;
 	}
-	for (int64 j = 1; j < n; j++)
-		items[0].satisfaction |= items[j].satisfaction;
+	if (recompute)
+		mark_recompute(&items[0]);
 	items[0].seq = items[n - 1].seq;
 	items[0].step = items[n - 1].step;
 	pfree(parts);
@@ -418,7 +468,10 @@ compact(ProgramPending *pp, bool at_commit)
 			if (i < start && !d->satisfaction)
 				continue;
 			if (i < start)
+			{
 				d->isnull[0] = d->isnull[1] = d->isnull[2] = d->isnull[3] = true;
+				d->recompute = false;
+			}
 			pp->items[out++] = *d;
 		}
 		pp->n = out;
@@ -434,7 +487,7 @@ compact(ProgramPending *pp, bool at_commit)
 				ApplySortComparator(pp->items[i].key, false, pp->items[end].key, false, &pp->sort) != 0)
 				break;
 		if (end - i > 1)
-			merge_run(&pp->items[i], end - i);
+			merge_run(pp, &pp->items[i], end - i);
 		pp->items[out++] = pp->items[i];
 	}
 	pp->n = out;
@@ -442,18 +495,24 @@ compact(ProgramPending *pp, bool at_commit)
 	MemoryContextSwitchTo(old);
 }
 
-/* Keep the rows of a collect query's result (customer, 4 states, problems). */
+/*
+ * Keep the rows of a batch of a collect query's result (customer, 4 states,
+ * problems), nrows of them: the configuration read below runs statements of
+ * its own, which replace SPI_tuptable.
+ */
 static int64
-keep_deltas(const char *program, LiveStep step)
+keep_deltas(const char *program, LiveStep step, SPITupleTable *rows, uint64 nrows)
 {
-	TupleDesc	desc = SPI_tuptable->tupdesc;
-	ProgramPending *pp = NULL;
+	TupleDesc	desc = rows->tupdesc;
+	ProgramPending *pp = program_pending(program, SPI_gettypeid(desc, 1));
 	int64		problems = 0;
 	MemoryContext old;
 
-	for (uint64 r = 0; r < SPI_processed; r++)
+	if (pp->horizon == 0)
+		pp->horizon = ChurnStateHorizon(GetProgramConfig(program)->settings[SETTING_CHURN]);
+	for (uint64 r = 0; r < nrows; r++)
 	{
-		HeapTuple	row = SPI_tuptable->vals[r];
+		HeapTuple	row = rows->vals[r];
 		bool		isnull;
 		bool		any = false;
 		Delta	   *d;
@@ -472,8 +531,6 @@ keep_deltas(const char *program, LiveStep step)
 		}
 		if (!any)
 			continue;
-		if (pp == NULL)
-			pp = program_pending(program, SPI_gettypeid(desc, 1));
 		old = MemoryContextSwitchTo(pending_cxt);
 		d = new_delta(pp, step);
 		d->key = datumCopy(key, pp->keybyval, pp->keylen);
@@ -483,9 +540,10 @@ keep_deltas(const char *program, LiveStep step)
 			if (!nulls[i])
 				d->states[i] = datumCopy(states[i], false, -1);
 		}
+		merge_run(pp, d, 1);	/* a statement's delta of many orders is bounded at once */
 		MemoryContextSwitchTo(old);
 	}
-	if (pp != NULL && pp->n >= pp->compact_at)
+	if (pp->n >= pp->compact_at)
 		compact(pp, false);
 	return problems;
 }
@@ -567,9 +625,26 @@ collect(const char *program, Oid relid, LiveStep step, TriggerData *trigdata)
 				 errhint("Its owner grants it: GRANT SELECT ON %s TO %s.",
 						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 													get_rel_name(relid)), OWNER_ROLE)));
-	if (SPI_execute_plan(entry->main, NULL, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed");
-	problems = keep_deltas(program, step);
+	/* through a cursor: a statement of millions of rows keeps one batch of customers at a time */
+	{
+		Portal		portal = SPI_cursor_open(NULL, entry->main, NULL, NULL, false);
+
+		problems = 0;
+		for (;;)
+		{
+			SPITupleTable *rows;
+			uint64		nrows;
+
+			SPI_cursor_fetch(portal, true, COLLECT_BATCH);
+			rows = SPI_tuptable;
+			nrows = SPI_processed;
+			if (nrows == 0)
+				break;
+			problems += keep_deltas(program, step, rows, nrows);
+			SPI_freetuptable(rows);
+		}
+		SPI_cursor_close(portal);
+	}
 	if (problems > 0 && entry->rejects != NULL)
 	{
 		if (SPI_execute_plan(entry->rejects, NULL, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
@@ -727,6 +802,7 @@ flush_program(ProgramPending *pp, bool at_commit)
 		deltas[r].key = d->key;
 		deltas[r].source = step_source[d->step];
 		deltas[r].satisfaction = d->satisfaction;
+		deltas[r].recompute = d->recompute;
 		for (int i = 0; i < 4; i++)
 		{
 			states[i]->value = d->states[i];
@@ -835,6 +911,7 @@ LiveXactCallback(XactEvent event, void *arg pg_attribute_unused())
 			pending = NULL;
 			applied = NULL;
 			pending_cxt = NULL;
+			fold_cxt = NULL;
 			break;
 		default:
 			break;

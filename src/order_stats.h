@@ -119,6 +119,10 @@ extern DeltaOutcome OrderStatsApplyDelta(NullableDatum stored, NullableDatum add
 										 NullableDatum removed, int32 horizon,
 										 NullableDatum *result);
 
+/* Times of a customer's orders a transaction keeps per kind of delta (OrderStatsFoldDeltas). */
+#define DELTA_TIMES_KEPT 64
+extern bool OrderStatsFoldDeltas(const Datum *states, int n, int32 horizon, bool bounded, Datum *result);
+
 /* Columns of the order_stats result: orders, monetary, first_order, last_order, mean and stddev of gaps. */
 #define ORDER_STATS_RESULT_COLUMNS 6
 extern void OrderStatsResult(const OrderStatsView *view, Datum *values, bool *nulls);

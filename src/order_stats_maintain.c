@@ -401,7 +401,7 @@ OrderSummarySame(const OrderSummary *a, const OrderSummary *b)
 		(a->ndays == 0 || memcmp(a->days, b->days, a->ndays * sizeof(OrderDayCount)) == 0);
 }
 
-/* The sorted times of a delta (NULL: none), which keeps its times. */
+/* The sorted times of a delta (NULL: none, or bounded). */
 static int64 *
 DeltaTimes(NullableDatum delta, OrderStatsView *view)
 {
@@ -412,8 +412,74 @@ DeltaTimes(NullableDatum delta, OrderStatsView *view)
 		return NULL;
 	}
 	OrderStatsGetView(delta.value, view);
-	OrderStatsRequireTimes(view, "a delta");
-	return SortedTimes(view);
+	return view->bounded ? NULL : SortedTimes(view);
+}
+
+/*
+ * The orders of n deltas of one kind (flat states of times, or bounded ones
+ * with horizon days) as one, in the current context.  A transaction keeps
+ * at most DELTA_TIMES_KEPT times of a customer's orders added: more, and they
+ * are kept as a bounded state, which is exact as long as they come, in order
+ * of their first time, each at or after the previous (a load in time order;
+ * the stored state must then take them as a whole, OrderStatsApplyDelta).
+ * False when they cannot be kept exactly: the customer is recomputed at
+ * commit.  Removals (bounded false) keep their times up to the same number,
+ * since an update that keeps an order's time cancels against them; more
+ * removals recompute the customer anyway.
+ */
+bool
+OrderStatsFoldDeltas(const Datum *states, int n, int32 horizon, bool bounded, Datum *result)
+{
+	OrderSummary acc;
+	OrderSummary *parts;
+	int64		times = 0;
+	bool		any_bounded = false;
+	OrderStatsView *views = palloc(n * sizeof(OrderStatsView));
+
+	for (int k = 0; k < n; k++)
+	{
+		OrderStatsGetView(states[k], &views[k]);
+		any_bounded |= views[k].bounded;
+		times += views[k].bounded ? 0 : views[k].norders;
+		if (k > 0)
+			CheckSameTimeKind(&views[0], &views[k]);
+	}
+	if (!any_bounded && times <= DELTA_TIMES_KEPT)
+	{
+		*result = n == 1 ? states[0] : OrderStatsMergeStates(states, n);
+		return true;
+	}
+	if (!bounded)
+		return false;
+
+	/* as summaries in order of their first time, each appended to the ones before */
+	parts = palloc(n * sizeof(OrderSummary));
+	for (int k = 0; k < n; k++)
+	{
+		OrderStatsGetSummary(&views[k], horizon, &parts[k]);
+		if (parts[k].horizon < horizon)
+			return false;
+		parts[k].horizon = horizon;
+	}
+	for (int k = 1; k < n; k++)
+		for (int j = k; j > 0 && parts[j].first < parts[j - 1].first; j--)
+		{
+			OrderSummary t = parts[j];
+
+			parts[j] = parts[j - 1];
+			parts[j - 1] = t;
+		}
+	acc = parts[0];
+	if (acc.sum.slow != NULL)
+		acc.sum.slow = DatumGetNumericCopy(NumericGetDatum(acc.sum.slow));
+	for (int k = 1; k < n; k++)
+	{
+		if (parts[k].first < acc.last || !OrderSummaryAdd(&acc, &parts[k]))
+			return false;
+		MoneySumMerge(&acc.sum, &parts[k].sum, CurrentMemoryContext);
+	}
+	*result = OrderSummaryFlatten(&acc);
+	return true;
 }
 
 /*
@@ -445,10 +511,13 @@ OrderStatsApplyDelta(NullableDatum stored, NullableDatum added, NullableDatum re
 	OrderSummary a;
 	MoneySum	total;
 
+	/* a bounded delta has no times to cancel against: its customer is recomputed */
+	if (rv.bounded || (av.bounded && !removed.isnull))
+		return DELTA_RECOMPUTE;
 	if (!added.isnull && !removed.isnull)
 		CheckSameTimeKind(&av, &rv);
 	/* cancel the times both added and removed (both lists sorted, in place) */
-	while (i < av.norders || j < rv.norders)
+	while (!av.bounded && (i < av.norders || j < rv.norders))
 	{
 		if (j == rv.norders || (i < av.norders && at[i] < rt[j]))
 			at[na++] = at[i++];
@@ -487,11 +556,17 @@ OrderStatsApplyDelta(NullableDatum stored, NullableDatum added, NullableDatum re
 	MoneySumMerge(&total, &av.sum, CurrentMemoryContext);
 	MoneySumSubtract(&total, &rv.sum, CurrentMemoryContext);
 
-	av.times = at;
-	av.norders = na;
-	av.sorted = true;
-	av.expanded = NULL;
+	if (!av.bounded)
+	{
+		av.times = at;
+		av.norders = na;
+		av.sorted = true;
+		av.expanded = NULL;
+	}
 	OrderStatsGetSummary(&av, horizon, &a);
+	if (a.horizon < horizon)
+		return DELTA_RECOMPUTE;
+	a.horizon = horizon;
 	s.horizon = horizon;
 	if (!OrderSummaryAdd(&s, &a))
 		return DELTA_RECOMPUTE;
