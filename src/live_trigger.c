@@ -569,6 +569,23 @@ CheckRejectMode(const char *program, int64 problems, const char *reason, const c
 						 kept_in)));
 }
 
+/* Rows of a statement's transition tables; for a partition read whole, more than any batch. */
+static int64
+statement_rows(TriggerData *trigdata)
+{
+	int64		n = 0;
+
+	if (trigdata == NULL)
+		return PG_INT64_MAX;
+	if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		return 2;
+	if (trigdata->tg_newtable != NULL)
+		n += tuplestore_tuple_count(trigdata->tg_newtable);
+	if (trigdata->tg_oldtable != NULL)
+		n += tuplestore_tuple_count(trigdata->tg_oldtable);
+	return n;
+}
+
 /* A tuplestore of one row, registered as a transition table for a row trigger. */
 static void
 register_row(const char *name, Relation rel, HeapTuple tuple)
@@ -625,7 +642,18 @@ collect(const char *program, Oid relid, LiveStep step, TriggerData *trigdata)
 				 errhint("Its owner grants it: GRANT SELECT ON %s TO %s.",
 						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 													get_rel_name(relid)), OWNER_ROLE)));
-	/* through a cursor: a statement of millions of rows keeps one batch of customers at a time */
+	/*
+	 * A statement of millions of rows through a cursor, keeping one batch of
+	 * customers at a time; a small one (at most a batch of rows, so of
+	 * customers) at once, sparing a single-row write the portal.
+	 */
+	if (statement_rows(trigdata) <= COLLECT_BATCH)
+	{
+		if (SPI_execute_plan(entry->main, NULL, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_plan failed");
+		problems = keep_deltas(program, step, SPI_tuptable, SPI_processed);
+	}
+	else
 	{
 		Portal		portal = SPI_cursor_open(NULL, entry->main, NULL, NULL, false);
 
