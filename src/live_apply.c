@@ -316,8 +316,8 @@ get_apply_plans(const char *program, Oid customers, Oid keytype)
 	return p;
 }
 
-static Datum
-make_array(Datum *values, int n, Oid type)
+Datum
+MakeArray(Datum *values, int n, Oid type)
 {
 	int16		len;
 	bool		byval;
@@ -333,8 +333,8 @@ make_array(Datum *values, int n, Oid type)
  * pass allocates after a statement would pile up there, customer after
  * customer (160 MB for 50,000 customers), instead of going with its chunk.
  */
-static void
-execute(SPIPlanPtr plan, Datum *args, const char *nulls, int expected)
+void
+RunPlan(SPIPlanPtr plan, Datum *args, const char *nulls, int expected)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	int			rc = SPI_execute_plan(plan, args, nulls, false, 0);
@@ -450,7 +450,7 @@ new_row(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
 	{
 		Datum		pin_args[3] = {config->settings[SETTING_TIERS].value, st->program_text, d->key};
 
-		execute(plans->pin, pin_args, NULL, SPI_OK_SELECT);
+		RunPlan(plans->pin, pin_args, NULL, SPI_OK_SELECT);
 		if (SPI_processed > 0)
 			args[PA_PINNED_RANK].value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 													   1, &args[PA_PINNED_RANK].isnull);
@@ -503,9 +503,9 @@ recompute_states(ApplyState *st, const CustomerDelta *deltas, const int *recompu
 		keys[k] = deltas[recompute[k]].key;
 		purchases[recompute[k]].isnull = refunds[recompute[k]].isnull = true;
 	}
-	args[0] = make_array(keys, n, st->keytype);
+	args[0] = MakeArray(keys, n, st->keytype);
 	args[1] = Int32GetDatum(st->horizon);
-	execute(st->plans->recompute, args, NULL, SPI_OK_SELECT);
+	RunPlan(st->plans->recompute, args, NULL, SPI_OK_SELECT);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	row = SPI_tuptable->vals[r];
@@ -541,8 +541,8 @@ read_satisfaction(ApplyState *st, const CustomerDelta *deltas, StoredRow *stored
 		}
 	if (m == 0)
 		return;
-	arg = make_array(keys, m, st->keytype);
-	execute(st->plans->satisfied, &arg, NULL, SPI_OK_SELECT);
+	arg = MakeArray(keys, m, st->keytype);
+	RunPlan(st->plans->satisfied, &arg, NULL, SPI_OK_SELECT);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	row = SPI_tuptable->vals[r];
@@ -590,8 +590,8 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 			stored[i].current[c].isnull = true;
 		stored[i].purchases.isnull = stored[i].refunds.isnull = true;
 	}
-	arg = how == ONE ? keys[0] : make_array(keys, n, st->keytype);
-	execute(plans->find[how], &arg, NULL, SPI_OK_SELECT);
+	arg = how == ONE ? keys[0] : MakeArray(keys, n, st->keytype);
+	RunPlan(plans->find[how], &arg, NULL, SPI_OK_SELECT);
 	found_rows = SPI_tuptable;
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
@@ -646,10 +646,10 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 
 		if (how == MANY)
 		{
-			args[0] = make_array(update_tids, nupdate, TIDOID);
-			args[1] = make_array(update_rows, nupdate, plans->rowdesc->tdtypeid);
+			args[0] = MakeArray(update_tids, nupdate, TIDOID);
+			args[1] = MakeArray(update_rows, nupdate, plans->rowdesc->tdtypeid);
 		}
-		execute(plans->update[how], args, NULL, SPI_OK_UPDATE);
+		RunPlan(plans->update[how], args, NULL, SPI_OK_UPDATE);
 	}
 	if (ninsert > 0)
 	{
@@ -658,8 +658,8 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 		Datum		inserted;
 
 		if (how == MANY)
-			args[0] = make_array(insert_rows, ninsert, plans->rowdesc->tdtypeid);
-		execute(plans->insert[how], args, NULL, SPI_OK_SELECT);
+			args[0] = MakeArray(insert_rows, ninsert, plans->rowdesc->tdtypeid);
+		RunPlan(plans->insert[how], args, NULL, SPI_OK_SELECT);
 		inserted = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &none);
 		if (none || ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(inserted)),
 								   ARR_DIMS(DatumGetArrayTypeP(inserted))) < ninsert)
@@ -670,9 +670,9 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 
 			for (int j = 0; j < ninsert; j++)
 				keys[j] = deltas[inserted_from[j]].key;
-			new_keys[0] = make_array(keys, ninsert, st->keytype);
-			new_keys[1] = none ? make_array(NULL, 0, st->keytype) : inserted;
-			execute(plans->not_inserted, new_keys, NULL, SPI_OK_SELECT);
+			new_keys[0] = MakeArray(keys, ninsert, st->keytype);
+			new_keys[1] = none ? MakeArray(NULL, 0, st->keytype) : inserted;
+			RunPlan(plans->not_inserted, new_keys, NULL, SPI_OK_SELECT);
 			for (uint64 r = 0; r < SPI_processed; r++)
 			{
 				bool		isnull;
@@ -736,16 +736,16 @@ ApplyCustomerDeltas(const char *program, Oid keytype, const CustomerDelta *delta
 
 	if (st.nemptied > 0)
 	{
-		Datum		keys = make_array(st.emptied, st.nemptied, keytype);
+		Datum		keys = MakeArray(st.emptied, st.nemptied, keytype);
 
-		execute(st.plans->emptied, &keys, NULL, SPI_OK_DELETE);
+		RunPlan(st.plans->emptied, &keys, NULL, SPI_OK_DELETE);
 	}
 	if (st.nunrepaired > 0 || st.ndrifted > 0)
 	{
 		Datum		log[3] = {st.program_text, Int64GetDatum(st.nunrepaired > 0 ? st.nunrepaired : st.ndrifted),
 		BoolGetDatum(st.nunrepaired == 0)};
 
-		execute(st.plans->drift_log, log, NULL, SPI_OK_INSERT);
+		RunPlan(st.plans->drift_log, log, NULL, SPI_OK_INSERT);
 	}
 	if (st.nunrepaired > 0)
 	{

@@ -26,6 +26,9 @@ typedef struct CustomerDelta
  * inside SPI, as customer_tier_owner.
  */
 extern SPIPlanPtr KeepPlan(const char *sql, int nargs, Oid *argtypes);
+/* Run a kept plan (inside SPI), staying in the caller's memory context; an array of n values of type. */
+extern void RunPlan(SPIPlanPtr plan, Datum *args, const char *nulls, int expected);
+extern Datum MakeArray(Datum *values, int n, Oid type);
 
 extern void ApplyCustomerDeltas(const char *program, Oid keytype, const CustomerDelta *deltas, int n);
 

@@ -175,27 +175,6 @@ plan_settle(FeedbackPlans *p, const char *program, Oid keytype)
 		p->settle[i] = KeepPlan(TextDatumGetCString(heap_getattr(row, i + 1, desc, &isnull)), 1, &keyarray);
 }
 
-/* The program's customer key type. */
-static Oid
-program_key_type(const char *program)
-{
-	TupleDesc	desc;
-	HeapTuple	row = ProgramCatalogRow("SELECT p.customer_type::pg_catalog.oid FROM customer_tier.program AS p"
-									  " WHERE p.name OPERATOR(pg_catalog.=) $1", program, &desc);
-	bool		isnull;
-
-	return DatumGetObjectId(heap_getattr(row, 1, desc, &isnull));
-}
-
-static void
-execute(SPIPlanPtr plan, Datum *args, int expected)
-{
-	int			rc = SPI_execute_plan(plan, args, NULL, false, 0);
-
-	if (rc != expected)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-}
-
 /* A TRUNCATE of the feedback table: no answer is left. */
 static void
 truncate_feedback(const char *program)
@@ -223,7 +202,7 @@ maintain_feedback(PG_FUNCTION_ARGS)
 	RoleSwitch	sw;
 	FeedbackPlans *plans;
 	FeedbackStep step;
-	Oid			keytype;
+	Oid			keytype = InvalidOid;
 	Datum	   *keys = NULL;
 	int			nkeys = 0;
 
@@ -249,7 +228,6 @@ maintain_feedback(PG_FUNCTION_ARGS)
 	if (!TRIGGER_FIRED_BY_TRUNCATE(event) && SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "SPI_register_trigger_data failed");
 	BeginAsRole(get_role_oid(OWNER_ROLE, false), &sw);
-	keytype = program_key_type(program);
 	plans = get_feedback_plans(program);
 	if (plans == NULL)
 		ereport(ERROR,
@@ -279,13 +257,13 @@ maintain_feedback(PG_FUNCTION_ARGS)
 			plan_step(plans, program, step);
 		if (plans->rejects[step] != NULL)
 		{
-			execute(plans->rejects[step], NULL, SPI_OK_INSERT_RETURNING);
+			RunPlan(plans->rejects[step], NULL, NULL, SPI_OK_INSERT_RETURNING);
 			if (SPI_processed > 0)
 				CheckRejectMode(program, (int64) SPI_processed,
 								SPI_getvalue(SPI_tuptable->vals[SPI_processed - 1], SPI_tuptable->tupdesc, 1),
 								"feedback", "feedback_rejects");
 		}
-		execute(plans->collect[step], NULL, SPI_OK_SELECT);
+		RunPlan(plans->collect[step], NULL, NULL, SPI_OK_SELECT);
 		row = SPI_tuptable->vals[0];
 		desc = SPI_tuptable->tupdesc;
 		touched = SPI_getbinval(row, desc, 1, &isnull);
@@ -299,12 +277,14 @@ maintain_feedback(PG_FUNCTION_ARGS)
 					 errmsg("program %s: feedback rows removed that its answers do not hold", program),
 					 errhint("The copied answers no longer match the feedback table; detach and attach it again.")));
 		{
+			ArrayType  *array = DatumGetArrayTypeP(touched);
 			int16		len;
 			bool		byval;
 			char		align;
 
+			keytype = ARR_ELEMTYPE(array);	/* the program's key type */
 			get_typlenbyvalalign(keytype, &len, &byval, &align);
-			deconstruct_array(DatumGetArrayTypeP(touched), keytype, len, byval, align, &keys, NULL, &nkeys);
+			deconstruct_array(array, keytype, len, byval, align, &keys, NULL, &nkeys);
 		}
 	}
 	EndAsRole(&sw);
@@ -328,9 +308,6 @@ SettleSatisfaction(const char *program, Oid keytype, const CustomerDelta *deltas
 	int			m = 0;
 	FeedbackPlans *plans;
 	Datum		arg;
-	int16		len;
-	bool		byval;
-	char		align;
 
 	for (int i = 0; i < n; i++)
 		if (deltas[i].satisfaction)
@@ -342,9 +319,8 @@ SettleSatisfaction(const char *program, Oid keytype, const CustomerDelta *deltas
 		return;					/* detached since: its answers and satisfaction went with it */
 	if (plans->settle[0] == NULL)
 		plan_settle(plans, program, keytype);
-	get_typlenbyvalalign(keytype, &len, &byval, &align);
-	arg = PointerGetDatum(construct_array(keys, m, keytype, len, byval, align));
-	execute(plans->settle[0], &arg, SPI_OK_INSERT);
-	execute(plans->settle[1], &arg, SPI_OK_INSERT);
-	execute(plans->settle[2], &arg, SPI_OK_DELETE);
+	arg = MakeArray(keys, m, keytype);
+	RunPlan(plans->settle[0], &arg, NULL, SPI_OK_INSERT);
+	RunPlan(plans->settle[1], &arg, NULL, SPI_OK_INSERT);
+	RunPlan(plans->settle[2], &arg, NULL, SPI_OK_DELETE);
 }

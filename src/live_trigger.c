@@ -368,11 +368,10 @@ compare_seq(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* The customer is to be recomputed from the orders table at commit: its deltas are dropped. */
+/* A delta without states: it only has its customer scored (or recomputed, below). */
 static void
-mark_recompute(Delta *d)
+clear_states(Delta *d)
 {
-	d->recompute = true;
 	d->isnull[0] = d->isnull[1] = d->isnull[2] = d->isnull[3] = true;
 }
 
@@ -407,10 +406,7 @@ merge_run(ProgramPending *pp, Delta *items, int64 n)
 			if (!items[j].isnull[i])
 				parts[k++] = items[j].states[i];
 		if (k == 0)
-		{
-			items[0].isnull[i] = true;
-			continue;
-		}
+			continue;			/* items[0] has none either */
 		/* what folding allocates goes with the scratch context; the result is copied out */
 		{
 			MemoryContext old = MemoryContextSwitchTo(fold_cxt);
@@ -431,8 +427,10 @@ merge_run(ProgramPending *pp, Delta *items, int64 n)
 		items[0].isnull[i] = recompute;
 		items[0].states[i] = folded;
 	}
+	/* to be recomputed from the orders table at commit: the deltas go */
+	items[0].recompute = recompute;
 	if (recompute)
-		mark_recompute(&items[0]);
+		clear_states(&items[0]);
 	items[0].seq = items[n - 1].seq;
 	items[0].step = items[n - 1].step;
 	pfree(parts);
@@ -469,7 +467,7 @@ compact(ProgramPending *pp, bool at_commit)
 				continue;
 			if (i < start)
 			{
-				d->isnull[0] = d->isnull[1] = d->isnull[2] = d->isnull[3] = true;
+				clear_states(d);
 				d->recompute = false;
 			}
 			pp->items[out++] = *d;
@@ -497,19 +495,17 @@ compact(ProgramPending *pp, bool at_commit)
 
 /*
  * Keep the rows of a batch of a collect query's result (customer, 4 states,
- * problems), nrows of them: the configuration read below runs statements of
- * its own, which replace SPI_tuptable.
+ * problems), nrows of them, passed in: the configuration read below runs
+ * statements of its own, which replace SPI_tuptable.
  */
 static int64
 keep_deltas(const char *program, LiveStep step, SPITupleTable *rows, uint64 nrows)
 {
 	TupleDesc	desc = rows->tupdesc;
-	ProgramPending *pp = program_pending(program, SPI_gettypeid(desc, 1));
+	ProgramPending *pp = NULL;
 	int64		problems = 0;
 	MemoryContext old;
 
-	if (pp->horizon == 0)
-		pp->horizon = ChurnStateHorizon(GetProgramConfig(program)->settings[SETTING_CHURN]);
 	for (uint64 r = 0; r < nrows; r++)
 	{
 		HeapTuple	row = rows->vals[r];
@@ -531,6 +527,12 @@ keep_deltas(const char *program, LiveStep step, SPITupleTable *rows, uint64 nrow
 		}
 		if (!any)
 			continue;
+		if (pp == NULL)
+		{
+			pp = program_pending(program, SPI_gettypeid(desc, 1));
+			if (pp->horizon == 0)
+				pp->horizon = ChurnStateHorizon(GetProgramConfig(program)->settings[SETTING_CHURN]);
+		}
 		old = MemoryContextSwitchTo(pending_cxt);
 		d = new_delta(pp, step);
 		d->key = datumCopy(key, pp->keybyval, pp->keylen);
@@ -543,7 +545,7 @@ keep_deltas(const char *program, LiveStep step, SPITupleTable *rows, uint64 nrow
 		merge_run(pp, d, 1);	/* a statement's delta of many orders is bounded at once */
 		MemoryContextSwitchTo(old);
 	}
-	if (pp->n >= pp->compact_at)
+	if (pp != NULL && pp->n >= pp->compact_at)
 		compact(pp, false);
 	return problems;
 }
@@ -785,7 +787,7 @@ PendSatisfaction(const char *program, Oid keytype, const Datum *keys, int n, Tri
 		Delta	   *d = new_delta(pp, step);
 
 		d->key = datumCopy(keys[i], pp->keybyval, pp->keylen);
-		d->isnull[0] = d->isnull[1] = d->isnull[2] = d->isnull[3] = true;
+		clear_states(d);
 		d->satisfaction = true;
 	}
 	MemoryContextSwitchTo(old);

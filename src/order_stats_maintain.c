@@ -419,9 +419,9 @@ DeltaTimes(NullableDatum delta, OrderStatsView *view)
  * The orders of n deltas of one kind (flat states of times, or bounded ones
  * with horizon days) as one, in the current context.  A transaction keeps
  * at most DELTA_TIMES_KEPT times of a customer's orders added: more, and they
- * are kept as a bounded state, which is exact as long as they come, in order
- * of their first time, each at or after the previous (a load in time order;
- * the stored state must then take them as a whole, OrderStatsApplyDelta).
+ * are kept as a bounded state, which is exact as long as each part comes at
+ * or after (or at or before) the ones before it (a load in time order; the
+ * stored state must then take them as a whole, OrderStatsApplyDelta).
  * False when they cannot be kept exactly: the customer is recomputed at
  * commit.  Removals (bounded false) keep their times up to the same number,
  * since an update that keeps an order's time cancels against them; more
@@ -452,7 +452,7 @@ OrderStatsFoldDeltas(const Datum *states, int n, int32 horizon, bool bounded, Da
 	if (!bounded)
 		return false;
 
-	/* as summaries in order of their first time, each appended to the ones before */
+	/* as summaries, each added after (or before) the ones before it */
 	parts = palloc(n * sizeof(OrderSummary));
 	for (int k = 0; k < n; k++)
 	{
@@ -461,20 +461,12 @@ OrderStatsFoldDeltas(const Datum *states, int n, int32 horizon, bool bounded, Da
 			return false;
 		parts[k].horizon = horizon;
 	}
-	for (int k = 1; k < n; k++)
-		for (int j = k; j > 0 && parts[j].first < parts[j - 1].first; j--)
-		{
-			OrderSummary t = parts[j];
-
-			parts[j] = parts[j - 1];
-			parts[j - 1] = t;
-		}
 	acc = parts[0];
 	if (acc.sum.slow != NULL)
 		acc.sum.slow = DatumGetNumericCopy(NumericGetDatum(acc.sum.slow));
 	for (int k = 1; k < n; k++)
 	{
-		if (parts[k].first < acc.last || !OrderSummaryAdd(&acc, &parts[k]))
+		if (!OrderSummaryAdd(&acc, &parts[k]))
 			return false;
 		MoneySumMerge(&acc.sum, &parts[k].sum, CurrentMemoryContext);
 	}
