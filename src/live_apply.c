@@ -44,11 +44,12 @@
 
 #include "compat.h"
 #include "live_apply.h"
+#include "live_rows.h"
 #include "order_stats.h"
 #include "program_config.h"
 #include "scoring.h"
 
-/* The stored columns the scoring reads, as the find statement returns them after ctid and the states. */
+/* The stored columns the scoring reads. */
 enum
 {
 	CUR_TIER,
@@ -84,12 +85,14 @@ typedef struct ApplyPlans
 	int			key_att;
 	int			updated_at_att;
 	int			recent_satisfaction_att;
+	int			purchases_att;
+	int			refunds_att;
+	int			remove_atts[2];	/* remove_purchases, remove_refunds: NULL once applied */
+	int			current_atts[NCUR];
 	/*
-	 * [MANY] take arrays; [ONE] the same statements for a single customer,
-	 * whose plans start faster (a single-row insert is the common case).
+	 * [MANY] takes an array; [ONE] the same statement for a single customer,
+	 * whose plan starts faster (a single-row insert is the common case).
 	 */
-	SPIPlanPtr	find[2];		/* (keys) -> ordinality, ctid, states, current columns; locks */
-	SPIPlanPtr	update[2];		/* (ctids, rows) */
 	SPIPlanPtr	insert[2];		/* (rows, program) -> keys inserted; first tiers recorded */
 	SPIPlanPtr	not_inserted;	/* (keys, keys inserted) -> ordinality of the others */
 	SPIPlanPtr	pin;			/* (tiers, program, key) -> pinned rank */
@@ -164,13 +167,9 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 	const char *schema = quote_identifier(get_namespace_name(RelationGetNamespace(rel)));
 	const char *table = psprintf("%s.%s", schema, quote_identifier(RelationGetRelationName(rel)));
 	const char *columns[NWRITTEN];
-	StringInfoData find;
-	StringInfoData set;
-	StringInfoData from;
 	char	   *scored;
 	int			nscored = 0;
 	Oid			keyarray = get_array_type(keytype);
-	Oid			update_args[2];
 	Oid			insert_args[2];
 	Oid			two_keys[2] = {keyarray, keyarray};
 	Oid			pin_args[3] = {TEXTARRAYOID, TEXTOID, keytype};
@@ -203,42 +202,15 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 	p->key_att = column_index(desc, "customer");
 	p->updated_at_att = column_index(desc, "updated_at");
 	p->recent_satisfaction_att = column_index(desc, "recent_satisfaction");
-
-	initStringInfo(&find);
+	p->purchases_att = column_index(desc, "purchases");
+	p->refunds_att = column_index(desc, "refunds");
+	p->remove_atts[0] = column_index(desc, "remove_purchases");
+	p->remove_atts[1] = column_index(desc, "remove_refunds");
 	for (int i = 0; i < NCUR; i++)
-		appendStringInfo(&find, ", c.%s", quote_identifier(current_columns[i]));
-	initStringInfo(&set);
-	initStringInfo(&from);
-	appendStringInfoString(&set, "remove_purchases, remove_refunds, updated_at, recent_satisfaction");
-	appendStringInfoString(&from, "NULL, NULL, u.updated_at, u.recent_satisfaction");
+		p->current_atts[i] = column_index(desc, current_columns[i]);
 	for (int i = 0; i < (int) NWRITTEN; i++)
-	{
 		p->written[i] = column_index(desc, columns[i]);
-		appendStringInfo(&set, ", %s", quote_identifier(columns[i]));
-		appendStringInfo(&from, ", u.%s", quote_identifier(columns[i]));
-	}
 
-	p->find[MANY] = KeepPlan(psprintf(
-		"SELECT k.i, c.ctid, c.purchases, c.refunds%s"
-		"  FROM pg_catalog.unnest($1) WITH ORDINALITY AS k (customer, i)"
-		"  JOIN %s AS c ON c.customer OPERATOR(pg_catalog.=) k.customer"
-		" ORDER BY k.i FOR NO KEY UPDATE OF c", find.data, table), 1, &keyarray);
-	p->find[ONE] = KeepPlan(psprintf(
-		"SELECT 1::bigint, c.ctid, c.purchases, c.refunds%s"
-		"  FROM %s AS c WHERE c.customer OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
-		find.data, table), 1, &keytype);
-	update_args[0] = TIDARRAYOID;
-	update_args[1] = p->rowarray;
-	p->update[MANY] = KeepPlan(psprintf(
-		"UPDATE %s AS c SET (%s) = (%s)"
-		"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u (tid)"
-		" WHERE c.ctid OPERATOR(pg_catalog.=) u.tid",
-		table, set.data, from.data), 2, update_args);
-	update_args[0] = TIDOID;
-	update_args[1] = rel->rd_rel->reltype;
-	p->update[ONE] = KeepPlan(psprintf(
-		"UPDATE %s AS c SET (%s) = (%s) FROM (SELECT ($2).*) AS u WHERE c.ctid OPERATOR(pg_catalog.=) $1",
-		table, set.data, from.data), 2, update_args);
 	insert_args[0] = p->rowarray;
 	insert_args[1] = TEXTOID;
 	p->insert[MANY] = KeepPlan(psprintf(insert_sql, table, "SELECT u.* FROM pg_catalog.unnest($1) AS u",
@@ -276,8 +248,7 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 static void
 forget_plans(ApplyPlans *p)
 {
-	SPIPlanPtr *all[] = {&p->find[MANY], &p->find[ONE], &p->update[MANY], &p->update[ONE],
-	&p->insert[MANY], &p->insert[ONE], &p->not_inserted, &p->pin, &p->emptied, &p->recompute,
+	SPIPlanPtr *all[] = {&p->insert[MANY], &p->insert[ONE], &p->not_inserted, &p->pin, &p->emptied, &p->recompute,
 	&p->drift_log, &p->satisfied};
 
 	for (int i = 0; i < (int) lengthof(all); i++)
@@ -303,7 +274,6 @@ get_apply_plans(const char *program, Oid customers, Oid keytype)
 	{
 		p->customers = InvalidOid;
 		p->rowdesc = NULL;
-		p->find[MANY] = p->find[ONE] = p->update[MANY] = p->update[ONE] = NULL;
 		p->insert[MANY] = p->insert[ONE] = p->not_inserted = p->pin = p->emptied = NULL;
 		p->recompute = p->drift_log = p->satisfied = NULL;
 	}
@@ -363,11 +333,13 @@ typedef struct ApplyState
 	int64		ndrifted;
 } ApplyState;
 
-/* A stored row as the find statement returns it; found is false for a new customer. */
+/* A customer's stored row, locked; found is false for a new customer. */
 typedef struct StoredRow
 {
 	bool		found;
-	Datum		ctid;
+	ItemPointerData tid;
+	Datum	   *values;			/* every column, as stored */
+	bool	   *nulls;
 	NullableDatum purchases;
 	NullableDatum refunds;
 	NullableDatum current[NCUR];
@@ -395,13 +367,15 @@ new_states(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
 }
 
 /*
- * The customer's new row in the customers table's row type, from its stored
+ * The customer's new row (values and nulls of every column), from its stored
  * row and its new states; false when there is nothing to store (a new
- * customer whose orders came and went, or one known only to the orders table).
+ * customer whose orders came and went, or one known only to the orders
+ * table).  Columns the scoring does not set keep their stored value (NULL
+ * for a new customer); the deltas to remove are NULL once applied.
  */
 static bool
 new_row(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
-		NullableDatum purchases, NullableDatum refunds, Datum *row)
+		NullableDatum purchases, NullableDatum refunds, Datum *values, bool *nulls)
 {
 	ProgramConfig *config = st->config;
 	ApplyPlans *plans = st->plans;
@@ -409,8 +383,6 @@ new_row(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
 	Datum		written[NWRITTEN];
 	bool		written_nulls[NWRITTEN];
 	NullableDatum args[PA_NARGS];
-	Datum	   *values = palloc(desc->natts * sizeof(Datum));
-	bool	   *nulls = palloc(desc->natts * sizeof(bool));
 
 	if (!stored->found && purchases.isnull && refunds.isnull)
 		return false;
@@ -462,8 +434,14 @@ new_row(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
 	ScoreProgramCustomerArgs(args, written + lengthof(written_columns),
 							 written_nulls + lengthof(written_columns));
 
-	for (int i = 0; i < desc->natts; i++)
-		nulls[i] = true;		/* remove_purchases and remove_refunds stay NULL */
+	if (stored->found)
+	{
+		memcpy(values, stored->values, desc->natts * sizeof(Datum));
+		memcpy(nulls, stored->nulls, desc->natts * sizeof(bool));
+	}
+	else
+		memset(nulls, true, desc->natts * sizeof(bool));
+	nulls[plans->remove_atts[0]] = nulls[plans->remove_atts[1]] = true;
 	values[plans->key_att] = d->key;
 	nulls[plans->key_att] = false;
 	values[plans->updated_at_att] = st->as_of;
@@ -475,7 +453,6 @@ new_row(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
 		values[plans->written[i]] = written[i];
 		nulls[plans->written[i]] = written_nulls[i];
 	}
-	*row = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 	return true;
 }
 
@@ -565,47 +542,41 @@ static int
 apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 {
 	ApplyPlans *plans = st->plans;
+	int			natts = plans->rowdesc->natts;
 	Datum	   *keys = palloc(n * sizeof(Datum));
 	StoredRow  *stored = palloc0(n * sizeof(StoredRow));
-	Datum	   *update_tids = palloc(n * sizeof(Datum));
-	Datum	   *update_rows = palloc(n * sizeof(Datum));
 	Datum	   *insert_rows = palloc(n * sizeof(Datum));
 	int		   *inserted_from = palloc(n * sizeof(int));
 	NullableDatum *purchases = palloc(n * sizeof(NullableDatum));
 	NullableDatum *refunds = palloc(n * sizeof(NullableDatum));
 	int		   *recompute = palloc(n * sizeof(int));
+	Datum	   *values = palloc(natts * sizeof(Datum));
+	bool	   *nulls = palloc(natts * sizeof(bool));
 	int			nrecompute = 0;
 	SPITupleTable *recomputed_rows = NULL;
-	int			nupdate = 0;
 	int			ninsert = 0;
 	int			again = 0;
-	Datum		arg;
 	int			how = n == 1 ? ONE : MANY;
-	SPITupleTable *found_rows;
+	CustomerRows *rows = OpenCustomerRows(plans->customers);
 
+	/* in key order, as every transaction locks them */
 	for (int i = 0; i < n; i++)
 	{
+		StoredRow  *s = &stored[i];
+
 		keys[i] = deltas[i].key;
 		for (int c = 0; c < NCUR; c++)
-			stored[i].current[c].isnull = true;
-		stored[i].purchases.isnull = stored[i].refunds.isnull = true;
-	}
-	arg = how == ONE ? keys[0] : MakeArray(keys, n, st->keytype);
-	RunPlan(plans->find[how], &arg, NULL, SPI_OK_SELECT);
-	found_rows = SPI_tuptable;
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		HeapTuple	row = SPI_tuptable->vals[r];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		StoredRow  *s = &stored[DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)) - 1];
-
-		s->found = true;
-		s->ctid = SPI_getbinval(row, desc, 2, &isnull);
-		s->purchases.value = SPI_getbinval(row, desc, 3, &s->purchases.isnull);
-		s->refunds.value = SPI_getbinval(row, desc, 4, &s->refunds.isnull);
+			s->current[c].isnull = true;
+		s->purchases.isnull = s->refunds.isnull = true;
+		s->values = palloc(natts * sizeof(Datum));
+		s->nulls = palloc(natts * sizeof(bool));
+		s->found = LockCustomerRow(rows, keys[i], &s->tid, s->values, s->nulls);
+		if (!s->found)
+			continue;
+		s->purchases = (NullableDatum) {s->values[plans->purchases_att], s->nulls[plans->purchases_att]};
+		s->refunds = (NullableDatum) {s->values[plans->refunds_att], s->nulls[plans->refunds_att]};
 		for (int c = 0; c < NCUR; c++)
-			s->current[c].value = SPI_getbinval(row, desc, 5 + c, &s->current[c].isnull);
+			s->current[c] = (NullableDatum) {s->values[plans->current_atts[c]], s->nulls[plans->current_atts[c]]};
 	}
 	read_satisfaction(st, deltas, stored, n);
 	for (int i = 0; i < n; i++)
@@ -621,36 +592,22 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 		recomputed_rows = recompute_states(st, deltas, recompute, nrecompute, purchases, refunds);
 	for (int i = 0, k = 0; i < n; i++)
 	{
-		Datum		row;
 		bool		recomputed = k < nrecompute && recompute[k] == i;
 
 		k += recomputed;
 		if (recomputed && !st->readable)
 			continue;			/* left as it was, counted as unrepaired */
-		if (!new_row(st, &deltas[i], &stored[i], purchases[i], refunds[i], &row))
+		if (!new_row(st, &deltas[i], &stored[i], purchases[i], refunds[i], values, nulls))
 			continue;
 		if (stored[i].found)
-		{
-			update_tids[nupdate] = stored[i].ctid;
-			update_rows[nupdate++] = row;
-		}
+			UpdateCustomerRow(rows, &stored[i].tid, values, nulls);
 		else
 		{
 			inserted_from[ninsert] = i;
-			insert_rows[ninsert++] = row;
+			insert_rows[ninsert++] = HeapTupleGetDatum(heap_form_tuple(plans->rowdesc, values, nulls));
 		}
 	}
-	if (nupdate > 0)
-	{
-		Datum		args[2] = {update_tids[0], update_rows[0]};
-
-		if (how == MANY)
-		{
-			args[0] = MakeArray(update_tids, nupdate, TIDOID);
-			args[1] = MakeArray(update_rows, nupdate, plans->rowdesc->tdtypeid);
-		}
-		RunPlan(plans->update[how], args, NULL, SPI_OK_UPDATE);
-	}
+	CloseCustomerRows(rows);
 	if (ninsert > 0)
 	{
 		Datum		args[2] = {insert_rows[0], st->program_text};
@@ -684,8 +641,7 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 			memcpy(deltas, redo, again * sizeof(CustomerDelta));
 		}
 	}
-	/* the stored values read are written by now; SPI would keep them until the commit step ends */
-	SPI_freetuptable(found_rows);
+	/* the states recomputed are written by now; SPI would keep them until the commit step ends */
 	if (recomputed_rows != NULL)
 		SPI_freetuptable(recomputed_rows);
 	return again;
