@@ -250,36 +250,37 @@ RETURN pg_catalog.format('customer_tier_%s_%s', program, operation)::name;
 COMMENT ON FUNCTION customer_tier.program_trigger_name(text, text) IS
     'name of the trigger a program puts on its orders table for one operation';
 
--- SQL text of the CREATE FUNCTION of a program's row trigger function
--- ct_<name>.record_tier_change(), run by create_program_objects; an upgrade
--- that changes it runs it again, turned into a replace.
-CREATE FUNCTION customer_tier.program_record_function_sql(prog customer_tier.program)
-RETURNS text
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+-- The one row trigger function that records a change of tier in a
+-- program's tier_history and announces it (src/tier_changes.c); its argument
+-- names the program, and it fires only on that program's customers table.
+CREATE FUNCTION customer_tier.record_tier_change()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'record_tier_change'
+LANGUAGE C;
+COMMENT ON FUNCTION customer_tier.record_tier_change() IS
+    'the row trigger function of every program''s customers table: records a change of tier in tier_history and announces it on channel customer_tier; the argument names the program';
+REVOKE ALL ON FUNCTION customer_tier.record_tier_change() FROM PUBLIC;
+
+-- The trigger tier_changed on a program's customers table, ENABLE ALWAYS:
+-- also when a logical-replication apply worker's commit applies the deltas.
+CREATE FUNCTION customer_tier.put_tier_trigger(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN format($fn$
-        CREATE FUNCTION %1$I.record_tier_change() RETURNS trigger
-        LANGUAGE plpgsql SECURITY DEFINER
-        SET search_path = pg_catalog, pg_temp
-        AS $body$
-        DECLARE
-            change bigint;
-        BEGIN
-            INSERT INTO %1$I.tier_history (customer, from_tier, to_tier, reason, source)
-            VALUES (NEW.customer, OLD.tier, NEW.tier, NEW.tier_reason, NEW.changed_by)
-            RETURNING id INTO change;
-            PERFORM customer_tier.announce_tier_change(%2$L, change);
-            RETURN NULL;
-        END
-        $body$ $fn$, prog.data_schema, prog.name);
+    EXECUTE format($sql$
+        CREATE TRIGGER tier_changed AFTER UPDATE OF tier ON %1$I.customers
+            FOR EACH ROW WHEN (OLD.tier IS DISTINCT FROM NEW.tier)
+            EXECUTE FUNCTION customer_tier.record_tier_change(%2$L);
+        ALTER TABLE %1$I.customers ENABLE ALWAYS TRIGGER tier_changed
+    $sql$, prog.data_schema, prog.name);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.program_record_function_sql(customer_tier.program) IS
-    'SQL text of the CREATE FUNCTION of a program''s row trigger function record_tier_change()';
+COMMENT ON FUNCTION customer_tier.put_tier_trigger(customer_tier.program) IS
+    'put the trigger tier_changed, which records changes of tier, on a program''s customers table';
 
--- Create the program's tables, trigger functions and views: run as
+-- Create the program's tables, triggers and views: run as
 -- customer_tier_owner by owner_attach, which owns them therefore.  The
 -- triggers on the orders table and the backfill are attach_program_triggers'.
 CREATE FUNCTION customer_tier.create_program_objects(prog customer_tier.program)
@@ -405,15 +406,7 @@ BEGIN
         COMMENT ON COLUMN %1$I.tier_history.reason IS 'new, upgrade, downgrade or pinned';
         COMMENT ON COLUMN %1$I.tier_history.source IS 'what made the change: trigger INSERT/UPDATE/DELETE, create_program, or a run'
     $sql$, s, prog.customer_type);
-    EXECUTE customer_tier.program_record_function_sql(prog);
-    EXECUTE format($sql$
-        COMMENT ON FUNCTION %1$I.record_tier_change() IS 'records a change of tier in tier_history and announces it on channel customer_tier';
-        REVOKE ALL ON FUNCTION %1$I.record_tier_change() FROM PUBLIC;
-        CREATE TRIGGER tier_changed AFTER UPDATE OF tier ON %1$I.customers
-            FOR EACH ROW WHEN (OLD.tier IS DISTINCT FROM NEW.tier) EXECUTE FUNCTION %1$I.record_tier_change();
-        -- also when a logical-replication apply worker's commit applies the deltas
-        ALTER TABLE %1$I.customers ENABLE ALWAYS TRIGGER tier_changed
-    $sql$, s);
+    PERFORM customer_tier.put_tier_trigger(prog);
 
     INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
     PERFORM customer_tier.create_program_views(prog);
@@ -677,11 +670,10 @@ BEGIN
     EXECUTE format('DROP TABLE IF EXISTS %I.rejects RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.customers RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.tier_history RESTRICT', prog.data_schema);
-    EXECUTE format('DROP FUNCTION IF EXISTS %I.record_tier_change() RESTRICT', prog.data_schema);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.drop_program_objects(customer_tier.program) IS
-    'drop a program''s triggers, trigger function and tables';
+    'drop a program''s follow-up objects, views and tables';
 
 REVOKE ALL ON FUNCTION customer_tier.create_program_objects(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.drop_program_objects(customer_tier.program) FROM PUBLIC;
@@ -699,4 +691,4 @@ REVOKE ALL ON FUNCTION customer_tier.put_program_triggers(customer_tier.program,
 REVOKE ALL ON FUNCTION customer_tier.orders_tables(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.remove_program_triggers(customer_tier.program, regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_trigger_name(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.program_record_function_sql(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.put_tier_trigger(customer_tier.program) FROM PUBLIC;

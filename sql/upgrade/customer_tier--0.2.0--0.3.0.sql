@@ -15,8 +15,6 @@
 --   new    owner_attach, owner_detach, owner_attach_feedback,
 --          owner_detach_feedback (the steps), check_table_rights,
 --          attach_program_triggers, drop_program_triggers (the caller's part),
---          program_record_function_sql (the generator of the tier history's
---          trigger function, so that this script can regenerate it)
 --   sig    announce_tier_change(program, tier_history id): NOTIFY names no
 --          customer; create_program_objects returns void
 --   column customer_tier.program.attached_by (the schema's owner before)
@@ -49,6 +47,9 @@
 --   new    program_backfill_sql (the unscored backfill of create_program)
 --   gone   program_apply_sql, program_apply_block_sql, program_maintain_function_sql and each
 --          program's generated ct_<name>.maintain_customers()
+--   new    record_tier_change (C): one row trigger function records every
+--          program's changes of tier (put_tier_trigger)
+--   gone   each program's generated ct_<name>.record_tier_change()
 --   new    maintain_feedback (C): one trigger function for every feedback
 --          table, settling the customers it touched at commit with those of
 --          the orders (feedback_collect_sql, feedback_settle_sql,
@@ -56,9 +57,9 @@
 --   gone   feedback_apply_block_sql and each program's generated
 --          ct_<name>.maintain_feedback()
 --   per program: ownership to customer_tier_owner, SELECT on the orders
---          table (and USAGE on its schema) for kpis, trigger functions and
---          KPI functions regenerated, the shared triggers put in place of
---          the generated ones, rows now rejected recorded and the program
+--          table (and USAGE on its schema) for kpis, KPI functions
+--          regenerated, the shared triggers put in place of the generated
+--          ones, rows now rejected recorded and the program
 --          rebuilt (timestamps are read as UTC now)
 
 -- Changes from 0.2.0 (bounded states, docs/order_stats.md "Bounded states"):
@@ -321,15 +322,7 @@ BEGIN
         COMMENT ON COLUMN %1$I.tier_history.reason IS 'new, upgrade, downgrade or pinned';
         COMMENT ON COLUMN %1$I.tier_history.source IS 'what made the change: trigger INSERT/UPDATE/DELETE, create_program, or a run'
     $sql$, s, prog.customer_type);
-    EXECUTE customer_tier.program_record_function_sql(prog);
-    EXECUTE format($sql$
-        COMMENT ON FUNCTION %1$I.record_tier_change() IS 'records a change of tier in tier_history and announces it on channel customer_tier';
-        REVOKE ALL ON FUNCTION %1$I.record_tier_change() FROM PUBLIC;
-        CREATE TRIGGER tier_changed AFTER UPDATE OF tier ON %1$I.customers
-            FOR EACH ROW WHEN (OLD.tier IS DISTINCT FROM NEW.tier) EXECUTE FUNCTION %1$I.record_tier_change();
-        -- also when a logical-replication apply worker's commit applies the deltas
-        ALTER TABLE %1$I.customers ENABLE ALWAYS TRIGGER tier_changed
-    $sql$, s);
+    PERFORM customer_tier.put_tier_trigger(prog);
 
     INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
     PERFORM customer_tier.create_program_views(prog);
@@ -533,33 +526,33 @@ COMMENT ON FUNCTION customer_tier.owner_detach(regrole, text, jsonb) IS
     'step detach of drop_program, run as customer_tier_owner: drop the program''s objects, schema and catalog row';
 REVOKE ALL ON FUNCTION customer_tier.owner_detach(regrole, text, jsonb) FROM PUBLIC;
 
--- customer_tier.program_record_function_sql(customer_tier.program): sql/install/62_program_objects.sql
-CREATE FUNCTION customer_tier.program_record_function_sql(prog customer_tier.program)
-RETURNS text
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+-- customer_tier.record_tier_change(): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.record_tier_change()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'record_tier_change'
+LANGUAGE C;
+COMMENT ON FUNCTION customer_tier.record_tier_change() IS
+    'the row trigger function of every program''s customers table: records a change of tier in tier_history and announces it on channel customer_tier; the argument names the program';
+REVOKE ALL ON FUNCTION customer_tier.record_tier_change() FROM PUBLIC;
+
+-- customer_tier.put_tier_trigger(customer_tier.program): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.put_tier_trigger(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN format($fn$
-        CREATE FUNCTION %1$I.record_tier_change() RETURNS trigger
-        LANGUAGE plpgsql SECURITY DEFINER
-        SET search_path = pg_catalog, pg_temp
-        AS $body$
-        DECLARE
-            change bigint;
-        BEGIN
-            INSERT INTO %1$I.tier_history (customer, from_tier, to_tier, reason, source)
-            VALUES (NEW.customer, OLD.tier, NEW.tier, NEW.tier_reason, NEW.changed_by)
-            RETURNING id INTO change;
-            PERFORM customer_tier.announce_tier_change(%2$L, change);
-            RETURN NULL;
-        END
-        $body$ $fn$, prog.data_schema, prog.name);
+    EXECUTE format($sql$
+        CREATE TRIGGER tier_changed AFTER UPDATE OF tier ON %1$I.customers
+            FOR EACH ROW WHEN (OLD.tier IS DISTINCT FROM NEW.tier)
+            EXECUTE FUNCTION customer_tier.record_tier_change(%2$L);
+        ALTER TABLE %1$I.customers ENABLE ALWAYS TRIGGER tier_changed
+    $sql$, prog.data_schema, prog.name);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.program_record_function_sql(customer_tier.program) IS
-    'SQL text of the CREATE FUNCTION of a program''s row trigger function record_tier_change()';
-REVOKE ALL ON FUNCTION customer_tier.program_record_function_sql(customer_tier.program) FROM PUBLIC;
+COMMENT ON FUNCTION customer_tier.put_tier_trigger(customer_tier.program) IS
+    'put the trigger tier_changed, which records changes of tier, on a program''s customers table';
+REVOKE ALL ON FUNCTION customer_tier.put_tier_trigger(customer_tier.program) FROM PUBLIC;
 
 -- customer_tier.attach_program_triggers(customer_tier.program): sql/install/62_program_objects.sql
 CREATE FUNCTION customer_tier.attach_program_triggers(prog customer_tier.program)
@@ -1413,11 +1406,10 @@ BEGIN
     EXECUTE format('DROP TABLE IF EXISTS %I.rejects RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.customers RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.tier_history RESTRICT', prog.data_schema);
-    EXECUTE format('DROP FUNCTION IF EXISTS %I.record_tier_change() RESTRICT', prog.data_schema);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.drop_program_objects(customer_tier.program) IS
-    'drop a program''s triggers, trigger function and tables';
+    'drop a program''s follow-up objects, views and tables';
 REVOKE ALL ON FUNCTION customer_tier.drop_program_objects(customer_tier.program) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.drop_program_objects(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
 
@@ -2342,9 +2334,9 @@ GRANT EXECUTE ON FUNCTION customer_tier.set_churn_rules(text, jsonb) TO customer
 -- ==== every program ====
 -- Its schema and objects go to customer_tier_owner (a table's indexes and
 -- sequences follow it); customer_tier_owner may read its orders table, for
--- kpis(); the trigger functions are regenerated (added to the extension
--- first: an extension script may only replace its own members; $release$
--- below releases them), the KPI functions made anew; the rows that the new
+-- kpis(); the generated trigger functions give way to the shared C ones,
+-- the KPI functions are made anew ($release$ below gives what this creates
+-- in a program schema back to the program); the rows that the new
 -- checks reject are recorded, and the program rebuilt from its orders
 -- (timestamp and date order times are read as UTC now).
 DO $programs$
@@ -2382,10 +2374,10 @@ BEGIN
         PERFORM customer_tier.remove_program_triggers(prog, prog.orders_table);
         EXECUTE pg_catalog.format('DROP FUNCTION %I.maintain_customers() RESTRICT', s);
         PERFORM customer_tier.put_program_triggers(prog, t) FROM customer_tier.orders_tables(prog.orders_table) AS t;
-        EXECUTE pg_catalog.format('ALTER TABLE %I.customers ENABLE ALWAYS TRIGGER tier_changed', s);
-        EXECUTE pg_catalog.format('ALTER EXTENSION customer_tier ADD FUNCTION %I.record_tier_change()', s);
-        EXECUTE pg_catalog.regexp_replace(customer_tier.program_record_function_sql(prog),
-                                          '^\s*CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION');
+        -- and so does the generated tier history's
+        EXECUTE pg_catalog.format('DROP TRIGGER tier_changed ON %I.customers', s);
+        EXECUTE pg_catalog.format('DROP FUNCTION %I.record_tier_change() RESTRICT', s);
+        PERFORM customer_tier.put_tier_trigger(prog);
         -- the generated feedback trigger function gives way to the shared C one too
         IF EXISTS (SELECT FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name) THEN
             PERFORM customer_tier.drop_feedback_triggers(prog, customer_tier.feedback_source_row(prog));

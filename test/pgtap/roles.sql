@@ -288,9 +288,8 @@ SELECT is_empty($$
     'every SECURITY DEFINER function has SET search_path = pg_catalog, pg_temp');
 SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc AS p
                  WHERE p.pronamespace = 'ct_shop'::regnamespace AND p.prosecdef$$,
-              ARRAY['ct_shop.record_tier_change()',
-                    'ct_shop.kpis(text,timestamp with time zone,timestamp with time zone)'],
-              'the SECURITY DEFINER functions are the program''s tier history trigger function and kpis (it reads the orders table for the reader and returns aggregates only)');
+              ARRAY['ct_shop.kpis(text,timestamp with time zone,timestamp with time zone)'],
+              'the one SECURITY DEFINER function of a program is kpis (it reads the orders table for the reader and returns aggregates only)');
 SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc AS p
                  WHERE p.pronamespace = 'customer_tier'::regnamespace AND p.prosecdef$$,
               ARRAY['customer_tier.erasure_hash(text)'],
@@ -306,10 +305,25 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc AS p
                  WHERE p.pronamespace = 'customer_tier'::regnamespace AND p.prokind = 'p'$$,
               ARRAY['customer_tier.reclassify(text,integer)'],
               'the one procedure, which qualifies every name instead (it commits, so it has no SET clause)');
-SELECT is(r.rolname, 'customer_tier_owner'::name,
-          'a program''s tier history trigger function runs as customer_tier_owner, not as the admin who created it')
-  FROM pg_proc AS p JOIN pg_roles AS r ON r.oid = p.proowner
- WHERE p.oid = 'ct_shop.record_tier_change()'::regprocedure;
+-- The tier history's shared trigger function: nobody but the owner may name
+-- it in a trigger, and even then it writes only its own program's history.
+SET ROLE ct_test_admin;
+CREATE TABLE ct_test_crm.fake_customers (customer int, tier text, tier_reason text, changed_by text);
+SELECT throws_ok($$CREATE TRIGGER t AFTER UPDATE ON ct_test_crm.fake_customers FOR EACH ROW
+                   EXECUTE FUNCTION customer_tier.record_tier_change('shop')$$,
+                 '42501', 'permission denied for function customer_tier.record_tier_change',
+                 'admin: cannot put the tier history trigger function on a table of its own');
+RESET ROLE;
+CREATE TRIGGER t AFTER UPDATE ON ct_test_crm.fake_customers FOR EACH ROW
+    EXECUTE FUNCTION customer_tier.record_tier_change('shop');
+INSERT INTO ct_test_crm.fake_customers VALUES (1, 'gold', 'upgrade', 'me');
+SELECT throws_ok($$UPDATE ct_test_crm.fake_customers SET tier = 'diamond'$$,
+                 '39P01', 'customer_tier.record_tier_change(''shop'') fires only on the customers table of program "shop"',
+                 'the tier history trigger function refuses any table but its program''s customers table');
+SELECT throws_ok($$SELECT customer_tier.record_tier_change()$$, '39P01',
+                 'customer_tier.record_tier_change() must be an AFTER UPDATE row trigger with the program''s name as its one argument',
+                 'the tier history trigger function cannot be called as a function');
+DROP TABLE ct_test_crm.fake_customers;
 SELECT is_empty($$
     SELECT format('%s %s', c.relkind, c.oid::regclass) FROM pg_class AS c
      WHERE c.relnamespace = 'ct_shop'::regnamespace AND c.relowner <> 'customer_tier_owner'::regrole
