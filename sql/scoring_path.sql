@@ -1,7 +1,7 @@
--- The one scoring path: score_program_customer() is churn_assess() and
--- score_customer() composed, plus the tier's name and when the tier and the
--- lifecycle stage changed.  Checked against that composition written out in
--- SQL, for every customer of a program and every kind of stored state.
+-- The one scoring path, as a run reaches it: scored_row() is churn_assess()
+-- and score_customer() composed, plus the tier's name and when the tier and
+-- the lifecycle stage changed.  Checked against that composition written out
+-- in SQL, for every customer of a program and every kind of stored state.
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
 CREATE TABLE orders (customer_id integer, amount numeric(12,2), ordered_at timestamptz);
@@ -23,10 +23,17 @@ SELECT v.variant, c.customer, c.monetary, c.last_order, c.orders, c.first_order,
        CASE v.variant WHEN 'pending' THEN now() - interval '3 days' ELSE c.pending_since END AS pending_since,
        CASE v.variant WHEN 'new' THEN NULL WHEN 'other stage' THEN 'lapsed' ELSE c.lifecycle END AS lifecycle,
        CASE v.variant WHEN 'new' THEN NULL ELSE c.lifecycle_since END AS lifecycle_since,
-       CASE v.variant WHEN 'new' THEN NULL ELSE c.previous_lifecycle END AS previous_lifecycle
+       CASE v.variant WHEN 'new' THEN NULL ELSE c.previous_lifecycle END AS previous_lifecycle,
+       -- the scored columns, which scored_row sets
+       NULL::integer AS r_score, NULL::integer AS f_score, NULL::integer AS m_score,
+       NULL::double precision AS value_score, NULL::text AS segment, NULL::text AS tier_reason,
+       NULL::text AS changed_by, NULL::double precision AS p_alive, NULL::double precision AS predicted_clv,
+       NULL::text[] AS churn_flags, NULL::text[] AS churn_reasons
   FROM ct_shop.customers AS c,
        (VALUES ('stored'), ('new'), ('other tier'), ('unknown tier'), ('pending'), ('other stage')) AS v(variant);
 
+-- one transaction: scored_row scores as of now(), the transaction's start
+BEGIN;
 CREATE TEMP TABLE cfg AS
 SELECT p.r_breakpoints, p.f_breakpoints, p.m_breakpoints, p.score_weights, p.downgrade_grace,
        customer_tier.tier_rules(p.name) AS rules, customer_tier.tier_model_rules(p.name) AS model_rules,
@@ -37,17 +44,10 @@ SELECT p.r_breakpoints, p.f_breakpoints, p.m_breakpoints, p.score_weights, p.dow
   FROM customer_tier.program AS p WHERE p.name = 'shop';
 
 CREATE TEMP TABLE by_function AS
-SELECT u.variant, u.customer, s.*
-  FROM cur AS u, cfg,
-       LATERAL (SELECT array_position(cfg.tiers, p.tier) AS rank FROM customer_tier.pin AS p
-                 WHERE p.program = 'shop' AND p.customer = u.customer::text
-                UNION ALL SELECT NULL LIMIT 1) AS pin,
-       LATERAL customer_tier.score_program_customer(
-           cfg.churn, NULL, NULL, u.purchases, u.monetary, u.recent_satisfaction,
-           u.lifecycle, u.lifecycle_since, u.previous_lifecycle, u.last_order, u.orders, u.first_order,
-           cfg.r_breakpoints, cfg.f_breakpoints, cfg.m_breakpoints, cfg.score_weights, cfg.rules, cfg.tiers,
-           u.tier, u.tier_since, u.pending_since, u.abc_class, pin.rank, cfg.downgrade_grace, cfg.as_of,
-           cfg.model_rules, 'test') AS s;
+SELECT u.variant, u.customer, (r).r_score, (r).f_score, (r).m_score, (r).value_score, (r).segment, (r).tier,
+       (r).tier_since, (r).pending_since, (r).tier_reason, (r).changed_by, (r).p_alive, (r).predicted_clv,
+       (r).churn_flags, (r).churn_reasons, (r).lifecycle, (r).lifecycle_since, (r).previous_lifecycle
+  FROM cur AS u, LATERAL (SELECT customer_tier.scored_row('shop', u, 'test') AS r) AS s;
 
 CREATE TEMP TABLE by_composition AS
 SELECT u.variant, u.customer, (sc).r_score, (sc).f_score, (sc).m_score, (sc).value_score, (sc).segment,
@@ -70,6 +70,7 @@ SELECT u.variant, u.customer, (sc).r_score, (sc).f_score, (sc).m_score, (sc).val
            cfg.m_breakpoints, cfg.score_weights, cfg.rules, array_position(cfg.tiers, u.tier),
            u.pending_since, u.abc_class, pin.rank, cfg.downgrade_grace, cfg.as_of,
            cfg.model_rules, (ch).p_alive, (ch).clv) AS sc;
+COMMIT;
 
 SELECT count(*) AS scored, count(DISTINCT variant) AS variants FROM by_function;
 SELECT count(*) AS differences
@@ -80,15 +81,16 @@ SELECT variant, count(*) FILTER (WHERE tier_since = (SELECT as_of FROM cfg)) AS 
        count(*) FILTER (WHERE tier_reason = 'pinned') AS pinned
   FROM by_function GROUP BY variant ORDER BY variant;
 
--- Bad input: the time of the scoring is required.
-SELECT (customer_tier.score_program_customer(
-           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)).tier;
+-- With an ABC class, it is stored and qualified on.
+SELECT (customer_tier.scored_row('shop', u, 'test', 'A')).abc_class FROM cur AS u LIMIT 1;
+
+-- Bad input: a row that is not a customers row names the missing column;
+-- the program and the source are required; an unknown program is named.
+SELECT customer_tier.scored_row('shop', ROW(1, 2), 'test');
 \echo :LAST_ERROR_SQLSTATE
--- Nor can the compiled tier rules be missing (score_customer's own check).
-SELECT s.* FROM customer_tier.score_program_customer(
-           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-           NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), NULL, NULL) AS s;
+SELECT customer_tier.scored_row(NULL, u, 'test') FROM cur AS u LIMIT 1;
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.scored_row('nosuch', u, 'test') FROM cur AS u LIMIT 1;
 \echo :LAST_ERROR_SQLSTATE
 
 DROP TABLE cur, cfg, by_function, by_composition;

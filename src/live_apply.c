@@ -2,18 +2,18 @@
  * live_apply.c — the apply step of the trigger path: a transaction's
  * per-customer deltas written to the program's customers at commit.
  *
- Three statements serve a transaction, whatever the number of customers:
- * one reads and locks the stored rows of all its customers, in key order
- * (FOR NO KEY UPDATE, through the primary key); then, in C, each customer's
- * deltas are merged into its states, and its metrics and every scored column
- * are computed by the one scoring path's C core (ScoreProgramCustomerArgs)
- * against the configuration cached in C (program_config.c); one statement
- * writes the rows found back by ctid, and one inserts the new customers (ON
- * CONFLICT DO NOTHING) with their first tier in the history.  The rows go
- * as arrays of the customers table's row type.  A new customer that a
- * concurrent transaction inserted and committed first is then applied again,
- * as a stored one.  Statements per customer would cost their executor start
- * each: about 80 us a customer in a bulk load.
+ * A pass serves up to APPLY_CHUNK customers, in key order: each stored row
+ * is found through the primary key and locked (FOR NO KEY UPDATE), read and
+ * written back without the SQL executor (live_rows.c); in between, in C,
+ * each customer's deltas are merged into its states, and its metrics and
+ * every scored column are computed by the one scoring path
+ * (ScoreStoredCustomer) against the configuration cached in C
+ * (program_config.c).  One statement inserts the new customers (ON CONFLICT
+ * DO NOTHING) with their first tier in the history, their rows as an array
+ * of the customers table's row type.  A new customer that a concurrent
+ * transaction inserted and committed first is then applied again, as a
+ * stored one.  A statement per customer would cost its executor start:
+ * about 80 us a customer in a bulk load.
  *
  * The stored states are bounded (order_summary.c): orders added after a
  * customer's latest one (the common case) are applied exactly; a removal, or
@@ -49,25 +49,6 @@
 #include "program_config.h"
 #include "scoring.h"
 
-/* The stored columns the scoring reads. */
-enum
-{
-	CUR_TIER,
-	CUR_TIER_SINCE,
-	CUR_PENDING_SINCE,
-	CUR_ABC_CLASS,
-	CUR_LIFECYCLE,
-	CUR_LIFECYCLE_SINCE,
-	CUR_PREVIOUS_LIFECYCLE,
-	CUR_RECENT_SATISFACTION,
-	NCUR
-};
-
-static const char *const current_columns[NCUR] = {
-	"tier", "tier_since", "pending_since", "abc_class", "lifecycle", "lifecycle_since",
-	"previous_lifecycle", "recent_satisfaction"
-};
-
 /* What the apply writes after the key: the states, then the metrics (CustomerMetrics' order). */
 static const char *const written_columns[2 + ORDER_STATS_RESULT_COLUMNS] = {
 	"purchases", "refunds",
@@ -84,18 +65,15 @@ typedef struct ApplyPlans
 	int			written[NWRITTEN];	/* attribute index of each written column */
 	int			key_att;
 	int			updated_at_att;
-	int			recent_satisfaction_att;
-	int			purchases_att;
 	int			refunds_att;
 	int			remove_atts[2];	/* remove_purchases, remove_refunds: NULL once applied */
-	int			current_atts[NCUR];
+	int			stored_atts[NSTORED];	/* attribute index of each column the scoring reads */
 	/*
 	 * [MANY] takes an array; [ONE] the same statement for a single customer,
 	 * whose plan starts faster (a single-row insert is the common case).
 	 */
 	SPIPlanPtr	insert[2];		/* (rows, program) -> keys inserted; first tiers recorded */
 	SPIPlanPtr	not_inserted;	/* (keys, keys inserted) -> ordinality of the others */
-	SPIPlanPtr	pin;			/* (tiers, program, key) -> pinned rank */
 	SPIPlanPtr	emptied;		/* (keys): delete customers left without orders */
 	SPIPlanPtr	recompute;		/* (keys, horizon) -> ordinality, states from the orders */
 	SPIPlanPtr	drift_log;		/* (program, customers, repaired): drift_repair */
@@ -167,12 +145,9 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 	const char *schema = quote_identifier(get_namespace_name(RelationGetNamespace(rel)));
 	const char *table = psprintf("%s.%s", schema, quote_identifier(RelationGetRelationName(rel)));
 	const char *columns[NWRITTEN];
-	char	   *scored;
-	int			nscored = 0;
 	Oid			keyarray = get_array_type(keytype);
 	Oid			insert_args[2];
 	Oid			two_keys[2] = {keyarray, keyarray};
-	Oid			pin_args[3] = {TEXTARRAYOID, TEXTOID, keytype};
 	Oid			recompute_args[2] = {keyarray, INT4OID};
 	Oid			log_args[3] = {TEXTOID, INT8OID, BOOLOID};
 	TupleDesc	catdesc;
@@ -180,20 +155,10 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 	bool		isnull;
 	MemoryContext old;
 
-	/* the scored columns are defined once, by program_scored_columns() */
-	if (SPI_execute("SELECT customer_tier.program_scored_columns()", true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed");
-	scored = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	for (int i = 0; i < (int) lengthof(written_columns); i++)
 		columns[i] = written_columns[i];
-	for (char *tok = strtok(scored, ", "); tok != NULL; tok = strtok(NULL, ", "))
-	{
-		if (nscored == PC_NCOLS)
-			elog(ERROR, "program_scored_columns() names more than %d columns", PC_NCOLS);
-		columns[lengthof(written_columns) + nscored++] = tok;
-	}
-	if (nscored != PC_NCOLS)
-		elog(ERROR, "program_scored_columns() names %d columns, not %d", nscored, PC_NCOLS);
+	for (int i = 0; i < PC_NCOLS; i++)
+		columns[lengthof(written_columns) + i] = scored_column_names[i];
 
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	p->rowdesc = BlessTupleDesc(CreateTupleDescCopy(desc));
@@ -201,13 +166,11 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 	p->rowarray = get_array_type(rel->rd_rel->reltype);
 	p->key_att = column_index(desc, "customer");
 	p->updated_at_att = column_index(desc, "updated_at");
-	p->recent_satisfaction_att = column_index(desc, "recent_satisfaction");
-	p->purchases_att = column_index(desc, "purchases");
 	p->refunds_att = column_index(desc, "refunds");
 	p->remove_atts[0] = column_index(desc, "remove_purchases");
 	p->remove_atts[1] = column_index(desc, "remove_refunds");
-	for (int i = 0; i < NCUR; i++)
-		p->current_atts[i] = column_index(desc, current_columns[i]);
+	for (int i = 0; i < NSTORED; i++)
+		p->stored_atts[i] = column_index(desc, stored_column_names[i]);
 	for (int i = 0; i < (int) NWRITTEN; i++)
 		p->written[i] = column_index(desc, columns[i]);
 
@@ -220,11 +183,6 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 	p->not_inserted = KeepPlan(
 		"SELECT k.i FROM pg_catalog.unnest($1) WITH ORDINALITY AS k (customer, i)"
 		" WHERE NOT k.customer OPERATOR(pg_catalog.=) ANY ($2) ORDER BY k.i", 2, two_keys);
-	p->pin = KeepPlan(
-		"SELECT pg_catalog.array_position($1, pin.tier) FROM customer_tier.pin AS pin"
-		" WHERE pin.program OPERATOR(pg_catalog.=) $2 AND pin.customer OPERATOR(pg_catalog.=) $3::text"
-		"   AND (pin.expires_at IS NULL OR pin.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())",
-		3, pin_args);
 	p->emptied = KeepPlan(psprintf(
 		"DELETE FROM %s AS c WHERE c.customer OPERATOR(pg_catalog.=) ANY ($1)"
 		"   AND c.purchases IS NULL AND c.refunds IS NULL", table), 1, &keyarray);
@@ -248,7 +206,7 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 static void
 forget_plans(ApplyPlans *p)
 {
-	SPIPlanPtr *all[] = {&p->insert[MANY], &p->insert[ONE], &p->not_inserted, &p->pin, &p->emptied, &p->recompute,
+	SPIPlanPtr *all[] = {&p->insert[MANY], &p->insert[ONE], &p->not_inserted, &p->emptied, &p->recompute,
 	&p->drift_log, &p->satisfied};
 
 	for (int i = 0; i < (int) lengthof(all); i++)
@@ -274,7 +232,7 @@ get_apply_plans(const char *program, Oid customers, Oid keytype)
 	{
 		p->customers = InvalidOid;
 		p->rowdesc = NULL;
-		p->insert[MANY] = p->insert[ONE] = p->not_inserted = p->pin = p->emptied = NULL;
+		p->insert[MANY] = p->insert[ONE] = p->not_inserted = p->emptied = NULL;
 		p->recompute = p->drift_log = p->satisfied = NULL;
 	}
 	if (p->customers != customers)
@@ -340,9 +298,8 @@ typedef struct StoredRow
 	ItemPointerData tid;
 	Datum	   *values;			/* every column, as stored */
 	bool	   *nulls;
-	NullableDatum purchases;
 	NullableDatum refunds;
-	NullableDatum current[NCUR];
+	NullableDatum scoring[NSTORED];	/* the columns the scoring reads (SC_*), as stored */
 } StoredRow;
 
 /*
@@ -359,7 +316,7 @@ new_states(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
 
 	if (d->recompute)
 		return DELTA_RECOMPUTE;
-	p = OrderStatsApplyDelta(stored->purchases, d->add_purchases, d->remove_purchases,
+	p = OrderStatsApplyDelta(stored->scoring[SC_PURCHASES], d->add_purchases, d->remove_purchases,
 							 st->horizon, purchases);
 	r = OrderStatsApplyDelta(stored->refunds, d->add_refunds, d->remove_refunds,
 							 st->horizon, refunds);
@@ -377,12 +334,11 @@ static bool
 new_row(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
 		NullableDatum purchases, NullableDatum refunds, Datum *values, bool *nulls)
 {
-	ProgramConfig *config = st->config;
 	ApplyPlans *plans = st->plans;
 	TupleDesc	desc = plans->rowdesc;
 	Datum		written[NWRITTEN];
 	bool		written_nulls[NWRITTEN];
-	NullableDatum args[PA_NARGS];
+	NullableDatum scoring[NSTORED];
 
 	if (!stored->found && purchases.isnull && refunds.isnull)
 		return false;
@@ -395,44 +351,16 @@ new_row(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
 	written_nulls[1] = refunds.isnull;
 	CustomerMetrics(purchases, refunds, written + 2, written_nulls + 2);
 
-	args[PA_CHURN_SETTINGS] = config->settings[SETTING_CHURN];
-	args[PA_BGNBD] = config->settings[SETTING_BGNBD];
-	args[PA_GAMMA_GAMMA] = config->settings[SETTING_GAMMA_GAMMA];
-	args[PA_PURCHASES] = purchases;
-	args[PA_MONETARY] = (NullableDatum) {.value = written[3], .isnull = written_nulls[3]};
-	args[PA_RECENT_SATISFACTION] = stored->current[CUR_RECENT_SATISFACTION];
-	args[PA_LIFECYCLE] = stored->current[CUR_LIFECYCLE];
-	args[PA_LIFECYCLE_SINCE] = stored->current[CUR_LIFECYCLE_SINCE];
-	args[PA_PREVIOUS_LIFECYCLE] = stored->current[CUR_PREVIOUS_LIFECYCLE];
-	args[PA_LAST_ORDER] = (NullableDatum) {.value = written[5], .isnull = written_nulls[5]};
-	args[PA_ORDERS] = (NullableDatum) {.value = written[2], .isnull = written_nulls[2]};
-	args[PA_FIRST_ORDER] = (NullableDatum) {.value = written[4], .isnull = written_nulls[4]};
-	args[PA_R_BREAKPOINTS] = config->settings[SETTING_R_BREAKPOINTS];
-	args[PA_F_BREAKPOINTS] = config->settings[SETTING_F_BREAKPOINTS];
-	args[PA_M_BREAKPOINTS] = config->settings[SETTING_M_BREAKPOINTS];
-	args[PA_WEIGHTS] = config->settings[SETTING_WEIGHTS];
-	args[PA_RULES] = config->settings[SETTING_RULES];
-	args[PA_TIERS] = config->settings[SETTING_TIERS];
-	args[PA_TIER] = stored->current[CUR_TIER];
-	args[PA_TIER_SINCE] = stored->current[CUR_TIER_SINCE];
-	args[PA_PENDING_SINCE] = stored->current[CUR_PENDING_SINCE];
-	args[PA_ABC_CLASS] = stored->current[CUR_ABC_CLASS];
-	args[PA_PINNED_RANK].isnull = true;
-	if (config->has_pins && !config->settings[SETTING_TIERS].isnull)
-	{
-		Datum		pin_args[3] = {config->settings[SETTING_TIERS].value, st->program_text, d->key};
-
-		RunPlan(plans->pin, pin_args, NULL, SPI_OK_SELECT);
-		if (SPI_processed > 0)
-			args[PA_PINNED_RANK].value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-													   1, &args[PA_PINNED_RANK].isnull);
-	}
-	args[PA_GRACE] = config->settings[SETTING_GRACE];
-	args[PA_AS_OF] = (NullableDatum) {.value = st->as_of, .isnull = false};
-	args[PA_MODEL_RULES] = config->settings[SETTING_MODEL_RULES];
-	args[PA_SOURCE] = (NullableDatum) {.value = CStringGetTextDatum(d->source), .isnull = false};
-	ScoreProgramCustomerArgs(args, written + lengthof(written_columns),
-							 written_nulls + lengthof(written_columns));
+	/* scored on the new states and metrics, the rest as stored */
+	memcpy(scoring, stored->scoring, sizeof(scoring));
+	scoring[SC_PURCHASES] = purchases;
+	scoring[SC_ORDERS] = (NullableDatum) {.value = written[2], .isnull = written_nulls[2]};
+	scoring[SC_MONETARY] = (NullableDatum) {.value = written[3], .isnull = written_nulls[3]};
+	scoring[SC_FIRST_ORDER] = (NullableDatum) {.value = written[4], .isnull = written_nulls[4]};
+	scoring[SC_LAST_ORDER] = (NullableDatum) {.value = written[5], .isnull = written_nulls[5]};
+	ScoreStoredCustomer(st->config, scoring, PinnedRank(st->config, d->key, st->keytype), st->as_of,
+						CStringGetTextDatum(d->source), written + lengthof(written_columns),
+						written_nulls + lengthof(written_columns));
 
 	if (stored->found)
 	{
@@ -446,8 +374,8 @@ new_row(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
 	nulls[plans->key_att] = false;
 	values[plans->updated_at_att] = st->as_of;
 	nulls[plans->updated_at_att] = false;
-	values[plans->recent_satisfaction_att] = stored->current[CUR_RECENT_SATISFACTION].value;
-	nulls[plans->recent_satisfaction_att] = stored->current[CUR_RECENT_SATISFACTION].isnull;
+	values[plans->stored_atts[SC_RECENT_SATISFACTION]] = stored->scoring[SC_RECENT_SATISFACTION].value;
+	nulls[plans->stored_atts[SC_RECENT_SATISFACTION]] = stored->scoring[SC_RECENT_SATISFACTION].isnull;
 	for (int i = 0; i < (int) NWRITTEN; i++)
 	{
 		values[plans->written[i]] = written[i];
@@ -514,7 +442,7 @@ read_satisfaction(ApplyState *st, const CustomerDelta *deltas, StoredRow *stored
 		{
 			keys[m] = deltas[i].key;
 			at[m++] = i;
-			stored[i].current[CUR_RECENT_SATISFACTION].isnull = true;
+			stored[i].scoring[SC_RECENT_SATISFACTION].isnull = true;
 		}
 	if (m == 0)
 		return;
@@ -526,7 +454,7 @@ read_satisfaction(ApplyState *st, const CustomerDelta *deltas, StoredRow *stored
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
 		NullableDatum *recent = &stored[at[DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)) - 1]]
-			.current[CUR_RECENT_SATISFACTION];
+			.scoring[SC_RECENT_SATISFACTION];
 
 		recent->value = SPI_getbinval(row, desc, 2, &recent->isnull);
 	}
@@ -565,18 +493,17 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 		StoredRow  *s = &stored[i];
 
 		keys[i] = deltas[i].key;
-		for (int c = 0; c < NCUR; c++)
-			s->current[c].isnull = true;
-		s->purchases.isnull = s->refunds.isnull = true;
+		for (int c = 0; c < NSTORED; c++)
+			s->scoring[c].isnull = true;
+		s->refunds.isnull = true;
 		s->values = palloc(natts * sizeof(Datum));
 		s->nulls = palloc(natts * sizeof(bool));
 		s->found = LockCustomerRow(rows, keys[i], &s->tid, s->values, s->nulls);
 		if (!s->found)
 			continue;
-		s->purchases = (NullableDatum) {s->values[plans->purchases_att], s->nulls[plans->purchases_att]};
 		s->refunds = (NullableDatum) {s->values[plans->refunds_att], s->nulls[plans->refunds_att]};
-		for (int c = 0; c < NCUR; c++)
-			s->current[c] = (NullableDatum) {s->values[plans->current_atts[c]], s->nulls[plans->current_atts[c]]};
+		for (int c = 0; c < NSTORED; c++)
+			s->scoring[c] = (NullableDatum) {s->values[plans->stored_atts[c]], s->nulls[plans->stored_atts[c]]};
 	}
 	read_satisfaction(st, deltas, stored, n);
 	for (int i = 0; i < n; i++)

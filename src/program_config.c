@@ -20,6 +20,7 @@
 
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -188,8 +189,56 @@ GetProgramConfig(const char *program)
 											ALLOCSET_SMALL_SIZES);
 	}
 	if (!config->valid)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
 		load_config(config);
+		SPI_finish();
+	}
 	return config;
+}
+
+/*
+ * The rank of the tier a customer is pinned to, NULL when none (or the pin
+ * expired); looked up only when the program has pins.
+ */
+NullableDatum
+PinnedRank(const ProgramConfig *config, Datum key, Oid keytype)
+{
+	static SPIPlanPtr plan = NULL;
+	NullableDatum rank = {.value = (Datum) 0, .isnull = true};
+	Oid			argtypes[3] = {TEXTARRAYOID, TEXTOID, TEXTOID};
+	Datum		args[3];
+	Oid			output;
+	bool		varlena;
+
+	if (!config->has_pins || config->settings[SETTING_TIERS].isnull)
+		return rank;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(
+			"SELECT pg_catalog.array_position($1, pin.tier) FROM customer_tier.pin AS pin"
+			" WHERE pin.program OPERATOR(pg_catalog.=) $2 AND pin.customer OPERATOR(pg_catalog.=) $3"
+			"   AND (pin.expires_at IS NULL OR pin.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())",
+			3, argtypes);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		plan = p;
+	}
+	/* the pin's key is the text form of the customer key */
+	getTypeOutputInfo(keytype, &output, &varlena);
+	args[0] = config->settings[SETTING_TIERS].value;
+	args[1] = CStringGetTextDatum(config->program);
+	args[2] = CStringGetTextDatum(OidOutputFunctionCall(output, key));
+	if (SPI_execute_plan(plan, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed");
+	if (SPI_processed > 0)
+		rank.value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &rank.isnull);
+	SPI_finish();
+	return rank;
 }
 
 /*

@@ -12,7 +12,7 @@
 #include "fmgr.h"
 #include "utils/hsearch.h"
 
-/* The parts of the scoring configuration, as score_program_customer takes them. */
+/* The parts of the scoring configuration, as ScoreStoredCustomer reads them. */
 typedef enum ProgramSetting
 {
 	SETTING_CHURN,				/* churn_settings_array(), or NULL */
@@ -38,8 +38,9 @@ typedef struct ProgramConfig
 	bool		has_pins;		/* any pin of the program, expired or not */
 } ProgramConfig;
 
-/* The program's configuration; reads it (through SPI, already connected) when not cached. */
+/* The program's configuration; reads it (through SPI) when not cached. */
 extern ProgramConfig *GetProgramConfig(const char *program);
+extern NullableDatum PinnedRank(const ProgramConfig *config, Datum key, Oid keytype);
 extern void ProgramConfigInit(void);
 
 /* Catalog helpers of the trigger path. */

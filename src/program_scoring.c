@@ -1,18 +1,18 @@
 /*
  * program_scoring.c — a program's scoring of one customer in one call.
  *
- * customer_tier.score_program_customer(...) is the one scoring path
- * (program_scoring_sql in sql/install/64_program_scoring.sql calls it once
- * per customer): churn_assess's core (churn.c) for p_alive, CLV, flags and
- * lifecycle, then score_customer's core for the R, F and M scores against
- * the stored breakpoints, the value score, the RFM segment, the qualified
- * tier and the next tier after pins and hysteresis, then the tier's name and
- * the since/previous columns that move only on a change.  score_customer
- * calls the same C code as the building blocks score(), value_score(),
- * rfm_segment(), qualify_tier() and next_tier(), with the same checks, so it
- * returns exactly what the SQL composition of those functions returned; doing
- * it in one call spares the executor sub-plans and lateral function scans
- * per customer.
+ * ScoreStoredCustomer is the one scoring path: the trigger path's commit step
+ * (live_apply.c) and the runs (scored_row.c, through rescore_where) call it
+ * for each customer, with the columns stored in the customers table and the
+ * program's configuration cached in C (program_config.c).  It composes
+ * churn_assess's core (churn.c) for p_alive, CLV, flags and lifecycle, then
+ * score_customer's core for the R, F and M scores against the stored
+ * breakpoints, the value score, the RFM segment, the qualified tier and the
+ * next tier after pins and hysteresis, then the tier's name and the
+ * since/previous columns that move only on a change.  score_customer calls
+ * the same C code as the building blocks score(), value_score(),
+ * rfm_segment(), qualify_tier() and next_tier(), with the same checks, so a
+ * program scores exactly as the SQL composition of those functions would.
  */
 #include "postgres.h"
 
@@ -23,12 +23,14 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
+#include "program_config.h"
 #include "result_desc.h"
 #include "scoring.h"
 #include "tiering.h"
@@ -39,7 +41,53 @@ extern Datum value_score(PG_FUNCTION_ARGS);
 extern Datum rfm_segment(PG_FUNCTION_ARGS);
 
 PG_FUNCTION_INFO_V1(score_customer);
+PG_FUNCTION_INFO_V1(program_scored_columns);
 PG_FUNCTION_INFO_V1(score_program_customer);
+
+const char *const stored_column_names[NSTORED] = {
+	"purchases", "orders", "monetary", "first_order", "last_order", "tier", "tier_since",
+	"pending_since", "abc_class", "lifecycle", "lifecycle_since", "previous_lifecycle",
+	"recent_satisfaction"
+};
+
+const char *const scored_column_names[PC_NCOLS] = {
+	"r_score", "f_score", "m_score", "value_score", "segment", "tier", "tier_since",
+	"pending_since", "tier_reason", "changed_by", "p_alive", "predicted_clv", "churn_flags",
+	"churn_reasons", "lifecycle", "lifecycle_since", "previous_lifecycle"
+};
+
+/* What the composition below reads, in order. */
+enum
+{
+	PA_CHURN_SETTINGS,
+	PA_BGNBD,
+	PA_GAMMA_GAMMA,
+	PA_PURCHASES,
+	PA_MONETARY,
+	PA_RECENT_SATISFACTION,
+	PA_LIFECYCLE,
+	PA_LIFECYCLE_SINCE,
+	PA_PREVIOUS_LIFECYCLE,
+	PA_LAST_ORDER,
+	PA_ORDERS,
+	PA_FIRST_ORDER,
+	PA_R_BREAKPOINTS,
+	PA_F_BREAKPOINTS,
+	PA_M_BREAKPOINTS,
+	PA_WEIGHTS,
+	PA_RULES,
+	PA_TIERS,
+	PA_TIER,
+	PA_TIER_SINCE,
+	PA_PENDING_SINCE,
+	PA_ABC_CLASS,
+	PA_PINNED_RANK,
+	PA_GRACE,
+	PA_AS_OF,
+	PA_MODEL_RULES,
+	PA_SOURCE,
+	PA_NARGS
+};
 
 /* Arguments of score_customer, in order. */
 enum
@@ -287,14 +335,12 @@ TierPosition(Datum *tiers, bool *tier_nulls, int ntiers, NullableDatum tier)
 }
 
 /*
- * SQL: every scored column of one customer of a program (the columns of
- * program_scored_columns()): churn_assess for p_alive, CLV, flags and
- * lifecycle, then score_customer with them for the scores and the next
+ * Every scored column of one customer: churn_assess for p_alive, CLV, flags
+ * and lifecycle, then score_customer with them for the scores and the next
  * tier, the tier's name, and when the tier and the lifecycle stage changed.
- * One call per customer is the whole scoring path (program_scoring_sql).
  */
-void
-ScoreProgramCustomerArgs(const NullableDatum *a, Datum *values, bool *nulls)
+static void
+compose_scores(const NullableDatum *a, Datum *values, bool *nulls)
 {
 	NullableDatum churn_args[CHURN_ASSESS_NARGS];
 	Datum		churn[CHURN_ASSESS_NCOLS];
@@ -396,13 +442,66 @@ ScoreProgramCustomerArgs(const NullableDatum *a, Datum *values, bool *nulls)
 	}
 }
 
-/* SQL: every scored column of one customer of a program; see ScoreProgramCustomerArgs. */
+void
+ScoreStoredCustomer(const ProgramConfig *config, const NullableDatum *stored, NullableDatum pinned_rank,
+					Datum as_of, Datum source, Datum *values, bool *nulls)
+{
+	NullableDatum args[PA_NARGS];
+
+	args[PA_CHURN_SETTINGS] = config->settings[SETTING_CHURN];
+	args[PA_BGNBD] = config->settings[SETTING_BGNBD];
+	args[PA_GAMMA_GAMMA] = config->settings[SETTING_GAMMA_GAMMA];
+	args[PA_PURCHASES] = stored[SC_PURCHASES];
+	args[PA_MONETARY] = stored[SC_MONETARY];
+	args[PA_RECENT_SATISFACTION] = stored[SC_RECENT_SATISFACTION];
+	args[PA_LIFECYCLE] = stored[SC_LIFECYCLE];
+	args[PA_LIFECYCLE_SINCE] = stored[SC_LIFECYCLE_SINCE];
+	args[PA_PREVIOUS_LIFECYCLE] = stored[SC_PREVIOUS_LIFECYCLE];
+	args[PA_LAST_ORDER] = stored[SC_LAST_ORDER];
+	args[PA_ORDERS] = stored[SC_ORDERS];
+	args[PA_FIRST_ORDER] = stored[SC_FIRST_ORDER];
+	args[PA_R_BREAKPOINTS] = config->settings[SETTING_R_BREAKPOINTS];
+	args[PA_F_BREAKPOINTS] = config->settings[SETTING_F_BREAKPOINTS];
+	args[PA_M_BREAKPOINTS] = config->settings[SETTING_M_BREAKPOINTS];
+	args[PA_WEIGHTS] = config->settings[SETTING_WEIGHTS];
+	args[PA_RULES] = config->settings[SETTING_RULES];
+	args[PA_TIERS] = config->settings[SETTING_TIERS];
+	args[PA_TIER] = stored[SC_TIER];
+	args[PA_TIER_SINCE] = stored[SC_TIER_SINCE];
+	args[PA_PENDING_SINCE] = stored[SC_PENDING_SINCE];
+	args[PA_ABC_CLASS] = stored[SC_ABC_CLASS];
+	args[PA_PINNED_RANK] = pinned_rank;
+	args[PA_GRACE] = config->settings[SETTING_GRACE];
+	args[PA_AS_OF] = (NullableDatum) {.value = as_of, .isnull = false};
+	args[PA_MODEL_RULES] = config->settings[SETTING_MODEL_RULES];
+	args[PA_SOURCE] = (NullableDatum) {.value = source, .isnull = false};
+	compose_scores(args, values, nulls);
+}
+
+/*
+ * SQL, before 0.3.0: the composition with its 27 arguments (PA_*, in order),
+ * which the runs called.  0.3.0 has no SQL function over it (the 0.2.0 ->
+ * 0.3.0 upgrade drops it), but an update from an older version runs that
+ * version's scripts, which create and call it, against this library.
+ */
 Datum
 score_program_customer(PG_FUNCTION_ARGS)
 {
 	Datum		values[PC_NCOLS];
 	bool		nulls[PC_NCOLS];
 
-	ScoreProgramCustomerArgs(fcinfo->args, values, nulls);
+	compose_scores(fcinfo->args, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(CachedResultDesc(fcinfo), values, nulls)));
+}
+
+/* SQL: the names of the columns the scoring sets, comma-separated, in order. */
+Datum
+program_scored_columns(PG_FUNCTION_ARGS pg_attribute_unused())
+{
+	StringInfoData names;
+
+	initStringInfo(&names);
+	for (int i = 0; i < PC_NCOLS; i++)
+		appendStringInfo(&names, "%s%s", i > 0 ? ", " : "", scored_column_names[i]);
+	PG_RETURN_TEXT_P(cstring_to_text(names.data));
 }

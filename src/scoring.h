@@ -1,11 +1,10 @@
 /*
  * scoring.h — the cores of the one scoring path, callable from C.
  *
- * churn_assess() and score_customer() are SQL functions over these cores;
- * score_program_customer() composes the two, so that the scoring fragment
- * of a program (sql/install/64_program_scoring.sql) makes one call per
- * customer.  Each core reads its SQL function's arguments, in order, and
- * fills its result columns.
+ * churn_assess() and score_customer() are SQL functions over these cores,
+ * each reading its SQL function's arguments, in order, and filling its
+ * result columns; ScoreStoredCustomer composes the two for a program's
+ * customer, from the columns stored in its customers table.
  */
 #ifndef CUSTOMER_TIER_SCORING_H
 #define CUSTOMER_TIER_SCORING_H
@@ -27,42 +26,32 @@ extern int32 ChurnStateHorizon(NullableDatum settings);
 extern void ScoreCustomerArgs(NullableDatum *args, Datum *values, bool *nulls);
 
 /*
- * score_program_customer: churn_assess and score_customer composed, with
- * the tier's name and the since/previous columns; its arguments, in order.
+ * The stored columns of a customer that its scoring reads, columns of the
+ * program's customers table (stored_column_names, in this order).
  */
 enum
 {
-	PA_CHURN_SETTINGS,
-	PA_BGNBD,
-	PA_GAMMA_GAMMA,
-	PA_PURCHASES,
-	PA_MONETARY,
-	PA_RECENT_SATISFACTION,
-	PA_LIFECYCLE,
-	PA_LIFECYCLE_SINCE,
-	PA_PREVIOUS_LIFECYCLE,
-	PA_LAST_ORDER,
-	PA_ORDERS,
-	PA_FIRST_ORDER,
-	PA_R_BREAKPOINTS,
-	PA_F_BREAKPOINTS,
-	PA_M_BREAKPOINTS,
-	PA_WEIGHTS,
-	PA_RULES,
-	PA_TIERS,
-	PA_TIER,
-	PA_TIER_SINCE,
-	PA_PENDING_SINCE,
-	PA_ABC_CLASS,
-	PA_PINNED_RANK,
-	PA_GRACE,
-	PA_AS_OF,
-	PA_MODEL_RULES,
-	PA_SOURCE,
-	PA_NARGS
+	SC_PURCHASES,
+	SC_ORDERS,
+	SC_MONETARY,
+	SC_FIRST_ORDER,
+	SC_LAST_ORDER,
+	SC_TIER,
+	SC_TIER_SINCE,
+	SC_PENDING_SINCE,
+	SC_ABC_CLASS,
+	SC_LIFECYCLE,
+	SC_LIFECYCLE_SINCE,
+	SC_PREVIOUS_LIFECYCLE,
+	SC_RECENT_SATISFACTION,
+	NSTORED
 };
+extern const char *const stored_column_names[NSTORED];
 
-/* Columns of its result: customer_tier.program_scored_columns(), in order. */
+/*
+ * The columns the scoring sets, in the order of scored_column_names: the one
+ * definition of them (customer_tier.program_scored_columns() lists them).
+ */
 enum
 {
 	PC_R,
@@ -85,6 +74,18 @@ enum
 	PC_NCOLS
 };
 
-extern void ScoreProgramCustomerArgs(const NullableDatum *args, Datum *values, bool *nulls);
+extern const char *const scored_column_names[PC_NCOLS];
+
+/*
+ * Every scored column of one customer of a program, from its stored columns
+ * (stored[SC_*]; the metrics and purchases as they are to be stored), the
+ * program's configuration, its pinned tier rank, the time of the scoring and
+ * who scores (changed_by): the one scoring path of the trigger path
+ * (live_apply.c) and of the runs (scored_row.c).
+ */
+struct ProgramConfig;
+extern void ScoreStoredCustomer(const struct ProgramConfig *config, const NullableDatum *stored,
+								NullableDatum pinned_rank, Datum as_of, Datum source,
+								Datum *values, bool *nulls);
 
 #endif							/* CUSTOMER_TIER_SCORING_H */

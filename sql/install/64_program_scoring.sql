@@ -1,26 +1,27 @@
 -- customer_tier install script, part 64: the one scoring path of a program.
 --
--- A customer's scores and tier come from one SQL fragment, generated here and
--- used both by the triggers (for the customers a statement touched) and by
--- the batch rescore (for everyone): R, F and M scores against the population
+-- A customer's scores and tier come from one C function, ScoreStoredCustomer
+-- (src/program_scoring.c), called both by the trigger path's commit step
+-- (for the customers a transaction touched) and by the runs through
+-- scored_row (for everyone): R, F and M scores against the population
 -- breakpoints stored by the last run, the value score and RFM segment, the
 -- qualified tier (qualify_tier), and hysteresis and pins (next_tier).
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
--- The columns the scoring fragment yields, in order.
+-- The columns the scoring sets, in order: their one definition is in C
+-- (scored_column_names, src/program_scoring.c).
 CREATE FUNCTION customer_tier.program_scored_columns()
 RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN 'r_score, f_score, m_score, value_score, segment, tier, tier_since, pending_since, tier_reason, changed_by, '
-       'p_alive, predicted_clv, churn_flags, churn_reasons, lifecycle, lifecycle_since, previous_lifecycle';
+AS 'MODULE_PATHNAME', 'program_scored_columns'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION customer_tier.program_scored_columns() IS
-    'the per-customer columns the scoring fragment of a program sets, in order';
+    'the per-customer columns the scoring of a program sets, in order';
 
--- SQL text of the statement-local configuration a scoring fragment reads:
--- a CTE "cfg" with the program's breakpoints, weights, grace, compiled rules,
+-- SQL text of a program's scoring configuration, as the C code caches it
+-- (src/program_config.c): a CTE "cfg" with the program's breakpoints, weights, grace, compiled rules,
 -- tier names by rank, whether it has pins (most programs have none, and
 -- then no customer's pin is looked up), churn settings and fitted models.
--- MATERIALIZED: program_tier_config runs once per statement.
+-- MATERIALIZED: program_tier_config runs once.
 CREATE FUNCTION customer_tier.program_config_cte_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -65,82 +66,22 @@ COMMENT ON FUNCTION customer_tier.score_customer(timestamptz, bigint, numeric, t
     integer, interval, timestamptz, double precision[], double precision, double precision) IS
     'a customer''s R, F, M scores, value score, segment, and next tier rank, pending downgrade and reason, as score, value_score, rfm_segment, qualify_tier (with the tier conditions on p_alive and CLV when model_rules is given) and next_tier compose';
 
--- Every scored column of one customer (program_scored_columns(), in order):
--- churn_assess, then score_customer with its p_alive and CLV, the tier's name
--- from the program's tiers, and tier_since / lifecycle_since /
--- previous_lifecycle moved only when the tier or the stage changes
--- (src/program_scoring.c).  The scoring fragment below is one call of it.
-CREATE FUNCTION customer_tier.score_program_customer(
-    churn_settings double precision[], bg customer_tier.bgnbd_model, gg customer_tier.gamma_gamma_model,
-    purchases customer_tier.order_stats_state, monetary numeric, recent_satisfaction double precision,
-    current_lifecycle text, current_lifecycle_since timestamptz, current_previous_lifecycle text,
-    last_order timestamptz, orders bigint, first_order timestamptz,
-    r_breakpoints double precision[], f_breakpoints double precision[], m_breakpoints double precision[],
-    weights double precision[], rules double precision[], tiers text[],
-    current_tier text, current_tier_since timestamptz, current_pending_since timestamptz,
-    abc_class text, pinned_rank integer,
-    grace interval, as_of timestamptz, model_rules double precision[], source text,
-    OUT r_score integer, OUT f_score integer, OUT m_score integer, OUT value_score double precision,
-    OUT segment text, OUT tier text, OUT tier_since timestamptz, OUT pending_since timestamptz,
-    OUT tier_reason text, OUT changed_by text, OUT p_alive double precision,
-    OUT predicted_clv double precision, OUT churn_flags text[], OUT churn_reasons text[],
-    OUT lifecycle text, OUT lifecycle_since timestamptz, OUT previous_lifecycle text)
-RETURNS record
-AS 'MODULE_PATHNAME', 'score_program_customer'
+-- A customer's stored row (a row of the program's customers table) with
+-- every scored column set by the one scoring path, against the program's
+-- configuration (src/scored_row.c); source is who scores (changed_by); with
+-- abc_class, the ABC class a run has just computed is stored and qualified on.
+CREATE FUNCTION customer_tier.scored_row(program text, customer anyelement, source text)
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'scored_row'
 LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION customer_tier.score_program_customer(double precision[], customer_tier.bgnbd_model,
-    customer_tier.gamma_gamma_model, customer_tier.order_stats_state, numeric, double precision, text,
-    timestamptz, text, timestamptz, bigint, timestamptz, double precision[], double precision[],
-    double precision[], double precision[], double precision[], text[], text, timestamptz, timestamptz,
-    text, integer, interval, timestamptz, double precision[], text) IS
-    'every scored column of one customer of a program: churn_assess and score_customer composed, with the tier''s name and when the tier and lifecycle stage changed';
-
--- SQL text of a sub-select yielding program_scored_columns() for one
--- customer.  m names a row with the customer's orders, monetary, first_order
--- and last_order; key is the customer key expression; cur names the stored
--- row (tier, tier_since, pending_since, abc_class) or is NULL for a new
--- customer; source says who scores (a trigger operation or a run); abc, when
--- given, is the ABC class expression a run has just computed; purchases is
--- the customer's purchases state (churn flags, lifecycle, p_alive and CLV
--- are read off it; NULL leaves them NULL).  It reads the CTE cfg
--- (program_config_cte_sql) and makes one score_program_customer call.
-CREATE FUNCTION customer_tier.program_scoring_sql(m text, key text, cur text, source text,
-                                                  abc text DEFAULT NULL, purchases text DEFAULT NULL)
-RETURNS text
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RETURN format($sql$(
-        SELECT s.*
-          FROM cfg AS cc,
-               LATERAL customer_tier.score_program_customer(
-                   cc.churn, cc.bg, cc.gg, %8$s, %1$s.monetary, %12$s, %9$s, %10$s, %11$s,
-                   %1$s.last_order, %1$s.orders, %1$s.first_order,
-                   cc.r_breakpoints, cc.f_breakpoints, cc.m_breakpoints, cc.score_weights, cc.rules, cc.tiers,
-                   %3$s, %4$s, %5$s, %6$s,
-                   CASE WHEN cc.has_pins THEN
-                       (SELECT pg_catalog.array_position(cc.tiers, pin.tier) FROM customer_tier.pin AS pin
-                         WHERE pin.program OPERATOR(pg_catalog.=) cc.name
-                           AND pin.customer OPERATOR(pg_catalog.=) %2$s::text
-                           AND (pin.expires_at IS NULL OR pin.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()))
-                   END,
-                   cc.downgrade_grace, pg_catalog.now(), cc.model_rules, %7$s) AS s)$sql$,
-        m, key,
-        coalesce(cur || '.tier', 'NULL::text'),
-        coalesce(cur || '.tier_since', 'NULL::timestamptz'),
-        coalesce(cur || '.pending_since', 'NULL::timestamptz'),
-        coalesce(abc, cur || '.abc_class', 'NULL::text'),
-        source,
-        coalesce(purchases, 'NULL::customer_tier.order_stats_state'),
-        coalesce(cur || '.lifecycle', 'NULL::text'),
-        coalesce(cur || '.lifecycle_since', 'NULL::timestamptz'),
-        coalesce(cur || '.previous_lifecycle', 'NULL::text'),
-        coalesce(cur || '.recent_satisfaction', 'NULL::double precision'));
-END
-$$;
-COMMENT ON FUNCTION customer_tier.program_scoring_sql(text, text, text, text, text, text) IS
-    'SQL text of the one scoring path: scores, value score, segment, tier (with hysteresis and pins), p_alive, CLV, churn flags and lifecycle of a customer';
+COMMENT ON FUNCTION customer_tier.scored_row(text, anyelement, text) IS
+    'a customer''s row of a program''s customers table with every scored column set by the one scoring path';
+CREATE FUNCTION customer_tier.scored_row(program text, customer anyelement, source text, abc_class text)
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'scored_row'
+LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.scored_row(text, anyelement, text, text) IS
+    'a customer''s row of a program''s customers table with its ABC class set and every scored column set by the one scoring path';
 
 -- Recompute a program's population breakpoints from its customers (quintiles
 -- of recency in days, orders and monetary value) and store them; the triggers
@@ -199,35 +140,32 @@ DECLARE
     changed bigint;
     scored text[] := pg_catalog.string_to_array(customer_tier.program_scored_columns(), ', ');
     compared text[] := pg_catalog.array_remove(scored, 'changed_by');
-    fragment text;
+    scoring text;
 BEGIN
     prog := customer_tier.program_row(program);
-    fragment := customer_tier.program_scoring_sql('c', 'c.customer', 'c', pg_catalog.quote_literal(source),
-                                                  abc, 'c.purchases');
+    IF abc IS NOT NULL THEN
+        scored := scored || 'abc_class'::text;
+        compared := compared || 'abc_class'::text;
+    END IF;
+    -- a sub-select computing the row once (OFFSET 0), whose fields the
+    -- statement takes: a function in FROM would go through a tuplestore
+    scoring := format('(SELECT customer_tier.scored_row(%L, c, %L%s) AS x OFFSET 0) AS s',
+                      prog.name, source, CASE WHEN abc IS NULL THEN '' ELSE ', ' || abc END);
     EXECUTE format($sql$
-        WITH %1$s,
-        updated AS (
-            UPDATE %2$I.customers AS c
-               SET (%3$s) = %4$s
-             WHERE (%5$s) %6$s
+        WITH updated AS (
+            UPDATE %1$I.customers AS c
+               SET (%2$s) = (SELECT %3$s FROM %4$s)
+             WHERE (%5$s)
+               AND (SELECT (%6$s) IS DISTINCT FROM (%7$s) FROM %4$s)
              RETURNING c.tier_since OPERATOR(pg_catalog.=) pg_catalog.now() AS changed)
         SELECT pg_catalog.count(*) FILTER (WHERE u.changed) FROM updated AS u$sql$,
-        customer_tier.program_config_cte_sql(prog), prog.data_schema,
-        customer_tier.program_scored_columns()
-            || CASE WHEN abc IS NULL THEN '' ELSE ', abc_class' END,
-        CASE WHEN abc IS NULL THEN fragment
-             ELSE format('(SELECT sc.*, %s FROM %s AS sc)', abc, fragment) END,
+        prog.data_schema,
+        pg_catalog.array_to_string(scored, ', '),
+        (SELECT pg_catalog.string_agg('(s.x).' || pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(scored) AS n),
+        scoring,
         condition,
-        format($sql$
-               AND NOT EXISTS (SELECT FROM %s AS sc(%s)
-                                WHERE (%s%s) IS NOT DISTINCT FROM (%s%s))$sql$,
-               fragment, pg_catalog.array_to_string(scored, ', '),
-               (SELECT pg_catalog.string_agg('sc.' || pg_catalog.quote_ident(x), ', ')
-                  FROM pg_catalog.unnest(compared) AS x),
-               CASE WHEN abc IS NULL THEN '' ELSE ', ' || abc END,
-               (SELECT pg_catalog.string_agg('c.' || pg_catalog.quote_ident(x), ', ')
-                  FROM pg_catalog.unnest(compared) AS x),
-               CASE WHEN abc IS NULL THEN '' ELSE ', c.abc_class' END))
+        (SELECT pg_catalog.string_agg('(s.x).' || pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(compared) AS n),
+        (SELECT pg_catalog.string_agg('c.' || pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(compared) AS n))
       INTO changed;
     RETURN changed;
 END
@@ -268,9 +206,5 @@ REVOKE ALL ON FUNCTION customer_tier.rescore_where(text, text, text, text) FROM 
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.program_scored_columns() FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_config_cte_sql(customer_tier.program) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.program_scoring_sql(text, text, text, text, text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.score_program_customer(double precision[], customer_tier.bgnbd_model,
-    customer_tier.gamma_gamma_model, customer_tier.order_stats_state, numeric, double precision, text,
-    timestamptz, text, timestamptz, bigint, timestamptz, double precision[], double precision[],
-    double precision[], double precision[], double precision[], text[], text, timestamptz, timestamptz,
-    text, integer, interval, timestamptz, double precision[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.scored_row(text, anyelement, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.scored_row(text, anyelement, text, text) FROM PUBLIC;

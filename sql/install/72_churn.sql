@@ -2,7 +2,7 @@
 -- the per-program BG/NBD and Gamma-Gamma models (docs/churn.md).
 --
 -- The rules live in C (churn_assess), called by the one scoring path
--- (program_scoring_sql) for the customers a trigger touched and for everyone
+-- (ScoreStoredCustomer) for the customers a trigger touched and for everyone
 -- in a run; the thresholds are one row per program in churn_settings; the
 -- models are fitted by each reclassification run and kept in program_model.
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit

@@ -47,6 +47,10 @@
 --   new    program_backfill_sql (the unscored backfill of create_program)
 --   gone   program_apply_sql, program_apply_block_sql, program_maintain_function_sql and each
 --          program's generated ct_<name>.maintain_customers()
+--   new    scored_row (C): the runs score each customer from its stored row
+--          through the trigger path's C scoring and cached configuration
+--          (rescore_where); program_scored_columns is C (the one list)
+--   gone   score_program_customer, program_scoring_sql
 --   new    record_tier_change (C): one row trigger function records every
 --          program's changes of tier (put_tier_trigger)
 --   gone   each program's generated ct_<name>.record_tier_change()
@@ -2330,6 +2334,94 @@ COMMENT ON FUNCTION customer_tier.set_churn_rules(text, jsonb) IS
     'change some of a program''s churn and lifecycle thresholds (a JSON object of churn_settings columns), validated, then rescore it; returns all settings';
 REVOKE ALL ON FUNCTION customer_tier.set_churn_rules(text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.set_churn_rules(text, jsonb) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- ==== the one scoring path in C (docs/architecture.md) ====
+-- The runs score through scored_row, on the program's own row type, with the
+-- configuration cached in C as the trigger path does; the 27-argument
+-- score_program_customer and the SQL fragment that called it go.
+DROP FUNCTION customer_tier.program_scoring_sql(text, text, text, text, text, text);
+DROP FUNCTION customer_tier.score_program_customer(double precision[], customer_tier.bgnbd_model,
+    customer_tier.gamma_gamma_model, customer_tier.order_stats_state, numeric, double precision, text,
+    timestamptz, text, timestamptz, bigint, timestamptz, double precision[], double precision[],
+    double precision[], double precision[], double precision[], text[], text, timestamptz, timestamptz,
+    text, integer, interval, timestamptz, double precision[], text);
+-- customer_tier.program_scored_columns(): sql/install/64_program_scoring.sql
+CREATE OR REPLACE FUNCTION customer_tier.program_scored_columns()
+RETURNS text
+AS 'MODULE_PATHNAME', 'program_scored_columns'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.program_scored_columns() IS
+    'the per-customer columns the scoring of a program sets, in order';
+REVOKE ALL ON FUNCTION customer_tier.program_scored_columns() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_scored_columns() TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.scored_row(text, anyelement, text): sql/install/64_program_scoring.sql
+CREATE FUNCTION customer_tier.scored_row(program text, customer anyelement, source text)
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'scored_row'
+LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.scored_row(text, anyelement, text) IS
+    'a customer''s row of a program''s customers table with every scored column set by the one scoring path';
+REVOKE ALL ON FUNCTION customer_tier.scored_row(text, anyelement, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.scored_row(text, anyelement, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.scored_row(text, anyelement, text, text): sql/install/64_program_scoring.sql
+CREATE FUNCTION customer_tier.scored_row(program text, customer anyelement, source text, abc_class text)
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'scored_row'
+LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.scored_row(text, anyelement, text, text) IS
+    'a customer''s row of a program''s customers table with its ABC class set and every scored column set by the one scoring path';
+REVOKE ALL ON FUNCTION customer_tier.scored_row(text, anyelement, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.scored_row(text, anyelement, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.rescore_where(text, text, text, text): sql/install/64_program_scoring.sql
+CREATE OR REPLACE FUNCTION customer_tier.rescore_where(program text, source text, condition text,
+                                            abc text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    prog customer_tier.program;
+    changed bigint;
+    scored text[] := pg_catalog.string_to_array(customer_tier.program_scored_columns(), ', ');
+    compared text[] := pg_catalog.array_remove(scored, 'changed_by');
+    scoring text;
+BEGIN
+    prog := customer_tier.program_row(program);
+    IF abc IS NOT NULL THEN
+        scored := scored || 'abc_class'::text;
+        compared := compared || 'abc_class'::text;
+    END IF;
+    -- a sub-select computing the row once (OFFSET 0), whose fields the
+    -- statement takes: a function in FROM would go through a tuplestore
+    scoring := format('(SELECT customer_tier.scored_row(%L, c, %L%s) AS x OFFSET 0) AS s',
+                      prog.name, source, CASE WHEN abc IS NULL THEN '' ELSE ', ' || abc END);
+    EXECUTE format($sql$
+        WITH updated AS (
+            UPDATE %1$I.customers AS c
+               SET (%2$s) = (SELECT %3$s FROM %4$s)
+             WHERE (%5$s)
+               AND (SELECT (%6$s) IS DISTINCT FROM (%7$s) FROM %4$s)
+             RETURNING c.tier_since OPERATOR(pg_catalog.=) pg_catalog.now() AS changed)
+        SELECT pg_catalog.count(*) FILTER (WHERE u.changed) FROM updated AS u$sql$,
+        prog.data_schema,
+        pg_catalog.array_to_string(scored, ', '),
+        (SELECT pg_catalog.string_agg('(s.x).' || pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(scored) AS n),
+        scoring,
+        condition,
+        (SELECT pg_catalog.string_agg('(s.x).' || pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(compared) AS n),
+        (SELECT pg_catalog.string_agg('c.' || pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(compared) AS n))
+      INTO changed;
+    RETURN changed;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.rescore_where(text, text, text, text) IS
+    'score the customers of a program that satisfy a condition through the one scoring path (with abc, the ABC class expression of a run), writing only those whose scores change; returns how many changed tier';
+REVOKE ALL ON FUNCTION customer_tier.rescore_where(text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.rescore_where(text, text, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
 
 -- ==== every program ====
 -- Its schema and objects go to customer_tier_owner (a table's indexes and
