@@ -55,5 +55,42 @@ SELECT customer_tier.order_stats_state_merge(
            (SELECT customer_tier.order_stats_partial(ordered_at::date, amount) FROM o));
 \echo :LAST_ERROR_SQLSTATE
 
+-- order_stats_of: the state of one order is the partial aggregate over that
+-- one row, for every pair of types order_stats takes; NULL in, NULL out.
+SELECT count(*) AS pairs,
+       count(*) FILTER (WHERE one::text = agg::text) AS equal
+  FROM (VALUES (timestamptz '2026-01-02 10:00+00', timestamp '2026-01-02 10:00', date '2026-01-02')) AS t(tz, ts, d),
+       (VALUES (12.34::numeric, 1234::bigint, 1234::integer, 12.5::double precision, 12.34::money)) AS a(n, b, i, f, m),
+       LATERAL (VALUES
+           (customer_tier.order_stats_of(tz, n), (SELECT customer_tier.order_stats_partial(x.t, x.a) FROM (SELECT tz, n) AS x(t, a))),
+           (customer_tier.order_stats_of(tz, b), (SELECT customer_tier.order_stats_partial(x.t, x.a) FROM (SELECT tz, b) AS x(t, a))),
+           (customer_tier.order_stats_of(tz, i), (SELECT customer_tier.order_stats_partial(x.t, x.a) FROM (SELECT tz, i) AS x(t, a))),
+           (customer_tier.order_stats_of(tz, f), (SELECT customer_tier.order_stats_partial(x.t, x.a) FROM (SELECT tz, f) AS x(t, a))),
+           (customer_tier.order_stats_of(tz, m), (SELECT customer_tier.order_stats_partial(x.t, x.a) FROM (SELECT tz, m) AS x(t, a))),
+           (customer_tier.order_stats_of(ts, n), (SELECT customer_tier.order_stats_partial(x.t, x.a) FROM (SELECT ts, n) AS x(t, a))),
+           (customer_tier.order_stats_of(ts, b), (SELECT customer_tier.order_stats_partial(x.t, x.a) FROM (SELECT ts, b) AS x(t, a))),
+           (customer_tier.order_stats_of(ts, i), (SELECT customer_tier.order_stats_partial(x.t, x.a) FROM (SELECT ts, i) AS x(t, a))),
+           (customer_tier.order_stats_of(ts, f), (SELECT customer_tier.order_stats_partial(x.t, x.a) FROM (SELECT ts, f) AS x(t, a))),
+           (customer_tier.order_stats_of(ts, m), (SELECT customer_tier.order_stats_partial(x.t, x.a) FROM (SELECT ts, m) AS x(t, a))),
+           (customer_tier.order_stats_of(d, n), (SELECT customer_tier.order_stats_partial(x.t, x.a) FROM (SELECT d, n) AS x(t, a))),
+           (customer_tier.order_stats_of(d, b), (SELECT customer_tier.order_stats_partial(x.t, x.a) FROM (SELECT d, b) AS x(t, a))),
+           (customer_tier.order_stats_of(d, i), (SELECT customer_tier.order_stats_partial(x.t, x.a) FROM (SELECT d, i) AS x(t, a))),
+           (customer_tier.order_stats_of(d, f), (SELECT customer_tier.order_stats_partial(x.t, x.a) FROM (SELECT d, f) AS x(t, a))),
+           (customer_tier.order_stats_of(d, m), (SELECT customer_tier.order_stats_partial(x.t, x.a) FROM (SELECT d, m) AS x(t, a)))) AS x(one, agg);
+SELECT customer_tier.order_stats_of(NULL::timestamptz, 1::numeric) IS NULL AS no_time,
+       customer_tier.order_stats_of(now(), NULL::numeric) IS NULL AS no_amount,
+       customer_tier.order_stats_final(customer_tier.order_stats_state_merge(
+           customer_tier.order_stats_of(timestamptz '2026-01-02', 10::numeric),
+           customer_tier.order_stats_of(timestamptz '2026-01-12', 5::numeric))) =
+       (SELECT customer_tier.order_stats(t, a)
+          FROM (VALUES (timestamptz '2026-01-02', 10::numeric), ('2026-01-12', 5)) AS v(t, a)) AS merges;
+-- Bad input: other types, and what order_stats refuses too.
+SELECT customer_tier.order_stats_of(now(), 'ten'::text);
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.order_stats_of('infinity'::timestamptz, 1::numeric);
+\echo :LAST_ERROR_SQLSTATE
+SELECT customer_tier.order_stats_of(now(), 'NaN'::double precision);
+\echo :LAST_ERROR_SQLSTATE
+
 DROP EXTENSION customer_tier;
 DROP SCHEMA customer_tier;

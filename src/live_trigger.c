@@ -102,7 +102,8 @@ typedef struct PlanEntry
 {
 	PlanKey		key;
 	Oid			customers;		/* the program's customers table when planned */
-	SPIPlanPtr	main;			/* the deltas */
+	SPIPlanPtr	main;			/* the deltas, per customer */
+	SPIPlanPtr	by_row;			/* the deltas, per row: for a statement of a row or two */
 	SPIPlanPtr	rejects;		/* keep unusable added rows */
 } PlanEntry;
 
@@ -178,9 +179,9 @@ LiveTriggerInit(void)
 static void
 forget_plans(PlanEntry *entry)
 {
-	SPIPlanPtr *all[2] = {&entry->main, &entry->rejects};
+	SPIPlanPtr *all[3] = {&entry->main, &entry->by_row, &entry->rejects};
 
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (*all[i] != NULL)
 		{
 			SPI_freeplan(*all[i]);
@@ -237,7 +238,7 @@ get_plans(const char *program, Oid relid, LiveStep step)
 	if (!found)
 	{
 		entry->customers = InvalidOid;
-		entry->main = entry->rejects = NULL;
+		entry->main = entry->by_row = entry->rejects = NULL;
 	}
 	if (found && entry->customers == customers && OidIsValid(customers))
 		return entry;
@@ -266,7 +267,8 @@ get_plans(const char *program, Oid relid, LiveStep step)
 				"       CASE WHEN $2 OPERATOR(pg_catalog.<>) '' THEN"
 				"            customer_tier.program_rejects_sql(p, $2, pg_catalog.quote_literal($4))"
 				"            OPERATOR(pg_catalog.||) ' RETURNING reason' END,"
-				"       p.orders_table::oid"
+				"       p.orders_table::oid,"
+				"       customer_tier.program_delta_sql(p, NULLIF($2, ''), NULLIF($3, ''), true)"
 				"  FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) $1",
 				4, argtypes, args, nulls, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute_with_args failed");
@@ -276,6 +278,8 @@ get_plans(const char *program, Oid relid, LiveStep step)
 		row = SPI_tuptable->vals[0];
 		check_served(program, DatumGetObjectId(SPI_getbinval(row, desc, 3, &isnull)), relid);
 		entry->main = KeepPlan(SPI_getvalue(row, desc, 1), 0, NULL);
+		if (step == STEP_INSERT || step == STEP_UPDATE || step == STEP_DELETE)
+			entry->by_row = KeepPlan(SPI_getvalue(row, desc, 4), 0, NULL);
 		if (SPI_getvalue(row, desc, 2) != NULL)
 			entry->rejects = KeepPlan(SPI_getvalue(row, desc, 2), 0, NULL);
 	}
@@ -651,7 +655,9 @@ collect(const char *program, Oid relid, LiveStep step, TriggerData *trigdata)
 	 */
 	if (statement_rows(trigdata) <= COLLECT_BATCH)
 	{
-		if (SPI_execute_plan(entry->main, NULL, NULL, false, 0) != SPI_OK_SELECT)
+		SPIPlanPtr	plan = statement_rows(trigdata) <= 2 && entry->by_row != NULL ? entry->by_row : entry->main;
+
+		if (SPI_execute_plan(plan, NULL, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute_plan failed");
 		problems = keep_deltas(program, step, SPI_tuptable, SPI_processed);
 	}

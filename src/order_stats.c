@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "common/int.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
@@ -117,13 +118,39 @@ StateForUpdate(FunctionCallInfo fcinfo, int timekind)
 	return OrderStatsExpandCopy(&view, aggcxt);
 }
 
+/* Add one order's amount and append its time. */
+static pg_attribute_always_inline void
+AddOrder(OrderStatsState *state, int64 t, Datum amount, OrderAmountKind amountkind)
+{
+	MemoryContext cxt = state->memcxt;
+
+	switch (amountkind)
+	{
+		case AMOUNT_NUMERIC:
+			MoneySumAddNumeric(&state->sum, PG_DETOAST_DATUM_PACKED(amount), cxt);
+			break;
+		case AMOUNT_BIGINT:
+			MoneySumAddScaledInt64(&state->sum, DatumGetInt64(amount), 0, cxt);
+			break;
+		case AMOUNT_INTEGER:
+			MoneySumAddScaledInt64(&state->sum, DatumGetInt32(amount), 0, cxt);
+			break;
+		case AMOUNT_FLOAT8:
+			MoneySumAddFloat8(&state->sum, DatumGetFloat8(amount), cxt);
+			break;
+		case AMOUNT_MONEY:
+			MoneySumAddScaledInt64(&state->sum, DatumGetCash(amount), MoneyCashScale(), cxt);
+			break;
+	}
+	OrderStatsAppend(state, t);
+}
+
 /* One row: skip it if either value is NULL, else append its time and add its amount. */
 static pg_attribute_always_inline Datum
 OrderStatsTrans(FunctionCallInfo fcinfo, int timekind, OrderAmountKind amountkind)
 {
 	OrderStatsState *state;
 	int64		t;
-	MemoryContext cxt;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 	{
@@ -137,26 +164,7 @@ OrderStatsTrans(FunctionCallInfo fcinfo, int timekind, OrderAmountKind amountkin
 		CheckAmountFloat8(PG_GETARG_FLOAT8(2));
 
 	state = StateForUpdate(fcinfo, timekind);
-	cxt = state->memcxt;
-	switch (amountkind)
-	{
-		case AMOUNT_NUMERIC:
-			MoneySumAddNumeric(&state->sum, PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(2)), cxt);
-			break;
-		case AMOUNT_BIGINT:
-			MoneySumAddScaledInt64(&state->sum, PG_GETARG_INT64(2), 0, cxt);
-			break;
-		case AMOUNT_INTEGER:
-			MoneySumAddScaledInt64(&state->sum, PG_GETARG_INT32(2), 0, cxt);
-			break;
-		case AMOUNT_FLOAT8:
-			MoneySumAddFloat8(&state->sum, PG_GETARG_FLOAT8(2), cxt);
-			break;
-		case AMOUNT_MONEY:
-			MoneySumAddScaledInt64(&state->sum, PG_GETARG_CASH(2), MoneyCashScale(), cxt);
-			break;
-	}
-	OrderStatsAppend(state, t);
+	AddOrder(state, t, PG_GETARG_DATUM(2), amountkind);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&state->hdr));
 }
 
@@ -183,6 +191,46 @@ ORDER_STATS_TRANSFN(order_stats_trans_date_int8, ORDER_TIME_DATE, AMOUNT_BIGINT)
 ORDER_STATS_TRANSFN(order_stats_trans_date_int4, ORDER_TIME_DATE, AMOUNT_INTEGER)
 ORDER_STATS_TRANSFN(order_stats_trans_date_float8, ORDER_TIME_DATE, AMOUNT_FLOAT8)
 ORDER_STATS_TRANSFN(order_stats_trans_date_money, ORDER_TIME_DATE, AMOUNT_MONEY)
+
+/*
+ * SQL: the state of one order, as order_stats_partial over that one row gives
+ * it (NULL when its time or amount is NULL), whatever the pair of types: the
+ * trigger path's collect of a statement of a row or two sums its rows with
+ * this rather than set up an aggregate.
+ */
+PG_FUNCTION_INFO_V1(order_stats_of);
+Datum
+order_stats_of(PG_FUNCTION_ARGS)
+{
+	Oid			timetype = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	Oid			amounttype = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	int			timekind;
+	OrderAmountKind amountkind;
+	int64		t;
+	OrderStatsState *state;
+
+	timekind = timetype == TIMESTAMPTZOID ? ORDER_TIME_TIMESTAMPTZ :
+		timetype == TIMESTAMPOID ? ORDER_TIME_TIMESTAMP :
+		timetype == DATEOID ? ORDER_TIME_DATE : -1;
+	amountkind = amounttype == NUMERICOID ? AMOUNT_NUMERIC :
+		amounttype == INT8OID ? AMOUNT_BIGINT :
+		amounttype == INT4OID ? AMOUNT_INTEGER :
+		amounttype == FLOAT8OID ? AMOUNT_FLOAT8 :
+		amounttype == CASHOID ? AMOUNT_MONEY : -1;
+	if (timekind < 0 || (int) amountkind < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("order_stats_of() takes a timestamptz, timestamp or date and a numeric, bigint, integer, double precision or money amount, not %s and %s",
+						format_type_be(timetype), format_type_be(amounttype))));
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	t = OrderTime(PG_GETARG_DATUM(0), timekind);
+	if (amountkind == AMOUNT_FLOAT8)
+		CheckAmountFloat8(PG_GETARG_FLOAT8(1));
+	state = OrderStatsCreate(CurrentMemoryContext, timekind);
+	AddOrder(state, t, PG_GETARG_DATUM(1), amountkind);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&state->hdr));
+}
 
 PG_FUNCTION_INFO_V1(order_stats_combine);
 /* Merge two partial states (sums and time lists); either may be NULL, flat or expanded. */

@@ -27,6 +27,15 @@ BEGIN
 END
 $partials$;
 
+-- order_stats_of(ordered_at, amount): the state of one order, as
+-- order_stats_partial over that one row gives it, for the same pairs of types.
+CREATE FUNCTION customer_tier.order_stats_of(ordered_at "any", amount "any")
+    RETURNS customer_tier.order_stats_state
+    AS 'MODULE_PATHNAME', 'order_stats_of'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.order_stats_of("any", "any") IS
+    'the order_stats state of one order (NULL when its time or amount is NULL), as order_stats_partial over that one row';
+
 CREATE FUNCTION customer_tier.order_stats_state_merge(customer_tier.order_stats_state,
                                                       customer_tier.order_stats_state)
     RETURNS customer_tier.order_stats_state

@@ -156,8 +156,12 @@ COMMENT ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, tex
 -- over their transition tables (src/live_trigger.c), the backfill over the
 -- whole orders table.  Only the deltas an operation can have are aggregated
 -- (an INSERT removes nothing); OFFSET 0 keeps the per-row problem test from
--- being repeated in every FILTER.
-CREATE FUNCTION customer_tier.program_delta_sql(prog customer_tier.program, added text, removed text)
+-- being repeated in every FILTER.  by_row gives one delta per row instead,
+-- each the state of its one order (order_stats_of): for a statement of a
+-- row or two, which would spend more setting an aggregate up than using it;
+-- the trigger path merges a customer's deltas itself.
+CREATE FUNCTION customer_tier.program_delta_sql(prog customer_tier.program, added text, removed text,
+                                                by_row boolean DEFAULT false)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -170,8 +174,11 @@ DECLARE
     counted text := CASE WHEN prog.status_column IS NULL THEN 'true'
                          ELSE format('customer_tier.text_of(o.%I) OPERATOR(pg_catalog.=) ANY (%L::text[])',
                                      prog.status_column, prog.counted_statuses) END;
-    partial text := $sql$customer_tier.order_stats_partial(r.ordered_at, r.amount)
-                   FILTER (WHERE r.ok AND %s AND r.amount OPERATOR(pg_catalog.%s) '0')$sql$;
+    partial text := CASE WHEN by_row
+        THEN $sql$CASE WHEN r.ok AND %s AND r.amount OPERATOR(pg_catalog.%s) '0'
+                        THEN customer_tier.order_stats_of(r.ordered_at, r.amount) END$sql$
+        ELSE $sql$customer_tier.order_stats_partial(r.ordered_at, r.amount)
+                   FILTER (WHERE r.ok AND %s AND r.amount OPERATOR(pg_catalog.%s) '0')$sql$ END;
     no_delta text := 'NULL::customer_tier.order_stats_state';
     sides text[] := '{}';
 BEGIN
@@ -192,19 +199,24 @@ BEGIN
                %3$s AS remove_purchases,
                %4$s AS add_refunds,
                %5$s AS remove_refunds,
-               pg_catalog.count(*) FILTER (WHERE r.added AND NOT r.usable) AS problems
+               %6$s AS problems
           FROM (SELECT u.*, u.problem IS NULL AS usable, u.problem IS NULL AND u.counted AS ok
-                  FROM (%1$s) AS u OFFSET 0) AS r
-         GROUP BY r.customer$sql$,
+                  FROM (%1$s) AS u%8$s) AS r
+         %7$s$sql$,
         array_to_string(sides, ' UNION ALL'),
         CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '>=') END,
         CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '>=') END,
         CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '<') END,
-        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '<') END);
+        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '<') END,
+        CASE WHEN by_row THEN '(r.added AND NOT r.usable)::integer::bigint'
+             ELSE 'pg_catalog.count(*) FILTER (WHERE r.added AND NOT r.usable)' END,
+        CASE WHEN by_row THEN '' ELSE 'GROUP BY r.customer' END,
+        -- row by row, one scan node costs less than testing each row's problem once
+        CASE WHEN by_row THEN '' ELSE ' OFFSET 0' END);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text) IS
-    'SQL text of the per-customer deltas (states added and removed, unusable rows) of added and removed order rows';
+COMMENT ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text, boolean) IS
+    'SQL text of the per-customer deltas (states added and removed, unusable rows) of added and removed order rows; by_row, one per row';
 
 -- SQL text of the backfill of a new program: its customers from the rows
 -- already in the orders table, unscored (create_program scores everyone once
@@ -685,7 +697,7 @@ REVOKE ALL ON FUNCTION customer_tier.program_row_checks(customer_tier.program, t
 REVOKE ALL ON FUNCTION customer_tier.program_row_problem_sql(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_row_counts_sql(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_backfill_sql(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.put_program_triggers(customer_tier.program, regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.orders_tables(regclass) FROM PUBLIC;

@@ -67,7 +67,10 @@
 --          rebuilt (timestamps are read as UTC now)
 
 -- Changes from 0.2.0 (bounded states, docs/order_stats.md "Bounded states"):
---   new    order_stats_bounded (C), program_state_horizon, program_recompute_sql
+--   new    order_stats_bounded (C), program_state_horizon, program_recompute_sql;
+--          order_stats_of (C): the state of one order, with which the
+--          collect of a statement of a row or two sums rows (program_delta_sql
+--          by_row)
 --   sig    program_scratch_sql(prog, condition, horizon): bounded states
 --   body   set_churn_rules rebuilds a program whose frequency window changed;
 --          the backfill and rebuild_program store bounded
@@ -1028,8 +1031,9 @@ GRANT EXECUTE ON FUNCTION customer_tier.program_rejects_sql(customer_tier.progra
 DROP FUNCTION customer_tier.program_apply_sql(customer_tier.program, text, text, text);
 DROP FUNCTION customer_tier.program_apply_block_sql(customer_tier.program, text, text);
 DROP FUNCTION customer_tier.program_maintain_function_sql(customer_tier.program);
--- customer_tier.program_delta_sql(customer_tier.program, text, text): sql/install/62_program_objects.sql
-CREATE FUNCTION customer_tier.program_delta_sql(prog customer_tier.program, added text, removed text)
+-- customer_tier.program_delta_sql(customer_tier.program, text, text, boolean): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.program_delta_sql(prog customer_tier.program, added text, removed text,
+                                                by_row boolean DEFAULT false)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -1042,8 +1046,11 @@ DECLARE
     counted text := CASE WHEN prog.status_column IS NULL THEN 'true'
                          ELSE format('customer_tier.text_of(o.%I) OPERATOR(pg_catalog.=) ANY (%L::text[])',
                                      prog.status_column, prog.counted_statuses) END;
-    partial text := $sql$customer_tier.order_stats_partial(r.ordered_at, r.amount)
-                   FILTER (WHERE r.ok AND %s AND r.amount OPERATOR(pg_catalog.%s) '0')$sql$;
+    partial text := CASE WHEN by_row
+        THEN $sql$CASE WHEN r.ok AND %s AND r.amount OPERATOR(pg_catalog.%s) '0'
+                        THEN customer_tier.order_stats_of(r.ordered_at, r.amount) END$sql$
+        ELSE $sql$customer_tier.order_stats_partial(r.ordered_at, r.amount)
+                   FILTER (WHERE r.ok AND %s AND r.amount OPERATOR(pg_catalog.%s) '0')$sql$ END;
     no_delta text := 'NULL::customer_tier.order_stats_state';
     sides text[] := '{}';
 BEGIN
@@ -1064,21 +1071,26 @@ BEGIN
                %3$s AS remove_purchases,
                %4$s AS add_refunds,
                %5$s AS remove_refunds,
-               pg_catalog.count(*) FILTER (WHERE r.added AND NOT r.usable) AS problems
+               %6$s AS problems
           FROM (SELECT u.*, u.problem IS NULL AS usable, u.problem IS NULL AND u.counted AS ok
-                  FROM (%1$s) AS u OFFSET 0) AS r
-         GROUP BY r.customer$sql$,
+                  FROM (%1$s) AS u%8$s) AS r
+         %7$s$sql$,
         array_to_string(sides, ' UNION ALL'),
         CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '>=') END,
         CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '>=') END,
         CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '<') END,
-        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '<') END);
+        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '<') END,
+        CASE WHEN by_row THEN '(r.added AND NOT r.usable)::integer::bigint'
+             ELSE 'pg_catalog.count(*) FILTER (WHERE r.added AND NOT r.usable)' END,
+        CASE WHEN by_row THEN '' ELSE 'GROUP BY r.customer' END,
+        -- row by row, one scan node costs less than testing each row's problem once
+        CASE WHEN by_row THEN '' ELSE ' OFFSET 0' END);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text) IS
-    'SQL text of the per-customer deltas (states added and removed, unusable rows) of added and removed order rows';
-REVOKE ALL ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+COMMENT ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text, boolean) IS
+    'SQL text of the per-customer deltas (states added and removed, unusable rows) of added and removed order rows; by_row, one per row';
+REVOKE ALL ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text, boolean) TO customer_tier_admin;  -- 90_roles.sql name list
 
 -- customer_tier.program_backfill_sql(customer_tier.program): sql/install/62_program_objects.sql
 CREATE FUNCTION customer_tier.program_backfill_sql(prog customer_tier.program)
@@ -2209,6 +2221,14 @@ UPDATE customer_tier.churn_settings SET frequency_window_days = pg_catalog.ceil(
 ALTER TABLE customer_tier.churn_settings ADD CONSTRAINT churn_frequency_window_days
     CHECK (frequency_window_days >= 1 AND frequency_window_days <= 36525 AND frequency_window_days = pg_catalog.trunc(frequency_window_days));
 COMMENT ON COLUMN customer_tier.churn_settings.frequency_window_days IS 'flag frequency_falling: length in whole UTC days of the recent window and of the window before it (default 90)';
+
+-- customer_tier.order_stats_of("any", "any"): sql/install/61_order_stats_maintain.sql
+CREATE FUNCTION customer_tier.order_stats_of(ordered_at "any", amount "any")
+    RETURNS customer_tier.order_stats_state
+    AS 'MODULE_PATHNAME', 'order_stats_of'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.order_stats_of("any", "any") IS
+    'the order_stats state of one order (NULL when its time or amount is NULL), as order_stats_partial over that one row';
 
 -- customer_tier.order_stats_bounded(customer_tier.order_stats_state, integer): sql/install/61_order_stats_maintain.sql
 CREATE FUNCTION customer_tier.order_stats_bounded(state customer_tier.order_stats_state, horizon integer)

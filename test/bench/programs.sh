@@ -21,7 +21,8 @@
 # 3. Single-row inserts: pgbench, 4 clients, TPS_SECONDS seconds (default 15),
 #    into a table of existing orders with nothing attached vs with the program
 #    attached, and vs the hand-written trigger.  Target: program tps / plain
-#    tps >= 0.70, and above the hand-written trigger.
+#    tps >= 0.70, and above the hand-written trigger.  Floor: the statement
+#    trigger doing nothing, with its transition table.
 # 4. History: HISTORY_ORDERS (default 20,000) single-row inserts, each its own
 #    transaction, for one customer: the mean time of the 1,000 inserts around
 #    the last against the 1,000 from the 10th on.  Target: at most 1.2.
@@ -147,6 +148,7 @@ ct_log "single-row inserts, pgbench 4 clients, $TPS_SECONDS s each"
 read -r tps_plain us_plain < <(tps plain)
 read -r tps_program us_program < <(tps program)
 read -r tps_handmade us_handmade < <(tps handmade)
+read -r tps_noop us_noop < <(tps noop)
 
 ct_log "history: $HISTORY_ORDERS single-row inserts for one customer"
 history=$(psql -X -At -v ON_ERROR_STOP=1 -d postgres <<SQL
@@ -228,6 +230,7 @@ program state after the steady-state load: $steady_check differences from a reco
 single-row inserts, plain         $tps_plain   $us_plain
 single-row inserts, program       $tps_program   $us_program    ratio $(ratio "$tps_program" "$tps_plain")x tps, $(ratio "$us_plain" "$us_program")x by CPU  (target >= 0.70 and above the hand-written trigger)
 single-row, hand-written trigger  $tps_handmade   $us_handmade    ratio $(ratio "$tps_handmade" "$tps_plain")x tps, $(ratio "$us_plain" "$us_handmade")x by CPU
+floor: a trigger doing nothing    $tps_noop   $us_noop    ratio $(ratio "$tps_noop" "$tps_plain")x tps, $(ratio "$us_plain" "$us_noop")x by CPU
 history of one customer, $HISTORY_ORDERS single-row inserts, ms per 1,000:
 inserts 10 to 1,010               $history_first
 the last 1,000                    $history_last    ratio $(ratio "$history_last" "$history_first")x  (target <= 1.2)

@@ -249,7 +249,7 @@ INSERT INTO ct_public_allowed SELECT unnest(ARRAY[
     'order_stats', 'order_stats_transfn', 'order_stats_combine', 'order_stats_final',
     'order_stats_state_in', 'order_stats_state_out', 'order_stats_state_recv', 'order_stats_state_send',
     'order_stats_partial', 'order_stats_state_merge', 'order_stats_state_subtract', 'order_stats_state_same',
-    'order_stats_state_holds', 'order_stats_bounded',
+    'order_stats_state_holds', 'order_stats_bounded', 'order_stats_of',
     'customer_metrics',
     'recency_days', 'tenure_days',
     -- scoring, RFM, ABC
