@@ -18,25 +18,12 @@
 #error "customer_tier needs a compiler with a 128-bit integer type"
 #endif
 
-/*
- * Executor state for writing one table directly (live_rows.c), with the
- * columns an update sets (UPDATE OF triggers read them): PostgreSQL 16 moved
- * them from the range table entry to its permission info.
- */
+/* Executor state for writing a table directly (live_rows.c): PostgreSQL 16 added permission infos. */
 #if PG_VERSION_NUM >= 160000
-#define CompatExecInitRangeTable(estate, rte, updated) \
-	do { \
-		List	   *perms_ = NIL; \
-		addRTEPermissionInfo(&perms_, (rte))->updatedCols = (updated); \
-		ExecInitRangeTable((estate), list_make1(rte), perms_); \
-	} while (0)
+#define CompatExecInitRangeTable(estate, rtable) ExecInitRangeTable((estate), (rtable), NIL)
 #define CompatEvalPlanQualInit(epq, estate) EvalPlanQualInit((epq), (estate), NULL, NIL, -1, NIL)
 #else
-#define CompatExecInitRangeTable(estate, rte, updated) \
-	do { \
-		(rte)->updatedCols = (updated); \
-		ExecInitRangeTable((estate), list_make1(rte)); \
-	} while (0)
+#define CompatExecInitRangeTable(estate, rtable) ExecInitRangeTable((estate), (rtable))
 #define CompatEvalPlanQualInit(epq, estate) EvalPlanQualInit((epq), (estate), NULL, NIL, -1)
 #endif
 

@@ -45,6 +45,7 @@
 #include "compat.h"
 #include "live_apply.h"
 #include "live_rows.h"
+#include "tier_changes.h"
 #include "order_stats.h"
 #include "program_config.h"
 #include "scoring.h"
@@ -66,6 +67,9 @@ typedef struct ApplyPlans
 	int			key_att;
 	int			updated_at_att;
 	int			refunds_att;
+	int			tier_att;
+	int			tier_reason_att;
+	int			changed_by_att;
 	int			remove_atts[2];	/* remove_purchases, remove_refunds: NULL once applied */
 	int			stored_atts[NSTORED];	/* attribute index of each column the scoring reads */
 	/*
@@ -167,6 +171,9 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 	p->key_att = column_index(desc, "customer");
 	p->updated_at_att = column_index(desc, "updated_at");
 	p->refunds_att = column_index(desc, "refunds");
+	p->tier_att = column_index(desc, "tier");
+	p->tier_reason_att = column_index(desc, "tier_reason");
+	p->changed_by_att = column_index(desc, "changed_by");
 	p->remove_atts[0] = column_index(desc, "remove_purchases");
 	p->remove_atts[1] = column_index(desc, "remove_refunds");
 	for (int i = 0; i < NSTORED; i++)
@@ -485,6 +492,8 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 	int			ninsert = 0;
 	int			again = 0;
 	int			how = n == 1 ? ONE : MANY;
+	TierChange *changes = palloc(n * sizeof(TierChange));
+	int			nchanges = 0;
 	CustomerRows *rows = OpenCustomerRows(plans->customers);
 
 	/* in key order, as every transaction locks them */
@@ -527,7 +536,19 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 		if (!new_row(st, &deltas[i], &stored[i], purchases[i], refunds[i], values, nulls))
 			continue;
 		if (stored[i].found)
+		{
+			NullableDatum tier = {values[plans->tier_att], nulls[plans->tier_att]};
+
 			UpdateCustomerRow(rows, &stored[i].tid, values, nulls);
+			if (!SameText(tier, stored[i].scoring[SC_TIER]))
+				changes[nchanges++] = (TierChange) {
+					.customer = deltas[i].key,
+					.from_tier = stored[i].scoring[SC_TIER],
+					.to_tier = tier,
+					.reason = {values[plans->tier_reason_att], nulls[plans->tier_reason_att]},
+					.source = {values[plans->changed_by_att], nulls[plans->changed_by_att]}
+				};
+		}
 		else
 		{
 			inserted_from[ninsert] = i;
@@ -535,6 +556,8 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 		}
 	}
 	CloseCustomerRows(rows);
+	/* what the row trigger tier_changed records for any other UPDATE, in key order */
+	RecordTierChanges(st->program, plans->customers, changes, nchanges);
 	if (ninsert > 0)
 	{
 		Datum		args[2] = {insert_rows[0], st->program_text};

@@ -8,22 +8,22 @@
  * the program added to the CRM's write.  Here a row is found by an index
  * scan on the primary key, locked as SELECT ... FOR NO KEY UPDATE locks it
  * (ExecLockRows: the newest version in READ COMMITTED, a serialization
- * failure under a transaction snapshot), and replaced by the routines the
+ * failure under a transaction snapshot), and replaced by the routine the
  * logical-replication apply worker uses (ExecSimpleRelationUpdate), which
- * check the constraints, insert the index entries of a non-HOT update and
- * queue the table's row triggers: tier_changed records a change of tier
- * as it does for any UPDATE.  No permission is checked: the apply step runs
- * as customer_tier_owner, the table's owner.
+ * checks the constraints and inserts the index entries of a non-HOT update.
+ * No row trigger fires: the table's one trigger, tier_changed, records a
+ * change of tier made by any other UPDATE, and the apply step records the
+ * changes it makes itself, a pass's at once (RecordTierChanges); nobody but
+ * customer_tier_owner, the table's owner, can add another.  No permission
+ * is checked: the apply step runs as that owner.
  */
 #include "postgres.h"
 
 #include "access/genam.h"
-#include "access/sysattr.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
-#include "commands/trigger.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "utils/lsyscache.h"
@@ -52,12 +52,9 @@ OpenCustomerRows(Oid customers)
 {
 	CustomerRows *rows = palloc0(sizeof(CustomerRows));
 	RangeTblEntry *rte = makeNode(RangeTblEntry);
-	Bitmapset  *updated = NULL;
-	TupleDesc	desc;
 	Oid			eq;
 
 	rows->rel = table_open(customers, RowExclusiveLock);
-	desc = RelationGetDescr(rows->rel);
 	RelationGetIndexList(rows->rel);	/* sets rd_pkindex */
 	if (!OidIsValid(rows->rel->rd_pkindex))
 		elog(ERROR, "table \"%s\" has no primary key", RelationGetRelationName(rows->rel));
@@ -74,13 +71,10 @@ OpenCustomerRows(Oid customers)
 	rte->relid = customers;
 	rte->relkind = rows->rel->rd_rel->relkind;
 	rte->rellockmode = RowExclusiveLock;
-	/* an update may set any column: UPDATE OF triggers (tier_changed) look at them all */
-	for (int i = 0; i < desc->natts; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped)
-			updated = bms_add_member(updated, i + 1 - FirstLowInvalidHeapAttributeNumber);
-	CompatExecInitRangeTable(rows->estate, rte, updated);
+	CompatExecInitRangeTable(rows->estate, list_make1(rte));
 	rows->result = makeNode(ResultRelInfo);
 	ExecInitResultRelation(rows->estate, rows->result, 1);
+	rows->result->ri_TrigDesc = NULL;	/* the apply step records its changes of tier itself */
 	ExecOpenIndices(rows->result, false);
 	CompatEvalPlanQualInit(&rows->epq, rows->estate);
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -88,8 +82,7 @@ OpenCustomerRows(Oid customers)
 	rows->estate->es_output_cid = GetCurrentCommandId(true);
 	rows->scan = index_beginscan(rows->rel, rows->pkey, rows->estate->es_snapshot, 1, 0);
 	rows->found = table_slot_create(rows->rel, &rows->estate->es_tupleTable);
-	rows->updated = ExecInitExtraTupleSlot(rows->estate, desc, &TTSOpsVirtual);
-	AfterTriggerBeginQuery();
+	rows->updated = ExecInitExtraTupleSlot(rows->estate, RelationGetDescr(rows->rel), &TTSOpsVirtual);
 	return rows;
 }
 
@@ -159,8 +152,6 @@ void
 CloseCustomerRows(CustomerRows *rows)
 {
 	index_endscan(rows->scan);
-	/* the row triggers of the updates (tier_changed) */
-	AfterTriggerEndQuery(rows->estate);
 	EvalPlanQualEnd(&rows->epq);
 	ExecCloseResultRelations(rows->estate);
 	ExecCloseRangeTableRelations(rows->estate);

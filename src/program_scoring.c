@@ -304,7 +304,7 @@ score_customer(PG_FUNCTION_ARGS)
 }
 
 /* Two nullable texts are the same value: SQL's NOT (a IS DISTINCT FROM b). */
-static bool
+bool
 SameText(NullableDatum a, NullableDatum b)
 {
 	if (a.isnull || b.isnull)

@@ -76,6 +76,9 @@ enum
 
 extern const char *const scored_column_names[PC_NCOLS];
 
+/* Two texts, or NULLs, are the same (IS NOT DISTINCT FROM). */
+extern bool SameText(NullableDatum a, NullableDatum b);
+
 /*
  * Every scored column of one customer of a program, from its stored columns
  * (stored[SC_*]; the metrics and purchases as they are to be stored), the

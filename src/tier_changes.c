@@ -3,22 +3,27 @@
  * tier, customer_tier.record_tier_change(program).
  *
  * Every program's customers table has the trigger tier_changed, AFTER UPDATE
- * OF tier FOR EACH ROW WHEN the tier is distinct: whoever changes a tier (the
- * commit step of a writer's orders, a run, a pin) has the change written to
- * the program's tier_history and announced on channel customer_tier
- * (announce_tier_change).  A new customer's first tier is recorded by the
- * statement that inserts it (live_apply.c).  The trigger runs as
- * customer_tier_owner, which owns the history, and refuses any table but the
- * program's customers table.
+ * OF tier FOR EACH ROW WHEN the tier is distinct: whoever changes a tier with
+ * an UPDATE (a run, a pin) has the change written to the program's
+ * tier_history and announced on channel customer_tier (announce_tier_change)
+ * by RecordTierChanges.  The commit step of the trigger path, which writes
+ * its rows without the executor and so fires no trigger, calls it itself
+ * with a pass's changes, in one statement instead of one per change.  A new
+ * customer's first tier is recorded by the statement that inserts it
+ * (live_apply.c).  The trigger runs as customer_tier_owner, which owns the
+ * history, and refuses any table but the program's customers table.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
@@ -28,10 +33,11 @@
 #include "live_apply.h"
 #include "owner.h"
 #include "program_config.h"
+#include "tier_changes.h"
 
 PG_FUNCTION_INFO_V1(record_tier_change);
 
-/* The columns of the customers table the history takes, in the statement's order. */
+/* The columns of the customers table a change is read from, in TierChange's order. */
 static const char *const recorded_columns[] = {"customer", "tier", "tier", "tier_reason", "changed_by"};
 #define NRECORDED lengthof(recorded_columns)
 
@@ -39,42 +45,92 @@ typedef struct HistoryPlan
 {
 	char		program[NAMEDATALEN];	/* hash key */
 	Oid			customers;		/* the table it was planned for */
+	Oid			keytype;
 	int			attnums[NRECORDED];
-	SPIPlanPtr	plan;			/* (customer, from, to, reason, source, program) */
+	SPIPlanPtr	plan;			/* (customers[], from[], to[], reasons[], sources[], program) */
 } HistoryPlan;
 
 static HTAB *history_plans = NULL;
 
 static HistoryPlan *
-get_history_plan(const char *program, Relation customers)
+get_history_plan(const char *program, Oid customers)
 {
 	bool		found;
 	HistoryPlan *h = ProgramEntry(&history_plans, "customer_tier tier history plans", sizeof(HistoryPlan),
 								  program, &found);
-	TupleDesc	desc = RelationGetDescr(customers);
-	Oid			types[NRECORDED + 1];
+	Relation	rel;
+	TupleDesc	desc;
+	Oid			types[6];
 
-	if (found && h->customers == RelationGetRelid(customers))
+	if (found && h->customers == customers)
 		return h;
 	if (found && h->plan != NULL)
 		SPI_freeplan(h->plan);
 	h->plan = NULL;
+	rel = table_open(customers, AccessShareLock);
+	desc = RelationGetDescr(rel);
 	for (int i = 0; i < (int) NRECORDED; i++)
 	{
 		h->attnums[i] = SPI_fnumber(desc, recorded_columns[i]);
 		if (h->attnums[i] <= 0)
 			elog(ERROR, "customers table of program \"%s\" has no column \"%s\"", program, recorded_columns[i]);
-		types[i] = SPI_gettypeid(desc, h->attnums[i]);
 	}
-	types[NRECORDED] = TEXTOID;
+	h->keytype = SPI_gettypeid(desc, h->attnums[0]);
+	types[0] = get_array_type(h->keytype);
+	types[1] = types[2] = types[3] = types[4] = TEXTARRAYOID;
+	types[5] = TEXTOID;
 	h->plan = KeepPlan(psprintf(
 		"WITH change AS ("
 		"    INSERT INTO %s.tier_history (customer, from_tier, to_tier, reason, source)"
-		"    VALUES ($1, $2, $3, $4, $5) RETURNING id"
+		"    SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+		"                             pg_catalog.unnest($4), pg_catalog.unnest($5))"
+		"    RETURNING id"
 		") SELECT customer_tier.announce_tier_change($6, c.id) FROM change AS c",
-		quote_identifier(get_namespace_name(RelationGetNamespace(customers)))), NRECORDED + 1, types);
-	h->customers = RelationGetRelid(customers);
+		quote_identifier(get_namespace_name(RelationGetNamespace(rel)))), 6, types);
+	table_close(rel, AccessShareLock);
+	h->customers = customers;
 	return h;
+}
+
+/* A text array of one field of the changes. */
+static Datum
+text_array(const TierChange *changes, int n, size_t field)
+{
+	Datum	   *values = palloc(n * sizeof(Datum));
+	bool	   *nulls = palloc(n * sizeof(bool));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	for (int i = 0; i < n; i++)
+	{
+		const NullableDatum *v = (const NullableDatum *) ((const char *) &changes[i] + field);
+
+		values[i] = v->value;
+		nulls[i] = v->isnull;
+	}
+	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+void
+RecordTierChanges(const char *program, Oid customers, const TierChange *changes, int n)
+{
+	HistoryPlan *h;
+	Datum		args[6];
+	Datum	   *keys;
+
+	if (n == 0)
+		return;
+	h = get_history_plan(program, customers);
+	keys = palloc(n * sizeof(Datum));
+	for (int i = 0; i < n; i++)
+		keys[i] = changes[i].customer;
+	args[0] = MakeArray(keys, n, h->keytype);
+	args[1] = text_array(changes, n, offsetof(TierChange, from_tier));
+	args[2] = text_array(changes, n, offsetof(TierChange, to_tier));
+	args[3] = text_array(changes, n, offsetof(TierChange, reason));
+	args[4] = text_array(changes, n, offsetof(TierChange, source));
+	args[5] = CStringGetTextDatum(program);
+	RunPlan(h->plan, args, NULL, SPI_OK_SELECT);
 }
 
 Datum
@@ -85,8 +141,8 @@ record_tier_change(PG_FUNCTION_ARGS)
 	Relation	rel;
 	HistoryPlan *h;
 	RoleSwitch	sw;
-	Datum		args[NRECORDED + 1];
-	char		nulls[NRECORDED + 1];
+	NullableDatum fields[NRECORDED];
+	TierChange	change;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
@@ -105,19 +161,16 @@ record_tier_change(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	BeginAsRole(get_role_oid(OWNER_ROLE, false), &sw);
-	h = get_history_plan(program, rel);
+	h = get_history_plan(program, RelationGetRelid(rel));
 	for (int i = 0; i < (int) NRECORDED; i++)
 	{
 		/* the tier before from the old row, everything else from the new one */
 		HeapTuple	row = i == 1 ? trigdata->tg_trigtuple : trigdata->tg_newtuple;
-		bool		isnull;
 
-		args[i] = heap_getattr(row, h->attnums[i], RelationGetDescr(rel), &isnull);
-		nulls[i] = isnull ? 'n' : ' ';
+		fields[i].value = heap_getattr(row, h->attnums[i], RelationGetDescr(rel), &fields[i].isnull);
 	}
-	args[NRECORDED] = CStringGetTextDatum(program);
-	nulls[NRECORDED] = ' ';
-	RunPlan(h->plan, args, nulls, SPI_OK_SELECT);
+	change = (TierChange) {fields[0].value, fields[1], fields[2], fields[3], fields[4]};
+	RecordTierChanges(program, RelationGetRelid(rel), &change, 1);
 	EndAsRole(&sw);
 	SPI_finish();
 	return PointerGetDatum(NULL);

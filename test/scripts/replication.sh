@@ -19,8 +19,9 @@
 #     moves an order to another customer, a delete, a multi-row insert;
 #   * a TRUNCATE (inside a transaction that inserted before and after it)
 #     and the inserts that follow it;
-#   * tier_history records the upgrades made in the apply worker (its
-#     tier_changed trigger is ENABLE ALWAYS).
+#   * tier_history records the upgrades made in the apply worker (by its
+#     commit step; the tier_changed trigger, for other updates, is ENABLE
+#     ALWAYS too).
 # And a control: with the replica trigger disabled the program misses a
 # replicated insert (verify_program finds it), so the checks above can fail.
 set -euo pipefail
@@ -198,7 +199,7 @@ upgrades=$(q "$sub" "SELECT string_agg(customer || ':' || from_tier || '>' || to
                        FROM ct_$prog.tier_history WHERE from_tier IS NOT NULL")
 want="1:normal>gold (trigger INSERT), 2:normal>gold (trigger INSERT), 1:gold>diamond (trigger INSERT)"
 if [ "$upgrades" = "$want" ]; then
-    ok "tier_changed fired in the apply worker: $upgrades"
+    ok "tier_history records the upgrades made in the apply worker: $upgrades"
 else
     bad "tier_history after the inserts: '${upgrades}', expected '$want'"
 fi
