@@ -128,6 +128,7 @@ COMMENT ON COLUMN customer_tier.drift_repair.repaired_at IS 'when (the time of t
 COMMENT ON COLUMN customer_tier.drift_repair.customers IS 'customers found drifted';
 COMMENT ON COLUMN customer_tier.drift_repair.repaired IS 'false when customer_tier_owner may not read the orders table: the customers stay drifted until rebuild_program';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.drift_repair', '');
+SELECT pg_catalog.pg_extension_config_dump('customer_tier.drift_repair_id_seq', '');
 
 -- Recompute a program's customers from scratch over the orders table, keeping
 -- each customer's tier and history, then rescore those it rewrote: the repair

@@ -40,6 +40,8 @@ COMMENT ON COLUMN customer_tier.run.run_by IS 'the role that ran it';
 COMMENT ON COLUMN customer_tier.run.purged IS 'rows the run''s purge deleted per kind (customer_tier.purge), or {"error": ...}';
 COMMENT ON COLUMN customer_tier.run.model_fit IS 'the model fit of the run: fitted, or which fit failed and why (the previous model was kept)';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.run', '');
+-- and its identity sequence, or a restored database would number new runs from 1 again
+SELECT pg_catalog.pg_extension_config_dump('customer_tier.run_id_seq', '');
 
 -- The advisory lock key of a program's runs: one lock per program name.
 CREATE FUNCTION customer_tier.run_lock_key(program text)

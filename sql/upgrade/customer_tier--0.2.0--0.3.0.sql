@@ -66,6 +66,10 @@
 --          ones, rows now rejected recorded and the program
 --          rebuilt (timestamps are read as UTC now)
 
+-- Changes from 0.2.0 (jobs survive a restore, test/scripts/dump_restore.sh):
+--   dump   run_id_seq (and the new drift_repair_id_seq) registered for
+--          pg_dump with their tables
+
 -- Changes from 0.2.0 (bounded states, docs/order_stats.md "Bounded states"):
 --   new    order_stats_bounded (C), program_state_horizon, program_recompute_sql;
 --          order_stats_of (C): the state of one order, with which the
@@ -1334,6 +1338,7 @@ COMMENT ON COLUMN customer_tier.drift_repair.repaired_at IS 'when (the time of t
 COMMENT ON COLUMN customer_tier.drift_repair.customers IS 'customers found drifted';
 COMMENT ON COLUMN customer_tier.drift_repair.repaired IS 'false when customer_tier_owner may not read the orders table: the customers stay drifted until rebuild_program';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.drift_repair', '');
+SELECT pg_catalog.pg_extension_config_dump('customer_tier.drift_repair_id_seq', '');
 GRANT INSERT ON customer_tier.drift_repair TO customer_tier_owner;
 GRANT SELECT, DELETE ON customer_tier.drift_repair TO customer_tier_admin;
 
@@ -2354,6 +2359,11 @@ COMMENT ON FUNCTION customer_tier.set_churn_rules(text, jsonb) IS
     'change some of a program''s churn and lifecycle thresholds (a JSON object of churn_settings columns), validated, then rescore it; returns all settings';
 REVOKE ALL ON FUNCTION customer_tier.set_churn_rules(text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.set_churn_rules(text, jsonb) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- ==== the run log's numbering survives a restore ====
+-- 0.2.0 registered the run log for pg_dump but not its identity sequence: a
+-- restored database numbered new runs from 1 again and its first runs failed.
+SELECT pg_catalog.pg_extension_config_dump('customer_tier.run_id_seq', '');
 
 -- ==== the one scoring path in C (docs/architecture.md) ====
 -- The runs score through scored_row, on the program's own row type, with the
