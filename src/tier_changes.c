@@ -37,6 +37,14 @@
 
 PG_FUNCTION_INFO_V1(record_tier_change);
 
+/*
+ * The first tiers that create_program gives the customers already in the
+ * orders table are recorded but not announced one by one: create_program
+ * sends one notification for all of them (a CRM worker reacting to "new
+ * diamond" would otherwise fire for every existing diamond).
+ */
+#define QUIET_SOURCE "create_program"
+
 /* The columns of the customers table a change is read from, in TierChange's order. */
 static const char *const recorded_columns[] = {"customer", "tier", "tier", "tier_reason", "changed_by"};
 #define NRECORDED lengthof(recorded_columns)
@@ -84,8 +92,9 @@ get_history_plan(const char *program, Oid customers)
 		"    INSERT INTO %s.tier_history (customer, from_tier, to_tier, reason, source)"
 		"    SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
 		"                             pg_catalog.unnest($4), pg_catalog.unnest($5))"
-		"    RETURNING id"
-		") SELECT customer_tier.announce_tier_change($6, c.id) FROM change AS c",
+		"    RETURNING id, source"
+		") SELECT customer_tier.announce_tier_change($6, c.id) FROM change AS c"
+		"   WHERE c.source OPERATOR(pg_catalog.<>) '" QUIET_SOURCE "'",
 		quote_identifier(get_namespace_name(RelationGetNamespace(rel)))), 6, types);
 	table_close(rel, AccessShareLock);
 	h->customers = customers;

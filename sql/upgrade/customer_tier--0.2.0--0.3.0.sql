@@ -66,6 +66,11 @@
 --          ones, rows now rejected recorded and the program
 --          rebuilt (timestamps are read as UTC now)
 
+-- Changes from 0.2.0 (quiet backfill, docs/programs.md "Tier history and notifications"):
+--   body   create_program sends one notification for the first tiers of the
+--          customers already in the orders table, which are not announced
+--          one by one (record_tier_change)
+
 -- Changes from 0.2.0 (jobs survive a restore, test/scripts/dump_restore.sh):
 --   dump   run_id_seq (and the new drift_repair_id_seq) registered for
 --          pg_dump with their tables
@@ -918,6 +923,18 @@ BEGIN
     -- The first population breakpoints, then everyone's scores and tier.
     PERFORM customer_tier.refresh_breakpoints(name);
     PERFORM customer_tier.rescore_program(name, 'create_program');
+    -- one notification for the first tiers of the customers already there,
+    -- which tier_history records one by one (src/tier_changes.c: not announced)
+    EXECUTE format($sql$
+        SELECT pg_catalog.pg_notify('customer_tier', pg_catalog.json_build_object(
+                   'program', %1$L, 'backfill', pg_catalog.json_build_object(
+                       'customers', pg_catalog.count(*),
+                       'first_tier_history_id', pg_catalog.min(h.id),
+                       'last_tier_history_id', pg_catalog.max(h.id)))::text)
+          FROM %2$I.tier_history AS h
+         WHERE h.source OPERATOR(pg_catalog.=) 'create_program'
+        HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0$sql$,
+        name, (customer_tier.program_row(name)).data_schema);
     missing_index := customer_tier.customer_index_missing(orders, customer_column);
     IF missing_index IS NOT NULL THEN
         RAISE WARNING 'program "%": no index of % leads with column %', name, orders, customer_column

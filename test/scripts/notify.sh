@@ -41,6 +41,29 @@ change=$(printf '%s' "$payload" | sed -n 's/.*"tier_history_id" : \([0-9]*\).*/\
 history=$(psql -X -At -d ct_notify -c "SELECT customer || ' ' || from_tier || '>' || to_tier || ' ' || reason || ' ' || source
                                          FROM ct_shop.tier_history WHERE id = ${change:-0}")
 [ "$history" = "1 normal>diamond upgrade trigger INSERT" ] || { echo "tier_history row $change says '$history'"; fail=1; }
+
+# Quiet backfill: create_program on a table with customers records every
+# first tier but sends one notification for all of them, not one each.
+psql -X -q -v ON_ERROR_STOP=1 -d ct_notify -c "CREATE TABLE orders2 AS SELECT * FROM orders"
+psql -X -d ct_notify >"$out" 2>&1 <<'SQL' &
+LISTEN customer_tier;
+SELECT pg_sleep(3);
+SELECT 1 AS done;
+SQL
+listener=$!
+sleep 1
+psql -X -q -d ct_notify -c "SELECT customer_tier.create_program('club', 'orders2', 'customer_id', 'amount', 'ordered_at')" >/dev/null 2>&1
+wait "$listener"
+received=$(grep -c '^Asynchronous notification "customer_tier"' "$out" || true)
+backfill=$(sed -n 's/^Asynchronous notification "customer_tier" with payload "\(.*\)" received from server process.*/\1/p' "$out" | head -1)
+first=$(psql -X -At -d ct_notify -c "SELECT count(*) || ' ' || min(id) || ' ' || max(id) FROM ct_club.tier_history WHERE from_tier IS NULL AND source = 'create_program'")
+read -r n lo hi <<<"$first"
+want="{\"program\" : \"club\", \"backfill\" : {\"customers\" : $n, \"first_tier_history_id\" : $lo, \"last_tier_history_id\" : $hi}}"
+if [ "$received" = 1 ] && [ "$backfill" = "$want" ] && [ "$n" = 10 ]; then
+    echo "create_program: one notification for $n first tiers: $backfill"
+else
+    echo "create_program: $received notifications (first: '$backfill'), expected one: '$want' ($n first tiers recorded)"; fail=1
+fi
 rm -f "$out"
 dropdb ct_notify
 exit $fail
