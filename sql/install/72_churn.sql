@@ -157,6 +157,10 @@ DECLARE
     gg customer_tier.gamma_gamma_model;
     bg_problem text;
     gg_problem text;
+    bg_detail text;
+    gg_detail text;
+    bg_hint text;
+    gg_hint text;
     note text;
     population bigint;
     sample text := 'true';
@@ -186,7 +190,8 @@ BEGIN
           FROM (SELECT customer_tier.bgnbd_fit(u.x, u.t_x, u.t) AS model
                   FROM ROWS FROM (pg_catalog.unnest(xs), pg_catalog.unnest(t_xs), pg_catalog.unnest(ts)) AS u(x, t_x, t)) AS f;
     EXCEPTION WHEN data_exception OR invalid_parameter_value OR numeric_value_out_of_range OR program_limit_exceeded THEN
-        GET STACKED DIAGNOSTICS bg_problem = MESSAGE_TEXT;
+        GET STACKED DIAGNOSTICS bg_problem = MESSAGE_TEXT, bg_detail = PG_EXCEPTION_DETAIL,
+                                bg_hint = PG_EXCEPTION_HINT;
         bg := NULL;
     END;
     BEGIN
@@ -195,12 +200,16 @@ BEGIN
                            10 ^ (pg_catalog.round(50 * pg_catalog.log(u.mean_spend)) / 50)) AS model
                   FROM ROWS FROM (pg_catalog.unnest(order_counts), pg_catalog.unnest(mean_spends)) AS u(orders, mean_spend)) AS f;
     EXCEPTION WHEN data_exception OR invalid_parameter_value OR numeric_value_out_of_range OR program_limit_exceeded THEN
-        GET STACKED DIAGNOSTICS gg_problem = MESSAGE_TEXT;
+        GET STACKED DIAGNOSTICS gg_problem = MESSAGE_TEXT, gg_detail = PG_EXCEPTION_DETAIL,
+                                gg_hint = PG_EXCEPTION_HINT;
         gg := NULL;
     END;
+    -- the fit's own message and detail ("Parameter b ran off towards infinity ...")
     note := nullif(concat_ws('; ',
-                             'bg/nbd: ' || bg_problem || ' (previous model kept)',
-                             'gamma-gamma: ' || gg_problem || ' (previous model kept)'), '');
+                             'bg/nbd: ' || bg_problem || coalesce(': ' || nullif(rtrim(bg_detail, '.'), ''), '')
+                                 || ' (previous model kept)',
+                             'gamma-gamma: ' || gg_problem || coalesce(': ' || nullif(rtrim(gg_detail, '.'), ''), '')
+                                 || ' (previous model kept)'), '');
     INSERT INTO customer_tier.program_model AS m
            (program, bgnbd, bgnbd_fitted_at, gamma_gamma, gamma_gamma_fitted_at, attempted_at, run, problem)
     VALUES (prog.name, bg, CASE WHEN bg IS NOT NULL THEN now() END,
@@ -214,7 +223,8 @@ BEGIN
     IF note IS NOT NULL THEN
         RAISE NOTICE 'program "%": a model could not be fitted', prog.name
             USING DETAIL = note || '.',
-                  HINT = 'Scoring goes on with the previous model, or without p_alive and CLV if there is none; the next run tries again.';
+                  HINT = concat_ws(' ', nullif(bg_hint, ''), CASE WHEN gg_hint IS DISTINCT FROM bg_hint THEN nullif(gg_hint, '') END,
+                                   'Scoring goes on with the previous model, or without p_alive and CLV if there is none; the next run tries again.');
     END IF;
     RETURN note;
 END

@@ -71,6 +71,10 @@
 --          customers already in the orders table, which are not announced
 --          one by one (record_tier_change)
 
+-- Changes from 0.2.0 (fit messages, docs/churn.md):
+--   body   fit_program_model keeps the fit's detail in its note and NOTICE,
+--          and its hint in the NOTICE
+
 -- Changes from 0.2.0 (jobs survive a restore, test/scripts/dump_restore.sh):
 --   dump   run_id_seq (and the new drift_repair_id_seq) registered for
 --          pg_dump with their tables
@@ -2381,6 +2385,96 @@ GRANT EXECUTE ON FUNCTION customer_tier.set_churn_rules(text, jsonb) TO customer
 -- 0.2.0 registered the run log for pg_dump but not its identity sequence: a
 -- restored database numbered new runs from 1 again and its first runs failed.
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.run_id_seq', '');
+
+-- ==== a model that cannot be fitted says why (the fit's detail and hint) ====
+-- customer_tier.fit_program_model(text, bigint): sql/install/72_churn.sql
+CREATE OR REPLACE FUNCTION customer_tier.fit_program_model(program text, run bigint DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    bg customer_tier.bgnbd_model;
+    gg customer_tier.gamma_gamma_model;
+    bg_problem text;
+    gg_problem text;
+    bg_detail text;
+    gg_detail text;
+    bg_hint text;
+    gg_hint text;
+    note text;
+    population bigint;
+    sample text := 'true';
+    -- the sample's summaries (btyd_summary), column by column
+    xs integer[];
+    t_xs double precision[];
+    ts double precision[];
+    order_counts integer[];
+    mean_spends double precision[];
+BEGIN
+    prog := customer_tier.program_row(program);
+    EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', prog.data_schema) INTO population;
+    IF population > 20000 THEN
+        sample := format('(pg_catalog.hashtext(c.customer::text) & 1048575) < %s',
+                         ceil(1048576.0 * 20000 / population)::bigint);
+    END IF;
+    -- the sample's summaries, read once for both fits
+    EXECUTE format($sql$
+        SELECT pg_catalog.array_agg(s.x), pg_catalog.array_agg(s.t_x), pg_catalog.array_agg(s.t),
+               pg_catalog.array_agg(s.orders), pg_catalog.array_agg(s.mean_spend)
+          FROM %I.customers AS c,
+               LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s
+         WHERE %s$sql$, prog.data_schema, sample)
+      INTO xs, t_xs, ts, order_counts, mean_spends;
+    BEGIN
+        SELECT (f.model).* INTO bg
+          FROM (SELECT customer_tier.bgnbd_fit(u.x, u.t_x, u.t) AS model
+                  FROM ROWS FROM (pg_catalog.unnest(xs), pg_catalog.unnest(t_xs), pg_catalog.unnest(ts)) AS u(x, t_x, t)) AS f;
+    EXCEPTION WHEN data_exception OR invalid_parameter_value OR numeric_value_out_of_range OR program_limit_exceeded THEN
+        GET STACKED DIAGNOSTICS bg_problem = MESSAGE_TEXT, bg_detail = PG_EXCEPTION_DETAIL,
+                                bg_hint = PG_EXCEPTION_HINT;
+        bg := NULL;
+    END;
+    BEGIN
+        SELECT (f.model).* INTO gg
+          FROM (SELECT customer_tier.gamma_gamma_fit(u.orders,
+                           10 ^ (pg_catalog.round(50 * pg_catalog.log(u.mean_spend)) / 50)) AS model
+                  FROM ROWS FROM (pg_catalog.unnest(order_counts), pg_catalog.unnest(mean_spends)) AS u(orders, mean_spend)) AS f;
+    EXCEPTION WHEN data_exception OR invalid_parameter_value OR numeric_value_out_of_range OR program_limit_exceeded THEN
+        GET STACKED DIAGNOSTICS gg_problem = MESSAGE_TEXT, gg_detail = PG_EXCEPTION_DETAIL,
+                                gg_hint = PG_EXCEPTION_HINT;
+        gg := NULL;
+    END;
+    -- the fit's own message and detail ("Parameter b ran off towards infinity ...")
+    note := nullif(concat_ws('; ',
+                             'bg/nbd: ' || bg_problem || coalesce(': ' || nullif(rtrim(bg_detail, '.'), ''), '')
+                                 || ' (previous model kept)',
+                             'gamma-gamma: ' || gg_problem || coalesce(': ' || nullif(rtrim(gg_detail, '.'), ''), '')
+                                 || ' (previous model kept)'), '');
+    INSERT INTO customer_tier.program_model AS m
+           (program, bgnbd, bgnbd_fitted_at, gamma_gamma, gamma_gamma_fitted_at, attempted_at, run, problem)
+    VALUES (prog.name, bg, CASE WHEN bg IS NOT NULL THEN now() END,
+            gg, CASE WHEN gg IS NOT NULL THEN now() END, now(), fit_program_model.run, note)
+    ON CONFLICT ON CONSTRAINT program_model_pkey DO UPDATE
+       SET bgnbd = coalesce(excluded.bgnbd, m.bgnbd),
+           bgnbd_fitted_at = coalesce(excluded.bgnbd_fitted_at, m.bgnbd_fitted_at),
+           gamma_gamma = coalesce(excluded.gamma_gamma, m.gamma_gamma),
+           gamma_gamma_fitted_at = coalesce(excluded.gamma_gamma_fitted_at, m.gamma_gamma_fitted_at),
+           attempted_at = excluded.attempted_at, run = excluded.run, problem = excluded.problem;
+    IF note IS NOT NULL THEN
+        RAISE NOTICE 'program "%": a model could not be fitted', prog.name
+            USING DETAIL = note || '.',
+                  HINT = concat_ws(' ', nullif(bg_hint, ''), CASE WHEN gg_hint IS DISTINCT FROM bg_hint THEN nullif(gg_hint, '') END,
+                                   'Scoring goes on with the previous model, or without p_alive and CLV if there is none; the next run tries again.');
+    END IF;
+    RETURN note;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.fit_program_model(text, bigint) IS
+    'fit a program''s BG/NBD and Gamma-Gamma models over its customers (weeks) and store them; a failed fit keeps the previous model and is reported, never raised';
+REVOKE ALL ON FUNCTION customer_tier.fit_program_model(text, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.fit_program_model(text, bigint) TO customer_tier_admin;  -- 90_roles.sql name list
 
 -- ==== the one scoring path in C (docs/architecture.md) ====
 -- The runs score through scored_row, on the program's own row type, with the
