@@ -22,8 +22,8 @@ SELECT tier, count(*), min(abc_class), max(abc_class) FROM ct_shop.customers GRO
 SELECT count(*) AS changes_by_the_run FROM ct_shop.tier_history WHERE source = 'run 1';
 SELECT abc_class, count(*), sum(monetary) FROM ct_shop.customers GROUP BY 1 ORDER BY 1;
 -- The run wrote the customers whose scores changed, and only those: a second
--- run over the same orders writes only the three customers whose tier reason
--- changes (to unchanged).
+-- run over the same orders writes nobody (a customer who keeps its tier keeps
+-- the reason it got it).
 SELECT count(*) FILTER (WHERE changed_by = 'run 1') AS changed_by_run, count(*) AS customers FROM ct_shop.customers;
 CALL customer_tier.reclassify('shop', batch_size => 7);
 SELECT customers, tier_changes FROM customer_tier.run WHERE id = 2;
@@ -60,6 +60,19 @@ SELECT customer_tier.schedule('shop', '0 3 * * *');
 \echo :LAST_ERROR_SQLSTATE
 SELECT customer_tier.schedule('nope', '0 3 * * *');
 \echo :LAST_ERROR_SQLSTATE
+
+-- create_program gives every customer its ABC class as a run does, so a run
+-- right after it (same orders, same day, no model it can fit) writes nobody.
+CREATE TABLE fresh_orders AS SELECT * FROM orders;
+SELECT customer_tier.create_program('fresh', 'fresh_orders', 'customer_id', 'amount', 'ordered_at') AS customers;
+SELECT count(*) FILTER (WHERE abc_class IS NULL) AS unclassed, count(*) AS customers FROM ct_fresh.customers;
+SET client_min_messages = warning;
+CALL customer_tier.reclassify('fresh');
+RESET client_min_messages;
+SELECT outcome, customers, tier_changes FROM customer_tier.run WHERE program = 'fresh';
+SELECT count(*) FILTER (WHERE changed_by LIKE 'run %') AS written_by_the_first_run FROM ct_fresh.customers;
+SELECT customer_tier.drop_program('fresh');
+DROP TABLE fresh_orders;
 
 SELECT * FROM customer_tier.verify_program('shop');
 SELECT customer_tier.drop_program('shop');

@@ -47,7 +47,7 @@ PG_FUNCTION_INFO_V1(score_program_customer);
 const char *const stored_column_names[NSTORED] = {
 	"purchases", "orders", "monetary", "first_order", "last_order", "tier", "tier_since",
 	"pending_since", "abc_class", "lifecycle", "lifecycle_since", "previous_lifecycle",
-	"recent_satisfaction"
+	"recent_satisfaction", "tier_reason"
 };
 
 const char *const scored_column_names[PC_NCOLS] = {
@@ -86,6 +86,8 @@ enum
 	PA_AS_OF,
 	PA_MODEL_RULES,
 	PA_SOURCE,
+	PA_LEGACY_NARGS,			/* the SQL function of 0.2.0 took the ones above */
+	PA_TIER_REASON = PA_LEGACY_NARGS,
 	PA_NARGS
 };
 
@@ -312,6 +314,15 @@ SameText(NullableDatum a, NullableDatum b)
 	return DatumGetBool(DirectFunctionCall2Coll(texteq, DEFAULT_COLLATION_OID, a.value, b.value));
 }
 
+/* A text datum equals a C string. */
+static bool
+TextIs(Datum t, const char *s)
+{
+	text	   *v = DatumGetTextPP(t);
+
+	return VARSIZE_ANY_EXHDR(v) == strlen(s) && memcmp(VARDATA_ANY(v), s, strlen(s)) == 0;
+}
+
 /*
  * The 1-based position of tier in tiers, as array_position(tiers, tier)
  * gives it; none (isnull) for a NULL tier or one that is not there.
@@ -418,6 +429,17 @@ compose_scores(const NullableDatum *a, Datum *values, bool *nulls)
 	nulls[PC_PENDING_SINCE] = scored_nulls[COL_PENDING_SINCE];
 	values[PC_TIER_REASON] = scored[COL_REASON];
 	nulls[PC_TIER_REASON] = scored_nulls[COL_REASON];
+	/*
+	 * A customer who keeps its tier keeps the reason it got it (new, upgrade,
+	 * downgrade) rather than turn "unchanged": the reason says why the
+	 * customer has its tier, and a rescore that changes nothing else (a run
+	 * after create_program, every run after a change) then writes nothing.
+	 */
+	if (SameText(tier, a[PA_TIER]) && TextIs(values[PC_TIER_REASON], "unchanged") &&
+		!a[PA_TIER_REASON].isnull &&
+		(TextIs(a[PA_TIER_REASON].value, "new") || TextIs(a[PA_TIER_REASON].value, "upgrade") ||
+		 TextIs(a[PA_TIER_REASON].value, "downgrade")))
+		values[PC_TIER_REASON] = a[PA_TIER_REASON].value;
 	values[PC_CHANGED_BY] = a[PA_SOURCE].value;
 	nulls[PC_CHANGED_BY] = a[PA_SOURCE].isnull;
 	for (int i = 0; i < CHURN_ASSESS_NCOLS; i++)
@@ -475,6 +497,7 @@ ScoreStoredCustomer(const ProgramConfig *config, const NullableDatum *stored, Nu
 	args[PA_AS_OF] = (NullableDatum) {.value = as_of, .isnull = false};
 	args[PA_MODEL_RULES] = config->settings[SETTING_MODEL_RULES];
 	args[PA_SOURCE] = (NullableDatum) {.value = source, .isnull = false};
+	args[PA_TIER_REASON] = stored[SC_TIER_REASON];
 	compose_scores(args, values, nulls);
 }
 
@@ -489,8 +512,11 @@ score_program_customer(PG_FUNCTION_ARGS)
 {
 	Datum		values[PC_NCOLS];
 	bool		nulls[PC_NCOLS];
+	NullableDatum args[PA_NARGS];
 
-	compose_scores(fcinfo->args, values, nulls);
+	memcpy(args, fcinfo->args, PA_LEGACY_NARGS * sizeof(NullableDatum));
+	args[PA_TIER_REASON].isnull = true;
+	compose_scores(args, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(CachedResultDesc(fcinfo), values, nulls)));
 }
 

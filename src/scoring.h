@@ -44,6 +44,7 @@ enum
 	SC_LIFECYCLE_SINCE,
 	SC_PREVIOUS_LIFECYCLE,
 	SC_RECENT_SATISFACTION,
+	SC_TIER_REASON,
 	NSTORED
 };
 extern const char *const stored_column_names[NSTORED];

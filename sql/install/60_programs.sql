@@ -208,9 +208,10 @@ BEGIN
     -- security-restricted operation; the admin writes tiers anyway
     PERFORM customer_tier.default_tiers(name);
     customers := customer_tier.attach_program_triggers(customer_tier.program_row(name));
-    -- The first population breakpoints, then everyone's scores and tier.
+    -- The first population breakpoints, then everyone's scores, ABC class
+    -- (as a run gives them: the first run has none to write) and tier.
     PERFORM customer_tier.refresh_breakpoints(name);
-    PERFORM customer_tier.rescore_program(name, 'create_program');
+    PERFORM customer_tier.rescore_where(name, 'create_program', 'true', customer_tier.program_abc_sql(name));
     -- one notification for the first tiers of the customers already there,
     -- which tier_history records one by one (src/tier_changes.c: not announced)
     EXECUTE format($sql$

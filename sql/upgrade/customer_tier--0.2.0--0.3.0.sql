@@ -71,6 +71,12 @@
 --          customers already in the orders table, which are not announced
 --          one by one (record_tier_change)
 
+-- Changes from 0.2.0 (a first run with nothing to write, docs/programs.md):
+--   new    program_abc_sql: the ABC classes of the whole population as an
+--          expression, used by reclassify and by create_program's first
+--          scoring (the backfill assigns ABC classes)
+--   body   a customer who keeps its tier keeps the reason it got it (C)
+
 -- Changes from 0.2.0 (fit messages, docs/churn.md):
 --   body   fit_program_model keeps the fit's detail in its note and NOTICE,
 --          and its hint in the NOTICE
@@ -924,9 +930,10 @@ BEGIN
     -- security-restricted operation; the admin writes tiers anyway
     PERFORM customer_tier.default_tiers(name);
     customers := customer_tier.attach_program_triggers(customer_tier.program_row(name));
-    -- The first population breakpoints, then everyone's scores and tier.
+    -- The first population breakpoints, then everyone's scores, ABC class
+    -- (as a run gives them: the first run has none to write) and tier.
     PERFORM customer_tier.refresh_breakpoints(name);
-    PERFORM customer_tier.rescore_program(name, 'create_program');
+    PERFORM customer_tier.rescore_where(name, 'create_program', 'true', customer_tier.program_abc_sql(name));
     -- one notification for the first tiers of the customers already there,
     -- which tier_history records one by one (src/tier_changes.c: not announced)
     EXECUTE format($sql$
@@ -1479,6 +1486,34 @@ COMMENT ON FUNCTION customer_tier.rescore_program(text, text, text) IS
 REVOKE ALL ON FUNCTION customer_tier.rescore_program(text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.rescore_program(text, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
 
+-- customer_tier.program_abc_sql(text): sql/install/68_reclassify.sql
+CREATE FUNCTION customer_tier.program_abc_sql(program text)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    least_a numeric;
+    least_b numeric;
+BEGIN
+    EXECUTE format($sql$
+        SELECT pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class OPERATOR(pg_catalog.=) 'A'),
+               pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class OPERATOR(pg_catalog.=) 'B')
+          FROM (SELECT c.monetary,
+                       customer_tier.abc_class(c.monetary::double precision)
+                           OVER (ORDER BY c.monetary DESC) AS abc_class
+                  FROM %I.customers AS c) AS s$sql$, (customer_tier.program_row(program)).data_schema)
+      INTO least_a, least_b;
+    RETURN format($sql$CASE WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'A'
+                            WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'B'
+                            ELSE 'C' END$sql$, least_a, least_b);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_abc_sql(text) IS
+    'SQL text of the ABC class of a program''s customer (alias c), from the whole population''s thresholds';
+REVOKE ALL ON FUNCTION customer_tier.program_abc_sql(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_abc_sql(text) TO customer_tier_admin;  -- 90_roles.sql name list
+
 -- customer_tier.reclassify(text, integer): sql/install/68_reclassify.sql
 CREATE OR REPLACE PROCEDURE customer_tier.reclassify(program text, batch_size integer DEFAULT 10000)
 LANGUAGE plpgsql
@@ -1494,8 +1529,6 @@ DECLARE
     batch_rows bigint;
     failure text;
     failure_state text;
-    least_a numeric;
-    least_b numeric;
     abc text;
 BEGIN
     IF program IS NULL OR batch_size IS NULL THEN
@@ -1539,22 +1572,8 @@ BEGIN
         UPDATE customer_tier.run AS r
            SET model_fit = coalesce(customer_tier.fit_program_model(reclassify.program, run_id), 'fitted')
          WHERE r.id OPERATOR(pg_catalog.=) run_id;
-        -- ABC classes of the whole population, computed once, applied per
-        -- batch as two monetary thresholds: a customer's class only falls as
-        -- its revenue falls (ties share a class; zero and less is C), so the
-        -- least revenue classed A and the least classed B give every class
-        -- exactly, with no table of classes to join in each batch.
-        EXECUTE pg_catalog.format($sql$
-            SELECT pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class OPERATOR(pg_catalog.=) 'A'),
-                   pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class OPERATOR(pg_catalog.=) 'B')
-              FROM (SELECT c.monetary,
-                           customer_tier.abc_class(c.monetary::double precision)
-                               OVER (ORDER BY c.monetary DESC) AS abc_class
-                      FROM %I.customers AS c) AS s$sql$, prog.data_schema)
-          INTO least_a, least_b;
-        abc := pg_catalog.format($sql$CASE WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'A'
-                                WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'B'
-                                ELSE 'C' END$sql$, least_a, least_b);
+        -- ABC classes of the whole population, computed once, applied per batch
+        abc := customer_tier.program_abc_sql(program);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE, failure = MESSAGE_TEXT;
     END;
