@@ -42,7 +42,20 @@ ALTER TABLE orders SET (autovacuum_enabled = off);
 ALTER TABLE ct_bench.customers SET (autovacuum_enabled = off);
 SQL
 
+# "customers written, MB of WAL" by the run just made (a customer a run writes
+# gets its changed_by; WAL between two readings of the insert position).
+wal_lsn() { psql -X -At -d postgres -c "SELECT pg_current_wal_insert_lsn()"; }
+run_writes() {
+    psql -X -At -d postgres -c "SELECT (SELECT count(*) FROM ct_bench.customers AS c, customer_tier.run AS r
+                                         WHERE r.id = (SELECT max(id) FROM customer_tier.run)
+                                           AND c.changed_by = 'run ' || r.id)
+                                       || ' customers written, '
+                                       || round(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$1') / 1048576.0, 1)
+                                       || ' MB of WAL'"
+}
+before=$(wal_lsn)
 read -r reclassify reclassify_cpu < <(timed_sql "CALL customer_tier.reclassify('bench', batch_size => 50000)")
+first_writes=$(run_writes "$before")
 read -r hand hand_cpu < <(timed_sql "CREATE TABLE hand_tiers AS
   WITH m AS (SELECT customer_id, count(*) AS orders, sum(amount) AS monetary, max(ordered_at) AS last_order
                FROM orders GROUP BY customer_id),
@@ -52,7 +65,9 @@ read -r hand hand_cpu < <(timed_sql "CREATE TABLE hand_tiers AS
          CASE WHEN r + f + mq >= 13 THEN 'diamond' WHEN r + f + mq >= 9 THEN 'gold' ELSE 'normal' END AS tier,
          last_order < now() - interval '180 days' AS churn_risk
     FROM q")
+before=$(wal_lsn)
 read -r again again_cpu < <(timed_sql "CALL customer_tier.reclassify('bench', batch_size => 50000)")
+again_writes=$(run_writes "$before")
 read -r rebuild rebuild_cpu < <(timed_sql "SELECT customer_tier.rebuild_program('bench')")
 # The outer query reads every aggregate: a column it did not read would be
 # dropped by the planner, and its aggregate never computed.
@@ -69,10 +84,10 @@ cat <<REPORT
 
 == Reclassification: $ORDERS orders, $CUSTOMERS customers (this machine: $(nproc) cores)
                                   wall ms      server CPU ms
-reclassify (maintained metrics)   $reclassify   $reclassify_cpu   ($runs)
+reclassify (maintained metrics)   $reclassify   $reclassify_cpu   ($runs; $first_writes)
 hand-written SQL (from orders)    $hand   $hand_cpu
   reclassify is $(ratio "$hand" "$reclassify")x faster by wall clock, $(ratio "$hand_cpu" "$reclassify_cpu")x by CPU (target >= 10)
-reclassify again (a second run)   $again   $again_cpu
+reclassify again (a second run)   $again   $again_cpu   ($again_writes)
   $(ratio "$hand" "$again")x faster by wall clock, $(ratio "$hand_cpu" "$again_cpu")x by CPU
 rebuild_program                   $rebuild   $rebuild_cpu
 bare GROUP BY count/sum/max       $groupby   $groupby_cpu
