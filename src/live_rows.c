@@ -101,7 +101,6 @@ LockCustomerRow(CustomerRows *rows, Datum key, ItemPointer tid, Datum *values, b
 	TM_FailureData tmfd;
 	TM_Result	result;
 	HeapTuple	copy;
-	bool		should_free;
 
 	rows->key.sk_argument = key;
 	index_rescan(rows->scan, &rows->key, 1, NULL, 0);
@@ -126,9 +125,8 @@ LockCustomerRow(CustomerRows *rows, Datum key, ItemPointer tid, Datum *values, b
 			elog(ERROR, "unexpected result %d locking a customer row", (int) result);
 	}
 	*tid = rows->found->tts_tid;
-	copy = ExecFetchSlotHeapTuple(rows->found, true, &should_free);
-	if (!should_free)
-		copy = heap_copytuple(copy);
+	/* the values outlive the slot, which the next customer's scan reuses */
+	copy = ExecCopySlotHeapTuple(rows->found);
 	heap_deform_tuple(copy, RelationGetDescr(rows->rel), values, nulls);
 	return true;
 }
