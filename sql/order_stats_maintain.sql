@@ -84,6 +84,11 @@ SELECT customer_tier.order_stats_of(NULL::timestamptz, 1::numeric) IS NULL AS no
            customer_tier.order_stats_of(timestamptz '2026-01-12', 5::numeric))) =
        (SELECT customer_tier.order_stats(t, a)
           FROM (VALUES (timestamptz '2026-01-02', 10::numeric), ('2026-01-12', 5)) AS v(t, a)) AS merges;
+-- A domain counts as its base type, as for the aggregate.
+CREATE DOMAIN positive_amount AS numeric CHECK (VALUE > 0);
+SELECT customer_tier.order_stats_of(timestamptz '2026-01-02', 5::positive_amount)::text =
+       customer_tier.order_stats_of(timestamptz '2026-01-02', 5::numeric)::text AS domain_as_base;
+DROP DOMAIN positive_amount;
 -- Bad input: other types, and what order_stats refuses too.
 SELECT customer_tier.order_stats_of(now(), 'ten'::text);
 \echo :LAST_ERROR_SQLSTATE

@@ -21,6 +21,7 @@
 #include "utils/builtins.h"
 #include "utils/cash.h"
 #include "utils/date.h"
+#include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
@@ -202,8 +203,9 @@ PG_FUNCTION_INFO_V1(order_stats_of);
 Datum
 order_stats_of(PG_FUNCTION_ARGS)
 {
-	Oid			timetype = get_fn_expr_argtype(fcinfo->flinfo, 0);
-	Oid			amounttype = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	/* a domain counts as its base type, as the aggregate's implicit casts take it */
+	Oid			timetype = getBaseType(get_fn_expr_argtype(fcinfo->flinfo, 0));
+	Oid			amounttype = getBaseType(get_fn_expr_argtype(fcinfo->flinfo, 1));
 	int			timekind;
 	OrderAmountKind amountkind;
 	int64		t;
