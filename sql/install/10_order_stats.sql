@@ -87,275 +87,42 @@ CREATE FUNCTION customer_tier.order_stats_final(customer_tier.order_stats_state)
 COMMENT ON FUNCTION customer_tier.order_stats_final(customer_tier.order_stats_state) IS
     'Final function of order_stats: computes the result row from a state';
 
-CREATE FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamptz, numeric)
-    RETURNS customer_tier.order_stats_state
-    AS 'MODULE_PATHNAME', 'order_stats_trans_tz_numeric'
-    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamptz, numeric) IS
-    'Transition function of order_stats for timestamptz times and numeric amounts (aggregate use only)';
-
-CREATE AGGREGATE customer_tier.order_stats(ordered_at timestamptz, amount numeric) (
-    SFUNC = customer_tier.order_stats_transfn,
-    STYPE = customer_tier.order_stats_state,
-    FINALFUNC = customer_tier.order_stats_final,
-    COMBINEFUNC = customer_tier.order_stats_combine,
-    SSPACE = 288,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE customer_tier.order_stats(timestamptz, numeric) IS
-    'Purchase metrics of the orders (ordered_at timestamptz, amount numeric): count, exact monetary total, first/last order, gap mean and spread';
-
-CREATE FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamptz, bigint)
-    RETURNS customer_tier.order_stats_state
-    AS 'MODULE_PATHNAME', 'order_stats_trans_tz_int8'
-    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamptz, bigint) IS
-    'Transition function of order_stats for timestamptz times and bigint amounts (aggregate use only)';
-
-CREATE AGGREGATE customer_tier.order_stats(ordered_at timestamptz, amount bigint) (
-    SFUNC = customer_tier.order_stats_transfn,
-    STYPE = customer_tier.order_stats_state,
-    FINALFUNC = customer_tier.order_stats_final,
-    COMBINEFUNC = customer_tier.order_stats_combine,
-    SSPACE = 288,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE customer_tier.order_stats(timestamptz, bigint) IS
-    'Purchase metrics of the orders (ordered_at timestamptz, amount bigint): count, exact monetary total, first/last order, gap mean and spread';
-
-CREATE FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamptz, integer)
-    RETURNS customer_tier.order_stats_state
-    AS 'MODULE_PATHNAME', 'order_stats_trans_tz_int4'
-    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamptz, integer) IS
-    'Transition function of order_stats for timestamptz times and integer amounts (aggregate use only)';
-
-CREATE AGGREGATE customer_tier.order_stats(ordered_at timestamptz, amount integer) (
-    SFUNC = customer_tier.order_stats_transfn,
-    STYPE = customer_tier.order_stats_state,
-    FINALFUNC = customer_tier.order_stats_final,
-    COMBINEFUNC = customer_tier.order_stats_combine,
-    SSPACE = 288,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE customer_tier.order_stats(timestamptz, integer) IS
-    'Purchase metrics of the orders (ordered_at timestamptz, amount integer): count, exact monetary total, first/last order, gap mean and spread';
-
-CREATE FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamptz, double precision)
-    RETURNS customer_tier.order_stats_state
-    AS 'MODULE_PATHNAME', 'order_stats_trans_tz_float8'
-    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamptz, double precision) IS
-    'Transition function of order_stats for timestamptz times and double precision amounts (aggregate use only)';
-
-CREATE AGGREGATE customer_tier.order_stats(ordered_at timestamptz, amount double precision) (
-    SFUNC = customer_tier.order_stats_transfn,
-    STYPE = customer_tier.order_stats_state,
-    FINALFUNC = customer_tier.order_stats_final,
-    COMBINEFUNC = customer_tier.order_stats_combine,
-    SSPACE = 288,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE customer_tier.order_stats(timestamptz, double precision) IS
-    'Purchase metrics of the orders (ordered_at timestamptz, amount double precision): count, exact monetary total, first/last order, gap mean and spread';
-
-CREATE FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamptz, money)
-    RETURNS customer_tier.order_stats_state
-    AS 'MODULE_PATHNAME', 'order_stats_trans_tz_money'
-    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamptz, money) IS
-    'Transition function of order_stats for timestamptz times and money amounts (aggregate use only)';
-
-CREATE AGGREGATE customer_tier.order_stats(ordered_at timestamptz, amount money) (
-    SFUNC = customer_tier.order_stats_transfn,
-    STYPE = customer_tier.order_stats_state,
-    FINALFUNC = customer_tier.order_stats_final,
-    COMBINEFUNC = customer_tier.order_stats_combine,
-    SSPACE = 288,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE customer_tier.order_stats(timestamptz, money) IS
-    'Purchase metrics of the orders (ordered_at timestamptz, amount money): count, exact monetary total, first/last order, gap mean and spread';
-
-CREATE FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamp, numeric)
-    RETURNS customer_tier.order_stats_state
-    AS 'MODULE_PATHNAME', 'order_stats_trans_ts_numeric'
-    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamp, numeric) IS
-    'Transition function of order_stats for timestamp times and numeric amounts (aggregate use only)';
-
-CREATE AGGREGATE customer_tier.order_stats(ordered_at timestamp, amount numeric) (
-    SFUNC = customer_tier.order_stats_transfn,
-    STYPE = customer_tier.order_stats_state,
-    FINALFUNC = customer_tier.order_stats_final,
-    COMBINEFUNC = customer_tier.order_stats_combine,
-    SSPACE = 288,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE customer_tier.order_stats(timestamp, numeric) IS
-    'Purchase metrics of the orders (ordered_at timestamp, amount numeric): count, exact monetary total, first/last order, gap mean and spread';
-
-CREATE FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamp, bigint)
-    RETURNS customer_tier.order_stats_state
-    AS 'MODULE_PATHNAME', 'order_stats_trans_ts_int8'
-    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamp, bigint) IS
-    'Transition function of order_stats for timestamp times and bigint amounts (aggregate use only)';
-
-CREATE AGGREGATE customer_tier.order_stats(ordered_at timestamp, amount bigint) (
-    SFUNC = customer_tier.order_stats_transfn,
-    STYPE = customer_tier.order_stats_state,
-    FINALFUNC = customer_tier.order_stats_final,
-    COMBINEFUNC = customer_tier.order_stats_combine,
-    SSPACE = 288,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE customer_tier.order_stats(timestamp, bigint) IS
-    'Purchase metrics of the orders (ordered_at timestamp, amount bigint): count, exact monetary total, first/last order, gap mean and spread';
-
-CREATE FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamp, integer)
-    RETURNS customer_tier.order_stats_state
-    AS 'MODULE_PATHNAME', 'order_stats_trans_ts_int4'
-    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamp, integer) IS
-    'Transition function of order_stats for timestamp times and integer amounts (aggregate use only)';
-
-CREATE AGGREGATE customer_tier.order_stats(ordered_at timestamp, amount integer) (
-    SFUNC = customer_tier.order_stats_transfn,
-    STYPE = customer_tier.order_stats_state,
-    FINALFUNC = customer_tier.order_stats_final,
-    COMBINEFUNC = customer_tier.order_stats_combine,
-    SSPACE = 288,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE customer_tier.order_stats(timestamp, integer) IS
-    'Purchase metrics of the orders (ordered_at timestamp, amount integer): count, exact monetary total, first/last order, gap mean and spread';
-
-CREATE FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamp, double precision)
-    RETURNS customer_tier.order_stats_state
-    AS 'MODULE_PATHNAME', 'order_stats_trans_ts_float8'
-    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamp, double precision) IS
-    'Transition function of order_stats for timestamp times and double precision amounts (aggregate use only)';
-
-CREATE AGGREGATE customer_tier.order_stats(ordered_at timestamp, amount double precision) (
-    SFUNC = customer_tier.order_stats_transfn,
-    STYPE = customer_tier.order_stats_state,
-    FINALFUNC = customer_tier.order_stats_final,
-    COMBINEFUNC = customer_tier.order_stats_combine,
-    SSPACE = 288,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE customer_tier.order_stats(timestamp, double precision) IS
-    'Purchase metrics of the orders (ordered_at timestamp, amount double precision): count, exact monetary total, first/last order, gap mean and spread';
-
-CREATE FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamp, money)
-    RETURNS customer_tier.order_stats_state
-    AS 'MODULE_PATHNAME', 'order_stats_trans_ts_money'
-    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, timestamp, money) IS
-    'Transition function of order_stats for timestamp times and money amounts (aggregate use only)';
-
-CREATE AGGREGATE customer_tier.order_stats(ordered_at timestamp, amount money) (
-    SFUNC = customer_tier.order_stats_transfn,
-    STYPE = customer_tier.order_stats_state,
-    FINALFUNC = customer_tier.order_stats_final,
-    COMBINEFUNC = customer_tier.order_stats_combine,
-    SSPACE = 288,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE customer_tier.order_stats(timestamp, money) IS
-    'Purchase metrics of the orders (ordered_at timestamp, amount money): count, exact monetary total, first/last order, gap mean and spread';
-
-CREATE FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, date, numeric)
-    RETURNS customer_tier.order_stats_state
-    AS 'MODULE_PATHNAME', 'order_stats_trans_date_numeric'
-    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, date, numeric) IS
-    'Transition function of order_stats for date times and numeric amounts (aggregate use only)';
-
-CREATE AGGREGATE customer_tier.order_stats(ordered_at date, amount numeric) (
-    SFUNC = customer_tier.order_stats_transfn,
-    STYPE = customer_tier.order_stats_state,
-    FINALFUNC = customer_tier.order_stats_final,
-    COMBINEFUNC = customer_tier.order_stats_combine,
-    SSPACE = 288,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE customer_tier.order_stats(date, numeric) IS
-    'Purchase metrics of the orders (ordered_at date, amount numeric): count, exact monetary total, first/last order, gap mean and spread';
-
-CREATE FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, date, bigint)
-    RETURNS customer_tier.order_stats_state
-    AS 'MODULE_PATHNAME', 'order_stats_trans_date_int8'
-    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, date, bigint) IS
-    'Transition function of order_stats for date times and bigint amounts (aggregate use only)';
-
-CREATE AGGREGATE customer_tier.order_stats(ordered_at date, amount bigint) (
-    SFUNC = customer_tier.order_stats_transfn,
-    STYPE = customer_tier.order_stats_state,
-    FINALFUNC = customer_tier.order_stats_final,
-    COMBINEFUNC = customer_tier.order_stats_combine,
-    SSPACE = 288,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE customer_tier.order_stats(date, bigint) IS
-    'Purchase metrics of the orders (ordered_at date, amount bigint): count, exact monetary total, first/last order, gap mean and spread';
-
-CREATE FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, date, integer)
-    RETURNS customer_tier.order_stats_state
-    AS 'MODULE_PATHNAME', 'order_stats_trans_date_int4'
-    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, date, integer) IS
-    'Transition function of order_stats for date times and integer amounts (aggregate use only)';
-
-CREATE AGGREGATE customer_tier.order_stats(ordered_at date, amount integer) (
-    SFUNC = customer_tier.order_stats_transfn,
-    STYPE = customer_tier.order_stats_state,
-    FINALFUNC = customer_tier.order_stats_final,
-    COMBINEFUNC = customer_tier.order_stats_combine,
-    SSPACE = 288,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE customer_tier.order_stats(date, integer) IS
-    'Purchase metrics of the orders (ordered_at date, amount integer): count, exact monetary total, first/last order, gap mean and spread';
-
-CREATE FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, date, double precision)
-    RETURNS customer_tier.order_stats_state
-    AS 'MODULE_PATHNAME', 'order_stats_trans_date_float8'
-    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, date, double precision) IS
-    'Transition function of order_stats for date times and double precision amounts (aggregate use only)';
-
-CREATE AGGREGATE customer_tier.order_stats(ordered_at date, amount double precision) (
-    SFUNC = customer_tier.order_stats_transfn,
-    STYPE = customer_tier.order_stats_state,
-    FINALFUNC = customer_tier.order_stats_final,
-    COMBINEFUNC = customer_tier.order_stats_combine,
-    SSPACE = 288,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE customer_tier.order_stats(date, double precision) IS
-    'Purchase metrics of the orders (ordered_at date, amount double precision): count, exact monetary total, first/last order, gap mean and spread';
-
-CREATE FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, date, money)
-    RETURNS customer_tier.order_stats_state
-    AS 'MODULE_PATHNAME', 'order_stats_trans_date_money'
-    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, date, money) IS
-    'Transition function of order_stats for date times and money amounts (aggregate use only)';
-
-CREATE AGGREGATE customer_tier.order_stats(ordered_at date, amount money) (
-    SFUNC = customer_tier.order_stats_transfn,
-    STYPE = customer_tier.order_stats_state,
-    FINALFUNC = customer_tier.order_stats_final,
-    COMBINEFUNC = customer_tier.order_stats_combine,
-    SSPACE = 288,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE customer_tier.order_stats(date, money) IS
-    'Purchase metrics of the orders (ordered_at date, amount money): count, exact monetary total, first/last order, gap mean and spread';
+-- One transition function and one aggregate per (time type, amount type), so
+-- that a CRM's columns work without casts: the C functions are
+-- order_stats_trans_<time>_<amount> (src/order_stats.c).
+DO $variants$
+DECLARE
+    t record;
+    a record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES ('timestamptz', 'tz'), ('timestamp', 'ts'), ('date', 'date')) AS v(type, tag) LOOP
+        FOR a IN SELECT * FROM (VALUES ('numeric', 'numeric'), ('bigint', 'int8'), ('integer', 'int4'),
+                                       ('double precision', 'float8'), ('money', 'money')) AS v(type, tag) LOOP
+            EXECUTE format($sql$
+                CREATE FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, %1$s, %2$s)
+                    RETURNS customer_tier.order_stats_state
+                    AS 'MODULE_PATHNAME', %3$L
+                    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+                COMMENT ON FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, %1$s, %2$s) IS
+                    %4$L;
+                CREATE AGGREGATE customer_tier.order_stats(ordered_at %1$s, amount %2$s) (
+                    SFUNC = customer_tier.order_stats_transfn,
+                    STYPE = customer_tier.order_stats_state,
+                    FINALFUNC = customer_tier.order_stats_final,
+                    COMBINEFUNC = customer_tier.order_stats_combine,
+                    SSPACE = 288,
+                    PARALLEL = SAFE
+                );
+                COMMENT ON AGGREGATE customer_tier.order_stats(%1$s, %2$s) IS %5$L$sql$,
+                t.type, a.type, format('order_stats_trans_%s_%s', t.tag, a.tag),
+                format('Transition function of order_stats for %s times and %s amounts (aggregate use only)',
+                       t.type, a.type),
+                format('Purchase metrics of the orders (ordered_at %s, amount %s): count, exact monetary total, first/last order, gap mean and spread',
+                       t.type, a.type));
+        END LOOP;
+    END LOOP;
+END
+$variants$;
 
 -- Days since the last order and since the first, as of a given instant.
 CREATE FUNCTION customer_tier.recency_days(stats customer_tier.order_stats, as_of timestamptz)
