@@ -27,6 +27,7 @@
 #include "utils/float.h"
 
 #include "compat.h"
+#include "rfm.h"
 
 /* More quantiles than this is a histogram, not a score scale. */
 #define BREAKPOINTS_MAX_N 1000
@@ -454,12 +455,9 @@ CheckBreakpoints(ArrayType *breakpoints, int *count)
  * breakpoints strictly below the value; lower is better (recency in days)
  * counts those strictly above it.
  */
-Datum
-score(PG_FUNCTION_ARGS)
+int32
+ScoreAgainst(double value, ArrayType *breakpoints, bool higher_is_better)
 {
-	double		value = PG_GETARG_FLOAT8(0);
-	ArrayType  *breakpoints = PG_GETARG_ARRAYTYPE_P(1);
-	bool		higher_is_better = PG_GETARG_BOOL(2);
 	const double *cuts;
 	int			count;
 	int			result = 1;
@@ -477,5 +475,12 @@ score(PG_FUNCTION_ARGS)
 		if (higher_is_better ? cuts[i] < value : cuts[i] > value)
 			result++;
 	}
-	PG_RETURN_INT32(result);
+	return result;
+}
+
+/* SQL: score(value, breakpoints, higher_is_better); see ScoreAgainst. */
+Datum
+score(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(ScoreAgainst(PG_GETARG_FLOAT8(0), PG_GETARG_ARRAYTYPE_P(1), PG_GETARG_BOOL(2)));
 }

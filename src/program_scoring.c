@@ -32,13 +32,10 @@
 #include "compat.h"
 #include "program_config.h"
 #include "result_desc.h"
+#include "rfm.h"
 #include "scoring.h"
 #include "tiering.h"
 
-/* The building blocks, SQL-callable C functions of this library. */
-extern Datum score(PG_FUNCTION_ARGS);
-extern Datum value_score(PG_FUNCTION_ARGS);
-extern Datum rfm_segment(PG_FUNCTION_ARGS);
 
 PG_FUNCTION_INFO_V1(score_customer);
 PG_FUNCTION_INFO_V1(program_scored_columns);
@@ -171,8 +168,7 @@ ScoreValue(double value, bool value_null, NullableDatum breakpoints, bool higher
 {
 	if (value_null || breakpoints.isnull)
 		return false;
-	*result = DatumGetInt32(DirectFunctionCall3(score, Float8GetDatum(value), breakpoints.value,
-												BoolGetDatum(higher_is_better)));
+	*result = ScoreAgainst(value, DatumGetArrayTypeP(breakpoints.value), higher_is_better);
 	return true;
 }
 
@@ -257,13 +253,11 @@ ScoreCustomerArgs(NullableDatum *args, Datum *values, bool *nulls)
 	values[COL_M] = Int32GetDatum(m);
 	nulls[COL_M] = !have_m;
 	if (have_r && have_f && have_m && !weights.isnull)
-		values[COL_VALUE_SCORE] = DirectFunctionCall4(value_score, Int32GetDatum(r), Int32GetDatum(f),
-													  Int32GetDatum(m), weights.value);
+		values[COL_VALUE_SCORE] = Float8GetDatum(ValueScore(r, f, m, DatumGetArrayTypeP(weights.value)));
 	else
 		nulls[COL_VALUE_SCORE] = true;
 	if (have_r && have_f && have_m)
-		values[COL_SEGMENT] = DirectFunctionCall3(rfm_segment, Int32GetDatum(r), Int32GetDatum(f),
-												  Int32GetDatum(m));
+		values[COL_SEGMENT] = CStringGetTextDatum(RfmSegment(r, f, m));
 	else
 		nulls[COL_SEGMENT] = true;
 

@@ -18,6 +18,7 @@
 #include "utils/float.h"
 
 #include "compat.h"
+#include "rfm.h"
 
 PG_FUNCTION_INFO_V1(rfm_segment);
 PG_FUNCTION_INFO_V1(value_score);
@@ -43,19 +44,23 @@ CheckRfmScore(int32 score, const char *which)
 }
 
 /* The segment name for scores r, f, m on 1..5. */
-Datum
-rfm_segment(PG_FUNCTION_ARGS)
+const char *
+RfmSegment(int32 r, int32 f, int32 m)
 {
-	int32		r = PG_GETARG_INT32(0);
-	int32		f = PG_GETARG_INT32(1);
-	int32		m = PG_GETARG_INT32(2);
 	int			fm;
 
 	CheckRfmScore(r, "R (recency)");
 	CheckRfmScore(f, "F (frequency)");
 	CheckRfmScore(m, "M (monetary)");
 	fm = (f + m + 1) / 2;		/* ceil((f + m) / 2) for positive integers */
-	PG_RETURN_TEXT_P(cstring_to_text(SegmentGrid[5 - r][fm - 1]));
+	return SegmentGrid[5 - r][fm - 1];
+}
+
+/* SQL: rfm_segment(r, f, m); see RfmSegment. */
+Datum
+rfm_segment(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(RfmSegment(PG_GETARG_INT32(0), PG_GETARG_INT32(1), PG_GETARG_INT32(2))));
 }
 
 /*
@@ -100,12 +105,9 @@ CheckWeights(ArrayType *weights, double w[3])
 }
 
 /* Weighted mean of the scores rescaled from 1..5 to 0..100. */
-Datum
-value_score(PG_FUNCTION_ARGS)
+double
+ValueScore(int32 r, int32 f, int32 m, ArrayType *weights)
 {
-	int32		r = PG_GETARG_INT32(0);
-	int32		f = PG_GETARG_INT32(1);
-	int32		m = PG_GETARG_INT32(2);
 	double		w[3];
 	double		largest;
 	double		weighted;
@@ -115,7 +117,7 @@ value_score(PG_FUNCTION_ARGS)
 	CheckRfmScore(r, "R (recency)");
 	CheckRfmScore(f, "F (frequency)");
 	CheckRfmScore(m, "M (monetary)");
-	CheckWeights(PG_GETARG_ARRAYTYPE_P(3), w);
+	CheckWeights(weights, w);
 
 	/* Relative to the largest weight, so no weight can overflow or vanish the sums. */
 	largest = Max(w[0], Max(w[1], w[2]));
@@ -127,5 +129,13 @@ value_score(PG_FUNCTION_ARGS)
 	/* (score - 1) / 4 * 100, averaged: sum(w * (score - 1)) * 25 / sum(w). */
 	result = weighted * 25.0 / total;
 	/* Rounding must not step outside the documented 0..100 scale. */
-	PG_RETURN_FLOAT8(Min(Max(result, 0.0), 100.0));
+	return Min(Max(result, 0.0), 100.0);
+}
+
+/* SQL: value_score(r, f, m, weights); see ValueScore. */
+Datum
+value_score(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(ValueScore(PG_GETARG_INT32(0), PG_GETARG_INT32(1), PG_GETARG_INT32(2),
+								PG_GETARG_ARRAYTYPE_P(3)));
 }
