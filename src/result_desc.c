@@ -21,7 +21,10 @@ CachedResultDesc(FunctionCallInfo fcinfo)
 	if (desc != NULL)
 		return desc;
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "function returning a composite called in a context that cannot accept it");
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning a composite called in a context that cannot accept it"),
+				 errhint("Call it in the FROM clause, or select its result as a whole.")));
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	desc = BlessTupleDesc(CreateTupleDescCopy(desc));
 	MemoryContextSwitchTo(old);
