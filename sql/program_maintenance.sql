@@ -67,6 +67,12 @@ UPDATE customer_tier.program SET reject_mode = 'error' WHERE name = 'retail';
 INSERT INTO crm.orders (customer_id, amount, ordered_at) VALUES (8, 5, '2026-05-01'), (NULL, 5, '2026-05-01');
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS customer_8 FROM ct_retail.customers WHERE customer = 8;
+-- The SQLSTATE is the reason's: an infinite time 22008, a non-finite amount
+-- 22023 (as order_stats would raise them).
+INSERT INTO crm.orders (customer_id, amount, ordered_at) VALUES (8, 5, '-infinity');
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO crm.orders (customer_id, amount, ordered_at) VALUES (8, 'NaN', '2026-05-01');
+\echo :LAST_ERROR_SQLSTATE
 UPDATE customer_tier.program SET reject_mode = 'skip' WHERE name = 'retail';
 
 -- TRUNCATE empties the program; new orders start it again.

@@ -149,7 +149,8 @@ plan_step(FeedbackPlans *p, const char *program, FeedbackStep step)
 			"SELECT customer_tier.feedback_collect_sql(p, f, NULLIF($2, ''), NULLIF($3, '')),"
 			"       CASE WHEN $2 OPERATOR(pg_catalog.<>) '' THEN"
 			"            customer_tier.feedback_rejects_sql(p, f, $2, pg_catalog.quote_literal($4))"
-			"            OPERATOR(pg_catalog.||) ' RETURNING reason' END"
+			"            OPERATOR(pg_catalog.||) ' RETURNING reason, '"
+			"            OPERATOR(pg_catalog.||) customer_tier.feedback_reject_sqlstate_sql('reason') END"
 			"  FROM customer_tier.program AS p"
 			"  JOIN customer_tier.feedback_source AS f ON f.program OPERATOR(pg_catalog.=) p.name"
 			" WHERE p.name OPERATOR(pg_catalog.=) $1",
@@ -261,6 +262,7 @@ maintain_feedback(PG_FUNCTION_ARGS)
 			if (SPI_processed > 0)
 				CheckRejectMode(program, (int64) SPI_processed,
 								SPI_getvalue(SPI_tuptable->vals[SPI_processed - 1], SPI_tuptable->tupdesc, 1),
+								SPI_getvalue(SPI_tuptable->vals[SPI_processed - 1], SPI_tuptable->tupdesc, 2),
 								"feedback", "feedback_rejects");
 		}
 		RunPlan(plans->collect[step], NULL, NULL, SPI_OK_SELECT);

@@ -266,7 +266,8 @@ get_plans(const char *program, Oid relid, LiveStep step)
 				"SELECT customer_tier.program_delta_sql(p, NULLIF($2, ''), NULLIF($3, '')),"
 				"       CASE WHEN $2 OPERATOR(pg_catalog.<>) '' THEN"
 				"            customer_tier.program_rejects_sql(p, $2, pg_catalog.quote_literal($4))"
-				"            OPERATOR(pg_catalog.||) ' RETURNING reason' END,"
+				"            OPERATOR(pg_catalog.||) ' RETURNING reason, '"
+				"            OPERATOR(pg_catalog.||) customer_tier.program_reject_sqlstate_sql(p, 'reason') END,"
 				"       p.orders_table::oid,"
 				"       customer_tier.program_delta_sql(p, NULLIF($2, ''), NULLIF($3, ''), true)"
 				"  FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) $1",
@@ -559,8 +560,8 @@ keep_deltas(const char *program, LiveStep step, SPITupleTable *rows, uint64 nrow
  * which rows ("order", "feedback"), kept_in where they would be kept.
  */
 void
-CheckRejectMode(const char *program, int64 problems, const char *reason, const char *what,
-				const char *kept_in)
+CheckRejectMode(const char *program, int64 problems, const char *reason, const char *sqlstate,
+				const char *what, const char *kept_in)
 {
 	TupleDesc	desc;
 	HeapTuple	row = ProgramCatalogRow("SELECT p.reject_mode FROM customer_tier.program AS p"
@@ -568,7 +569,7 @@ CheckRejectMode(const char *program, int64 problems, const char *reason, const c
 
 	if (strcmp(SPI_getvalue(row, desc, 1), "error") == 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				(errcode(MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3], sqlstate[4])),
 				 errmsg("program %s: %lld %s row(s) cannot be used", program, (long long) problems, what),
 				 errdetail("The last one: %s.", reason),
 				 errhint("Correct the rows, or set the program's reject_mode to skip to keep such rows in its %s table.",
@@ -687,6 +688,7 @@ collect(const char *program, Oid relid, LiveStep step, TriggerData *trigdata)
 			elog(ERROR, "SPI_execute_plan failed");
 		CheckRejectMode(program, problems,
 						SPI_getvalue(SPI_tuptable->vals[SPI_processed - 1], SPI_tuptable->tupdesc, 1),
+						SPI_getvalue(SPI_tuptable->vals[SPI_processed - 1], SPI_tuptable->tupdesc, 2),
 						"order", "rejects");
 	}
 	EndAsRole(&sw);

@@ -54,7 +54,8 @@ REVOKE ALL ON FUNCTION customer_tier.announce_tier_change(text, bigint) FROM PUB
 --     1e100, so that a customer's total (at most 2^63 such amounts) always
 --     converts to double precision for scoring and breakpoints.
 CREATE FUNCTION customer_tier.program_row_checks(prog customer_tier.program, alias text,
-                                                 OUT conditions text[], OUT reasons text[])
+                                                 OUT conditions text[], OUT reasons text[],
+                                                 OUT sqlstates text[])
 RETURNS record
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -64,30 +65,56 @@ DECLARE
     t text := format('%I.%I', alias, prog.ordered_at_column);
     a text := format('%I.%I', alias, prog.amount_column);
 BEGIN
+    -- each reason's SQLSTATE is what reject_mode = error fails the write with
     conditions := ARRAY[format('%s IS NOT NULL', c)];
     reasons := ARRAY['customer key is null'];
+    sqlstates := ARRAY['22004'];                       -- null_value_not_allowed
     IF prog.customer_type IN ('text'::regtype, 'character varying'::regtype) THEN
         conditions := conditions || format('pg_catalog.octet_length(%s) OPERATOR(pg_catalog.<=) 1000', c);
         reasons := reasons || 'customer key longer than 1000 bytes'::text;
+        sqlstates := sqlstates || '22001'::text;       -- string_data_right_truncation
     END IF;
     conditions := conditions || ARRAY[format('%s IS NOT NULL', t), format('pg_catalog.isfinite(%s)', t)];
     reasons := reasons || ARRAY['order time is null', 'order time is not finite'];
+    sqlstates := sqlstates || ARRAY['22004', '22008']; -- datetime_field_overflow, as order_stats
     IF prog.ordered_at_type OPERATOR(pg_catalog.=) 'date'::regtype THEN
         conditions := conditions || format('%s OPERATOR(pg_catalog.<=) ''294276-12-31''::date', t);
         reasons := reasons || 'order time out of range'::text;
+        sqlstates := sqlstates || '22008'::text;
     END IF;
     conditions := conditions || format('%s IS NOT NULL', a);
     reasons := reasons || 'amount is null'::text;
+    sqlstates := sqlstates || '22004'::text;
     IF prog.amount_type IN ('numeric'::regtype, 'double precision'::regtype) THEN
         conditions := conditions || ARRAY[
             format('%s OPERATOR(pg_catalog.<>) ALL (''{NaN,Infinity,-Infinity}''::%s[])', a, prog.amount_type),
             format('pg_catalog.abs(%s) OPERATOR(pg_catalog.<=) ''1e100''::%s', a, prog.amount_type)];
         reasons := reasons || ARRAY['amount is not finite', 'amount out of range'];
+        -- invalid_parameter_value, as order_stats; numeric_value_out_of_range
+        sqlstates := sqlstates || ARRAY['22023', '22003'];
     END IF;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.program_row_checks(customer_tier.program, text) IS
-    'the conditions an order row must meet to be usable by a program, with the reason of each, in order';
+    'the conditions an order row must meet to be usable by a program, with the reason and SQLSTATE of each, in order';
+
+-- SQL text of the SQLSTATE of a rejected order row, from its reason (an
+-- expression): what reject_mode = error fails the write with.
+CREATE FUNCTION customer_tier.program_reject_sqlstate_sql(prog customer_tier.program, reason text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT format('CASE %s', program_reject_sqlstate_sql.reason)
+                   || string_agg(format(' WHEN %L THEN %L', x.why, x.sqlstate), '' ORDER BY x.n)
+                   || ' END'
+              FROM customer_tier.program_row_checks(prog, 'o') AS k,
+                   unnest(k.reasons, k.sqlstates) WITH ORDINALITY AS x (why, sqlstate, n));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_reject_sqlstate_sql(customer_tier.program, text) IS
+    'SQL text of the SQLSTATE of a rejected order row, from its reason';
 
 -- SQL text of why an order row cannot be used (NULL when it can): the reason
 -- of the first check it fails.  alias names the row the expression reads.
@@ -694,6 +721,7 @@ REVOKE ALL ON FUNCTION customer_tier.drop_program_triggers(customer_tier.program
 
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.program_row_checks(customer_tier.program, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_reject_sqlstate_sql(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_row_problem_sql(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_row_counts_sql(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, text, text) FROM PUBLIC;

@@ -168,6 +168,22 @@ $$;
 COMMENT ON FUNCTION customer_tier.feedback_row_problem_sql(customer_tier.feedback_source, text) IS
     'SQL text of the reason a feedback row cannot be used by a program, NULL when it can';
 
+-- SQL text of the SQLSTATE of a rejected feedback row, from its reason (an
+-- expression; feedback_row_problem_sql's reasons, in its order): what
+-- reject_mode = error fails the write with.
+CREATE FUNCTION customer_tier.feedback_reject_sqlstate_sql(reason text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN pg_catalog.format($sql$CASE
+                  WHEN %1$s OPERATOR(pg_catalog.=) ANY ('{customer key is null,answer time is null,kind is null,score is null}'::text[])
+                       THEN '22004'
+                  WHEN %1$s OPERATOR(pg_catalog.=) 'answer time is not finite' THEN '22008'
+                  WHEN %1$s OPERATOR(pg_catalog.~~) 'unknown kind %%'
+                       OR %1$s OPERATOR(pg_catalog.~~) 'score %% is not a whole number' THEN '22023'
+                  ELSE '22003' END$sql$, reason);
+COMMENT ON FUNCTION customer_tier.feedback_reject_sqlstate_sql(text) IS
+    'SQL text of the SQLSTATE of a rejected feedback row, from its reason';
+
 -- SQL text of the usable rows of relation rel (a transition table or the
 -- feedback table) as (customer, kind, score, answered_at).
 CREATE FUNCTION customer_tier.feedback_usable_sql(src customer_tier.feedback_source, rel text)
@@ -423,6 +439,7 @@ DECLARE
     src customer_tier.feedback_source;
     rejected bigint;
     last_reason text;
+    last_sqlstate text;
     customers bigint;
 BEGIN
     IF program IS NULL OR feedback_table IS NULL THEN
@@ -446,10 +463,11 @@ BEGIN
     EXECUTE customer_tier.feedback_rejects_sql(prog, src, feedback_table::text, '''BACKFILL''');
     GET DIAGNOSTICS rejected = ROW_COUNT;
     IF rejected OPERATOR(pg_catalog.>) 0 AND prog.reject_mode OPERATOR(pg_catalog.=) 'error' THEN
-        EXECUTE format('SELECT r.reason FROM %I.feedback_rejects AS r ORDER BY r.id DESC LIMIT 1', prog.data_schema)
-           INTO last_reason;
+        EXECUTE format('SELECT r.reason, %s FROM %I.feedback_rejects AS r ORDER BY r.id DESC LIMIT 1',
+                       customer_tier.feedback_reject_sqlstate_sql('r.reason'), prog.data_schema)
+           INTO last_reason, last_sqlstate;
         RAISE EXCEPTION 'program %: % feedback row(s) cannot be used', prog.name, rejected
-            USING ERRCODE = 'null_value_not_allowed',
+            USING ERRCODE = last_sqlstate,
                   DETAIL = format('The last one: %s.', last_reason),
                   HINT = 'Correct the rows, or set the program''s reject_mode to skip to keep such rows in its feedback_rejects table.';
     END IF;
@@ -723,6 +741,7 @@ REVOKE ALL ON FUNCTION customer_tier.feed_recent_satisfaction(text, text, text) 
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.create_feedback_tables(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.feedback_row_problem_sql(customer_tier.feedback_source, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.feedback_reject_sqlstate_sql(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.feedback_usable_sql(customer_tier.feedback_source, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.feedback_rejects_sql(customer_tier.program, customer_tier.feedback_source, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.satisfaction_rollup_sql(customer_tier.program, text) FROM PUBLIC;

@@ -176,6 +176,7 @@ BEGIN
                 ('customer_index_missing', 'customer_tier_admin'),
                 ('program_row_problem_sql', 'customer_tier_admin'), ('program_row_counts_sql', 'customer_tier_admin'),
                 ('program_row_checks', 'customer_tier_admin'), ('method_conditions', 'customer_tier_admin'),
+                ('program_reject_sqlstate_sql', 'customer_tier_admin'), ('feedback_reject_sqlstate_sql', 'customer_tier_admin'),
                 ('program_rejects_sql', 'customer_tier_admin'), ('program_backfill_sql', 'customer_tier_admin'),
                 ('program_delta_sql', 'customer_tier_admin'), ('program_trigger_name', 'customer_tier_admin'),
                 ('put_program_triggers', 'customer_tier_admin'), ('remove_program_triggers', 'customer_tier_admin'),

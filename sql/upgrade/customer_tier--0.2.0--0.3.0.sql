@@ -77,6 +77,14 @@
 --          scoring (the backfill assigns ABC classes)
 --   body   a customer who keeps its tier keeps the reason it got it (C)
 
+-- Changes from 0.2.0 (reject SQLSTATEs, docs/robustness.md):
+--   sig    program_row_checks gives each reason's SQLSTATE too
+--   new    program_reject_sqlstate_sql, feedback_reject_sqlstate_sql:
+--          reject_mode = error fails a write with the reason's SQLSTATE
+--          (22004 null, 22001 key too long, 22008 time, 22023 amount or
+--          kind, 22003 out of range), not 22004 for every reason
+--   body   attach_feedback
+
 -- Changes from 0.2.0 (fit messages, docs/churn.md):
 --   body   fit_program_model keeps the fit's detail in its note and NOTICE,
 --          and its hint in the NOTICE
@@ -980,9 +988,12 @@ COMMENT ON FUNCTION customer_tier.drop_program(text) IS
 REVOKE ALL ON FUNCTION customer_tier.drop_program(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.drop_program(text) TO customer_tier_admin;  -- 90_roles.sql name list
 
+-- its OUT parameters gained sqlstates: dropped and created again
+DROP FUNCTION customer_tier.program_row_checks(customer_tier.program, text);
 -- customer_tier.program_row_checks(customer_tier.program, text): sql/install/62_program_objects.sql
-CREATE OR REPLACE FUNCTION customer_tier.program_row_checks(prog customer_tier.program, alias text,
-                                                 OUT conditions text[], OUT reasons text[])
+CREATE FUNCTION customer_tier.program_row_checks(prog customer_tier.program, alias text,
+                                                 OUT conditions text[], OUT reasons text[],
+                                                 OUT sqlstates text[])
 RETURNS record
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -992,32 +1003,59 @@ DECLARE
     t text := format('%I.%I', alias, prog.ordered_at_column);
     a text := format('%I.%I', alias, prog.amount_column);
 BEGIN
+    -- each reason's SQLSTATE is what reject_mode = error fails the write with
     conditions := ARRAY[format('%s IS NOT NULL', c)];
     reasons := ARRAY['customer key is null'];
+    sqlstates := ARRAY['22004'];                       -- null_value_not_allowed
     IF prog.customer_type IN ('text'::regtype, 'character varying'::regtype) THEN
         conditions := conditions || format('pg_catalog.octet_length(%s) OPERATOR(pg_catalog.<=) 1000', c);
         reasons := reasons || 'customer key longer than 1000 bytes'::text;
+        sqlstates := sqlstates || '22001'::text;       -- string_data_right_truncation
     END IF;
     conditions := conditions || ARRAY[format('%s IS NOT NULL', t), format('pg_catalog.isfinite(%s)', t)];
     reasons := reasons || ARRAY['order time is null', 'order time is not finite'];
+    sqlstates := sqlstates || ARRAY['22004', '22008']; -- datetime_field_overflow, as order_stats
     IF prog.ordered_at_type OPERATOR(pg_catalog.=) 'date'::regtype THEN
         conditions := conditions || format('%s OPERATOR(pg_catalog.<=) ''294276-12-31''::date', t);
         reasons := reasons || 'order time out of range'::text;
+        sqlstates := sqlstates || '22008'::text;
     END IF;
     conditions := conditions || format('%s IS NOT NULL', a);
     reasons := reasons || 'amount is null'::text;
+    sqlstates := sqlstates || '22004'::text;
     IF prog.amount_type IN ('numeric'::regtype, 'double precision'::regtype) THEN
         conditions := conditions || ARRAY[
             format('%s OPERATOR(pg_catalog.<>) ALL (''{NaN,Infinity,-Infinity}''::%s[])', a, prog.amount_type),
             format('pg_catalog.abs(%s) OPERATOR(pg_catalog.<=) ''1e100''::%s', a, prog.amount_type)];
         reasons := reasons || ARRAY['amount is not finite', 'amount out of range'];
+        -- invalid_parameter_value, as order_stats; numeric_value_out_of_range
+        sqlstates := sqlstates || ARRAY['22023', '22003'];
     END IF;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.program_row_checks(customer_tier.program, text) IS
-    'the conditions an order row must meet to be usable by a program, with the reason of each, in order';
+    'the conditions an order row must meet to be usable by a program, with the reason and SQLSTATE of each, in order';
 REVOKE ALL ON FUNCTION customer_tier.program_row_checks(customer_tier.program, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.program_row_checks(customer_tier.program, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.program_reject_sqlstate_sql(customer_tier.program, text): sql/install/62_program_objects.sql
+CREATE FUNCTION customer_tier.program_reject_sqlstate_sql(prog customer_tier.program, reason text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT format('CASE %s', program_reject_sqlstate_sql.reason)
+                   || string_agg(format(' WHEN %L THEN %L', x.why, x.sqlstate), '' ORDER BY x.n)
+                   || ' END'
+              FROM customer_tier.program_row_checks(prog, 'o') AS k,
+                   unnest(k.reasons, k.sqlstates) WITH ORDINALITY AS x (why, sqlstate, n));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_reject_sqlstate_sql(customer_tier.program, text) IS
+    'SQL text of the SQLSTATE of a rejected order row, from its reason';
+REVOKE ALL ON FUNCTION customer_tier.program_reject_sqlstate_sql(customer_tier.program, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_reject_sqlstate_sql(customer_tier.program, text) TO customer_tier_admin;  -- 90_roles.sql name list
 
 -- customer_tier.program_row_counts_sql(customer_tier.program, text): sql/install/62_program_objects.sql
 CREATE OR REPLACE FUNCTION customer_tier.program_row_counts_sql(prog customer_tier.program, alias text)
@@ -1745,6 +1783,22 @@ COMMENT ON FUNCTION customer_tier.feedback_trigger_name(text, text) IS
 REVOKE ALL ON FUNCTION customer_tier.feedback_trigger_name(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.feedback_trigger_name(text, text) TO customer_tier_admin;  -- 90_roles.sql name list
 
+-- customer_tier.feedback_reject_sqlstate_sql(text): sql/install/80_feedback.sql
+CREATE FUNCTION customer_tier.feedback_reject_sqlstate_sql(reason text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN pg_catalog.format($sql$CASE
+                  WHEN %1$s OPERATOR(pg_catalog.=) ANY ('{customer key is null,answer time is null,kind is null,score is null}'::text[])
+                       THEN '22004'
+                  WHEN %1$s OPERATOR(pg_catalog.=) 'answer time is not finite' THEN '22008'
+                  WHEN %1$s OPERATOR(pg_catalog.~~) 'unknown kind %%'
+                       OR %1$s OPERATOR(pg_catalog.~~) 'score %% is not a whole number' THEN '22023'
+                  ELSE '22003' END$sql$, reason);
+COMMENT ON FUNCTION customer_tier.feedback_reject_sqlstate_sql(text) IS
+    'SQL text of the SQLSTATE of a rejected feedback row, from its reason';
+REVOKE ALL ON FUNCTION customer_tier.feedback_reject_sqlstate_sql(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.feedback_reject_sqlstate_sql(text) TO customer_tier_admin;  -- 90_roles.sql name list
+
 -- customer_tier.attach_feedback(text, regclass, name, name, name, name, interval): sql/install/80_feedback.sql
 CREATE OR REPLACE FUNCTION customer_tier.attach_feedback(
     program             text,
@@ -1763,6 +1817,7 @@ DECLARE
     src customer_tier.feedback_source;
     rejected bigint;
     last_reason text;
+    last_sqlstate text;
     customers bigint;
 BEGIN
     IF program IS NULL OR feedback_table IS NULL THEN
@@ -1786,10 +1841,11 @@ BEGIN
     EXECUTE customer_tier.feedback_rejects_sql(prog, src, feedback_table::text, '''BACKFILL''');
     GET DIAGNOSTICS rejected = ROW_COUNT;
     IF rejected OPERATOR(pg_catalog.>) 0 AND prog.reject_mode OPERATOR(pg_catalog.=) 'error' THEN
-        EXECUTE format('SELECT r.reason FROM %I.feedback_rejects AS r ORDER BY r.id DESC LIMIT 1', prog.data_schema)
-           INTO last_reason;
+        EXECUTE format('SELECT r.reason, %s FROM %I.feedback_rejects AS r ORDER BY r.id DESC LIMIT 1',
+                       customer_tier.feedback_reject_sqlstate_sql('r.reason'), prog.data_schema)
+           INTO last_reason, last_sqlstate;
         RAISE EXCEPTION 'program %: % feedback row(s) cannot be used', prog.name, rejected
-            USING ERRCODE = 'null_value_not_allowed',
+            USING ERRCODE = last_sqlstate,
                   DETAIL = format('The last one: %s.', last_reason),
                   HINT = 'Correct the rows, or set the program''s reject_mode to skip to keep such rows in its feedback_rejects table.';
     END IF;
