@@ -304,9 +304,18 @@ UPDATE customer_tier.tier SET min_p_alive = 2 WHERE program = 'shop' AND rank = 
 -- ==== a fit that cannot be made keeps the previous model; the run succeeds ====
 DELETE FROM crm.orders WHERE customer_id > 10;
 SELECT count(*) AS customers_left FROM ct_shop.customers;
+-- How the fit fails (which parameter runs off, and where) depends on the
+-- milliseconds between the orders' now() and the run's: the NOTICE (the note
+-- below) is left out here, and the note's detail is masked; the program
+-- "once" below shows a detail that does not move.
+SET client_min_messages = warning;
 CALL customer_tier.reclassify('shop');
-SELECT id, outcome, customers, model_fit FROM customer_tier.run WHERE id = 2;
-SELECT (bgnbd).customers AS model_customers, bgnbd_fitted_at < attempted_at AS kept, run, problem
+RESET client_min_messages;
+SELECT id, outcome, customers,
+       regexp_replace(model_fit, 'did not converge: [^(]*', 'did not converge: <the fit''s detail> ', 'g') AS model_fit
+  FROM customer_tier.run WHERE id = 2;
+SELECT (bgnbd).customers AS model_customers, bgnbd_fitted_at < attempted_at AS kept, run,
+       regexp_replace(problem, 'did not converge: [^(]*', 'did not converge: <the fit''s detail> ', 'g') AS problem
   FROM customer_tier.program_model WHERE program = 'shop';
 
 -- A program whose customers all ordered once has no model at all: no p_alive, no CLV.
