@@ -2,6 +2,7 @@
 # test/bench/reclassify.sh — reclassification and rebuild, as ratios from one run.
 #
 #   bash test/bench/reclassify.sh        (not part of scripts/test.sh)
+#   SCALES="200000 1000000 2000000" bash test/bench/reclassify.sh   (and the scaling section)
 #
 # ORDERS orders (default 2,000,000) for CUSTOMERS customers (default 200,000):
 #   reclassify  CALL customer_tier.reclassify(program): breakpoints, ABC classes,
@@ -24,6 +25,10 @@ source "$(dirname "$0")/cpu.sh"
 
 ORDERS=${ORDERS:-2000000}
 CUSTOMERS=${CUSTOMERS:-200000}
+# SCALES: customer counts for a scaling section after the report (10 orders a
+# customer on average): a program per scale, its first run, a second run and a
+# rebuild, each as time per 1,000 customers.  Empty (the default) skips it.
+SCALES=${SCALES:-}
 
 ct_prepare
 ct_log "loading $ORDERS orders for $CUSTOMERS customers and attaching a program"
@@ -98,3 +103,32 @@ UPDATE of every customer row      $rewrite   $rewrite_cpu
 grouping into states alone        $states   $states_cpu
   a rebuild is at least $(ratio "$states" "$groupby")x the GROUP BY by wall clock, $(ratio "$states_cpu" "$groupby_cpu")x by CPU
 REPORT
+
+# Scaling: run and rebuild time per customer from the smallest scale to the largest.
+if [ -n "$SCALES" ]; then
+    echo
+    echo "== Scaling: 10 orders a customer on average; ms per 1,000 customers (wall, server CPU)"
+    printf '%-12s %-24s %-24s %-24s\n' customers "first run" "second run" rebuild
+    for n in $SCALES; do
+        psql -X -q -v ON_ERROR_STOP=1 -d postgres >/dev/null 2>&1 <<SQL
+CREATE TABLE scale_orders AS
+SELECT ((hashint4(i) & 2147483647) % $n)::bigint AS customer_id,
+       now() - (hashint4(i + 1) & 2147483647) % (3 * 365 * 86400) * interval '1 second' AS ordered_at,
+       round(((hashint4(i + 2) & 2147483647) % 100000)::numeric / 100 + 1, 2)::numeric(12,2) AS amount
+  FROM generate_series(1, $((n * 10))) AS i;
+CREATE INDEX ON scale_orders (customer_id);
+VACUUM ANALYZE scale_orders;
+SELECT customer_tier.create_program('scale', 'scale_orders', 'customer_id', 'amount', 'ordered_at');
+ALTER TABLE scale_orders SET (autovacuum_enabled = off);
+ALTER TABLE ct_scale.customers SET (autovacuum_enabled = off);
+VACUUM ANALYZE ct_scale.customers;
+SQL
+        read -r r1 c1 < <(timed_sql "CALL customer_tier.reclassify('scale', batch_size => 50000)")
+        read -r r2 c2 < <(timed_sql "CALL customer_tier.reclassify('scale', batch_size => 50000)")
+        read -r rb cb < <(timed_sql "SELECT customer_tier.rebuild_program('scale')")
+        per() { awk -v a="$1" -v n="$n" 'BEGIN { printf "%.1f", a * 1000 / n }'; }
+        printf '%-12s %-24s %-24s %-24s\n' "$n" "$(per "$r1") / $(per "$c1")" "$(per "$r2") / $(per "$c2")" \
+            "$(per "$rb") / $(per "$cb")"
+        psql -X -q -d postgres -c "SELECT customer_tier.drop_program('scale')" -c "DROP TABLE scale_orders" >/dev/null 2>&1
+    done
+fi
