@@ -9,8 +9,9 @@
  * every scored column are computed by the one scoring path
  * (ScoreStoredCustomer) against the configuration cached in C
  * (program_config.c).  One statement inserts the new customers (ON CONFLICT
- * DO NOTHING) with their first tier in the history, their rows as an array
- * of the customers table's row type.  A new customer that a concurrent
+ * DO NOTHING), their rows as an array of the customers table's row type;
+ * a pass's changes of tier, and then its new customers' first tiers, are
+ * recorded by RecordTierChanges (tier_changes.c).  A new customer that a concurrent
  * transaction inserted and committed first is then applied again, as a
  * stored one.  A statement per customer would cost its executor start:
  * about 80 us a customer in a bulk load.
@@ -76,7 +77,7 @@ typedef struct ApplyPlans
 	 * [MANY] takes an array; [ONE] the same statement for a single customer,
 	 * whose plan starts faster (a single-row insert is the common case).
 	 */
-	SPIPlanPtr	insert[2];		/* (rows, program) -> keys inserted; first tiers recorded */
+	SPIPlanPtr	insert[2];		/* (rows) -> keys inserted */
 	SPIPlanPtr	not_inserted;	/* (keys, keys inserted) -> ordinality of the others */
 	SPIPlanPtr	emptied;		/* (keys): delete customers left without orders */
 	SPIPlanPtr	recompute;		/* (keys, horizon) -> ordinality, states from the orders */
@@ -96,23 +97,6 @@ static HTAB *apply_plans = NULL;
 /* Customers per pass: a few MB of rows in the statements' arrays. */
 #define APPLY_CHUNK 10000
 
-/*
- * A prepared plan kept for the backend's life.  Generic: the trigger path's
- * statements are planned once, and their shape does not depend on the
- * arguments (arrays of deltas, one key).
- */
-SPIPlanPtr
-KeepPlan(const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	return plan;
-}
-
 /* The attribute index (0-based) of a column of the customers table; it must exist. */
 static int
 column_index(TupleDesc desc, const char *column)
@@ -124,21 +108,13 @@ column_index(TupleDesc desc, const char *column)
 	return attnum - 1;
 }
 
-/* A new customer's first tier; later changes are recorded by the row trigger tier_changed. */
+/* New customers; returns the keys inserted (a concurrent transaction may have inserted others first). */
 static const char *const insert_sql =
 "WITH inserted AS ("
 "    INSERT INTO %1$s AS c %2$s"
 "    ON CONFLICT (customer) DO NOTHING"
-"    RETURNING c.customer, c.tier, c.tier_reason, c.changed_by"
-"), first_tier AS ("
-"    INSERT INTO %3$s.tier_history (customer, from_tier, to_tier, reason, source)"
-"    SELECT i.customer, NULL, i.tier, i.tier_reason, i.changed_by FROM inserted AS i"
-"     WHERE i.tier IS NOT NULL"
-"    RETURNING id"
-")"
-" SELECT (SELECT pg_catalog.array_agg(i.customer) FROM inserted AS i),"
-"        (SELECT pg_catalog.count(*) FROM first_tier AS h,"
-"                LATERAL (SELECT customer_tier.announce_tier_change($2, h.id)) AS n)";
+"    RETURNING c.customer"
+") SELECT pg_catalog.array_agg(i.customer) FROM inserted AS i";
 
 /* Plan the statements of one program (its customers table is customers). */
 static void
@@ -150,7 +126,7 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 	const char *table = psprintf("%s.%s", schema, quote_identifier(RelationGetRelationName(rel)));
 	const char *columns[NWRITTEN];
 	Oid			keyarray = get_array_type(keytype);
-	Oid			insert_args[2];
+	Oid			insert_arg;
 	Oid			two_keys[2] = {keyarray, keyarray};
 	Oid			recompute_args[2] = {keyarray, INT4OID};
 	Oid			log_args[3] = {TEXTOID, INT8OID, BOOLOID};
@@ -181,12 +157,11 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 	for (int i = 0; i < (int) NWRITTEN; i++)
 		p->written[i] = column_index(desc, columns[i]);
 
-	insert_args[0] = p->rowarray;
-	insert_args[1] = TEXTOID;
-	p->insert[MANY] = KeepPlan(psprintf(insert_sql, table, "SELECT u.* FROM pg_catalog.unnest($1) AS u",
-											schema), 2, insert_args);
-	insert_args[0] = rel->rd_rel->reltype;
-	p->insert[ONE] = KeepPlan(psprintf(insert_sql, table, "SELECT ($1).*", schema), 2, insert_args);
+	insert_arg = p->rowarray;
+	p->insert[MANY] = KeepPlan(psprintf(insert_sql, table, "SELECT u.* FROM pg_catalog.unnest($1) AS u"),
+							   1, &insert_arg);
+	insert_arg = rel->rd_rel->reltype;
+	p->insert[ONE] = KeepPlan(psprintf(insert_sql, table, "SELECT ($1).*"), 1, &insert_arg);
 	p->not_inserted = KeepPlan(
 		"SELECT k.i FROM pg_catalog.unnest($1) WITH ORDINALITY AS k (customer, i)"
 		" WHERE NOT k.customer OPERATOR(pg_catalog.=) ANY ($2) ORDER BY k.i", 2, two_keys);
@@ -283,7 +258,6 @@ RunPlan(SPIPlanPtr plan, Datum *args, const char *nulls, int expected)
 typedef struct ApplyState
 {
 	const char *program;
-	Datum		program_text;
 	Oid			keytype;
 	ProgramConfig *config;
 	ApplyPlans *plans;
@@ -494,6 +468,7 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 	int			how = n == 1 ? ONE : MANY;
 	TierChange *changes = palloc(n * sizeof(TierChange));
 	int			nchanges = 0;
+	TierChange *first_tiers = palloc(n * sizeof(TierChange));	/* of insert_rows[], tier NULL when none */
 	CustomerRows *rows = OpenCustomerRows(plans->customers);
 
 	/* in key order, as every transaction locks them */
@@ -529,29 +504,32 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 	for (int i = 0, k = 0; i < n; i++)
 	{
 		bool		recomputed = k < nrecompute && recompute[k] == i;
+		TierChange	change;
 
 		k += recomputed;
 		if (recomputed && !st->readable)
 			continue;			/* left as it was, counted as unrepaired */
 		if (!new_row(st, &deltas[i], &stored[i], purchases[i], refunds[i], values, nulls))
 			continue;
+		/* the change of tier, from the stored tier (none for a new customer) */
+		change = (TierChange) {
+			.customer = deltas[i].key,
+			.from_tier = stored[i].scoring[SC_TIER],
+			.to_tier = {values[plans->tier_att], nulls[plans->tier_att]},
+			.reason = {values[plans->tier_reason_att], nulls[plans->tier_reason_att]},
+			.source = {values[plans->changed_by_att], nulls[plans->changed_by_att]}
+		};
+
 		if (stored[i].found)
 		{
-			NullableDatum tier = {values[plans->tier_att], nulls[plans->tier_att]};
-
 			UpdateCustomerRow(rows, &stored[i].tid, values, nulls);
-			if (!SameText(tier, stored[i].scoring[SC_TIER]))
-				changes[nchanges++] = (TierChange) {
-					.customer = deltas[i].key,
-					.from_tier = stored[i].scoring[SC_TIER],
-					.to_tier = tier,
-					.reason = {values[plans->tier_reason_att], nulls[plans->tier_reason_att]},
-					.source = {values[plans->changed_by_att], nulls[plans->changed_by_att]}
-				};
+			if (!SameText(change.to_tier, change.from_tier))
+				changes[nchanges++] = change;
 		}
 		else
 		{
 			inserted_from[ninsert] = i;
+			first_tiers[ninsert] = change;
 			insert_rows[ninsert++] = HeapTupleGetDatum(heap_form_tuple(plans->rowdesc, values, nulls));
 		}
 	}
@@ -560,13 +538,12 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 	RecordTierChanges(st->program, plans->customers, changes, nchanges);
 	if (ninsert > 0)
 	{
-		Datum		args[2] = {insert_rows[0], st->program_text};
+		Datum		arg = how == MANY ? MakeArray(insert_rows, ninsert, plans->rowdesc->tdtypeid) : insert_rows[0];
 		bool		none;
 		Datum		inserted;
+		bool	   *redone = palloc0(ninsert * sizeof(bool));
 
-		if (how == MANY)
-			args[0] = MakeArray(insert_rows, ninsert, plans->rowdesc->tdtypeid);
-		RunPlan(plans->insert[how], args, NULL, SPI_OK_SELECT);
+		RunPlan(plans->insert[how], &arg, NULL, SPI_OK_SELECT);
 		inserted = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &none);
 		if (none || ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(inserted)),
 								   ARR_DIMS(DatumGetArrayTypeP(inserted))) < ninsert)
@@ -587,9 +564,16 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 															 SPI_tuptable->tupdesc, 1, &isnull)) - 1;
 
 				redo[again++] = deltas[inserted_from[j]];
+				redone[j] = true;
 			}
 			memcpy(deltas, redo, again * sizeof(CustomerDelta));
 		}
+		/* the first tiers of the customers inserted here, in key order */
+		nchanges = 0;
+		for (int j = 0; j < ninsert; j++)
+			if (!redone[j] && !first_tiers[j].to_tier.isnull)
+				changes[nchanges++] = first_tiers[j];
+		RecordTierChanges(st->program, plans->customers, changes, nchanges);
 	}
 	/* the states recomputed are written by now; SPI would keep them until the commit step ends */
 	if (recomputed_rows != NULL)
@@ -609,7 +593,6 @@ ApplyCustomerDeltas(const char *program, Oid keytype, const CustomerDelta *delta
 	if (!OidIsValid(customers))
 		MissingProgram(program);
 	st.program = program;
-	st.program_text = CStringGetTextDatum(program);
 	st.keytype = keytype;
 	st.config = GetProgramConfig(program);
 	st.plans = get_apply_plans(program, customers, keytype);
@@ -648,7 +631,7 @@ ApplyCustomerDeltas(const char *program, Oid keytype, const CustomerDelta *delta
 	}
 	if (st.nunrepaired > 0 || st.ndrifted > 0)
 	{
-		Datum		log[3] = {st.program_text, Int64GetDatum(st.nunrepaired > 0 ? st.nunrepaired : st.ndrifted),
+		Datum		log[3] = {CStringGetTextDatum(program), Int64GetDatum(st.nunrepaired > 0 ? st.nunrepaired : st.ndrifted),
 		BoolGetDatum(st.nunrepaired == 0)};
 
 		RunPlan(st.plans->drift_log, log, NULL, SPI_OK_INSERT);

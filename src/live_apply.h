@@ -25,7 +25,6 @@ typedef struct CustomerDelta
  * Apply a program's deltas, sorted by key (no key twice), to its customers:
  * inside SPI, as customer_tier_owner.
  */
-extern SPIPlanPtr KeepPlan(const char *sql, int nargs, Oid *argtypes);
 /* Run a kept plan (inside SPI), staying in the caller's memory context; an array of n values of type. */
 extern void RunPlan(SPIPlanPtr plan, Datum *args, const char *nulls, int expected);
 extern Datum MakeArray(Datum *values, int n, Oid type);

@@ -622,6 +622,7 @@ collect(const char *program, Oid relid, LiveStep step, TriggerData *trigdata)
 	RoleSwitch	sw;
 	PlanEntry  *entry;
 	int64		problems;
+	int64		statement_size = statement_rows(trigdata);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -654,9 +655,9 @@ collect(const char *program, Oid relid, LiveStep step, TriggerData *trigdata)
 	 * customers at a time; a small one (at most a batch of rows, so of
 	 * customers) at once, sparing a single-row write the portal.
 	 */
-	if (statement_rows(trigdata) <= COLLECT_BATCH)
+	if (statement_size <= COLLECT_BATCH)
 	{
-		SPIPlanPtr	plan = statement_rows(trigdata) <= 2 && entry->by_row != NULL ? entry->by_row : entry->main;
+		SPIPlanPtr	plan = statement_size <= 2 && entry->by_row != NULL ? entry->by_row : entry->main;
 
 		if (SPI_execute_plan(plan, NULL, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute_plan failed");

@@ -86,6 +86,23 @@ MissingProgram(const char *program)
 					 program)));
 }
 
+/*
+ * A prepared plan kept for the backend's life.  Generic: the trigger path's
+ * statements are planned once, and their shape does not depend on the
+ * arguments (arrays of deltas, one key).
+ */
+SPIPlanPtr
+KeepPlan(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
 /* Run query (inside SPI) with the program's name as $1; returns its first row. */
 HeapTuple
 ProgramCatalogRow(const char *query, const char *program, TupleDesc *desc)
@@ -217,17 +234,10 @@ PinnedRank(const ProgramConfig *config, Datum key, Oid keytype)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(
-			"SELECT pg_catalog.array_position($1, pin.tier) FROM customer_tier.pin AS pin"
-			" WHERE pin.program OPERATOR(pg_catalog.=) $2 AND pin.customer OPERATOR(pg_catalog.=) $3"
-			"   AND (pin.expires_at IS NULL OR pin.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())",
-			3, argtypes);
-
-		if (p == NULL || SPI_keepplan(p) != 0)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		plan = p;
-	}
+		plan = KeepPlan("SELECT pg_catalog.array_position($1, pin.tier) FROM customer_tier.pin AS pin"
+						" WHERE pin.program OPERATOR(pg_catalog.=) $2 AND pin.customer OPERATOR(pg_catalog.=) $3"
+						"   AND (pin.expires_at IS NULL OR pin.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())",
+						3, argtypes);
 	/* the pin's key is the text form of the customer key */
 	getTypeOutputInfo(keytype, &output, &varlena);
 	args[0] = config->settings[SETTING_TIERS].value;

@@ -9,6 +9,7 @@
 
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/hsearch.h"
 
@@ -41,6 +42,9 @@ typedef struct ProgramConfig
 /* The program's configuration; reads it (through SPI) when not cached. */
 extern ProgramConfig *GetProgramConfig(const char *program);
 extern NullableDatum PinnedRank(const ProgramConfig *config, Datum key, Oid keytype);
+
+/* A prepared plan kept for the backend's life (inside SPI). */
+extern SPIPlanPtr KeepPlan(const char *sql, int nargs, Oid *argtypes);
 extern void ProgramConfigInit(void);
 
 /* Catalog helpers of the trigger path. */

@@ -8,10 +8,10 @@
  * tier_history and announced on channel customer_tier (announce_tier_change)
  * by RecordTierChanges.  The commit step of the trigger path, which writes
  * its rows without the executor and so fires no trigger, calls it itself
- * with a pass's changes, in one statement instead of one per change.  A new
- * customer's first tier is recorded by the statement that inserts it
- * (live_apply.c).  The trigger runs as customer_tier_owner, which owns the
- * history, and refuses any table but the program's customers table.
+ * with a pass's changes, and then with its new customers' first tiers, in
+ * one statement each instead of one per change (live_apply.c).  The trigger
+ * runs as customer_tier_owner, which owns the history, and refuses any table
+ * but the program's customers table.
  */
 #include "postgres.h"
 
