@@ -78,7 +78,8 @@ SELECT customer, from_tier, to_tier FROM ct_fu.tier_history WHERE customer IN (7
  ORDER BY customer;
 SELECT customer_tier.log_contact('fu', '8', 'phone', 'welcomed') AS id;
 
--- Follow-ups due, best tier first, then highest value score, then longest due.
+-- Follow-ups due, best tier first, then most churn flags and highest value
+-- score (priority), then longest due.
 SELECT priority, customer, tier, tier_rank, reason, days_overdue, cadence,
        last_contact_at IS NOT NULL AS contacted, last_channel, last_outcome
   FROM ct_fu.follow_ups_due;
@@ -86,7 +87,8 @@ SELECT priority, customer, tier, tier_rank, reason, days_overdue, cadence,
 -- welcome, the time of the rise.
 SELECT f.customer, f.due_at = coalesce(f.last_contact_at, s.first_order) + f.cadence AS cadence_rule,
        f.due_at = (SELECT max(changed_at) FROM ct_fu.tier_history AS h WHERE h.customer = f.customer) AS rise_rule
-  FROM ct_fu.follow_ups_due AS f JOIN ct_fu.segments AS s USING (customer) ORDER BY f.priority;
+  FROM ct_fu.follow_ups_due AS f JOIN ct_fu.segments AS s USING (customer)
+ ORDER BY f.tier_rank, f.priority, f.due_at, f.customer;
 
 -- Setting cadences: a string is an interval, a number is days.  Gold every
 -- 90 days: customer 3 (contacted 70 days ago) is no longer due; normal every
@@ -159,6 +161,43 @@ SELECT customer_tier.set_cadence('fu', '{"gold": "1 day"}');
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 SELECT customer, channel, note, logged_by FROM ct_fu.contacts WHERE customer = 6 ORDER BY id;
+
+-- The list is stored with the customers (tier_rank, follow_up_due_at) and
+-- read through one index, page by page, whatever the number of customers:
+-- its order, (tier_rank, priority, due_at, customer), is its page key.
+SET enable_seqscan = off;   -- a few rows: the planner would rather read them all
+EXPLAIN (COSTS OFF) SELECT customer FROM ct_fu.follow_ups_due LIMIT 2;
+EXPLAIN (COSTS OFF) SELECT customer FROM ct_fu.follow_ups_due
+ WHERE (tier_rank, priority, due_at, customer) > (1, 0, '-infinity', 0) LIMIT 2;
+EXPLAIN (COSTS OFF) SELECT customer FROM ct_fu.follow_ups_due WHERE tier_rank = 3 LIMIT 2;
+RESET enable_seqscan;
+SELECT tier_rank, priority, customer FROM ct_fu.follow_ups_due;
+-- the page after the second row holds the third and fourth
+SELECT f.customer FROM ct_fu.follow_ups_due AS f,
+       (SELECT * FROM ct_fu.follow_ups_due LIMIT 1 OFFSET 1) AS k
+ WHERE (f.tier_rank, f.priority, f.due_at, f.customer) > (k.tier_rank, k.priority, k.due_at, k.customer)
+ LIMIT 2;
+-- A contact changed or deleted moves the customer's due time, as one
+-- logged does; the customers of the orders and of the contacts are scored
+-- once, at commit.
+SELECT customer, reason, last_contact_at IS NOT NULL AS contacted FROM ct_fu.follow_ups_due WHERE customer = 5;
+DELETE FROM ct_fu.contacts WHERE customer = 5;
+SELECT f.customer, f.reason, f.last_contact_at IS NOT NULL AS contacted, c.changed_by
+  FROM ct_fu.follow_ups_due AS f JOIN ct_fu.customers AS c USING (customer) WHERE f.customer = 5;
+INSERT INTO ct_fu.contacts (customer, channel, contacted_at) VALUES (5, 'phone', now() - interval '1 day');
+SELECT count(*) AS due_5 FROM ct_fu.follow_ups_due WHERE customer = 5;
+UPDATE ct_fu.contacts SET contacted_at = now() - interval '400 days' WHERE customer = 5;
+SELECT customer, reason, days_overdue FROM ct_fu.follow_ups_due WHERE customer = 5;
+-- A TRUNCATE of the contacts forgets every last contact.
+TRUNCATE ct_fu.contacts;
+SELECT count(*) AS contacted FROM ct_fu.customers WHERE last_contact_at IS NOT NULL;
+SELECT customer, reason FROM ct_fu.follow_ups_due;
+-- The trigger function serves its program's contacts table only.
+CREATE TABLE fup.other_contacts (customer bigint);
+CREATE TRIGGER t AFTER INSERT ON fup.other_contacts FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_contacts('fu');
+INSERT INTO fup.other_contacts VALUES (1);
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE fup.other_contacts;
 
 -- Dropping the program drops the contact log with it; the cadences go too.
 SELECT customer_tier.set_cadence('fu', '{"gold": "1 day"}') AS tiers;

@@ -24,11 +24,13 @@ SELECT v.variant, c.customer, c.monetary, c.last_order, c.orders, c.first_order,
        CASE v.variant WHEN 'new' THEN NULL WHEN 'other stage' THEN 'lapsed' ELSE c.lifecycle END AS lifecycle,
        CASE v.variant WHEN 'new' THEN NULL ELSE c.lifecycle_since END AS lifecycle_since,
        CASE v.variant WHEN 'new' THEN NULL ELSE c.previous_lifecycle END AS previous_lifecycle,
+       CASE v.variant WHEN 'new' THEN NULL ELSE c.rose_at END AS rose_at, c.last_contact_at,
        -- the scored columns, which scored_row sets
        NULL::integer AS r_score, NULL::integer AS f_score, NULL::integer AS m_score,
        NULL::double precision AS value_score, NULL::text AS segment, NULL::text AS tier_reason,
        NULL::text AS changed_by, NULL::double precision AS p_alive, NULL::double precision AS predicted_clv,
-       NULL::text[] AS churn_flags, NULL::text[] AS churn_reasons
+       NULL::text[] AS churn_flags, NULL::text[] AS churn_reasons, NULL::integer AS tier_rank,
+       NULL::timestamptz AS follow_up_due_at
   FROM ct_shop.customers AS c,
        (VALUES ('stored'), ('new'), ('other tier'), ('unknown tier'), ('pending'), ('other stage')) AS v(variant);
 

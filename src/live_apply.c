@@ -83,6 +83,7 @@ typedef struct ApplyPlans
 	SPIPlanPtr	recompute;		/* (keys, horizon) -> ordinality, states from the orders */
 	SPIPlanPtr	drift_log;		/* (program, customers, repaired): drift_repair */
 	SPIPlanPtr	satisfied;		/* (keys) -> ordinality, recent satisfaction (0..10) */
+	SPIPlanPtr	last_contact;	/* (keys) -> ordinality, time of the last contact */
 	Oid			orders;			/* the orders table */
 } ApplyPlans;
 
@@ -93,6 +94,9 @@ enum
 };
 
 static HTAB *apply_plans = NULL;
+
+/* The stored columns the commit step reads from other tables than the orders. */
+static const int input_columns[] = {SC_RECENT_SATISFACTION, SC_LAST_CONTACT_AT};
 
 /* Customers per pass: a few MB of rows in the statements' arrays. */
 #define APPLY_CHUNK 10000
@@ -181,6 +185,13 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 		"  FROM pg_catalog.unnest($1) WITH ORDINALITY AS k (customer, i)"
 		"  JOIN %s.satisfaction AS s ON s.customer OPERATOR(pg_catalog.=) k.customer", schema),
 		1, &keyarray);
+	p->last_contact = KeepPlan(psprintf(
+		"SELECT k.i, l.contacted_at"
+		"  FROM pg_catalog.unnest($1) WITH ORDINALITY AS k (customer, i)"
+		"  CROSS JOIN LATERAL (SELECT l.contacted_at FROM %s.contacts AS l"
+		"                       WHERE l.customer OPERATOR(pg_catalog.=) k.customer"
+		"                       ORDER BY l.contacted_at DESC LIMIT 1) AS l", schema),
+		1, &keyarray);
 	table_close(rel, AccessShareLock);
 	p->customers = customers;
 }
@@ -189,7 +200,7 @@ static void
 forget_plans(ApplyPlans *p)
 {
 	SPIPlanPtr *all[] = {&p->insert[MANY], &p->insert[ONE], &p->not_inserted, &p->emptied, &p->recompute,
-	&p->drift_log, &p->satisfied};
+	&p->drift_log, &p->satisfied, &p->last_contact};
 
 	for (int i = 0; i < (int) lengthof(all); i++)
 		if (*all[i] != NULL)
@@ -215,7 +226,7 @@ get_apply_plans(const char *program, Oid customers, Oid keytype)
 		p->customers = InvalidOid;
 		p->rowdesc = NULL;
 		p->insert[MANY] = p->insert[ONE] = p->not_inserted = p->emptied = NULL;
-		p->recompute = p->drift_log = p->satisfied = NULL;
+		p->recompute = p->drift_log = p->satisfied = p->last_contact = NULL;
 	}
 	if (p->customers != customers)
 	{
@@ -355,8 +366,14 @@ new_row(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
 	nulls[plans->key_att] = false;
 	values[plans->updated_at_att] = st->as_of;
 	nulls[plans->updated_at_att] = false;
-	values[plans->stored_atts[SC_RECENT_SATISFACTION]] = stored->scoring[SC_RECENT_SATISFACTION].value;
-	nulls[plans->stored_atts[SC_RECENT_SATISFACTION]] = stored->scoring[SC_RECENT_SATISFACTION].isnull;
+	/* the inputs read again (read_inputs) */
+	for (int i = 0; i < (int) lengthof(input_columns); i++)
+	{
+		int			c = input_columns[i];
+
+		values[plans->stored_atts[c]] = stored->scoring[c].value;
+		nulls[plans->stored_atts[c]] = stored->scoring[c].isnull;
+	}
 	for (int i = 0; i < (int) NWRITTEN; i++)
 	{
 		values[plans->written[i]] = written[i];
@@ -406,12 +423,13 @@ recompute_states(ApplyState *st, const CustomerDelta *deltas, const int *recompu
 }
 
 /*
- * The recent satisfaction of the customers whose answers changed and of the
- * new ones (whose answers may predate their first order), read from their
- * satisfaction rows, settled by now, in place of the stored value.
+ * One input column of the scoring read again, in place of the stored value,
+ * for the customers that want it (by plan: (keys) -> ordinality, value; a
+ * customer it returns no row for gets NULL).
  */
 static void
-read_satisfaction(ApplyState *st, const CustomerDelta *deltas, StoredRow *stored, int n)
+read_input(ApplyState *st, SPIPlanPtr plan, const bool *wanted, const CustomerDelta *deltas,
+		   StoredRow *stored, int n, int column)
 {
 	Datum	   *keys = palloc(n * sizeof(Datum));
 	int		   *at = palloc(n * sizeof(int));
@@ -419,26 +437,45 @@ read_satisfaction(ApplyState *st, const CustomerDelta *deltas, StoredRow *stored
 	Datum		arg;
 
 	for (int i = 0; i < n; i++)
-		if (deltas[i].satisfaction || !stored[i].found)
+		if (wanted[i])
 		{
 			keys[m] = deltas[i].key;
 			at[m++] = i;
-			stored[i].scoring[SC_RECENT_SATISFACTION].isnull = true;
+			stored[i].scoring[column].isnull = true;
 		}
 	if (m == 0)
 		return;
 	arg = MakeArray(keys, m, st->keytype);
-	RunPlan(st->plans->satisfied, &arg, NULL, SPI_OK_SELECT);
+	RunPlan(plan, &arg, NULL, SPI_OK_SELECT);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	row = SPI_tuptable->vals[r];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
-		NullableDatum *recent = &stored[at[DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)) - 1]]
-			.scoring[SC_RECENT_SATISFACTION];
+		NullableDatum *value = &stored[at[DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)) - 1]]
+			.scoring[column];
 
-		recent->value = SPI_getbinval(row, desc, 2, &recent->isnull);
+		value->value = SPI_getbinval(row, desc, 2, &value->isnull);
 	}
+}
+
+/*
+ * The recent satisfaction of the customers whose answers changed, and the
+ * last contact of those whose contacts changed, read from the program's
+ * tables (settled by now); new customers read both, since their answers and
+ * contacts may predate their first order.
+ */
+static void
+read_inputs(ApplyState *st, const CustomerDelta *deltas, StoredRow *stored, int n)
+{
+	bool	   *wanted = palloc(n * sizeof(bool));
+
+	for (int i = 0; i < n; i++)
+		wanted[i] = deltas[i].satisfaction || !stored[i].found;
+	read_input(st, st->plans->satisfied, wanted, deltas, stored, n, SC_RECENT_SATISFACTION);
+	for (int i = 0; i < n; i++)
+		wanted[i] = deltas[i].contact || !stored[i].found;
+	read_input(st, st->plans->last_contact, wanted, deltas, stored, n, SC_LAST_CONTACT_AT);
 }
 
 /*
@@ -489,7 +526,7 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 		for (int c = 0; c < NSTORED; c++)
 			s->scoring[c] = (NullableDatum) {s->values[plans->stored_atts[c]], s->nulls[plans->stored_atts[c]]};
 	}
-	read_satisfaction(st, deltas, stored, n);
+	read_inputs(st, deltas, stored, n);
 	for (int i = 0; i < n; i++)
 	{
 		DeltaOutcome outcome = new_states(st, &deltas[i], &stored[i], &purchases[i], &refunds[i]);

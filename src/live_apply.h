@@ -18,6 +18,7 @@ typedef struct CustomerDelta
 	NullableDatum remove_refunds;
 	const char *source;			/* who scores it: changed_by, tier_history.source */
 	bool		satisfaction;	/* its answers changed: read its recent satisfaction again */
+	bool		contact;		/* its contacts changed: read its last contact again */
 	bool		recompute;		/* its orders were too many to keep: recompute it */
 } CustomerDelta;
 

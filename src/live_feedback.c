@@ -291,7 +291,7 @@ maintain_feedback(PG_FUNCTION_ARGS)
 	}
 	EndAsRole(&sw);
 	/* the keys are copied into the transaction's pending deltas */
-	PendSatisfaction(program, keytype, keys, nkeys, event);
+	PendCustomers(program, keytype, keys, nkeys, event, PENDING_SATISFACTION);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

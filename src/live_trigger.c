@@ -78,14 +78,18 @@ typedef enum LiveStep
 	STEP_DETACH,				/* collect every row of a partition detached */
 	STEP_FEEDBACK_INSERT,		/* customers whose answers a write changed (live_feedback.c) */
 	STEP_FEEDBACK_UPDATE,
-	STEP_FEEDBACK_DELETE
+	STEP_FEEDBACK_DELETE,
+	STEP_CONTACTS_INSERT,		/* customers whose contacts a write changed (live_contacts.c) */
+	STEP_CONTACTS_UPDATE,
+	STEP_CONTACTS_DELETE
 } LiveStep;
 
 /* Who scores a customer (changed_by, tier_history.source), and the rejects' operation. */
 static const char *const step_source[] = {
 	"trigger INSERT", "trigger UPDATE", "trigger DELETE", "trigger TRUNCATE",
 	"ATTACH PARTITION", "DETACH PARTITION",
-	"trigger INSERT feedback", "trigger UPDATE feedback", "trigger DELETE feedback"
+	"trigger INSERT feedback", "trigger UPDATE feedback", "trigger DELETE feedback",
+	"trigger INSERT contacts", "trigger UPDATE contacts", "trigger DELETE contacts"
 };
 static const char *const step_operation[] = {
 	"INSERT", "UPDATE", "DELETE", "TRUNCATE", "ATTACH", "DETACH"
@@ -123,6 +127,7 @@ typedef struct Delta
 	LiveStep	step;
 	bool		truncated;		/* a marker: the orders table was truncated here */
 	bool		satisfaction;	/* the customer's answers changed: settle its satisfaction */
+	bool		contact;		/* its contacts changed: read its last contact again */
 	bool		recompute;		/* too many orders to keep: recompute the customer at commit */
 } Delta;
 
@@ -401,6 +406,7 @@ merge_run(ProgramPending *pp, Delta *items, int64 n)
 	{
 		recompute |= items[j].recompute;
 		items[0].satisfaction |= items[j].satisfaction;
+		items[0].contact |= items[j].contact;
 	}
 	for (int i = 0; i < 4 && !recompute; i++)
 	{
@@ -468,7 +474,7 @@ compact(ProgramPending *pp, bool at_commit)
 		{
 			Delta	   *d = &pp->items[i];
 
-			if (i < start && !d->satisfaction)
+			if (i < start && !d->satisfaction && !d->contact)
 				continue;
 			if (i < start)
 			{
@@ -775,16 +781,19 @@ CollectPartitionRows(const char *program, Oid relid, bool added)
 }
 
 /*
- * Customers whose answers a write of the program's feedback table changed
- * (keys[0..n)): their satisfaction rows are settled at commit, in key order,
- * and they are scored again with the customers of the orders written.
+ * Customers whose answers (PENDING_SATISFACTION) or contacts
+ * (PENDING_CONTACT) a write of the program's feedback or contacts table
+ * changed (keys[0..n)): they are scored again at commit with the customers of
+ * the orders written, in the same key-order pass, with their satisfaction
+ * settled or their last contact read again.
  */
 void
-PendSatisfaction(const char *program, Oid keytype, const Datum *keys, int n, TriggerEvent event)
+PendCustomers(const char *program, Oid keytype, const Datum *keys, int n, TriggerEvent event,
+			  PendingInput input)
 {
 	ProgramPending *pp;
-	LiveStep	step = TRIGGER_FIRED_BY_INSERT(event) ? STEP_FEEDBACK_INSERT :
-		TRIGGER_FIRED_BY_UPDATE(event) ? STEP_FEEDBACK_UPDATE : STEP_FEEDBACK_DELETE;
+	int			offset = TRIGGER_FIRED_BY_INSERT(event) ? 0 : TRIGGER_FIRED_BY_UPDATE(event) ? 1 : 2;
+	LiveStep	step = (input == PENDING_SATISFACTION ? STEP_FEEDBACK_INSERT : STEP_CONTACTS_INSERT) + offset;
 	MemoryContext old;
 
 	if (n == 0)
@@ -797,7 +806,8 @@ PendSatisfaction(const char *program, Oid keytype, const Datum *keys, int n, Tri
 
 		d->key = datumCopy(keys[i], pp->keybyval, pp->keylen);
 		clear_states(d);
-		d->satisfaction = true;
+		d->satisfaction = input == PENDING_SATISFACTION;
+		d->contact = input == PENDING_CONTACT;
 	}
 	MemoryContextSwitchTo(old);
 	if (pp->n >= pp->compact_at)
@@ -841,6 +851,7 @@ flush_program(ProgramPending *pp, bool at_commit)
 		deltas[r].key = d->key;
 		deltas[r].source = step_source[d->step];
 		deltas[r].satisfaction = d->satisfaction;
+		deltas[r].contact = d->contact;
 		deltas[r].recompute = d->recompute;
 		for (int i = 0; i < 4; i++)
 		{

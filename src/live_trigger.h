@@ -10,8 +10,14 @@
 
 extern void LiveTriggerInit(void);
 extern void CollectPartitionRows(const char *program, Oid relid, bool added);
-extern void PendSatisfaction(const char *program, Oid keytype, const Datum *keys, int n,
-							 TriggerEvent event);
+/* What a write of a table beside the orders changed for some customers. */
+typedef enum PendingInput
+{
+	PENDING_SATISFACTION,		/* their answers (live_feedback.c) */
+	PENDING_CONTACT				/* their contacts (live_contacts.c) */
+} PendingInput;
+extern void PendCustomers(const char *program, Oid keytype, const Datum *keys, int n, TriggerEvent event,
+						  PendingInput input);
 /* Under reject_mode = error, fail the write with the last unusable row's reason and SQLSTATE. */
 extern void CheckRejectMode(const char *program, int64 problems, const char *reason,
 							const char *sqlstate, const char *what, const char *kept_in);

@@ -37,7 +37,7 @@ PG_FUNCTION_INFO_V1(config_changed);
 
 /* The tables whose rows make up a configuration. */
 static const char *const config_tables[] = {
-	"program", "tier", "churn_settings", "program_model", "pin"
+	"program", "tier", "churn_settings", "program_model", "pin", "cadence"
 };
 #define NCONFIG_TABLES lengthof(config_tables)
 
@@ -162,7 +162,7 @@ load_config(ProgramConfig *config)
 	resolve_config_tables();
 	row = ProgramCatalogRow(
 		"SELECT pg_catalog.format('WITH %s SELECT churn, bg, gg, r_breakpoints, f_breakpoints,"
-		" m_breakpoints, score_weights, rules, tiers, downgrade_grace, model_rules, has_pins FROM cfg',"
+		" m_breakpoints, score_weights, rules, tiers, downgrade_grace, model_rules, cadences, has_pins FROM cfg',"
 		" customer_tier.program_config_cte_sql(p))"
 		"  FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) $1",
 		config->program, &desc);

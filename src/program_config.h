@@ -27,6 +27,7 @@ typedef enum ProgramSetting
 	SETTING_TIERS,
 	SETTING_GRACE,
 	SETTING_MODEL_RULES,
+	SETTING_CADENCES,			/* contact cadence of each tier, best first */
 	PROGRAM_NSETTINGS
 } ProgramSetting;
 

@@ -30,6 +30,7 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
+#include "follow_up.h"
 #include "program_config.h"
 #include "result_desc.h"
 #include "rfm.h"
@@ -44,13 +45,14 @@ PG_FUNCTION_INFO_V1(score_program_customer);
 const char *const stored_column_names[NSTORED] = {
 	"purchases", "orders", "monetary", "first_order", "last_order", "tier", "tier_since",
 	"pending_since", "abc_class", "lifecycle", "lifecycle_since", "previous_lifecycle",
-	"recent_satisfaction", "tier_reason"
+	"recent_satisfaction", "tier_reason", "rose_at", "last_contact_at"
 };
 
 const char *const scored_column_names[PC_NCOLS] = {
 	"r_score", "f_score", "m_score", "value_score", "segment", "tier", "tier_since",
 	"pending_since", "tier_reason", "changed_by", "p_alive", "predicted_clv", "churn_flags",
-	"churn_reasons", "lifecycle", "lifecycle_since", "previous_lifecycle"
+	"churn_reasons", "lifecycle", "lifecycle_since", "previous_lifecycle", "tier_rank", "rose_at",
+	"follow_up_due_at"
 };
 
 /* What the composition below reads, in order. */
@@ -85,6 +87,9 @@ enum
 	PA_SOURCE,
 	PA_LEGACY_NARGS,			/* the SQL function of 0.2.0 took the ones above */
 	PA_TIER_REASON = PA_LEGACY_NARGS,
+	PA_CADENCES,
+	PA_ROSE_AT,
+	PA_LAST_CONTACT_AT,
 	PA_NARGS
 };
 
@@ -340,6 +345,35 @@ TierPosition(Datum *tiers, bool *tier_nulls, int ntiers, NullableDatum tier)
 }
 
 /*
+ * When the customer's next contact is due, from its new tier (rank, 0 for
+ * none), the time it entered it, its rise into it and its last contact.
+ */
+static void
+set_follow_up_due(const NullableDatum *a, int32 rank, Datum *values, bool *nulls)
+{
+	NullableDatum cadence = {.value = (Datum) 0, .isnull = true};
+	NullableDatum due;
+
+	if (rank > 0 && !a[PA_CADENCES].isnull)
+	{
+		ArrayType  *cadences = DatumGetArrayTypeP(a[PA_CADENCES].value);
+		int			n = ArrayGetNItems(ARR_NDIM(cadences), ARR_DIMS(cadences));
+
+		if (rank <= n && !array_contains_nulls(cadences))
+		{
+			cadence.value = PointerGetDatum((Interval *) ARR_DATA_PTR(cadences) + (rank - 1));
+			cadence.isnull = false;
+		}
+	}
+	due = FollowUpDue(cadence, a[PA_FIRST_ORDER],
+					  (NullableDatum) {.value = values[PC_TIER_SINCE], .isnull = nulls[PC_TIER_SINCE]},
+					  (NullableDatum) {.value = values[PC_ROSE_AT], .isnull = nulls[PC_ROSE_AT]},
+					  a[PA_LAST_CONTACT_AT]);
+	values[PC_FOLLOW_UP_DUE_AT] = due.value;
+	nulls[PC_FOLLOW_UP_DUE_AT] = due.isnull;
+}
+
+/*
  * Every scored column of one customer: churn_assess for p_alive, CLV, flags
  * and lifecycle, then score_customer with them for the scores and the next
  * tier, the tier's name, and when the tier and the lifecycle stage changed.
@@ -412,13 +446,25 @@ compose_scores(const NullableDatum *a, Datum *values, bool *nulls)
 		tier = (NullableDatum) {.value = tiers[rank - 1], .isnull = false};
 	values[PC_TIER] = tier.value;
 	nulls[PC_TIER] = tier.isnull;
+	values[PC_TIER_RANK] = Int32GetDatum(rank);
+	nulls[PC_TIER_RANK] = tier.isnull;
 	if (SameText(tier, a[PA_TIER]))
 	{
 		values[PC_TIER_SINCE] = a[PA_TIER_SINCE].value;
 		nulls[PC_TIER_SINCE] = a[PA_TIER_SINCE].isnull;
+		values[PC_ROSE_AT] = a[PA_ROSE_AT].value;
+		nulls[PC_ROSE_AT] = a[PA_ROSE_AT].isnull;
 	}
 	else
+	{
+		NullableDatum was = score_args[ARG_CURRENT_RANK];
+
 		values[PC_TIER_SINCE] = a[PA_AS_OF].value;
+		/* a rise from one of the program's tiers to a better one */
+		values[PC_ROSE_AT] = a[PA_AS_OF].value;
+		nulls[PC_ROSE_AT] = tier.isnull || was.isnull || rank >= DatumGetInt32(was.value);
+	}
+	set_follow_up_due(a, tier.isnull ? 0 : rank, values, nulls);
 	values[PC_PENDING_SINCE] = scored[COL_PENDING_SINCE];
 	nulls[PC_PENDING_SINCE] = scored_nulls[COL_PENDING_SINCE];
 	values[PC_TIER_REASON] = scored[COL_REASON];
@@ -492,6 +538,9 @@ ScoreStoredCustomer(const ProgramConfig *config, const NullableDatum *stored, Nu
 	args[PA_MODEL_RULES] = config->settings[SETTING_MODEL_RULES];
 	args[PA_SOURCE] = (NullableDatum) {.value = source, .isnull = false};
 	args[PA_TIER_REASON] = stored[SC_TIER_REASON];
+	args[PA_CADENCES] = config->settings[SETTING_CADENCES];
+	args[PA_ROSE_AT] = stored[SC_ROSE_AT];
+	args[PA_LAST_CONTACT_AT] = stored[SC_LAST_CONTACT_AT];
 	compose_scores(args, values, nulls);
 }
 
@@ -509,7 +558,8 @@ score_program_customer(PG_FUNCTION_ARGS)
 	NullableDatum args[PA_NARGS];
 
 	memcpy(args, fcinfo->args, PA_LEGACY_NARGS * sizeof(NullableDatum));
-	args[PA_TIER_REASON].isnull = true;
+	for (int i = PA_LEGACY_NARGS; i < PA_NARGS; i++)
+		args[i].isnull = true;
 	compose_scores(args, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(CachedResultDesc(fcinfo), values, nulls)));
 }

@@ -45,6 +45,8 @@ enum
 	SC_PREVIOUS_LIFECYCLE,
 	SC_RECENT_SATISFACTION,
 	SC_TIER_REASON,
+	SC_ROSE_AT,
+	SC_LAST_CONTACT_AT,
 	NSTORED
 };
 extern const char *const stored_column_names[NSTORED];
@@ -72,6 +74,10 @@ enum
 	PC_LIFECYCLE,
 	PC_LIFECYCLE_SINCE,
 	PC_PREVIOUS_LIFECYCLE,
+	/* appended in 0.3.0: the 0.2.0 SQL composition returned the ones above */
+	PC_TIER_RANK,
+	PC_ROSE_AT,
+	PC_FOLLOW_UP_DUE_AT,
 	PC_NCOLS
 };
 

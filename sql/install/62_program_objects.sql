@@ -362,7 +362,11 @@ BEGIN
             churn_reasons    text[],
             lifecycle        text,
             lifecycle_since  timestamptz,
-            previous_lifecycle text
+            previous_lifecycle text,
+            tier_rank        integer,
+            rose_at          timestamptz,
+            last_contact_at  timestamptz,
+            follow_up_due_at timestamptz
         )$sql$, s, prog.customer_type);
     EXECUTE format('COMMENT ON TABLE %I.customers IS %L', s,
                    format('program %s: one row per customer with counted orders, kept current by triggers on %s',
@@ -398,7 +402,11 @@ BEGIN
         COMMENT ON COLUMN %1$I.customers.churn_reasons IS 'the reason of each flag, in the order of churn_flags';
         COMMENT ON COLUMN %1$I.customers.lifecycle IS 'lifecycle stage: new, active, at risk, lapsed, lost, won back';
         COMMENT ON COLUMN %1$I.customers.lifecycle_since IS 'when the customer entered the current lifecycle stage (as seen by the scoring)';
-        COMMENT ON COLUMN %1$I.customers.previous_lifecycle IS 'the lifecycle stage before the current one; NULL for the first'
+        COMMENT ON COLUMN %1$I.customers.previous_lifecycle IS 'the lifecycle stage before the current one; NULL for the first';
+        COMMENT ON COLUMN %1$I.customers.tier_rank IS 'rank of the current tier, 1 = best, as last scored; NULL without a tier';
+        COMMENT ON COLUMN %1$I.customers.rose_at IS 'when the customer rose into the current tier from a lower one; NULL when it got the tier otherwise';
+        COMMENT ON COLUMN %1$I.customers.last_contact_at IS 'input: the customer''s last contact (contacts table), kept by its trigger; NULL if never';
+        COMMENT ON COLUMN %1$I.customers.follow_up_due_at IS 'when the next contact is due (follow_ups_due): the tier''s cadence after the last contact, or at once after a rise not followed by one'
     $sql$, s);
 
     EXECUTE format($sql$

@@ -35,7 +35,13 @@ BEGIN
                         WHERE pin.program OPERATOR(pg_catalog.=) p.name) AS has_pins,
                (SELECT customer_tier.churn_settings_array(cs) FROM customer_tier.churn_settings AS cs
                  WHERE cs.program OPERATOR(pg_catalog.=) p.name) AS churn,
-               pm.bgnbd AS bg, pm.gamma_gamma AS gg
+               pm.bgnbd AS bg, pm.gamma_gamma AS gg,
+               (SELECT pg_catalog.array_agg(coalesce(cd.every, customer_tier.default_cadence(t.tier))
+                                            ORDER BY t.rank)
+                  FROM customer_tier.tier AS t
+                  LEFT JOIN customer_tier.cadence AS cd
+                    ON cd.program OPERATOR(pg_catalog.=) t.program AND cd.tier OPERATOR(pg_catalog.=) t.tier
+                 WHERE t.program OPERATOR(pg_catalog.=) p.name) AS cadences
           FROM customer_tier.program AS p
           LEFT JOIN customer_tier.program_model AS pm ON pm.program OPERATOR(pg_catalog.=) p.name
           CROSS JOIN LATERAL customer_tier.program_tier_config(p.name) AS tc

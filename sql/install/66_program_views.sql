@@ -109,15 +109,19 @@ DECLARE
 BEGIN
     RETURN concat_ws(E';\n',
         format($sql$
+            CREATE INDEX customers_churn_risk
+                ON %1$I.customers ((coalesce(predicted_clv, '-Infinity')), monetary, customer)
+             WHERE cardinality(churn_flags) > 0 AND lifecycle IS DISTINCT FROM 'lost';
             CREATE VIEW %1$I.churn_risk AS
             SELECT c.customer, c.tier, c.lifecycle, c.churn_flags, c.churn_reasons,
                    c.predicted_clv AS value_at_stake, c.p_alive, c.monetary, c.orders, c.last_order,
                    (EXTRACT(EPOCH FROM now() - c.last_order) / 86400)::double precision AS days_silent,
-                   c.mean_gap_days, c.recent_satisfaction
+                   c.mean_gap_days, c.recent_satisfaction,
+                   coalesce(c.predicted_clv, '-Infinity') AS stake_order
               FROM %1$I.customers AS c
              WHERE cardinality(c.churn_flags) > 0
                AND c.lifecycle IS DISTINCT FROM 'lost'
-             ORDER BY c.predicted_clv DESC NULLS LAST, c.monetary DESC, c.customer
+             ORDER BY coalesce(c.predicted_clv, '-Infinity') DESC, c.monetary DESC, c.customer DESC
         $sql$, s),
         format('COMMENT ON VIEW %I.churn_risk IS %L', s,
                    format('program %s: customers at risk of churning (a churn flag raised, not lost yet), the most valuable first (predicted CLV, then monetary value)',
@@ -135,7 +139,8 @@ BEGIN
             COMMENT ON COLUMN %1$I.churn_risk.last_order IS 'time of the last purchase';
             COMMENT ON COLUMN %1$I.churn_risk.days_silent IS 'days since the last purchase, now';
             COMMENT ON COLUMN %1$I.churn_risk.mean_gap_days IS 'the customer''s usual gap: mean days between purchases; NULL with fewer than two';
-            COMMENT ON COLUMN %1$I.churn_risk.recent_satisfaction IS 'recent satisfaction on 0..10; NULL = no feedback'
+            COMMENT ON COLUMN %1$I.churn_risk.recent_satisfaction IS 'recent satisfaction on 0..10; NULL = no feedback';
+            COMMENT ON COLUMN %1$I.churn_risk.stake_order IS 'value_at_stake, -Infinity without one: (stake_order, monetary, customer) descending is the list''s order and its page key'
         $sql$, s, format('the customer key, in the type of %s.%I (%s): join on it with no cast',
                          prog.orders_table, prog.customer_column, prog.customer_type)));
 END

@@ -16,6 +16,11 @@ COMMENT ON COLUMN customer_tier.cadence.program IS 'the program';
 COMMENT ON COLUMN customer_tier.cadence.tier IS 'one of the program''s tiers';
 COMMENT ON COLUMN customer_tier.cadence.every IS 'how often a customer of the tier is to be contacted (positive)';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.cadence', '');
+-- The cadences are part of the scoring configuration: each customer's
+-- follow_up_due_at counts with its tier's (config_changed, part 76).
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON customer_tier.cadence
+    FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.config_changed();
+ALTER TABLE customer_tier.cadence ENABLE ALWAYS TRIGGER config_changed;
 
 -- The cadence of a tier without a setting.
 CREATE FUNCTION customer_tier.default_cadence(tier text)
@@ -136,11 +141,84 @@ BEGIN
         END IF;
         n := n OPERATOR(pg_catalog.+) 1;
     END LOOP;
+    -- the customers of those tiers are due on the new cadence
+    PERFORM customer_tier.rescore_where(prog.name, 'set_cadence',
+        format('c.tier OPERATOR(pg_catalog.=) ANY (%L::text[])',
+               (SELECT array_agg(k) FROM jsonb_object_keys(cadences) AS k)));
     RETURN n;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.set_cadence(text, jsonb) IS
     'set the contact cadence of some tiers of a program from a JSON object tier -> interval (a number is days, null restores the default); returns the tiers named';
+
+-- The trigger function of every program on its contacts table; the argument
+-- names the program.  It keeps the customers whose contacts a statement
+-- changed; at commit they are scored again with the customers of the orders
+-- written, in key order, reading their last contact (src/live_contacts.c).
+CREATE FUNCTION customer_tier.maintain_contacts()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'maintain_contacts'
+LANGUAGE C;
+COMMENT ON FUNCTION customer_tier.maintain_contacts() IS
+    'the trigger function of every program on its contacts table; the argument names the program';
+REVOKE ALL ON FUNCTION customer_tier.maintain_contacts() FROM PUBLIC;
+
+-- After a TRUNCATE of a program's contacts: no customer has a last contact;
+-- the ones that had one are scored again (a due time the scoring never
+-- gives marks them).
+CREATE FUNCTION customer_tier.forget_last_contacts(program text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program := customer_tier.program_row(program);
+BEGIN
+    EXECUTE format('UPDATE %I.customers AS c SET last_contact_at = NULL, follow_up_due_at = ''-infinity'''
+                   ' WHERE c.last_contact_at IS NOT NULL', prog.data_schema);
+    PERFORM customer_tier.rescore_where(prog.name, 'trigger TRUNCATE contacts',
+                                        'c.follow_up_due_at OPERATOR(pg_catalog.=) ''-infinity''');
+END
+$$;
+COMMENT ON FUNCTION customer_tier.forget_last_contacts(text) IS
+    'after a TRUNCATE of a program''s contacts: forget every customer''s last contact and score them again';
+REVOKE ALL ON FUNCTION customer_tier.forget_last_contacts(text) FROM PUBLIC;
+
+-- Put a program's triggers on its contacts table.
+CREATE FUNCTION customer_tier.put_contacts_triggers(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format($sql$
+        CREATE TRIGGER last_contact_insert AFTER INSERT ON %1$I.contacts REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_contacts(%2$L);
+        CREATE TRIGGER last_contact_update AFTER UPDATE ON %1$I.contacts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_contacts(%2$L);
+        CREATE TRIGGER last_contact_delete AFTER DELETE ON %1$I.contacts REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_contacts(%2$L);
+        CREATE TRIGGER last_contact_truncate AFTER TRUNCATE ON %1$I.contacts
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_contacts(%2$L)$sql$,
+        prog.data_schema, prog.name);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.put_contacts_triggers(customer_tier.program) IS
+    'put a program''s triggers on its contacts table: each customer''s last contact and due time stay current';
+REVOKE ALL ON FUNCTION customer_tier.put_contacts_triggers(customer_tier.program) FROM PUBLIC;
+
+-- A customer's priority within its tier on the follow-up list, lower first:
+-- more churn flags first (thousands), then the higher value score.  One
+-- expression, shared by the view and its index.
+CREATE FUNCTION customer_tier.follow_up_priority_sql(alias text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN pg_catalog.format('((4 - coalesce(pg_catalog.cardinality(%1$s.churn_flags), 0)) * 1000'
+                         ' + (100 - coalesce(%1$s.value_score, -1)))', alias);
+COMMENT ON FUNCTION customer_tier.follow_up_priority_sql(text) IS
+    'SQL expression of a customer''s priority within its tier on the follow-up list (lower first)';
+REVOKE ALL ON FUNCTION customer_tier.follow_up_priority_sql(text) FROM PUBLIC;
 
 -- Create a program's contacts table and its follow_ups_due view (called by
 -- create_followup_objects when the program is created).
@@ -178,58 +256,54 @@ BEGIN
     $sql$, s, prog.customer_type,
         format('program %s: the contact log; every contact counts for the cadence, whatever its outcome', prog.name));
 
-    -- A customer's last contact, their last change of tier, and the cadence
-    -- of their tier; due when the cadence has run out since the last contact
-    -- (since the first order when never contacted), or at once after a rise
-    -- of tier that no contact has followed yet (a welcome).
+    PERFORM customer_tier.put_contacts_triggers(prog);
+    PERFORM customer_tier.create_follow_ups_view(prog);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_contact_objects(customer_tier.program) IS
+    'create a program''s contacts table, its triggers and the follow_ups_due view';
+
+-- Create a program's follow_ups_due view and the index it reads.
+CREATE FUNCTION customer_tier.create_follow_ups_view(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    -- Due once follow_up_due_at, stored with the customer by the scoring
+    -- path, has passed; most important first (tier, then churn flags and
+    -- value score, then the longest overdue): an index scan to any page.
+    EXECUTE format('CREATE INDEX customers_follow_ups ON %I.customers (tier_rank, (%s), follow_up_due_at, customer)',
+                   s, customer_tier.follow_up_priority_sql('customers'));
     EXECUTE format($sql$
         CREATE VIEW %1$I.follow_ups_due AS
-        SELECT pg_catalog.row_number() OVER (ORDER BY d.tier_rank NULLS LAST, d.churn_risk DESC,
-                                                      d.value_score DESC NULLS LAST, d.due_at, d.customer)::bigint AS priority,
-               d.customer, d.tier, d.tier_rank, d.reason, d.due_at,
-               pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() - d.due_at) / 86400)::integer AS days_overdue,
-               d.cadence, d.last_contact_at, d.last_channel, d.last_outcome, d.tier_since,
-               d.value_score, d.monetary, d.last_order, d.churn_flags
-          FROM (SELECT x.*,
-                       CASE WHEN x.welcome THEN 'welcome'
-                            WHEN x.last_contact_at IS NULL THEN 'never contacted'
-                            ELSE 'cadence' END AS reason,
-                       CASE WHEN x.welcome THEN least(x.rose_at, x.cadence_due_at)
-                            ELSE x.cadence_due_at END AS due_at
-                  FROM (SELECT c.customer, c.tier, t.rank AS tier_rank, c.tier_since, c.value_score,
-                               c.monetary, c.last_order, c.churn_flags,
-                               coalesce(pg_catalog.cardinality(c.churn_flags), 0) AS churn_risk,
-                               k.contacted_at AS last_contact_at,
-                               k.channel AS last_channel, k.outcome AS last_outcome, e.every AS cadence,
-                               coalesce(k.contacted_at, c.first_order, c.tier_since) + e.every AS cadence_due_at,
-                               h.changed_at AS rose_at,
-                               coalesce(h.to_tier = c.tier AND f.rank > t.rank
-                                        AND h.changed_at > coalesce(k.contacted_at, '-infinity'), false) AS welcome
-                          FROM %1$I.customers AS c
-                          LEFT JOIN customer_tier.tier AS t ON t.program = %2$L AND t.tier = c.tier
-                          LEFT JOIN customer_tier.cadence AS cd ON cd.program = %2$L AND cd.tier = c.tier
-                          CROSS JOIN LATERAL (SELECT coalesce(cd.every, customer_tier.default_cadence(c.tier)) AS every) AS e
-                          LEFT JOIN (SELECT DISTINCT ON (l.customer) l.customer, l.contacted_at, l.channel, l.outcome
-                                       FROM %1$I.contacts AS l
-                                      ORDER BY l.customer, l.contacted_at DESC, l.id DESC) AS k
-                            ON k.customer = c.customer
-                          LEFT JOIN (SELECT DISTINCT ON (g.customer) g.customer, g.changed_at, g.from_tier, g.to_tier
-                                       FROM %1$I.tier_history AS g
-                                      ORDER BY g.customer, g.changed_at DESC, g.id DESC) AS h
-                            ON h.customer = c.customer
-                          LEFT JOIN customer_tier.tier AS f ON f.program = %2$L AND f.tier = h.from_tier
-                         WHERE c.tier IS NOT NULL) AS x) AS d
-         WHERE d.due_at <= pg_catalog.now()
-         ORDER BY 1
-    $sql$, s, prog.name);
+        SELECT c.tier_rank, %3$s AS priority, c.follow_up_due_at AS due_at, c.customer, c.tier,
+               CASE WHEN c.rose_at > coalesce(c.last_contact_at, '-infinity') THEN 'welcome'
+                    WHEN c.last_contact_at IS NULL THEN 'never contacted'
+                    ELSE 'cadence' END AS reason,
+               pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() - c.follow_up_due_at) / 86400)::integer AS days_overdue,
+               coalesce((SELECT cd.every FROM customer_tier.cadence AS cd
+                          WHERE cd.program = %2$L AND cd.tier = c.tier),
+                        customer_tier.default_cadence(c.tier)) AS cadence,
+               c.last_contact_at, k.channel AS last_channel, k.outcome AS last_outcome, c.tier_since,
+               c.value_score, c.monetary, c.last_order, c.churn_flags
+          FROM %1$I.customers AS c
+          LEFT JOIN LATERAL (SELECT l.channel, l.outcome FROM %1$I.contacts AS l
+                              WHERE l.customer = c.customer AND l.contacted_at = c.last_contact_at
+                              ORDER BY l.id DESC LIMIT 1) AS k ON true
+         WHERE c.follow_up_due_at <= pg_catalog.now()
+         ORDER BY c.tier_rank, %3$s, c.follow_up_due_at, c.customer
+    $sql$, s, prog.name, customer_tier.follow_up_priority_sql('c'));
     EXECUTE format('COMMENT ON VIEW %I.follow_ups_due IS %L', s,
                    format('program %s: customers due for a contact, most important first: best tier, then most churn flags, then highest value score, then longest overdue',
                           prog.name));
     EXECUTE format($sql$
-        COMMENT ON COLUMN %1$I.follow_ups_due.priority IS '1 = contact first: by tier rank, then churn risk (most churn flags first), then value score (highest first), then due_at (earliest first)';
+        COMMENT ON COLUMN %1$I.follow_ups_due.tier_rank IS 'rank of the current tier, 1 = best: the list''s first order; filter on it to page through one tier';
+        COMMENT ON COLUMN %1$I.follow_ups_due.priority IS 'order within the tier, lower first: most churn flags first (thousands), then highest value score; (tier_rank, priority, due_at, customer) is the list''s order and its page key';
         COMMENT ON COLUMN %1$I.follow_ups_due.customer IS 'the customer key';
         COMMENT ON COLUMN %1$I.follow_ups_due.tier IS 'current tier';
-        COMMENT ON COLUMN %1$I.follow_ups_due.tier_rank IS 'rank of the current tier, 1 = best';
         COMMENT ON COLUMN %1$I.follow_ups_due.reason IS 'welcome (the tier rose after the last contact), never contacted (the cadence has run out since the first order), cadence (it has run out since the last contact)';
         COMMENT ON COLUMN %1$I.follow_ups_due.due_at IS 'since when the contact is due';
         COMMENT ON COLUMN %1$I.follow_ups_due.days_overdue IS 'whole days since due_at (0 on the day it fell due)';
@@ -245,8 +319,9 @@ BEGIN
     $sql$, s);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.create_contact_objects(customer_tier.program) IS
-    'create a program''s contacts table and follow_ups_due view';
+COMMENT ON FUNCTION customer_tier.create_follow_ups_view(customer_tier.program) IS
+    'create a program''s follow_ups_due view, served by an index on its customers';
+REVOKE ALL ON FUNCTION customer_tier.create_follow_ups_view(customer_tier.program) FROM PUBLIC;
 
 -- Log a contact with a customer of a program.  The customer key is given as
 -- text and read as the program's key type.  Runs with its caller's rights

@@ -223,7 +223,10 @@ BEGIN
                 ('put_feedback_triggers', 'customer_tier_admin'),
                 ('feed_recent_satisfaction', 'customer_tier_admin'), ('drop_feedback_triggers', 'customer_tier_admin'),
                 ('feedback_source_row', 'customer_tier_admin'),
-                ('feedback_trigger_name', 'customer_tier_admin')) AS w (routine, grantee)
+                ('feedback_trigger_name', 'customer_tier_admin'),
+                ('maintain_contacts', 'customer_tier_admin'), ('put_contacts_triggers', 'customer_tier_admin'),
+                ('forget_last_contacts', 'customer_tier_admin'), ('create_follow_ups_view', 'customer_tier_admin'),
+                ('follow_up_priority_sql', 'customer_tier_admin')) AS w (routine, grantee)
           JOIN pg_catalog.pg_proc AS p
             ON p.proname OPERATOR(pg_catalog.=) w.routine
            AND p.pronamespace OPERATOR(pg_catalog.=) 'customer_tier'::regnamespace

@@ -273,7 +273,11 @@ BEGIN
             churn_reasons    text[],
             lifecycle        text,
             lifecycle_since  timestamptz,
-            previous_lifecycle text
+            previous_lifecycle text,
+            tier_rank        integer,
+            rose_at          timestamptz,
+            last_contact_at  timestamptz,
+            follow_up_due_at timestamptz
         )$sql$, s, prog.customer_type);
     EXECUTE format('COMMENT ON TABLE %I.customers IS %L', s,
                    format('program %s: one row per customer with counted orders, kept current by triggers on %s',
@@ -309,7 +313,11 @@ BEGIN
         COMMENT ON COLUMN %1$I.customers.churn_reasons IS 'the reason of each flag, in the order of churn_flags';
         COMMENT ON COLUMN %1$I.customers.lifecycle IS 'lifecycle stage: new, active, at risk, lapsed, lost, won back';
         COMMENT ON COLUMN %1$I.customers.lifecycle_since IS 'when the customer entered the current lifecycle stage (as seen by the scoring)';
-        COMMENT ON COLUMN %1$I.customers.previous_lifecycle IS 'the lifecycle stage before the current one; NULL for the first'
+        COMMENT ON COLUMN %1$I.customers.previous_lifecycle IS 'the lifecycle stage before the current one; NULL for the first';
+        COMMENT ON COLUMN %1$I.customers.tier_rank IS 'rank of the current tier, 1 = best, as last scored; NULL without a tier';
+        COMMENT ON COLUMN %1$I.customers.rose_at IS 'when the customer rose into the current tier from a lower one; NULL when it got the tier otherwise';
+        COMMENT ON COLUMN %1$I.customers.last_contact_at IS 'input: the customer''s last contact (contacts table), kept by its trigger; NULL if never';
+        COMMENT ON COLUMN %1$I.customers.follow_up_due_at IS 'when the next contact is due (follow_ups_due): the tier''s cadence after the last contact, or at once after a rise not followed by one'
     $sql$, s);
 
     EXECUTE format($sql$
@@ -2639,6 +2647,364 @@ COMMENT ON FUNCTION customer_tier.rescore_where(text, text, text, text) IS
 REVOKE ALL ON FUNCTION customer_tier.rescore_where(text, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.rescore_where(text, text, text, text) TO customer_tier_admin;  -- 90_roles.sql name list
 
+-- ==== follow-ups and the churn list at screen speed (issue 16) ====
+-- Each customer stores its tier's rank, its rise into the tier, its last
+-- contact and when its next contact falls due, kept by the one scoring path;
+-- the cadences are part of the cached configuration; the contacts table gets
+-- a trigger; follow_ups_due and churn_risk read an index (the programs'
+-- columns, indexes and views are made in the loop below).
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON customer_tier.cadence
+    FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.config_changed();
+ALTER TABLE customer_tier.cadence ENABLE ALWAYS TRIGGER config_changed;
+-- customer_tier.program_config_cte_sql(customer_tier.program): sql/install/64_program_scoring.sql
+CREATE OR REPLACE FUNCTION customer_tier.program_config_cte_sql(prog customer_tier.program)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$cfg AS MATERIALIZED (
+        SELECT p.name, p.r_breakpoints, p.f_breakpoints, p.m_breakpoints, p.score_weights,
+               p.downgrade_grace, tc.rules, tc.model_rules, tc.tiers,
+               EXISTS (SELECT FROM customer_tier.pin AS pin
+                        WHERE pin.program OPERATOR(pg_catalog.=) p.name) AS has_pins,
+               (SELECT customer_tier.churn_settings_array(cs) FROM customer_tier.churn_settings AS cs
+                 WHERE cs.program OPERATOR(pg_catalog.=) p.name) AS churn,
+               pm.bgnbd AS bg, pm.gamma_gamma AS gg,
+               (SELECT pg_catalog.array_agg(coalesce(cd.every, customer_tier.default_cadence(t.tier))
+                                            ORDER BY t.rank)
+                  FROM customer_tier.tier AS t
+                  LEFT JOIN customer_tier.cadence AS cd
+                    ON cd.program OPERATOR(pg_catalog.=) t.program AND cd.tier OPERATOR(pg_catalog.=) t.tier
+                 WHERE t.program OPERATOR(pg_catalog.=) p.name) AS cadences
+          FROM customer_tier.program AS p
+          LEFT JOIN customer_tier.program_model AS pm ON pm.program OPERATOR(pg_catalog.=) p.name
+          CROSS JOIN LATERAL customer_tier.program_tier_config(p.name) AS tc
+         WHERE p.name OPERATOR(pg_catalog.=) %L)$sql$, prog.name);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_config_cte_sql(customer_tier.program) IS
+    'SQL text of the CTE holding a program''s scoring configuration for one statement';
+REVOKE ALL ON FUNCTION customer_tier.program_config_cte_sql(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_config_cte_sql(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.program_churn_risk_view_sql(customer_tier.program): sql/install/66_program_views.sql
+CREATE OR REPLACE FUNCTION customer_tier.program_churn_risk_view_sql(prog customer_tier.program)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    RETURN concat_ws(E';\n',
+        format($sql$
+            CREATE INDEX customers_churn_risk
+                ON %1$I.customers ((coalesce(predicted_clv, '-Infinity')), monetary, customer)
+             WHERE cardinality(churn_flags) > 0 AND lifecycle IS DISTINCT FROM 'lost';
+            CREATE VIEW %1$I.churn_risk AS
+            SELECT c.customer, c.tier, c.lifecycle, c.churn_flags, c.churn_reasons,
+                   c.predicted_clv AS value_at_stake, c.p_alive, c.monetary, c.orders, c.last_order,
+                   (EXTRACT(EPOCH FROM now() - c.last_order) / 86400)::double precision AS days_silent,
+                   c.mean_gap_days, c.recent_satisfaction,
+                   coalesce(c.predicted_clv, '-Infinity') AS stake_order
+              FROM %1$I.customers AS c
+             WHERE cardinality(c.churn_flags) > 0
+               AND c.lifecycle IS DISTINCT FROM 'lost'
+             ORDER BY coalesce(c.predicted_clv, '-Infinity') DESC, c.monetary DESC, c.customer DESC
+        $sql$, s),
+        format('COMMENT ON VIEW %I.churn_risk IS %L', s,
+                   format('program %s: customers at risk of churning (a churn flag raised, not lost yet), the most valuable first (predicted CLV, then monetary value)',
+                          prog.name)),
+        format($sql$
+            COMMENT ON COLUMN %1$I.churn_risk.customer IS %2$L;
+            COMMENT ON COLUMN %1$I.churn_risk.tier IS 'current tier';
+            COMMENT ON COLUMN %1$I.churn_risk.lifecycle IS 'lifecycle stage: at risk, or lapsed';
+            COMMENT ON COLUMN %1$I.churn_risk.churn_flags IS 'churn flags raised: silent, frequency_falling, low_p_alive, low_satisfaction';
+            COMMENT ON COLUMN %1$I.churn_risk.churn_reasons IS 'the reason of each flag, in the order of churn_flags';
+            COMMENT ON COLUMN %1$I.churn_risk.value_at_stake IS 'predicted CLV over the program''s horizon: what losing the customer costs; NULL without fitted models';
+            COMMENT ON COLUMN %1$I.churn_risk.p_alive IS 'BG/NBD probability that the customer is still active; NULL without a model';
+            COMMENT ON COLUMN %1$I.churn_risk.monetary IS 'net monetary value so far';
+            COMMENT ON COLUMN %1$I.churn_risk.orders IS 'number of counted purchases';
+            COMMENT ON COLUMN %1$I.churn_risk.last_order IS 'time of the last purchase';
+            COMMENT ON COLUMN %1$I.churn_risk.days_silent IS 'days since the last purchase, now';
+            COMMENT ON COLUMN %1$I.churn_risk.mean_gap_days IS 'the customer''s usual gap: mean days between purchases; NULL with fewer than two';
+            COMMENT ON COLUMN %1$I.churn_risk.recent_satisfaction IS 'recent satisfaction on 0..10; NULL = no feedback';
+            COMMENT ON COLUMN %1$I.churn_risk.stake_order IS 'value_at_stake, -Infinity without one: (stake_order, monetary, customer) descending is the list''s order and its page key'
+        $sql$, s, format('the customer key, in the type of %s.%I (%s): join on it with no cast',
+                         prog.orders_table, prog.customer_column, prog.customer_type)));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.program_churn_risk_view_sql(customer_tier.program) IS
+    'SQL text that creates the view churn_risk of a program''s schema, with its comments';
+REVOKE ALL ON FUNCTION customer_tier.program_churn_risk_view_sql(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_churn_risk_view_sql(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.set_cadence(text, jsonb): sql/install/82_contacts.sql
+CREATE OR REPLACE FUNCTION customer_tier.set_cadence(program text, cadences jsonb)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    example constant text := 'Pass an object from tier to interval, e.g. {"diamond": "30 days", "gold": "2 months", "normal": 180}; a number is days, null restores the default.';
+    prog customer_tier.program;
+    tiers text[];
+    key text;
+    val jsonb;
+    every interval;
+    n integer := 0;
+BEGIN
+    IF program IS NULL OR cadences IS NULL THEN
+        RAISE EXCEPTION 'program and cadences must not be null'
+            USING ERRCODE = 'null_value_not_allowed', HINT = example;
+    END IF;
+    prog := customer_tier.program_row(program);
+    IF jsonb_typeof(cadences) OPERATOR(pg_catalog.<>) 'object' THEN
+        RAISE EXCEPTION 'cadences must be a JSON object, not %', jsonb_typeof(cadences)
+            USING ERRCODE = 'invalid_parameter_value', HINT = example;
+    END IF;
+    IF cadences OPERATOR(pg_catalog.=) '{}'::jsonb THEN
+        RAISE EXCEPTION 'cadences must name at least one tier'
+            USING ERRCODE = 'invalid_parameter_value', HINT = example;
+    END IF;
+    SELECT array_agg(t.tier ORDER BY t.rank) INTO tiers
+      FROM customer_tier.tier AS t WHERE t.program OPERATOR(pg_catalog.=) prog.name;
+    -- validate every entry before changing anything
+    FOR key, val IN SELECT e.key, e.value FROM jsonb_each(cadences) AS e ORDER BY e.key LOOP
+        IF NOT key OPERATOR(pg_catalog.=) ANY (tiers) THEN
+            RAISE EXCEPTION 'unknown tier "%" of program "%"', key, prog.name
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('The program''s tiers are: %s.', array_to_string(tiers, ', ')),
+                      HINT = 'Name tiers of the program; customer_tier.cadences(program) lists them.';
+        END IF;
+        CASE jsonb_typeof(val)
+        WHEN 'null' THEN
+            CONTINUE;
+        WHEN 'string' THEN
+            BEGIN
+                every := (val #>> '{}')::interval;
+            EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow
+                           OR invalid_parameter_value OR numeric_value_out_of_range THEN
+                RAISE EXCEPTION 'invalid cadence % for tier "%"', val, key
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = 'The value is not an interval.', HINT = example;
+            END;
+        WHEN 'number' THEN
+            BEGIN
+                every := (val #>> '{}')::double precision OPERATOR(pg_catalog.*) interval '1 day';
+            EXCEPTION WHEN interval_field_overflow OR datetime_field_overflow OR numeric_value_out_of_range THEN
+                RAISE EXCEPTION 'invalid cadence %... for tier "%"', left(val::text, 20), key
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = 'The number of days is out of range.', HINT = example;
+            END;
+        ELSE
+            RAISE EXCEPTION 'cadence of tier "%" must be a string, a number or null, not %', key, jsonb_typeof(val)
+                USING ERRCODE = 'invalid_parameter_value', HINT = example;
+        END CASE;
+        IF every OPERATOR(pg_catalog.<=) '0' THEN
+            RAISE EXCEPTION 'cadence of tier "%" must be positive, not %', key, every
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'A cadence says how often to contact the tier''s customers, e.g. "30 days".';
+        END IF;
+    END LOOP;
+    FOR key, val IN SELECT e.key, e.value FROM jsonb_each(cadences) AS e ORDER BY e.key LOOP
+        IF jsonb_typeof(val) OPERATOR(pg_catalog.=) 'null' THEN
+            DELETE FROM customer_tier.cadence AS c
+             WHERE c.program OPERATOR(pg_catalog.=) prog.name AND c.tier OPERATOR(pg_catalog.=) key;
+        ELSE
+            every := CASE jsonb_typeof(val) WHEN 'string' THEN (val #>> '{}')::interval
+                     ELSE (val #>> '{}')::double precision OPERATOR(pg_catalog.*) interval '1 day' END;
+            INSERT INTO customer_tier.cadence AS c (program, tier, every) VALUES (prog.name, key, every)
+            ON CONFLICT ON CONSTRAINT cadence_pkey DO UPDATE SET every = excluded.every;
+        END IF;
+        n := n OPERATOR(pg_catalog.+) 1;
+    END LOOP;
+    -- the customers of those tiers are due on the new cadence
+    PERFORM customer_tier.rescore_where(prog.name, 'set_cadence',
+        format('c.tier OPERATOR(pg_catalog.=) ANY (%L::text[])',
+               (SELECT array_agg(k) FROM jsonb_object_keys(cadences) AS k)));
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.set_cadence(text, jsonb) IS
+    'set the contact cadence of some tiers of a program from a JSON object tier -> interval (a number is days, null restores the default); returns the tiers named';
+REVOKE ALL ON FUNCTION customer_tier.set_cadence(text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.set_cadence(text, jsonb) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.create_contact_objects(customer_tier.program): sql/install/82_contacts.sql
+CREATE OR REPLACE FUNCTION customer_tier.create_contact_objects(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.contacts (
+            id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            customer     %2$s NOT NULL,
+            channel      text NOT NULL
+                         CONSTRAINT contacts_channel CHECK (channel IN ('phone', 'email', 'visit', 'other')),
+            contacted_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+                         CONSTRAINT contacts_contacted_at_finite CHECK (pg_catalog.isfinite(contacted_at)),
+            outcome      text,
+            note         text,
+            logged_by    name NOT NULL DEFAULT CURRENT_USER,
+            logged_at    timestamptz NOT NULL DEFAULT pg_catalog.now()
+        );
+        CREATE INDEX ON %1$I.contacts (customer, contacted_at);
+        COMMENT ON TABLE %1$I.contacts IS %3$L;
+        COMMENT ON COLUMN %1$I.contacts.id IS 'contact number, in the order contacts were logged';
+        COMMENT ON COLUMN %1$I.contacts.customer IS 'the customer key';
+        COMMENT ON COLUMN %1$I.contacts.channel IS 'phone, email, visit or other';
+        COMMENT ON COLUMN %1$I.contacts.contacted_at IS 'when the customer was contacted';
+        COMMENT ON COLUMN %1$I.contacts.outcome IS 'what came of it, in the CRM''s own words (e.g. reached, no answer, order placed)';
+        COMMENT ON COLUMN %1$I.contacts.note IS 'free text; personal data: not readable by the reader role';
+        COMMENT ON COLUMN %1$I.contacts.logged_by IS 'the role that logged the contact';
+        COMMENT ON COLUMN %1$I.contacts.logged_at IS 'when the contact was logged'
+    $sql$, s, prog.customer_type,
+        format('program %s: the contact log; every contact counts for the cadence, whatever its outcome', prog.name));
+
+    PERFORM customer_tier.put_contacts_triggers(prog);
+    PERFORM customer_tier.create_follow_ups_view(prog);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_contact_objects(customer_tier.program) IS
+    'create a program''s contacts table, its triggers and the follow_ups_due view';
+REVOKE ALL ON FUNCTION customer_tier.create_contact_objects(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.create_contact_objects(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+
+-- customer_tier.maintain_contacts(): sql/install/82_contacts.sql
+CREATE FUNCTION customer_tier.maintain_contacts()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'maintain_contacts'
+LANGUAGE C;
+COMMENT ON FUNCTION customer_tier.maintain_contacts() IS
+    'the trigger function of every program on its contacts table; the argument names the program';
+REVOKE ALL ON FUNCTION customer_tier.maintain_contacts() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.maintain_contacts() TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.forget_last_contacts(text): sql/install/82_contacts.sql
+CREATE FUNCTION customer_tier.forget_last_contacts(program text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program := customer_tier.program_row(program);
+BEGIN
+    EXECUTE format('UPDATE %I.customers AS c SET last_contact_at = NULL, follow_up_due_at = ''-infinity'''
+                   ' WHERE c.last_contact_at IS NOT NULL', prog.data_schema);
+    PERFORM customer_tier.rescore_where(prog.name, 'trigger TRUNCATE contacts',
+                                        'c.follow_up_due_at OPERATOR(pg_catalog.=) ''-infinity''');
+END
+$$;
+COMMENT ON FUNCTION customer_tier.forget_last_contacts(text) IS
+    'after a TRUNCATE of a program''s contacts: forget every customer''s last contact and score them again';
+REVOKE ALL ON FUNCTION customer_tier.forget_last_contacts(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.forget_last_contacts(text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.put_contacts_triggers(customer_tier.program): sql/install/82_contacts.sql
+CREATE FUNCTION customer_tier.put_contacts_triggers(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format($sql$
+        CREATE TRIGGER last_contact_insert AFTER INSERT ON %1$I.contacts REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_contacts(%2$L);
+        CREATE TRIGGER last_contact_update AFTER UPDATE ON %1$I.contacts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_contacts(%2$L);
+        CREATE TRIGGER last_contact_delete AFTER DELETE ON %1$I.contacts REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_contacts(%2$L);
+        CREATE TRIGGER last_contact_truncate AFTER TRUNCATE ON %1$I.contacts
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_contacts(%2$L)$sql$,
+        prog.data_schema, prog.name);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.put_contacts_triggers(customer_tier.program) IS
+    'put a program''s triggers on its contacts table: each customer''s last contact and due time stay current';
+REVOKE ALL ON FUNCTION customer_tier.put_contacts_triggers(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.put_contacts_triggers(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.follow_up_priority_sql(text): sql/install/82_contacts.sql
+CREATE FUNCTION customer_tier.follow_up_priority_sql(alias text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN pg_catalog.format('((4 - coalesce(pg_catalog.cardinality(%1$s.churn_flags), 0)) * 1000'
+                         ' + (100 - coalesce(%1$s.value_score, -1)))', alias);
+COMMENT ON FUNCTION customer_tier.follow_up_priority_sql(text) IS
+    'SQL expression of a customer''s priority within its tier on the follow-up list (lower first)';
+REVOKE ALL ON FUNCTION customer_tier.follow_up_priority_sql(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.follow_up_priority_sql(text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.create_follow_ups_view(customer_tier.program): sql/install/82_contacts.sql
+CREATE FUNCTION customer_tier.create_follow_ups_view(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    -- Due once follow_up_due_at, stored with the customer by the scoring
+    -- path, has passed; most important first (tier, then churn flags and
+    -- value score, then the longest overdue): an index scan to any page.
+    EXECUTE format('CREATE INDEX customers_follow_ups ON %I.customers (tier_rank, (%s), follow_up_due_at, customer)',
+                   s, customer_tier.follow_up_priority_sql('customers'));
+    EXECUTE format($sql$
+        CREATE VIEW %1$I.follow_ups_due AS
+        SELECT c.tier_rank, %3$s AS priority, c.follow_up_due_at AS due_at, c.customer, c.tier,
+               CASE WHEN c.rose_at > coalesce(c.last_contact_at, '-infinity') THEN 'welcome'
+                    WHEN c.last_contact_at IS NULL THEN 'never contacted'
+                    ELSE 'cadence' END AS reason,
+               pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() - c.follow_up_due_at) / 86400)::integer AS days_overdue,
+               coalesce((SELECT cd.every FROM customer_tier.cadence AS cd
+                          WHERE cd.program = %2$L AND cd.tier = c.tier),
+                        customer_tier.default_cadence(c.tier)) AS cadence,
+               c.last_contact_at, k.channel AS last_channel, k.outcome AS last_outcome, c.tier_since,
+               c.value_score, c.monetary, c.last_order, c.churn_flags
+          FROM %1$I.customers AS c
+          LEFT JOIN LATERAL (SELECT l.channel, l.outcome FROM %1$I.contacts AS l
+                              WHERE l.customer = c.customer AND l.contacted_at = c.last_contact_at
+                              ORDER BY l.id DESC LIMIT 1) AS k ON true
+         WHERE c.follow_up_due_at <= pg_catalog.now()
+         ORDER BY c.tier_rank, %3$s, c.follow_up_due_at, c.customer
+    $sql$, s, prog.name, customer_tier.follow_up_priority_sql('c'));
+    EXECUTE format('COMMENT ON VIEW %I.follow_ups_due IS %L', s,
+                   format('program %s: customers due for a contact, most important first: best tier, then most churn flags, then highest value score, then longest overdue',
+                          prog.name));
+    EXECUTE format($sql$
+        COMMENT ON COLUMN %1$I.follow_ups_due.tier_rank IS 'rank of the current tier, 1 = best: the list''s first order; filter on it to page through one tier';
+        COMMENT ON COLUMN %1$I.follow_ups_due.priority IS 'order within the tier, lower first: most churn flags first (thousands), then highest value score; (tier_rank, priority, due_at, customer) is the list''s order and its page key';
+        COMMENT ON COLUMN %1$I.follow_ups_due.customer IS 'the customer key';
+        COMMENT ON COLUMN %1$I.follow_ups_due.tier IS 'current tier';
+        COMMENT ON COLUMN %1$I.follow_ups_due.reason IS 'welcome (the tier rose after the last contact), never contacted (the cadence has run out since the first order), cadence (it has run out since the last contact)';
+        COMMENT ON COLUMN %1$I.follow_ups_due.due_at IS 'since when the contact is due';
+        COMMENT ON COLUMN %1$I.follow_ups_due.days_overdue IS 'whole days since due_at (0 on the day it fell due)';
+        COMMENT ON COLUMN %1$I.follow_ups_due.cadence IS 'the contact cadence of the tier (customer_tier.cadences)';
+        COMMENT ON COLUMN %1$I.follow_ups_due.last_contact_at IS 'when the customer was last contacted; NULL if never';
+        COMMENT ON COLUMN %1$I.follow_ups_due.last_channel IS 'channel of the last contact';
+        COMMENT ON COLUMN %1$I.follow_ups_due.last_outcome IS 'outcome of the last contact';
+        COMMENT ON COLUMN %1$I.follow_ups_due.tier_since IS 'when the customer entered the current tier';
+        COMMENT ON COLUMN %1$I.follow_ups_due.value_score IS 'weighted value score 0..100';
+        COMMENT ON COLUMN %1$I.follow_ups_due.monetary IS 'net monetary value';
+        COMMENT ON COLUMN %1$I.follow_ups_due.last_order IS 'time of the last purchase';
+        COMMENT ON COLUMN %1$I.follow_ups_due.churn_flags IS 'churn flags raised (segments.churn_flags); more flags, higher priority within a tier'
+    $sql$, s);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_follow_ups_view(customer_tier.program) IS
+    'create a program''s follow_ups_due view, served by an index on its customers';
+REVOKE ALL ON FUNCTION customer_tier.create_follow_ups_view(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.create_follow_ups_view(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+
 -- ==== every program ====
 -- Its schema and objects go to customer_tier_owner (a table's indexes and
 -- sequences follow it); customer_tier_owner may read its orders table, for
@@ -2697,6 +3063,30 @@ BEGIN
             DROP FUNCTION %1$I.kpis(text, timestamptz, timestamptz) RESTRICT;
             DROP FUNCTION %1$I.satisfaction_by_tier(text, timestamptz, timestamptz) RESTRICT$sql$, s);
         PERFORM customer_tier.create_kpi_functions(prog);
+        -- the follow-up list and the churn list read an index (issue 16)
+        EXECUTE pg_catalog.format($sql$
+            ALTER TABLE %1$I.customers ADD COLUMN tier_rank integer, ADD COLUMN rose_at timestamptz,
+                ADD COLUMN last_contact_at timestamptz, ADD COLUMN follow_up_due_at timestamptz;
+            COMMENT ON COLUMN %1$I.customers.tier_rank IS 'rank of the current tier, 1 = best, as last scored; NULL without a tier';
+            COMMENT ON COLUMN %1$I.customers.rose_at IS 'when the customer rose into the current tier from a lower one; NULL when it got the tier otherwise';
+            COMMENT ON COLUMN %1$I.customers.last_contact_at IS 'input: the customer''s last contact (contacts table), kept by its trigger; NULL if never';
+            COMMENT ON COLUMN %1$I.customers.follow_up_due_at IS 'when the next contact is due (follow_ups_due): the tier''s cadence after the last contact, or at once after a rise not followed by one';
+            UPDATE %1$I.customers AS c SET last_contact_at = l.last
+              FROM (SELECT l.customer, max(l.contacted_at) AS last FROM %1$I.contacts AS l GROUP BY l.customer) AS l
+             WHERE l.customer OPERATOR(pg_catalog.=) c.customer;
+            UPDATE %1$I.customers AS c SET rose_at = h.changed_at
+              FROM (SELECT DISTINCT ON (h.customer) h.customer, h.changed_at, h.from_tier, h.to_tier
+                      FROM %1$I.tier_history AS h ORDER BY h.customer, h.changed_at DESC, h.id DESC) AS h,
+                   customer_tier.tier AS f, customer_tier.tier AS t
+             WHERE h.customer OPERATOR(pg_catalog.=) c.customer AND h.to_tier OPERATOR(pg_catalog.=) c.tier
+               AND f.program OPERATOR(pg_catalog.=) %2$L AND f.tier OPERATOR(pg_catalog.=) h.from_tier
+               AND t.program OPERATOR(pg_catalog.=) %2$L AND t.tier OPERATOR(pg_catalog.=) c.tier
+               AND f.rank OPERATOR(pg_catalog.>) t.rank;
+            DROP VIEW %1$I.follow_ups_due RESTRICT;
+            DROP VIEW %1$I.churn_risk RESTRICT$sql$, s, prog.name);
+        PERFORM customer_tier.put_contacts_triggers(prog);
+        PERFORM customer_tier.create_follow_ups_view(prog);
+        EXECUTE customer_tier.program_churn_risk_view_sql(prog);
         -- the writer reads no contact data any more (grant_followup_access grants what it keeps)
         EXECUTE pg_catalog.format('REVOKE SELECT ON %1$I.contacts, %1$I.follow_ups_due FROM customer_tier_writer', s);
         PERFORM customer_tier.grant_followup_access(prog);
@@ -2715,6 +3105,8 @@ BEGIN
                  ELSE pg_catalog.format('customer_tier.text_of(o.%I)', prog.order_id_column) END,
             prog.orders_table, customer_tier.program_row_problem_sql(prog, 'o'));
         PERFORM customer_tier.rebuild_program(prog.name);
+        -- every customer gets its tier's rank and its follow-up's due time
+        PERFORM customer_tier.rescore_where(prog.name, 'upgrade', 'true');
     END LOOP;
 END
 $programs$;
