@@ -46,6 +46,7 @@
 #include "compat.h"
 #include "live_apply.h"
 #include "live_rows.h"
+#include "summary_deltas.h"
 #include "tier_changes.h"
 #include "order_stats.h"
 #include "program_config.h"
@@ -82,8 +83,7 @@ typedef struct ApplyPlans
 	SPIPlanPtr	emptied;		/* (keys): delete customers left without orders */
 	SPIPlanPtr	recompute;		/* (keys, horizon) -> ordinality, states from the orders */
 	SPIPlanPtr	drift_log;		/* (program, customers, repaired): drift_repair */
-	SPIPlanPtr	satisfied;		/* (keys) -> ordinality, recent satisfaction (0..10) */
-	SPIPlanPtr	last_contact;	/* (keys) -> ordinality, time of the last contact */
+	SPIPlanPtr	inputs;			/* (keys) -> ordinality, each of input_columns */
 	Oid			orders;			/* the orders table */
 } ApplyPlans;
 
@@ -179,18 +179,13 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 	p->recompute = KeepPlan(TextDatumGetCString(heap_getattr(cat, 2, catdesc, &isnull)), 2, recompute_args);
 	p->drift_log = KeepPlan("INSERT INTO customer_tier.drift_repair (program, customers, repaired)"
 							" VALUES ($1, $2, $3)", 3, log_args);
-	/* as feed_recent_satisfaction: the recent score (0..100) over 10 */
-	p->satisfied = KeepPlan(psprintf(
-		"SELECT k.i, s.recent_score OPERATOR(pg_catalog./) 10"
-		"  FROM pg_catalog.unnest($1) WITH ORDINALITY AS k (customer, i)"
-		"  JOIN %s.satisfaction AS s ON s.customer OPERATOR(pg_catalog.=) k.customer", schema),
-		1, &keyarray);
-	p->last_contact = KeepPlan(psprintf(
-		"SELECT k.i, l.contacted_at"
-		"  FROM pg_catalog.unnest($1) WITH ORDINALITY AS k (customer, i)"
-		"  CROSS JOIN LATERAL (SELECT l.contacted_at FROM %s.contacts AS l"
-		"                       WHERE l.customer OPERATOR(pg_catalog.=) k.customer"
-		"                       ORDER BY l.contacted_at DESC LIMIT 1) AS l", schema),
+	/* input_columns: as feed_recent_satisfaction, the recent score (0..100) over 10; the last contact */
+	p->inputs = KeepPlan(psprintf(
+		"SELECT k.i, (SELECT s.recent_score OPERATOR(pg_catalog./) 10 FROM %1$s.satisfaction AS s"
+		"              WHERE s.customer OPERATOR(pg_catalog.=) k.customer),"
+		"       (SELECT l.contacted_at FROM %1$s.contacts AS l"
+		"         WHERE l.customer OPERATOR(pg_catalog.=) k.customer ORDER BY l.contacted_at DESC LIMIT 1)"
+		"  FROM pg_catalog.unnest($1) WITH ORDINALITY AS k (customer, i)", schema),
 		1, &keyarray);
 	table_close(rel, AccessShareLock);
 	p->customers = customers;
@@ -200,7 +195,7 @@ static void
 forget_plans(ApplyPlans *p)
 {
 	SPIPlanPtr *all[] = {&p->insert[MANY], &p->insert[ONE], &p->not_inserted, &p->emptied, &p->recompute,
-	&p->drift_log, &p->satisfied, &p->last_contact};
+	&p->drift_log, &p->inputs};
 
 	for (int i = 0; i < (int) lengthof(all); i++)
 		if (*all[i] != NULL)
@@ -226,7 +221,7 @@ get_apply_plans(const char *program, Oid customers, Oid keytype)
 		p->customers = InvalidOid;
 		p->rowdesc = NULL;
 		p->insert[MANY] = p->insert[ONE] = p->not_inserted = p->emptied = NULL;
-		p->recompute = p->drift_log = p->satisfied = p->last_contact = NULL;
+		p->recompute = p->drift_log = p->inputs = NULL;
 	}
 	if (p->customers != customers)
 	{
@@ -423,13 +418,15 @@ recompute_states(ApplyState *st, const CustomerDelta *deltas, const int *recompu
 }
 
 /*
- * One input column of the scoring read again, in place of the stored value,
- * for the customers that want it (by plan: (keys) -> ordinality, value; a
- * customer it returns no row for gets NULL).
+ * The scoring's inputs kept in other tables than the orders (input_columns),
+ * read again in place of the stored values for the customers whose answers
+ * or contacts changed, and for new customers, whose answers and contacts may
+ * predate their first order.  The satisfaction rows are settled by now; one
+ * statement reads both, the stored values being current for a customer whose
+ * other input did not change.
  */
 static void
-read_input(ApplyState *st, SPIPlanPtr plan, const bool *wanted, const CustomerDelta *deltas,
-		   StoredRow *stored, int n, int column)
+read_inputs(ApplyState *st, const CustomerDelta *deltas, StoredRow *stored, int n)
 {
 	Datum	   *keys = palloc(n * sizeof(Datum));
 	int		   *at = palloc(n * sizeof(int));
@@ -437,45 +434,26 @@ read_input(ApplyState *st, SPIPlanPtr plan, const bool *wanted, const CustomerDe
 	Datum		arg;
 
 	for (int i = 0; i < n; i++)
-		if (wanted[i])
+		if (deltas[i].satisfaction || deltas[i].contact || !stored[i].found)
 		{
 			keys[m] = deltas[i].key;
 			at[m++] = i;
-			stored[i].scoring[column].isnull = true;
 		}
 	if (m == 0)
 		return;
 	arg = MakeArray(keys, m, st->keytype);
-	RunPlan(plan, &arg, NULL, SPI_OK_SELECT);
+	RunPlan(st->plans->inputs, &arg, NULL, SPI_OK_SELECT);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	row = SPI_tuptable->vals[r];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
-		NullableDatum *value = &stored[at[DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)) - 1]]
-			.scoring[column];
+		StoredRow  *s = &stored[at[DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)) - 1]];
 
-		value->value = SPI_getbinval(row, desc, 2, &value->isnull);
+		for (int c = 0; c < (int) lengthof(input_columns); c++)
+			s->scoring[input_columns[c]].value =
+				SPI_getbinval(row, desc, c + 2, &s->scoring[input_columns[c]].isnull);
 	}
-}
-
-/*
- * The recent satisfaction of the customers whose answers changed, and the
- * last contact of those whose contacts changed, read from the program's
- * tables (settled by now); new customers read both, since their answers and
- * contacts may predate their first order.
- */
-static void
-read_inputs(ApplyState *st, const CustomerDelta *deltas, StoredRow *stored, int n)
-{
-	bool	   *wanted = palloc(n * sizeof(bool));
-
-	for (int i = 0; i < n; i++)
-		wanted[i] = deltas[i].satisfaction || !stored[i].found;
-	read_input(st, st->plans->satisfied, wanted, deltas, stored, n, SC_RECENT_SATISFACTION);
-	for (int i = 0; i < n; i++)
-		wanted[i] = deltas[i].contact || !stored[i].found;
-	read_input(st, st->plans->last_contact, wanted, deltas, stored, n, SC_LAST_CONTACT_AT);
 }
 
 /*
@@ -507,6 +485,7 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 	int			nchanges = 0;
 	TierChange *first_tiers = palloc(n * sizeof(TierChange));	/* of insert_rows[], tier NULL when none */
 	CustomerRows *rows = OpenCustomerRows(plans->customers);
+	SummaryDeltas *summary = NewSummaryDeltas(CustomerRowsRelation(rows));
 
 	/* in key order, as every transaction locks them */
 	for (int i = 0; i < n; i++)
@@ -559,6 +538,8 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 
 		if (stored[i].found)
 		{
+			AddSummaryRow(summary, stored[i].values, stored[i].nulls, -1);
+			AddSummaryRow(summary, values, nulls, +1);
 			UpdateCustomerRow(rows, &stored[i].tid, values, nulls);
 			if (!SameText(change.to_tier, change.from_tier))
 				changes[nchanges++] = change;
@@ -571,6 +552,8 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 		}
 	}
 	CloseCustomerRows(rows);
+	/* what the trigger summary_update adds for any other UPDATE */
+	FlushSummaryDeltas(summary);
 	/* what the row trigger tier_changed records for any other UPDATE, in key order */
 	RecordTierChanges(st->program, plans->customers, changes, nchanges);
 	if (ninsert > 0)

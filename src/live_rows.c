@@ -146,6 +146,12 @@ UpdateCustomerRow(CustomerRows *rows, ItemPointer tid, Datum *values, bool *null
 	ResetPerTupleExprContext(rows->estate);
 }
 
+Relation
+CustomerRowsRelation(CustomerRows *rows)
+{
+	return rows->rel;
+}
+
 void
 CloseCustomerRows(CustomerRows *rows)
 {

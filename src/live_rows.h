@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "storage/itemptr.h"
+#include "utils/relcache.h"
 
 typedef struct CustomerRows CustomerRows;
 
@@ -25,5 +26,7 @@ extern bool LockCustomerRow(CustomerRows *rows, Datum key, ItemPointer tid, Datu
 extern void UpdateCustomerRow(CustomerRows *rows, ItemPointer tid, Datum *values, bool *nulls);
 
 extern void CloseCustomerRows(CustomerRows *rows);
+/* The customers table, open until CloseCustomerRows. */
+extern Relation CustomerRowsRelation(CustomerRows *rows);
 
 #endif

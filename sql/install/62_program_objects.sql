@@ -456,6 +456,7 @@ BEGIN
     PERFORM customer_tier.put_tier_trigger(prog);
 
     INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
+    PERFORM customer_tier.create_summary_objects(prog);
     PERFORM customer_tier.create_program_views(prog);
     PERFORM customer_tier.create_followup_objects(prog);
     PERFORM customer_tier.grant_program_access(prog);
@@ -716,6 +717,7 @@ BEGIN
     -- RESTRICT: a user's own object that depends on these must make this fail.
     EXECUTE format('DROP TABLE IF EXISTS %I.rejects RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.customers RESTRICT', prog.data_schema);
+    EXECUTE format('DROP TABLE IF EXISTS %I.summary_deltas RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.tier_history RESTRICT', prog.data_schema);
 END
 $$;

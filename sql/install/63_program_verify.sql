@@ -47,6 +47,34 @@ BEGIN
                OPERATOR(pg_catalog.>) 1e-9
             OR pg_catalog.abs(coalesce(m.gap_stddev_days, -1) OPERATOR(pg_catalog.-) coalesce(r.gap_stddev_days, -1))
                OPERATOR(pg_catalog.>) 1e-9
+        UNION ALL
+        -- the summaries' sums (summary_deltas) against the customers they count
+        SELECT NULL, 'summary',
+               pg_catalog.jsonb_build_object('tier', g.tier, 'segment', g.segment, 'at_risk', g.at_risk,
+                   'customers', g.kept[1], 'revenue', g.kept[2], 'value_sum', g.kept[3], 'value_n', g.kept[4]),
+               pg_catalog.jsonb_build_object('tier', g.tier, 'segment', g.segment, 'at_risk', g.at_risk,
+                   'customers', g.counted[1], 'revenue', g.counted[2], 'value_sum', g.counted[3], 'value_n', g.counted[4])
+          FROM (SELECT x.tier, x.segment, x.at_risk,
+                       ARRAY[coalesce(pg_catalog.sum(x.customers) FILTER (WHERE x.kept), 0),
+                             coalesce(pg_catalog.sum(x.revenue) FILTER (WHERE x.kept), 0),
+                             coalesce(pg_catalog.sum(x.value_sum) FILTER (WHERE x.kept), 0),
+                             coalesce(pg_catalog.sum(x.value_n) FILTER (WHERE x.kept), 0)] AS kept,
+                       ARRAY[coalesce(pg_catalog.sum(x.customers) FILTER (WHERE NOT x.kept), 0),
+                             coalesce(pg_catalog.sum(x.revenue) FILTER (WHERE NOT x.kept), 0),
+                             coalesce(pg_catalog.sum(x.value_sum) FILTER (WHERE NOT x.kept), 0),
+                             coalesce(pg_catalog.sum(x.value_n) FILTER (WHERE NOT x.kept), 0)] AS counted
+                  FROM (SELECT d.tier, d.segment, d.at_risk, true AS kept,
+                               d.customers::numeric, d.revenue, d.value_sum, d.value_n::numeric
+                          FROM %1$I.summary_deltas AS d
+                        UNION ALL
+                        SELECT c.tier, c.segment,
+                               coalesce(pg_catalog.cardinality(c.churn_flags) OPERATOR(pg_catalog.>) 0
+                                        AND c.lifecycle IS DISTINCT FROM 'lost', false),
+                               false, 1, c.monetary, coalesce(c.value_score::numeric, 0),
+                               CASE WHEN c.value_score IS NULL THEN 0 ELSE 1 END
+                          FROM %1$I.customers AS c) AS x
+                 GROUP BY x.tier, x.segment, x.at_risk) AS g
+         WHERE g.kept OPERATOR(pg_catalog.<>) g.counted
          ORDER BY 1$sql$,
         prog.data_schema, prog.customer_column, prog.amount_column, prog.ordered_at_column,
         prog.orders_table, customer_tier.program_row_counts_sql(prog, 'o'));

@@ -192,44 +192,7 @@ BEGIN
         COMMENT ON COLUMN %1$I.tier_changes.source IS 'what made the change: trigger INSERT/UPDATE/DELETE, create_program, a pin or a run'
     $sql$, s, format('the customer key (%s)', prog.customer_type));
 
-    -- Every tier of the program, empty ones too, in rank order; a tier some
-    -- customers still hold but the program no longer has (set_tiers dropped
-    -- it, and they have not been scored since) gets a row with rank NULL,
-    -- after the others, so that the shares always add up to 1.
-    EXECUTE format($sql$
-        CREATE VIEW %1$I.tier_summary AS
-        SELECT coalesce(t.tier, a.tier) AS tier, t.rank,
-               coalesce(a.customers, 0) AS customers,
-               coalesce(a.revenue, 0) AS revenue,
-               coalesce(a.revenue, 0) / nullif(sum(a.revenue) OVER (), 0) AS revenue_share,
-               coalesce(a.customers, 0) / nullif(sum(a.customers) OVER (), 0) AS customer_share,
-               a.avg_monetary, a.avg_value_score,
-               sum(coalesce(a.revenue, 0)) OVER pareto / nullif(sum(a.revenue) OVER (), 0) AS cumulative_revenue_share,
-               sum(coalesce(a.customers, 0)) OVER pareto / nullif(sum(a.customers) OVER (), 0) AS cumulative_customer_share
-          FROM (SELECT x.tier, x.rank FROM customer_tier.tier AS x WHERE x.program = %2$L) AS t
-          FULL JOIN (SELECT c.tier, count(*) AS customers, sum(c.monetary) AS revenue,
-                            avg(c.monetary) AS avg_monetary, avg(c.value_score) AS avg_value_score
-                       FROM %1$I.customers AS c
-                      GROUP BY c.tier) AS a ON a.tier = t.tier
-        WINDOW pareto AS (ORDER BY t.rank NULLS LAST, coalesce(t.tier, a.tier) NULLS LAST
-                          ROWS UNBOUNDED PRECEDING)
-         ORDER BY t.rank NULLS LAST, coalesce(t.tier, a.tier) NULLS LAST
-    $sql$, s, prog.name);
-    EXECUTE format('COMMENT ON VIEW %I.tier_summary IS %L', s,
-                   format('program %s: one row per tier, best first, empty tiers included: customers, revenue, shares (fractions 0..1) and running shares (a Pareto view)',
-                          prog.name));
-    EXECUTE format($sql$
-        COMMENT ON COLUMN %1$I.tier_summary.tier IS 'tier; NULL for customers not scored yet';
-        COMMENT ON COLUMN %1$I.tier_summary.rank IS 'rank of the tier, 1 = best; NULL for a tier the program no longer has but customers still hold';
-        COMMENT ON COLUMN %1$I.tier_summary.customers IS 'customers in the tier (0 for an empty tier)';
-        COMMENT ON COLUMN %1$I.tier_summary.revenue IS 'sum of the net monetary value of the tier''s customers (0 for an empty tier)';
-        COMMENT ON COLUMN %1$I.tier_summary.revenue_share IS 'revenue / all customers'' revenue, a fraction (0.25 = 25%%); NULL when the total is 0; outside 0..1 when refunds make some revenue negative';
-        COMMENT ON COLUMN %1$I.tier_summary.customer_share IS 'customers / all customers, a fraction 0..1; NULL when the program has no customers';
-        COMMENT ON COLUMN %1$I.tier_summary.avg_monetary IS 'mean net monetary value of the tier''s customers; NULL for an empty tier';
-        COMMENT ON COLUMN %1$I.tier_summary.avg_value_score IS 'mean value score (0..100) of the tier''s customers; NULL for an empty tier';
-        COMMENT ON COLUMN %1$I.tier_summary.cumulative_revenue_share IS 'Pareto: revenue share of this tier and every better one, a fraction';
-        COMMENT ON COLUMN %1$I.tier_summary.cumulative_customer_share IS 'Pareto: customer share of this tier and every better one, a fraction'
-    $sql$, s);
+    PERFORM customer_tier.create_summary_views(prog);
 
     -- A function rather than a view because it takes two times.  It reads
     -- the views, not the tables, so whoever may read them may call it.
@@ -281,7 +244,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION customer_tier.create_program_views(customer_tier.program) IS
-    'create the BI views of a program''s schema: segments, churn_risk, tier_changes, tier_summary, and the function migration(from_date, to_date)';
+    'create the BI views of a program''s schema: segments, churn_risk, tier_changes, tier_summary, segment_summary, and the function migration(from_date, to_date)';
 
 -- The migration matrix between two reclassification runs: the run version
 -- resolves each run to the time it finished and calls migration(from, to),
@@ -418,6 +381,7 @@ BEGIN
     EXECUTE format('DROP FUNCTION IF EXISTS %I.migration_between_runs(bigint, bigint) RESTRICT', s);
     EXECUTE format('DROP FUNCTION IF EXISTS %I.migration(timestamptz, timestamptz) RESTRICT', s);
     EXECUTE format('DROP VIEW IF EXISTS %I.tier_summary RESTRICT', s);
+    EXECUTE format('DROP VIEW IF EXISTS %I.segment_summary RESTRICT', s);
     EXECUTE format('DROP VIEW IF EXISTS %I.tier_changes RESTRICT', s);
     EXECUTE format('DROP VIEW IF EXISTS %I.segments RESTRICT', s);
     EXECUTE format('DROP VIEW IF EXISTS %I.churn_risk RESTRICT', s);

@@ -201,6 +201,8 @@ BEGIN
                   HINT = 'The run is logged as failed in customer_tier.run; the next run starts afresh.';
     END IF;
 
+    -- the summaries' deltas of this run and of the writers since the last fold, folded
+    PERFORM customer_tier.compact_summary(pg_catalog.format('%I.summary_deltas', prog.data_schema)::regclass, true);
     EXECUTE pg_catalog.format($sql$
         UPDATE customer_tier.run AS r
            SET outcome = 'succeeded', finished_at = pg_catalog.clock_timestamp(),

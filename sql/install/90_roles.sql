@@ -226,7 +226,10 @@ BEGIN
                 ('feedback_trigger_name', 'customer_tier_admin'),
                 ('maintain_contacts', 'customer_tier_admin'), ('put_contacts_triggers', 'customer_tier_admin'),
                 ('forget_last_contacts', 'customer_tier_admin'), ('create_follow_ups_view', 'customer_tier_admin'),
-                ('follow_up_priority_sql', 'customer_tier_admin')) AS w (routine, grantee)
+                ('follow_up_priority_sql', 'customer_tier_admin'),
+                -- summaries (65)
+                ('summary_changed', 'customer_tier_admin'), ('compact_summary', 'customer_tier_admin'),
+                ('create_summary_objects', 'customer_tier_admin'), ('create_summary_views', 'customer_tier_admin')) AS w (routine, grantee)
           JOIN pg_catalog.pg_proc AS p
             ON p.proname OPERATOR(pg_catalog.=) w.routine
            AND p.pronamespace OPERATOR(pg_catalog.=) 'customer_tier'::regnamespace

@@ -367,6 +367,7 @@ BEGIN
     PERFORM customer_tier.put_tier_trigger(prog);
 
     INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
+    PERFORM customer_tier.create_summary_objects(prog);
     PERFORM customer_tier.create_program_views(prog);
     PERFORM customer_tier.create_followup_objects(prog);
     PERFORM customer_tier.grant_program_access(prog);
@@ -1500,6 +1501,7 @@ BEGIN
     -- RESTRICT: a user's own object that depends on these must make this fail.
     EXECUTE format('DROP TABLE IF EXISTS %I.rejects RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.customers RESTRICT', prog.data_schema);
+    EXECUTE format('DROP TABLE IF EXISTS %I.summary_deltas RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.tier_history RESTRICT', prog.data_schema);
 END
 $$;
@@ -1671,6 +1673,8 @@ BEGIN
                   HINT = 'The run is logged as failed in customer_tier.run; the next run starts afresh.';
     END IF;
 
+    -- the summaries' deltas of this run and of the writers since the last fold, folded
+    PERFORM customer_tier.compact_summary(pg_catalog.format('%I.summary_deltas', prog.data_schema)::regclass, true);
     EXECUTE pg_catalog.format($sql$
         UPDATE customer_tier.run AS r
            SET outcome = 'succeeded', finished_at = pg_catalog.clock_timestamp(),
@@ -3005,6 +3009,397 @@ REVOKE ALL ON FUNCTION customer_tier.create_follow_ups_view(customer_tier.progra
 GRANT EXECUTE ON FUNCTION customer_tier.create_follow_ups_view(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
 
 
+-- ==== summaries without a hot row (issue 16) ====
+-- tier_summary and the new segment_summary sum each program's summary_deltas,
+-- which every write of its customers adds to (the programs' tables,
+-- triggers and views are made in the loop below).
+-- customer_tier.verify_program(text): sql/install/63_program_verify.sql
+CREATE OR REPLACE FUNCTION customer_tier.verify_program(program text)
+RETURNS TABLE (customer text, problem text, maintained jsonb, recomputed jsonb)
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+BEGIN
+    prog := customer_tier.program_row(program);
+    RETURN QUERY EXECUTE format($sql$
+        WITH scratch AS (
+            SELECT o.%2$I AS customer,
+                   pg_catalog.count(*) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.>=) '0') AS orders,
+                   pg_catalog.sum(o.%3$I::numeric) AS monetary,
+                   customer_tier.order_stats(o.%4$I, o.%3$I) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.>=) '0') AS s
+              FROM %5$s AS o
+             WHERE %6$s
+             GROUP BY o.%2$I
+        ), recomputed AS (
+            SELECT x.customer, x.orders, x.monetary, (x.s).first_order, (x.s).last_order,
+                   (x.s).mean_gap_days, (x.s).gap_stddev_days
+              FROM scratch AS x
+        ), maintained AS (
+            SELECT c.customer, c.orders, c.monetary, c.first_order, c.last_order,
+                   c.mean_gap_days, c.gap_stddev_days
+              FROM %1$I.customers AS c
+        )
+        SELECT coalesce(m.customer, r.customer)::text,
+               CASE WHEN m.customer IS NULL THEN 'missing'
+                    WHEN r.customer IS NULL THEN 'unexpected'
+                    ELSE 'different' END,
+               pg_catalog.to_jsonb(m), pg_catalog.to_jsonb(r)
+          FROM maintained AS m
+          FULL JOIN recomputed AS r ON r.customer OPERATOR(pg_catalog.=) m.customer
+         WHERE m.customer IS NULL OR r.customer IS NULL
+            OR (m.orders, m.monetary, m.first_order, m.last_order)
+               IS DISTINCT FROM (r.orders, r.monetary, r.first_order, r.last_order)
+            -- gaps are floating point: equal to the last few bits
+            OR pg_catalog.abs(coalesce(m.mean_gap_days, -1) OPERATOR(pg_catalog.-) coalesce(r.mean_gap_days, -1))
+               OPERATOR(pg_catalog.>) 1e-9
+            OR pg_catalog.abs(coalesce(m.gap_stddev_days, -1) OPERATOR(pg_catalog.-) coalesce(r.gap_stddev_days, -1))
+               OPERATOR(pg_catalog.>) 1e-9
+        UNION ALL
+        -- the summaries' sums (summary_deltas) against the customers they count
+        SELECT NULL, 'summary',
+               pg_catalog.jsonb_build_object('tier', g.tier, 'segment', g.segment, 'at_risk', g.at_risk,
+                   'customers', g.kept[1], 'revenue', g.kept[2], 'value_sum', g.kept[3], 'value_n', g.kept[4]),
+               pg_catalog.jsonb_build_object('tier', g.tier, 'segment', g.segment, 'at_risk', g.at_risk,
+                   'customers', g.counted[1], 'revenue', g.counted[2], 'value_sum', g.counted[3], 'value_n', g.counted[4])
+          FROM (SELECT x.tier, x.segment, x.at_risk,
+                       ARRAY[coalesce(pg_catalog.sum(x.customers) FILTER (WHERE x.kept), 0),
+                             coalesce(pg_catalog.sum(x.revenue) FILTER (WHERE x.kept), 0),
+                             coalesce(pg_catalog.sum(x.value_sum) FILTER (WHERE x.kept), 0),
+                             coalesce(pg_catalog.sum(x.value_n) FILTER (WHERE x.kept), 0)] AS kept,
+                       ARRAY[coalesce(pg_catalog.sum(x.customers) FILTER (WHERE NOT x.kept), 0),
+                             coalesce(pg_catalog.sum(x.revenue) FILTER (WHERE NOT x.kept), 0),
+                             coalesce(pg_catalog.sum(x.value_sum) FILTER (WHERE NOT x.kept), 0),
+                             coalesce(pg_catalog.sum(x.value_n) FILTER (WHERE NOT x.kept), 0)] AS counted
+                  FROM (SELECT d.tier, d.segment, d.at_risk, true AS kept,
+                               d.customers::numeric, d.revenue, d.value_sum, d.value_n::numeric
+                          FROM %1$I.summary_deltas AS d
+                        UNION ALL
+                        SELECT c.tier, c.segment,
+                               coalesce(pg_catalog.cardinality(c.churn_flags) OPERATOR(pg_catalog.>) 0
+                                        AND c.lifecycle IS DISTINCT FROM 'lost', false),
+                               false, 1, c.monetary, coalesce(c.value_score::numeric, 0),
+                               CASE WHEN c.value_score IS NULL THEN 0 ELSE 1 END
+                          FROM %1$I.customers AS c) AS x
+                 GROUP BY x.tier, x.segment, x.at_risk) AS g
+         WHERE g.kept OPERATOR(pg_catalog.<>) g.counted
+         ORDER BY 1$sql$,
+        prog.data_schema, prog.customer_column, prog.amount_column, prog.ordered_at_column,
+        prog.orders_table, customer_tier.program_row_counts_sql(prog, 'o'));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.verify_program(text) IS
+    'differences between a program''s maintained customers and a recomputation from its orders table; none means no drift';
+REVOKE ALL ON FUNCTION customer_tier.verify_program(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.verify_program(text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.create_program_views(customer_tier.program): sql/install/66_program_views.sql
+CREATE OR REPLACE FUNCTION customer_tier.create_program_views(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+    -- from tier, from rank, to rank, to tier; two different tiers of the
+    -- program have different ranks
+    movement constant text := $sql$CASE WHEN %1$s IS NULL THEN 'new'
+                WHEN %1$s = %4$s THEN 'unchanged'
+                WHEN %2$s IS NULL OR %3$s IS NULL THEN NULL
+                WHEN %3$s < %2$s THEN 'upgrade'
+                ELSE 'downgrade' END$sql$;
+BEGIN
+    EXECUTE customer_tier.program_segments_view_sql(prog);
+    EXECUTE customer_tier.program_churn_risk_view_sql(prog);
+
+    EXECUTE format($sql$
+        CREATE VIEW %1$I.tier_changes AS
+        SELECT h.id, h.customer, h.changed_at, h.from_tier, f.rank AS from_rank, h.to_tier, t.rank AS to_rank,
+               %3$s AS movement,
+               h.reason, h.source
+          FROM %1$I.tier_history AS h
+          LEFT JOIN customer_tier.tier AS f ON f.program = %2$L AND f.tier = h.from_tier
+          LEFT JOIN customer_tier.tier AS t ON t.program = %2$L AND t.tier = h.to_tier
+    $sql$, s, prog.name, format(movement, 'h.from_tier', 'f.rank', 't.rank', 'h.to_tier'));
+    EXECUTE format('COMMENT ON VIEW %I.tier_changes IS %L', s,
+                   format('program %s: every change of a customer''s tier (tier_history) with the ranks of both tiers, and whether it was an upgrade or a downgrade',
+                          prog.name));
+    EXECUTE format($sql$
+        COMMENT ON COLUMN %1$I.tier_changes.id IS 'change number, in the order changes were made';
+        COMMENT ON COLUMN %1$I.tier_changes.customer IS %2$L;
+        COMMENT ON COLUMN %1$I.tier_changes.changed_at IS 'when (the time of the transaction that made the change)';
+        COMMENT ON COLUMN %1$I.tier_changes.from_tier IS 'the tier before; NULL for a customer''s first tier';
+        COMMENT ON COLUMN %1$I.tier_changes.from_rank IS 'today''s rank of from_tier, 1 = best; NULL if it is not one of the program''s tiers now';
+        COMMENT ON COLUMN %1$I.tier_changes.to_tier IS 'the tier after';
+        COMMENT ON COLUMN %1$I.tier_changes.to_rank IS 'today''s rank of to_tier, 1 = best; NULL if it is not one of the program''s tiers now';
+        COMMENT ON COLUMN %1$I.tier_changes.movement IS 'new (no tier before), unchanged (the same tier), upgrade (to a better rank), downgrade (to a worse rank); NULL when a tier has no rank today';
+        COMMENT ON COLUMN %1$I.tier_changes.reason IS 'the reason the scoring gave: new, upgrade, downgrade or pinned';
+        COMMENT ON COLUMN %1$I.tier_changes.source IS 'what made the change: trigger INSERT/UPDATE/DELETE, create_program, a pin or a run'
+    $sql$, s, format('the customer key (%s)', prog.customer_type));
+
+    PERFORM customer_tier.create_summary_views(prog);
+
+    -- A function rather than a view because it takes two times.  It reads
+    -- the views, not the tables, so whoever may read them may call it.
+    EXECUTE format($fn$
+        CREATE FUNCTION %1$I.migration(from_date timestamptz, to_date timestamptz)
+        RETURNS TABLE (from_tier text, from_rank integer, to_tier text, to_rank integer,
+                       movement text, customers bigint, revenue numeric)
+        LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
+        SET search_path = pg_catalog, pg_temp
+        AS $body$
+        #variable_conflict use_column
+        BEGIN
+            IF from_date IS NULL OR to_date IS NULL THEN
+                RAISE EXCEPTION 'from_date and to_date must not be null'
+                    USING ERRCODE = 'null_value_not_allowed',
+                          HINT = 'Pass two times, e.g. %1$I.migration(now() - interval ''30 days'', now()); ''-infinity'' as from_date counts every customer as new.';
+            END IF;
+            IF from_date > to_date THEN
+                RAISE EXCEPTION 'from_date (%%) must not be after to_date (%%)', from_date, to_date
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = 'The matrix compares each customer''s tier at from_date with the tier at the later to_date.',
+                          HINT = 'Swap the two arguments.';
+            END IF;
+            RETURN QUERY
+            WITH at_to AS (
+                SELECT DISTINCT ON (h.customer) h.customer, h.to_tier, h.to_rank
+                  FROM %1$I.tier_changes AS h
+                 WHERE h.changed_at <= to_date
+                 ORDER BY h.customer, h.changed_at DESC, h.id DESC
+            ), at_from AS (
+                SELECT DISTINCT ON (h.customer) h.customer, h.to_tier, h.to_rank
+                  FROM %1$I.tier_changes AS h
+                 WHERE h.changed_at <= from_date
+                 ORDER BY h.customer, h.changed_at DESC, h.id DESC
+            )
+            SELECT f.to_tier, f.to_rank, t.to_tier, t.to_rank, %2$s,
+                   count(*), coalesce(sum(s.monetary), 0)
+              FROM at_to AS t
+              LEFT JOIN at_from AS f ON f.customer = t.customer
+              LEFT JOIN %1$I.segments AS s ON s.customer = t.customer
+             GROUP BY f.to_tier, f.to_rank, t.to_tier, t.to_rank
+             ORDER BY f.to_tier IS NOT NULL, f.to_rank NULLS LAST, f.to_tier, t.to_rank NULLS LAST, t.to_tier;
+        END
+        $body$ $fn$, s, format(movement, 'f.to_tier', 'f.to_rank', 't.to_rank', 't.to_tier'));
+    EXECUTE format('COMMENT ON FUNCTION %I.migration(timestamptz, timestamptz) IS %L', s,
+                   format('program %s: tier migration matrix, customers and their current revenue by tier at from_date and at to_date, from tier_history',
+                          prog.name));
+    PERFORM customer_tier.create_program_run_views(prog);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_program_views(customer_tier.program) IS
+    'create the BI views of a program''s schema: segments, churn_risk, tier_changes, tier_summary, segment_summary, and the function migration(from_date, to_date)';
+REVOKE ALL ON FUNCTION customer_tier.create_program_views(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.create_program_views(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.drop_program_views(customer_tier.program): sql/install/66_program_views.sql
+CREATE OR REPLACE FUNCTION customer_tier.drop_program_views(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+    detail text;
+BEGIN
+    EXECUTE format('DROP VIEW IF EXISTS %I.last_run_migration RESTRICT', s);
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.migration_between_runs(bigint, bigint) RESTRICT', s);
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.migration(timestamptz, timestamptz) RESTRICT', s);
+    EXECUTE format('DROP VIEW IF EXISTS %I.tier_summary RESTRICT', s);
+    EXECUTE format('DROP VIEW IF EXISTS %I.segment_summary RESTRICT', s);
+    EXECUTE format('DROP VIEW IF EXISTS %I.tier_changes RESTRICT', s);
+    EXECUTE format('DROP VIEW IF EXISTS %I.segments RESTRICT', s);
+    EXECUTE format('DROP VIEW IF EXISTS %I.churn_risk RESTRICT', s);
+EXCEPTION WHEN dependent_objects_still_exist THEN
+    GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+    RAISE EXCEPTION 'program "%" cannot be dropped while other objects depend on its views', prog.name
+        USING ERRCODE = 'dependent_objects_still_exist',
+              DETAIL = detail,
+              HINT = 'Drop those objects, or change them not to use the program''s views, then drop the program again; drop_program never drops what it did not create.';
+END
+$$;
+COMMENT ON FUNCTION customer_tier.drop_program_views(customer_tier.program) IS
+    'drop the BI views of a program''s schema, refusing (dependent_objects_still_exist) while other objects depend on them';
+REVOKE ALL ON FUNCTION customer_tier.drop_program_views(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.drop_program_views(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+
+-- customer_tier.summary_changed(): sql/install/65_summaries.sql
+CREATE FUNCTION customer_tier.summary_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'summary_changed'
+LANGUAGE C;
+COMMENT ON FUNCTION customer_tier.summary_changed() IS
+    'trigger function of every program''s customers table: adds each statement''s changes to the program''s summary_deltas';
+REVOKE ALL ON FUNCTION customer_tier.summary_changed() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.summary_changed() TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.compact_summary(regclass, boolean, boolean): sql/install/65_summaries.sql
+CREATE FUNCTION customer_tier.compact_summary(deltas regclass, wait boolean, empty boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lock_key constant bigint := (x'43545355'::bigint OPERATOR(pg_catalog.<<) 32)
+                                OPERATOR(pg_catalog.|) deltas::oid::bigint;
+BEGIN
+    IF empty THEN
+        EXECUTE format('DELETE FROM %s', deltas);
+        RETURN;
+    END IF;
+    IF wait THEN
+        PERFORM pg_advisory_xact_lock(lock_key);
+    ELSIF NOT pg_try_advisory_xact_lock(lock_key) THEN
+        RETURN;
+    END IF;
+    EXECUTE format($sql$
+        WITH gone AS (DELETE FROM %1$s RETURNING *)
+        INSERT INTO %1$s (tier, segment, at_risk, customers, revenue, value_sum, value_n)
+        SELECT g.tier, g.segment, g.at_risk, sum(g.customers), sum(g.revenue), sum(g.value_sum), sum(g.value_n)
+          FROM gone AS g
+         GROUP BY g.tier, g.segment, g.at_risk
+        HAVING sum(g.customers) OPERATOR(pg_catalog.<>) 0 OR sum(g.revenue) OPERATOR(pg_catalog.<>) 0
+            OR sum(g.value_sum) OPERATOR(pg_catalog.<>) 0 OR sum(g.value_n) OPERATOR(pg_catalog.<>) 0$sql$,
+        deltas);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.compact_summary(regclass, boolean, boolean) IS
+    'fold a program''s summary_deltas into one row per group (wait false: skip when another fold holds the lock; empty true: delete every row)';
+REVOKE ALL ON FUNCTION customer_tier.compact_summary(regclass, boolean, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.compact_summary(regclass, boolean, boolean) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.create_summary_objects(customer_tier.program): sql/install/65_summaries.sql
+CREATE FUNCTION customer_tier.create_summary_objects(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.summary_deltas (
+            tier      text,
+            segment   text,
+            at_risk   boolean NOT NULL,
+            customers bigint NOT NULL,
+            revenue   numeric NOT NULL,
+            value_sum numeric NOT NULL,
+            value_n   bigint NOT NULL
+        );
+        COMMENT ON TABLE %1$I.summary_deltas IS 'what each write of the customers changed in the summaries, one row per group; tier_summary and segment_summary sum it';
+        COMMENT ON COLUMN %1$I.summary_deltas.tier IS 'the group''s tier';
+        COMMENT ON COLUMN %1$I.summary_deltas.segment IS 'the group''s RFM segment';
+        COMMENT ON COLUMN %1$I.summary_deltas.at_risk IS 'the group''s customers are on the churn list (a churn flag raised, not lost)';
+        COMMENT ON COLUMN %1$I.summary_deltas.customers IS 'customers added to the group (negative: removed)';
+        COMMENT ON COLUMN %1$I.summary_deltas.revenue IS 'net monetary value added to the group';
+        COMMENT ON COLUMN %1$I.summary_deltas.value_sum IS 'value scores added to the group';
+        COMMENT ON COLUMN %1$I.summary_deltas.value_n IS 'value scores counted in value_sum';
+        INSERT INTO %1$I.summary_deltas (tier, segment, at_risk, customers, revenue, value_sum, value_n)
+        SELECT c.tier, c.segment, coalesce(cardinality(c.churn_flags) > 0 AND c.lifecycle IS DISTINCT FROM 'lost', false),
+               count(*), sum(c.monetary), coalesce(sum(c.value_score::numeric), 0), count(c.value_score)
+          FROM %1$I.customers AS c GROUP BY 1, 2, 3;
+        CREATE TRIGGER summary_insert AFTER INSERT ON %1$I.customers REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.summary_changed();
+        CREATE TRIGGER summary_update AFTER UPDATE ON %1$I.customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.summary_changed();
+        CREATE TRIGGER summary_delete AFTER DELETE ON %1$I.customers REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.summary_changed();
+        CREATE TRIGGER summary_truncate AFTER TRUNCATE ON %1$I.customers
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.summary_changed();
+        ALTER TABLE %1$I.customers ENABLE ALWAYS TRIGGER summary_insert, ENABLE ALWAYS TRIGGER summary_update,
+            ENABLE ALWAYS TRIGGER summary_delete, ENABLE ALWAYS TRIGGER summary_truncate
+    $sql$, prog.data_schema);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_summary_objects(customer_tier.program) IS
+    'create a program''s summary_deltas table and the triggers on its customers that keep it';
+REVOKE ALL ON FUNCTION customer_tier.create_summary_objects(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.create_summary_objects(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.create_summary_views(customer_tier.program): sql/install/65_summaries.sql
+CREATE FUNCTION customer_tier.create_summary_views(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := prog.data_schema;
+BEGIN
+    -- Every tier of the program, empty ones too, in rank order; a tier some
+    -- customers still hold but the program no longer has (set_tiers dropped
+    -- it, and they have not been scored since) gets a row with rank NULL,
+    -- after the others, so that the shares always add up to 1.
+    EXECUTE format($sql$
+        CREATE VIEW %1$I.tier_summary AS
+        SELECT coalesce(t.tier, a.tier) AS tier, t.rank,
+               coalesce(a.customers, 0) AS customers,
+               coalesce(a.revenue, 0) AS revenue,
+               coalesce(a.revenue, 0) / nullif(sum(a.revenue) OVER (), 0) AS revenue_share,
+               coalesce(a.customers, 0) / nullif(sum(a.customers) OVER (), 0) AS customer_share,
+               a.avg_monetary, a.avg_value_score,
+               sum(coalesce(a.revenue, 0)) OVER pareto / nullif(sum(a.revenue) OVER (), 0) AS cumulative_revenue_share,
+               sum(coalesce(a.customers, 0)) OVER pareto / nullif(sum(a.customers) OVER (), 0) AS cumulative_customer_share,
+               coalesce(a.at_risk, 0) AS at_risk
+          FROM (SELECT x.tier, x.rank FROM customer_tier.tier AS x WHERE x.program = %2$L) AS t
+          FULL JOIN (SELECT d.tier, sum(d.customers)::bigint AS customers, sum(d.revenue) AS revenue,
+                            sum(d.revenue) / nullif(sum(d.customers), 0) AS avg_monetary,
+                            (sum(d.value_sum) / nullif(sum(d.value_n), 0))::double precision AS avg_value_score,
+                            (sum(d.customers) FILTER (WHERE d.at_risk))::bigint AS at_risk
+                       FROM %1$I.summary_deltas AS d
+                      GROUP BY d.tier
+                     HAVING sum(d.customers) <> 0) AS a ON a.tier = t.tier
+        WINDOW pareto AS (ORDER BY t.rank NULLS LAST, coalesce(t.tier, a.tier) NULLS LAST
+                          ROWS UNBOUNDED PRECEDING)
+         ORDER BY t.rank NULLS LAST, coalesce(t.tier, a.tier) NULLS LAST
+    $sql$, s, prog.name);
+    EXECUTE format('COMMENT ON VIEW %I.tier_summary IS %L', s,
+                   format('program %s: one row per tier, best first, empty tiers included: customers, revenue, shares (fractions 0..1) and running shares (a Pareto view), customers on the churn list',
+                          prog.name));
+    EXECUTE format($sql$
+        COMMENT ON COLUMN %1$I.tier_summary.tier IS 'tier; NULL for customers not scored yet';
+        COMMENT ON COLUMN %1$I.tier_summary.rank IS 'rank of the tier, 1 = best; NULL for a tier the program no longer has but customers still hold';
+        COMMENT ON COLUMN %1$I.tier_summary.customers IS 'customers in the tier (0 for an empty tier)';
+        COMMENT ON COLUMN %1$I.tier_summary.revenue IS 'sum of the net monetary value of the tier''s customers (0 for an empty tier)';
+        COMMENT ON COLUMN %1$I.tier_summary.revenue_share IS 'revenue / all customers'' revenue, a fraction (0.25 = 25%%); NULL when the total is 0; outside 0..1 when refunds make some revenue negative';
+        COMMENT ON COLUMN %1$I.tier_summary.customer_share IS 'customers / all customers, a fraction 0..1; NULL when the program has no customers';
+        COMMENT ON COLUMN %1$I.tier_summary.avg_monetary IS 'mean net monetary value of the tier''s customers; NULL for an empty tier';
+        COMMENT ON COLUMN %1$I.tier_summary.avg_value_score IS 'mean value score (0..100) of the tier''s customers; NULL for an empty tier';
+        COMMENT ON COLUMN %1$I.tier_summary.cumulative_revenue_share IS 'Pareto: revenue share of this tier and every better one, a fraction';
+        COMMENT ON COLUMN %1$I.tier_summary.cumulative_customer_share IS 'Pareto: customer share of this tier and every better one, a fraction';
+        COMMENT ON COLUMN %1$I.tier_summary.at_risk IS 'customers of the tier on the churn list (churn_risk): a churn flag raised, not lost'
+    $sql$, s);
+
+    EXECUTE format($sql$
+        CREATE VIEW %1$I.segment_summary AS
+        SELECT d.segment, sum(d.customers)::bigint AS customers,
+               sum(d.customers) / nullif(sum(sum(d.customers)) OVER (), 0) AS customer_share,
+               sum(d.revenue) AS revenue,
+               (sum(d.customers) FILTER (WHERE d.at_risk))::bigint AS at_risk
+          FROM %1$I.summary_deltas AS d
+         GROUP BY d.segment
+        HAVING sum(d.customers) <> 0
+         ORDER BY customers DESC, d.segment NULLS LAST
+    $sql$, s);
+    EXECUTE format('COMMENT ON VIEW %I.segment_summary IS %L', s,
+                   format('program %s: one row per RFM segment that has customers, largest first: customers, share, revenue, customers on the churn list',
+                          prog.name));
+    EXECUTE format($sql$
+        COMMENT ON COLUMN %1$I.segment_summary.segment IS 'RFM segment (customer_tier.rfm_segments() lists them); NULL for customers not scored yet';
+        COMMENT ON COLUMN %1$I.segment_summary.customers IS 'customers in the segment';
+        COMMENT ON COLUMN %1$I.segment_summary.customer_share IS 'customers / all customers, a fraction 0..1';
+        COMMENT ON COLUMN %1$I.segment_summary.revenue IS 'sum of the net monetary value of the segment''s customers';
+        COMMENT ON COLUMN %1$I.segment_summary.at_risk IS 'customers of the segment on the churn list (churn_risk)'
+    $sql$, s);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_summary_views(customer_tier.program) IS
+    'create a program''s summary views, tier_summary and segment_summary, over its summary_deltas';
+REVOKE ALL ON FUNCTION customer_tier.create_summary_views(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.create_summary_views(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+
 -- ==== every program ====
 -- Its schema and objects go to customer_tier_owner (a table's indexes and
 -- sequences follow it); customer_tier_owner may read its orders table, for
@@ -3087,6 +3482,10 @@ BEGIN
         PERFORM customer_tier.put_contacts_triggers(prog);
         PERFORM customer_tier.create_follow_ups_view(prog);
         EXECUTE customer_tier.program_churn_risk_view_sql(prog);
+        -- the summaries read summary_deltas
+        PERFORM customer_tier.create_summary_objects(prog);
+        EXECUTE pg_catalog.format('DROP VIEW %I.tier_summary RESTRICT', s);
+        PERFORM customer_tier.create_summary_views(prog);
         -- the writer reads no contact data any more (grant_followup_access grants what it keeps)
         EXECUTE pg_catalog.format('REVOKE SELECT ON %1$I.contacts, %1$I.follow_ups_due FROM customer_tier_writer', s);
         PERFORM customer_tier.grant_followup_access(prog);

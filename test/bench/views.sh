@@ -14,6 +14,8 @@
 #   next page     the 50 rows after the first page's last, by keyset
 #   deep page     the 50 rows after the 100,000th, by keyset
 #   one tier      the first page of the list filtered to one tier
+#   summaries     tier_summary and segment_summary (summary_deltas, folded by the run),
+#                 then the same counts grouped from the customers, as a user would without them
 # The issue's targets: a list's page at most 20 ms, a summary at most 50 ms.
 source "$(dirname "$0")/../../scripts/lib.sh"
 
@@ -77,9 +79,11 @@ line "churn_risk: first page" "$(best 'SELECT * FROM ct_bench.churn_risk LIMIT 5
 line "churn_risk: next page" "$(best "$cr_next")"
 line "churn_risk: page after 100,000 rows" "$(best "$cr_deep")"
 line "churn_risk: one tier (tier = 'gold'), first page" "$(best "SELECT * FROM ct_bench.churn_risk WHERE tier = 'gold' LIMIT 50")"
-line "tier_summary" "$(best 'SELECT * FROM ct_bench.tier_summary')"
-line "segment counts (segments GROUP BY segment)" "$(best 'SELECT segment, count(*) FROM ct_bench.segments GROUP BY 1')"
-line "churn-risk counts by tier (churn_risk GROUP BY tier)" "$(best 'SELECT tier, count(*) FROM ct_bench.churn_risk GROUP BY 1')"
+line "tier_summary (with at_risk: the churn-risk counts by tier)" "$(best 'SELECT * FROM ct_bench.tier_summary')"
+line "segment_summary (the segment counts)" "$(best 'SELECT * FROM ct_bench.segment_summary')"
+line "  the same counts from the customers: segments GROUP BY" "$(best 'SELECT segment, count(*) FROM ct_bench.segments GROUP BY 1')"
+line "  and churn_risk GROUP BY tier" "$(best 'SELECT tier, count(*) FROM ct_bench.churn_risk GROUP BY 1')"
+line "summary_deltas rows read by the summaries" "$(psql -X -At -d postgres -c 'SELECT count(*) FROM ct_bench.summary_deltas')"
 line "one customer (segments WHERE customer = 4242)" "$(best 'SELECT * FROM ct_bench.segments WHERE customer = 4242')"
 psql -X -q -d postgres <<'SQL'
 SELECT pg_size_pretty(pg_total_relation_size('ct_bench.customers')) AS "customers with indexes",

@@ -63,8 +63,8 @@ SELECT set_eq($$
       FROM pg_class AS c WHERE c.relnamespace::regnamespace::text LIKE 'ct\_k\_%' AND c.relkind = 'v'
 $$, $$
     SELECT 'ct_' || p.name, v FROM customer_tier.program AS p,
-           unnest('{segments,tier_summary,tier_changes,last_run_migration,follow_ups_due,churn_risk}'::text[]) AS v
-$$, 'each program has segments, tier_summary, tier_changes, last_run_migration, follow_ups_due and churn_risk');
+           unnest('{segments,tier_summary,segment_summary,tier_changes,last_run_migration,follow_ups_due,churn_risk}'::text[]) AS v
+$$, 'each program has segments, tier_summary, segment_summary, tier_changes, last_run_migration, follow_ups_due and churn_risk');
 
 SELECT is_empty($$
     SELECT format('%s.%s', c.oid::regclass, a.attname)

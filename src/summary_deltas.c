@@ -1,0 +1,300 @@
+/*
+ * summary_deltas.c — the program's summaries (tier_summary, segment_summary)
+ * without a row that every writer updates (docs/views.md, "Summaries").
+ *
+ * Each write of customer rows adds what it changed to the program's table
+ * summary_deltas, one row per group (tier, segment, on the churn list or
+ * not) whose counts moved: customers, revenue, value score sum and count.
+ * The summaries sum that table, so a writer only ever inserts: two writers
+ * never wait for each other there, and no writer can fail to serialize on
+ * it.  The rows are folded into one per group now and then
+ * (customer_tier.compact_summary), under an advisory lock, by the writer
+ * that has added COMPACT_EVERY rows since its last fold, and by every run.
+ *
+ * The commit step of the trigger path (live_apply.c), which updates rows
+ * below the executor, adds its changes here itself; every other write of
+ * the customers table (SQL: runs, pins, rebuilds, new customers, erasure)
+ * goes through the statement triggers summary_insert, summary_update and
+ * summary_delete, whose C function customer_tier.summary_changed() reads the
+ * transition tables.  Both count rows with AddSummaryRow.
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/tuplestore.h"
+
+#include "owner.h"
+#include "summary_deltas.h"
+
+PG_FUNCTION_INFO_V1(summary_changed);
+
+/* Rows a backend adds before it folds the table. */
+#define COMPACT_EVERY 2000
+
+enum
+{
+	G_TIER,
+	G_SEGMENT,
+	G_MONETARY,
+	G_VALUE_SCORE,
+	G_CHURN_FLAGS,
+	G_LIFECYCLE,
+	G_NCOLUMNS
+};
+
+static const char *const group_columns[G_NCOLUMNS] = {
+	"tier", "segment", "monetary", "value_score", "churn_flags", "lifecycle"
+};
+
+typedef struct SummaryGroup
+{
+	text	   *tier;			/* NULL pointer for SQL NULL */
+	text	   *segment;
+	bool		at_risk;		/* on the churn list: a flag raised, not lost */
+	int64		customers;
+	Datum		revenue;		/* numeric */
+	Datum		value_sum;		/* numeric: adds and subtracts exactly */
+	int64		value_n;
+} SummaryGroup;
+
+struct SummaryDeltas
+{
+	Oid			table;			/* the program's summary_deltas */
+	AttrNumber	attnums[G_NCOLUMNS];	/* 0-based, in the customers table */
+	MemoryContext cxt;
+	SummaryGroup *groups;
+	int			ngroups;
+	int			capacity;
+};
+
+static int	added_since_fold = 0;
+
+static Datum
+zero_numeric(void)
+{
+	return DirectFunctionCall3(numeric_in, CStringGetDatum("0"), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+}
+
+SummaryDeltas *
+NewSummaryDeltas(Relation customers)
+{
+	SummaryDeltas *d = palloc0(sizeof(SummaryDeltas));
+	TupleDesc	desc = RelationGetDescr(customers);
+
+	d->table = get_relname_relid("summary_deltas", RelationGetNamespace(customers));
+	for (int i = 0; i < G_NCOLUMNS; i++)
+	{
+		int			attnum = InvalidAttrNumber;
+
+		for (int a = 0; a < desc->natts; a++)
+			if (!TupleDescAttr(desc, a)->attisdropped &&
+				strcmp(NameStr(TupleDescAttr(desc, a)->attname), group_columns[i]) == 0)
+				attnum = a + 1;
+		if (attnum == InvalidAttrNumber)
+			elog(ERROR, "customers table has no column \"%s\"", group_columns[i]);
+		d->attnums[i] = attnum - 1;
+	}
+	d->cxt = CurrentMemoryContext;
+	return d;
+}
+
+static bool
+same_text(text *a, text *b)
+{
+	if (a == NULL || b == NULL)
+		return a == NULL && b == NULL;
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+static bool
+lifecycle_is_lost(const Datum *values, const bool *nulls, const AttrNumber *at)
+{
+	text	   *stage;
+
+	if (nulls[at[G_LIFECYCLE]])
+		return false;
+	stage = DatumGetTextPP(values[at[G_LIFECYCLE]]);
+	return VARSIZE_ANY_EXHDR(stage) == 4 && memcmp(VARDATA_ANY(stage), "lost", 4) == 0;
+}
+
+void
+AddSummaryRow(SummaryDeltas *d, const Datum *values, const bool *nulls, int sign)
+{
+	const AttrNumber *at = d->attnums;
+	text	   *tier = nulls[at[G_TIER]] ? NULL : DatumGetTextPP(values[at[G_TIER]]);
+	text	   *segment = nulls[at[G_SEGMENT]] ? NULL : DatumGetTextPP(values[at[G_SEGMENT]]);
+	bool		flagged = !nulls[at[G_CHURN_FLAGS]] &&
+		ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(values[at[G_CHURN_FLAGS]])),
+					   ARR_DIMS(DatumGetArrayTypeP(values[at[G_CHURN_FLAGS]]))) > 0;
+	bool		at_risk = flagged && !lifecycle_is_lost(values, nulls, at);
+	SummaryGroup *g = NULL;
+	PGFunction	add = sign > 0 ? numeric_add : numeric_sub;
+	MemoryContext old;
+
+	for (int i = 0; i < d->ngroups && g == NULL; i++)
+		if (d->groups[i].at_risk == at_risk && same_text(d->groups[i].tier, tier) &&
+			same_text(d->groups[i].segment, segment))
+			g = &d->groups[i];
+	old = MemoryContextSwitchTo(d->cxt);
+	if (g == NULL)
+	{
+		if (d->ngroups == d->capacity)
+		{
+			d->capacity = Max(16, d->capacity * 2);
+			d->groups = d->groups == NULL ? palloc(d->capacity * sizeof(SummaryGroup)) :
+				repalloc(d->groups, d->capacity * sizeof(SummaryGroup));
+		}
+		g = &d->groups[d->ngroups++];
+		g->tier = tier == NULL ? NULL : DatumGetTextPCopy(PointerGetDatum(tier));
+		g->segment = segment == NULL ? NULL : DatumGetTextPCopy(PointerGetDatum(segment));
+		g->at_risk = at_risk;
+		g->customers = g->value_n = 0;
+		g->revenue = g->value_sum = zero_numeric();
+	}
+	g->customers += sign;
+	g->revenue = DirectFunctionCall2(add, g->revenue, values[at[G_MONETARY]]);
+	if (!nulls[at[G_VALUE_SCORE]])
+	{
+		g->value_sum = DirectFunctionCall2(add, g->value_sum,
+										   DirectFunctionCall1(float8_numeric, values[at[G_VALUE_SCORE]]));
+		g->value_n += sign;
+	}
+	MemoryContextSwitchTo(old);
+}
+
+static bool
+numeric_is_zero(Datum n)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, n, zero_numeric())) == 0;
+}
+
+/*
+ * Run query with the summary_deltas table as $1, as customer_tier_owner (the
+ * writer whose statement fired the trigger may not write that table).
+ */
+static void
+run_as_owner(const char *query, Oid table)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		args[1] = {ObjectIdGetDatum(table)};
+	RoleSwitch	sw;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	BeginAsRole(get_role_oid(OWNER_ROLE, false), &sw);
+	if (SPI_execute_with_args(query, 1, argtypes, args, NULL, false, 0) < 0)
+		elog(ERROR, "SPI_execute_with_args failed");
+	EndAsRole(&sw);
+	SPI_finish();
+}
+
+void
+FlushSummaryDeltas(SummaryDeltas *d)
+{
+	Relation	rel;
+	int			written = 0;
+
+	if (!OidIsValid(d->table) || d->ngroups == 0)
+		return;
+	rel = table_open(d->table, RowExclusiveLock);
+	for (int i = 0; i < d->ngroups; i++)
+	{
+		SummaryGroup *g = &d->groups[i];
+		Datum		values[7];
+		bool		nulls[7] = {g->tier == NULL, g->segment == NULL, false, false, false, false, false};
+		HeapTuple	tuple;
+
+		if (g->customers == 0 && g->value_n == 0 && numeric_is_zero(g->revenue) && numeric_is_zero(g->value_sum))
+			continue;
+		values[0] = PointerGetDatum(g->tier);
+		values[1] = PointerGetDatum(g->segment);
+		values[2] = BoolGetDatum(g->at_risk);
+		values[3] = Int64GetDatum(g->customers);
+		values[4] = g->revenue;
+		values[5] = g->value_sum;
+		values[6] = Int64GetDatum(g->value_n);
+		tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+		simple_heap_insert(rel, tuple);
+		heap_freetuple(tuple);
+		written++;
+	}
+	table_close(rel, NoLock);
+	d->ngroups = 0;
+	added_since_fold += written;
+	/* a fold under a transaction snapshot could fail to serialize against another */
+	if (added_since_fold >= COMPACT_EVERY && XactIsoLevel == XACT_READ_COMMITTED)
+	{
+		added_since_fold = 0;
+		CommandCounterIncrement();
+		/* unless another backend is folding it now */
+		run_as_owner("SELECT customer_tier.compact_summary($1, false)", d->table);
+	}
+}
+
+/* Count every row of a transition table in (+1) or out (-1). */
+static void
+add_rows(SummaryDeltas *d, Tuplestorestate *rows, TupleDesc desc, int sign)
+{
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+
+	tuplestore_rescan(rows);
+	while (tuplestore_gettupleslot(rows, true, false, slot))
+	{
+		slot_getallattrs(slot);
+		AddSummaryRow(d, slot->tts_values, slot->tts_isnull, sign);
+		ExecClearTuple(slot);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+}
+
+Datum
+summary_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerEvent event;
+	SummaryDeltas *d;
+	TupleDesc	desc;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("customer_tier.summary_changed() must be called as a trigger")));
+	event = trigdata->tg_event;
+	if (!TRIGGER_FIRED_AFTER(event) || !TRIGGER_FIRED_FOR_STATEMENT(event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("customer_tier.summary_changed() must fire AFTER the statement")));
+	if (strcmp(RelationGetRelationName(trigdata->tg_relation), "customers") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("trigger function customer_tier.summary_changed() serves a program's customers table, not table %s",
+						RelationGetRelationName(trigdata->tg_relation))));
+	d = NewSummaryDeltas(trigdata->tg_relation);
+	desc = RelationGetDescr(trigdata->tg_relation);
+	if (TRIGGER_FIRED_BY_TRUNCATE(event))
+	{
+		/* the customers are gone, and so is everything they added */
+		if (OidIsValid(d->table))
+			run_as_owner("SELECT customer_tier.compact_summary($1, false, true)", d->table);
+		return PointerGetDatum(NULL);
+	}
+	if (trigdata->tg_oldtable != NULL)
+		add_rows(d, trigdata->tg_oldtable, desc, -1);
+	if (trigdata->tg_newtable != NULL)
+		add_rows(d, trigdata->tg_newtable, desc, +1);
+	FlushSummaryDeltas(d);
+	return PointerGetDatum(NULL);
+}
