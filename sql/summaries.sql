@@ -76,7 +76,7 @@ SELECT count(*) AS deltas FROM ct_sp.summary_deltas;
 SELECT tier, customers, at_risk FROM ct_sp.tier_summary;
 -- The trigger function serves a program's customers table only.
 CREATE TABLE sum.other (tier text);
-CREATE TRIGGER t AFTER INSERT ON sum.other FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.summary_changed();
+CREATE TRIGGER t AFTER INSERT ON sum.other FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.customers_changed();
 INSERT INTO sum.other VALUES ('gold');
 \echo :LAST_ERROR_SQLSTATE
 

@@ -45,6 +45,7 @@
 
 #include "compat.h"
 #include "live_apply.h"
+#include "customer_events.h"
 #include "live_rows.h"
 #include "summary_deltas.h"
 #include "tier_changes.h"
@@ -486,6 +487,7 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 	TierChange *first_tiers = palloc(n * sizeof(TierChange));	/* of insert_rows[], tier NULL when none */
 	CustomerRows *rows = OpenCustomerRows(plans->customers);
 	SummaryDeltas *summary = NewSummaryDeltas(CustomerRowsRelation(rows));
+	CustomerEvents *events = NewCustomerEvents(CustomerRowsRelation(rows));
 
 	/* in key order, as every transaction locks them */
 	for (int i = 0; i < n; i++)
@@ -540,6 +542,7 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 		{
 			AddSummaryRow(summary, stored[i].values, stored[i].nulls, -1);
 			AddSummaryRow(summary, values, nulls, +1);
+			AddCustomerEvents(events, stored[i].values, stored[i].nulls, values, nulls);
 			UpdateCustomerRow(rows, &stored[i].tid, values, nulls);
 			if (!SameText(change.to_tier, change.from_tier))
 				changes[nchanges++] = change;
@@ -552,8 +555,9 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 		}
 	}
 	CloseCustomerRows(rows);
-	/* what the trigger summary_update adds for any other UPDATE */
+	/* what the statement trigger changes_update adds for any other UPDATE */
 	FlushSummaryDeltas(summary);
+	FlushCustomerEvents(events);
 	/* what the row trigger tier_changed records for any other UPDATE, in key order */
 	RecordTierChanges(st->program, plans->customers, changes, nchanges);
 	if (ninsert > 0)

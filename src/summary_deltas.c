@@ -14,9 +14,8 @@
  * The commit step of the trigger path (live_apply.c), which updates rows
  * below the executor, adds its changes here itself; every other write of
  * the customers table (SQL: runs, pins, rebuilds, new customers, erasure)
- * goes through the statement triggers summary_insert, summary_update and
- * summary_delete, whose C function customer_tier.summary_changed() reads the
- * transition tables.  Both count rows with AddSummaryRow.
+ * goes through the statement triggers of customers_changed.c.  Both count
+ * rows with AddSummaryRow.
  */
 #include "postgres.h"
 
@@ -25,7 +24,6 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/acl.h"
@@ -33,12 +31,9 @@
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
-#include "utils/tuplestore.h"
 
 #include "owner.h"
 #include "summary_deltas.h"
-
-PG_FUNCTION_INFO_V1(summary_changed);
 
 /* Rows a backend adds before it folds the table. */
 #define COMPACT_EVERY 2000
@@ -201,6 +196,14 @@ run_as_owner(const char *query, Oid table)
 	SPI_finish();
 }
 
+/* The customers are gone (a TRUNCATE), and so is everything they added. */
+void
+EmptySummaryDeltas(SummaryDeltas *d)
+{
+	if (OidIsValid(d->table))
+		run_as_owner("SELECT customer_tier.compact_summary($1, false, true)", d->table);
+}
+
 void
 FlushSummaryDeltas(SummaryDeltas *d)
 {
@@ -242,59 +245,4 @@ FlushSummaryDeltas(SummaryDeltas *d)
 		/* unless another backend is folding it now */
 		run_as_owner("SELECT customer_tier.compact_summary($1, false)", d->table);
 	}
-}
-
-/* Count every row of a transition table in (+1) or out (-1). */
-static void
-add_rows(SummaryDeltas *d, Tuplestorestate *rows, TupleDesc desc, int sign)
-{
-	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
-
-	tuplestore_rescan(rows);
-	while (tuplestore_gettupleslot(rows, true, false, slot))
-	{
-		slot_getallattrs(slot);
-		AddSummaryRow(d, slot->tts_values, slot->tts_isnull, sign);
-		ExecClearTuple(slot);
-	}
-	ExecDropSingleTupleTableSlot(slot);
-}
-
-Datum
-summary_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	TriggerEvent event;
-	SummaryDeltas *d;
-	TupleDesc	desc;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("customer_tier.summary_changed() must be called as a trigger")));
-	event = trigdata->tg_event;
-	if (!TRIGGER_FIRED_AFTER(event) || !TRIGGER_FIRED_FOR_STATEMENT(event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("customer_tier.summary_changed() must fire AFTER the statement")));
-	if (strcmp(RelationGetRelationName(trigdata->tg_relation), "customers") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("trigger function customer_tier.summary_changed() serves a program's customers table, not table %s",
-						RelationGetRelationName(trigdata->tg_relation))));
-	d = NewSummaryDeltas(trigdata->tg_relation);
-	desc = RelationGetDescr(trigdata->tg_relation);
-	if (TRIGGER_FIRED_BY_TRUNCATE(event))
-	{
-		/* the customers are gone, and so is everything they added */
-		if (OidIsValid(d->table))
-			run_as_owner("SELECT customer_tier.compact_summary($1, false, true)", d->table);
-		return PointerGetDatum(NULL);
-	}
-	if (trigdata->tg_oldtable != NULL)
-		add_rows(d, trigdata->tg_oldtable, desc, -1);
-	if (trigdata->tg_newtable != NULL)
-		add_rows(d, trigdata->tg_newtable, desc, +1);
-	FlushSummaryDeltas(d);
-	return PointerGetDatum(NULL);
 }

@@ -17,5 +17,7 @@ extern SummaryDeltas *NewSummaryDeltas(Relation customers);
 extern void AddSummaryRow(SummaryDeltas *deltas, const Datum *values, const bool *nulls, int sign);
 /* Write the groups that changed to the program's summary_deltas table. */
 extern void FlushSummaryDeltas(SummaryDeltas *deltas);
+/* Empty the program's summary_deltas: its customers were truncated. */
+extern void EmptySummaryDeltas(SummaryDeltas *deltas);
 
 #endif

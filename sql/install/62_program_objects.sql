@@ -457,6 +457,8 @@ BEGIN
 
     INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
     PERFORM customer_tier.create_summary_objects(prog);
+    PERFORM customer_tier.create_feed_objects(prog);
+    PERFORM customer_tier.put_change_triggers(prog);
     PERFORM customer_tier.create_program_views(prog);
     PERFORM customer_tier.create_followup_objects(prog);
     PERFORM customer_tier.grant_program_access(prog);
@@ -718,6 +720,7 @@ BEGIN
     EXECUTE format('DROP TABLE IF EXISTS %I.rejects RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.customers RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.summary_deltas RESTRICT', prog.data_schema);
+    EXECUTE format('DROP TABLE IF EXISTS %1$I.event_deliveries, %1$I.event_consumers, %1$I.events RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.tier_history RESTRICT', prog.data_schema);
 END
 $$;

@@ -12,15 +12,16 @@
 
 -- The trigger function of every program's customers table: the changes of
 -- each SQL statement (runs, pins, rebuilds, new customers, erasure), read
--- from its transition tables.  The trigger path's commit step, which
--- updates rows below the executor, adds its changes itself.
-CREATE FUNCTION customer_tier.summary_changed()
+-- from its transition tables, go to the program's summaries and change feed
+-- (src/customers_changed.c).  The trigger path's commit step, which updates
+-- rows below the executor, adds its changes itself.
+CREATE FUNCTION customer_tier.customers_changed()
 RETURNS trigger
-AS 'MODULE_PATHNAME', 'summary_changed'
+AS 'MODULE_PATHNAME', 'customers_changed'
 LANGUAGE C;
-COMMENT ON FUNCTION customer_tier.summary_changed() IS
-    'trigger function of every program''s customers table: adds each statement''s changes to the program''s summary_deltas';
-REVOKE ALL ON FUNCTION customer_tier.summary_changed() FROM PUBLIC;
+COMMENT ON FUNCTION customer_tier.customers_changed() IS
+    'trigger function of every program''s customers table: adds each statement''s changes to the program''s summary_deltas and change feed';
+REVOKE ALL ON FUNCTION customer_tier.customers_changed() FROM PUBLIC;
 
 -- Fold a program's summary_deltas into one row per group.  Folds serialize
 -- on an advisory lock of the table: with wait false, a fold that would wait
@@ -59,8 +60,8 @@ COMMENT ON FUNCTION customer_tier.compact_summary(regclass, boolean, boolean) IS
     'fold a program''s summary_deltas into one row per group (wait false: skip when another fold holds the lock; empty true: delete every row)';
 REVOKE ALL ON FUNCTION customer_tier.compact_summary(regclass, boolean, boolean) FROM PUBLIC;
 
--- Create a program's summary_deltas table, counting the customers it has,
--- and the triggers that keep it (called by create_program_objects).
+-- Create a program's summary_deltas table, counting the customers it has
+-- (called by create_program_objects).
 CREATE FUNCTION customer_tier.create_summary_objects(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -88,23 +89,41 @@ BEGIN
         INSERT INTO %1$I.summary_deltas (tier, segment, at_risk, customers, revenue, value_sum, value_n)
         SELECT c.tier, c.segment, coalesce(cardinality(c.churn_flags) > 0 AND c.lifecycle IS DISTINCT FROM 'lost', false),
                count(*), sum(c.monetary), coalesce(sum(c.value_score::numeric), 0), count(c.value_score)
-          FROM %1$I.customers AS c GROUP BY 1, 2, 3;
-        CREATE TRIGGER summary_insert AFTER INSERT ON %1$I.customers REFERENCING NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.summary_changed();
-        CREATE TRIGGER summary_update AFTER UPDATE ON %1$I.customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.summary_changed();
-        CREATE TRIGGER summary_delete AFTER DELETE ON %1$I.customers REFERENCING OLD TABLE AS old_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.summary_changed();
-        CREATE TRIGGER summary_truncate AFTER TRUNCATE ON %1$I.customers
-            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.summary_changed();
-        ALTER TABLE %1$I.customers ENABLE ALWAYS TRIGGER summary_insert, ENABLE ALWAYS TRIGGER summary_update,
-            ENABLE ALWAYS TRIGGER summary_delete, ENABLE ALWAYS TRIGGER summary_truncate
+          FROM %1$I.customers AS c GROUP BY 1, 2, 3
     $sql$, prog.data_schema);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.create_summary_objects(customer_tier.program) IS
-    'create a program''s summary_deltas table and the triggers on its customers that keep it';
+    'create a program''s summary_deltas table, counting the customers it has';
 REVOKE ALL ON FUNCTION customer_tier.create_summary_objects(customer_tier.program) FROM PUBLIC;
+
+-- Put the statement triggers that add every SQL write of a program's
+-- customers to its summaries and change feed (after both exist).  ENABLE
+-- ALWAYS: a session replaying changes with session_replication_role =
+-- replica changes the customers too.
+CREATE FUNCTION customer_tier.put_change_triggers(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format($sql$
+        CREATE TRIGGER changes_insert AFTER INSERT ON %1$I.customers REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.customers_changed();
+        CREATE TRIGGER changes_update AFTER UPDATE ON %1$I.customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.customers_changed();
+        CREATE TRIGGER changes_delete AFTER DELETE ON %1$I.customers REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.customers_changed();
+        CREATE TRIGGER changes_truncate AFTER TRUNCATE ON %1$I.customers
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.customers_changed();
+        ALTER TABLE %1$I.customers ENABLE ALWAYS TRIGGER changes_insert, ENABLE ALWAYS TRIGGER changes_update,
+            ENABLE ALWAYS TRIGGER changes_delete, ENABLE ALWAYS TRIGGER changes_truncate
+    $sql$, prog.data_schema);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.put_change_triggers(customer_tier.program) IS
+    'put the statement triggers on a program''s customers that keep its summaries and change feed';
+REVOKE ALL ON FUNCTION customer_tier.put_change_triggers(customer_tier.program) FROM PUBLIC;
 
 -- Create a program's summary views (called by create_program_views).
 CREATE FUNCTION customer_tier.create_summary_views(prog customer_tier.program)

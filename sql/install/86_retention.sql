@@ -162,6 +162,28 @@ BEGIN
     END IF;
     result := result OPERATOR(pg_catalog.||) jsonb_build_object('tier_history', n);
 
+    -- the change feed follows the tier history; a consumer whose untaken
+    -- events go is stopped until reset (consume_events)
+    n := 0;
+    IF r.tier_history IS NOT NULL THEN
+        EXECUTE format($sql$
+            WITH gone AS (
+                SELECT e.id FROM %1$I.events AS e
+                 WHERE e.happened_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)
+            ), missed AS (
+                UPDATE %1$I.event_consumers AS c
+                   SET missed_before = greatest(c.missed_before, x.newest OPERATOR(pg_catalog.+) 1)
+                  FROM (SELECT d.consumer, pg_catalog.max(d.event_id) AS newest
+                          FROM %1$I.event_deliveries AS d JOIN gone AS g ON g.id OPERATOR(pg_catalog.=) d.event_id
+                         GROUP BY d.consumer) AS x
+                 WHERE c.name OPERATOR(pg_catalog.=) x.consumer
+            )
+            DELETE FROM %1$I.events AS e USING gone AS g WHERE e.id OPERATOR(pg_catalog.=) g.id$sql$,
+            prog.data_schema) USING r.tier_history;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    END IF;
+    result := result OPERATOR(pg_catalog.||) jsonb_build_object('events', n);
+
     n := 0;
     IF r.contacts IS NOT NULL THEN
         EXECUTE format('DELETE FROM %I.contacts AS c WHERE c.contacted_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)',
@@ -191,7 +213,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION customer_tier.purge(text) IS
-    'delete a program''s tier history, contact log, runs and rejects older than its retention; returns rows deleted per kind';
+    'delete a program''s tier history, change feed events, contact log, runs and rejects older than its retention; returns rows deleted per kind';
 
 REVOKE ALL ON FUNCTION customer_tier.set_retention(text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.purge(text) FROM PUBLIC;

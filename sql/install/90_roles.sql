@@ -228,8 +228,17 @@ BEGIN
                 ('forget_last_contacts', 'customer_tier_admin'), ('create_follow_ups_view', 'customer_tier_admin'),
                 ('follow_up_priority_sql', 'customer_tier_admin'),
                 -- summaries (65)
-                ('summary_changed', 'customer_tier_admin'), ('compact_summary', 'customer_tier_admin'),
-                ('create_summary_objects', 'customer_tier_admin'), ('create_summary_views', 'customer_tier_admin')) AS w (routine, grantee)
+                ('customers_changed', 'customer_tier_admin'), ('compact_summary', 'customer_tier_admin'),
+                ('create_summary_objects', 'customer_tier_admin'), ('create_summary_views', 'customer_tier_admin'),
+                ('put_change_triggers', 'customer_tier_admin'),
+                -- the change feed (87): the CRM's workers consume it, BI does not
+                ('create_feed_objects', 'customer_tier_admin'),
+                ('register_consumer', 'customer_tier_admin'), ('register_consumer', 'customer_tier_writer'),
+                ('unregister_consumer', 'customer_tier_admin'), ('unregister_consumer', 'customer_tier_writer'),
+                ('reset_consumer', 'customer_tier_admin'), ('reset_consumer', 'customer_tier_writer'),
+                ('consume_events', 'customer_tier_admin'), ('consume_events', 'customer_tier_writer'),
+                ('feed_schema', 'customer_tier_admin'), ('feed_schema', 'customer_tier_writer'),
+                ('text_of', 'customer_tier_writer')) AS w (routine, grantee)
           JOIN pg_catalog.pg_proc AS p
             ON p.proname OPERATOR(pg_catalog.=) w.routine
            AND p.pronamespace OPERATOR(pg_catalog.=) 'customer_tier'::regnamespace
@@ -273,6 +282,11 @@ BEGIN
        AND a.atttypid OPERATOR(pg_catalog.<>) 'customer_tier.order_stats_state'::regtype;
     EXECUTE format('GRANT SELECT (%s) ON %I.customers TO customer_tier_reader', cols, s);
     EXECUTE format('GRANT SELECT ON %I.tier_history TO customer_tier_reader', s);
+    -- the change feed: the writer (the CRM's workers) registers and consumes
+    EXECUTE format($sql$
+        GRANT SELECT ON %1$I.events TO customer_tier_writer;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON %1$I.event_consumers TO customer_tier_writer;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON %1$I.event_deliveries TO customer_tier_writer$sql$, s);
     -- The admin backfills, rebuilds, rescores, corrects and erases with its
     -- own rights; the tables belong to customer_tier_owner, so no TRIGGER,
     -- REFERENCES or TRUNCATE, and no way to change them.

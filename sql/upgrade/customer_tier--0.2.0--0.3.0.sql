@@ -185,6 +185,7 @@ COMMENT ON FUNCTION customer_tier.text_of(anyelement) IS
     'a value as text through its type''s output function (no cast a table owner could define runs)';
 REVOKE ALL ON FUNCTION customer_tier.text_of(anyelement) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.text_of(anyelement) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.text_of(anyelement) TO customer_tier_writer;  -- 90_roles.sql name list
 
 -- customer_tier.row_image(record): sql/install/58_trust.sql
 CREATE FUNCTION customer_tier.row_image(row_value record)
@@ -368,6 +369,8 @@ BEGIN
 
     INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
     PERFORM customer_tier.create_summary_objects(prog);
+    PERFORM customer_tier.create_feed_objects(prog);
+    PERFORM customer_tier.put_change_triggers(prog);
     PERFORM customer_tier.create_program_views(prog);
     PERFORM customer_tier.create_followup_objects(prog);
     PERFORM customer_tier.grant_program_access(prog);
@@ -1502,6 +1505,7 @@ BEGIN
     EXECUTE format('DROP TABLE IF EXISTS %I.rejects RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.customers RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.summary_deltas RESTRICT', prog.data_schema);
+    EXECUTE format('DROP TABLE IF EXISTS %1$I.event_deliveries, %1$I.event_consumers, %1$I.events RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.tier_history RESTRICT', prog.data_schema);
 END
 $$;
@@ -2211,6 +2215,11 @@ BEGIN
        AND a.atttypid OPERATOR(pg_catalog.<>) 'customer_tier.order_stats_state'::regtype;
     EXECUTE format('GRANT SELECT (%s) ON %I.customers TO customer_tier_reader', cols, s);
     EXECUTE format('GRANT SELECT ON %I.tier_history TO customer_tier_reader', s);
+    -- the change feed: the writer (the CRM's workers) registers and consumes
+    EXECUTE format($sql$
+        GRANT SELECT ON %1$I.events TO customer_tier_writer;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON %1$I.event_consumers TO customer_tier_writer;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON %1$I.event_deliveries TO customer_tier_writer$sql$, s);
     -- The admin backfills, rebuilds, rescores, corrects and erases with its
     -- own rights; the tables belong to customer_tier_owner, so no TRIGGER,
     -- REFERENCES or TRUNCATE, and no way to change them.
@@ -3009,10 +3018,11 @@ REVOKE ALL ON FUNCTION customer_tier.create_follow_ups_view(customer_tier.progra
 GRANT EXECUTE ON FUNCTION customer_tier.create_follow_ups_view(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
 
 
--- ==== summaries without a hot row (issue 16) ====
+-- ==== summaries without a hot row (issue 16) and the change feed (issue 17) ====
 -- tier_summary and the new segment_summary sum each program's summary_deltas,
--- which every write of its customers adds to (the programs' tables,
--- triggers and views are made in the loop below).
+-- which every write of its customers adds to; the same writes make the
+-- program's change feed (events, event_consumers, event_deliveries); the
+-- programs' tables, triggers and views are made in the loop below.
 -- customer_tier.verify_program(text): sql/install/63_program_verify.sql
 CREATE OR REPLACE FUNCTION customer_tier.verify_program(program text)
 RETURNS TABLE (customer text, problem text, maintained jsonb, recomputed jsonb)
@@ -3225,16 +3235,98 @@ COMMENT ON FUNCTION customer_tier.drop_program_views(customer_tier.program) IS
 REVOKE ALL ON FUNCTION customer_tier.drop_program_views(customer_tier.program) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.drop_program_views(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
 
+-- customer_tier.purge(text): sql/install/86_retention.sql
+CREATE OR REPLACE FUNCTION customer_tier.purge(program text)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    r customer_tier.retention;
+    n bigint;
+    result jsonb := '{}';
+BEGIN
+    IF program IS NULL THEN
+        RAISE EXCEPTION 'program must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    prog := customer_tier.program_row(program);
+    r := customer_tier.retention_of(program);
 
--- customer_tier.summary_changed(): sql/install/65_summaries.sql
-CREATE FUNCTION customer_tier.summary_changed()
+    n := 0;
+    IF r.tier_history IS NOT NULL THEN
+        EXECUTE format('DELETE FROM %I.tier_history AS h WHERE h.changed_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)',
+                       prog.data_schema) USING r.tier_history;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    END IF;
+    result := result OPERATOR(pg_catalog.||) jsonb_build_object('tier_history', n);
+
+    -- the change feed follows the tier history; a consumer whose untaken
+    -- events go is stopped until reset (consume_events)
+    n := 0;
+    IF r.tier_history IS NOT NULL THEN
+        EXECUTE format($sql$
+            WITH gone AS (
+                SELECT e.id FROM %1$I.events AS e
+                 WHERE e.happened_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)
+            ), missed AS (
+                UPDATE %1$I.event_consumers AS c
+                   SET missed_before = greatest(c.missed_before, x.newest OPERATOR(pg_catalog.+) 1)
+                  FROM (SELECT d.consumer, pg_catalog.max(d.event_id) AS newest
+                          FROM %1$I.event_deliveries AS d JOIN gone AS g ON g.id OPERATOR(pg_catalog.=) d.event_id
+                         GROUP BY d.consumer) AS x
+                 WHERE c.name OPERATOR(pg_catalog.=) x.consumer
+            )
+            DELETE FROM %1$I.events AS e USING gone AS g WHERE e.id OPERATOR(pg_catalog.=) g.id$sql$,
+            prog.data_schema) USING r.tier_history;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    END IF;
+    result := result OPERATOR(pg_catalog.||) jsonb_build_object('events', n);
+
+    n := 0;
+    IF r.contacts IS NOT NULL THEN
+        EXECUTE format('DELETE FROM %I.contacts AS c WHERE c.contacted_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)',
+                       prog.data_schema) USING r.contacts;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    END IF;
+    result := result OPERATOR(pg_catalog.||) jsonb_build_object('contacts', n);
+
+    n := 0;
+    IF r.runs IS NOT NULL THEN
+        DELETE FROM customer_tier.run AS x
+         WHERE x.program OPERATOR(pg_catalog.=) purge.program
+           AND x.outcome OPERATOR(pg_catalog.<>) 'running'
+           AND x.finished_at OPERATOR(pg_catalog.<) (now() OPERATOR(pg_catalog.-) r.runs);
+        GET DIAGNOSTICS n = ROW_COUNT;
+    END IF;
+    result := result OPERATOR(pg_catalog.||) jsonb_build_object('runs', n);
+
+    n := 0;
+    IF r.rejects IS NOT NULL THEN
+        EXECUTE format('DELETE FROM %I.rejects AS j WHERE j.rejected_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)',
+                       prog.data_schema) USING r.rejects;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    END IF;
+    result := result OPERATOR(pg_catalog.||) jsonb_build_object('rejects', n);
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.purge(text) IS
+    'delete a program''s tier history, change feed events, contact log, runs and rejects older than its retention; returns rows deleted per kind';
+REVOKE ALL ON FUNCTION customer_tier.purge(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.purge(text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+
+-- customer_tier.customers_changed(): sql/install/65_summaries.sql
+CREATE FUNCTION customer_tier.customers_changed()
 RETURNS trigger
-AS 'MODULE_PATHNAME', 'summary_changed'
+AS 'MODULE_PATHNAME', 'customers_changed'
 LANGUAGE C;
-COMMENT ON FUNCTION customer_tier.summary_changed() IS
-    'trigger function of every program''s customers table: adds each statement''s changes to the program''s summary_deltas';
-REVOKE ALL ON FUNCTION customer_tier.summary_changed() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION customer_tier.summary_changed() TO customer_tier_admin;  -- 90_roles.sql name list
+COMMENT ON FUNCTION customer_tier.customers_changed() IS
+    'trigger function of every program''s customers table: adds each statement''s changes to the program''s summary_deltas and change feed';
+REVOKE ALL ON FUNCTION customer_tier.customers_changed() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.customers_changed() TO customer_tier_admin;  -- 90_roles.sql name list
 
 -- customer_tier.compact_summary(regclass, boolean, boolean): sql/install/65_summaries.sql
 CREATE FUNCTION customer_tier.compact_summary(deltas regclass, wait boolean, empty boolean DEFAULT false)
@@ -3299,22 +3391,12 @@ BEGIN
         INSERT INTO %1$I.summary_deltas (tier, segment, at_risk, customers, revenue, value_sum, value_n)
         SELECT c.tier, c.segment, coalesce(cardinality(c.churn_flags) > 0 AND c.lifecycle IS DISTINCT FROM 'lost', false),
                count(*), sum(c.monetary), coalesce(sum(c.value_score::numeric), 0), count(c.value_score)
-          FROM %1$I.customers AS c GROUP BY 1, 2, 3;
-        CREATE TRIGGER summary_insert AFTER INSERT ON %1$I.customers REFERENCING NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.summary_changed();
-        CREATE TRIGGER summary_update AFTER UPDATE ON %1$I.customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.summary_changed();
-        CREATE TRIGGER summary_delete AFTER DELETE ON %1$I.customers REFERENCING OLD TABLE AS old_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.summary_changed();
-        CREATE TRIGGER summary_truncate AFTER TRUNCATE ON %1$I.customers
-            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.summary_changed();
-        ALTER TABLE %1$I.customers ENABLE ALWAYS TRIGGER summary_insert, ENABLE ALWAYS TRIGGER summary_update,
-            ENABLE ALWAYS TRIGGER summary_delete, ENABLE ALWAYS TRIGGER summary_truncate
+          FROM %1$I.customers AS c GROUP BY 1, 2, 3
     $sql$, prog.data_schema);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.create_summary_objects(customer_tier.program) IS
-    'create a program''s summary_deltas table and the triggers on its customers that keep it';
+    'create a program''s summary_deltas table, counting the customers it has';
 REVOKE ALL ON FUNCTION customer_tier.create_summary_objects(customer_tier.program) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.create_summary_objects(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
 
@@ -3399,6 +3481,246 @@ COMMENT ON FUNCTION customer_tier.create_summary_views(customer_tier.program) IS
 REVOKE ALL ON FUNCTION customer_tier.create_summary_views(customer_tier.program) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.create_summary_views(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
 
+-- customer_tier.put_change_triggers(customer_tier.program): sql/install/65_summaries.sql
+CREATE FUNCTION customer_tier.put_change_triggers(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format($sql$
+        CREATE TRIGGER changes_insert AFTER INSERT ON %1$I.customers REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.customers_changed();
+        CREATE TRIGGER changes_update AFTER UPDATE ON %1$I.customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.customers_changed();
+        CREATE TRIGGER changes_delete AFTER DELETE ON %1$I.customers REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.customers_changed();
+        CREATE TRIGGER changes_truncate AFTER TRUNCATE ON %1$I.customers
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.customers_changed();
+        ALTER TABLE %1$I.customers ENABLE ALWAYS TRIGGER changes_insert, ENABLE ALWAYS TRIGGER changes_update,
+            ENABLE ALWAYS TRIGGER changes_delete, ENABLE ALWAYS TRIGGER changes_truncate
+    $sql$, prog.data_schema);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.put_change_triggers(customer_tier.program) IS
+    'put the statement triggers on a program''s customers that keep its summaries and change feed';
+REVOKE ALL ON FUNCTION customer_tier.put_change_triggers(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.put_change_triggers(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.create_feed_objects(customer_tier.program): sql/install/87_feed.sql
+CREATE FUNCTION customer_tier.create_feed_objects(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format($sql$
+        CREATE TABLE %1$I.events (
+            id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            happened_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+            customer    %2$s NOT NULL,
+            kind        text NOT NULL CONSTRAINT events_kind CHECK (kind IN ('tier', 'lifecycle', 'churn_flags')),
+            detail      jsonb NOT NULL,
+            source      text
+        );
+        CREATE INDEX ON %1$I.events (customer);
+        CREATE INDEX ON %1$I.events (happened_at);
+        COMMENT ON TABLE %1$I.events IS %3$L;
+        COMMENT ON COLUMN %1$I.events.id IS 'the event''s id: stable, in the order the events were written';
+        COMMENT ON COLUMN %1$I.events.happened_at IS 'when (the time of the transaction that made the change)';
+        COMMENT ON COLUMN %1$I.events.customer IS 'the customer key';
+        COMMENT ON COLUMN %1$I.events.kind IS 'tier, lifecycle or churn_flags';
+        COMMENT ON COLUMN %1$I.events.detail IS 'tier and lifecycle: {"from", "to"} (from null: a new customer''s first tier); churn_flags: {"raised": [...], "cleared": [...]}';
+        COMMENT ON COLUMN %1$I.events.source IS 'what made the change (changed_by): a trigger operation, a run, a pin';
+
+        CREATE TABLE %1$I.event_consumers (
+            name          text PRIMARY KEY CONSTRAINT event_consumers_name CHECK (name <> ''),
+            registered_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+            registered_by name NOT NULL DEFAULT CURRENT_USER,
+            missed_before bigint
+        );
+        COMMENT ON TABLE %1$I.event_consumers IS 'the consumers of the change feed (register_consumer)';
+        COMMENT ON COLUMN %1$I.event_consumers.name IS 'the consumer''s name; workers sharing it share its events';
+        COMMENT ON COLUMN %1$I.event_consumers.registered_at IS 'when it was registered';
+        COMMENT ON COLUMN %1$I.event_consumers.registered_by IS 'the role that registered it';
+        COMMENT ON COLUMN %1$I.event_consumers.missed_before IS 'set when events it had not taken were purged (it fell behind the retention): the newest of them plus one; consume_events refuses until reset_consumer';
+
+        CREATE TABLE %1$I.event_deliveries (
+            consumer text NOT NULL REFERENCES %1$I.event_consumers (name) ON DELETE CASCADE,
+            event_id bigint NOT NULL REFERENCES %1$I.events (id) ON DELETE CASCADE,
+            PRIMARY KEY (consumer, event_id)
+        );
+        CREATE INDEX ON %1$I.event_deliveries (event_id);
+        COMMENT ON TABLE %1$I.event_deliveries IS 'the events each consumer has not taken yet';
+        COMMENT ON COLUMN %1$I.event_deliveries.consumer IS 'the consumer';
+        COMMENT ON COLUMN %1$I.event_deliveries.event_id IS 'an event it has not taken'
+    $sql$, prog.data_schema, prog.customer_type,
+        format('program %s: the change feed: changes of tier, lifecycle stage and churn flags', prog.name));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_feed_objects(customer_tier.program) IS
+    'create a program''s change feed tables: events, event_consumers, event_deliveries';
+REVOKE ALL ON FUNCTION customer_tier.create_feed_objects(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.create_feed_objects(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.feed_schema(text): sql/install/87_feed.sql
+CREATE FUNCTION customer_tier.feed_schema(program text)
+RETURNS name
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name := ('ct_' OPERATOR(pg_catalog.||) program)::name;
+BEGIN
+    IF program !~ '^[a-z][a-z0-9_]{0,39}$' OR to_regclass(format('%I.event_consumers', s)) IS NULL THEN
+        RAISE EXCEPTION 'program "%" does not exist', program
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT name FROM customer_tier.program lists the programs.';
+    END IF;
+    RETURN s;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feed_schema(text) IS
+    'the schema of a program''s change feed, found without reading the catalog';
+REVOKE ALL ON FUNCTION customer_tier.feed_schema(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.feed_schema(text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.feed_schema(text) TO customer_tier_writer;  -- 90_roles.sql name list
+
+-- customer_tier.register_consumer(text, text, bigint): sql/install/87_feed.sql
+CREATE FUNCTION customer_tier.register_consumer(program text, consumer text, replay_from bigint DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name;
+    n bigint := 0;
+BEGIN
+    IF program IS NULL OR consumer IS NULL OR consumer OPERATOR(pg_catalog.=) '' THEN
+        RAISE EXCEPTION 'program and consumer must not be null or empty'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Name the consumer after the worker that reads the feed, e.g. ''crm-tasks''.';
+    END IF;
+    s := customer_tier.feed_schema(program);
+    BEGIN
+        EXECUTE format('INSERT INTO %I.event_consumers (name) VALUES ($1)', s) USING consumer;
+    EXCEPTION WHEN unique_violation THEN
+        RAISE EXCEPTION 'consumer "%" of program "%" is already registered', consumer, program
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'Workers sharing a consumer name share its events: start another worker with the same name, or register another name.';
+    END;
+    IF replay_from IS NOT NULL THEN
+        EXECUTE format('INSERT INTO %1$I.event_deliveries (consumer, event_id)
+                        SELECT $1, e.id FROM %1$I.events AS e WHERE e.id OPERATOR(pg_catalog.>=) $2', s)
+          USING consumer, replay_from;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    END IF;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.register_consumer(text, text, bigint) IS
+    'register a consumer of a program''s change feed: it gets every new event (and, with replay_from, the events kept from that id); returns the events waiting';
+REVOKE ALL ON FUNCTION customer_tier.register_consumer(text, text, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.register_consumer(text, text, bigint) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.register_consumer(text, text, bigint) TO customer_tier_writer;  -- 90_roles.sql name list
+
+-- customer_tier.unregister_consumer(text, text): sql/install/87_feed.sql
+CREATE FUNCTION customer_tier.unregister_consumer(program text, consumer text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    EXECUTE format('DELETE FROM %I.event_consumers AS c WHERE c.name OPERATOR(pg_catalog.=) $1',
+                   customer_tier.feed_schema(program))
+      USING consumer;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n OPERATOR(pg_catalog.>) 0;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.unregister_consumer(text, text) IS
+    'unregister a consumer of a program''s change feed (its untaken events are dropped for it); false when there was none';
+REVOKE ALL ON FUNCTION customer_tier.unregister_consumer(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.unregister_consumer(text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.unregister_consumer(text, text) TO customer_tier_writer;  -- 90_roles.sql name list
+
+-- customer_tier.reset_consumer(text, text): sql/install/87_feed.sql
+CREATE FUNCTION customer_tier.reset_consumer(program text, consumer text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    EXECUTE format('UPDATE %I.event_consumers AS c SET missed_before = NULL WHERE c.name OPERATOR(pg_catalog.=) $1',
+                   customer_tier.feed_schema(program)) USING consumer;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n OPERATOR(pg_catalog.>) 0;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.reset_consumer(text, text) IS
+    'let a consumer that fell behind the retention go on with the events kept; false when there is no such consumer';
+REVOKE ALL ON FUNCTION customer_tier.reset_consumer(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.reset_consumer(text, text) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.reset_consumer(text, text) TO customer_tier_writer;  -- 90_roles.sql name list
+
+-- customer_tier.consume_events(text, text, integer): sql/install/87_feed.sql
+CREATE FUNCTION customer_tier.consume_events(program text, consumer text, max_events integer DEFAULT 100)
+RETURNS TABLE (event_id bigint, happened_at timestamptz, customer text, kind text, detail jsonb, source text)
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s name;
+    missed bigint;
+    found_consumer boolean;
+BEGIN
+    IF program IS NULL OR consumer IS NULL OR max_events IS NULL THEN
+        RAISE EXCEPTION 'program, consumer and max_events must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF max_events OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'max_events must be at least 1, not %', max_events
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Take events in batches, e.g. 100.';
+    END IF;
+    s := customer_tier.feed_schema(program);
+    EXECUTE format('SELECT true, c.missed_before FROM %I.event_consumers AS c WHERE c.name OPERATOR(pg_catalog.=) $1', s)
+      INTO found_consumer, missed USING consumer;
+    IF found_consumer IS NULL THEN
+        RAISE EXCEPTION 'consumer "%" of program "%" is not registered', consumer, program
+            USING ERRCODE = 'undefined_object',
+                  HINT = format('Register it once: SELECT customer_tier.register_consumer(%L, %L).', program, consumer);
+    END IF;
+    IF missed IS NOT NULL THEN
+        RAISE EXCEPTION 'consumer "%" of program "%" fell behind the retention: events it had not taken were purged', consumer, program
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('Events before id %s that it had not taken are gone.', missed),
+                  HINT = 'Catch up from the program''s views (segments, tier_changes), then call customer_tier.reset_consumer(program, consumer) to go on with the events kept; a longer tier_history retention (set_retention) keeps events longer.';
+    END IF;
+    RETURN QUERY EXECUTE format($sql$
+        WITH taken AS (
+            DELETE FROM %1$I.event_deliveries AS d
+             WHERE d.consumer OPERATOR(pg_catalog.=) $1
+               AND d.event_id IN (SELECT x.event_id FROM %1$I.event_deliveries AS x
+                                   WHERE x.consumer OPERATOR(pg_catalog.=) $1
+                                   ORDER BY x.event_id LIMIT $2
+                                   FOR UPDATE SKIP LOCKED)
+            RETURNING d.event_id)
+        SELECT e.id, e.happened_at, customer_tier.text_of(e.customer), e.kind, e.detail, e.source
+          FROM taken AS t JOIN %1$I.events AS e ON e.id OPERATOR(pg_catalog.=) t.event_id
+         ORDER BY e.id$sql$, s)
+      USING consumer, max_events;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.consume_events(text, text, integer) IS
+    'take up to max_events of a consumer''s events, oldest first; the caller''s commit acknowledges them, a rollback gives them back';
+REVOKE ALL ON FUNCTION customer_tier.consume_events(text, text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.consume_events(text, text, integer) TO customer_tier_admin;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.consume_events(text, text, integer) TO customer_tier_writer;  -- 90_roles.sql name list
+
 
 -- ==== every program ====
 -- Its schema and objects go to customer_tier_owner (a table's indexes and
@@ -3482,8 +3804,10 @@ BEGIN
         PERFORM customer_tier.put_contacts_triggers(prog);
         PERFORM customer_tier.create_follow_ups_view(prog);
         EXECUTE customer_tier.program_churn_risk_view_sql(prog);
-        -- the summaries read summary_deltas
+        -- the summaries read summary_deltas; the same triggers write the change feed
         PERFORM customer_tier.create_summary_objects(prog);
+        PERFORM customer_tier.create_feed_objects(prog);
+        PERFORM customer_tier.put_change_triggers(prog);
         EXECUTE pg_catalog.format('DROP VIEW %I.tier_summary RESTRICT', s);
         PERFORM customer_tier.create_summary_views(prog);
         -- the writer reads no contact data any more (grant_followup_access grants what it keeps)
