@@ -27,6 +27,8 @@ CREATE TABLE crm.accounts (account bigint, amount numeric, ordered_at timestampt
 INSERT INTO crm.accounts SELECT i % 5, 10 * i, now() - i * interval '7 days' FROM generate_series(1, 30) AS i;
 SELECT customer_tier.create_program('shop', 'crm.orders', 'customer', 'amount', 'ordered_at', order_id_column => 'id');
 SELECT customer_tier.create_program('b2b', 'crm.accounts', 'account', 'amount', 'ordered_at');
+-- a consumer of each feed, so that changes are kept as events, which forget erases too
+SELECT customer_tier.register_consumer(p, 'crm') FROM unnest(ARRAY['shop', 'b2b']) AS p;
 SELECT customer_tier.pin_customer('shop', 'ann', 'gold', 'complaint settled');
 SELECT (SELECT count(*) FROM ct_shop.customers WHERE customer = 'ann') AS customers,
        (SELECT count(*) FROM ct_shop.tier_history WHERE customer = 'ann') AS history,

@@ -16,6 +16,10 @@ SELECT customer_tier.create_program('fd', 'feedt.orders', 'customer_id', 'amount
 SELECT customer_tier.set_method('fd', 'rules') IS NOT NULL AS rules;
 SELECT count(*) AS events FROM ct_fd.events;
 
+-- Without a consumer, no event is kept: customer 2 spends into a better tier.
+INSERT INTO feedt.orders VALUES (2, 5000, now());
+SELECT count(*) AS events_without_consumers FROM ct_fd.events;
+
 -- A consumer gets the events written after it registered.
 SELECT customer_tier.register_consumer('fd', 'crm') AS waiting;
 -- customer 3 spends into a better tier; customer 21 is new
@@ -87,6 +91,13 @@ SELECT * FROM customer_tier.consume_events('fd', 'worker');
 SELECT count(*) FROM ct_fd.events;
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
+
+-- Once the last consumer is gone, events stop (the backend's cached answer
+-- is dropped at once).
+SELECT customer_tier.unregister_consumer('fd', c.name) FROM ct_fd.event_consumers AS c;
+SELECT max(id) AS last_event FROM ct_fd.events \gset
+INSERT INTO feedt.orders VALUES (22, 9000, now());
+SELECT count(*) AS events_after_the_last_consumer FROM ct_fd.events WHERE id > :last_event;
 
 SELECT customer_tier.drop_program('fd');
 DROP SCHEMA feedt CASCADE;

@@ -16,9 +16,18 @@
  * other write (customers_changed.c).  The backfill of create_program and
  * the rescoring of an upgrade make none: they are not changes of the
  * customers.
+ *
+ * A program without a registered consumer keeps no events: nobody would
+ * take them, and a bulk load of new customers would otherwise write one per
+ * customer.  Whether a program has consumers is cached per backend and
+ * invalidated by a statement trigger on event_consumers (config_changed), as
+ * the configuration is (program_config.c).
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/tupdesc.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
@@ -29,9 +38,12 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "customer_events.h"
 #include "live_apply.h"
@@ -59,6 +71,7 @@ struct CustomerEvents
 	int16		keylen;
 	bool		keybyval;
 	AttrNumber	attnums[E_NCOLUMNS];	/* 0-based */
+	bool		kept;			/* the program has consumers: events are kept */
 	MemoryContext cxt;
 	Datum	   *keys;
 	Datum	   *kinds;
@@ -67,6 +80,84 @@ struct CustomerEvents
 	int			n;
 	int			capacity;
 };
+
+/* Whether each program (by its customers table) has consumers. */
+typedef struct ConsumersEntry
+{
+	Oid			customers;		/* hash key */
+	Oid			consumers;		/* its event_consumers table */
+	bool		valid;
+	bool		any;
+} ConsumersEntry;
+
+static HTAB *consumers_cache = NULL;
+
+static void
+ConsumersRelcacheCallback(Datum arg pg_attribute_unused(), Oid relid)
+{
+	HASH_SEQ_STATUS scan;
+	ConsumersEntry *entry;
+
+	if (consumers_cache == NULL)
+		return;
+	hash_seq_init(&scan, consumers_cache);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+		if (!OidIsValid(relid) || relid == entry->consumers || relid == entry->customers)
+			entry->valid = false;
+}
+
+void
+CustomerEventsInit(void)
+{
+	CacheRegisterRelcacheCallback(ConsumersRelcacheCallback, (Datum) 0);
+}
+
+/*
+ * Read with the latest snapshot, not the transaction's: a registration
+ * committed before this read is seen, one committed after it sends its
+ * invalidation after it (a stale snapshot would cache "none" for good).
+ */
+static bool
+program_has_consumers(Relation customers)
+{
+	Oid			key = RelationGetRelid(customers);
+	ConsumersEntry *entry;
+	bool		found;
+
+	if (consumers_cache == NULL)
+	{
+		HASHCTL		ctl = {.keysize = sizeof(Oid),.entrysize = sizeof(ConsumersEntry)};
+
+		consumers_cache = hash_create("customer_tier feed consumers", 16, &ctl, HASH_ELEM | HASH_BLOBS);
+	}
+	entry = hash_search(consumers_cache, &key, HASH_ENTER, &found);
+	if (!found)
+		entry->valid = false;
+	if (!entry->valid)
+	{
+		Oid			consumers = get_relname_relid("event_consumers", RelationGetNamespace(customers));
+		bool		any = false;
+
+		if (OidIsValid(consumers))
+		{
+			Relation	rel = table_open(consumers, AccessShareLock);
+			Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+			TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+
+			/* an invalidation read while opening it is older than this snapshot */
+			entry->valid = true;
+			any = heap_getnext(scan, ForwardScanDirection) != NULL;
+			table_endscan(scan);
+			UnregisterSnapshot(snapshot);
+			table_close(rel, AccessShareLock);
+		}
+		else
+			entry->valid = true;
+		entry->consumers = consumers;
+		entry->any = any;
+	}
+	return entry->any;
+}
 
 CustomerEvents *
 NewCustomerEvents(Relation customers)
@@ -93,6 +184,7 @@ NewCustomerEvents(Relation customers)
 	/* the schema is ct_<program> */
 	e->program = pstrdup(strncmp(schema, "ct_", 3) == 0 ? schema + 3 : schema);
 	e->cxt = CurrentMemoryContext;
+	e->kept = program_has_consumers(customers);
 	return e;
 }
 
@@ -139,12 +231,31 @@ append_difference(StringInfo buf, bool a_null, Datum a, bool b_null, Datum b)
 	appendStringInfoChar(buf, ']');
 }
 
+/* Two texts (or two text arrays) with the same bytes; detoasts, never allocates otherwise. */
 static bool
-same_text(bool a_null, Datum a, bool b_null, Datum b)
+same_bytes(bool a_null, Datum a, bool b_null, Datum b)
 {
+	struct varlena *va,
+			   *vb;
+
 	if (a_null || b_null)
 		return a_null && b_null;
-	return DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, a, b));
+	va = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(a));
+	vb = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(b));
+	return VARSIZE_ANY_EXHDR(va) == VARSIZE_ANY_EXHDR(vb) &&
+		memcmp(VARDATA_ANY(va), VARDATA_ANY(vb), VARSIZE_ANY_EXHDR(va)) == 0;
+}
+
+static bool
+text_is(bool isnull, Datum value, const char *literal)
+{
+	struct varlena *v;
+
+	if (isnull)
+		return false;
+	v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(value));
+	return VARSIZE_ANY_EXHDR(v) == strlen(literal) &&
+		memcmp(VARDATA_ANY(v), literal, VARSIZE_ANY_EXHDR(v)) == 0;
 }
 
 static void
@@ -169,74 +280,66 @@ add_event(CustomerEvents *e, const Datum *row, const bool *nulls, const char *ki
 	MemoryContextSwitchTo(old);
 }
 
-/* Changes that are not the customers': the backfill and an upgrade's rescoring. */
-static bool
-quiet_source(const Datum *row, const bool *nulls, const AttrNumber *at)
+/* A tier or lifecycle event: {"from": ..., "to": ...}. */
+static void
+add_move(CustomerEvents *e, const char *kind, int column, const Datum *old, const bool *old_nulls,
+		 const Datum *new, const bool *new_nulls)
 {
-	const char *source;
+	StringInfoData detail;
 
-	if (nulls[at[E_CHANGED_BY]])
-		return false;
-	source = TextDatumGetCString(row[at[E_CHANGED_BY]]);
-	return strcmp(source, "create_program") == 0 || strcmp(source, "upgrade") == 0;
+	initStringInfo(&detail);
+	appendStringInfoString(&detail, "{\"from\": ");
+	append_text_or_null(&detail, old == NULL || old_nulls[column], old == NULL ? (Datum) 0 : old[column]);
+	appendStringInfoString(&detail, ", \"to\": ");
+	append_text_or_null(&detail, new_nulls[column], new[column]);
+	appendStringInfoChar(&detail, '}');
+	add_event(e, new, new_nulls, kind, detail.data);
+	pfree(detail.data);
 }
 
 void
 AddCustomerEvents(CustomerEvents *e, const Datum *old, const bool *old_nulls, const Datum *new, const bool *new_nulls)
 {
 	const AttrNumber *at = e->attnums;
-	StringInfoData detail;
 	int			tier = at[E_TIER],
 				stage = at[E_LIFECYCLE],
 				flags = at[E_CHURN_FLAGS];
 
-	if (quiet_source(new, new_nulls, at))
+	/* the backfill and an upgrade's rescoring are not changes of the customers */
+	if (!e->kept || text_is(new_nulls[at[E_CHANGED_BY]], new[at[E_CHANGED_BY]], "create_program") ||
+		text_is(new_nulls[at[E_CHANGED_BY]], new[at[E_CHANGED_BY]], "upgrade"))
 		return;
-	initStringInfo(&detail);
 	if (old == NULL)
 	{
 		/* a new customer: only its first tier is news */
-		if (new_nulls[tier])
-			return;
-		appendStringInfoString(&detail, "{\"from\": null, \"to\": ");
-		append_text_or_null(&detail, false, new[tier]);
-		appendStringInfoChar(&detail, '}');
-		add_event(e, new, new_nulls, "tier", detail.data);
+		if (!new_nulls[tier])
+			add_move(e, "tier", tier, NULL, NULL, new, new_nulls);
 		return;
 	}
-	if (!same_text(old_nulls[tier], old[tier], new_nulls[tier], new[tier]))
-	{
-		appendStringInfoString(&detail, "{\"from\": ");
-		append_text_or_null(&detail, old_nulls[tier], old[tier]);
-		appendStringInfoString(&detail, ", \"to\": ");
-		append_text_or_null(&detail, new_nulls[tier], new[tier]);
-		appendStringInfoChar(&detail, '}');
-		add_event(e, new, new_nulls, "tier", detail.data);
-	}
-	if (!same_text(old_nulls[stage], old[stage], new_nulls[stage], new[stage]))
-	{
-		resetStringInfo(&detail);
-		appendStringInfoString(&detail, "{\"from\": ");
-		append_text_or_null(&detail, old_nulls[stage], old[stage]);
-		appendStringInfoString(&detail, ", \"to\": ");
-		append_text_or_null(&detail, new_nulls[stage], new[stage]);
-		appendStringInfoChar(&detail, '}');
-		add_event(e, new, new_nulls, "lifecycle", detail.data);
-	}
+	if (!same_bytes(old_nulls[tier], old[tier], new_nulls[tier], new[tier]))
+		add_move(e, "tier", tier, old, old_nulls, new, new_nulls);
+	if (!same_bytes(old_nulls[stage], old[stage], new_nulls[stage], new[stage]))
+		add_move(e, "lifecycle", stage, old, old_nulls, new, new_nulls);
+	if (!same_bytes(old_nulls[flags], old[flags], new_nulls[flags], new[flags]))
 	{
 		StringInfoData raised,
-					cleared;
+					cleared,
+					detail;
 
+		/* the same flags in another order are no event */
 		initStringInfo(&raised);
 		initStringInfo(&cleared);
 		append_difference(&raised, new_nulls[flags], new[flags], old_nulls[flags], old[flags]);
 		append_difference(&cleared, old_nulls[flags], old[flags], new_nulls[flags], new[flags]);
 		if (strcmp(raised.data, "[]") != 0 || strcmp(cleared.data, "[]") != 0)
 		{
-			resetStringInfo(&detail);
+			initStringInfo(&detail);
 			appendStringInfo(&detail, "{\"raised\": %s, \"cleared\": %s}", raised.data, cleared.data);
 			add_event(e, new, new_nulls, "churn_flags", detail.data);
+			pfree(detail.data);
 		}
+		pfree(raised.data);
+		pfree(cleared.data);
 	}
 }
 

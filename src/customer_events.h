@@ -11,6 +11,8 @@
 
 typedef struct CustomerEvents CustomerEvents;
 
+/* Registers the cache of which programs have consumers (at load). */
+extern void CustomerEventsInit(void);
 /* No events yet, for the customers table customers (open). */
 extern CustomerEvents *NewCustomerEvents(Relation customers);
 /* The events of one customer row written: old is NULL for a new customer. */

@@ -57,6 +57,7 @@
 #include "utils/typcache.h"
 
 #include "compat.h"
+#include "customer_events.h"
 #include "live_apply.h"
 #include "live_trigger.h"
 #include "order_stats.h"
@@ -177,6 +178,7 @@ void
 LiveTriggerInit(void)
 {
 	ProgramConfigInit();
+	CustomerEventsInit();
 	RegisterXactCallback(LiveXactCallback, NULL);
 	RegisterSubXactCallback(LiveSubXactCallback, NULL);
 }

@@ -1,9 +1,10 @@
 -- customer_tier install script, part 87: a program's change feed
 -- (docs/feed.md).
 --
--- Every change of a customer's tier, lifecycle stage or churn flags is an
--- event of the program's table events, with a stable id, and a delivery in
--- event_deliveries for each registered consumer (src/customer_events.c).  A
+-- While a program has registered consumers, every change of a customer's
+-- tier, lifecycle stage or churn flags is an event of the program's table
+-- events, with a stable id, and a delivery in event_deliveries for each
+-- consumer (src/customer_events.c).  A
 -- consumer takes its deliveries, oldest first, with consume_events in the
 -- transaction that does the work: the commit acknowledges them, a rollback
 -- (or a crash) gives them back, and two workers sharing a consumer name
@@ -51,6 +52,10 @@ BEGIN
         COMMENT ON COLUMN %1$I.event_consumers.registered_at IS 'when it was registered';
         COMMENT ON COLUMN %1$I.event_consumers.registered_by IS 'the role that registered it';
         COMMENT ON COLUMN %1$I.event_consumers.missed_before IS 'set when events it had not taken were purged (it fell behind the retention): the newest of them plus one; consume_events refuses until reset_consumer';
+        -- the trigger path keeps events only while there are consumers, and caches whether there are
+        CREATE TRIGGER consumers_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %1$I.event_consumers
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.config_changed();
+        ALTER TABLE %1$I.event_consumers ENABLE ALWAYS TRIGGER consumers_changed;
 
         CREATE TABLE %1$I.event_deliveries (
             consumer text NOT NULL REFERENCES %1$I.event_consumers (name) ON DELETE CASCADE,

@@ -3544,6 +3544,10 @@ BEGIN
         COMMENT ON COLUMN %1$I.event_consumers.registered_at IS 'when it was registered';
         COMMENT ON COLUMN %1$I.event_consumers.registered_by IS 'the role that registered it';
         COMMENT ON COLUMN %1$I.event_consumers.missed_before IS 'set when events it had not taken were purged (it fell behind the retention): the newest of them plus one; consume_events refuses until reset_consumer';
+        -- the trigger path keeps events only while there are consumers, and caches whether there are
+        CREATE TRIGGER consumers_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %1$I.event_consumers
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.config_changed();
+        ALTER TABLE %1$I.event_consumers ENABLE ALWAYS TRIGGER consumers_changed;
 
         CREATE TABLE %1$I.event_deliveries (
             consumer text NOT NULL REFERENCES %1$I.event_consumers (name) ON DELETE CASCADE,

@@ -24,6 +24,8 @@ INSERT INTO ct_er_crm.orders (customer, amount, ordered_at, status) VALUES
     ('erase-me-7f3a', NULL, now(), 'paid');                 -- kept in the rejects
 SELECT lives_ok($$SELECT customer_tier.create_program('er', 'ct_er_crm.orders', 'customer', 'amount', 'ordered_at',
                                     status_column => 'status', counted_statuses => '{paid}', order_id_column => 'id')$$, 'program er');
+-- a consumer of the change feed, so that the key's changes are kept as events
+SELECT lives_ok($$SELECT customer_tier.register_consumer('er', 'crm')$$, 'a feed consumer of er');
 SELECT lives_ok($$SELECT customer_tier.set_tiers('er', '[{"tier": "gold", "min_value_score": 60}, {"tier": "basic"}]')$$, 'tiers');
 SELECT lives_ok($$SELECT customer_tier.pin_customer('er', 'erase-me-7f3a', 'gold', 'key account')$$, 'pin');
 SELECT lives_ok($$SELECT customer_tier.unpin_customer('er', 'erase-me-7f3a')$$, 'unpin');
@@ -31,6 +33,7 @@ SELECT lives_ok($$SELECT customer_tier.pin_customer('er', 'erase-me-7f3a', 'basi
 -- a second program over the same orders: forget(customer) covers both
 SELECT lives_ok($$SELECT customer_tier.create_program('er2', 'ct_er_crm.orders', 'customer', 'amount', 'ordered_at')$$,
                 'program er2');
+SELECT lives_ok($$SELECT customer_tier.register_consumer('er2', 'crm')$$, 'a feed consumer of er2');
 -- a survey table whose key column has another name: its rows and its
 -- rejects' row images carry the key under "client"
 CREATE TABLE ct_er_crm.survey (client text, score integer, kind text, answered_at timestamptz);
@@ -83,6 +86,7 @@ BEGIN
             IF NOT has_key THEN
                 SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum),
                        string_agg(CASE WHEN a.attname = 'customer' THEN quote_literal('erase-me-7f3a')
+                                       WHEN a.attname = 'kind' THEN '''tier'''   -- events: a checked kind
                                        WHEN a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'name'::regtype) THEN '''x'''
                                        WHEN a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype,
                                                            'numeric'::regtype, 'float4'::regtype, 'float8'::regtype) THEN '1'
