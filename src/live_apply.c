@@ -346,7 +346,7 @@ new_row(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
 	scoring[SC_MONETARY] = (NullableDatum) {.value = written[3], .isnull = written_nulls[3]};
 	scoring[SC_FIRST_ORDER] = (NullableDatum) {.value = written[4], .isnull = written_nulls[4]};
 	scoring[SC_LAST_ORDER] = (NullableDatum) {.value = written[5], .isnull = written_nulls[5]};
-	ScoreStoredCustomer(st->config, scoring, PinnedRank(st->config, d->key, st->keytype), st->as_of,
+	ScoreStoredCustomer(st->config, scoring, PinnedRank(st->config, d->key, st->keytype, st->as_of), st->as_of,
 						CStringGetTextDatum(d->source), written + lengthof(written_columns),
 						written_nulls + lengthof(written_columns));
 
@@ -360,7 +360,8 @@ new_row(ApplyState *st, const CustomerDelta *d, const StoredRow *stored,
 	nulls[plans->remove_atts[0]] = nulls[plans->remove_atts[1]] = true;
 	values[plans->key_att] = d->key;
 	nulls[plans->key_att] = false;
-	values[plans->updated_at_att] = st->as_of;
+	/* when written, whatever instant it was scored against */
+	values[plans->updated_at_att] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	nulls[plans->updated_at_att] = false;
 	/* the inputs read again (read_inputs) */
 	for (int i = 0; i < (int) lengthof(input_columns); i++)
@@ -620,7 +621,7 @@ ApplyCustomerDeltas(const char *program, Oid keytype, const CustomerDelta *delta
 	st.keytype = keytype;
 	st.config = GetProgramConfig(program);
 	st.plans = get_apply_plans(program, customers, keytype);
-	st.as_of = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	st.as_of = ProgramAsOf(st.config);
 	st.horizon = ChurnStateHorizon(st.config->settings[SETTING_CHURN]);
 	st.readable = pg_class_aclcheck(st.plans->orders, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
 	st.emptied = palloc_extended(n * sizeof(Datum), MCXT_ALLOC_HUGE);

@@ -18,6 +18,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "catalog/pg_type.h"
@@ -29,6 +30,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 
 #include "compat.h"
 #include "program_config.h"
@@ -163,10 +165,12 @@ load_config(ProgramConfig *config)
 	row = ProgramCatalogRow(
 		"SELECT pg_catalog.format('WITH %s SELECT churn, bg, gg, r_breakpoints, f_breakpoints,"
 		" m_breakpoints, score_weights, rules, tiers, downgrade_grace, model_rules, cadences, has_pins FROM cfg',"
-		" customer_tier.program_config_cte_sql(p))"
+		" customer_tier.program_config_cte_sql(p)), p.scoring_date"
 		"  FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) $1",
 		config->program, &desc);
 	query = SPI_getvalue(row, desc, 1);
+	/* a timestamptz: by value */
+	config->scoring_date.value = SPI_getbinval(row, desc, 2, &config->scoring_date.isnull);
 	if (SPI_execute(query, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "reading the configuration of program \"%s\" failed", config->program);
 	desc = SPI_tuptable->tupdesc;
@@ -220,12 +224,12 @@ GetProgramConfig(const char *program)
  * expired); looked up only when the program has pins.
  */
 NullableDatum
-PinnedRank(const ProgramConfig *config, Datum key, Oid keytype)
+PinnedRank(const ProgramConfig *config, Datum key, Oid keytype, Datum as_of)
 {
 	static SPIPlanPtr plan = NULL;
 	NullableDatum rank = {.value = (Datum) 0, .isnull = true};
-	Oid			argtypes[3] = {TEXTARRAYOID, TEXTOID, TEXTOID};
-	Datum		args[3];
+	Oid			argtypes[4] = {TEXTARRAYOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		args[4];
 	Oid			output;
 	bool		varlena;
 
@@ -236,19 +240,28 @@ PinnedRank(const ProgramConfig *config, Datum key, Oid keytype)
 	if (plan == NULL)
 		plan = KeepPlan("SELECT pg_catalog.array_position($1, pin.tier) FROM customer_tier.pin AS pin"
 						" WHERE pin.program OPERATOR(pg_catalog.=) $2 AND pin.customer OPERATOR(pg_catalog.=) $3"
-						"   AND (pin.expires_at IS NULL OR pin.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())",
-						3, argtypes);
+						"   AND (pin.expires_at IS NULL OR pin.expires_at OPERATOR(pg_catalog.>) $4)",
+						4, argtypes);
 	/* the pin's key is the text form of the customer key */
 	getTypeOutputInfo(keytype, &output, &varlena);
 	args[0] = config->settings[SETTING_TIERS].value;
 	args[1] = CStringGetTextDatum(config->program);
 	args[2] = CStringGetTextDatum(OidOutputFunctionCall(output, key));
+	args[3] = as_of;
 	if (SPI_execute_plan(plan, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed");
 	if (SPI_processed > 0)
 		rank.value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &rank.isnull);
 	SPI_finish();
 	return rank;
+}
+
+Datum
+ProgramAsOf(const ProgramConfig *config)
+{
+	if (!config->scoring_date.isnull)
+		return config->scoring_date.value;
+	return TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 }
 
 /*

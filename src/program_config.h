@@ -38,11 +38,14 @@ typedef struct ProgramConfig
 	MemoryContext cxt;			/* owns the values */
 	NullableDatum settings[PROGRAM_NSETTINGS];
 	bool		has_pins;		/* any pin of the program, expired or not */
+	NullableDatum scoring_date;	/* the program's fixed scoring instant, NULL: the clock */
 } ProgramConfig;
 
 /* The program's configuration; reads it (through SPI) when not cached. */
 extern ProgramConfig *GetProgramConfig(const char *program);
-extern NullableDatum PinnedRank(const ProgramConfig *config, Datum key, Oid keytype);
+extern NullableDatum PinnedRank(const ProgramConfig *config, Datum key, Oid keytype, Datum as_of);
+/* The instant the program scores against: its scoring date, else the transaction's start. */
+extern Datum ProgramAsOf(const ProgramConfig *config);
 
 /* A prepared plan kept for the backend's life (inside SPI). */
 extern SPIPlanPtr KeepPlan(const char *sql, int nargs, Oid *argtypes);

@@ -92,6 +92,7 @@ scored_row(PG_FUNCTION_ARGS)
 	HeapTupleData tuple;
 	RowLayout  *layout;
 	ProgramConfig *config;
+	Datum		as_of;
 	Datum	   *values;
 	bool	   *nulls;
 	NullableDatum stored[NSTORED];
@@ -135,10 +136,9 @@ scored_row(PG_FUNCTION_ARGS)
 		values[layout->stored_atts[SC_ABC_CLASS]] = stored[SC_ABC_CLASS].value;
 		nulls[layout->stored_atts[SC_ABC_CLASS]] = stored[SC_ABC_CLASS].isnull;
 	}
-	ScoreStoredCustomer(config, stored,
-						PinnedRank(config, values[layout->key_att], layout->keytype),
-						TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
-						PG_GETARG_DATUM(2), scored, scored_nulls);
+	as_of = ProgramAsOf(config);
+	ScoreStoredCustomer(config, stored, PinnedRank(config, values[layout->key_att], layout->keytype, as_of),
+						as_of, PG_GETARG_DATUM(2), scored, scored_nulls);
 	for (int i = 0; i < PC_NCOLS; i++)
 	{
 		values[layout->scored_atts[i]] = scored[i];

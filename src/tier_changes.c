@@ -68,7 +68,7 @@ get_history_plan(const char *program, Oid customers)
 								  program, &found);
 	Relation	rel;
 	TupleDesc	desc;
-	Oid			types[6];
+	Oid			types[7];
 
 	if (found && h->customers == customers)
 		return h;
@@ -87,15 +87,18 @@ get_history_plan(const char *program, Oid customers)
 	types[0] = get_array_type(h->keytype);
 	types[1] = types[2] = types[3] = types[4] = TEXTARRAYOID;
 	types[5] = TEXTOID;
+	types[6] = TIMESTAMPTZOID;
+	/* a program with a scoring date changes tiers at that date ($7), others now */
 	h->plan = KeepPlan(psprintf(
 		"WITH change AS ("
-		"    INSERT INTO %s.tier_history (customer, from_tier, to_tier, reason, source)"
-		"    SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-		"                             pg_catalog.unnest($4), pg_catalog.unnest($5))"
+		"    INSERT INTO %s.tier_history (customer, from_tier, to_tier, reason, source, changed_at)"
+		"    SELECT u.*, coalesce($7, pg_catalog.now())"
+		"      FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+		"                      pg_catalog.unnest($4), pg_catalog.unnest($5)) AS u"
 		"    RETURNING id, source"
 		") SELECT customer_tier.announce_tier_change($6, c.id) FROM change AS c"
 		"   WHERE c.source OPERATOR(pg_catalog.<>) '" QUIET_SOURCE "'",
-		quote_identifier(get_namespace_name(RelationGetNamespace(rel)))), 6, types);
+		quote_identifier(get_namespace_name(RelationGetNamespace(rel)))), 7, types);
 	table_close(rel, AccessShareLock);
 	h->customers = customers;
 	return h;
@@ -124,12 +127,14 @@ void
 RecordTierChanges(const char *program, Oid customers, const TierChange *changes, int n)
 {
 	HistoryPlan *h;
-	Datum		args[6];
+	Datum		args[7];
 	Datum	   *keys;
+	const ProgramConfig *config;
 
 	if (n == 0)
 		return;
 	h = get_history_plan(program, customers);
+	config = GetProgramConfig(program);
 	keys = palloc(n * sizeof(Datum));
 	for (int i = 0; i < n; i++)
 		keys[i] = changes[i].customer;
@@ -139,7 +144,8 @@ RecordTierChanges(const char *program, Oid customers, const TierChange *changes,
 	args[3] = text_array(changes, n, offsetof(TierChange, reason));
 	args[4] = text_array(changes, n, offsetof(TierChange, source));
 	args[5] = CStringGetTextDatum(program);
-	RunPlan(h->plan, args, NULL, SPI_OK_SELECT);
+	args[6] = config->scoring_date.value;
+	RunPlan(h->plan, args, config->scoring_date.isnull ? "      n" : NULL, SPI_OK_SELECT);
 }
 
 Datum

@@ -45,6 +45,8 @@ CREATE TABLE customer_tier.program (
     data_schema       name NOT NULL UNIQUE,
     created_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
     attached_by       regrole NOT NULL,
+    scoring_date      timestamptz
+                      CONSTRAINT program_scoring_date_finite CHECK (pg_catalog.isfinite(scoring_date)),
     CONSTRAINT program_statuses CHECK ((status_column IS NULL) = (counted_statuses IS NULL)
                                        AND pg_catalog.cardinality(counted_statuses) > 0)
 );
@@ -71,6 +73,7 @@ COMMENT ON COLUMN customer_tier.program.m_breakpoints IS 'monetary-value quintil
 COMMENT ON COLUMN customer_tier.program.scored_at IS 'when the breakpoints were last computed';
 COMMENT ON COLUMN customer_tier.program.data_schema IS 'schema that holds the program''s tables and views, dropped with it';
 COMMENT ON COLUMN customer_tier.program.created_at IS 'when the program was created';
+COMMENT ON COLUMN customer_tier.program.scoring_date IS 'the fixed instant the program scores against (historical data: create_program''s as_of, reclassify''s as_of, set_scoring_date); NULL: the clock, each transaction''s start';
 COMMENT ON COLUMN customer_tier.program.attached_by IS 'the role that attached the program (create_program): only it, or a superuser, may drop it';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.program', '');
 
@@ -187,7 +190,8 @@ CREATE FUNCTION customer_tier.create_program(
     ordered_at_column name,
     status_column     name DEFAULT NULL,
     counted_statuses  text[] DEFAULT NULL,
-    order_id_column   name DEFAULT NULL)
+    order_id_column   name DEFAULT NULL,
+    as_of             timestamptz DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -195,15 +199,17 @@ AS $$
 DECLARE
     customers bigint;
     missing_index text;
+    later bigint;
 BEGIN
     IF name IS NULL OR orders IS NULL THEN
         RAISE EXCEPTION 'program name and orders table must not be null'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    PERFORM customer_tier.check_scoring_date(as_of);
     PERFORM customer_tier.run_as_owner('attach', name, jsonb_build_object(
         'orders', orders::oid, 'customer_column', customer_column, 'amount_column', amount_column,
         'ordered_at_column', ordered_at_column, 'status_column', status_column,
-        'counted_statuses', counted_statuses, 'order_id_column', order_id_column));
+        'counted_statuses', counted_statuses, 'order_id_column', order_id_column, 'as_of', as_of));
     -- the tiers' deferred checks cannot fire inside the owner step's
     -- security-restricted operation; the admin writes tiers anyway
     PERFORM customer_tier.default_tiers(name);
@@ -224,6 +230,16 @@ BEGIN
          WHERE h.source OPERATOR(pg_catalog.=) 'create_program'
         HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0$sql$,
         name, (customer_tier.program_row(name)).data_schema);
+    IF as_of IS NOT NULL THEN
+        EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers AS c WHERE c.last_order OPERATOR(pg_catalog.>) $1',
+                       (customer_tier.program_row(name)).data_schema)
+          INTO later USING as_of;
+        IF later OPERATOR(pg_catalog.>) 0 THEN
+            RAISE WARNING 'program "%": % customer(s) have orders after its scoring date %', name, later, as_of
+                USING DETAIL = 'Every order in the table counts; recency is measured to the scoring date, so these customers look as if they bought in the future.',
+                      HINT = 'Pass an as_of after the last order, or move the scoring date on with reclassify(program, as_of => ...).';
+        END IF;
+    END IF;
     missing_index := customer_tier.customer_index_missing(orders, customer_column);
     IF missing_index IS NOT NULL THEN
         RAISE WARNING 'program "%": no index of % leads with column %', name, orders, customer_column
@@ -233,7 +249,7 @@ BEGIN
     RETURN customers;
 END
 $$;
-COMMENT ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name) IS
+COMMENT ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name, timestamptz) IS
     'attach a program to an orders table: validate its columns, create its schema, backfill; returns the customers found';
 
 -- The caller's rights on a table a program reads: the whole row (SELECT on
@@ -280,6 +296,7 @@ DECLARE
     counted_statuses text[] := CASE WHEN jsonb_typeof(args->'counted_statuses') OPERATOR(pg_catalog.=) 'array'
                                     THEN ARRAY(SELECT jsonb_array_elements_text(args->'counted_statuses')) END;
     order_id_column name := args->>'order_id_column';
+    as_of timestamptz := (args->>'as_of')::timestamptz;
 BEGIN
     IF name IS NULL OR orders IS NULL THEN
         RAISE EXCEPTION 'program name and orders table must not be null'
@@ -378,10 +395,11 @@ BEGIN
     INSERT INTO customer_tier.program AS p
            (name, orders_table, customer_column, customer_type, amount_column, amount_type,
             ordered_at_column, ordered_at_type, status_column, counted_statuses, order_id_column,
-            data_schema, attached_by)
+            data_schema, attached_by, scoring_date)
     VALUES (prog.name, prog.orders_table, prog.customer_column, prog.customer_type,
             prog.amount_column, prog.amount_type, prog.ordered_at_column, prog.ordered_at_type,
-            prog.status_column, prog.counted_statuses, prog.order_id_column, prog.data_schema, caller);
+            prog.status_column, prog.counted_statuses, prog.order_id_column, prog.data_schema, caller,
+            as_of);
     EXECUTE format('CREATE SCHEMA %I', prog.data_schema);
     EXECUTE format('COMMENT ON SCHEMA %I IS %L', prog.data_schema,
                    format('customer_tier program "%s": customers, tiers and views over %s', name, orders));
@@ -449,7 +467,7 @@ $$;
 COMMENT ON FUNCTION customer_tier.owner_detach(regrole, text, jsonb) IS
     'step detach of drop_program, run as customer_tier_owner: drop the program''s objects, schema and catalog row';
 
-REVOKE ALL ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.drop_program(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.check_table_rights(regrole, regclass, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.customer_index_missing(regclass, name) FROM PUBLIC;

@@ -104,14 +104,14 @@ BEGIN
     EXECUTE format($sql$
         UPDATE customer_tier.program AS p
            SET (r_breakpoints, f_breakpoints, m_breakpoints, scored_at) =
-               (SELECT customer_tier.breakpoints(EXTRACT(EPOCH FROM pg_catalog.now() OPERATOR(pg_catalog.-) c.last_order)::double precision
+               (SELECT customer_tier.breakpoints(EXTRACT(EPOCH FROM %3$L::timestamptz OPERATOR(pg_catalog.-) c.last_order)::double precision
                                                  OPERATOR(pg_catalog./) 86400, 5),
                        customer_tier.breakpoints(c.orders, 5),
                        customer_tier.breakpoints(c.monetary, 5),
                        pg_catalog.now()
                   FROM %1$I.customers AS c
                  WHERE c.orders OPERATOR(pg_catalog.>) 0)
-         WHERE p.name OPERATOR(pg_catalog.=) %2$L$sql$, prog.data_schema, prog.name);
+         WHERE p.name OPERATOR(pg_catalog.=) %2$L$sql$, prog.data_schema, prog.name, customer_tier.program_as_of(program));
 END
 $$;
 COMMENT ON FUNCTION customer_tier.refresh_breakpoints(text) IS
@@ -163,7 +163,7 @@ BEGIN
                SET (%2$s) = (SELECT %3$s FROM %4$s)
              WHERE (%5$s)
                AND (SELECT (%6$s) IS DISTINCT FROM (%7$s) FROM %4$s)
-             RETURNING c.tier_since OPERATOR(pg_catalog.=) pg_catalog.now() AS changed)
+             RETURNING c.tier_since OPERATOR(pg_catalog.=) %8$L::timestamptz AS changed)
         SELECT pg_catalog.count(*) FILTER (WHERE u.changed) FROM updated AS u$sql$,
         prog.data_schema,
         pg_catalog.array_to_string(scored, ', '),
@@ -171,7 +171,9 @@ BEGIN
         scoring,
         condition,
         (SELECT pg_catalog.string_agg('(s.x).' || pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(compared) AS n),
-        (SELECT pg_catalog.string_agg('c.' || pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(compared) AS n))
+        (SELECT pg_catalog.string_agg('c.' || pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(compared) AS n),
+        -- a changed tier's tier_since is the instant scored against
+        customer_tier.program_as_of(program))
       INTO changed;
     RETURN changed;
 END

@@ -115,14 +115,14 @@ BEGIN
             CREATE VIEW %1$I.churn_risk AS
             SELECT c.customer, c.tier, c.lifecycle, c.churn_flags, c.churn_reasons,
                    c.predicted_clv AS value_at_stake, c.p_alive, c.monetary, c.orders, c.last_order,
-                   (EXTRACT(EPOCH FROM now() - c.last_order) / 86400)::double precision AS days_silent,
+                   (EXTRACT(EPOCH FROM (SELECT customer_tier.program_as_of(%2$L)) - c.last_order) / 86400)::double precision AS days_silent,
                    c.mean_gap_days, c.recent_satisfaction,
                    coalesce(c.predicted_clv, '-Infinity') AS stake_order
               FROM %1$I.customers AS c
              WHERE cardinality(c.churn_flags) > 0
                AND c.lifecycle IS DISTINCT FROM 'lost'
              ORDER BY coalesce(c.predicted_clv, '-Infinity') DESC, c.monetary DESC, c.customer DESC
-        $sql$, s),
+        $sql$, s, prog.name),
         format('COMMENT ON VIEW %I.churn_risk IS %L', s,
                    format('program %s: customers at risk of churning (a churn flag raised, not lost yet), the most valuable first (predicted CLV, then monetary value)',
                           prog.name)),
@@ -137,7 +137,7 @@ BEGIN
             COMMENT ON COLUMN %1$I.churn_risk.monetary IS 'net monetary value so far';
             COMMENT ON COLUMN %1$I.churn_risk.orders IS 'number of counted purchases';
             COMMENT ON COLUMN %1$I.churn_risk.last_order IS 'time of the last purchase';
-            COMMENT ON COLUMN %1$I.churn_risk.days_silent IS 'days since the last purchase, now';
+            COMMENT ON COLUMN %1$I.churn_risk.days_silent IS 'days from the last purchase to the instant the program scores against (now, unless it has a scoring date)';
             COMMENT ON COLUMN %1$I.churn_risk.mean_gap_days IS 'the customer''s usual gap: mean days between purchases; NULL with fewer than two';
             COMMENT ON COLUMN %1$I.churn_risk.recent_satisfaction IS 'recent satisfaction on 0..10; NULL = no feedback';
             COMMENT ON COLUMN %1$I.churn_risk.stake_order IS 'value_at_stake, -Infinity without one: (stake_order, monetary, customer) descending is the list''s order and its page key'

@@ -91,7 +91,8 @@ COMMENT ON FUNCTION customer_tier.run_lock_key(text) IS
 -- public.format(text, name) would beat pg_catalog.format(text, VARIADIC
 -- "any") on exact argument types.  test/scripts/roles_reclassify.sh plants
 -- such overloads.
-CREATE PROCEDURE customer_tier.reclassify(program text, batch_size integer DEFAULT 10000)
+CREATE PROCEDURE customer_tier.reclassify(program text, batch_size integer DEFAULT 10000,
+                                          as_of timestamptz DEFAULT NULL)
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -117,6 +118,19 @@ BEGIN
                   HINT = 'The default, 10000 customers per committed batch, suits most programs.';
     END IF;
     prog := customer_tier.program_row(program);
+    -- a program for historical data moves on to as_of; one that follows the
+    -- clock cannot be scored at another instant than its writes are
+    IF as_of IS NOT NULL AND prog.scoring_date IS NULL THEN
+        RAISE EXCEPTION 'program "%" follows the clock: it cannot be reclassified as of %', program, as_of
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'Its orders are scored as they come, against the time of each write.',
+                  HINT = 'Leave as_of out; for historical orders, create a program with customer_tier.create_program(..., as_of => ...).';
+    END IF;
+    -- refused before the lock is taken: an infinite as_of, or one before the scoring date
+    PERFORM customer_tier.check_scoring_date(as_of);
+    IF as_of OPERATOR(pg_catalog.<) prog.scoring_date THEN
+        PERFORM customer_tier.set_scoring_date(program, as_of);
+    END IF;
     IF NOT pg_catalog.pg_try_advisory_lock(customer_tier.run_lock_key(program)) THEN
         RAISE NOTICE 'program "%" is being reclassified by another session; this run exits', program
             USING HINT = 'SELECT * FROM customer_tier.run WHERE outcome = ''running'' shows the run in progress.';
@@ -131,6 +145,9 @@ BEGIN
      WHERE r.program OPERATOR(pg_catalog.=) reclassify.program
        AND r.outcome OPERATOR(pg_catalog.=) 'running';
     INSERT INTO customer_tier.run (program) VALUES (program) RETURNING id INTO run_id;
+    IF as_of IS NOT NULL THEN
+        PERFORM customer_tier.set_scoring_date(program, as_of);
+    END IF;
     COMMIT;
 
     -- Each step runs in a block of its own: an error is caught there, logged
@@ -228,10 +245,10 @@ BEGIN
     PERFORM pg_catalog.pg_advisory_unlock(customer_tier.run_lock_key(program));
 END
 $$;
-COMMENT ON PROCEDURE customer_tier.reclassify(text, integer) IS
+COMMENT ON PROCEDURE customer_tier.reclassify(text, integer, timestamptz) IS
     'recompute breakpoints and ABC classes, fit the program''s BG/NBD and Gamma-Gamma models, then rescore every customer in committed batches; logged in customer_tier.run';
 
-REVOKE ALL ON PROCEDURE customer_tier.reclassify(text, integer) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE customer_tier.reclassify(text, integer, timestamptz) FROM PUBLIC;
 
 -- Schedule a program's reclassification with pg_cron; returns the cron job id.
 -- pg_cron runs a multi-statement command as one transaction, in which a

@@ -182,8 +182,8 @@ BEGIN
         SELECT pg_catalog.array_agg(s.x), pg_catalog.array_agg(s.t_x), pg_catalog.array_agg(s.t),
                pg_catalog.array_agg(s.orders), pg_catalog.array_agg(s.mean_spend)
           FROM %I.customers AS c,
-               LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s
-         WHERE %s$sql$, prog.data_schema, sample)
+               LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, %L::timestamptz) AS s
+         WHERE %s$sql$, prog.data_schema, customer_tier.program_as_of(prog.name), sample)
       INTO xs, t_xs, ts, order_counts, mean_spends;
     BEGIN
         SELECT (f.model).* INTO bg

@@ -262,7 +262,7 @@ BEGIN
                    FILTER (WHERE a.answered_at OPERATOR(pg_catalog.>) w.start)::double precision,
                pg_catalog.now()
           FROM %1$I.answers AS a,
-               (SELECT pg_catalog.now() OPERATOR(pg_catalog.-) coalesce(
+               (SELECT customer_tier.program_as_of(%2$L) OPERATOR(pg_catalog.-) coalesce(
                            (SELECT f.satisfaction_window FROM customer_tier.feedback_source AS f
                              WHERE f.program OPERATOR(pg_catalog.=) %2$L), '365 days') AS start) AS w
          WHERE %3$s

@@ -283,7 +283,7 @@ BEGIN
                CASE WHEN c.rose_at > coalesce(c.last_contact_at, '-infinity') THEN 'welcome'
                     WHEN c.last_contact_at IS NULL THEN 'never contacted'
                     ELSE 'cadence' END AS reason,
-               pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() - c.follow_up_due_at) / 86400)::integer AS days_overdue,
+               pg_catalog.floor(pg_catalog.date_part('epoch', (SELECT customer_tier.program_as_of(%2$L)) - c.follow_up_due_at) / 86400)::integer AS days_overdue,
                coalesce((SELECT cd.every FROM customer_tier.cadence AS cd
                           WHERE cd.program = %2$L AND cd.tier = c.tier),
                         customer_tier.default_cadence(c.tier)) AS cadence,
@@ -293,7 +293,7 @@ BEGIN
           LEFT JOIN LATERAL (SELECT l.channel, l.outcome FROM %1$I.contacts AS l
                               WHERE l.customer = c.customer AND l.contacted_at = c.last_contact_at
                               ORDER BY l.id DESC LIMIT 1) AS k ON true
-         WHERE c.follow_up_due_at <= pg_catalog.now()
+         WHERE c.follow_up_due_at <= (SELECT customer_tier.program_as_of(%2$L))
          ORDER BY c.tier_rank, %3$s, c.follow_up_due_at, c.customer
     $sql$, s, prog.name, customer_tier.follow_up_priority_sql('c'));
     EXECUTE format('COMMENT ON VIEW %I.follow_ups_due IS %L', s,

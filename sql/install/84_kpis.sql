@@ -9,9 +9,9 @@
 
 -- The periods [period_start, period_end) of a date_trunc unit that start
 -- from date_trunc(unit, from_date) up to, not including, to_date: by default
--- the last twelve up to now, the current one included.
+-- the last twelve up to as_of (now by default), its period included.
 CREATE FUNCTION customer_tier.kpi_periods(unit text DEFAULT 'month', from_date timestamptz DEFAULT NULL,
-                                          to_date timestamptz DEFAULT NULL)
+                                          to_date timestamptz DEFAULT NULL, as_of timestamptz DEFAULT NULL)
 RETURNS TABLE (period_start timestamptz, period_end timestamptz)
 LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
 ROWS 12
@@ -47,7 +47,7 @@ BEGIN
     END IF;
     BEGIN
         -- by default up to the end of the current period, so that it is included
-        last := coalesce(to_date, date_trunc(unit, pg_catalog.now()) OPERATOR(pg_catalog.+) step);
+        last := coalesce(to_date, date_trunc(unit, coalesce(as_of, pg_catalog.now())) OPERATOR(pg_catalog.+) step);
         -- by default the twelve periods that start before last
         first := coalesce(date_trunc(unit, from_date),
                           date_trunc(unit, last OPERATOR(pg_catalog.-) interval '1 microsecond')
@@ -84,8 +84,8 @@ BEGIN
     END;
 END
 $$;
-COMMENT ON FUNCTION customer_tier.kpi_periods(text, timestamptz, timestamptz) IS
-    'the periods of a date_trunc unit starting from the period of from_date up to, not including, to_date (default: the last twelve up to now); at most 1000';
+COMMENT ON FUNCTION customer_tier.kpi_periods(text, timestamptz, timestamptz, timestamptz) IS
+    'the periods of a date_trunc unit starting from the period of from_date up to, not including, to_date (default: the last twelve up to as_of, now by default); at most 1000';
 
 -- SQL text of the CTEs shared by satisfaction_by_tier and kpis: periods,
 -- cohort (period_start, customer, tier at period start) and newcomers.
@@ -96,7 +96,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     RETURN format($sql$periods AS (
-                SELECT p.period_start, p.period_end FROM customer_tier.kpi_periods(unit, from_date, to_date) AS p
+                SELECT p.period_start, p.period_end
+                  FROM customer_tier.kpi_periods(unit, from_date, to_date, customer_tier.program_as_of(%2$L)) AS p
             ), cohort AS (
                 SELECT p.period_start, p.period_end, h.customer, h.to_tier AS tier
                   FROM periods AS p
@@ -105,6 +106,14 @@ BEGIN
                                       WHERE x.changed_at < p.period_start
                                       ORDER BY x.customer, x.changed_at DESC, x.id DESC) AS h
                  WHERE h.to_tier IS NOT NULL
+                UNION ALL
+                -- customers who had bought before the period but whose tier then
+                -- is not in the history (the program came later): tier unknown
+                SELECT p.period_start, p.period_end, c.customer, '(unknown)'
+                  FROM periods AS p
+                  JOIN %1$I.customers AS c ON c.first_order < p.period_start
+                 WHERE NOT EXISTS (SELECT FROM %1$I.tier_history AS x
+                                    WHERE x.customer = c.customer AND x.changed_at < p.period_start)
             ), newcomers AS (
                 SELECT p.period_start, h.to_tier AS tier, count(DISTINCT h.customer) AS customers
                   FROM periods AS p
@@ -112,7 +121,7 @@ BEGIN
                     ON h.from_tier IS NULL AND h.to_tier IS NOT NULL
                    AND h.changed_at >= p.period_start AND h.changed_at < p.period_end
                  GROUP BY p.period_start, h.to_tier
-            )$sql$, prog.data_schema);
+            )$sql$, prog.data_schema, prog.name);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.kpi_cohort_sql(customer_tier.program) IS
@@ -274,7 +283,7 @@ $$;
 COMMENT ON FUNCTION customer_tier.create_kpi_functions(customer_tier.program) IS
     'create a program''s satisfaction_by_tier and kpis functions';
 
-REVOKE ALL ON FUNCTION customer_tier.kpi_periods(text, timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.kpi_periods(text, timestamptz, timestamptz, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.kpi_cohort_sql(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.kpi_satisfaction_sql(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.create_kpi_functions(customer_tier.program) FROM PUBLIC;

@@ -110,7 +110,7 @@ GRANT INSERT, UPDATE, DELETE ON customer_tier.tier, customer_tier.pin TO custome
 -- make a superuser's rebuild copy it into the program.  The settings stay
 -- the admin's to change.
 GRANT UPDATE (method, score_weights, downgrade_grace, reject_mode, r_breakpoints, f_breakpoints,
-              m_breakpoints, scored_at) ON customer_tier.program TO customer_tier_admin;
+              m_breakpoints, scored_at, scoring_date) ON customer_tier.program TO customer_tier_admin;
 -- reclassify logs and closes its runs; deleting old runs is housekeeping
 GRANT INSERT, UPDATE, DELETE ON customer_tier.run TO customer_tier_admin;
 -- feedback and follow-ups (parts 80-88): the attached feedback tables and the cadences
@@ -202,6 +202,9 @@ BEGIN
                 ('program_segments_view_sql', 'customer_tier_admin'), ('program_churn_risk_view_sql', 'customer_tier_admin'),
                 ('tier_model_rules', 'customer_tier_reader'),
                 ('program_row', 'customer_tier_reader'),
+                -- the instant a program scores against (69): its views read it
+                ('check_scoring_date', 'customer_tier_admin'), ('set_scoring_date', 'customer_tier_admin'),
+                ('program_as_of', 'customer_tier_reader'), ('program_as_of', 'customer_tier_writer'),
                 -- reading a program's rules is BI's business too
                 ('tier_rules', 'customer_tier_reader'), ('tier_conditions', 'customer_tier_reader'),
                 ('tier_conditions_text', 'customer_tier_reader'),

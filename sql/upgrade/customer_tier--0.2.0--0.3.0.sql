@@ -422,6 +422,7 @@ DECLARE
     counted_statuses text[] := CASE WHEN jsonb_typeof(args->'counted_statuses') OPERATOR(pg_catalog.=) 'array'
                                     THEN ARRAY(SELECT jsonb_array_elements_text(args->'counted_statuses')) END;
     order_id_column name := args->>'order_id_column';
+    as_of timestamptz := (args->>'as_of')::timestamptz;
 BEGIN
     IF name IS NULL OR orders IS NULL THEN
         RAISE EXCEPTION 'program name and orders table must not be null'
@@ -520,10 +521,11 @@ BEGIN
     INSERT INTO customer_tier.program AS p
            (name, orders_table, customer_column, customer_type, amount_column, amount_type,
             ordered_at_column, ordered_at_type, status_column, counted_statuses, order_id_column,
-            data_schema, attached_by)
+            data_schema, attached_by, scoring_date)
     VALUES (prog.name, prog.orders_table, prog.customer_column, prog.customer_type,
             prog.amount_column, prog.amount_type, prog.ordered_at_column, prog.ordered_at_type,
-            prog.status_column, prog.counted_statuses, prog.order_id_column, prog.data_schema, caller);
+            prog.status_column, prog.counted_statuses, prog.order_id_column, prog.data_schema, caller,
+            as_of);
     EXECUTE format('CREATE SCHEMA %I', prog.data_schema);
     EXECUTE format('COMMENT ON SCHEMA %I IS %L', prog.data_schema,
                    format('customer_tier program "%s": customers, tiers and views over %s', name, orders));
@@ -920,8 +922,10 @@ COMMENT ON FUNCTION customer_tier.customer_index_missing(regclass, name) IS
 REVOKE ALL ON FUNCTION customer_tier.customer_index_missing(regclass, name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.customer_index_missing(regclass, name) TO customer_tier_admin;  -- 90_roles.sql name list
 
--- customer_tier.create_program(text, regclass, name, name, name, name, text[], name): sql/install/60_programs.sql
-CREATE OR REPLACE FUNCTION customer_tier.create_program(
+-- create_program takes as_of (issue 19: historical data)
+DROP FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name);
+-- customer_tier.create_program(text, regclass, name, name, name, name, text[], name, timestamp with time zone): sql/install/60_programs.sql
+CREATE FUNCTION customer_tier.create_program(
     name              text,
     orders            regclass,
     customer_column   name,
@@ -929,7 +933,8 @@ CREATE OR REPLACE FUNCTION customer_tier.create_program(
     ordered_at_column name,
     status_column     name DEFAULT NULL,
     counted_statuses  text[] DEFAULT NULL,
-    order_id_column   name DEFAULT NULL)
+    order_id_column   name DEFAULT NULL,
+    as_of             timestamptz DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -937,15 +942,17 @@ AS $$
 DECLARE
     customers bigint;
     missing_index text;
+    later bigint;
 BEGIN
     IF name IS NULL OR orders IS NULL THEN
         RAISE EXCEPTION 'program name and orders table must not be null'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    PERFORM customer_tier.check_scoring_date(as_of);
     PERFORM customer_tier.run_as_owner('attach', name, jsonb_build_object(
         'orders', orders::oid, 'customer_column', customer_column, 'amount_column', amount_column,
         'ordered_at_column', ordered_at_column, 'status_column', status_column,
-        'counted_statuses', counted_statuses, 'order_id_column', order_id_column));
+        'counted_statuses', counted_statuses, 'order_id_column', order_id_column, 'as_of', as_of));
     -- the tiers' deferred checks cannot fire inside the owner step's
     -- security-restricted operation; the admin writes tiers anyway
     PERFORM customer_tier.default_tiers(name);
@@ -966,6 +973,16 @@ BEGIN
          WHERE h.source OPERATOR(pg_catalog.=) 'create_program'
         HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0$sql$,
         name, (customer_tier.program_row(name)).data_schema);
+    IF as_of IS NOT NULL THEN
+        EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers AS c WHERE c.last_order OPERATOR(pg_catalog.>) $1',
+                       (customer_tier.program_row(name)).data_schema)
+          INTO later USING as_of;
+        IF later OPERATOR(pg_catalog.>) 0 THEN
+            RAISE WARNING 'program "%": % customer(s) have orders after its scoring date %', name, later, as_of
+                USING DETAIL = 'Every order in the table counts; recency is measured to the scoring date, so these customers look as if they bought in the future.',
+                      HINT = 'Pass an as_of after the last order, or move the scoring date on with reclassify(program, as_of => ...).';
+        END IF;
+    END IF;
     missing_index := customer_tier.customer_index_missing(orders, customer_column);
     IF missing_index IS NOT NULL THEN
         RAISE WARNING 'program "%": no index of % leads with column %', name, orders, customer_column
@@ -975,10 +992,10 @@ BEGIN
     RETURN customers;
 END
 $$;
-COMMENT ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name) IS
+COMMENT ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name, timestamptz) IS
     'attach a program to an orders table: validate its columns, create its schema, backfill; returns the customers found';
-REVOKE ALL ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name) TO customer_tier_admin;  -- 90_roles.sql name list
+REVOKE ALL ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.create_program(text, regclass, name, name, name, name, text[], name, timestamp with time zone) TO customer_tier_admin;  -- 90_roles.sql name list
 
 -- customer_tier.drop_program(text): sql/install/60_programs.sql
 CREATE OR REPLACE FUNCTION customer_tier.drop_program(name text)
@@ -1566,8 +1583,11 @@ COMMENT ON FUNCTION customer_tier.program_abc_sql(text) IS
 REVOKE ALL ON FUNCTION customer_tier.program_abc_sql(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_tier.program_abc_sql(text) TO customer_tier_admin;  -- 90_roles.sql name list
 
--- customer_tier.reclassify(text, integer): sql/install/68_reclassify.sql
-CREATE OR REPLACE PROCEDURE customer_tier.reclassify(program text, batch_size integer DEFAULT 10000)
+-- reclassify takes as_of (issue 19: historical data)
+DROP PROCEDURE customer_tier.reclassify(text, integer);
+-- customer_tier.reclassify(text, integer, timestamp with time zone): sql/install/68_reclassify.sql
+CREATE PROCEDURE customer_tier.reclassify(program text, batch_size integer DEFAULT 10000,
+                                          as_of timestamptz DEFAULT NULL)
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -1593,6 +1613,19 @@ BEGIN
                   HINT = 'The default, 10000 customers per committed batch, suits most programs.';
     END IF;
     prog := customer_tier.program_row(program);
+    -- a program for historical data moves on to as_of; one that follows the
+    -- clock cannot be scored at another instant than its writes are
+    IF as_of IS NOT NULL AND prog.scoring_date IS NULL THEN
+        RAISE EXCEPTION 'program "%" follows the clock: it cannot be reclassified as of %', program, as_of
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'Its orders are scored as they come, against the time of each write.',
+                  HINT = 'Leave as_of out; for historical orders, create a program with customer_tier.create_program(..., as_of => ...).';
+    END IF;
+    -- refused before the lock is taken: an infinite as_of, or one before the scoring date
+    PERFORM customer_tier.check_scoring_date(as_of);
+    IF as_of OPERATOR(pg_catalog.<) prog.scoring_date THEN
+        PERFORM customer_tier.set_scoring_date(program, as_of);
+    END IF;
     IF NOT pg_catalog.pg_try_advisory_lock(customer_tier.run_lock_key(program)) THEN
         RAISE NOTICE 'program "%" is being reclassified by another session; this run exits', program
             USING HINT = 'SELECT * FROM customer_tier.run WHERE outcome = ''running'' shows the run in progress.';
@@ -1607,6 +1640,9 @@ BEGIN
      WHERE r.program OPERATOR(pg_catalog.=) reclassify.program
        AND r.outcome OPERATOR(pg_catalog.=) 'running';
     INSERT INTO customer_tier.run (program) VALUES (program) RETURNING id INTO run_id;
+    IF as_of IS NOT NULL THEN
+        PERFORM customer_tier.set_scoring_date(program, as_of);
+    END IF;
     COMMIT;
 
     -- Each step runs in a block of its own: an error is caught there, logged
@@ -1704,10 +1740,10 @@ BEGIN
     PERFORM pg_catalog.pg_advisory_unlock(customer_tier.run_lock_key(program));
 END
 $$;
-COMMENT ON PROCEDURE customer_tier.reclassify(text, integer) IS
+COMMENT ON PROCEDURE customer_tier.reclassify(text, integer, timestamptz) IS
     'recompute breakpoints and ABC classes, fit the program''s BG/NBD and Gamma-Gamma models, then rescore every customer in committed batches; logged in customer_tier.run';
-REVOKE ALL ON PROCEDURE customer_tier.reclassify(text, integer) FROM PUBLIC;
-GRANT EXECUTE ON PROCEDURE customer_tier.reclassify(text, integer) TO customer_tier_admin;  -- 90_roles.sql name list
+REVOKE ALL ON PROCEDURE customer_tier.reclassify(text, integer, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE customer_tier.reclassify(text, integer, timestamp with time zone) TO customer_tier_admin;  -- 90_roles.sql name list
 
 -- customer_tier.config_changed(): sql/install/76_config_cache.sql
 -- The trigger path reads each program's scoring configuration once per
@@ -2520,8 +2556,8 @@ BEGIN
         SELECT pg_catalog.array_agg(s.x), pg_catalog.array_agg(s.t_x), pg_catalog.array_agg(s.t),
                pg_catalog.array_agg(s.orders), pg_catalog.array_agg(s.mean_spend)
           FROM %I.customers AS c,
-               LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, pg_catalog.now()) AS s
-         WHERE %s$sql$, prog.data_schema, sample)
+               LATERAL customer_tier.btyd_summary(c.purchases, c.monetary, %L::timestamptz) AS s
+         WHERE %s$sql$, prog.data_schema, customer_tier.program_as_of(prog.name), sample)
       INTO xs, t_xs, ts, order_counts, mean_spends;
     BEGIN
         SELECT (f.model).* INTO bg
@@ -2642,7 +2678,7 @@ BEGIN
                SET (%2$s) = (SELECT %3$s FROM %4$s)
              WHERE (%5$s)
                AND (SELECT (%6$s) IS DISTINCT FROM (%7$s) FROM %4$s)
-             RETURNING c.tier_since OPERATOR(pg_catalog.=) pg_catalog.now() AS changed)
+             RETURNING c.tier_since OPERATOR(pg_catalog.=) %8$L::timestamptz AS changed)
         SELECT pg_catalog.count(*) FILTER (WHERE u.changed) FROM updated AS u$sql$,
         prog.data_schema,
         pg_catalog.array_to_string(scored, ', '),
@@ -2650,7 +2686,9 @@ BEGIN
         scoring,
         condition,
         (SELECT pg_catalog.string_agg('(s.x).' || pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(compared) AS n),
-        (SELECT pg_catalog.string_agg('c.' || pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(compared) AS n))
+        (SELECT pg_catalog.string_agg('c.' || pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(compared) AS n),
+        -- a changed tier's tier_since is the instant scored against
+        customer_tier.program_as_of(program))
       INTO changed;
     RETURN changed;
 END
@@ -2718,14 +2756,14 @@ BEGIN
             CREATE VIEW %1$I.churn_risk AS
             SELECT c.customer, c.tier, c.lifecycle, c.churn_flags, c.churn_reasons,
                    c.predicted_clv AS value_at_stake, c.p_alive, c.monetary, c.orders, c.last_order,
-                   (EXTRACT(EPOCH FROM now() - c.last_order) / 86400)::double precision AS days_silent,
+                   (EXTRACT(EPOCH FROM (SELECT customer_tier.program_as_of(%2$L)) - c.last_order) / 86400)::double precision AS days_silent,
                    c.mean_gap_days, c.recent_satisfaction,
                    coalesce(c.predicted_clv, '-Infinity') AS stake_order
               FROM %1$I.customers AS c
              WHERE cardinality(c.churn_flags) > 0
                AND c.lifecycle IS DISTINCT FROM 'lost'
              ORDER BY coalesce(c.predicted_clv, '-Infinity') DESC, c.monetary DESC, c.customer DESC
-        $sql$, s),
+        $sql$, s, prog.name),
         format('COMMENT ON VIEW %I.churn_risk IS %L', s,
                    format('program %s: customers at risk of churning (a churn flag raised, not lost yet), the most valuable first (predicted CLV, then monetary value)',
                           prog.name)),
@@ -2740,7 +2778,7 @@ BEGIN
             COMMENT ON COLUMN %1$I.churn_risk.monetary IS 'net monetary value so far';
             COMMENT ON COLUMN %1$I.churn_risk.orders IS 'number of counted purchases';
             COMMENT ON COLUMN %1$I.churn_risk.last_order IS 'time of the last purchase';
-            COMMENT ON COLUMN %1$I.churn_risk.days_silent IS 'days since the last purchase, now';
+            COMMENT ON COLUMN %1$I.churn_risk.days_silent IS 'days from the last purchase to the instant the program scores against (now, unless it has a scoring date)';
             COMMENT ON COLUMN %1$I.churn_risk.mean_gap_days IS 'the customer''s usual gap: mean days between purchases; NULL with fewer than two';
             COMMENT ON COLUMN %1$I.churn_risk.recent_satisfaction IS 'recent satisfaction on 0..10; NULL = no feedback';
             COMMENT ON COLUMN %1$I.churn_risk.stake_order IS 'value_at_stake, -Infinity without one: (stake_order, monetary, customer) descending is the list''s order and its page key'
@@ -2976,7 +3014,7 @@ BEGIN
                CASE WHEN c.rose_at > coalesce(c.last_contact_at, '-infinity') THEN 'welcome'
                     WHEN c.last_contact_at IS NULL THEN 'never contacted'
                     ELSE 'cadence' END AS reason,
-               pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() - c.follow_up_due_at) / 86400)::integer AS days_overdue,
+               pg_catalog.floor(pg_catalog.date_part('epoch', (SELECT customer_tier.program_as_of(%2$L)) - c.follow_up_due_at) / 86400)::integer AS days_overdue,
                coalesce((SELECT cd.every FROM customer_tier.cadence AS cd
                           WHERE cd.program = %2$L AND cd.tier = c.tier),
                         customer_tier.default_cadence(c.tier)) AS cadence,
@@ -2986,7 +3024,7 @@ BEGIN
           LEFT JOIN LATERAL (SELECT l.channel, l.outcome FROM %1$I.contacts AS l
                               WHERE l.customer = c.customer AND l.contacted_at = c.last_contact_at
                               ORDER BY l.id DESC LIMIT 1) AS k ON true
-         WHERE c.follow_up_due_at <= pg_catalog.now()
+         WHERE c.follow_up_due_at <= (SELECT customer_tier.program_as_of(%2$L))
          ORDER BY c.tier_rank, %3$s, c.follow_up_due_at, c.customer
     $sql$, s, prog.name, customer_tier.follow_up_priority_sql('c'));
     EXECUTE format('COMMENT ON VIEW %I.follow_ups_due IS %L', s,
@@ -3725,6 +3763,292 @@ REVOKE ALL ON FUNCTION customer_tier.consume_events(text, text, integer) FROM PU
 GRANT EXECUTE ON FUNCTION customer_tier.consume_events(text, text, integer) TO customer_tier_admin;  -- 90_roles.sql name list
 GRANT EXECUTE ON FUNCTION customer_tier.consume_events(text, text, integer) TO customer_tier_writer;  -- 90_roles.sql name list
 
+
+-- ==== historical data: a program's scoring date (issue 19) ====
+ALTER TABLE customer_tier.program ADD COLUMN scoring_date timestamptz
+    CONSTRAINT program_scoring_date_finite CHECK (pg_catalog.isfinite(scoring_date));
+COMMENT ON COLUMN customer_tier.program.scoring_date IS 'the fixed instant the program scores against (historical data: create_program''s as_of, reclassify''s as_of, set_scoring_date); NULL: the clock, each transaction''s start';
+GRANT UPDATE (scoring_date) ON customer_tier.program TO customer_tier_admin;
+
+-- customer_tier.check_scoring_date(timestamp with time zone): sql/install/69_scoring_date.sql
+CREATE FUNCTION customer_tier.check_scoring_date(as_of timestamptz)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT isfinite(as_of) THEN
+        RAISE EXCEPTION 'as_of must be finite, not %', as_of
+            USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Pass the instant to score against, such as the end of the period the orders cover; leave it out to follow the clock.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.check_scoring_date(timestamptz) IS
+    'raises invalid_parameter_value unless a scoring date is finite or NULL';
+REVOKE ALL ON FUNCTION customer_tier.check_scoring_date(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.check_scoring_date(timestamp with time zone) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.program_as_of(text): sql/install/69_scoring_date.sql
+CREATE FUNCTION customer_tier.program_as_of(program text)
+RETURNS timestamptz
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT coalesce(p.scoring_date, pg_catalog.now())
+      FROM customer_tier.program AS p
+     WHERE p.name OPERATOR(pg_catalog.=) program_as_of.program;
+END;
+COMMENT ON FUNCTION customer_tier.program_as_of(text) IS
+    'the instant a program scores against: its scoring date, or now() when it follows the clock';
+REVOKE ALL ON FUNCTION customer_tier.program_as_of(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.program_as_of(text) TO customer_tier_reader;  -- 90_roles.sql name list
+GRANT EXECUTE ON FUNCTION customer_tier.program_as_of(text) TO customer_tier_writer;  -- 90_roles.sql name list
+
+-- customer_tier.set_scoring_date(text, timestamp with time zone): sql/install/69_scoring_date.sql
+CREATE FUNCTION customer_tier.set_scoring_date(program text, as_of timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+    current_as_of timestamptz;
+BEGIN
+    IF program IS NULL THEN
+        RAISE EXCEPTION 'program must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM customer_tier.check_scoring_date(as_of);
+    prog := customer_tier.program_row(program);
+    current_as_of := coalesce(prog.scoring_date, now());
+    IF coalesce(as_of, now()) OPERATOR(pg_catalog.<) current_as_of THEN
+        RAISE EXCEPTION 'program "%" scores against %; its clock cannot go back to %', program,
+                        coalesce(prog.scoring_date::text, 'the clock'), coalesce(as_of::text, 'now()')
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Tier changes, pending downgrades and the tier history were recorded at instants up to the current scoring date.',
+                  HINT = CASE WHEN prog.scoring_date IS NULL
+                              THEN 'For historical orders, create a program with customer_tier.create_program(..., as_of => ...).'
+                              ELSE 'Pass a later instant; to score the same orders at an earlier date, create another program with that as_of.' END;
+    END IF;
+    UPDATE customer_tier.program AS p SET scoring_date = as_of WHERE p.name OPERATOR(pg_catalog.=) program;
+    RETURN coalesce(as_of, now());
+END
+$$;
+COMMENT ON FUNCTION customer_tier.set_scoring_date(text, timestamptz) IS
+    'give a program a fixed scoring date, move it on, or (NULL) let it follow the clock; never back in time; the next run rescores everyone';
+REVOKE ALL ON FUNCTION customer_tier.set_scoring_date(text, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.set_scoring_date(text, timestamp with time zone) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- the periods end at the program's scoring date
+DROP FUNCTION customer_tier.kpi_periods(text, timestamptz, timestamptz);
+-- customer_tier.kpi_periods(text, timestamp with time zone, timestamp with time zone, timestamp with time zone): sql/install/84_kpis.sql
+CREATE FUNCTION customer_tier.kpi_periods(unit text DEFAULT 'month', from_date timestamptz DEFAULT NULL,
+                                          to_date timestamptz DEFAULT NULL, as_of timestamptz DEFAULT NULL)
+RETURNS TABLE (period_start timestamptz, period_end timestamptz)
+LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
+ROWS 12
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    units constant text[] := '{microseconds,milliseconds,second,minute,hour,day,week,month,quarter,year,decade,century,millennium}';
+    step interval;
+    first timestamptz;
+    last timestamptz;
+    n bigint;
+BEGIN
+    IF unit IS NULL THEN
+        RAISE EXCEPTION 'unit must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = format('Use one of: %s.', array_to_string(units, ', '));
+    END IF;
+    IF NOT unit OPERATOR(pg_catalog.=) ANY (units) THEN
+        RAISE EXCEPTION 'invalid period unit "%"', unit
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A period is a unit of date_trunc.',
+                  HINT = format('Use one of: %s.', array_to_string(units, ', '));
+    END IF;
+    step := CASE unit WHEN 'microseconds' THEN interval '1 microsecond'
+                      WHEN 'milliseconds' THEN interval '1 millisecond'
+                      WHEN 'quarter' THEN interval '3 months'
+                      ELSE ('1 ' OPERATOR(pg_catalog.||) unit)::interval END;
+    IF NOT isfinite(coalesce(to_date, 'now')) OR NOT isfinite(coalesce(from_date, 'now')) THEN
+        RAISE EXCEPTION 'from_date and to_date must be finite'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass two times, or leave them out for the last twelve periods.';
+    END IF;
+    BEGIN
+        -- by default up to the end of the current period, so that it is included
+        last := coalesce(to_date, date_trunc(unit, coalesce(as_of, pg_catalog.now())) OPERATOR(pg_catalog.+) step);
+        -- by default the twelve periods that start before last
+        first := coalesce(date_trunc(unit, from_date),
+                          date_trunc(unit, last OPERATOR(pg_catalog.-) interval '1 microsecond')
+                              OPERATOR(pg_catalog.-) (step OPERATOR(pg_catalog.*) 11));
+        IF first OPERATOR(pg_catalog.>=) last THEN
+            RAISE EXCEPTION 'from_date (%) must be before to_date (%)', from_date, last
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'The periods are those that start from the start of the period of from_date up to, not including, to_date.',
+                      HINT = 'Pass an earlier from_date or a later to_date.';
+        END IF;
+        -- generate_series materializes its whole result: estimate first (a
+        -- month as 30 days, a year as 365.25), count exactly only when small
+        IF date_part('epoch', last OPERATOR(pg_catalog.-) first) OPERATOR(pg_catalog./) date_part('epoch', step)
+           OPERATOR(pg_catalog.>) 1100 THEN
+            n := 1001;
+        ELSE
+            SELECT count(*) INTO n
+              FROM generate_series(first, last, step) AS g (s) WHERE g.s OPERATOR(pg_catalog.<) last;
+        END IF;
+        IF n OPERATOR(pg_catalog.>) 1000 THEN
+            RAISE EXCEPTION 'too many periods: more than 1000 of unit % from % to %', unit, first, last
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Choose a larger unit or a shorter range.';
+        END IF;
+        -- the end of the last period must be a timestamp too: inside the block
+        RETURN QUERY
+        SELECT g.s, g.s OPERATOR(pg_catalog.+) step FROM generate_series(first, last, step) AS g (s)
+         WHERE g.s OPERATOR(pg_catalog.<) last ORDER BY 1;
+    EXCEPTION WHEN datetime_field_overflow THEN
+        RAISE EXCEPTION 'periods of unit % around % and % fall outside the range of timestamps', unit,
+                        coalesce(from_date::text, 'the default start'), coalesce(to_date::text, 'now')
+            USING ERRCODE = 'datetime_field_overflow',
+                  HINT = 'Choose a smaller unit, or times further from the ends of the timestamp range (4713 BC to 294276 AD).';
+    END;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.kpi_periods(text, timestamptz, timestamptz, timestamptz) IS
+    'the periods of a date_trunc unit starting from the period of from_date up to, not including, to_date (default: the last twelve up to as_of, now by default); at most 1000';
+REVOKE ALL ON FUNCTION customer_tier.kpi_periods(text, timestamptz, timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.kpi_periods(text, timestamp with time zone, timestamp with time zone, timestamp with time zone) TO customer_tier_reader;  -- 90_roles.sql name list
+
+-- customer_tier.refresh_breakpoints(text): sql/install/64_program_scoring.sql
+CREATE OR REPLACE FUNCTION customer_tier.refresh_breakpoints(program text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program;
+BEGIN
+    prog := customer_tier.program_row(program);
+    EXECUTE format($sql$
+        UPDATE customer_tier.program AS p
+           SET (r_breakpoints, f_breakpoints, m_breakpoints, scored_at) =
+               (SELECT customer_tier.breakpoints(EXTRACT(EPOCH FROM %3$L::timestamptz OPERATOR(pg_catalog.-) c.last_order)::double precision
+                                                 OPERATOR(pg_catalog./) 86400, 5),
+                       customer_tier.breakpoints(c.orders, 5),
+                       customer_tier.breakpoints(c.monetary, 5),
+                       pg_catalog.now()
+                  FROM %1$I.customers AS c
+                 WHERE c.orders OPERATOR(pg_catalog.>) 0)
+         WHERE p.name OPERATOR(pg_catalog.=) %2$L$sql$, prog.data_schema, prog.name, customer_tier.program_as_of(program));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.refresh_breakpoints(text) IS
+    'recompute and store a program''s R, F and M quintile breakpoints from its customers';
+REVOKE ALL ON FUNCTION customer_tier.refresh_breakpoints(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.refresh_breakpoints(text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.satisfaction_rollup_sql(customer_tier.program, text): sql/install/80_feedback.sql
+CREATE OR REPLACE FUNCTION customer_tier.satisfaction_rollup_sql(prog customer_tier.program, filter text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$
+        INSERT INTO %1$I.satisfaction AS s
+               (customer, answers, last_answered_at, last_kind, last_score, last_nps, last_nps_at,
+                last_csat, last_csat_at, window_start, window_nps, window_nps_answers, window_csat,
+                window_csat_answers, recent_score, computed_at)
+        SELECT a.customer, pg_catalog.count(*), pg_catalog.max(a.answered_at),
+               (pg_catalog.array_agg(a.kind ORDER BY a.answered_at DESC, a.id DESC))[1],
+               (pg_catalog.array_agg(a.score ORDER BY a.answered_at DESC, a.id DESC))[1],
+               (pg_catalog.array_agg(a.score ORDER BY a.answered_at DESC, a.id DESC)
+                    FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'nps'))[1],
+               pg_catalog.max(a.answered_at) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'nps'),
+               (pg_catalog.array_agg(a.score ORDER BY a.answered_at DESC, a.id DESC)
+                    FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'csat'))[1],
+               pg_catalog.max(a.answered_at) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'csat'),
+               w.start,
+               customer_tier.nps(a.score) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'nps'
+                                                   AND a.answered_at OPERATOR(pg_catalog.>) w.start),
+               pg_catalog.count(*) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'nps'
+                                             AND a.answered_at OPERATOR(pg_catalog.>) w.start),
+               customer_tier.csat(a.score) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'csat'
+                                                    AND a.answered_at OPERATOR(pg_catalog.>) w.start),
+               pg_catalog.count(*) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'csat'
+                                             AND a.answered_at OPERATOR(pg_catalog.>) w.start),
+               pg_catalog.avg(CASE WHEN a.kind OPERATOR(pg_catalog.=) 'nps'
+                                   THEN a.score OPERATOR(pg_catalog.*) 10.0
+                                   ELSE (a.score OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.*) 25.0 END)
+                   FILTER (WHERE a.answered_at OPERATOR(pg_catalog.>) w.start)::double precision,
+               pg_catalog.now()
+          FROM %1$I.answers AS a,
+               (SELECT customer_tier.program_as_of(%2$L) OPERATOR(pg_catalog.-) coalesce(
+                           (SELECT f.satisfaction_window FROM customer_tier.feedback_source AS f
+                             WHERE f.program OPERATOR(pg_catalog.=) %2$L), '365 days') AS start) AS w
+         WHERE %3$s
+         GROUP BY a.customer, w.start
+         ORDER BY a.customer
+        ON CONFLICT (customer) DO UPDATE
+           SET (answers, last_answered_at, last_kind, last_score, last_nps, last_nps_at, last_csat,
+                last_csat_at, window_start, window_nps, window_nps_answers, window_csat,
+                window_csat_answers, recent_score, computed_at) =
+               (excluded.answers, excluded.last_answered_at, excluded.last_kind, excluded.last_score,
+                excluded.last_nps, excluded.last_nps_at, excluded.last_csat, excluded.last_csat_at,
+                excluded.window_start, excluded.window_nps, excluded.window_nps_answers,
+                excluded.window_csat, excluded.window_csat_answers, excluded.recent_score,
+                excluded.computed_at)$sql$,
+        prog.data_schema, prog.name, filter);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.satisfaction_rollup_sql(customer_tier.program, text) IS
+    'SQL text of the upsert that recomputes customers'' satisfaction rows from the program''s answers';
+REVOKE ALL ON FUNCTION customer_tier.satisfaction_rollup_sql(customer_tier.program, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.satisfaction_rollup_sql(customer_tier.program, text) TO customer_tier_admin;  -- 90_roles.sql name list
+
+-- customer_tier.kpi_cohort_sql(customer_tier.program): sql/install/84_kpis.sql
+CREATE OR REPLACE FUNCTION customer_tier.kpi_cohort_sql(prog customer_tier.program)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($sql$periods AS (
+                SELECT p.period_start, p.period_end
+                  FROM customer_tier.kpi_periods(unit, from_date, to_date, customer_tier.program_as_of(%2$L)) AS p
+            ), cohort AS (
+                SELECT p.period_start, p.period_end, h.customer, h.to_tier AS tier
+                  FROM periods AS p
+                 CROSS JOIN LATERAL (SELECT DISTINCT ON (x.customer) x.customer, x.to_tier
+                                       FROM %1$I.tier_history AS x
+                                      WHERE x.changed_at < p.period_start
+                                      ORDER BY x.customer, x.changed_at DESC, x.id DESC) AS h
+                 WHERE h.to_tier IS NOT NULL
+                UNION ALL
+                -- customers who had bought before the period but whose tier then
+                -- is not in the history (the program came later): tier unknown
+                SELECT p.period_start, p.period_end, c.customer, '(unknown)'
+                  FROM periods AS p
+                  JOIN %1$I.customers AS c ON c.first_order < p.period_start
+                 WHERE NOT EXISTS (SELECT FROM %1$I.tier_history AS x
+                                    WHERE x.customer = c.customer AND x.changed_at < p.period_start)
+            ), newcomers AS (
+                SELECT p.period_start, h.to_tier AS tier, count(DISTINCT h.customer) AS customers
+                  FROM periods AS p
+                  JOIN %1$I.tier_history AS h
+                    ON h.from_tier IS NULL AND h.to_tier IS NOT NULL
+                   AND h.changed_at >= p.period_start AND h.changed_at < p.period_end
+                 GROUP BY p.period_start, h.to_tier
+            )$sql$, prog.data_schema, prog.name);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.kpi_cohort_sql(customer_tier.program) IS
+    'SQL text of the periods, the customers of each tier at each period start, and the newcomers, for satisfaction_by_tier and kpis';
+REVOKE ALL ON FUNCTION customer_tier.kpi_cohort_sql(customer_tier.program) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customer_tier.kpi_cohort_sql(customer_tier.program) TO customer_tier_admin;  -- 90_roles.sql name list
 
 -- ==== every program ====
 -- Its schema and objects go to customer_tier_owner (a table's indexes and

@@ -154,7 +154,7 @@ RESET ROLE;
 -- ==== EXECUTE on every configuration function: the admin only ====
 CREATE TEMP TABLE ct_admin_functions (fn regprocedure);
 INSERT INTO ct_admin_functions VALUES
-    ('customer_tier.create_program(text, regclass, name, name, name, name, text[], name)'),
+    ('customer_tier.create_program(text, regclass, name, name, name, name, text[], name, timestamptz)'),
     ('customer_tier.drop_program(text)'),
     ('customer_tier.configure_program(text, double precision[], interval, text)'),
     ('customer_tier.create_program_objects(customer_tier.program)'),
@@ -167,7 +167,8 @@ INSERT INTO ct_admin_functions VALUES
     ('customer_tier.rescore_where(text, text, text, text)'),
     ('customer_tier.verify_program(text)'),
     ('customer_tier.rebuild_program(text)'),
-    ('customer_tier.reclassify(text, integer)'),
+    ('customer_tier.reclassify(text, integer, timestamptz)'),
+    ('customer_tier.set_scoring_date(text, timestamptz)'),
     ('customer_tier.schedule(text, text)'),
     ('customer_tier.unschedule(text)'),
     ('customer_tier.set_tiers(text, jsonb)'),
@@ -303,7 +304,7 @@ SELECT is_empty($$
     'every PL/pgSQL function of the extension pins its search_path');
 SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc AS p
                  WHERE p.pronamespace = 'customer_tier'::regnamespace AND p.prokind = 'p'$$,
-              ARRAY['customer_tier.reclassify(text,integer)'],
+              ARRAY['customer_tier.reclassify(text,integer,timestamp with time zone)'],
               'the one procedure, which qualifies every name instead (it commits, so it has no SET clause)');
 -- The tier history's shared trigger function: nobody but the owner may name
 -- it in a trigger, and even then it writes only its own program's history.
