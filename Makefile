@@ -7,12 +7,18 @@ OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 # The install script is concatenated from sql/install/NN_*.sql in name order.
 INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
-DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
-# Released versions' install scripts, frozen as they were built (sql/releases/),
-# and the upgrade scripts between versions (sql/upgrade/): ALTER EXTENSION
-# customer_tier UPDATE follows them to the current version.
-RELEASES    = $(wildcard sql/releases/$(EXTENSION)--*.sql)
-DATA        = $(RELEASES) $(wildcard sql/upgrade/$(EXTENSION)--*--*.sql)
+# Released versions' install and upgrade scripts, frozen as they were built
+# (sql/releases/): ALTER EXTENSION customer_tier UPDATE follows them.
+RELEASES    = $(filter-out $(wildcard sql/releases/$(EXTENSION)--*--*.sql),$(wildcard sql/releases/$(EXTENSION)--*.sql))
+PREVIOUS    = $(lastword $(shell printf '%s\n' $(patsubst sql/releases/$(EXTENSION)--%.sql,%,$(RELEASES)) | sort -V))
+DATA        = $(wildcard sql/releases/$(EXTENSION)--*.sql)
+# The upgrade from the last release is built, not written: its own steps
+# (sql/upgrade/before_routines.sql, after_routines.sql) around every routine
+# of the install parts, taken from their "-- @routines" regions, which are
+# written CREATE OR REPLACE to run again on an existing installation.  A
+# routine therefore lives in its install part only (docs/testing.md).
+UPGRADE     = $(if $(PREVIOUS),$(EXTENSION)--$(PREVIOUS)--$(EXTVERSION).sql)
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE)
 
 # pg_regress inputs are the top-level sql/*.sql files, one per feature.
 REGRESS      = $(sort $(notdir $(basename $(wildcard sql/*.sql))))
@@ -39,8 +45,19 @@ PG_CFLAGS  ?= -Wall -Wextra -Werror
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) $(EXTENSION).control
-	cat $(INSTALL_PARTS) > $@
+# The routines are written CREATE OR REPLACE for the upgrade; a fresh install
+# creates them with a plain CREATE, which fails rather than take over an
+# object another role planted (CVE-2022-2625; test/pgtap/search_path_attack.sql).
+$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) $(EXTENSION).control Makefile
+	sed -E 's/^([[:space:]]*)CREATE OR REPLACE (FUNCTION|PROCEDURE|AGGREGATE) customer_tier\./\1CREATE \2 customer_tier./' $(INSTALL_PARTS) > $@
+
+ifneq ($(UPGRADE),)
+$(UPGRADE): sql/upgrade/before_routines.sql $(INSTALL_PARTS) sql/upgrade/after_routines.sql $(EXTENSION).control Makefile
+	{ cat sql/upgrade/before_routines.sql; \
+	  printf '\n-- ==== every routine of the install parts (sql/install/*.sql, "-- @routines" regions) ====\n'; \
+	  sed -n '/^-- @routines$$/,/^-- @end$$/p' $(INSTALL_PARTS); \
+	  printf '\n'; cat sql/upgrade/after_routines.sql; } > $@
+endif
 
 $(OBJS): $(wildcard src/*.h)
 
@@ -51,7 +68,13 @@ check-version: $(DATA_built)
 	@grep -q '"version": "$(EXTVERSION)"' META.json || { echo "META.json does not say version $(EXTVERSION)"; exit 1; }
 	@test -f $(EXTENSION)--$(EXTVERSION).sql
 	@test ! -f sql/releases/$(EXTENSION)--$(EXTVERSION).sql || { echo "version $(EXTVERSION) is released (sql/releases/): a change needs a new default_version in the control file"; exit 1; }
-	@for r in $(RELEASES); do v=$${r##*--}; v=$${v%.sql}; \
-	    ls sql/upgrade/$(EXTENSION)--$$v--*.sql >/dev/null 2>&1 || { echo "released version $$v has no upgrade script sql/upgrade/$(EXTENSION)--$$v--<next>.sql"; exit 1; }; done
-	@ls sql/upgrade/$(EXTENSION)--*--$(EXTVERSION).sql >/dev/null 2>&1 || test -z "$(RELEASES)" || { echo "no upgrade script leads to $(EXTVERSION): add sql/upgrade/$(EXTENSION)--<previous>--$(EXTVERSION).sql"; exit 1; }
+	@for r in $(RELEASES); do v=$${r##*--}; v=$${v%.sql}; test "$$v" = "$(PREVIOUS)" && continue; \
+	    ls sql/releases/$(EXTENSION)--$$v--*.sql >/dev/null 2>&1 || { echo "released version $$v has no frozen upgrade script sql/releases/$(EXTENSION)--$$v--<next>.sql"; exit 1; }; done
+	@test -z "$(UPGRADE)" || test -f $(UPGRADE) || { echo "the upgrade script $(UPGRADE) was not built"; exit 1; }
+	@awk 'FNR == 1 { if (inside) { print prev ": -- @routines without -- @end"; bad = 1 } inside = 0; prev = FILENAME } \
+	     /^-- @routines$$/ { if (inside) { print FILENAME ":" FNR ": nested -- @routines"; bad = 1 } inside = 1 } \
+	     /^-- @end$$/ { if (!inside) { print FILENAME ":" FNR ": -- @end without -- @routines"; bad = 1 } inside = 0 } \
+	     /^CREATE (FUNCTION|PROCEDURE|AGGREGATE)/ { print FILENAME ":" FNR ": a routine is CREATE OR REPLACE, in a -- @routines region (docs/testing.md, Upgrades)"; bad = 1 } \
+	     /^CREATE OR REPLACE (FUNCTION|PROCEDURE|AGGREGATE)/ && !inside { print FILENAME ":" FNR ": a routine outside the -- @routines regions is missing from the upgrade script"; bad = 1 } \
+	     END { if (inside) { print prev ": -- @routines without -- @end"; bad = 1 } exit bad }' $(INSTALL_PARTS)
 	@echo "version $(EXTVERSION) agrees in control file, META.json and install script"

@@ -29,33 +29,35 @@ COMMENT ON COLUMN customer_tier.order_stats.gap_stddev_days IS
 -- parallel query and Citus can ship partial states.
 CREATE TYPE customer_tier.order_stats_state;
 
-CREATE FUNCTION customer_tier.order_stats_state_in(cstring)
+-- @routines
+CREATE OR REPLACE FUNCTION customer_tier.order_stats_state_in(cstring)
     RETURNS customer_tier.order_stats_state
     AS 'MODULE_PATHNAME', 'order_stats_state_in'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION customer_tier.order_stats_state_in(cstring) IS
     'Input function of order_stats_state: reads and validates the versioned text form';
 
-CREATE FUNCTION customer_tier.order_stats_state_out(customer_tier.order_stats_state)
+CREATE OR REPLACE FUNCTION customer_tier.order_stats_state_out(customer_tier.order_stats_state)
     RETURNS cstring
     AS 'MODULE_PATHNAME', 'order_stats_state_out'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION customer_tier.order_stats_state_out(customer_tier.order_stats_state) IS
     'Output function of order_stats_state: the versioned text form (v1)';
 
-CREATE FUNCTION customer_tier.order_stats_state_recv(internal)
+CREATE OR REPLACE FUNCTION customer_tier.order_stats_state_recv(internal)
     RETURNS customer_tier.order_stats_state
     AS 'MODULE_PATHNAME', 'order_stats_state_recv'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION customer_tier.order_stats_state_recv(internal) IS
     'Binary input function of order_stats_state: reads and validates the versioned binary form';
 
-CREATE FUNCTION customer_tier.order_stats_state_send(customer_tier.order_stats_state)
+CREATE OR REPLACE FUNCTION customer_tier.order_stats_state_send(customer_tier.order_stats_state)
     RETURNS bytea
     AS 'MODULE_PATHNAME', 'order_stats_state_send'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION customer_tier.order_stats_state_send(customer_tier.order_stats_state) IS
     'Binary output function of order_stats_state: the versioned binary form (v1)';
+-- @end
 
 CREATE TYPE customer_tier.order_stats_state (
     INPUT = customer_tier.order_stats_state_in,
@@ -69,7 +71,8 @@ CREATE TYPE customer_tier.order_stats_state (
 COMMENT ON TYPE customer_tier.order_stats_state IS
     'Partial state of customer_tier.order_stats: order times, time type and exact total; text form v1;time=...;orders=N;monetary=TOTAL;times=...';
 
-CREATE FUNCTION customer_tier.order_stats_combine(customer_tier.order_stats_state, customer_tier.order_stats_state)
+-- @routines
+CREATE OR REPLACE FUNCTION customer_tier.order_stats_combine(customer_tier.order_stats_state, customer_tier.order_stats_state)
     RETURNS customer_tier.order_stats_state
     AS 'MODULE_PATHNAME', 'order_stats_combine'
     LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
@@ -80,7 +83,7 @@ COMMENT ON FUNCTION customer_tier.order_stats_combine(customer_tier.order_stats_
 -- session's TimeZone (docs/order_stats.md).  Still labelled STABLE, as in 0.2.0
 -- when they were read in the session's zone: raising it to IMMUTABLE would
 -- need an ALTER in the upgrade and gains nothing for an aggregate.
-CREATE FUNCTION customer_tier.order_stats_final(customer_tier.order_stats_state)
+CREATE OR REPLACE FUNCTION customer_tier.order_stats_final(customer_tier.order_stats_state)
     RETURNS customer_tier.order_stats
     AS 'MODULE_PATHNAME', 'order_stats_final'
     LANGUAGE C STABLE STRICT PARALLEL SAFE;
@@ -99,13 +102,13 @@ BEGIN
         FOR a IN SELECT * FROM (VALUES ('numeric', 'numeric'), ('bigint', 'int8'), ('integer', 'int4'),
                                        ('double precision', 'float8'), ('money', 'money')) AS v(type, tag) LOOP
             EXECUTE format($sql$
-                CREATE FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, %1$s, %2$s)
+                CREATE OR REPLACE FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, %1$s, %2$s)
                     RETURNS customer_tier.order_stats_state
                     AS 'MODULE_PATHNAME', %3$L
                     LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
                 COMMENT ON FUNCTION customer_tier.order_stats_transfn(customer_tier.order_stats_state, %1$s, %2$s) IS
                     %4$L;
-                CREATE AGGREGATE customer_tier.order_stats(ordered_at %1$s, amount %2$s) (
+                CREATE OR REPLACE AGGREGATE customer_tier.order_stats(ordered_at %1$s, amount %2$s) (
                     SFUNC = customer_tier.order_stats_transfn,
                     STYPE = customer_tier.order_stats_state,
                     FINALFUNC = customer_tier.order_stats_final,
@@ -125,7 +128,7 @@ END
 $variants$;
 
 -- Days since the last order and since the first, as of a given instant.
-CREATE FUNCTION customer_tier.recency_days(stats customer_tier.order_stats, as_of timestamptz)
+CREATE OR REPLACE FUNCTION customer_tier.recency_days(stats customer_tier.order_stats, as_of timestamptz)
     RETURNS double precision
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN (pg_catalog.extract('epoch', as_of OPERATOR(pg_catalog.-) (stats).last_order)
@@ -133,10 +136,11 @@ CREATE FUNCTION customer_tier.recency_days(stats customer_tier.order_stats, as_o
 COMMENT ON FUNCTION customer_tier.recency_days(customer_tier.order_stats, timestamptz) IS
     'Days (fractional) from the last order to as_of; negative if as_of is before the last order';
 
-CREATE FUNCTION customer_tier.tenure_days(stats customer_tier.order_stats, as_of timestamptz)
+CREATE OR REPLACE FUNCTION customer_tier.tenure_days(stats customer_tier.order_stats, as_of timestamptz)
     RETURNS double precision
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN (pg_catalog.extract('epoch', as_of OPERATOR(pg_catalog.-) (stats).first_order)
             OPERATOR(pg_catalog./) 86400)::double precision;
 COMMENT ON FUNCTION customer_tier.tenure_days(customer_tier.order_stats, timestamptz) IS
     'Days (fractional) from the first order to as_of; negative if as_of is before the first order';
+-- @end

@@ -1,6 +1,7 @@
 -- customer_tier install script, part 40: satisfaction aggregates (NPS, CSAT).
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
+-- @routines
 -- The states are bigint[] histograms, one counter per answer on the scale.
 -- NPS and CSAT differ only in their scale and their final score (the C
 -- functions nps_* and csat_*, src/satisfaction.c): one loop makes both.
@@ -16,27 +17,27 @@ BEGIN
         AS v(name, scale, counters, article, final, summary)
     LOOP
         EXECUTE format($sql$
-            CREATE FUNCTION customer_tier.%1$s_accum(bigint[], integer)
+            CREATE OR REPLACE FUNCTION customer_tier.%1$s_accum(bigint[], integer)
                 RETURNS bigint[]
                 AS 'MODULE_PATHNAME', %2$L
                 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
             COMMENT ON FUNCTION customer_tier.%1$s_accum(bigint[], integer) IS %3$L;
-            CREATE FUNCTION customer_tier.%1$s_combine(bigint[], bigint[])
+            CREATE OR REPLACE FUNCTION customer_tier.%1$s_combine(bigint[], bigint[])
                 RETURNS bigint[]
                 AS 'MODULE_PATHNAME', %4$L
                 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
             COMMENT ON FUNCTION customer_tier.%1$s_combine(bigint[], bigint[]) IS %5$L;
-            CREATE FUNCTION customer_tier.%1$s_final(bigint[])
+            CREATE OR REPLACE FUNCTION customer_tier.%1$s_final(bigint[])
                 RETURNS double precision
                 AS 'MODULE_PATHNAME', %6$L
                 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
             COMMENT ON FUNCTION customer_tier.%1$s_final(bigint[]) IS %7$L;
-            CREATE FUNCTION customer_tier.%1$s_retract(bigint[], integer)
+            CREATE OR REPLACE FUNCTION customer_tier.%1$s_retract(bigint[], integer)
                 RETURNS bigint[]
                 AS 'MODULE_PATHNAME', %8$L
                 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
             COMMENT ON FUNCTION customer_tier.%1$s_retract(bigint[], integer) IS %9$L;
-            CREATE AGGREGATE customer_tier.%1$s(score integer) (
+            CREATE OR REPLACE AGGREGATE customer_tier.%1$s(score integer) (
                 SFUNC = customer_tier.%1$s_accum,
                 STYPE = bigint[],
                 INITCOND = %10$L,
@@ -66,3 +67,4 @@ BEGIN
     END LOOP;
 END
 $scales$;
+-- @end

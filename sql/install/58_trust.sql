@@ -3,10 +3,11 @@
 -- (docs/security.md).
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
+-- @routines
 -- A value as text through its type's output function, never through a cast:
 -- the owner of a CRM table may have created a cast from its own column type
 -- to text, which a trigger running as customer_tier_owner must not call.
-CREATE FUNCTION customer_tier.text_of(value anyelement)
+CREATE OR REPLACE FUNCTION customer_tier.text_of(value anyelement)
 RETURNS text
 AS 'MODULE_PATHNAME', 'text_of'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
@@ -17,7 +18,7 @@ REVOKE ALL ON FUNCTION customer_tier.text_of(anyelement) FROM PUBLIC;
 -- A CRM row as a JSON object of column name to text (null for NULL), built
 -- with the column types' output functions: to_jsonb would call any cast to
 -- json that the table's owner created for its own column types.
-CREATE FUNCTION customer_tier.row_image(row_value record)
+CREATE OR REPLACE FUNCTION customer_tier.row_image(row_value record)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'row_image'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
@@ -30,10 +31,11 @@ REVOKE ALL ON FUNCTION customer_tier.row_image(record) FROM PUBLIC;
 -- real caller.  The steps are attach, detach, attach_feedback and
 -- detach_feedback; only members of customer_tier_admin may run them, and
 -- only while customer_tier_owner has no members.
-CREATE FUNCTION customer_tier.run_as_owner(step text, program text, args jsonb)
+CREATE OR REPLACE FUNCTION customer_tier.run_as_owner(step text, program text, args jsonb)
 RETURNS void
 AS 'MODULE_PATHNAME', 'run_as_owner'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
 COMMENT ON FUNCTION customer_tier.run_as_owner(text, text, jsonb) IS
     'run one step of creating or dropping a program''s objects as customer_tier_owner, in a security-restricted operation';
 REVOKE ALL ON FUNCTION customer_tier.run_as_owner(text, text, jsonb) FROM PUBLIC;
+-- @end

@@ -77,8 +77,9 @@ COMMENT ON COLUMN customer_tier.program.scoring_date IS 'the fixed instant the p
 COMMENT ON COLUMN customer_tier.program.attached_by IS 'the role that attached the program (create_program): only it, or a superuser, may drop it';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.program', '');
 
+-- @routines
 -- A program's catalog row, or the error every function gives for an unknown program.
-CREATE FUNCTION customer_tier.program_row(program text)
+CREATE OR REPLACE FUNCTION customer_tier.program_row(program text)
 RETURNS customer_tier.program
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -100,7 +101,7 @@ COMMENT ON FUNCTION customer_tier.program_row(text) IS
 REVOKE ALL ON FUNCTION customer_tier.program_row(text) FROM PUBLIC;
 
 -- The type of column col of table tbl, or an error naming both.
-CREATE FUNCTION customer_tier.column_type(tbl regclass, col name, role text)
+CREATE OR REPLACE FUNCTION customer_tier.column_type(tbl regclass, col name, role text)
 RETURNS regtype
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -131,7 +132,7 @@ COMMENT ON FUNCTION customer_tier.column_type(regclass, name, text) IS
     'type of a column of a table, or an error naming the column and the role it was meant for';
 
 -- Refuse a column whose type the program cannot read, naming the column and the accepted types.
-CREATE FUNCTION customer_tier.check_column_type(tbl regclass, col name, role text, typ regtype,
+CREATE OR REPLACE FUNCTION customer_tier.check_column_type(tbl regclass, col name, role text, typ regtype,
                                                 accepted regtype[])
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -161,7 +162,7 @@ COMMENT ON FUNCTION customer_tier.check_column_type(regclass, name, text, regtyp
 -- A repair recomputes drifted customers from the orders table through it;
 -- without one each repair reads the whole table.  create_program warns and
 -- names the statement to run; it never changes the user's table itself.
-CREATE FUNCTION customer_tier.customer_index_missing(orders regclass, customer_column name)
+CREATE OR REPLACE FUNCTION customer_tier.customer_index_missing(orders regclass, customer_column name)
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -182,7 +183,7 @@ RETURN CASE WHEN NOT EXISTS (
 COMMENT ON FUNCTION customer_tier.customer_index_missing(regclass, name) IS
     'NULL when an index of the orders table leads with the customer column; else the CREATE INDEX statement that makes one';
 
-CREATE FUNCTION customer_tier.create_program(
+CREATE OR REPLACE FUNCTION customer_tier.create_program(
     name              text,
     orders            regclass,
     customer_column   name,
@@ -255,7 +256,7 @@ COMMENT ON FUNCTION customer_tier.create_program(text, regclass, name, name, nam
 -- The caller's rights on a table a program reads: the whole row (SELECT on
 -- the table, not on some columns: the rejects keep whole rows) and, to
 -- attach, TRIGGER.  Checked at every use, not only at attach time.
-CREATE FUNCTION customer_tier.check_table_rights(caller regrole, tbl regclass, privileges text)
+CREATE OR REPLACE FUNCTION customer_tier.check_table_rights(caller regrole, tbl regclass, privileges text)
 RETURNS void
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -281,7 +282,7 @@ COMMENT ON FUNCTION customer_tier.check_table_rights(regrole, regclass, text) IS
 -- Step attach of create_program, run as customer_tier_owner by run_as_owner
 -- (never directly): validate everything, record the program with the role
 -- that attached it, create its schema and objects.
-CREATE FUNCTION customer_tier.owner_attach(caller regrole, name text, args jsonb)
+CREATE OR REPLACE FUNCTION customer_tier.owner_attach(caller regrole, name text, args jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -412,7 +413,7 @@ COMMENT ON FUNCTION customer_tier.owner_attach(regrole, text, jsonb) IS
 -- Detach a program: remove everything create_program made, and nothing else.
 -- The caller drops the triggers on the CRM's tables (which needs their
 -- ownership); owner_detach drops the program's schema.
-CREATE FUNCTION customer_tier.drop_program(name text)
+CREATE OR REPLACE FUNCTION customer_tier.drop_program(name text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -431,7 +432,7 @@ COMMENT ON FUNCTION customer_tier.drop_program(text) IS
 
 -- Step detach of drop_program, run as customer_tier_owner by run_as_owner:
 -- only the role that attached the program (or a superuser) may drop it.
-CREATE FUNCTION customer_tier.owner_detach(caller regrole, name text, args jsonb)
+CREATE OR REPLACE FUNCTION customer_tier.owner_detach(caller regrole, name text, args jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -476,7 +477,7 @@ REVOKE ALL ON FUNCTION customer_tier.owner_detach(regrole, text, jsonb) FROM PUB
 
 -- Change a program's settings; each NULL argument leaves its setting as it is.
 -- The table's CHECK constraints are the last line; this says what is wrong.
-CREATE FUNCTION customer_tier.configure_program(
+CREATE OR REPLACE FUNCTION customer_tier.configure_program(
     name            text,
     score_weights   double precision[] DEFAULT NULL,
     downgrade_grace interval DEFAULT NULL,
@@ -523,3 +524,4 @@ REVOKE ALL ON FUNCTION customer_tier.configure_program(text, double precision[],
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.column_type(regclass, name, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.check_column_type(regclass, name, text, regtype, regtype[]) FROM PUBLIC;
+-- @end

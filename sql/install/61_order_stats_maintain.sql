@@ -3,6 +3,7 @@
 -- statement added or removed to it (src/order_stats_maintain.c).
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
+-- @routines
 -- order_stats_partial(ordered_at, amount): the state itself, for every
 -- (time type, amount type) pair that order_stats accepts.
 DO $partials$
@@ -13,7 +14,7 @@ BEGIN
     FOREACH time_type IN ARRAY ARRAY['timestamptz', 'timestamp', 'date'] LOOP
         FOREACH amount_type IN ARRAY ARRAY['numeric', 'bigint', 'integer', 'double precision', 'money'] LOOP
             EXECUTE format($sql$
-                CREATE AGGREGATE customer_tier.order_stats_partial(ordered_at %1$s, amount %2$s) (
+                CREATE OR REPLACE AGGREGATE customer_tier.order_stats_partial(ordered_at %1$s, amount %2$s) (
                     SFUNC = customer_tier.order_stats_transfn,
                     STYPE = customer_tier.order_stats_state,
                     COMBINEFUNC = customer_tier.order_stats_combine,
@@ -29,14 +30,14 @@ $partials$;
 
 -- order_stats_of(ordered_at, amount): the state of one order, as
 -- order_stats_partial over that one row gives it, for the same pairs of types.
-CREATE FUNCTION customer_tier.order_stats_of(ordered_at "any", amount "any")
+CREATE OR REPLACE FUNCTION customer_tier.order_stats_of(ordered_at "any", amount "any")
     RETURNS customer_tier.order_stats_state
     AS 'MODULE_PATHNAME', 'order_stats_of'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION customer_tier.order_stats_of("any", "any") IS
     'the order_stats state of one order (NULL when its time or amount is NULL), as order_stats_partial over that one row';
 
-CREATE FUNCTION customer_tier.order_stats_state_merge(customer_tier.order_stats_state,
+CREATE OR REPLACE FUNCTION customer_tier.order_stats_state_merge(customer_tier.order_stats_state,
                                                       customer_tier.order_stats_state)
     RETURNS customer_tier.order_stats_state
     AS 'MODULE_PATHNAME', 'order_stats_state_merge'
@@ -45,7 +46,7 @@ COMMENT ON FUNCTION customer_tier.order_stats_state_merge(customer_tier.order_st
                                                           customer_tier.order_stats_state) IS
     'the state of the orders of both states (NULL means no orders)';
 
-CREATE FUNCTION customer_tier.order_stats_state_subtract(customer_tier.order_stats_state,
+CREATE OR REPLACE FUNCTION customer_tier.order_stats_state_subtract(customer_tier.order_stats_state,
                                                          customer_tier.order_stats_state)
     RETURNS customer_tier.order_stats_state
     AS 'MODULE_PATHNAME', 'order_stats_state_subtract'
@@ -54,7 +55,7 @@ COMMENT ON FUNCTION customer_tier.order_stats_state_subtract(customer_tier.order
                                                              customer_tier.order_stats_state) IS
     'the state without the orders of the second state, or NULL when none is left; refuses orders the first does not hold';
 
-CREATE FUNCTION customer_tier.order_stats_state_holds(customer_tier.order_stats_state,
+CREATE OR REPLACE FUNCTION customer_tier.order_stats_state_holds(customer_tier.order_stats_state,
                                                       customer_tier.order_stats_state)
     RETURNS boolean
     AS 'MODULE_PATHNAME', 'order_stats_state_holds'
@@ -67,9 +68,10 @@ COMMENT ON FUNCTION customer_tier.order_stats_state_holds(customer_tier.order_st
 -- second latest order, the exact sum of the squared gaps and the orders of
 -- each UTC day of the last horizon days; its size does not grow with the
 -- orders (docs/order_stats.md).
-CREATE FUNCTION customer_tier.order_stats_bounded(state customer_tier.order_stats_state, horizon integer)
+CREATE OR REPLACE FUNCTION customer_tier.order_stats_bounded(state customer_tier.order_stats_state, horizon integer)
     RETURNS customer_tier.order_stats_state
     AS 'MODULE_PATHNAME', 'order_stats_bounded'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION customer_tier.order_stats_bounded(customer_tier.order_stats_state, integer) IS
     'the bounded form of a state (text form v2), keeping the orders per UTC day of the last horizon days before its latest order';
+-- @end

@@ -7,9 +7,10 @@
 -- the trigger function holds static SQL whose plans PL/pgSQL caches.
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
+-- @routines
 -- A customer's metrics, read off the stored states of purchases and refunds.
 -- A refund (a negative amount) lowers the monetary value but is not an order.
-CREATE FUNCTION customer_tier.customer_metrics(
+CREATE OR REPLACE FUNCTION customer_tier.customer_metrics(
     purchases customer_tier.order_stats_state,
     refunds customer_tier.order_stats_state,
     OUT orders bigint, OUT monetary numeric, OUT first_order timestamptz, OUT last_order timestamptz,
@@ -28,7 +29,7 @@ COMMENT ON FUNCTION customer_tier.customer_metrics(customer_tier.order_stats_sta
 -- redirect it, and without a SET clause PostgreSQL inlines it into the
 -- statement that calls it (a bulk load of new customers calls it once per
 -- customer).
-CREATE FUNCTION customer_tier.announce_tier_change(program text, change bigint)
+CREATE OR REPLACE FUNCTION customer_tier.announce_tier_change(program text, change bigint)
 RETURNS void
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 BEGIN ATOMIC
@@ -53,7 +54,7 @@ REVOKE ALL ON FUNCTION customer_tier.announce_tier_change(text, bigint) FROM PUB
 --   * a numeric or double precision amount whose absolute value is above
 --     1e100, so that a customer's total (at most 2^63 such amounts) always
 --     converts to double precision for scoring and breakpoints.
-CREATE FUNCTION customer_tier.program_row_checks(prog customer_tier.program, alias text,
+CREATE OR REPLACE FUNCTION customer_tier.program_row_checks(prog customer_tier.program, alias text,
                                                  OUT conditions text[], OUT reasons text[],
                                                  OUT sqlstates text[])
 RETURNS record
@@ -100,7 +101,7 @@ COMMENT ON FUNCTION customer_tier.program_row_checks(customer_tier.program, text
 
 -- SQL text of the SQLSTATE of a rejected order row, from its reason (an
 -- expression): what reject_mode = error fails the write with.
-CREATE FUNCTION customer_tier.program_reject_sqlstate_sql(prog customer_tier.program, reason text)
+CREATE OR REPLACE FUNCTION customer_tier.program_reject_sqlstate_sql(prog customer_tier.program, reason text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -118,7 +119,7 @@ COMMENT ON FUNCTION customer_tier.program_reject_sqlstate_sql(customer_tier.prog
 
 -- SQL text of why an order row cannot be used (NULL when it can): the reason
 -- of the first check it fails.  alias names the row the expression reads.
-CREATE FUNCTION customer_tier.program_row_problem_sql(prog customer_tier.program, alias text)
+CREATE OR REPLACE FUNCTION customer_tier.program_row_problem_sql(prog customer_tier.program, alias text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -139,7 +140,7 @@ COMMENT ON FUNCTION customer_tier.program_row_problem_sql(customer_tier.program,
 -- (it guesses 0.5% of the rows for the CASE expression, and then plans the
 -- grouping of a whole orders table for a few thousand customers), and it
 -- stops at the first that fails.
-CREATE FUNCTION customer_tier.program_row_counts_sql(prog customer_tier.program, alias text)
+CREATE OR REPLACE FUNCTION customer_tier.program_row_counts_sql(prog customer_tier.program, alias text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -156,7 +157,7 @@ COMMENT ON FUNCTION customer_tier.program_row_counts_sql(customer_tier.program, 
 
 -- SQL text of a statement that keeps the rows of source a program cannot use
 -- in its rejects table; operation is a SQL expression naming the operation.
-CREATE FUNCTION customer_tier.program_rejects_sql(prog customer_tier.program, source text, operation text)
+CREATE OR REPLACE FUNCTION customer_tier.program_rejects_sql(prog customer_tier.program, source text, operation text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -187,7 +188,7 @@ COMMENT ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, tex
 -- each the state of its one order (order_stats_of): for a statement of a
 -- row or two, which would spend more setting an aggregate up than using it;
 -- the trigger path merges a customer's deltas itself.
-CREATE FUNCTION customer_tier.program_delta_sql(prog customer_tier.program, added text, removed text,
+CREATE OR REPLACE FUNCTION customer_tier.program_delta_sql(prog customer_tier.program, added text, removed text,
                                                 by_row boolean DEFAULT false)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -251,7 +252,7 @@ COMMENT ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text,
 -- in key order.  The statement returns the number of rows that cannot be used,
 -- counted in the same pass, so that their rejects are written only when there
 -- are any.  Later writes go through the trigger path (src/live_apply.c).
-CREATE FUNCTION customer_tier.program_backfill_sql(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.program_backfill_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -281,7 +282,7 @@ COMMENT ON FUNCTION customer_tier.program_backfill_sql(customer_tier.program) IS
     'SQL text of the unscored backfill of a new program''s customers from its orders table; returns the unusable rows';
 
 -- The name of one of a program's triggers on the orders table.
-CREATE FUNCTION customer_tier.program_trigger_name(program text, operation text)
+CREATE OR REPLACE FUNCTION customer_tier.program_trigger_name(program text, operation text)
 RETURNS name
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -292,7 +293,7 @@ COMMENT ON FUNCTION customer_tier.program_trigger_name(text, text) IS
 -- The one row trigger function that records a change of tier in a
 -- program's tier_history and announces it (src/tier_changes.c); its argument
 -- names the program, and it fires only on that program's customers table.
-CREATE FUNCTION customer_tier.record_tier_change()
+CREATE OR REPLACE FUNCTION customer_tier.record_tier_change()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'record_tier_change'
 LANGUAGE C;
@@ -302,7 +303,7 @@ REVOKE ALL ON FUNCTION customer_tier.record_tier_change() FROM PUBLIC;
 
 -- The trigger tier_changed on a program's customers table, ENABLE ALWAYS:
 -- also when a logical-replication apply worker's commit applies the deltas.
-CREATE FUNCTION customer_tier.put_tier_trigger(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.put_tier_trigger(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -322,7 +323,7 @@ COMMENT ON FUNCTION customer_tier.put_tier_trigger(customer_tier.program) IS
 -- Create the program's tables, triggers and views: run as
 -- customer_tier_owner by owner_attach, which owns them therefore.  The
 -- triggers on the orders table and the backfill are attach_program_triggers'.
-CREATE FUNCTION customer_tier.create_program_objects(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.create_program_objects(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -469,7 +470,7 @@ COMMENT ON FUNCTION customer_tier.create_program_objects(customer_tier.program) 
 
 -- The orders table and, when it is partitioned, every table of its partition
 -- tree (pg_partition_tree lists nothing for a table that is not partitioned).
-CREATE FUNCTION customer_tier.orders_tables(orders_table regclass)
+CREATE OR REPLACE FUNCTION customer_tier.orders_tables(orders_table regclass)
 RETURNS SETOF regclass
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
@@ -483,7 +484,7 @@ COMMENT ON FUNCTION customer_tier.orders_tables(regclass) IS
 -- collect each statement's orders per customer; a row trigger does it for
 -- the rows a logical-replication apply worker writes (which fires no
 -- statement trigger); the deltas are applied at commit, in key order.
-CREATE FUNCTION customer_tier.maintain_orders()
+CREATE OR REPLACE FUNCTION customer_tier.maintain_orders()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'maintain_orders'
 LANGUAGE C;
@@ -494,7 +495,7 @@ REVOKE ALL ON FUNCTION customer_tier.maintain_orders() FROM PUBLIC;
 -- Apply the deltas this transaction's writes collected now rather than at
 -- commit, so that it reads its own writes in the programs' tables.  It
 -- applies nothing but what the triggers collected; the three roles may.
-CREATE FUNCTION customer_tier.apply_pending()
+CREATE OR REPLACE FUNCTION customer_tier.apply_pending()
 RETURNS void
 AS 'MODULE_PATHNAME', 'apply_pending'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
@@ -513,7 +514,7 @@ REVOKE ALL ON FUNCTION customer_tier.apply_pending() FROM PUBLIC;
 --   * on each leaf partition, a BEFORE TRUNCATE trigger that takes its rows
 --     away from their customers.
 -- The TRUNCATE triggers fire ALWAYS: an apply worker replicates TRUNCATE too.
-CREATE FUNCTION customer_tier.put_program_triggers(prog customer_tier.program, tbl regclass)
+CREATE OR REPLACE FUNCTION customer_tier.put_program_triggers(prog customer_tier.program, tbl regclass)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -575,7 +576,7 @@ COMMENT ON FUNCTION customer_tier.put_program_triggers(customer_tier.program, re
 -- Drop the triggers a program put on tbl (the row trigger on a partition is
 -- PostgreSQL's clone of the orders table's, and goes with it), and revoke
 -- the SELECT it granted.
-CREATE FUNCTION customer_tier.remove_program_triggers(prog customer_tier.program, tbl regclass)
+CREATE OR REPLACE FUNCTION customer_tier.remove_program_triggers(prog customer_tier.program, tbl regclass)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -610,24 +611,26 @@ COMMENT ON FUNCTION customer_tier.remove_program_triggers(customer_tier.program,
 -- one's rows are added), a detached one's rows are subtracted, and dropping
 -- a partition a program counts is refused until it is detached.  Cheap for
 -- every other DDL: it looks at the statement before it reads anything.
-CREATE FUNCTION customer_tier.partition_ddl()
+CREATE OR REPLACE FUNCTION customer_tier.partition_ddl()
 RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'partition_ddl'
 LANGUAGE C;
 COMMENT ON FUNCTION customer_tier.partition_ddl() IS
     'event trigger function: keeps programs on partitioned orders tables exact through CREATE, ATTACH, DETACH and DROP of partitions';
 REVOKE ALL ON FUNCTION customer_tier.partition_ddl() FROM PUBLIC;
+-- @end
 CREATE EVENT TRIGGER customer_tier_partition_start ON ddl_command_start
     WHEN TAG IN ('ALTER TABLE', 'DROP TABLE') EXECUTE FUNCTION customer_tier.partition_ddl();
 CREATE EVENT TRIGGER customer_tier_partition_end ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION customer_tier.partition_ddl();
 
+-- @routines
 -- Put the program's triggers on the orders table and its partitions, and
 -- backfill from the rows already there: the caller's own doing
 -- (create_program), with its TRIGGER and SELECT rights on the table
 -- (owner_attach checked them, with a clearer message than PostgreSQL's).
 -- Returns the customers found.
-CREATE FUNCTION customer_tier.attach_program_triggers(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.attach_program_triggers(prog customer_tier.program)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -674,7 +677,7 @@ COMMENT ON FUNCTION customer_tier.attach_program_triggers(customer_tier.program)
 -- Drop the triggers a program put on the CRM's tables (orders, and feedback
 -- when attached): the caller's own doing (drop_program), which needs the
 -- ownership of those tables.
-CREATE FUNCTION customer_tier.drop_program_triggers(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.drop_program_triggers(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -708,7 +711,7 @@ COMMENT ON FUNCTION customer_tier.drop_program_triggers(customer_tier.program) I
 
 -- Remove what create_program_objects made, and nothing else (run as
 -- customer_tier_owner by owner_detach, once drop_program_triggers ran).
-CREATE FUNCTION customer_tier.drop_program_objects(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.drop_program_objects(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -745,3 +748,4 @@ REVOKE ALL ON FUNCTION customer_tier.orders_tables(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.remove_program_triggers(customer_tier.program, regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_trigger_name(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.put_tier_trigger(customer_tier.program) FROM PUBLIC;
+-- @end

@@ -1,11 +1,12 @@
 -- customer_tier install script, part 63: checking a program against its orders.
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
+-- @routines
 -- Every difference between a program's maintained customers and a recomputation
 -- from scratch over the orders table.  The recomputation uses the plain
 -- order_stats aggregate and sum(), not the merge/subtract path the triggers use,
 -- so it is an independent check.  No rows means no drift.
-CREATE FUNCTION customer_tier.verify_program(program text)
+CREATE OR REPLACE FUNCTION customer_tier.verify_program(program text)
 RETURNS TABLE (customer text, problem text, maintained jsonb, recomputed jsonb)
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -85,7 +86,7 @@ COMMENT ON FUNCTION customer_tier.verify_program(text) IS
 
 -- Whether two order_stats states hold the same orders (rebuild_program
 -- rewrites only the customers whose stored state is not the recomputed one).
-CREATE FUNCTION customer_tier.order_stats_state_same(customer_tier.order_stats_state,
+CREATE OR REPLACE FUNCTION customer_tier.order_stats_state_same(customer_tier.order_stats_state,
                                                      customer_tier.order_stats_state)
     RETURNS boolean
     AS 'MODULE_PATHNAME', 'order_stats_state_same'
@@ -98,7 +99,7 @@ COMMENT ON FUNCTION customer_tier.order_stats_state_same(customer_tier.order_sta
 -- the orders table: (customer, purchases, refunds) for the customers whose
 -- orders satisfy condition (SQL on alias o), as the bounded states a program
 -- stores, keeping the day counts of horizon days (SQL text).
-CREATE FUNCTION customer_tier.program_scratch_sql(prog customer_tier.program, condition text, horizon text)
+CREATE OR REPLACE FUNCTION customer_tier.program_scratch_sql(prog customer_tier.program, condition text, horizon text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -122,7 +123,7 @@ COMMENT ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, tex
 -- array of customer keys, the ordinality of each customer that still has
 -- orders and its states recomputed through the index on the customer
 -- column, one customer at a time; $2 is the horizon.
-CREATE FUNCTION customer_tier.program_recompute_sql(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.program_recompute_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -139,6 +140,7 @@ $$;
 COMMENT ON FUNCTION customer_tier.program_recompute_sql(customer_tier.program) IS
     'SQL text of the trigger path''s recomputation of some customers through the index on the customer column';
 REVOKE ALL ON FUNCTION customer_tier.program_recompute_sql(customer_tier.program) FROM PUBLIC;
+-- @end
 
 -- Recomputed from the orders table: every drift repair, as the trigger path
 -- recorded it (one row per transaction that repaired customers).
@@ -158,6 +160,7 @@ COMMENT ON COLUMN customer_tier.drift_repair.repaired IS 'false when customer_ti
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.drift_repair', '');
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.drift_repair_id_seq', '');
 
+-- @routines
 -- Recompute a program's customers from scratch over the orders table, keeping
 -- each customer's tier and history, then rescore those it rewrote: the repair
 -- for drift that verify_program reports.  Returns the number of customers.
@@ -166,7 +169,7 @@ SELECT pg_catalog.pg_extension_config_dump('customer_tier.drift_repair_id_seq', 
 -- in maintenance_work_mem rather than spilling to disk at work_mem (the SET
 -- clause restores work_mem when it returns), and without JIT, whose
 -- compilation costs more than it saves on these statements.
-CREATE FUNCTION customer_tier.rebuild_program(program text)
+CREATE OR REPLACE FUNCTION customer_tier.rebuild_program(program text)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -238,3 +241,4 @@ REVOKE ALL ON FUNCTION customer_tier.rebuild_program(text) FROM PUBLIC;
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.verify_program(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text, text) FROM PUBLIC;
+-- @end

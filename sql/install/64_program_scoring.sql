@@ -8,9 +8,10 @@
 -- qualified tier (qualify_tier), and hysteresis and pins (next_tier).
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
+-- @routines
 -- The columns the scoring sets, in order: their one definition is in C
 -- (scored_column_names, src/program_scoring.c).
-CREATE FUNCTION customer_tier.program_scored_columns()
+CREATE OR REPLACE FUNCTION customer_tier.program_scored_columns()
 RETURNS text
 AS 'MODULE_PATHNAME', 'program_scored_columns'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -22,7 +23,7 @@ COMMENT ON FUNCTION customer_tier.program_scored_columns() IS
 -- tier names by rank, whether it has pins (most programs have none, and
 -- then no customer's pin is looked up), churn settings and fitted models.
 -- MATERIALIZED: program_tier_config runs once.
-CREATE FUNCTION customer_tier.program_config_cte_sql(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.program_config_cte_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -55,7 +56,7 @@ COMMENT ON FUNCTION customer_tier.program_config_cte_sql(customer_tier.program) 
 -- building blocks score(), value_score(), rfm_segment(), qualify_tier() and
 -- next_tier(), composed as the scoring path composes them (src/program_scoring.c);
 -- with model_rules, qualify_tier's overload with the conditions on p_alive and CLV.
-CREATE FUNCTION customer_tier.score_customer(
+CREATE OR REPLACE FUNCTION customer_tier.score_customer(
     last_order timestamptz, orders bigint, monetary numeric, first_order timestamptz,
     r_breakpoints double precision[], f_breakpoints double precision[], m_breakpoints double precision[],
     weights double precision[], rules double precision[],
@@ -76,13 +77,13 @@ COMMENT ON FUNCTION customer_tier.score_customer(timestamptz, bigint, numeric, t
 -- every scored column set by the one scoring path, against the program's
 -- configuration (src/scored_row.c); source is who scores (changed_by); with
 -- abc_class, the ABC class a run has just computed is stored and qualified on.
-CREATE FUNCTION customer_tier.scored_row(program text, customer anyelement, source text)
+CREATE OR REPLACE FUNCTION customer_tier.scored_row(program text, customer anyelement, source text)
 RETURNS anyelement
 AS 'MODULE_PATHNAME', 'scored_row'
 LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION customer_tier.scored_row(text, anyelement, text) IS
     'a customer''s row of a program''s customers table with every scored column set by the one scoring path';
-CREATE FUNCTION customer_tier.scored_row(program text, customer anyelement, source text, abc_class text)
+CREATE OR REPLACE FUNCTION customer_tier.scored_row(program text, customer anyelement, source text, abc_class text)
 RETURNS anyelement
 AS 'MODULE_PATHNAME', 'scored_row'
 LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
@@ -92,7 +93,7 @@ COMMENT ON FUNCTION customer_tier.scored_row(text, anyelement, text, text) IS
 -- Recompute a program's population breakpoints from its customers (quintiles
 -- of recency in days, orders and monetary value) and store them; the triggers
 -- score against them until the next run.
-CREATE FUNCTION customer_tier.refresh_breakpoints(program text)
+CREATE OR REPLACE FUNCTION customer_tier.refresh_breakpoints(program text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -134,7 +135,7 @@ COMMENT ON FUNCTION customer_tier.refresh_breakpoints(text) IS
 -- being updated, so a row changed by a concurrent trigger is rescored from
 -- its newest version (EvalPlanQual re-evaluates both).  No JIT: compiling the
 -- scoring expressions costs more than it saves here.
-CREATE FUNCTION customer_tier.rescore_where(program text, source text, condition text,
+CREATE OR REPLACE FUNCTION customer_tier.rescore_where(program text, source text, condition text,
                                             abc text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -186,7 +187,7 @@ COMMENT ON FUNCTION customer_tier.rescore_where(text, text, text, text) IS
 -- checked first (customer_key_text): an invalid one would otherwise fail the
 -- cast in the scoring statement, with the key in the message and the
 -- statement, which reach the server log.
-CREATE FUNCTION customer_tier.rescore_program(program text, source text, customer text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION customer_tier.rescore_program(program text, source text, customer text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -216,3 +217,4 @@ REVOKE ALL ON FUNCTION customer_tier.program_scored_columns() FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_config_cte_sql(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.scored_row(text, anyelement, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.scored_row(text, anyelement, text, text) FROM PUBLIC;
+-- @end

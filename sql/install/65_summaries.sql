@@ -10,12 +10,13 @@
 -- on it (src/summary_deltas.c).
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
+-- @routines
 -- The trigger function of every program's customers table: the changes of
 -- each SQL statement (runs, pins, rebuilds, new customers, erasure), read
 -- from its transition tables, go to the program's summaries and change feed
 -- (src/customers_changed.c).  The trigger path's commit step, which updates
 -- rows below the executor, adds its changes itself.
-CREATE FUNCTION customer_tier.customers_changed()
+CREATE OR REPLACE FUNCTION customer_tier.customers_changed()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'customers_changed'
 LANGUAGE C;
@@ -27,7 +28,7 @@ REVOKE ALL ON FUNCTION customer_tier.customers_changed() FROM PUBLIC;
 -- on an advisory lock of the table: with wait false, a fold that would wait
 -- is skipped (a writer's commit does not wait for another's fold); with
 -- empty true, every row goes (the customers table was truncated).
-CREATE FUNCTION customer_tier.compact_summary(deltas regclass, wait boolean, empty boolean DEFAULT false)
+CREATE OR REPLACE FUNCTION customer_tier.compact_summary(deltas regclass, wait boolean, empty boolean DEFAULT false)
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -62,7 +63,7 @@ REVOKE ALL ON FUNCTION customer_tier.compact_summary(regclass, boolean, boolean)
 
 -- Create a program's summary_deltas table, counting the customers it has
 -- (called by create_program_objects).
-CREATE FUNCTION customer_tier.create_summary_objects(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.create_summary_objects(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -101,7 +102,7 @@ REVOKE ALL ON FUNCTION customer_tier.create_summary_objects(customer_tier.progra
 -- customers to its summaries and change feed (after both exist).  ENABLE
 -- ALWAYS: a session replaying changes with session_replication_role =
 -- replica changes the customers too.
-CREATE FUNCTION customer_tier.put_change_triggers(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.put_change_triggers(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -126,7 +127,7 @@ COMMENT ON FUNCTION customer_tier.put_change_triggers(customer_tier.program) IS
 REVOKE ALL ON FUNCTION customer_tier.put_change_triggers(customer_tier.program) FROM PUBLIC;
 
 -- Create a program's summary views (called by create_program_views).
-CREATE FUNCTION customer_tier.create_summary_views(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.create_summary_views(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -204,3 +205,4 @@ $$;
 COMMENT ON FUNCTION customer_tier.create_summary_views(customer_tier.program) IS
     'create a program''s summary views, tier_summary and segment_summary, over its summary_deltas';
 REVOKE ALL ON FUNCTION customer_tier.create_summary_views(customer_tier.program) FROM PUBLIC;
+-- @end

@@ -13,11 +13,12 @@
 -- them are pg_catalog's whatever the reader's search_path.
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
+-- @routines
 -- A grace period as next_tier measures it, a year being 360 days, a month
 -- 30 days and a day 24 hours (PostgreSQL's interval comparison), as a pure
 -- time span: pending_since plus this is when a pending downgrade is due,
 -- across a change to or from summer time too.
-CREATE FUNCTION customer_tier.grace_span(grace interval)
+CREATE OR REPLACE FUNCTION customer_tier.grace_span(grace interval)
 RETURNS interval
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN (pg_catalog.date_part('year', grace) * 360 + pg_catalog.date_part('month', grace) * 30
@@ -33,7 +34,7 @@ COMMENT ON FUNCTION customer_tier.grace_span(interval) IS
 -- with no cast, and the join to the tiers (unique on program, tier) is
 -- removed by the planner when tier_rank is not read.  The grace span is
 -- an uncorrelated sub-select, computed once per query.
-CREATE FUNCTION customer_tier.program_segments_view_sql(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.program_segments_view_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -99,7 +100,7 @@ COMMENT ON FUNCTION customer_tier.program_segments_view_sql(customer_tier.progra
 -- SQL text of the view churn_risk of a program, with its comments (as
 -- program_segments_view_sql).  The churn list: customers with a churn flag
 -- who are not lost yet, the most valuable first (value at stake = predicted CLV).
-CREATE FUNCTION customer_tier.program_churn_risk_view_sql(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.program_churn_risk_view_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -149,7 +150,7 @@ COMMENT ON FUNCTION customer_tier.program_churn_risk_view_sql(customer_tier.prog
     'SQL text that creates the view churn_risk of a program''s schema, with its comments';
 
 -- Create the views of a program's schema (called by create_program_objects).
-CREATE FUNCTION customer_tier.create_program_views(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.create_program_views(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -253,7 +254,7 @@ COMMENT ON FUNCTION customer_tier.create_program_views(customer_tier.program) IS
 -- by the triggers before it finished); the revenue is today's, as in
 -- migration(): tier_history keeps tiers, not metrics.  A separate function so
 -- that the upgrade from 0.1.0 can add these objects to existing programs.
-CREATE FUNCTION customer_tier.create_program_run_views(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.create_program_run_views(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -368,7 +369,7 @@ COMMENT ON FUNCTION customer_tier.create_program_run_views(customer_tier.program
 
 -- Drop the views of a program's schema (called by drop_program_objects, first).
 -- RESTRICT: a user's own view over them makes drop_program fail, by name.
-CREATE FUNCTION customer_tier.drop_program_views(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.drop_program_views(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -401,3 +402,4 @@ REVOKE ALL ON FUNCTION customer_tier.drop_program_views(customer_tier.program) F
 REVOKE ALL ON FUNCTION customer_tier.create_program_run_views(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_segments_view_sql(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_churn_risk_view_sql(customer_tier.program) FROM PUBLIC;
+-- @end

@@ -43,6 +43,7 @@ SELECT pg_catalog.pg_extension_config_dump('customer_tier.run', '');
 -- and its identity sequence, or a restored database would number new runs from 1 again
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.run_id_seq', '');
 
+-- @routines
 -- The ABC classes of a program's whole population, as a SQL expression on the
 -- customer row alias c: computed once, applied to any batch as two monetary
 -- thresholds.  A customer's class only falls as its revenue falls (ties
@@ -50,7 +51,7 @@ SELECT pg_catalog.pg_extension_config_dump('customer_tier.run_id_seq', '');
 -- least classed B give every class exactly, with no table of classes to join
 -- in each batch.  A run applies it; so does create_program's first scoring,
 -- so that the first run has no class to write.
-CREATE FUNCTION customer_tier.program_abc_sql(program text)
+CREATE OR REPLACE FUNCTION customer_tier.program_abc_sql(program text)
 RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -76,7 +77,7 @@ COMMENT ON FUNCTION customer_tier.program_abc_sql(text) IS
     'SQL text of the ABC class of a program''s customer (alias c), from the whole population''s thresholds';
 
 -- The advisory lock key of a program's runs: one lock per program name.
-CREATE FUNCTION customer_tier.run_lock_key(program text)
+CREATE OR REPLACE FUNCTION customer_tier.run_lock_key(program text)
 RETURNS bigint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN (pg_catalog.hashtext('customer_tier.reclassify')::bigint OPERATOR(pg_catalog.<<) 32)
@@ -91,7 +92,7 @@ COMMENT ON FUNCTION customer_tier.run_lock_key(text) IS
 -- public.format(text, name) would beat pg_catalog.format(text, VARIADIC
 -- "any") on exact argument types.  test/scripts/roles_reclassify.sh plants
 -- such overloads.
-CREATE PROCEDURE customer_tier.reclassify(program text, batch_size integer DEFAULT 10000,
+CREATE OR REPLACE PROCEDURE customer_tier.reclassify(program text, batch_size integer DEFAULT 10000,
                                           as_of timestamptz DEFAULT NULL)
 LANGUAGE plpgsql
 AS $$
@@ -253,7 +254,7 @@ REVOKE ALL ON PROCEDURE customer_tier.reclassify(text, integer, timestamptz) FRO
 -- Schedule a program's reclassification with pg_cron; returns the cron job id.
 -- pg_cron runs a multi-statement command as one transaction, in which a
 -- procedure cannot commit: the scheduled command is a lone CALL.
-CREATE FUNCTION customer_tier.schedule(program text, cron_expression text)
+CREATE OR REPLACE FUNCTION customer_tier.schedule(program text, cron_expression text)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -284,7 +285,7 @@ COMMENT ON FUNCTION customer_tier.schedule(text, text) IS
     'schedule CALL customer_tier.reclassify(program) with pg_cron (job name customer_tier_<program>); returns the job id';
 
 -- Remove a program's pg_cron job; returns whether there was one.
-CREATE FUNCTION customer_tier.unschedule(program text)
+CREATE OR REPLACE FUNCTION customer_tier.unschedule(program text)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -315,3 +316,4 @@ REVOKE ALL ON FUNCTION customer_tier.unschedule(text) FROM PUBLIC;
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.run_lock_key(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_abc_sql(text) FROM PUBLIC;
+-- @end

@@ -12,8 +12,9 @@
 -- tier history were all written at or before the instant it scores against.
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
+-- @routines
 -- A scoring date must be finite (NULL is the clock).
-CREATE FUNCTION customer_tier.check_scoring_date(as_of timestamptz)
+CREATE OR REPLACE FUNCTION customer_tier.check_scoring_date(as_of timestamptz)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -30,7 +31,7 @@ COMMENT ON FUNCTION customer_tier.check_scoring_date(timestamptz) IS
     'raises invalid_parameter_value unless a scoring date is finite or NULL';
 
 -- The instant a program scores against: its scoring date, else now().
-CREATE FUNCTION customer_tier.program_as_of(program text)
+CREATE OR REPLACE FUNCTION customer_tier.program_as_of(program text)
 RETURNS timestamptz
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -45,7 +46,7 @@ COMMENT ON FUNCTION customer_tier.program_as_of(text) IS
 -- Give a program a fixed scoring date, move it on, or (NULL) let the program
 -- follow the clock again.  Changes of orders are scored against it at once;
 -- the next run rescores everyone (reclassify's as_of does both).
-CREATE FUNCTION customer_tier.set_scoring_date(program text, as_of timestamptz)
+CREATE OR REPLACE FUNCTION customer_tier.set_scoring_date(program text, as_of timestamptz)
 RETURNS timestamptz
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -80,3 +81,4 @@ COMMENT ON FUNCTION customer_tier.set_scoring_date(text, timestamptz) IS
 REVOKE ALL ON FUNCTION customer_tier.check_scoring_date(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_as_of(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.set_scoring_date(text, timestamptz) FROM PUBLIC;
+-- @end

@@ -48,8 +48,9 @@ COMMENT ON COLUMN customer_tier.tier.min_p_alive IS 'condition (method rules): B
 COMMENT ON COLUMN customer_tier.tier.min_clv IS 'condition (method rules): predicted CLV at least this; never holds without fitted models; NULL = not checked';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.tier', '');
 
+-- @routines
 -- The non-NULL conditions of a tier as a JSON object, e.g. {"min_orders": 3, "min_monetary": 250}.
-CREATE FUNCTION customer_tier.tier_conditions(t customer_tier.tier)
+CREATE OR REPLACE FUNCTION customer_tier.tier_conditions(t customer_tier.tier)
 RETURNS jsonb
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -58,7 +59,7 @@ COMMENT ON FUNCTION customer_tier.tier_conditions(customer_tier.tier) IS
     'the non-NULL conditions of a tier as a JSON object, e.g. {"min_orders": 3, "min_monetary": 250}; {} for the catch-all';
 
 -- A tier's conditions as text for messages: min_monetary >= 250 and min_orders >= 3.
-CREATE FUNCTION customer_tier.tier_conditions_text(t customer_tier.tier)
+CREATE OR REPLACE FUNCTION customer_tier.tier_conditions_text(t customer_tier.tier)
 RETURNS text
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -73,7 +74,7 @@ COMMENT ON FUNCTION customer_tier.tier_conditions_text(customer_tier.tier) IS
 -- Whether every customer who meets the conditions of worse also meets those of
 -- better.  Conditions are lower bounds (and one class), so this holds exactly
 -- when each condition of better is also a condition of worse, at least as strict.
-CREATE FUNCTION customer_tier.tier_implies(worse customer_tier.tier, better customer_tier.tier)
+CREATE OR REPLACE FUNCTION customer_tier.tier_implies(worse customer_tier.tier, better customer_tier.tier)
 RETURNS boolean
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -86,7 +87,7 @@ COMMENT ON FUNCTION customer_tier.tier_implies(customer_tier.tier, customer_tier
     'true if every customer meeting the conditions of the first tier also meets those of the second';
 
 -- The tier conditions a method uses, in the order its messages list them.
-CREATE FUNCTION customer_tier.method_conditions(method text)
+CREATE OR REPLACE FUNCTION customer_tier.method_conditions(method text)
 RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE method
@@ -101,7 +102,7 @@ COMMENT ON FUNCTION customer_tier.method_conditions(text) IS
 -- conditions only, a catch-all last and only last, ABC classes in order, and
 -- no tier made unreachable by a better one.  Used by set_tiers() before it
 -- writes, and by the constraint trigger at commit.
-CREATE FUNCTION customer_tier.check_tier_set(program text, method text, tiers customer_tier.tier[])
+CREATE OR REPLACE FUNCTION customer_tier.check_tier_set(program text, method text, tiers customer_tier.tier[])
 RETURNS void
 LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -183,7 +184,7 @@ COMMENT ON FUNCTION customer_tier.check_tier_set(text, text, customer_tier.tier[
     'raises invalid_parameter_value unless a set of tiers, best first, suits the method, ends with exactly one catch-all and has no unreachable tier';
 
 -- Check the stored tiers of a program, as the constraint trigger does at commit.
-CREATE FUNCTION customer_tier.check_program_tiers(program text)
+CREATE OR REPLACE FUNCTION customer_tier.check_program_tiers(program text)
 RETURNS void
 LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -214,7 +215,7 @@ COMMENT ON FUNCTION customer_tier.check_program_tiers(text) IS
     'raises invalid_parameter_value unless the stored tiers of a program form a valid set (see check_tier_set); nothing for an unknown program';
 
 -- Constraint trigger: a program's tiers are checked as a set at commit.
-CREATE FUNCTION customer_tier.tier_check_trigger()
+CREATE OR REPLACE FUNCTION customer_tier.tier_check_trigger()
 RETURNS trigger
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -235,6 +236,7 @@ END
 $$;
 COMMENT ON FUNCTION customer_tier.tier_check_trigger() IS
     'constraint trigger on tier and program: checks the tiers of the programs touched, at commit';
+-- @end
 
 CREATE CONSTRAINT TRIGGER tier_set_valid
     AFTER INSERT OR UPDATE OR DELETE ON customer_tier.tier
@@ -246,12 +248,13 @@ CREATE CONSTRAINT TRIGGER program_tiers_suit_method
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION customer_tier.tier_check_trigger();
 
+-- @routines
 -- Replace a program's tiers whole: parse and check everything, then write.
 -- tiers is a JSON array, best first:
 --   [{"tier": "diamond", "min_value_score": 80}, {"tier": "gold", "min_value_score": 50}, {"tier": "normal"}]
 -- Tiers that keep their name keep their pins; removing a tier that customers
 -- are pinned to is refused.  Returns the number of tiers.
-CREATE FUNCTION customer_tier.set_tiers(program text, tiers jsonb)
+CREATE OR REPLACE FUNCTION customer_tier.set_tiers(program text, tiers jsonb)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -443,7 +446,7 @@ COMMENT ON FUNCTION customer_tier.set_tiers(text, jsonb) IS
     'replace a program''s tiers whole from a JSON array, best first, after checking names, keys, thresholds, the method, the catch-all and overlaps; returns the number of tiers';
 
 -- The default tiers of each method, diamond / gold / normal.
-CREATE FUNCTION customer_tier.default_tiers(program text)
+CREATE OR REPLACE FUNCTION customer_tier.default_tiers(program text)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -473,7 +476,7 @@ COMMENT ON FUNCTION customer_tier.default_tiers(text) IS
     'set a program''s tiers to its method''s defaults: diamond / gold / normal (rfm: value score 80, 50; abc: classes A, B; rules: spend 1000 and 10 orders, 250 and 3 orders); returns 3';
 
 -- Change a program's method; its tiers are reset to the new method's defaults.
-CREATE FUNCTION customer_tier.set_method(program text, method text)
+CREATE OR REPLACE FUNCTION customer_tier.set_method(program text, method text)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -505,7 +508,7 @@ COMMENT ON FUNCTION customer_tier.set_method(text, text) IS
 -- tier names.  Every trigger statement reads all three (program_config_cte_sql):
 -- one query, whose plan PL/pgSQL keeps for the session.  A program without
 -- tiers is refused, as tier_rules refuses it.
-CREATE FUNCTION customer_tier.program_tier_config(program text, OUT rules double precision[],
+CREATE OR REPLACE FUNCTION customer_tier.program_tier_config(program text, OUT rules double precision[],
                                                   OUT model_rules double precision[], OUT tiers text[])
 RETURNS record
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
@@ -536,7 +539,7 @@ COMMENT ON FUNCTION customer_tier.program_tier_config(text) IS
 
 -- Compile a program's tiers for qualify_tier: a tiers x 5 array, best first
 -- (program_tier_config).
-CREATE FUNCTION customer_tier.tier_rules(program text)
+CREATE OR REPLACE FUNCTION customer_tier.tier_rules(program text)
 RETURNS double precision[]
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -551,7 +554,7 @@ COMMENT ON FUNCTION customer_tier.tier_rules(text) IS
 -- Compile a program's tier conditions on the model scores for qualify_tier:
 -- a tiers x 2 array, best first (program_tier_config); NULL when no tier has
 -- one, and for a program without tiers (which tier_rules refuses).
-CREATE FUNCTION customer_tier.tier_model_rules(program text)
+CREATE OR REPLACE FUNCTION customer_tier.tier_model_rules(program text)
 RETURNS double precision[]
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -566,7 +569,7 @@ $$;
 COMMENT ON FUNCTION customer_tier.tier_model_rules(text) IS
     'a program''s tier conditions on p_alive and predicted CLV compiled for qualify_tier: a tiers x 2 array (min_p_alive, min_clv), NaN = no condition; NULL when no tier has one';
 
-CREATE FUNCTION customer_tier.qualify_tier(rules double precision[], value_score double precision,
+CREATE OR REPLACE FUNCTION customer_tier.qualify_tier(rules double precision[], value_score double precision,
                                            monetary numeric, orders bigint,
                                            tenure_days double precision, abc_class text)
     RETURNS integer
@@ -575,7 +578,7 @@ CREATE FUNCTION customer_tier.qualify_tier(rules double precision[], value_score
 COMMENT ON FUNCTION customer_tier.qualify_tier(double precision[], double precision, numeric, bigint, double precision, text) IS
     'rank of the best tier whose every condition holds, from rules compiled by tier_rules(); a condition on a NULL metric does not hold';
 
-CREATE FUNCTION customer_tier.qualify_tier(rules double precision[], value_score double precision,
+CREATE OR REPLACE FUNCTION customer_tier.qualify_tier(rules double precision[], value_score double precision,
                                            monetary numeric, orders bigint,
                                            tenure_days double precision, abc_class text,
                                            model_rules double precision[], p_alive double precision,
@@ -586,7 +589,7 @@ CREATE FUNCTION customer_tier.qualify_tier(rules double precision[], value_score
 COMMENT ON FUNCTION customer_tier.qualify_tier(double precision[], double precision, numeric, bigint, double precision, text, double precision[], double precision, double precision) IS
     'rank of the best tier whose every condition holds, with the conditions on p_alive and predicted CLV compiled by tier_model_rules(); a condition on a NULL score does not hold';
 
-CREATE FUNCTION customer_tier.next_tier(current_rank integer, pending_since timestamptz,
+CREATE OR REPLACE FUNCTION customer_tier.next_tier(current_rank integer, pending_since timestamptz,
                                         qualified_rank integer, pinned_rank integer,
                                         grace interval, as_of timestamptz,
                                         OUT rank integer, OUT pending_since timestamptz, OUT reason text)
@@ -611,3 +614,4 @@ REVOKE ALL ON FUNCTION customer_tier.method_conditions(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.tier_rules(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_tier_config(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.tier_model_rules(text) FROM PUBLIC;
+-- @end

@@ -61,11 +61,12 @@ COMMENT ON COLUMN customer_tier.churn_settings.clv_discount_rate IS 'predicted C
 COMMENT ON COLUMN customer_tier.churn_settings.clv_margin IS 'predicted CLV: margin applied to spend (default 1: CLV in revenue)';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.churn_settings', '');
 
+-- @routines
 -- A program's settings in the order churn_assess reads them.  Not STRICT, so
 -- that PostgreSQL inlines it into the scoring statement (a strict SQL
 -- function whose body is not strict is called, and planned, at every
 -- trigger statement); its one caller never passes NULL.
-CREATE FUNCTION customer_tier.churn_settings_array(s customer_tier.churn_settings)
+CREATE OR REPLACE FUNCTION customer_tier.churn_settings_array(s customer_tier.churn_settings)
 RETURNS double precision[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN ARRAY[s.silent_gap_factor, s.silent_floor_days, s.frequency_window_days, s.frequency_drop_ratio,
@@ -77,7 +78,7 @@ COMMENT ON FUNCTION customer_tier.churn_settings_array(customer_tier.churn_setti
 
 -- The days of order counts a program's stored states keep: the recent
 -- frequency window and the one before it (0 for a program without settings).
-CREATE FUNCTION customer_tier.program_state_horizon(program text)
+CREATE OR REPLACE FUNCTION customer_tier.program_state_horizon(program text)
 RETURNS integer
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -86,6 +87,7 @@ RETURN coalesce((SELECT 2 * s.frequency_window_days::integer FROM customer_tier.
 COMMENT ON FUNCTION customer_tier.program_state_horizon(text) IS
     'days of order counts a program''s stored states keep: twice frequency_window_days';
 REVOKE ALL ON FUNCTION customer_tier.program_state_horizon(text) FROM PUBLIC;
+-- @end
 
 -- The models a program fitted at its last run that could fit them.
 CREATE TABLE customer_tier.program_model (
@@ -111,7 +113,8 @@ COMMENT ON COLUMN customer_tier.program_model.run IS 'the run (customer_tier.run
 COMMENT ON COLUMN customer_tier.program_model.problem IS 'why the last attempt kept a previous model (or none), NULL when both fits succeeded';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.program_model', '');
 
-CREATE FUNCTION customer_tier.churn_assess(settings double precision[], bg customer_tier.bgnbd_model,
+-- @routines
+CREATE OR REPLACE FUNCTION customer_tier.churn_assess(settings double precision[], bg customer_tier.bgnbd_model,
                                            gg customer_tier.gamma_gamma_model,
                                            purchases customer_tier.order_stats_state, monetary numeric,
                                            recent_satisfaction double precision,
@@ -125,7 +128,7 @@ LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION customer_tier.churn_assess(double precision[], customer_tier.bgnbd_model, customer_tier.gamma_gamma_model, customer_tier.order_stats_state, numeric, double precision, text, timestamptz, timestamptz) IS
     'a customer''s p_alive, predicted CLV, churn flags with reasons and lifecycle stage from its purchases, the program''s settings and models and its stored stage';
 
-CREATE FUNCTION customer_tier.btyd_summary(purchases customer_tier.order_stats_state, monetary numeric,
+CREATE OR REPLACE FUNCTION customer_tier.btyd_summary(purchases customer_tier.order_stats_state, monetary numeric,
                                            as_of timestamptz,
                                            OUT x integer, OUT t_x double precision, OUT t double precision,
                                            OUT orders integer, OUT mean_spend double precision)
@@ -146,7 +149,7 @@ COMMENT ON FUNCTION customer_tier.btyd_summary(customer_tier.order_stats_state, 
 -- for four or three parameters, and Gamma-Gamma reads the mean spend on a
 -- grid of 50 steps a decade (at most 2.3% off, half that on average), so
 -- that identical summaries group (models.md).
-CREATE FUNCTION customer_tier.fit_program_model(program text, run bigint DEFAULT NULL)
+CREATE OR REPLACE FUNCTION customer_tier.fit_program_model(program text, run bigint DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -235,7 +238,7 @@ COMMENT ON FUNCTION customer_tier.fit_program_model(text, bigint) IS
 -- Change some of a program's churn thresholds and rescore its customers.
 -- rules is a JSON object of churn_settings columns, e.g. {"lapsed_days": 120};
 -- keys left out keep their value.  Returns the whole settings as JSON.
-CREATE FUNCTION customer_tier.set_churn_rules(program text, rules jsonb)
+CREATE OR REPLACE FUNCTION customer_tier.set_churn_rules(program text, rules jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -344,3 +347,4 @@ REVOKE ALL ON FUNCTION customer_tier.fit_program_model(text, bigint) FROM PUBLIC
 REVOKE ALL ON FUNCTION customer_tier.churn_settings_array(customer_tier.churn_settings) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.churn_assess(double precision[], customer_tier.bgnbd_model, customer_tier.gamma_gamma_model, customer_tier.order_stats_state, numeric, double precision, text, timestamptz, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.btyd_summary(customer_tier.order_stats_state, numeric, timestamptz) FROM PUBLIC;
+-- @end

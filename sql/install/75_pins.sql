@@ -27,11 +27,12 @@ COMMENT ON COLUMN customer_tier.pin.pinned_by IS 'the role that set the pin';
 COMMENT ON COLUMN customer_tier.pin.expires_at IS 'the pin counts while as_of < expires_at; NULL = until removed';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.pin', '');
 
+-- @routines
 -- A customer key in its canonical text form for the program's key type
 -- ('007' is '7' for bigint keys, a uuid in lowercase), or an error that
 -- names the program and the key's length, never the key: errors reach the
 -- server log, and a key is personal data (an e-mail address, say).
-CREATE FUNCTION customer_tier.customer_key_text(program text, customer text)
+CREATE OR REPLACE FUNCTION customer_tier.customer_key_text(program text, customer text)
 RETURNS text
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -60,7 +61,7 @@ COMMENT ON FUNCTION customer_tier.customer_key_text(text, text) IS
     'a customer key in the canonical text form of the program''s key type, as stored in pins; an error if it is not a valid key';
 
 -- Pin a customer to a tier (or replace the customer's pin).
-CREATE FUNCTION customer_tier.pin_customer(program text, customer text, tier text, reason text,
+CREATE OR REPLACE FUNCTION customer_tier.pin_customer(program text, customer text, tier text, reason text,
                                            expires_at timestamptz DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
@@ -107,7 +108,7 @@ COMMENT ON FUNCTION customer_tier.pin_customer(text, text, text, text, timestamp
     'pin a customer to a tier with a reason and an optional expiry, replacing any pin the customer has';
 
 -- Remove a customer's pin; returns whether there was one.
-CREATE FUNCTION customer_tier.unpin_customer(program text, customer text)
+CREATE OR REPLACE FUNCTION customer_tier.unpin_customer(program text, customer text)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -137,3 +138,4 @@ REVOKE ALL ON FUNCTION customer_tier.unpin_customer(text, text) FROM PUBLIC;
 
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.customer_key_text(text, text) FROM PUBLIC;
+-- @end

@@ -40,9 +40,10 @@ COMMENT ON COLUMN customer_tier.feedback_source.satisfaction_window IS 'length o
 COMMENT ON COLUMN customer_tier.feedback_source.attached_at IS 'when the feedback table was attached';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.feedback_source', '');
 
+-- @routines
 -- Create a program's answers, satisfaction and feedback_rejects tables
 -- (called by create_followup_objects when the program is created).
-CREATE FUNCTION customer_tier.create_feedback_tables(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.create_feedback_tables(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -134,7 +135,7 @@ COMMENT ON FUNCTION customer_tier.create_feedback_tables(customer_tier.program) 
 
 -- SQL text of why a feedback row cannot be used (NULL when it can); alias
 -- names the row the expression reads.
-CREATE FUNCTION customer_tier.feedback_row_problem_sql(src customer_tier.feedback_source, alias text)
+CREATE OR REPLACE FUNCTION customer_tier.feedback_row_problem_sql(src customer_tier.feedback_source, alias text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -171,7 +172,7 @@ COMMENT ON FUNCTION customer_tier.feedback_row_problem_sql(customer_tier.feedbac
 -- SQL text of the SQLSTATE of a rejected feedback row, from its reason (an
 -- expression; feedback_row_problem_sql's reasons, in its order): what
 -- reject_mode = error fails the write with.
-CREATE FUNCTION customer_tier.feedback_reject_sqlstate_sql(reason text)
+CREATE OR REPLACE FUNCTION customer_tier.feedback_reject_sqlstate_sql(reason text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN pg_catalog.format($sql$CASE
@@ -186,7 +187,7 @@ COMMENT ON FUNCTION customer_tier.feedback_reject_sqlstate_sql(text) IS
 
 -- SQL text of the usable rows of relation rel (a transition table or the
 -- feedback table) as (customer, kind, score, answered_at).
-CREATE FUNCTION customer_tier.feedback_usable_sql(src customer_tier.feedback_source, rel text)
+CREATE OR REPLACE FUNCTION customer_tier.feedback_usable_sql(src customer_tier.feedback_source, rel text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -206,7 +207,7 @@ COMMENT ON FUNCTION customer_tier.feedback_usable_sql(customer_tier.feedback_sou
 
 -- SQL text of the statement that records the unusable rows of rel in the
 -- program's feedback_rejects; operation is a SQL expression.
-CREATE FUNCTION customer_tier.feedback_rejects_sql(prog customer_tier.program, src customer_tier.feedback_source,
+CREATE OR REPLACE FUNCTION customer_tier.feedback_rejects_sql(prog customer_tier.program, src customer_tier.feedback_source,
                                                    rel text, operation text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -227,7 +228,7 @@ COMMENT ON FUNCTION customer_tier.feedback_rejects_sql(customer_tier.program, cu
 -- SQL text of the upsert that recomputes the satisfaction rows of the
 -- customers of answers a that satisfy filter (a SQL condition on a), from
 -- answers: exact for whatever answers hold, the window as of now().
-CREATE FUNCTION customer_tier.satisfaction_rollup_sql(prog customer_tier.program, filter text)
+CREATE OR REPLACE FUNCTION customer_tier.satisfaction_rollup_sql(prog customer_tier.program, filter text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -292,7 +293,7 @@ COMMENT ON FUNCTION customer_tier.satisfaction_rollup_sql(customer_tier.program,
 -- writers removing copies of one answer take different copies.  The
 -- customers' satisfaction rows are recomputed at commit, in key order
 -- (feedback_settle_sql), so that the trigger locks nothing of theirs.
-CREATE FUNCTION customer_tier.feedback_collect_sql(prog customer_tier.program, src customer_tier.feedback_source,
+CREATE OR REPLACE FUNCTION customer_tier.feedback_collect_sql(prog customer_tier.program, src customer_tier.feedback_source,
                                                    added text, removed text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -345,7 +346,7 @@ COMMENT ON FUNCTION customer_tier.feedback_collect_sql(customer_tier.program, cu
 -- customer's row is made), recompute them from the answers each in a new
 -- snapshot taken after the lock (so a concurrent writer's answers, committed
 -- while this one waited, are counted), and delete those left without answers.
-CREATE FUNCTION customer_tier.feedback_settle_sql(prog customer_tier.program,
+CREATE OR REPLACE FUNCTION customer_tier.feedback_settle_sql(prog customer_tier.program,
                                                   OUT lock_rows text, OUT rollup text, OUT emptied text)
 RETURNS record
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -371,7 +372,7 @@ COMMENT ON FUNCTION customer_tier.feedback_settle_sql(customer_tier.program) IS
 -- names the program.  It moves each statement's usable answers and keeps
 -- the customers touched; they are settled at commit, in key order, with the
 -- customers the orders triggers touched (src/live_feedback.c).
-CREATE FUNCTION customer_tier.maintain_feedback()
+CREATE OR REPLACE FUNCTION customer_tier.maintain_feedback()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'maintain_feedback'
 LANGUAGE C;
@@ -385,7 +386,7 @@ REVOKE ALL ON FUNCTION customer_tier.maintain_feedback() FROM PUBLIC;
 -- longest name (40 characters) stay distinct within the 63 bytes of a name;
 -- the prefix differs from that of the orders triggers (customer_tier_<program>_<op>),
 -- so the two sets never clash, even on one table.
-CREATE FUNCTION customer_tier.feedback_trigger_name(program text, operation text)
+CREATE OR REPLACE FUNCTION customer_tier.feedback_trigger_name(program text, operation text)
 RETURNS name
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -395,7 +396,7 @@ COMMENT ON FUNCTION customer_tier.feedback_trigger_name(text, text) IS
 
 -- Put a program's four triggers on its feedback table (the caller's own
 -- doing, with its TRIGGER right on the table).
-CREATE FUNCTION customer_tier.put_feedback_triggers(prog customer_tier.program, src customer_tier.feedback_source)
+CREATE OR REPLACE FUNCTION customer_tier.put_feedback_triggers(prog customer_tier.program, src customer_tier.feedback_source)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -422,7 +423,7 @@ REVOKE ALL ON FUNCTION customer_tier.put_feedback_triggers(customer_tier.program
 
 -- Attach a feedback table to a program: validate everything first, then
 -- install the triggers and backfill.  Returns the customers with answers.
-CREATE FUNCTION customer_tier.attach_feedback(
+CREATE OR REPLACE FUNCTION customer_tier.attach_feedback(
     program             text,
     feedback_table      regclass,
     customer_column     name,
@@ -487,7 +488,7 @@ COMMENT ON FUNCTION customer_tier.attach_feedback(text, regclass, name, name, na
 -- Step attach_feedback of attach_feedback, run as customer_tier_owner by
 -- run_as_owner (never directly): validate, record the feedback table with
 -- the caller's rights checked.
-CREATE FUNCTION customer_tier.owner_attach_feedback(caller regrole, program text, args jsonb)
+CREATE OR REPLACE FUNCTION customer_tier.owner_attach_feedback(caller regrole, program text, args jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -566,7 +567,7 @@ REVOKE ALL ON FUNCTION customer_tier.owner_attach_feedback(regrole, text, jsonb)
 
 -- A program's attached feedback table, or undefined_object (42704) naming
 -- the program: the one place that says a program has none.
-CREATE FUNCTION customer_tier.feedback_source_row(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.feedback_source_row(prog customer_tier.program)
 RETURNS customer_tier.feedback_source
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -591,7 +592,7 @@ REVOKE ALL ON FUNCTION customer_tier.feedback_source_row(customer_tier.program) 
 -- own doing, which needs the table's ownership.  detach_feedback then empties
 -- the program's feedback tables; drop_program drops them (no rescoring of
 -- customers about to go).  Their function goes as customer_tier_owner.
-CREATE FUNCTION customer_tier.drop_feedback_triggers(prog customer_tier.program, src customer_tier.feedback_source)
+CREATE OR REPLACE FUNCTION customer_tier.drop_feedback_triggers(prog customer_tier.program, src customer_tier.feedback_source)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -618,7 +619,7 @@ REVOKE ALL ON FUNCTION customer_tier.drop_feedback_triggers(customer_tier.progra
 
 -- Detach a program's feedback table: remove what attach_feedback made (the
 -- triggers, the copied answers, the rollups and the rejects).
-CREATE FUNCTION customer_tier.detach_feedback(program text)
+CREATE OR REPLACE FUNCTION customer_tier.detach_feedback(program text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -646,7 +647,7 @@ COMMENT ON FUNCTION customer_tier.detach_feedback(text) IS
 
 -- Step detach_feedback of detach_feedback, run as customer_tier_owner by
 -- run_as_owner, once the caller dropped the triggers: drop the catalog row.
-CREATE FUNCTION customer_tier.owner_detach_feedback(caller regrole, program text, args jsonb)
+CREATE OR REPLACE FUNCTION customer_tier.owner_detach_feedback(caller regrole, program text, args jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -669,7 +670,7 @@ REVOKE ALL ON FUNCTION customer_tier.owner_detach_feedback(regrole, text, jsonb)
 -- the flag low_satisfaction follows the answers.  Their rows are locked in
 -- key order first, as the orders triggers lock them.  Returns how many
 -- customers changed.
-CREATE FUNCTION customer_tier.feed_recent_satisfaction(program text, condition text, source text)
+CREATE OR REPLACE FUNCTION customer_tier.feed_recent_satisfaction(program text, condition text, source text)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -705,7 +706,7 @@ COMMENT ON FUNCTION customer_tier.feed_recent_satisfaction(text, text, text) IS
 -- Recompute every customer's satisfaction row, moving the rolling windows to
 -- now.  The triggers keep the rows exact for the answers; only the window
 -- slides with time, which this (or the next answer of the customer) catches up.
-CREATE FUNCTION customer_tier.refresh_satisfaction(program text)
+CREATE OR REPLACE FUNCTION customer_tier.refresh_satisfaction(program text)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -748,3 +749,4 @@ REVOKE ALL ON FUNCTION customer_tier.satisfaction_rollup_sql(customer_tier.progr
 REVOKE ALL ON FUNCTION customer_tier.feedback_collect_sql(customer_tier.program, customer_tier.feedback_source, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.feedback_settle_sql(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.feedback_trigger_name(text, text) FROM PUBLIC;
+-- @end

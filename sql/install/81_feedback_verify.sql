@@ -2,11 +2,12 @@
 -- rollups against its feedback table (docs/feedback.md).
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
+-- @routines
 -- Every difference between what the feedback triggers maintain and a
 -- recomputation: the copied answers against the usable rows of the feedback
 -- table (as multisets, per customer), and each satisfaction row against its
 -- customer's answers, with the row's own window.  No rows means no drift.
-CREATE FUNCTION customer_tier.verify_feedback(program text)
+CREATE OR REPLACE FUNCTION customer_tier.verify_feedback(program text)
 RETURNS TABLE (customer text, problem text, maintained jsonb, recomputed jsonb)
 LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -81,3 +82,4 @@ $$;
 COMMENT ON FUNCTION customer_tier.verify_feedback(text) IS
     'differences between a program''s copied answers and satisfaction rows and a recomputation from its feedback table; none means no drift';
 REVOKE ALL ON FUNCTION customer_tier.verify_feedback(text) FROM PUBLIC;
+-- @end

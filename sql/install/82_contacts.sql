@@ -22,8 +22,9 @@ CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON cu
     FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.config_changed();
 ALTER TABLE customer_tier.cadence ENABLE ALWAYS TRIGGER config_changed;
 
+-- @routines
 -- The cadence of a tier without a setting.
-CREATE FUNCTION customer_tier.default_cadence(tier text)
+CREATE OR REPLACE FUNCTION customer_tier.default_cadence(tier text)
 RETURNS interval
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN CASE tier WHEN 'diamond' THEN interval '30 days'
@@ -33,7 +34,7 @@ COMMENT ON FUNCTION customer_tier.default_cadence(text) IS
     'default contact cadence of a tier without a setting: diamond 30 days, gold 60 days, any other tier 180 days';
 
 -- Every tier of a program with its cadence in effect.
-CREATE FUNCTION customer_tier.cadences(program text)
+CREATE OR REPLACE FUNCTION customer_tier.cadences(program text)
 RETURNS TABLE (tier text, rank integer, every interval, is_default boolean)
 LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -62,7 +63,7 @@ COMMENT ON FUNCTION customer_tier.cadences(text) IS
 -- Set the cadence of some tiers of a program: {"diamond": "2 weeks", "gold": 45}
 -- (a string is an interval, a number is days, null restores the default).
 -- Tiers not named keep theirs.  Returns the number of tiers named.
-CREATE FUNCTION customer_tier.set_cadence(program text, cadences jsonb)
+CREATE OR REPLACE FUNCTION customer_tier.set_cadence(program text, cadences jsonb)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -155,7 +156,7 @@ COMMENT ON FUNCTION customer_tier.set_cadence(text, jsonb) IS
 -- names the program.  It keeps the customers whose contacts a statement
 -- changed; at commit they are scored again with the customers of the orders
 -- written, in key order, reading their last contact (src/live_contacts.c).
-CREATE FUNCTION customer_tier.maintain_contacts()
+CREATE OR REPLACE FUNCTION customer_tier.maintain_contacts()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'maintain_contacts'
 LANGUAGE C;
@@ -166,7 +167,7 @@ REVOKE ALL ON FUNCTION customer_tier.maintain_contacts() FROM PUBLIC;
 -- After a TRUNCATE of a program's contacts: no customer has a last contact;
 -- the ones that had one are scored again (a due time the scoring never
 -- gives marks them).
-CREATE FUNCTION customer_tier.forget_last_contacts(program text)
+CREATE OR REPLACE FUNCTION customer_tier.forget_last_contacts(program text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -185,7 +186,7 @@ COMMENT ON FUNCTION customer_tier.forget_last_contacts(text) IS
 REVOKE ALL ON FUNCTION customer_tier.forget_last_contacts(text) FROM PUBLIC;
 
 -- Put a program's triggers on its contacts table.
-CREATE FUNCTION customer_tier.put_contacts_triggers(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.put_contacts_triggers(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -210,7 +211,7 @@ REVOKE ALL ON FUNCTION customer_tier.put_contacts_triggers(customer_tier.program
 -- A customer's priority within its tier on the follow-up list, lower first:
 -- more churn flags first (thousands), then the higher value score.  One
 -- expression, shared by the view and its index.
-CREATE FUNCTION customer_tier.follow_up_priority_sql(alias text)
+CREATE OR REPLACE FUNCTION customer_tier.follow_up_priority_sql(alias text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -222,7 +223,7 @@ REVOKE ALL ON FUNCTION customer_tier.follow_up_priority_sql(text) FROM PUBLIC;
 
 -- Create a program's contacts table and its follow_ups_due view (called by
 -- create_followup_objects when the program is created).
-CREATE FUNCTION customer_tier.create_contact_objects(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.create_contact_objects(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -264,7 +265,7 @@ COMMENT ON FUNCTION customer_tier.create_contact_objects(customer_tier.program) 
     'create a program''s contacts table, its triggers and the follow_ups_due view';
 
 -- Create a program's follow_ups_due view and the index it reads.
-CREATE FUNCTION customer_tier.create_follow_ups_view(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.create_follow_ups_view(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -328,7 +329,7 @@ REVOKE ALL ON FUNCTION customer_tier.create_follow_ups_view(customer_tier.progra
 -- (the writer role may insert into the contacts table, and logged_by
 -- records who did); it reads the program's schema, not the catalog, which
 -- the writer may not read.  Returns the contact id.
-CREATE FUNCTION customer_tier.log_contact(program text, customer text, channel text,
+CREATE OR REPLACE FUNCTION customer_tier.log_contact(program text, customer text, channel text,
                                           outcome text DEFAULT NULL, note text DEFAULT NULL,
                                           contacted_at timestamptz DEFAULT pg_catalog.now())
 RETURNS bigint
@@ -408,3 +409,4 @@ REVOKE ALL ON FUNCTION customer_tier.cadences(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.set_cadence(text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.log_contact(text, text, text, text, text, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.create_contact_objects(customer_tier.program) FROM PUBLIC;
+-- @end

@@ -7,10 +7,11 @@
 -- had when it began.  Periods are date_trunc units in the session's TimeZone.
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
+-- @routines
 -- The periods [period_start, period_end) of a date_trunc unit that start
 -- from date_trunc(unit, from_date) up to, not including, to_date: by default
 -- the last twelve up to as_of (now by default), its period included.
-CREATE FUNCTION customer_tier.kpi_periods(unit text DEFAULT 'month', from_date timestamptz DEFAULT NULL,
+CREATE OR REPLACE FUNCTION customer_tier.kpi_periods(unit text DEFAULT 'month', from_date timestamptz DEFAULT NULL,
                                           to_date timestamptz DEFAULT NULL, as_of timestamptz DEFAULT NULL)
 RETURNS TABLE (period_start timestamptz, period_end timestamptz)
 LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
@@ -89,7 +90,7 @@ COMMENT ON FUNCTION customer_tier.kpi_periods(text, timestamptz, timestamptz, ti
 
 -- SQL text of the CTEs shared by satisfaction_by_tier and kpis: periods,
 -- cohort (period_start, customer, tier at period start) and newcomers.
-CREATE FUNCTION customer_tier.kpi_cohort_sql(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.kpi_cohort_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -132,7 +133,7 @@ COMMENT ON FUNCTION customer_tier.kpi_cohort_sql(customer_tier.program) IS
 -- every tier of the program, of a cohort or of the newcomers).  The answers
 -- are matched to their period first, so that each is joined to one cohort
 -- row at most; the cohorts' tiers are read off sat, which is small.
-CREATE FUNCTION customer_tier.kpi_satisfaction_sql(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.kpi_satisfaction_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -174,7 +175,7 @@ COMMENT ON FUNCTION customer_tier.kpi_satisfaction_sql(customer_tier.program) IS
 
 -- Create a program's satisfaction_by_tier and kpis functions (called by
 -- create_followup_objects when the program is created).
-CREATE FUNCTION customer_tier.create_kpi_functions(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.create_kpi_functions(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -287,3 +288,4 @@ REVOKE ALL ON FUNCTION customer_tier.kpi_periods(text, timestamptz, timestamptz,
 REVOKE ALL ON FUNCTION customer_tier.kpi_cohort_sql(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.kpi_satisfaction_sql(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.create_kpi_functions(customer_tier.program) FROM PUBLIC;
+-- @end

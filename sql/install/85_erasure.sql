@@ -64,9 +64,10 @@ COMMENT ON COLUMN customer_tier.erasure_log.total IS 'rows deleted in all';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.erasure_log', '');
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.erasure_log_id_seq', '');
 
+-- @routines
 -- HMAC-SHA256 (RFC 2104) built on the built-in sha256(): the keyed hash of
 -- the erasure log.  A key longer than the 64-byte block is hashed first.
-CREATE FUNCTION customer_tier.hmac_sha256(key bytea, message bytea)
+CREATE OR REPLACE FUNCTION customer_tier.hmac_sha256(key bytea, message bytea)
 RETURNS bytea
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -100,7 +101,7 @@ COMMENT ON FUNCTION customer_tier.hmac_sha256(bytea, bytea) IS
 -- schema: it lets the admin hash keys without reading the secret, and it
 -- touches nothing but the extension's own table and functions, so running as
 -- the extension's owner hands no one else's objects that owner's rights.
-CREATE FUNCTION customer_tier.erasure_hash(key text)
+CREATE OR REPLACE FUNCTION customer_tier.erasure_hash(key text)
 RETURNS bytea
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -125,7 +126,7 @@ COMMENT ON FUNCTION customer_tier.erasure_hash(text) IS
 -- The canonical key text of a customer for a program, or NULL when the text
 -- is not a valid key of the program's key type (forget(customer) skips such
 -- programs; forget(program, customer) reports the error).
-CREATE FUNCTION customer_tier.erasure_key(prog customer_tier.program, customer text)
+CREATE OR REPLACE FUNCTION customer_tier.erasure_key(prog customer_tier.program, customer text)
 RETURNS text
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -146,7 +147,7 @@ COMMENT ON FUNCTION customer_tier.erasure_key(customer_tier.program, text) IS
 -- customer key in each: the orders table and, when attached, the feedback
 -- table.  Erasure checks them for the key and matches reject row images
 -- (copies of their rows) on their key columns.
-CREATE FUNCTION customer_tier.program_sources(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.program_sources(prog customer_tier.program)
 RETURNS TABLE (source regclass, customer_column name)
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -166,7 +167,7 @@ REVOKE ALL ON FUNCTION customer_tier.program_sources(customer_tier.program) FROM
 -- feedback table.
 -- SHARE locks keep new rows for the key out until the erasure commits.
 -- The key never appears in the message: errors reach the server log.
-CREATE FUNCTION customer_tier.erasure_check_sources(prog customer_tier.program, key text)
+CREATE OR REPLACE FUNCTION customer_tier.erasure_check_sources(prog customer_tier.program, key text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -208,7 +209,7 @@ COMMENT ON FUNCTION customer_tier.erasure_check_sources(customer_tier.program, t
 -- Delete every row of one key from one program: returns {"table": rows} for
 -- the tables that had some.  Tables that reference others are emptied first,
 -- so a foreign key between per-program tables (any action) cannot block it.
-CREATE FUNCTION customer_tier.erasure_delete(prog customer_tier.program, key text)
+CREATE OR REPLACE FUNCTION customer_tier.erasure_delete(prog customer_tier.program, key text)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -300,7 +301,7 @@ COMMENT ON FUNCTION customer_tier.erasure_delete(customer_tier.program, text) IS
     'delete every row of a customer key from a program''s tables and the program''s rows of the global tables';
 
 -- Log one program's erasure of one key.
-CREATE FUNCTION customer_tier.erasure_record(program text, key text, counts jsonb)
+CREATE OR REPLACE FUNCTION customer_tier.erasure_record(program text, key text, counts jsonb)
 RETURNS void
 LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -317,7 +318,7 @@ COMMENT ON FUNCTION customer_tier.erasure_record(text, text, jsonb) IS
     'record an erasure in erasure_log, with the keyed hash of the key';
 
 -- Erase one customer from one program.
-CREATE FUNCTION customer_tier.forget(program text, customer text)
+CREATE OR REPLACE FUNCTION customer_tier.forget(program text, customer text)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -348,7 +349,7 @@ COMMENT ON FUNCTION customer_tier.forget(text, text) IS
     'erase every row of derived data a program holds for a customer (refused while its orders remain); returns rows per table';
 
 -- Erase one customer from every program whose key type accepts the key.
-CREATE FUNCTION customer_tier.forget(customer text)
+CREATE OR REPLACE FUNCTION customer_tier.forget(customer text)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -385,7 +386,7 @@ COMMENT ON FUNCTION customer_tier.forget(text) IS
     'erase a customer from every program whose key type accepts the key; returns {program: rows per table}';
 
 -- Whether a customer key was erased from a program (by either form of forget).
-CREATE FUNCTION customer_tier.was_forgotten(program text, customer text)
+CREATE OR REPLACE FUNCTION customer_tier.was_forgotten(program text, customer text)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -422,3 +423,4 @@ REVOKE ALL ON FUNCTION customer_tier.erasure_key(customer_tier.program, text) FR
 REVOKE ALL ON FUNCTION customer_tier.erasure_check_sources(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.erasure_delete(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.erasure_record(text, text, jsonb) FROM PUBLIC;
+-- @end

@@ -35,8 +35,9 @@ COMMENT ON COLUMN customer_tier.retention.changed_at IS 'when the settings were 
 COMMENT ON COLUMN customer_tier.retention.changed_by IS 'the role that last changed them';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.retention', '');
 
+-- @routines
 -- The retention that applies to a program: its row, or the defaults.
-CREATE FUNCTION customer_tier.retention_of(program text)
+CREATE OR REPLACE FUNCTION customer_tier.retention_of(program text)
 RETURNS customer_tier.retention
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -54,6 +55,7 @@ END
 $$;
 COMMENT ON FUNCTION customer_tier.retention_of(text) IS
     'the retention periods that apply to a program: its settings, or the defaults (changed_at NULL)';
+-- @end
 
 CREATE VIEW customer_tier.retention_policy AS
 SELECT r.program, r.tier_history, r.contacts, r.runs, r.rejects, r.changed_at IS NULL AS is_default
@@ -66,10 +68,11 @@ COMMENT ON COLUMN customer_tier.retention_policy.runs IS 'how long finished runs
 COMMENT ON COLUMN customer_tier.retention_policy.rejects IS 'how long rejects are kept; NULL = forever';
 COMMENT ON COLUMN customer_tier.retention_policy.is_default IS 'true when the program has the defaults (never set)';
 
+-- @routines
 -- Change some of a program's retention periods: settings is an object of
 -- {"tier_history" | "contacts" | "runs" | "rejects": "interval" or null}.
 -- Keys left out keep their value.  Returns the settings now in force.
-CREATE FUNCTION customer_tier.set_retention(program text, settings jsonb)
+CREATE OR REPLACE FUNCTION customer_tier.set_retention(program text, settings jsonb)
 RETURNS customer_tier.retention
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -136,7 +139,7 @@ COMMENT ON FUNCTION customer_tier.set_retention(text, jsonb) IS
 
 -- Delete what a program keeps longer than its retention says.  Returns the
 -- rows deleted per kind.  Runs still marked running are never deleted.
-CREATE FUNCTION customer_tier.purge(program text)
+CREATE OR REPLACE FUNCTION customer_tier.purge(program text)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -220,3 +223,4 @@ REVOKE ALL ON FUNCTION customer_tier.purge(text) FROM PUBLIC;
 
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.retention_of(text) FROM PUBLIC;
+-- @end

@@ -14,9 +14,10 @@
 -- events were purged is stopped with an error until it is reset.
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
+-- @routines
 -- Create a program's feed tables (called by create_program_objects, before
 -- the customers' triggers that write them).
-CREATE FUNCTION customer_tier.create_feed_objects(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.create_feed_objects(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -76,7 +77,7 @@ REVOKE ALL ON FUNCTION customer_tier.create_feed_objects(customer_tier.program) 
 
 -- The schema of a program's feed, for the roles that may not read the
 -- catalog (the writer): a program's schema is ct_<name> (create_program).
-CREATE FUNCTION customer_tier.feed_schema(program text)
+CREATE OR REPLACE FUNCTION customer_tier.feed_schema(program text)
 RETURNS name
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -99,7 +100,7 @@ REVOKE ALL ON FUNCTION customer_tier.feed_schema(text) FROM PUBLIC;
 -- Register a consumer of a program's feed.  From now on it gets every new
 -- event; with replay_from, also the events kept from that id on.  Returns
 -- the events waiting for it.
-CREATE FUNCTION customer_tier.register_consumer(program text, consumer text, replay_from bigint DEFAULT NULL)
+CREATE OR REPLACE FUNCTION customer_tier.register_consumer(program text, consumer text, replay_from bigint DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -135,7 +136,7 @@ COMMENT ON FUNCTION customer_tier.register_consumer(text, text, bigint) IS
 REVOKE ALL ON FUNCTION customer_tier.register_consumer(text, text, bigint) FROM PUBLIC;
 
 -- Unregister a consumer: its untaken events are dropped for it.
-CREATE FUNCTION customer_tier.unregister_consumer(program text, consumer text)
+CREATE OR REPLACE FUNCTION customer_tier.unregister_consumer(program text, consumer text)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -156,7 +157,7 @@ REVOKE ALL ON FUNCTION customer_tier.unregister_consumer(text, text) FROM PUBLIC
 
 -- A consumer that fell behind the retention goes on with the events kept,
 -- once whoever runs it has caught up from the CRM's own data.
-CREATE FUNCTION customer_tier.reset_consumer(program text, consumer text)
+CREATE OR REPLACE FUNCTION customer_tier.reset_consumer(program text, consumer text)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -179,7 +180,7 @@ REVOKE ALL ON FUNCTION customer_tier.reset_consumer(text, text) FROM PUBLIC;
 -- rollback, or the session's end, gives them back.  Another worker of the
 -- same consumer takes other events meanwhile (SKIP LOCKED).  The customer
 -- key comes as text (its type's output function).
-CREATE FUNCTION customer_tier.consume_events(program text, consumer text, max_events integer DEFAULT 100)
+CREATE OR REPLACE FUNCTION customer_tier.consume_events(program text, consumer text, max_events integer DEFAULT 100)
 RETURNS TABLE (event_id bigint, happened_at timestamptz, customer text, kind text, detail jsonb, source text)
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -229,3 +230,4 @@ $$;
 COMMENT ON FUNCTION customer_tier.consume_events(text, text, integer) IS
     'take up to max_events of a consumer''s events, oldest first; the caller''s commit acknowledges them, a rollback gives them back';
 REVOKE ALL ON FUNCTION customer_tier.consume_events(text, text, integer) FROM PUBLIC;
+-- @end

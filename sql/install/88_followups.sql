@@ -3,6 +3,7 @@
 -- (docs/followups.md, docs/security.md).
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
+-- @routines
 -- Grant the roles their privileges on a program's feedback and contact
 -- objects.  The reader sees answers, satisfaction, the follow-ups and the
 -- KPIs, and the contact log without its note (personal free text); the
@@ -11,7 +12,7 @@
 -- list, which a CRM application has no need to read back; the admin may
 -- also correct and erase, and any admin (not only the program's owner) may
 -- refresh the rolling windows.
-CREATE FUNCTION customer_tier.grant_followup_access(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.grant_followup_access(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -40,7 +41,7 @@ COMMENT ON FUNCTION customer_tier.grant_followup_access(customer_tier.program) I
 
 -- Create a program's feedback, contact and KPI objects (called by
 -- create_program_objects, after the program's views).
-CREATE FUNCTION customer_tier.create_followup_objects(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.create_followup_objects(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -60,7 +61,7 @@ COMMENT ON FUNCTION customer_tier.create_followup_objects(customer_tier.program)
 -- table's triggers went before, as their table's owner, and the
 -- feedback_source row goes with the program, ON DELETE CASCADE).  RESTRICT: a user's own object that
 -- depends on them makes drop_program fail.
-CREATE FUNCTION customer_tier.drop_followup_objects(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.drop_followup_objects(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -83,3 +84,4 @@ COMMENT ON FUNCTION customer_tier.drop_followup_objects(customer_tier.program) I
 REVOKE ALL ON FUNCTION customer_tier.grant_followup_access(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.create_followup_objects(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.drop_followup_objects(customer_tier.program) FROM PUBLIC;
+-- @end

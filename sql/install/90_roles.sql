@@ -17,6 +17,7 @@
 -- EXTENSION finds them already there.
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
+-- @routines
 -- Create each role if it is missing.  A role of that name that already exists
 -- is used only if it is what this script would have created: a role that can
 -- log in, has any other attribute than NOLOGIN, or is a member of some other
@@ -90,6 +91,7 @@ BEGIN
     END IF;
 END
 $roles$;
+-- @end
 
 -- PUBLIC keeps USAGE (granted in part 00) for the pure building blocks; the
 -- roles get it explicitly so that a DBA may revoke it from PUBLIC.
@@ -141,6 +143,7 @@ GRANT INSERT, UPDATE, DELETE ON customer_tier.program, customer_tier.tier, custo
 GRANT INSERT ON customer_tier.drift_repair TO customer_tier_owner;
 GRANT SELECT, DELETE ON customer_tier.drift_repair TO customer_tier_admin;
 
+-- @routines
 -- Configuration, runs and verification: the admin only (all are revoked
 -- from PUBLIC where they are defined).  Then the internal helpers that they
 -- and the triggers call, granted to the role that needs them so that it keeps
@@ -261,7 +264,7 @@ $grants$;
 -- (rescore_program updates customers; erasure deletes from all three tables).
 -- Functions of the schema are revoked from PUBLIC; its views' and ordinary
 -- functions are granted to the reader.
-CREATE FUNCTION customer_tier.grant_program_access(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.grant_program_access(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -352,3 +355,4 @@ BEGIN
     END LOOP;
 END
 $owner_grants$;
+-- @end

@@ -214,6 +214,7 @@ make_program ct_upgrade_new
 catalog ct_upgrade_new >"$tmp/new"
 
 for release in sql/releases/customer_tier--*.sql; do
+    case $release in *--*--*) continue ;; esac   # a frozen upgrade script, not a release
     old=${release##*--}; old=${old%.sql}
     db=ct_upgrade_from_${old//./_}
     createdb "$db"
@@ -231,9 +232,9 @@ for release in sql/releases/customer_tier--*.sql; do
         echo "UPGRADE $old -> $current DIFFERS FROM A FRESH CREATE EXTENSION:"
         echo "  '-' lines: database updated from $old only; '+' lines: fresh CREATE EXTENSION only"
         grep -E '^[-+][^-+]' "$tmp/diff" | sed 's/^/  /'
-        echo "Every change to sql/install needs its upgrade step: add it to the upgrade script that"
-        echo "leads to $current (sql/upgrade/customer_tier--<previous>--$current.sql, or a new version"
-        echo "and script if $current is released). How: docs/testing.md, 'Writing the upgrade script'."
+        echo "A change to sql/install that CREATE OR REPLACE of its routines does not carry needs its"
+        echo "step in sql/upgrade/before_routines.sql or after_routines.sql (a new version first if"
+        echo "$current is released). How: docs/testing.md, 'Upgrades'."
         fail=1
     fi
 
