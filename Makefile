@@ -3,10 +3,15 @@ EXTENSION   = customer_tier
 EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big  = $(EXTENSION)
-OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+# Two layers (docs/architecture.md): src/blocks/, the building blocks any
+# query can use (aggregates, scores, models), and src/programs/, what attaches
+# to a CRM's tables (the trigger path, the runs' scoring, the feed); a block
+# never includes a program's header (check-version checks it).
+OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/blocks/*.c src/programs/*.c)))
 
-# The install script is concatenated from sql/install/NN_*.sql in name order.
-INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
+# The install script is concatenated from sql/install/blocks/NN_*.sql, then
+# sql/install/programs/NN_*.sql, in name order.
+INSTALL_PARTS = $(sort $(wildcard sql/install/blocks/*.sql)) $(sort $(wildcard sql/install/programs/*.sql))
 # Released versions' install and upgrade scripts, frozen as they were built
 # (sql/releases/): ALTER EXTENSION customer_tier UPDATE follows them.
 RELEASES    = $(filter-out $(wildcard sql/releases/$(EXTENSION)--*--*.sql),$(wildcard sql/releases/$(EXTENSION)--*.sql))
@@ -39,7 +44,7 @@ EXTRA_CLEAN = $(EXTENSION)--*.sql results/ regression.diffs regression.out outpu
 PG_CONFIG  ?= pg_config
 # PostgreSQL's own headers are not -Wextra clean; treat them as system headers
 # so that -Wall -Wextra -Werror applies to our code only.
-PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
+PG_CPPFLAGS = -Isrc -Isrc/blocks -Isrc/programs -isystem $(shell $(PG_CONFIG) --includedir-server)
 PG_CFLAGS  ?= -Wall -Wextra -Werror
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -54,12 +59,12 @@ $(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) $(EXTENSION).control Makefile
 ifneq ($(UPGRADE),)
 $(UPGRADE): sql/upgrade/before_routines.sql $(INSTALL_PARTS) sql/upgrade/after_routines.sql $(EXTENSION).control Makefile
 	{ cat sql/upgrade/before_routines.sql; \
-	  printf '\n-- ==== every routine of the install parts (sql/install/*.sql, "-- @routines" regions) ====\n'; \
+	  printf '\n-- ==== every routine of the install parts (sql/install/*/*.sql, "-- @routines" regions) ====\n'; \
 	  sed -n '/^-- @routines$$/,/^-- @end$$/p' $(INSTALL_PARTS); \
 	  printf '\n'; cat sql/upgrade/after_routines.sql; } > $@
 endif
 
-$(OBJS): $(wildcard src/*.h)
+$(OBJS): $(wildcard src/*.h src/blocks/*.h src/programs/*.h)
 
 .PHONY: check-version
 # The control file, META.json and the built install script must agree, and
@@ -71,6 +76,8 @@ check-version: $(DATA_built)
 	@for r in $(RELEASES); do v=$${r##*--}; v=$${v%.sql}; test "$$v" = "$(PREVIOUS)" && continue; \
 	    ls sql/releases/$(EXTENSION)--$$v--*.sql >/dev/null 2>&1 || { echo "released version $$v has no frozen upgrade script sql/releases/$(EXTENSION)--$$v--<next>.sql"; exit 1; }; done
 	@test -z "$(UPGRADE)" || test -f $(UPGRADE) || { echo "the upgrade script $(UPGRADE) was not built"; exit 1; }
+	@for h in $(notdir $(wildcard src/programs/*.h)); do \
+	    ! grep -l "#include \"$$h\"" src/blocks/*.[ch] || { echo "a building block (above) includes $$h of src/programs/: move what it needs into src/blocks/"; exit 1; }; done
 	@awk 'FNR == 1 { if (inside) { print prev ": -- @routines without -- @end"; bad = 1 } inside = 0; prev = FILENAME } \
 	     /^-- @routines$$/ { if (inside) { print FILENAME ":" FNR ": nested -- @routines"; bad = 1 } inside = 1 } \
 	     /^-- @end$$/ { if (!inside) { print FILENAME ":" FNR ": -- @end without -- @routines"; bad = 1 } inside = 0 } \

@@ -1,5 +1,6 @@
 -- customer_tier install script, part 00: the schema and its guard.
--- The install script is concatenated from sql/install/NN_*.sql in name order.
+-- The install script is concatenated from sql/install/blocks/NN_*.sql, then
+-- sql/install/programs/NN_*.sql, in name order (Makefile).
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
 -- A schema created in advance by another role could hold hostile objects that

@@ -181,7 +181,7 @@ COMMENT ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, tex
 -- may be NULL: relation names or SQL relation expressions) per customer into
 -- the deltas a program applies: the states of the purchases and refunds added
 -- and removed, and how many added rows cannot be used.  The triggers run it
--- over their transition tables (src/live_trigger.c), the backfill over the
+-- over their transition tables (src/programs/live_trigger.c), the backfill over the
 -- whole orders table.  Only the deltas an operation can have are aggregated
 -- (an INSERT removes nothing); OFFSET 0 keeps the per-row problem test from
 -- being repeated in every FILTER.  by_row gives one delta per row instead,
@@ -251,7 +251,7 @@ COMMENT ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text,
 -- the first breakpoints exist).  The customers table is empty: a plain insert,
 -- in key order.  The statement returns the number of rows that cannot be used,
 -- counted in the same pass, so that their rejects are written only when there
--- are any.  Later writes go through the trigger path (src/live_apply.c).
+-- are any.  Later writes go through the trigger path (src/programs/live_apply.c).
 CREATE OR REPLACE FUNCTION customer_tier.program_backfill_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -291,7 +291,7 @@ COMMENT ON FUNCTION customer_tier.program_trigger_name(text, text) IS
     'name of the trigger a program puts on its orders table for one operation';
 
 -- The one row trigger function that records a change of tier in a
--- program's tier_history and announces it (src/tier_changes.c); its argument
+-- program's tier_history and announces it (src/programs/tier_changes.c); its argument
 -- names the program, and it fires only on that program's customers table.
 CREATE OR REPLACE FUNCTION customer_tier.record_tier_change()
 RETURNS trigger
@@ -431,7 +431,7 @@ BEGIN
     -- Every change of tier is recorded and announced, whoever makes it (the
     -- triggers, a run, a pin): a row trigger on the program's own customers,
     -- whose WHEN clause costs nothing when the tier stays.  A new customer's
-    -- first tier is recorded by the statement that inserts it (src/live_apply.c),
+    -- first tier is recorded by the statement that inserts it (src/programs/live_apply.c),
     -- in one pass rather than one trigger call per customer of a bulk load.
     EXECUTE format($sql$
         CREATE TABLE %1$I.tier_history (
@@ -479,7 +479,7 @@ END;
 COMMENT ON FUNCTION customer_tier.orders_tables(regclass) IS
     'an orders table and every table of its partition tree';
 
--- The one trigger function of every program (src/live_trigger.c): its
+-- The one trigger function of every program (src/programs/live_trigger.c): its
 -- argument names the program.  Statement triggers with transition tables
 -- collect each statement's orders per customer; a row trigger does it for
 -- the rows a logical-replication apply worker writes (which fires no
@@ -606,7 +606,7 @@ $$;
 COMMENT ON FUNCTION customer_tier.remove_program_triggers(customer_tier.program, regclass) IS
     'drop the triggers a program put on its orders table or one of its partitions';
 
--- Partitions that come and go keep a program exact (src/partition_events.c):
+-- Partitions that come and go keep a program exact (src/programs/partition_events.c):
 -- a partition created or attached gets the program's triggers (an attached
 -- one's rows are added), a detached one's rows are subtracted, and dropping
 -- a partition a program counts is refused until it is detached.  Cheap for

@@ -6,7 +6,7 @@
 -- follow-ups move on as days pass.  An analyst who loads last year's orders
 -- wants them measured at the end of last year instead: create_program's
 -- as_of gives the program a fixed scoring date, which the trigger path
--- (ProgramAsOf, src/program_config.c), the runs, the tier history and the
+-- (ProgramAsOf, src/programs/program_config.c), the runs, the tier history and the
 -- views all read; reclassify's as_of moves it on and rescores.  A
 -- program's clock never goes back: tier_since, pending downgrades and the
 -- tier history were all written at or before the instant it scores against.

@@ -285,7 +285,7 @@ COMMENT ON FUNCTION customer_tier.satisfaction_rollup_sql(customer_tier.program,
     'SQL text of the upsert that recomputes customers'' satisfaction rows from the program''s answers';
 
 -- SQL text of the statement a feedback trigger runs when a write ends
--- (src/live_feedback.c): the usable rows removed (a transition table name,
+-- (src/programs/live_feedback.c): the usable rows removed (a transition table name,
 -- or NULL) leave the program's answers, the usable rows added join them.  It
 -- returns the customers touched (sorted, distinct), the answers removed and
 -- the rows that should have been.  Identical answers cannot be told apart:
@@ -371,7 +371,7 @@ COMMENT ON FUNCTION customer_tier.feedback_settle_sql(customer_tier.program) IS
 -- The trigger function of every program on its feedback table; the argument
 -- names the program.  It moves each statement's usable answers and keeps
 -- the customers touched; they are settled at commit, in key order, with the
--- customers the orders triggers touched (src/live_feedback.c).
+-- customers the orders triggers touched (src/programs/live_feedback.c).
 CREATE OR REPLACE FUNCTION customer_tier.maintain_feedback()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'maintain_feedback'

@@ -155,7 +155,7 @@ COMMENT ON FUNCTION customer_tier.set_cadence(text, jsonb) IS
 -- The trigger function of every program on its contacts table; the argument
 -- names the program.  It keeps the customers whose contacts a statement
 -- changed; at commit they are scored again with the customers of the orders
--- written, in key order, reading their last contact (src/live_contacts.c).
+-- written, in key order, reading their last contact (src/programs/live_contacts.c).
 CREATE OR REPLACE FUNCTION customer_tier.maintain_contacts()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'maintain_contacts'

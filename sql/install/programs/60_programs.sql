@@ -220,7 +220,7 @@ BEGIN
     PERFORM customer_tier.refresh_breakpoints(name);
     PERFORM customer_tier.rescore_where(name, 'create_program', 'true', customer_tier.program_abc_sql(name));
     -- one notification for the first tiers of the customers already there,
-    -- which tier_history records one by one (src/tier_changes.c: not announced)
+    -- which tier_history records one by one (src/programs/tier_changes.c: not announced)
     EXECUTE format($sql$
         SELECT pg_catalog.pg_notify('customer_tier', pg_catalog.json_build_object(
                    'program', %1$L, 'backfill', pg_catalog.json_build_object(

@@ -4,7 +4,7 @@
 -- While a program has registered consumers, every change of a customer's
 -- tier, lifecycle stage or churn flags is an event of the program's table
 -- events, with a stable id, and a delivery in event_deliveries for each
--- consumer (src/customer_events.c).  A
+-- consumer (src/programs/customer_events.c).  A
 -- consumer takes its deliveries, oldest first, with consume_events in the
 -- transaction that does the work: the commit acknowledges them, a rollback
 -- (or a crash) gives them back, and two workers sharing a consumer name

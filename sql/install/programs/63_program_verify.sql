@@ -119,7 +119,7 @@ $$;
 COMMENT ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text, text) IS
     'SQL text of the recomputation of a program''s customer states (bounded) from its orders table';
 
--- SQL text of the trigger path's recompute (src/live_apply.c): for $1, an
+-- SQL text of the trigger path's recompute (src/programs/live_apply.c): for $1, an
 -- array of customer keys, the ordinality of each customer that still has
 -- orders and its states recomputed through the index on the customer
 -- column, one customer at a time; $2 is the horizon.

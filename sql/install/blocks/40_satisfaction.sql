@@ -4,7 +4,7 @@
 -- @routines
 -- The states are bigint[] histograms, one counter per answer on the scale.
 -- NPS and CSAT differ only in their scale and their final score (the C
--- functions nps_* and csat_*, src/satisfaction.c): one loop makes both.
+-- functions nps_* and csat_*, src/blocks/satisfaction.c): one loop makes both.
 DO $scales$
 DECLARE
     k record;

@@ -1,6 +1,6 @@
 -- @routines
 -- The trigger path reads each program's scoring configuration once per
--- backend into C and keeps it (src/program_config.c).  A write to any table
+-- backend into C and keeps it (src/programs/program_config.c).  A write to any table
 -- the configuration is made of tells every backend to read it again: this
 -- statement trigger sends an invalidation for the table, delivered at the
 -- writer's commit.  ENABLE ALWAYS: a restore or replication session with

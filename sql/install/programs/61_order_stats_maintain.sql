@@ -1,6 +1,6 @@
 -- customer_tier install script, part 61: keeping order_stats states in tables.
 -- A program stores each customer's order_stats_state and applies the orders a
--- statement added or removed to it (src/order_stats_maintain.c).
+-- statement added or removed to it (src/blocks/order_stats_maintain.c).
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
 -- @routines

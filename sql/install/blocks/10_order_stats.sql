@@ -92,7 +92,7 @@ COMMENT ON FUNCTION customer_tier.order_stats_final(customer_tier.order_stats_st
 
 -- One transition function and one aggregate per (time type, amount type), so
 -- that a CRM's columns work without casts: the C functions are
--- order_stats_trans_<time>_<amount> (src/order_stats.c).
+-- order_stats_trans_<time>_<amount> (src/blocks/order_stats.c).
 DO $variants$
 DECLARE
     t record;

@@ -31,7 +31,7 @@
 #include "result_desc.h"
 #include "models.h"
 #include "order_stats.h"
-#include "scoring.h"
+#include "churn.h"
 
 PG_FUNCTION_INFO_V1(churn_assess);
 PG_FUNCTION_INFO_V1(btyd_summary);

@@ -1,7 +1,7 @@
 /*
  * scoring.h — the cores of the one scoring path, callable from C.
  *
- * churn_assess() and score_customer() are SQL functions over these cores,
+ * churn_assess() (blocks/churn.h) and score_customer() are SQL functions over these cores,
  * each reading its SQL function's arguments, in order, and filling its
  * result columns; ScoreStoredCustomer composes the two for a program's
  * customer, from the columns stored in its customers table.
@@ -11,11 +11,7 @@
 
 #include "fmgr.h"
 
-/* churn_assess: 9 arguments -> (p_alive, clv, churn_flags, churn_reasons, lifecycle) */
-#define CHURN_ASSESS_NARGS	9
-#define CHURN_ASSESS_NCOLS	5
-extern void ChurnAssessArgs(const NullableDatum *args, Datum *values, bool *nulls);
-extern int32 ChurnStateHorizon(NullableDatum settings);
+#include "churn.h"
 
 /*
  * score_customer: 18 arguments -> (r, f, m, value_score, segment, rank,

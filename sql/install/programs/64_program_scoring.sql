@@ -1,7 +1,7 @@
 -- customer_tier install script, part 64: the one scoring path of a program.
 --
 -- A customer's scores and tier come from one C function, ScoreStoredCustomer
--- (src/program_scoring.c), called both by the trigger path's commit step
+-- (src/programs/program_scoring.c), called both by the trigger path's commit step
 -- (for the customers a transaction touched) and by the runs through
 -- scored_row (for everyone): R, F and M scores against the population
 -- breakpoints stored by the last run, the value score and RFM segment, the
@@ -10,7 +10,7 @@
 
 -- @routines
 -- The columns the scoring sets, in order: their one definition is in C
--- (scored_column_names, src/program_scoring.c).
+-- (scored_column_names, src/programs/program_scoring.c).
 CREATE OR REPLACE FUNCTION customer_tier.program_scored_columns()
 RETURNS text
 AS 'MODULE_PATHNAME', 'program_scored_columns'
@@ -19,7 +19,7 @@ COMMENT ON FUNCTION customer_tier.program_scored_columns() IS
     'the per-customer columns the scoring of a program sets, in order';
 
 -- SQL text of a program's scoring configuration, as the C code caches it
--- (src/program_config.c): a CTE "cfg" with the program's breakpoints, weights, grace, compiled rules,
+-- (src/programs/program_config.c): a CTE "cfg" with the program's breakpoints, weights, grace, compiled rules,
 -- tier names by rank, whether it has pins (most programs have none, and
 -- then no customer's pin is looked up), churn settings and fitted models.
 -- MATERIALIZED: program_tier_config runs once.
@@ -54,7 +54,7 @@ COMMENT ON FUNCTION customer_tier.program_config_cte_sql(customer_tier.program) 
 
 -- One customer's scores and tier, computed in C by the same code as the
 -- building blocks score(), value_score(), rfm_segment(), qualify_tier() and
--- next_tier(), composed as the scoring path composes them (src/program_scoring.c);
+-- next_tier(), composed as the scoring path composes them (src/programs/program_scoring.c);
 -- with model_rules, qualify_tier's overload with the conditions on p_alive and CLV.
 CREATE OR REPLACE FUNCTION customer_tier.score_customer(
     last_order timestamptz, orders bigint, monetary numeric, first_order timestamptz,
@@ -75,7 +75,7 @@ COMMENT ON FUNCTION customer_tier.score_customer(timestamptz, bigint, numeric, t
 
 -- A customer's stored row (a row of the program's customers table) with
 -- every scored column set by the one scoring path, against the program's
--- configuration (src/scored_row.c); source is who scores (changed_by); with
+-- configuration (src/programs/scored_row.c); source is who scores (changed_by); with
 -- abc_class, the ABC class a run has just computed is stored and qualified on.
 CREATE OR REPLACE FUNCTION customer_tier.scored_row(program text, customer anyelement, source text)
 RETURNS anyelement

@@ -7,14 +7,14 @@
 -- which stays small: it is folded into one row per group by the writer that
 -- has added a few thousand rows since its last fold, and by every run.  A
 -- writer only inserts there, so concurrent writers never wait for each other
--- on it (src/summary_deltas.c).
+-- on it (src/programs/summary_deltas.c).
 \echo Use "CREATE EXTENSION customer_tier" to load this file. \quit
 
 -- @routines
 -- The trigger function of every program's customers table: the changes of
 -- each SQL statement (runs, pins, rebuilds, new customers, erasure), read
 -- from its transition tables, go to the program's summaries and change feed
--- (src/customers_changed.c).  The trigger path's commit step, which updates
+-- (src/programs/customers_changed.c).  The trigger path's commit step, which updates
 -- rows below the executor, adds its changes itself.
 CREATE OR REPLACE FUNCTION customer_tier.customers_changed()
 RETURNS trigger
