@@ -118,6 +118,40 @@ SELECT customer, ordered_at, (customer_tier.order_stats(ordered_at, amount)
        OVER (PARTITION BY customer ORDER BY ordered_at)).*
   FROM os_orders WHERE customer IN ('ann', 'eve') ORDER BY customer, ordered_at;
 
+-- Executor paths that keep, restart, free or spill aggregate states: a
+-- moving window frame (restarted at every row: no inverse function),
+-- grouping sets, a hash aggregate that spills to disk, a sorted one.  The
+-- states of one aggregate context share one memory context, which these
+-- paths must neither free nor move while the states live
+-- (OrderStatsCheckMemory makes either an error), and every path must give
+-- what sum() and count() give.
+CREATE TEMP TABLE os_many AS
+SELECT i % 500 AS customer, timestamptz '2024-01-01' + (i * 7919 % 100000) * interval '1 minute' AS ordered_at,
+       (i % 97)::numeric / 4 AS amount
+  FROM generate_series(1, 20000) AS i;
+SELECT count(*) FILTER (WHERE (w.s).orders <> w.n OR (w.s).monetary <> w.total) AS moving_frame_differences
+  FROM (SELECT customer_tier.order_stats(ordered_at, amount)
+                   OVER (PARTITION BY customer ORDER BY ordered_at ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s,
+               count(*) OVER (PARTITION BY customer ORDER BY ordered_at ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS n,
+               sum(amount) OVER (PARTITION BY customer ORDER BY ordered_at ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS total
+          FROM os_many) AS w;
+SELECT count(*) FILTER (WHERE (g.s).orders <> g.n OR (g.s).monetary <> g.total) AS grouping_sets_differences, count(*) AS groups
+  FROM (SELECT customer_tier.order_stats(ordered_at, amount) AS s, count(*) AS n, sum(amount) AS total
+          FROM os_many GROUP BY GROUPING SETS ((customer), (customer % 7), ())) AS g;
+SET work_mem = '64kB';
+SET enable_sort = off;
+SELECT count(*) FILTER (WHERE (h.s).orders <> h.n OR (h.s).monetary <> h.total) AS spilled_hash_differences
+  FROM (SELECT customer_tier.order_stats(ordered_at, amount) AS s, count(*) AS n, sum(amount) AS total
+          FROM os_many GROUP BY customer, date_trunc('day', ordered_at)) AS h;
+RESET enable_sort;
+SET enable_hashagg = off;
+SELECT count(*) FILTER (WHERE (h.s).orders <> h.n OR (h.s).monetary <> h.total) AS sorted_differences
+  FROM (SELECT customer_tier.order_stats(ordered_at, amount) AS s, count(*) AS n, sum(amount) AS total
+          FROM os_many GROUP BY customer, date_trunc('day', ordered_at)) AS h;
+RESET enable_hashagg;
+RESET work_mem;
+DROP TABLE os_many;
+
 -- Recency and tenure in days as of an instant.
 SELECT customer,
        customer_tier.recency_days(customer_tier.order_stats(ordered_at, amount), '2024-03-01 10:00+00') AS recency,

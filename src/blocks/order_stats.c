@@ -102,7 +102,10 @@ StateForUpdate(FunctionCallInfo fcinfo, int timekind)
 
 		if (likely(state->hdr.eoh_methods == &OrderStatsMethods &&
 				   (state->timekind == timekind || timekind == 0)))
+		{
+			OrderStatsCheckMemory(state);
 			return state;
+		}
 	}
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		ereport(ERROR,
@@ -123,7 +126,7 @@ StateForUpdate(FunctionCallInfo fcinfo, int timekind)
 static pg_attribute_always_inline void
 AddOrder(OrderStatsState *state, int64 t, Datum amount, OrderAmountKind amountkind)
 {
-	MemoryContext cxt = state->memcxt;
+	MemoryContext cxt = state->marker->aggcxt;
 
 	switch (amountkind)
 	{
@@ -275,7 +278,7 @@ order_stats_combine(PG_FUNCTION_ARGS)
 	memcpy(state->times + state->norders, other.times, other.norders * sizeof(int64));
 	state->norders += other.norders;
 	state->last_time = state->times[state->norders - 1];
-	MoneySumMerge(&state->sum, &other.sum, state->memcxt);
+	MoneySumMerge(&state->sum, &other.sum, state->marker->aggcxt);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&state->hdr));
 }
 

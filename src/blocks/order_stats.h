@@ -14,6 +14,7 @@
 
 #include "access/tupdesc.h"
 #include "fmgr.h"
+#include "nodes/memnodes.h"
 #include "utils/expandeddatum.h"
 
 #include "compat.h"
@@ -31,6 +32,19 @@ typedef enum OrderTimeKind
  * The in-memory (expanded) state: exactly 128 bytes, an AllocSet chunk size,
  * because memory per group decides when hash aggregation spills to disk.
  */
+/*
+ * What every state of one aggregate context shares (order_stats_state.c):
+ * the empty child context that each names as its eoh_context, and whether it
+ * is still there.
+ */
+typedef struct OrderStatsMarker
+{
+	MemoryContext aggcxt;		/* owns the states, their times and this */
+	MemoryContext marker;		/* the states' eoh_context */
+	bool		gone;			/* the marker was deleted */
+	MemoryContextCallback on_delete;
+} OrderStatsMarker;
+
 typedef struct OrderStatsState
 {
 	ExpandedObjectHeader hdr;
@@ -39,10 +53,27 @@ typedef struct OrderStatsState
 	int64		capacity;		/* allocated length of times[] */
 	int64	   *times;			/* microseconds; dates are midnight timestamps */
 	int64		last_time;		/* times[norders - 1], kept here to spare a cache miss */
-	MemoryContext memcxt;		/* the aggregate context, which owns this memory */
+	OrderStatsMarker *marker;	/* marker->aggcxt owns this memory */
 	int16		timekind;		/* OrderTimeKind */
 	bool		sorted;			/* times[] is in ascending order */
 } OrderStatsState;
+
+extern void OrderStatsMemoryChanged(const OrderStatsState *state) pg_attribute_noreturn();
+
+/*
+ * A state about to be updated in place still lives where it was made: its
+ * marker was neither deleted (DeleteExpandedObject) nor moved to another
+ * parent (TransferExpandedObject).  The executors of PostgreSQL 15 do
+ * neither to a state that its transition function returns unchanged; a
+ * version that did would free or move every state of the group set at once,
+ * and this check turns that into an error on the next row instead.
+ */
+static inline void
+OrderStatsCheckMemory(const OrderStatsState *state)
+{
+	if (unlikely(state->marker->gone || state->marker->marker->parent != state->marker->aggcxt))
+		OrderStatsMemoryChanged(state);
+}
 
 /* The longest horizon: two frequency windows of a century (churn settings). */
 #define ORDER_STATS_MAX_HORIZON 73050

@@ -19,7 +19,9 @@
  * only when a transition or combine function returns a different pointer,
  * which ours never do once a state exists, and deleting the marker would free
  * nothing.  The final function and a partial aggregate's output see
- * read-only pointers.
+ * read-only pointers.  That reliance is checked, not assumed: a callback on
+ * the marker records its deletion, and every in-place update checks that the
+ * marker is there, under the aggregate context (OrderStatsCheckMemory).
  */
 #include "postgres.h"
 
@@ -112,14 +114,44 @@ OrderTimeKindName(int kind)
 	return NULL;				/* keep compiler quiet */
 }
 
-/* Find or create the marker: the empty child of aggcxt that every state names. */
-static MemoryContext
-OrderStatsMarker(MemoryContext aggcxt)
+static void
+OrderStatsMarkerDeleted(void *arg)
 {
+	((OrderStatsMarker *) arg)->gone = true;
+}
+
+/*
+ * Find or create the marker of aggcxt: its empty child that every state names,
+ * whose one reset callback (OrderStatsMarkerDeleted) has the shared part as
+ * its argument.
+ */
+static OrderStatsMarker *
+FindMarker(MemoryContext aggcxt)
+{
+	OrderStatsMarker *m;
+
 	for (MemoryContext c = aggcxt->firstchild; c != NULL; c = c->nextchild)
 		if (strcmp(c->name, ORDER_STATS_MARKER_NAME) == 0)
-			return c;
-	return AllocSetContextCreate(aggcxt, ORDER_STATS_MARKER_NAME, ALLOCSET_SMALL_SIZES);
+			return (OrderStatsMarker *) c->reset_cbs->arg;
+	m = MemoryContextAlloc(aggcxt, sizeof(OrderStatsMarker));
+	m->aggcxt = aggcxt;
+	m->marker = AllocSetContextCreate(aggcxt, ORDER_STATS_MARKER_NAME, ALLOCSET_SMALL_SIZES);
+	m->gone = false;
+	m->on_delete.func = OrderStatsMarkerDeleted;
+	m->on_delete.arg = m;
+	MemoryContextRegisterResetCallback(m->marker, &m->on_delete);
+	return m;
+}
+
+void
+OrderStatsMemoryChanged(const OrderStatsState *state)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INTERNAL_ERROR),
+			 errmsg("order_stats: the executor %s the memory of an aggregate state it keeps",
+					state->marker->gone ? "freed" : "moved"),
+			 errdetail("customer_tier's states share one memory context per aggregate, which this PostgreSQL does not keep as PostgreSQL 15 does."),
+			 errhint("Report it with the PostgreSQL version; docs/order_stats.md, \"Memory\".")));
 }
 
 /* A new empty expanded state, owned by aggcxt. */
@@ -130,13 +162,13 @@ OrderStatsCreate(MemoryContext aggcxt, int timekind)
 
 	StaticAssertStmt(sizeof(OrderStatsState) <= 128, "order_stats state outgrew its chunk");
 	state = MemoryContextAlloc(aggcxt, sizeof(OrderStatsState));
-	EOH_init_header(&state->hdr, &OrderStatsMethods, OrderStatsMarker(aggcxt));
+	state->marker = FindMarker(aggcxt);
+	EOH_init_header(&state->hdr, &OrderStatsMethods, state->marker->marker);
 	MoneySumInit(&state->sum);
 	state->norders = 0;
 	state->capacity = 0;
 	state->times = NULL;
 	state->last_time = 0;
-	state->memcxt = aggcxt;
 	state->timekind = timekind;
 	state->sorted = true;
 	return state;
@@ -154,7 +186,7 @@ OrderStatsReserve(OrderStatsState *state, int64 extra)
 	/* 4, then 16: most customers need at most two allocations */
 	newcap = Max(need, state->capacity == 0 ? 4 : Max(state->capacity * 2, 16));
 	if (state->times == NULL)
-		state->times = MemoryContextAllocHuge(state->memcxt, newcap * sizeof(int64));
+		state->times = MemoryContextAllocHuge(state->marker->aggcxt, newcap * sizeof(int64));
 	else
 		state->times = repalloc_huge(state->times, newcap * sizeof(int64));
 	state->capacity = newcap;
@@ -178,7 +210,7 @@ OrderStatsExpandCopy(const OrderStatsView *view, MemoryContext aggcxt)
 	state->sum.scale = view->sum.scale;
 	if (view->sum.slow != NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(state->memcxt);
+		MemoryContext old = MemoryContextSwitchTo(state->marker->aggcxt);
 
 		state->sum.slow = DatumGetNumericCopy(NumericGetDatum(view->sum.slow));
 		MemoryContextSwitchTo(old);
