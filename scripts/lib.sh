@@ -15,7 +15,7 @@ PG_SYS_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 CT_PACKAGES=(make gcc "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
              "postgresql-$PG_MAJOR-pgtap" "postgresql-$PG_MAJOR-cron"
              libtap-parser-sourcehandler-pgtap-perl sqlsmith
-             debhelper dpkg-dev "postgresql-server-dev-all" python3-psycopg)
+             debhelper dpkg-dev "postgresql-server-dev-all" python3-psycopg chromium)
 
 ct_log() { printf '== %s\n' "$*" >&2; }
 
