@@ -4,6 +4,8 @@
 # normal run would survive by luck.  Slow (minutes); not part of scripts/test.sh.
 #
 #   bash test/valgrind/run.sh          prints the error summary, exits 1 on errors in our code
+#   REGRESS="order_stats feed" ISOLATION="iso_feed" bash test/valgrind/run.sh
+#                                      only those regression files and specs
 source "$(dirname "$0")/../../scripts/lib.sh"
 
 ct_install_deps
@@ -32,14 +34,15 @@ for _ in $(seq 1 120); do pg_isready -q && break; sleep 1; done
 pg_isready -q || { echo "server under valgrind did not start"; cat "$CT_RUN/server.log"; exit 1; }
 
 cd "$CT_ROOT"
-make -s installcheck PG_CONFIG="$CT_BIN/pg_config" || true
+make -s installcheck PG_CONFIG="$CT_BIN/pg_config" \
+    ${REGRESS+REGRESS="$REGRESS"} ${ISOLATION+ISOLATION="$ISOLATION"} || true
 ct_server_stop
 sleep 2
 
 # Errors whose stack passes through our module are ours to fix.  The module is
 # built with -g, so valgrind names its frames by source file and line
 # ("value_score (rfm.c:119)") rather than by customer_tier.so.
-ours_re="customer_tier\\.so\\)|\\(($(cd "$CT_ROOT/src" && ls *.c | sed 's/\.c$//' | paste -sd '|'))\\.c:[0-9]+\\)"
+ours_re="customer_tier\\.so\\)|\\(($(cd "$CT_ROOT/src" && ls *.c */*.c | sed 's|.*/||; s/\.c$//' | paste -sd '|'))\\.c:[0-9]+\\)"
 # (grep finding nothing is the good case: it must not end the script under pipefail.)
 ours=$({ grep -lE "$ours_re" "$CT_RUN"/valgrind.*.log 2>/dev/null || true; } | wc -l)
 # --quiet leaves out the ERROR SUMMARY lines: count the reports' first lines.
