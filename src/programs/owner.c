@@ -48,6 +48,10 @@ static const char *const owner_steps[] = {
  * search_path pinned to pg_catalog: whatever runs next resolves no name in a
  * schema another role controls.  EndAsRole undoes it; an error in between
  * ends the (sub)transaction, which restores the user and the settings itself.
+ *
+ * In a database with Citus, the owner's DDL stays on this node: a program
+ * lives on one node (docs/citus.md), and Citus would otherwise replay its
+ * CREATE SCHEMA on the workers as customer_tier_owner, which may not log in.
  */
 void
 BeginAsRole(Oid role, RoleSwitch *sw)
@@ -58,6 +62,9 @@ BeginAsRole(Oid role, RoleSwitch *sw)
 	sw->guc_level = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	if (GetConfigOption("citus.enable_ddl_propagation", true, false) != NULL)
+		(void) set_config_option("citus.enable_ddl_propagation", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 }
 
 void

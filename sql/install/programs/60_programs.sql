@@ -298,6 +298,7 @@ DECLARE
                                     THEN ARRAY(SELECT jsonb_array_elements_text(args->'counted_statuses')) END;
     order_id_column name := args->>'order_id_column';
     as_of timestamptz := (args->>'as_of')::timestamptz;
+    citus_kind text;
 BEGIN
     IF name IS NULL OR orders IS NULL THEN
         RAISE EXCEPTION 'program name and orders table must not be null'
@@ -334,6 +335,21 @@ BEGIN
                   DETAIL = 'A program on one partition would miss the orders written through the partitioned table.',
                   HINT = format('Attach the program to the partitioned table %s; a view on the program''s segments can pick the customers of one partition.',
                                 pg_catalog.pg_partition_root(orders));
+    END IF;
+    -- A table that Citus distributes, replicates or manages on the coordinator:
+    -- its rows live in shards, which the program's triggers do not reach yet.
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        EXECUTE 'SELECT CASE d.partmethod WHEN ''h'' THEN ''distributed'' WHEN ''n'' THEN
+                            CASE WHEN d.repmodel OPERATOR(pg_catalog.=) ''t'' THEN ''reference'' ELSE ''Citus local'' END
+                        ELSE ''distributed'' END
+                   FROM pg_catalog.pg_dist_partition AS d WHERE d.logicalrelid OPERATOR(pg_catalog.=) $1'
+          INTO citus_kind USING orders;
+        IF citus_kind IS NOT NULL THEN
+            RAISE EXCEPTION '% is a Citus % table', orders, citus_kind
+                USING ERRCODE = 'feature_not_supported',
+                      DETAIL = 'Its rows live in shards on the workers; a program cannot keep them current yet.',
+                      HINT = 'Attach the program to a table on one node; the building blocks (order_stats, scores, models) run distributed already (docs/order_stats.md, "Parallel query and scale-out").';
+        END IF;
     END IF;
     -- before anything is said about its columns
     PERFORM customer_tier.check_table_rights(caller, orders, 'SELECT,TRIGGER');

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# A Citus 12.1 cluster on loopback: a coordinator and two workers (issue 15,
+# docs/citus.md).  Builds Citus from ../shared/vendor/ into the system's
+# PostgreSQL 15 when it is missing (about 10 minutes on 2 cores, once per
+# machine), copies it into the test's private PostgreSQL, starts the three
+# servers on free private ports as the test server's user, and checks:
+#   * order_stats over an orders table distributed by customer is pushed down
+#     to the workers (worker_partial_agg / coord_combine_agg in EXPLAIN) and
+#     equals count() and sum() per customer, exactly, and over all customers;
+#   * create_program on a distributed table and on a reference table is
+#     refused with 0A000 and the table's kind, before anything is created,
+#     while a program on a plain table of the coordinator works.
+# The three servers are stopped by pg_ctl and their folders removed, whatever
+# happens.
+set -euo pipefail
+root=${CT_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+vendor=${CT_CITUS_VENDOR:-$root/../shared/vendor}
+sys_config=/usr/lib/postgresql/15/bin/pg_config
+fail=0
+ok() { echo "citus: ok: $*"; }
+bad() { echo "FAIL: citus: $*"; fail=1; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+[ -n "${CT_TMP:-}" ] && [ -n "${CT_BIN:-}" ] || { echo "run it through scripts/test.sh (it needs the test's private PostgreSQL)" >&2; exit 2; }
+if [ ! -f "$vendor/build-citus.sh" ]; then
+    echo "FAIL: citus: no Citus source in $vendor (build-citus.sh)"; exit 1
+fi
+
+# 1. Citus in the system's PostgreSQL (skipped when there), then in ours.
+t0=$(date +%s)
+if [ "$(id -u)" = 0 ]; then bash "$vendor/build-citus.sh" "$sys_config" >/dev/null
+else sudo bash "$vendor/build-citus.sh" "$sys_config" >/dev/null; fi
+ok "Citus 12.1 installed ($(( $(date +%s) - t0 )) s)"
+inst=$CT_TMP/install
+cp "$("$sys_config" --pkglibdir)"/citus*.so "$inst$("$sys_config" --pkglibdir)/"
+cp "$("$sys_config" --sharedir)"/extension/citus* "$inst$("$sys_config" --sharedir)/extension/"
+
+# 2. Three servers on free ports above the harness's range.
+free_port() {
+    local p
+    for p in $(seq 25600 25699); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { case " ${ports[*]:-} " in *" $p "*) ;; *) echo "$p"; return 0 ;; esac; }
+    done
+    return 1
+}
+nodes=(coordinator worker1 worker2)
+ports=()
+base=$CT_RUN/citus
+mkdir -p "$base"
+if [ "$(id -u)" = 0 ]; then chown postgres: "$base"; fi
+stop_all() {
+    local n
+    for n in "${nodes[@]}"; do
+        if [ -f "$base/$n/postmaster.pid" ]; then as_pg "$CT_BIN/pg_ctl" -D "$base/$n" -m fast -w stop >/dev/null 2>&1 || true; fi
+    done
+    rm -rf "$base"
+}
+trap stop_all EXIT
+for i in 0 1 2; do
+    n=${nodes[$i]}
+    ports[$i]=$(free_port)
+    as_pg "$CT_BIN/initdb" -D "$base/$n" -A trust -U postgres -E UTF8 --locale=C --no-sync >/dev/null
+    cat >>"$base/$n/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = ${ports[$i]}
+unix_socket_directories = '$base'
+timezone = 'UTC'
+fsync = off
+shared_preload_libraries = 'citus'
+max_connections = 40
+CONF
+    as_pg "$CT_BIN/pg_ctl" -D "$base/$n" -l "$base/$n.log" -w -t 60 start >/dev/null
+done
+coord=${ports[0]}
+q() { local port=$1; shift; psql -X -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d postgres "$@"; }
+for i in 0 1 2; do
+    q "${ports[$i]}" -q -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION citus' -c 'CREATE EXTENSION customer_tier' >/dev/null
+done
+q "$coord" -q -c "SELECT citus_set_coordinator_host('127.0.0.1', $coord)" \
+    -c "SELECT citus_add_node('127.0.0.1', ${ports[1]})" -c "SELECT citus_add_node('127.0.0.1', ${ports[2]})" >/dev/null
+workers=$(q "$coord" -c "SELECT count(*) FROM citus_get_active_worker_nodes()")
+if [ "$workers" = 2 ]; then ok "a coordinator and two workers on 127.0.0.1:${ports[*]}"; else bad "$workers active workers, not 2"; fi
+
+# 3. The building block, pushed down and exact.
+q "$coord" -q >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE TABLE orders (customer_id bigint NOT NULL, ordered_at timestamptz NOT NULL, amount numeric(12,2) NOT NULL);
+SELECT create_distributed_table('orders', 'customer_id');
+INSERT INTO orders
+SELECT (hashint4(i) & 2147483647) % 2000, timestamptz '2024-01-01' + (hashint4(i + 1) & 2147483647) % 31536000 * interval '1 second',
+       round(((hashint4(i + 2) & 2147483647) % 100000)::numeric / 100 + 1, 2)
+  FROM generate_series(1, 50000) AS i;
+SQL
+plan=$(q "$coord" -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT customer_tier.order_stats(ordered_at, amount) FROM orders")
+if grep -q worker_partial_agg <<<"$plan" && grep -q coord_combine_agg <<<"$plan"; then
+    ok "order_stats over all orders is pushed down (worker_partial_agg, coord_combine_agg)"
+else
+    bad "order_stats is not pushed down:"; echo "$plan" | head -20
+fi
+differ=$(q "$coord" -c "
+    SELECT count(*) FROM (
+        SELECT customer_id, customer_tier.order_stats(ordered_at, amount) AS s, count(*) AS n, sum(amount) AS total,
+               min(ordered_at) AS first, max(ordered_at) AS last
+          FROM orders GROUP BY customer_id) AS g
+     WHERE (g.s).orders <> g.n OR (g.s).monetary <> g.total OR (g.s).first_order <> g.first OR (g.s).last_order <> g.last")
+customers=$(q "$coord" -c "SELECT count(DISTINCT customer_id) FROM orders")
+all=$(q "$coord" -c "SELECT (s).orders = 50000 AND (s).monetary = t FROM (SELECT customer_tier.order_stats(ordered_at, amount) AS s, sum(amount) AS t FROM orders) AS x")
+if [ "$differ" = 0 ] && [ "$all" = t ]; then
+    ok "per customer ($customers customers, grouped on the shards) and over all orders: equal to count() and sum()"
+else
+    bad "order_stats differs from count()/sum() for $differ customers (over all: $all)"
+fi
+
+# 4. Programs: refused on Citus tables, working on a plain table of the coordinator.
+refusal() {  # the SQLSTATE and the message of create_program on table $1 (it must fail)
+    local out
+    out=$(psql -X -At -h 127.0.0.1 -p "$coord" -U postgres -d postgres -v VERBOSITY=verbose \
+              -c "SELECT customer_tier.create_program('$2', '$1', 'customer_id', 'amount', 'ordered_at')" 2>&1 || true)
+    sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\): \(.*\)$/\1 \2/p' <<<"$out" | head -1
+}
+got=$(refusal orders dist)
+if [ "$got" = "0A000 public.orders is a Citus distributed table" ]; then ok "create_program on a distributed table: $got"; else bad "create_program on a distributed table: '$got'"; fi
+q "$coord" -q -c "CREATE TABLE ref_orders (LIKE orders)" -c "SELECT create_reference_table('ref_orders')" >/dev/null
+got=$(refusal ref_orders ref)
+if [ "$got" = "0A000 public.ref_orders is a Citus reference table" ]; then ok "create_program on a reference table: $got"; else bad "create_program on a reference table: '$got'"; fi
+left=$(q "$coord" -c "SELECT count(*) FROM customer_tier.program" -c "SELECT count(*) FROM pg_namespace WHERE nspname IN ('ct_dist', 'ct_ref')" | paste -sd ' ')
+if [ "$left" = "0 0" ]; then ok "the refusals left no program and no schema"; else bad "the refusals left programs and schemas: $left"; fi
+local_check=$(q "$coord" -q -c "SET client_min_messages = error" \
+    -c "CREATE TABLE local_orders (LIKE orders)" -c "CREATE INDEX ON local_orders (customer_id)" \
+    -c "INSERT INTO local_orders SELECT * FROM orders WHERE customer_id < 100" \
+    -c "SELECT customer_tier.create_program('loc', 'local_orders', 'customer_id', 'amount', 'ordered_at')" \
+    -c "INSERT INTO local_orders VALUES (5000, now(), 10)" \
+    -c "SELECT (SELECT count(*) FROM ct_loc.customers) || ' ' || (SELECT count(*) FROM customer_tier.verify_program('loc'))" | tail -1)
+expected_customers=$(( $(q "$coord" -c "SELECT count(DISTINCT customer_id) FROM orders WHERE customer_id < 100") + 1 ))
+if [ "$local_check" = "$expected_customers 0" ]; then
+    ok "a program on a plain table of the coordinator: $expected_customers customers, 0 differences"
+else
+    bad "a program on a plain table of the coordinator: '$local_check' (customers, differences), expected '$expected_customers 0'"
+fi
+
+echo "citus: $(( $(date +%s) - t0 )) s"
+exit $fail
