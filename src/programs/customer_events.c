@@ -144,17 +144,19 @@ program_has_consumers(Relation customers)
 			Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 			TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
 
-			/* an invalidation read while opening it is older than this snapshot */
-			entry->valid = true;
 			any = heap_getnext(scan, ForwardScanDirection) != NULL;
 			table_endscan(scan);
 			UnregisterSnapshot(snapshot);
 			table_close(rel, AccessShareLock);
 		}
-		else
-			entry->valid = true;
 		entry->consumers = consumers;
 		entry->any = any;
+		/*
+		 * Valid only once read (an error above leaves it to be read again);
+		 * an invalidation processed while the table was opened is older than
+		 * the snapshot, and none is processed during the scan.
+		 */
+		entry->valid = true;
 	}
 	return entry->any;
 }
