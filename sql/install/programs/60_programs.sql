@@ -217,8 +217,7 @@ BEGIN
     customers := customer_tier.attach_program_triggers(customer_tier.program_row(name));
     -- The first population breakpoints, then everyone's scores, ABC class
     -- (as a run gives them: the first run has none to write) and tier.
-    PERFORM customer_tier.refresh_breakpoints(name);
-    PERFORM customer_tier.rescore_where(name, 'create_program', 'true', customer_tier.program_abc_sql(name));
+    PERFORM customer_tier.rescore_where(name, 'create_program', 'true', customer_tier.refresh_population(name));
     -- one notification for the first tiers of the customers already there,
     -- which tier_history records one by one (src/programs/tier_changes.c: not announced)
     EXECUTE format($sql$

@@ -90,29 +90,63 @@ LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION customer_tier.scored_row(text, anyelement, text, text) IS
     'a customer''s row of a program''s customers table with its ABC class set and every scored column set by the one scoring path';
 
--- Recompute a program's population breakpoints from its customers (quintiles
--- of recency in days, orders and monetary value) and store them; the triggers
--- score against them until the next run.
-CREATE OR REPLACE FUNCTION customer_tier.refresh_breakpoints(program text)
-RETURNS void
+-- Recompute what a program's scores compare each customer with, in one read
+-- of its customers: the population breakpoints (quintiles of recency in days,
+-- orders and monetary value of the customers with orders), which it stores and
+-- the triggers score against until the next run; and the Pareto/ABC
+-- thresholds of the whole population (the least revenue classed A, and B),
+-- returned as the SQL expression of a customer's class (alias c) for the
+-- run's batches to apply.  A customer's class only falls as its revenue falls
+-- (ties share a class; zero and less is C), so the two thresholds give every
+-- class exactly, with no table of classes to join in each batch.  A run
+-- applies it; so does create_program's first scoring, so that the first run
+-- has no class to write.
+CREATE OR REPLACE FUNCTION customer_tier.refresh_population(program text)
+RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     prog customer_tier.program;
+    least_a numeric;
+    least_b numeric;
 BEGIN
     prog := customer_tier.program_row(program);
     EXECUTE format($sql$
-        UPDATE customer_tier.program AS p
-           SET (r_breakpoints, f_breakpoints, m_breakpoints, scored_at) =
-               (SELECT customer_tier.breakpoints(EXTRACT(EPOCH FROM %3$L::timestamptz OPERATOR(pg_catalog.-) c.last_order)::double precision
-                                                 OPERATOR(pg_catalog./) 86400, 5),
-                       customer_tier.breakpoints(c.orders, 5),
-                       customer_tier.breakpoints(c.monetary, 5),
-                       pg_catalog.now()
-                  FROM %1$I.customers AS c
-                 WHERE c.orders OPERATOR(pg_catalog.>) 0)
-         WHERE p.name OPERATOR(pg_catalog.=) %2$L$sql$, prog.data_schema, prog.name, customer_tier.program_as_of(program));
+        WITH population AS (
+            SELECT customer_tier.breakpoints(EXTRACT(EPOCH FROM %3$L::timestamptz OPERATOR(pg_catalog.-) s.last_order)::double precision
+                                             OPERATOR(pg_catalog./) 86400, 5) FILTER (WHERE s.orders OPERATOR(pg_catalog.>) 0) AS r,
+                   customer_tier.breakpoints(s.orders, 5) FILTER (WHERE s.orders OPERATOR(pg_catalog.>) 0) AS f,
+                   customer_tier.breakpoints(s.monetary, 5) FILTER (WHERE s.orders OPERATOR(pg_catalog.>) 0) AS m,
+                   pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class OPERATOR(pg_catalog.=) 'A') AS least_a,
+                   pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class OPERATOR(pg_catalog.=) 'B') AS least_b
+              FROM (SELECT c.last_order, c.orders, c.monetary,
+                           customer_tier.abc_class(c.monetary::double precision) OVER (ORDER BY c.monetary DESC) AS abc_class
+                      FROM %1$I.customers AS c) AS s
+        ), stored AS (
+            UPDATE customer_tier.program AS p
+               SET (r_breakpoints, f_breakpoints, m_breakpoints, scored_at) = (x.r, x.f, x.m, pg_catalog.now())
+              FROM population AS x
+             WHERE p.name OPERATOR(pg_catalog.=) %2$L)
+        SELECT x.least_a, x.least_b FROM population AS x$sql$, prog.data_schema, prog.name, customer_tier.program_as_of(program))
+      INTO least_a, least_b;
+    RETURN format($sql$CASE WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'A'
+                            WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'B'
+                            ELSE 'C' END$sql$, least_a, least_b);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.refresh_population(text) IS
+    'recompute and store a program''s R, F and M quintile breakpoints and return its ABC class expression (from the whole population''s thresholds), in one read of its customers';
+
+-- Recompute and store a program's breakpoints alone (the ABC classes are a
+-- run's to change).
+CREATE OR REPLACE FUNCTION customer_tier.refresh_breakpoints(program text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM customer_tier.refresh_population(program);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.refresh_breakpoints(text) IS
@@ -209,6 +243,7 @@ COMMENT ON FUNCTION customer_tier.rescore_program(text, text, text) IS
     'score every customer of a program, or one (scores, segment, tier with hysteresis and pins); returns how many changed tier';
 
 REVOKE ALL ON FUNCTION customer_tier.refresh_breakpoints(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.refresh_population(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.rescore_program(text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.rescore_where(text, text, text, text) FROM PUBLIC;
 

@@ -44,38 +44,6 @@ SELECT pg_catalog.pg_extension_config_dump('customer_tier.run', '');
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.run_id_seq', '');
 
 -- @routines
--- The ABC classes of a program's whole population, as a SQL expression on the
--- customer row alias c: computed once, applied to any batch as two monetary
--- thresholds.  A customer's class only falls as its revenue falls (ties
--- share a class; zero and less is C), so the least revenue classed A and the
--- least classed B give every class exactly, with no table of classes to join
--- in each batch.  A run applies it; so does create_program's first scoring,
--- so that the first run has no class to write.
-CREATE OR REPLACE FUNCTION customer_tier.program_abc_sql(program text)
-RETURNS text
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    least_a numeric;
-    least_b numeric;
-BEGIN
-    EXECUTE format($sql$
-        SELECT pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class OPERATOR(pg_catalog.=) 'A'),
-               pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class OPERATOR(pg_catalog.=) 'B')
-          FROM (SELECT c.monetary,
-                       customer_tier.abc_class(c.monetary::double precision)
-                           OVER (ORDER BY c.monetary DESC) AS abc_class
-                  FROM %I.customers AS c) AS s$sql$, (customer_tier.program_row(program)).data_schema)
-      INTO least_a, least_b;
-    RETURN format($sql$CASE WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'A'
-                            WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'B'
-                            ELSE 'C' END$sql$, least_a, least_b);
-END
-$$;
-COMMENT ON FUNCTION customer_tier.program_abc_sql(text) IS
-    'SQL text of the ABC class of a program''s customer (alias c), from the whole population''s thresholds';
-
 -- The advisory lock key of a program's runs: one lock per program name.
 CREATE OR REPLACE FUNCTION customer_tier.run_lock_key(program text)
 RETURNS bigint
@@ -155,7 +123,9 @@ BEGIN
     -- and committed, the lock released, and then raised again (a block with an
     -- exception handler cannot itself commit, but the loop around it can).
     BEGIN
-        PERFORM customer_tier.refresh_breakpoints(program);
+        -- breakpoints stored, and the ABC classes of the whole population
+        -- computed once, applied per batch: one read of the customers
+        abc := customer_tier.refresh_population(program);
         -- Rolling satisfaction windows end now, and feed the churn rules.
         IF EXISTS (SELECT FROM customer_tier.feedback_source AS f
                     WHERE f.program OPERATOR(pg_catalog.=) reclassify.program) THEN
@@ -166,8 +136,6 @@ BEGIN
         UPDATE customer_tier.run AS r
            SET model_fit = coalesce(customer_tier.fit_program_model(reclassify.program, run_id), 'fitted')
          WHERE r.id OPERATOR(pg_catalog.=) run_id;
-        -- ABC classes of the whole population, computed once, applied per batch
-        abc := customer_tier.program_abc_sql(program);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE, failure = MESSAGE_TEXT;
     END;
@@ -315,5 +283,4 @@ REVOKE ALL ON FUNCTION customer_tier.unschedule(text) FROM PUBLIC;
 
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.run_lock_key(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.program_abc_sql(text) FROM PUBLIC;
 -- @end
