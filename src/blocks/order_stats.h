@@ -29,10 +29,6 @@ typedef enum OrderTimeKind
 } OrderTimeKind;
 
 /*
- * The in-memory (expanded) state: exactly 128 bytes, an AllocSet chunk size,
- * because memory per group decides when hash aggregation spills to disk.
- */
-/*
  * What every state of one aggregate context shares (order_stats_state.c):
  * the empty child context that each names as its eoh_context, and whether it
  * is still there.
@@ -45,6 +41,10 @@ typedef struct OrderStatsMarker
 	MemoryContextCallback on_delete;
 } OrderStatsMarker;
 
+/*
+ * The in-memory (expanded) state: exactly 128 bytes, an AllocSet chunk size,
+ * because memory per group decides when hash aggregation spills to disk.
+ */
 typedef struct OrderStatsState
 {
 	ExpandedObjectHeader hdr;

@@ -47,6 +47,7 @@
 
 #include "customer_events.h"
 #include "live_apply.h"
+#include "live_rows.h"
 #include "owner.h"
 
 enum
@@ -168,18 +169,7 @@ NewCustomerEvents(Relation customers)
 	TupleDesc	desc = RelationGetDescr(customers);
 	const char *schema = get_namespace_name(RelationGetNamespace(customers));
 
-	for (int i = 0; i < E_NCOLUMNS; i++)
-	{
-		int			attnum = InvalidAttrNumber;
-
-		for (int a = 0; a < desc->natts; a++)
-			if (!TupleDescAttr(desc, a)->attisdropped &&
-				strcmp(NameStr(TupleDescAttr(desc, a)->attname), event_columns[i]) == 0)
-				attnum = a + 1;
-		if (attnum == InvalidAttrNumber)
-			elog(ERROR, "customers table has no column \"%s\"", event_columns[i]);
-		e->attnums[i] = attnum - 1;
-	}
+	CustomerColumns(desc, event_columns, E_NCOLUMNS, e->attnums);
 	e->keytype = TupleDescAttr(desc, e->attnums[E_CUSTOMER])->atttypid;
 	get_typlenbyval(e->keytype, &e->keylen, &e->keybyval);
 	e->table = pstrdup(quote_identifier(schema));
@@ -233,33 +223,6 @@ append_difference(StringInfo buf, bool a_null, Datum a, bool b_null, Datum b)
 	appendStringInfoChar(buf, ']');
 }
 
-/* Two texts (or two text arrays) with the same bytes; detoasts, never allocates otherwise. */
-static bool
-same_bytes(bool a_null, Datum a, bool b_null, Datum b)
-{
-	struct varlena *va,
-			   *vb;
-
-	if (a_null || b_null)
-		return a_null && b_null;
-	va = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(a));
-	vb = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(b));
-	return VARSIZE_ANY_EXHDR(va) == VARSIZE_ANY_EXHDR(vb) &&
-		memcmp(VARDATA_ANY(va), VARDATA_ANY(vb), VARSIZE_ANY_EXHDR(va)) == 0;
-}
-
-static bool
-text_is(bool isnull, Datum value, const char *literal)
-{
-	struct varlena *v;
-
-	if (isnull)
-		return false;
-	v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(value));
-	return VARSIZE_ANY_EXHDR(v) == strlen(literal) &&
-		memcmp(VARDATA_ANY(v), literal, VARSIZE_ANY_EXHDR(v)) == 0;
-}
-
 static void
 add_event(CustomerEvents *e, const Datum *row, const bool *nulls, const char *kind, const char *detail)
 {
@@ -308,8 +271,8 @@ AddCustomerEvents(CustomerEvents *e, const Datum *old, const bool *old_nulls, co
 				flags = at[E_CHURN_FLAGS];
 
 	/* the backfill and an upgrade's rescoring are not changes of the customers */
-	if (!e->kept || text_is(new_nulls[at[E_CHANGED_BY]], new[at[E_CHANGED_BY]], "create_program") ||
-		text_is(new_nulls[at[E_CHANGED_BY]], new[at[E_CHANGED_BY]], "upgrade"))
+	if (!e->kept || (!new_nulls[at[E_CHANGED_BY]] && (TextIs(new[at[E_CHANGED_BY]], "create_program") ||
+														  TextIs(new[at[E_CHANGED_BY]], "upgrade"))))
 		return;
 	if (old == NULL)
 	{
@@ -318,11 +281,11 @@ AddCustomerEvents(CustomerEvents *e, const Datum *old, const bool *old_nulls, co
 			add_move(e, "tier", tier, NULL, NULL, new, new_nulls);
 		return;
 	}
-	if (!same_bytes(old_nulls[tier], old[tier], new_nulls[tier], new[tier]))
+	if (!SameBytes(old_nulls[tier], old[tier], new_nulls[tier], new[tier]))
 		add_move(e, "tier", tier, old, old_nulls, new, new_nulls);
-	if (!same_bytes(old_nulls[stage], old[stage], new_nulls[stage], new[stage]))
+	if (!SameBytes(old_nulls[stage], old[stage], new_nulls[stage], new[stage]))
 		add_move(e, "lifecycle", stage, old, old_nulls, new, new_nulls);
-	if (!same_bytes(old_nulls[flags], old[flags], new_nulls[flags], new[flags]))
+	if (!SameBytes(old_nulls[flags], old[flags], new_nulls[flags], new[flags]))
 	{
 		StringInfoData raised,
 					cleared,

@@ -24,6 +24,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "fmgr.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "utils/lsyscache.h"
@@ -166,4 +167,43 @@ CloseCustomerRows(CustomerRows *rows)
 	table_close(rows->rel, NoLock);
 	/* what comes next (SPI statements, the next pass) sees these writes */
 	CommandCounterIncrement();
+}
+
+void
+CustomerColumns(TupleDesc desc, const char *const *names, int n, AttrNumber *attnums)
+{
+	for (int i = 0; i < n; i++)
+	{
+		int			attnum = InvalidAttrNumber;
+
+		for (int a = 0; a < desc->natts; a++)
+			if (!TupleDescAttr(desc, a)->attisdropped &&
+				strcmp(NameStr(TupleDescAttr(desc, a)->attname), names[i]) == 0)
+				attnum = a + 1;
+		if (attnum == InvalidAttrNumber)
+			elog(ERROR, "customers table has no column \"%s\"", names[i]);
+		attnums[i] = attnum - 1;
+	}
+}
+
+bool
+SameBytes(bool a_null, Datum a, bool b_null, Datum b)
+{
+	struct varlena *va,
+			   *vb;
+
+	if (a_null || b_null)
+		return a_null && b_null;
+	va = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(a));
+	vb = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(b));
+	return VARSIZE_ANY_EXHDR(va) == VARSIZE_ANY_EXHDR(vb) &&
+		memcmp(VARDATA_ANY(va), VARDATA_ANY(vb), VARSIZE_ANY_EXHDR(va)) == 0;
+}
+
+bool
+TextIs(Datum t, const char *s)
+{
+	text	   *v = DatumGetTextPP(t);
+
+	return VARSIZE_ANY_EXHDR(v) == strlen(s) && memcmp(VARDATA_ANY(v), s, strlen(s)) == 0;
 }

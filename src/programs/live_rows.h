@@ -7,6 +7,8 @@
 
 #include "postgres.h"
 
+#include "access/attnum.h"
+#include "access/tupdesc.h"
 #include "storage/itemptr.h"
 #include "utils/relcache.h"
 
@@ -28,5 +30,16 @@ extern void UpdateCustomerRow(CustomerRows *rows, ItemPointer tid, Datum *values
 extern void CloseCustomerRows(CustomerRows *rows);
 /* The customers table, open until CloseCustomerRows. */
 extern Relation CustomerRowsRelation(CustomerRows *rows);
+
+/*
+ * What the commit step and the customers' statement triggers read off a
+ * customer row (summary_deltas.c, customer_events.c, program_scoring.c).
+ */
+/* The attribute index (0-based) of each named column; each must exist. */
+extern void CustomerColumns(TupleDesc desc, const char *const *names, int n, AttrNumber *attnums);
+/* Two varlena values (texts, arrays) with the same bytes, NULL equal to NULL only. */
+extern bool SameBytes(bool a_null, Datum a, bool b_null, Datum b);
+/* A text value equals a C string. */
+extern bool TextIs(Datum t, const char *s);
 
 #endif

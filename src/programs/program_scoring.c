@@ -31,6 +31,7 @@
 
 #include "compat.h"
 #include "follow_up.h"
+#include "live_rows.h"
 #include "program_config.h"
 #include "result_desc.h"
 #include "rfm.h"
@@ -311,15 +312,6 @@ SameText(NullableDatum a, NullableDatum b)
 	if (a.isnull || b.isnull)
 		return a.isnull && b.isnull;
 	return DatumGetBool(DirectFunctionCall2Coll(texteq, DEFAULT_COLLATION_OID, a.value, b.value));
-}
-
-/* A text datum equals a C string. */
-static bool
-TextIs(Datum t, const char *s)
-{
-	text	   *v = DatumGetTextPP(t);
-
-	return VARSIZE_ANY_EXHDR(v) == strlen(s) && memcmp(VARDATA_ANY(v), s, strlen(s)) == 0;
 }
 
 /*

@@ -32,6 +32,7 @@
 #include "utils/numeric.h"
 #include "utils/rel.h"
 
+#include "live_rows.h"
 #include "owner.h"
 #include "summary_deltas.h"
 
@@ -89,18 +90,7 @@ NewSummaryDeltas(Relation customers)
 	TupleDesc	desc = RelationGetDescr(customers);
 
 	d->table = get_relname_relid("summary_deltas", RelationGetNamespace(customers));
-	for (int i = 0; i < G_NCOLUMNS; i++)
-	{
-		int			attnum = InvalidAttrNumber;
-
-		for (int a = 0; a < desc->natts; a++)
-			if (!TupleDescAttr(desc, a)->attisdropped &&
-				strcmp(NameStr(TupleDescAttr(desc, a)->attname), group_columns[i]) == 0)
-				attnum = a + 1;
-		if (attnum == InvalidAttrNumber)
-			elog(ERROR, "customers table has no column \"%s\"", group_columns[i]);
-		d->attnums[i] = attnum - 1;
-	}
+	CustomerColumns(desc, group_columns, G_NCOLUMNS, d->attnums);
 	d->cxt = CurrentMemoryContext;
 	return d;
 }
@@ -108,21 +98,7 @@ NewSummaryDeltas(Relation customers)
 static bool
 same_text(text *a, text *b)
 {
-	if (a == NULL || b == NULL)
-		return a == NULL && b == NULL;
-	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
-		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
-}
-
-static bool
-lifecycle_is_lost(const Datum *values, const bool *nulls, const AttrNumber *at)
-{
-	text	   *stage;
-
-	if (nulls[at[G_LIFECYCLE]])
-		return false;
-	stage = DatumGetTextPP(values[at[G_LIFECYCLE]]);
-	return VARSIZE_ANY_EXHDR(stage) == 4 && memcmp(VARDATA_ANY(stage), "lost", 4) == 0;
+	return SameBytes(a == NULL, PointerGetDatum(a), b == NULL, PointerGetDatum(b));
 }
 
 void
@@ -134,7 +110,7 @@ AddSummaryRow(SummaryDeltas *d, const Datum *values, const bool *nulls, int sign
 	bool		flagged = !nulls[at[G_CHURN_FLAGS]] &&
 		ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(values[at[G_CHURN_FLAGS]])),
 					   ARR_DIMS(DatumGetArrayTypeP(values[at[G_CHURN_FLAGS]]))) > 0;
-	bool		at_risk = flagged && !lifecycle_is_lost(values, nulls, at);
+	bool		at_risk = flagged && !(!nulls[at[G_LIFECYCLE]] && TextIs(values[at[G_LIFECYCLE]], "lost"));
 	SummaryGroup *g = NULL;
 	PGFunction	add = sign > 0 ? numeric_add : numeric_sub;
 	MemoryContext old;
