@@ -83,5 +83,11 @@ check-version: $(DATA_built)
 	     /^-- @end$$/ { if (!inside) { print FILENAME ":" FNR ": -- @end without -- @routines"; bad = 1 } inside = 0 } \
 	     /^CREATE (FUNCTION|PROCEDURE|AGGREGATE)/ { print FILENAME ":" FNR ": a routine is CREATE OR REPLACE, in a -- @routines region (docs/testing.md, Upgrades)"; bad = 1 } \
 	     /^CREATE OR REPLACE (FUNCTION|PROCEDURE|AGGREGATE)/ && !inside { print FILENAME ":" FNR ": a routine outside the -- @routines regions is missing from the upgrade script"; bad = 1 } \
+	     /^CREATE OR REPLACE (FUNCTION|PROCEDURE)/ { routine = $$0; pinned = 0; header = 1 } \
+	     header && /^SET search_path = pg_catalog, pg_temp$$/ { pinned = 1 } \
+	     header && /^(AS |BEGIN ATOMIC|RETURN )/ { header = 0 } \
+	     /^(COMMENT ON|REVOKE|GRANT|-- @end)/ { routine = ""; pinned = 0 } \
+	     pinned && routine !~ /_sql\(|program_row_checks\(/ && /OPERATOR\(pg_catalog\./ { \
+	         print FILENAME ":" FNR ": the search_path is pinned here: write the operator plain (docs/security.md, Operators)"; bad = 1 } \
 	     END { if (inside) { print prev ": -- @routines without -- @end"; bad = 1 } exit bad }' $(INSTALL_PARTS)
 	@echo "version $(EXTVERSION) agrees in control file, META.json and install script"

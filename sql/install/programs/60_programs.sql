@@ -87,7 +87,7 @@ AS $$
 DECLARE
     prog customer_tier.program;
 BEGIN
-    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) program_row.program;
+    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name = program_row.program;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'program "%" does not exist', program
             USING ERRCODE = 'undefined_object',
@@ -116,9 +116,9 @@ BEGIN
     END IF;
     SELECT a.atttypid::regtype INTO typ
       FROM pg_attribute AS a
-     WHERE a.attrelid OPERATOR(pg_catalog.=) tbl
-       AND a.attname OPERATOR(pg_catalog.=) col
-       AND a.attnum OPERATOR(pg_catalog.>) 0
+     WHERE a.attrelid = tbl
+       AND a.attname = col
+       AND a.attnum > 0
        AND NOT a.attisdropped;
     IF typ IS NULL THEN
         RAISE EXCEPTION 'column "%" does not exist in table %', col, tbl
@@ -139,7 +139,7 @@ LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT typ OPERATOR(pg_catalog.=) ANY (accepted) THEN
+    IF NOT typ = ANY (accepted) THEN
         RAISE EXCEPTION 'column "%" of table % has type %, which cannot hold the %', col, tbl, typ, role
             USING ERRCODE = 'datatype_mismatch',
                   DETAIL = format('The %s column must be one of: %s.', role,
@@ -169,15 +169,15 @@ SET search_path = pg_catalog, pg_temp
 RETURN CASE WHEN NOT EXISTS (
                SELECT FROM pg_catalog.pg_index AS i
                  JOIN pg_catalog.pg_attribute AS a
-                   ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid
-                  AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0]
-                WHERE i.indrelid OPERATOR(pg_catalog.=) orders
+                   ON a.attrelid = i.indrelid
+                  AND a.attnum = i.indkey[0]
+                WHERE i.indrelid = orders
                   AND i.indisvalid AND i.indpred IS NULL
-                  AND a.attname OPERATOR(pg_catalog.=) customer_column)
+                  AND a.attname = customer_column)
             THEN pg_catalog.format('CREATE INDEX %sON %s (%I);',
                                    CASE WHEN (SELECT c.relkind FROM pg_catalog.pg_class AS c
-                                               WHERE c.oid OPERATOR(pg_catalog.=) orders)
-                                             OPERATOR(pg_catalog.=) 'p' THEN ''
+                                               WHERE c.oid = orders)
+                                             = 'p' THEN ''
                                         ELSE 'CONCURRENTLY ' END,
                                    orders, customer_column) END;
 COMMENT ON FUNCTION customer_tier.customer_index_missing(regclass, name) IS
@@ -227,14 +227,14 @@ BEGIN
                        'first_tier_history_id', pg_catalog.min(h.id),
                        'last_tier_history_id', pg_catalog.max(h.id)))::text)
           FROM %2$I.tier_history AS h
-         WHERE h.source OPERATOR(pg_catalog.=) 'create_program'
-        HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0$sql$,
+         WHERE h.source = 'create_program'
+        HAVING pg_catalog.count(*) > 0$sql$,
         name, (customer_tier.program_row(name)).data_schema);
     IF as_of IS NOT NULL THEN
-        EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers AS c WHERE c.last_order OPERATOR(pg_catalog.>) $1',
+        EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers AS c WHERE c.last_order > $1',
                        (customer_tier.program_row(name)).data_schema)
           INTO later USING as_of;
-        IF later OPERATOR(pg_catalog.>) 0 THEN
+        IF later > 0 THEN
             RAISE WARNING 'program "%": % customer(s) have orders after its scoring date %', name, later, as_of
                 USING DETAIL = 'Every order in the table counts; recency is measured to the scoring date, so these customers look as if they bought in the future.',
                       HINT = 'Pass an as_of after the last order, or move the scoring date on with reclassify(program, as_of => ...).';
@@ -267,7 +267,7 @@ BEGIN
         IF NOT has_table_privilege(caller::oid, tbl, privilege) THEN
             RAISE EXCEPTION 'permission denied: % needs % on table %', caller, privilege, tbl
                 USING ERRCODE = 'insufficient_privilege',
-                      DETAIL = CASE WHEN privilege OPERATOR(pg_catalog.=) 'SELECT'
+                      DETAIL = CASE WHEN privilege = 'SELECT'
                                     THEN 'A program reads whole rows of the table; SELECT on some of its columns is not enough.'
                                     ELSE 'A program keeps itself current through triggers on the table.' END,
                       HINT = format('The table''s owner grants it: GRANT %s ON %s TO %I.', privilege, tbl, caller);
@@ -293,7 +293,7 @@ DECLARE
     amount_column name := args->>'amount_column';
     ordered_at_column name := args->>'ordered_at_column';
     status_column name := args->>'status_column';
-    counted_statuses text[] := CASE WHEN jsonb_typeof(args->'counted_statuses') OPERATOR(pg_catalog.=) 'array'
+    counted_statuses text[] := CASE WHEN jsonb_typeof(args->'counted_statuses') = 'array'
                                     THEN ARRAY(SELECT jsonb_array_elements_text(args->'counted_statuses')) END;
     order_id_column name := args->>'order_id_column';
     as_of timestamptz := (args->>'as_of')::timestamptz;
@@ -303,7 +303,7 @@ BEGIN
         RAISE EXCEPTION 'program name and orders table must not be null'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) orders) THEN
+    IF NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid = orders) THEN
         RAISE EXCEPTION 'table with OID % does not exist', orders::oid
             USING ERRCODE = 'undefined_table';
     END IF;
@@ -313,12 +313,12 @@ BEGIN
                   DETAIL = 'A program name starts with a lowercase letter and has at most 40 lowercase letters, digits and underscores.',
                   HINT = 'Choose a name such as "retail" or "key_accounts".';
     END IF;
-    IF EXISTS (SELECT FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) owner_attach.name) THEN
+    IF EXISTS (SELECT FROM customer_tier.program AS p WHERE p.name = owner_attach.name) THEN
         RAISE EXCEPTION 'program "%" already exists', name
             USING ERRCODE = 'duplicate_object',
                   HINT = 'Choose another name, or drop the existing program with customer_tier.drop_program().';
     END IF;
-    IF (SELECT c.relkind FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) orders) NOT IN ('r', 'p') THEN
+    IF (SELECT c.relkind FROM pg_class AS c WHERE c.oid = orders) NOT IN ('r', 'p') THEN
         RAISE EXCEPTION '% is not a table', orders
             USING ERRCODE = 'wrong_object_type',
                   DETAIL = 'A program attaches triggers to an ordinary or partitioned table.',
@@ -326,10 +326,10 @@ BEGIN
     END IF;
     -- A partition's own triggers do not see the rows routed into it through
     -- the partitioned table: a program on it would silently miss them.
-    IF (SELECT c.relispartition FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) orders) THEN
+    IF (SELECT c.relispartition FROM pg_class AS c WHERE c.oid = orders) THEN
         RAISE EXCEPTION '% is a partition of %', orders,
                         (SELECT a.relid FROM pg_catalog.pg_partition_ancestors(orders) AS a
-                          WHERE a.relid OPERATOR(pg_catalog.<>) orders LIMIT 1)
+                          WHERE a.relid <> orders LIMIT 1)
             USING ERRCODE = 'wrong_object_type',
                   DETAIL = 'A program on one partition would miss the orders written through the partitioned table.',
                   HINT = format('Attach the program to the partitioned table %s; a view on the program''s segments can pick the customers of one partition.',
@@ -339,9 +339,9 @@ BEGIN
     -- its rows live in shards, which the program's triggers do not reach yet.
     IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
         EXECUTE 'SELECT CASE d.partmethod WHEN ''h'' THEN ''distributed'' WHEN ''n'' THEN
-                            CASE WHEN d.repmodel OPERATOR(pg_catalog.=) ''t'' THEN ''reference'' ELSE ''Citus local'' END
+                            CASE WHEN d.repmodel = ''t'' THEN ''reference'' ELSE ''Citus local'' END
                         ELSE ''distributed'' END
-                   FROM pg_catalog.pg_dist_partition AS d WHERE d.logicalrelid OPERATOR(pg_catalog.=) $1'
+                   FROM pg_catalog.pg_dist_partition AS d WHERE d.logicalrelid = $1'
           INTO citus_kind USING orders;
         IF citus_kind IS NOT NULL THEN
             RAISE EXCEPTION '% is a Citus % table', orders, citus_kind
@@ -370,7 +370,7 @@ BEGIN
 
     IF status_column IS NOT NULL THEN
         PERFORM customer_tier.column_type(orders, status_column, 'order status');
-        IF counted_statuses IS NULL OR cardinality(counted_statuses) OPERATOR(pg_catalog.=) 0 THEN
+        IF counted_statuses IS NULL OR cardinality(counted_statuses) = 0 THEN
             RAISE EXCEPTION 'counted_statuses must list the statuses that count'
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = format('Status column "%s" was named, but no status was said to count.', status_column),
@@ -394,7 +394,7 @@ BEGIN
     prog.order_id_column := order_id_column;
 
     prog.data_schema := 'ct_' || name;
-    IF EXISTS (SELECT FROM pg_namespace AS n WHERE n.nspname OPERATOR(pg_catalog.=) prog.data_schema) THEN
+    IF EXISTS (SELECT FROM pg_namespace AS n WHERE n.nspname = prog.data_schema) THEN
         RAISE EXCEPTION 'schema "%" already exists', prog.data_schema
             USING ERRCODE = 'duplicate_schema',
                   DETAIL = format('Program "%s" keeps its tables and views in schema "%s".', name, prog.data_schema),
@@ -437,8 +437,8 @@ BEGIN
     PERFORM customer_tier.drop_program_triggers(customer_tier.program_row(name));
     -- the tiers' deferred checks cannot be queued inside the owner step's
     -- security-restricted operation; the admin writes pins and tiers anyway
-    DELETE FROM customer_tier.pin AS p WHERE p.program OPERATOR(pg_catalog.=) drop_program.name;
-    DELETE FROM customer_tier.tier AS t WHERE t.program OPERATOR(pg_catalog.=) drop_program.name;
+    DELETE FROM customer_tier.pin AS p WHERE p.program = drop_program.name;
+    DELETE FROM customer_tier.tier AS t WHERE t.program = drop_program.name;
     PERFORM customer_tier.run_as_owner('detach', name, NULL);
 END
 $$;
@@ -455,7 +455,7 @@ AS $$
 DECLARE
     prog customer_tier.program := customer_tier.program_row(name);
 BEGIN
-    IF NOT (SELECT r.rolsuper FROM pg_roles AS r WHERE r.oid OPERATOR(pg_catalog.=) caller::oid)
+    IF NOT (SELECT r.rolsuper FROM pg_roles AS r WHERE r.oid = caller::oid)
        AND NOT pg_has_role(caller::oid, prog.attached_by::oid, 'USAGE') THEN
         RAISE EXCEPTION 'permission denied: only % (who attached program "%") may drop it', prog.attached_by, name
             USING ERRCODE = 'insufficient_privilege',
@@ -464,9 +464,9 @@ BEGIN
     -- The trigger function is shared, so nothing stops the schema's drop but
     -- this: triggers left on the orders tables would fail every write of the CRM.
     IF EXISTS (SELECT FROM pg_trigger AS t
-                WHERE t.tgrelid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT customer_tier.orders_tables(prog.orders_table)))
-                  AND t.tgfoid OPERATOR(pg_catalog.=) 'customer_tier.maintain_orders()'::regprocedure
-                  AND t.tgname OPERATOR(pg_catalog.=) ANY (ARRAY(
+                WHERE t.tgrelid = ANY (ARRAY(SELECT customer_tier.orders_tables(prog.orders_table)))
+                  AND t.tgfoid = 'customer_tier.maintain_orders()'::regprocedure
+                  AND t.tgname = ANY (ARRAY(
                       SELECT customer_tier.program_trigger_name(name, op)
                         FROM pg_catalog.unnest('{insert,update,delete,truncate,replica}'::text[]) AS op))) THEN
         RAISE EXCEPTION 'cannot drop program "%" while its triggers are on %', name, prog.orders_table
@@ -477,7 +477,7 @@ BEGIN
     -- views must make this fail rather than vanish with it.
     PERFORM customer_tier.drop_program_objects(prog);
     EXECUTE format('DROP SCHEMA %I RESTRICT', prog.data_schema);
-    DELETE FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) owner_detach.name;
+    DELETE FROM customer_tier.program AS p WHERE p.name = owner_detach.name;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.owner_detach(regrole, text, jsonb) IS
@@ -504,18 +504,18 @@ AS $$
 BEGIN
     PERFORM customer_tier.program_row(name);
     IF score_weights IS NOT NULL AND NOT (
-           cardinality(score_weights) OPERATOR(pg_catalog.=) 3
+           cardinality(score_weights) = 3
            AND array_position(score_weights, NULL) IS NULL
-           AND 0 OPERATOR(pg_catalog.<=) ALL (score_weights)
-           AND 'Infinity' OPERATOR(pg_catalog.>) ALL (score_weights)
-           AND score_weights[1] OPERATOR(pg_catalog.+) score_weights[2] OPERATOR(pg_catalog.+) score_weights[3]
-               OPERATOR(pg_catalog.>) 0) THEN
+           AND 0 <= ALL (score_weights)
+           AND 'Infinity' > ALL (score_weights)
+           AND score_weights[1] + score_weights[2] + score_weights[3]
+               > 0) THEN
         RAISE EXCEPTION 'invalid score weights %', score_weights
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'Score weights are three finite, non-negative numbers for R, F and M, not all zero.',
                   HINT = 'For example ''{2,1,1}'' weighs recency twice as much as frequency and monetary value.';
     END IF;
-    IF downgrade_grace OPERATOR(pg_catalog.<) '0' THEN
+    IF downgrade_grace < '0' THEN
         RAISE EXCEPTION 'downgrade grace must not be negative, not %', downgrade_grace
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use ''0'' to downgrade at once, or a period such as ''90 days''.';
@@ -529,7 +529,7 @@ BEGIN
        SET score_weights = coalesce(configure_program.score_weights, p.score_weights),
            downgrade_grace = coalesce(configure_program.downgrade_grace, p.downgrade_grace),
            reject_mode = coalesce(configure_program.reject_mode, p.reject_mode)
-     WHERE p.name OPERATOR(pg_catalog.=) configure_program.name;
+     WHERE p.name = configure_program.name;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.configure_program(text, double precision[], interval, text) IS

@@ -520,10 +520,10 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    kind "char" := (SELECT c.relkind FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) tbl);
+    kind "char" := (SELECT c.relkind FROM pg_class AS c WHERE c.oid = tbl);
     -- only the table's owner may say when a trigger fires (ENABLE REPLICA / ALWAYS)
     owner boolean := pg_catalog.pg_has_role((SELECT c.relowner FROM pg_class AS c
-                                             WHERE c.oid OPERATOR(pg_catalog.=) tbl), 'USAGE');
+                                             WHERE c.oid = tbl), 'USAGE');
     n text := prog.name;
 BEGIN
     EXECUTE format($sql$
@@ -535,7 +535,7 @@ BEGIN
             FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%5$L)$sql$,
         customer_tier.program_trigger_name(n, 'insert'), customer_tier.program_trigger_name(n, 'update'),
         customer_tier.program_trigger_name(n, 'delete'), tbl, n);
-    IF tbl OPERATOR(pg_catalog.=) prog.orders_table THEN
+    IF tbl = prog.orders_table THEN
         EXECUTE format($sql$
             CREATE TRIGGER %1$I AFTER TRUNCATE ON %2$s
                 FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%3$L)$sql$,
@@ -553,7 +553,7 @@ BEGIN
                 USING DETAIL = 'Only the owner of the table may enable triggers for replication.',
                       HINT = 'Attach the program as the table''s owner to keep it exact on a subscriber.';
         END IF;
-    ELSIF kind OPERATOR(pg_catalog.=) 'r' THEN
+    ELSIF kind = 'r' THEN
         EXECUTE format($sql$
             CREATE TRIGGER %1$I BEFORE TRUNCATE ON %2$s
                 FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%3$L)$sql$,
@@ -586,8 +586,8 @@ DECLARE
 BEGIN
     FOR trigger_name IN
         SELECT t.tgname FROM pg_trigger AS t
-         WHERE t.tgrelid OPERATOR(pg_catalog.=) tbl AND t.tgparentid OPERATOR(pg_catalog.=) 0
-           AND t.tgname OPERATOR(pg_catalog.=) ANY (ARRAY(
+         WHERE t.tgrelid = tbl AND t.tgparentid = 0
+           AND t.tgname = ANY (ARRAY(
                SELECT customer_tier.program_trigger_name(prog.name, op)
                  FROM pg_catalog.unnest('{insert,update,delete,truncate,replica}'::text[]) AS op))
          ORDER BY t.tgname
@@ -596,8 +596,8 @@ BEGIN
     END LOOP;
     -- the SELECT put_program_triggers granted, unless another program reads the table too
     IF NOT EXISTS (SELECT FROM customer_tier.program AS p
-                    WHERE p.orders_table OPERATOR(pg_catalog.=) prog.orders_table
-                      AND p.name OPERATOR(pg_catalog.<>) prog.name)
+                    WHERE p.orders_table = prog.orders_table
+                      AND p.name <> prog.name)
        AND has_table_privilege(tbl, 'SELECT WITH GRANT OPTION') THEN
         EXECUTE format('REVOKE SELECT ON %s FROM customer_tier_owner', tbl);
     END IF;
@@ -649,7 +649,7 @@ BEGIN
     END LOOP;
 
     EXECUTE customer_tier.program_backfill_sql(prog) INTO rejected;
-    IF rejected OPERATOR(pg_catalog.>) 0 THEN
+    IF rejected > 0 THEN
         EXECUTE customer_tier.program_rejects_sql(prog, prog.orders_table::text, '''BACKFILL''');
     END IF;
     -- kpis() reads the orders table as customer_tier_owner (for readers, who
@@ -657,7 +657,7 @@ BEGIN
     -- granted SELECT when the caller could); PostgreSQL only warns when a
     -- role without the grant option tries.
     SELECT c.relnamespace::regnamespace INTO orders_schema FROM pg_class AS c
-     WHERE c.oid OPERATOR(pg_catalog.=) prog.orders_table;
+     WHERE c.oid = prog.orders_table;
     IF has_schema_privilege(orders_schema::oid, 'USAGE WITH GRANT OPTION') THEN
         EXECUTE format('GRANT USAGE ON SCHEMA %s TO customer_tier_owner', orders_schema);
     END IF;
@@ -687,7 +687,7 @@ DECLARE
     src customer_tier.feedback_source;
     orders_schema regnamespace;
 BEGIN
-    SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+    SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program = prog.name;
     IF FOUND THEN
         PERFORM customer_tier.drop_feedback_triggers(prog, src);
     END IF;
@@ -697,10 +697,10 @@ BEGIN
     -- the schema USAGE attach_program_triggers granted, unless another
     -- program reads a table of the schema too
     SELECT c.relnamespace::regnamespace INTO orders_schema FROM pg_class AS c
-     WHERE c.oid OPERATOR(pg_catalog.=) prog.orders_table;
-    IF NOT EXISTS (SELECT FROM customer_tier.program AS p JOIN pg_class AS c ON c.oid OPERATOR(pg_catalog.=) p.orders_table
-                    WHERE c.relnamespace OPERATOR(pg_catalog.=) orders_schema::oid
-                      AND p.name OPERATOR(pg_catalog.<>) prog.name)
+     WHERE c.oid = prog.orders_table;
+    IF NOT EXISTS (SELECT FROM customer_tier.program AS p JOIN pg_class AS c ON c.oid = p.orders_table
+                    WHERE c.relnamespace = orders_schema::oid
+                      AND p.name <> prog.name)
        AND has_schema_privilege(orders_schema::oid, 'USAGE WITH GRANT OPTION') THEN
         EXECUTE format('REVOKE USAGE ON SCHEMA %s FROM customer_tier_owner', orders_schema);
     END IF;

@@ -18,9 +18,9 @@ BEGIN
     RETURN QUERY EXECUTE format($sql$
         WITH scratch AS (
             SELECT o.%2$I AS customer,
-                   pg_catalog.count(*) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.>=) '0') AS orders,
+                   pg_catalog.count(*) FILTER (WHERE o.%3$I >= '0') AS orders,
                    pg_catalog.sum(o.%3$I::numeric) AS monetary,
-                   customer_tier.order_stats(o.%4$I, o.%3$I) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.>=) '0') AS s
+                   customer_tier.order_stats(o.%4$I, o.%3$I) FILTER (WHERE o.%3$I >= '0') AS s
               FROM %5$s AS o
              WHERE %6$s
              GROUP BY o.%2$I
@@ -39,15 +39,15 @@ BEGIN
                     ELSE 'different' END,
                pg_catalog.to_jsonb(m), pg_catalog.to_jsonb(r)
           FROM maintained AS m
-          FULL JOIN recomputed AS r ON r.customer OPERATOR(pg_catalog.=) m.customer
+          FULL JOIN recomputed AS r ON r.customer = m.customer
          WHERE m.customer IS NULL OR r.customer IS NULL
             OR (m.orders, m.monetary, m.first_order, m.last_order)
                IS DISTINCT FROM (r.orders, r.monetary, r.first_order, r.last_order)
             -- gaps are floating point: equal to the last few bits
-            OR pg_catalog.abs(coalesce(m.mean_gap_days, -1) OPERATOR(pg_catalog.-) coalesce(r.mean_gap_days, -1))
-               OPERATOR(pg_catalog.>) 1e-9
-            OR pg_catalog.abs(coalesce(m.gap_stddev_days, -1) OPERATOR(pg_catalog.-) coalesce(r.gap_stddev_days, -1))
-               OPERATOR(pg_catalog.>) 1e-9
+            OR pg_catalog.abs(coalesce(m.mean_gap_days, -1) - coalesce(r.mean_gap_days, -1))
+               > 1e-9
+            OR pg_catalog.abs(coalesce(m.gap_stddev_days, -1) - coalesce(r.gap_stddev_days, -1))
+               > 1e-9
         UNION ALL
         -- the summaries' sums (summary_deltas) against the customers they count
         SELECT NULL, 'summary',
@@ -69,13 +69,13 @@ BEGIN
                           FROM %1$I.summary_deltas AS d
                         UNION ALL
                         SELECT c.tier, c.segment,
-                               coalesce(pg_catalog.cardinality(c.churn_flags) OPERATOR(pg_catalog.>) 0
+                               coalesce(pg_catalog.cardinality(c.churn_flags) > 0
                                         AND c.lifecycle IS DISTINCT FROM 'lost', false),
                                false, 1, c.monetary, coalesce(c.value_score::numeric, 0),
                                CASE WHEN c.value_score IS NULL THEN 0 ELSE 1 END
                           FROM %1$I.customers AS c) AS x
                  GROUP BY x.tier, x.segment, x.at_risk) AS g
-         WHERE g.kept OPERATOR(pg_catalog.<>) g.counted
+         WHERE g.kept <> g.counted
          ORDER BY 1$sql$,
         prog.data_schema, prog.customer_column, prog.amount_column, prog.ordered_at_column,
         prog.orders_table, customer_tier.program_row_counts_sql(prog, 'o'));
@@ -195,7 +195,7 @@ BEGIN
             SELECT coalesce(s.customer, c.customer) AS customer, s.customer IS NULL AS gone,
                    s.purchases, s.refunds
               FROM scratch AS s
-              FULL JOIN %1$I.customers AS c ON c.customer OPERATOR(pg_catalog.=) s.customer
+              FULL JOIN %1$I.customers AS c ON c.customer = s.customer
              WHERE s.customer IS NULL OR c.customer IS NULL
                 OR NOT (customer_tier.order_stats_state_same(c.purchases, s.purchases)
                         AND customer_tier.order_stats_state_same(c.refunds, s.refunds)
@@ -204,7 +204,7 @@ BEGIN
         ), gone AS (
             DELETE FROM %1$I.customers AS c
              USING diff AS d
-             WHERE d.gone AND c.customer OPERATOR(pg_catalog.=) d.customer
+             WHERE d.gone AND c.customer = d.customer
         )
         INSERT INTO %1$I.customers AS c
                (customer, purchases, refunds, orders, monetary, first_order, last_order,
@@ -229,7 +229,7 @@ BEGIN
     -- a run's job: a rebuild that finds no drift then costs one grouping of
     -- the orders and one comparison, not a rescore of every customer.
     PERFORM customer_tier.rescore_where(program, 'rebuild_program',
-                                        'c.updated_at OPERATOR(pg_catalog.=) pg_catalog.now()');
+                                        'c.updated_at = pg_catalog.now()');
     EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', prog.data_schema) INTO customers;
     RETURN customers;
 END

@@ -114,12 +114,12 @@ BEGIN
     prog := customer_tier.program_row(program);
     EXECUTE format($sql$
         WITH population AS (
-            SELECT customer_tier.breakpoints(EXTRACT(EPOCH FROM %3$L::timestamptz OPERATOR(pg_catalog.-) s.last_order)::double precision
-                                             OPERATOR(pg_catalog./) 86400, 5) FILTER (WHERE s.orders OPERATOR(pg_catalog.>) 0) AS r,
-                   customer_tier.breakpoints(s.orders, 5) FILTER (WHERE s.orders OPERATOR(pg_catalog.>) 0) AS f,
-                   customer_tier.breakpoints(s.monetary, 5) FILTER (WHERE s.orders OPERATOR(pg_catalog.>) 0) AS m,
-                   pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class OPERATOR(pg_catalog.=) 'A') AS least_a,
-                   pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class OPERATOR(pg_catalog.=) 'B') AS least_b
+            SELECT customer_tier.breakpoints(EXTRACT(EPOCH FROM %3$L::timestamptz - s.last_order)::double precision
+                                             / 86400, 5) FILTER (WHERE s.orders > 0) AS r,
+                   customer_tier.breakpoints(s.orders, 5) FILTER (WHERE s.orders > 0) AS f,
+                   customer_tier.breakpoints(s.monetary, 5) FILTER (WHERE s.orders > 0) AS m,
+                   pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class = 'A') AS least_a,
+                   pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class = 'B') AS least_b
               FROM (SELECT c.last_order, c.orders, c.monetary,
                            customer_tier.abc_class(c.monetary::double precision) OVER (ORDER BY c.monetary DESC) AS abc_class
                       FROM %1$I.customers AS c) AS s
@@ -127,11 +127,11 @@ BEGIN
             UPDATE customer_tier.program AS p
                SET (r_breakpoints, f_breakpoints, m_breakpoints, scored_at) = (x.r, x.f, x.m, pg_catalog.now())
               FROM population AS x
-             WHERE p.name OPERATOR(pg_catalog.=) %2$L)
+             WHERE p.name = %2$L)
         SELECT x.least_a, x.least_b FROM population AS x$sql$, prog.data_schema, prog.name, customer_tier.program_as_of(program))
       INTO least_a, least_b;
-    RETURN format($sql$CASE WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'A'
-                            WHEN c.monetary OPERATOR(pg_catalog.>=) %L::numeric THEN 'B'
+    RETURN format($sql$CASE WHEN c.monetary >= %L::numeric THEN 'A'
+                            WHEN c.monetary >= %L::numeric THEN 'B'
                             ELSE 'C' END$sql$, least_a, least_b);
 END
 $$;
@@ -198,7 +198,7 @@ BEGIN
                SET (%2$s) = (SELECT %3$s FROM %4$s)
              WHERE (%5$s)
                AND (SELECT (%6$s) IS DISTINCT FROM (%7$s) FROM %4$s)
-             RETURNING c.tier_since OPERATOR(pg_catalog.=) %8$L::timestamptz AS changed)
+             RETURNING c.tier_since = %8$L::timestamptz AS changed)
         SELECT pg_catalog.count(*) FILTER (WHERE u.changed) FROM updated AS u$sql$,
         prog.data_schema,
         pg_catalog.array_to_string(scored, ', '),
@@ -236,7 +236,7 @@ BEGIN
     END IF;
     RETURN customer_tier.rescore_where(program, source,
         CASE WHEN key IS NULL THEN 'true'
-             ELSE format('c.customer OPERATOR(pg_catalog.=) %L::%s', key, prog.customer_type) END);
+             ELSE format('c.customer = %L::%s', key, prog.customer_type) END);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.rescore_program(text, text, text) IS

@@ -34,8 +34,8 @@ LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    lock_key constant bigint := (x'43545355'::bigint OPERATOR(pg_catalog.<<) 32)
-                                OPERATOR(pg_catalog.|) deltas::oid::bigint;
+    lock_key constant bigint := (x'43545355'::bigint << 32)
+                                | deltas::oid::bigint;
 BEGIN
     IF empty THEN
         EXECUTE format('DELETE FROM %s', deltas);
@@ -52,8 +52,8 @@ BEGIN
         SELECT g.tier, g.segment, g.at_risk, sum(g.customers), sum(g.revenue), sum(g.value_sum), sum(g.value_n)
           FROM gone AS g
          GROUP BY g.tier, g.segment, g.at_risk
-        HAVING sum(g.customers) OPERATOR(pg_catalog.<>) 0 OR sum(g.revenue) OPERATOR(pg_catalog.<>) 0
-            OR sum(g.value_sum) OPERATOR(pg_catalog.<>) 0 OR sum(g.value_n) OPERATOR(pg_catalog.<>) 0$sql$,
+        HAVING sum(g.customers) <> 0 OR sum(g.revenue) <> 0
+            OR sum(g.value_sum) <> 0 OR sum(g.value_n) <> 0$sql$,
         deltas);
 END
 $$;

@@ -235,7 +235,7 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     PERFORM customer_tier.program_row(program);
-    IF NOT EXISTS (SELECT FROM pg_extension AS e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+    IF NOT EXISTS (SELECT FROM pg_extension AS e WHERE e.extname = 'pg_cron') THEN
         RAISE EXCEPTION 'pg_cron is not installed in this database'
             USING ERRCODE = 'feature_not_supported',
                   DETAIL = 'customer_tier.schedule() hands the job to pg_cron.',
@@ -261,13 +261,13 @@ AS $$
 DECLARE
     removed boolean;
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_extension AS e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+    IF NOT EXISTS (SELECT FROM pg_extension AS e WHERE e.extname = 'pg_cron') THEN
         RAISE EXCEPTION 'pg_cron is not installed in this database'
             USING ERRCODE = 'feature_not_supported',
                   HINT = 'Nothing was scheduled through pg_cron here; remove the job from the scheduler that runs it.';
     END IF;
-    EXECUTE 'SELECT pg_catalog.count(*) OPERATOR(pg_catalog.>) 0 FROM cron.job AS j
-              WHERE j.jobname OPERATOR(pg_catalog.=) $1'
+    EXECUTE 'SELECT pg_catalog.count(*) > 0 FROM cron.job AS j
+              WHERE j.jobname = $1'
        INTO removed USING 'customer_tier_' || program;
     IF removed THEN
         EXECUTE 'SELECT cron.unschedule($1)' USING 'customer_tier_' || program;

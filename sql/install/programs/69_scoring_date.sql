@@ -38,7 +38,7 @@ SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT coalesce(p.scoring_date, pg_catalog.now())
       FROM customer_tier.program AS p
-     WHERE p.name OPERATOR(pg_catalog.=) program_as_of.program;
+     WHERE p.name = program_as_of.program;
 END;
 COMMENT ON FUNCTION customer_tier.program_as_of(text) IS
     'the instant a program scores against: its scoring date, or now() when it follows the clock';
@@ -62,7 +62,7 @@ BEGIN
     PERFORM customer_tier.check_scoring_date(as_of);
     prog := customer_tier.program_row(program);
     current_as_of := coalesce(prog.scoring_date, now());
-    IF coalesce(as_of, now()) OPERATOR(pg_catalog.<) current_as_of THEN
+    IF coalesce(as_of, now()) < current_as_of THEN
         RAISE EXCEPTION 'program "%" scores against %; its clock cannot go back to %', program,
                         coalesce(prog.scoring_date::text, 'the clock'), coalesce(as_of::text, 'now()')
             USING ERRCODE = 'invalid_parameter_value',
@@ -71,7 +71,7 @@ BEGIN
                               THEN 'For historical orders, create a program with customer_tier.create_program(..., as_of => ...).'
                               ELSE 'Pass a later instant; to score the same orders at an earlier date, create another program with that as_of.' END;
     END IF;
-    UPDATE customer_tier.program AS p SET scoring_date = as_of WHERE p.name OPERATOR(pg_catalog.=) program;
+    UPDATE customer_tier.program AS p SET scoring_date = as_of WHERE p.name = program;
     RETURN coalesce(as_of, now());
 END
 $$;

@@ -83,7 +83,7 @@ RETURNS integer
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 RETURN coalesce((SELECT 2 * s.frequency_window_days::integer FROM customer_tier.churn_settings AS s
-                  WHERE s.program OPERATOR(pg_catalog.=) program_state_horizon.program), 0);
+                  WHERE s.program = program_state_horizon.program), 0);
 COMMENT ON FUNCTION customer_tier.program_state_horizon(text) IS
     'days of order counts a program''s stored states keep: twice frequency_window_days';
 REVOKE ALL ON FUNCTION customer_tier.program_state_horizon(text) FROM PUBLIC;

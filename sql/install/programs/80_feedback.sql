@@ -463,7 +463,7 @@ BEGIN
     -- The backfill follows the program's reject rule too.
     EXECUTE customer_tier.feedback_rejects_sql(prog, src, feedback_table::text, '''BACKFILL''');
     GET DIAGNOSTICS rejected = ROW_COUNT;
-    IF rejected OPERATOR(pg_catalog.>) 0 AND prog.reject_mode OPERATOR(pg_catalog.=) 'error' THEN
+    IF rejected > 0 AND prog.reject_mode = 'error' THEN
         EXECUTE format('SELECT r.reason, %s FROM %I.feedback_rejects AS r ORDER BY r.id DESC LIMIT 1',
                        customer_tier.feedback_reject_sqlstate_sql('r.reason'), prog.data_schema)
            INTO last_reason, last_sqlstate;
@@ -504,20 +504,20 @@ DECLARE
     answered_at_column name := args->>'answered_at_column';
     satisfaction_window interval := (args->>'satisfaction_window')::interval;
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) feedback_table) THEN
+    IF NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid = feedback_table) THEN
         RAISE EXCEPTION 'table with OID % does not exist', feedback_table::oid
             USING ERRCODE = 'undefined_table';
     END IF;
     prog := customer_tier.program_row(program);
-    IF EXISTS (SELECT FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name) THEN
+    IF EXISTS (SELECT FROM customer_tier.feedback_source AS f WHERE f.program = prog.name) THEN
         RAISE EXCEPTION 'program "%" already has a feedback table attached', prog.name
             USING ERRCODE = 'duplicate_object',
                   DETAIL = format('Its feedback table is %s.',
                                   (SELECT f.feedback_table FROM customer_tier.feedback_source AS f
-                                    WHERE f.program OPERATOR(pg_catalog.=) prog.name)),
+                                    WHERE f.program = prog.name)),
                   HINT = 'Detach it first with customer_tier.detach_feedback().';
     END IF;
-    IF (SELECT c.relkind FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) feedback_table) NOT IN ('r', 'p') THEN
+    IF (SELECT c.relkind FROM pg_class AS c WHERE c.oid = feedback_table) NOT IN ('r', 'p') THEN
         RAISE EXCEPTION '% is not a table', feedback_table
             USING ERRCODE = 'wrong_object_type',
                   DETAIL = 'Feedback is read through triggers on an ordinary or partitioned table.',
@@ -530,7 +530,7 @@ BEGIN
     src.feedback_table := feedback_table;
     src.customer_column := customer_column;
     typ := customer_tier.column_type(feedback_table, customer_column, 'customer key');
-    IF typ OPERATOR(pg_catalog.<>) prog.customer_type THEN
+    IF typ <> prog.customer_type THEN
         RAISE EXCEPTION 'column "%" of table % has type %, not the program''s customer key type %',
                         customer_column, feedback_table, typ, prog.customer_type
             USING ERRCODE = 'datatype_mismatch',
@@ -550,7 +550,7 @@ BEGIN
     typ := customer_tier.column_type(feedback_table, answered_at_column, 'answer time');
     PERFORM customer_tier.check_column_type(feedback_table, answered_at_column, 'answer time', typ,
         '{timestamp with time zone,timestamp without time zone,date}');
-    IF satisfaction_window IS NULL OR satisfaction_window OPERATOR(pg_catalog.<=) '0' THEN
+    IF satisfaction_window IS NULL OR satisfaction_window <= '0' THEN
         RAISE EXCEPTION 'satisfaction window must be a positive interval, not %', coalesce(satisfaction_window::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use for example ''365 days'' (the default) or ''6 months''.';
@@ -575,7 +575,7 @@ AS $$
 DECLARE
     src customer_tier.feedback_source;
 BEGIN
-    SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+    SELECT * INTO src FROM customer_tier.feedback_source AS f WHERE f.program = prog.name;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'program "%" has no feedback table attached', prog.name
             USING ERRCODE = 'undefined_object',
@@ -601,11 +601,11 @@ DECLARE
     op text;
 BEGIN
     -- a feedback table dropped since took its triggers with it
-    IF EXISTS (SELECT FROM pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) src.feedback_table) THEN
+    IF EXISTS (SELECT FROM pg_class AS c WHERE c.oid = src.feedback_table) THEN
         FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
             IF EXISTS (SELECT FROM pg_trigger AS t
-                        WHERE t.tgrelid OPERATOR(pg_catalog.=) src.feedback_table
-                          AND t.tgname OPERATOR(pg_catalog.=) customer_tier.feedback_trigger_name(prog.name, op)) THEN
+                        WHERE t.tgrelid = src.feedback_table
+                          AND t.tgname = customer_tier.feedback_trigger_name(prog.name, op)) THEN
                 EXECUTE format('DROP TRIGGER %I ON %s',
                                customer_tier.feedback_trigger_name(prog.name, op), src.feedback_table);
             END IF;
@@ -656,7 +656,7 @@ DECLARE
     prog customer_tier.program := customer_tier.program_row(program);
 BEGIN
     PERFORM customer_tier.feedback_source_row(prog);
-    DELETE FROM customer_tier.feedback_source AS f WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+    DELETE FROM customer_tier.feedback_source AS f WHERE f.program = prog.name;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.owner_detach_feedback(regrole, text, jsonb) IS
@@ -685,17 +685,17 @@ BEGIN
             SELECT c.customer FROM %1$I.customers AS c WHERE %2$s ORDER BY c.customer FOR UPDATE
         ), fed AS (
             UPDATE %1$I.customers AS c
-               SET recent_satisfaction = s.recent_score OPERATOR(pg_catalog./) 10
-              FROM locked AS l LEFT JOIN %1$I.satisfaction AS s ON s.customer OPERATOR(pg_catalog.=) l.customer
-             WHERE c.customer OPERATOR(pg_catalog.=) l.customer
-               AND c.recent_satisfaction IS DISTINCT FROM s.recent_score OPERATOR(pg_catalog./) 10
+               SET recent_satisfaction = s.recent_score / 10
+              FROM locked AS l LEFT JOIN %1$I.satisfaction AS s ON s.customer = l.customer
+             WHERE c.customer = l.customer
+               AND c.recent_satisfaction IS DISTINCT FROM s.recent_score / 10
             RETURNING c.customer
         )
         SELECT pg_catalog.array_agg(fed.customer)::text, pg_catalog.count(*) FROM fed$sql$,
         prog.data_schema, condition) INTO changed, n;
-    IF n OPERATOR(pg_catalog.>) 0 THEN
+    IF n > 0 THEN
         PERFORM customer_tier.rescore_where(prog.name, source,
-                    format('c.customer OPERATOR(pg_catalog.=) ANY (%L::%s[])', changed, prog.customer_type));
+                    format('c.customer = ANY (%L::%s[])', changed, prog.customer_type));
     END IF;
     RETURN n;
 END

@@ -37,7 +37,7 @@ BEGIN
                                         'answered_at', u.answered_at, 'copies', u.n)) FILTER (WHERE u.n IS NOT NULL) AS recomputed
               FROM copied AS c
               FULL JOIN usable AS u
-                ON (u.customer, u.kind, u.score, u.answered_at) OPERATOR(pg_catalog.=) (c.customer, c.kind, c.score, c.answered_at)
+                ON (u.customer, u.kind, u.score, u.answered_at) = (c.customer, c.kind, c.score, c.answered_at)
              WHERE c.n IS DISTINCT FROM u.n
              GROUP BY 1
         ), rollup AS (
@@ -45,19 +45,19 @@ BEGIN
                    (pg_catalog.array_agg(a.kind ORDER BY a.answered_at DESC, a.id DESC))[1] AS last_kind,
                    (pg_catalog.array_agg(a.score ORDER BY a.answered_at DESC, a.id DESC))[1] AS last_score,
                    (pg_catalog.array_agg(a.score ORDER BY a.answered_at DESC, a.id DESC)
-                        FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'nps'))[1] AS last_nps,
+                        FILTER (WHERE a.kind = 'nps'))[1] AS last_nps,
                    (pg_catalog.array_agg(a.score ORDER BY a.answered_at DESC, a.id DESC)
-                        FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'csat'))[1] AS last_csat,
-                   customer_tier.nps(a.score) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'nps'
-                                                       AND a.answered_at OPERATOR(pg_catalog.>) s.window_start) AS window_nps,
-                   pg_catalog.count(*) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'nps'
-                                                 AND a.answered_at OPERATOR(pg_catalog.>) s.window_start) AS window_nps_answers,
-                   customer_tier.csat(a.score) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'csat'
-                                                        AND a.answered_at OPERATOR(pg_catalog.>) s.window_start) AS window_csat,
-                   pg_catalog.count(*) FILTER (WHERE a.kind OPERATOR(pg_catalog.=) 'csat'
-                                                 AND a.answered_at OPERATOR(pg_catalog.>) s.window_start) AS window_csat_answers
+                        FILTER (WHERE a.kind = 'csat'))[1] AS last_csat,
+                   customer_tier.nps(a.score) FILTER (WHERE a.kind = 'nps'
+                                                       AND a.answered_at > s.window_start) AS window_nps,
+                   pg_catalog.count(*) FILTER (WHERE a.kind = 'nps'
+                                                 AND a.answered_at > s.window_start) AS window_nps_answers,
+                   customer_tier.csat(a.score) FILTER (WHERE a.kind = 'csat'
+                                                        AND a.answered_at > s.window_start) AS window_csat,
+                   pg_catalog.count(*) FILTER (WHERE a.kind = 'csat'
+                                                 AND a.answered_at > s.window_start) AS window_csat_answers
               FROM %1$I.answers AS a
-              LEFT JOIN %1$I.satisfaction AS s ON s.customer OPERATOR(pg_catalog.=) a.customer
+              LEFT JOIN %1$I.satisfaction AS s ON s.customer = a.customer
              GROUP BY a.customer
         ), kept AS (
             SELECT s.customer, s.answers, s.last_answered_at, s.last_kind, s.last_score, s.last_nps, s.last_csat,
@@ -73,7 +73,7 @@ BEGIN
                     ELSE 'satisfaction differs' END,
                pg_catalog.to_jsonb(k), pg_catalog.to_jsonb(r)
           FROM kept AS k
-          FULL JOIN rollup AS r ON r.customer OPERATOR(pg_catalog.=) k.customer
+          FULL JOIN rollup AS r ON r.customer = k.customer
          WHERE pg_catalog.to_jsonb(k) IS DISTINCT FROM pg_catalog.to_jsonb(r)
          ORDER BY 1, 2$sql$,
         prog.data_schema, customer_tier.feedback_usable_sql(src, src.feedback_table::text));

@@ -52,8 +52,8 @@ BEGIN
     SELECT t.tier, t.rank, coalesce(c.every, customer_tier.default_cadence(t.tier)), c.every IS NULL
       FROM customer_tier.tier AS t
       LEFT JOIN customer_tier.cadence AS c
-        ON c.program OPERATOR(pg_catalog.=) t.program AND c.tier OPERATOR(pg_catalog.=) t.tier
-     WHERE t.program OPERATOR(pg_catalog.=) prog.name
+        ON c.program = t.program AND c.tier = t.tier
+     WHERE t.program = prog.name
      ORDER BY t.rank;
 END
 $$;
@@ -82,19 +82,19 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed', HINT = example;
     END IF;
     prog := customer_tier.program_row(program);
-    IF jsonb_typeof(cadences) OPERATOR(pg_catalog.<>) 'object' THEN
+    IF jsonb_typeof(cadences) <> 'object' THEN
         RAISE EXCEPTION 'cadences must be a JSON object, not %', jsonb_typeof(cadences)
             USING ERRCODE = 'invalid_parameter_value', HINT = example;
     END IF;
-    IF cadences OPERATOR(pg_catalog.=) '{}'::jsonb THEN
+    IF cadences = '{}'::jsonb THEN
         RAISE EXCEPTION 'cadences must name at least one tier'
             USING ERRCODE = 'invalid_parameter_value', HINT = example;
     END IF;
     SELECT array_agg(t.tier ORDER BY t.rank) INTO tiers
-      FROM customer_tier.tier AS t WHERE t.program OPERATOR(pg_catalog.=) prog.name;
+      FROM customer_tier.tier AS t WHERE t.program = prog.name;
     -- validate every entry before changing anything
     FOR key, val IN SELECT e.key, e.value FROM jsonb_each(cadences) AS e ORDER BY e.key LOOP
-        IF NOT key OPERATOR(pg_catalog.=) ANY (tiers) THEN
+        IF NOT key = ANY (tiers) THEN
             RAISE EXCEPTION 'unknown tier "%" of program "%"', key, prog.name
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = format('The program''s tiers are: %s.', array_to_string(tiers, ', ')),
@@ -114,7 +114,7 @@ BEGIN
             END;
         WHEN 'number' THEN
             BEGIN
-                every := (val #>> '{}')::double precision OPERATOR(pg_catalog.*) interval '1 day';
+                every := (val #>> '{}')::double precision * interval '1 day';
             EXCEPTION WHEN interval_field_overflow OR datetime_field_overflow OR numeric_value_out_of_range THEN
                 RAISE EXCEPTION 'invalid cadence %... for tier "%"', left(val::text, 20), key
                     USING ERRCODE = 'invalid_parameter_value',
@@ -124,27 +124,27 @@ BEGIN
             RAISE EXCEPTION 'cadence of tier "%" must be a string, a number or null, not %', key, jsonb_typeof(val)
                 USING ERRCODE = 'invalid_parameter_value', HINT = example;
         END CASE;
-        IF every OPERATOR(pg_catalog.<=) '0' THEN
+        IF every <= '0' THEN
             RAISE EXCEPTION 'cadence of tier "%" must be positive, not %', key, every
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = 'A cadence says how often to contact the tier''s customers, e.g. "30 days".';
         END IF;
     END LOOP;
     FOR key, val IN SELECT e.key, e.value FROM jsonb_each(cadences) AS e ORDER BY e.key LOOP
-        IF jsonb_typeof(val) OPERATOR(pg_catalog.=) 'null' THEN
+        IF jsonb_typeof(val) = 'null' THEN
             DELETE FROM customer_tier.cadence AS c
-             WHERE c.program OPERATOR(pg_catalog.=) prog.name AND c.tier OPERATOR(pg_catalog.=) key;
+             WHERE c.program = prog.name AND c.tier = key;
         ELSE
             every := CASE jsonb_typeof(val) WHEN 'string' THEN (val #>> '{}')::interval
-                     ELSE (val #>> '{}')::double precision OPERATOR(pg_catalog.*) interval '1 day' END;
+                     ELSE (val #>> '{}')::double precision * interval '1 day' END;
             INSERT INTO customer_tier.cadence AS c (program, tier, every) VALUES (prog.name, key, every)
             ON CONFLICT ON CONSTRAINT cadence_pkey DO UPDATE SET every = excluded.every;
         END IF;
-        n := n OPERATOR(pg_catalog.+) 1;
+        n := n + 1;
     END LOOP;
     -- the customers of those tiers are due on the new cadence
     PERFORM customer_tier.rescore_where(prog.name, 'set_cadence',
-        format('c.tier OPERATOR(pg_catalog.=) ANY (%L::text[])',
+        format('c.tier = ANY (%L::text[])',
                (SELECT array_agg(k) FROM jsonb_object_keys(cadences) AS k)));
     RETURN n;
 END
@@ -178,7 +178,7 @@ BEGIN
     EXECUTE format('UPDATE %I.customers AS c SET last_contact_at = NULL, follow_up_due_at = ''-infinity'''
                    ' WHERE c.last_contact_at IS NOT NULL', prog.data_schema);
     PERFORM customer_tier.rescore_where(prog.name, 'trigger TRUNCATE contacts',
-                                        'c.follow_up_due_at OPERATOR(pg_catalog.=) ''-infinity''');
+                                        'c.follow_up_due_at = ''-infinity''');
 END
 $$;
 COMMENT ON FUNCTION customer_tier.forget_last_contacts(text) IS
@@ -348,17 +348,17 @@ BEGIN
                   HINT = 'For example customer_tier.log_contact(''shop'', ''42'', ''phone'', ''reached'').';
     END IF;
     -- a program's schema is ct_<name> (create_program)
-    s := 'ct_' OPERATOR(pg_catalog.||) program;
+    s := 'ct_' || program;
     SELECT a.atttypid::regtype INTO key_type
       FROM pg_attribute AS a
-     WHERE a.attrelid OPERATOR(pg_catalog.=) to_regclass(format('%I.contacts', s))
-       AND a.attname OPERATOR(pg_catalog.=) 'customer';
+     WHERE a.attrelid = to_regclass(format('%I.contacts', s))
+       AND a.attname = 'customer';
     IF key_type IS NULL OR program !~ '^[a-z][a-z0-9_]{0,39}$' THEN
         RAISE EXCEPTION 'program "%" does not exist', program
             USING ERRCODE = 'undefined_object',
                   HINT = 'SELECT name FROM customer_tier.program lists the programs.';
     END IF;
-    IF NOT channel OPERATOR(pg_catalog.=) ANY ('{phone,email,visit,other}'::text[]) THEN
+    IF NOT channel = ANY ('{phone,email,visit,other}'::text[]) THEN
         RAISE EXCEPTION 'invalid channel "%"', channel
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use phone, email, visit or other.';
@@ -368,14 +368,14 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Pass the time of the contact, or leave it out for now().';
     END IF;
-    IF contacted_at OPERATOR(pg_catalog.>) (clock_timestamp() OPERATOR(pg_catalog.+) interval '5 minutes') THEN
+    IF contacted_at > (clock_timestamp() + interval '5 minutes') THEN
         RAISE EXCEPTION 'contacted_at % is in the future', contacted_at
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'The log records contacts that took place; a contact in the future would hide follow-ups that are due.',
                   HINT = 'Pass the time of the contact, or leave it out for now().';
     END IF;
     BEGIN
-        EXECUTE format('SELECT EXISTS (SELECT FROM %I.segments AS c WHERE c.customer OPERATOR(pg_catalog.=) $1::%s)',
+        EXECUTE format('SELECT EXISTS (SELECT FROM %I.segments AS c WHERE c.customer = $1::%s)',
                        s, key_type)
            INTO known USING customer;
     EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range OR string_data_right_truncation THEN

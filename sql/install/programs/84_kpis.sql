@@ -31,7 +31,7 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = format('Use one of: %s.', array_to_string(units, ', '));
     END IF;
-    IF NOT unit OPERATOR(pg_catalog.=) ANY (units) THEN
+    IF NOT unit = ANY (units) THEN
         RAISE EXCEPTION 'invalid period unit "%"', unit
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A period is a unit of date_trunc.',
@@ -40,7 +40,7 @@ BEGIN
     step := CASE unit WHEN 'microseconds' THEN interval '1 microsecond'
                       WHEN 'milliseconds' THEN interval '1 millisecond'
                       WHEN 'quarter' THEN interval '3 months'
-                      ELSE ('1 ' OPERATOR(pg_catalog.||) unit)::interval END;
+                      ELSE ('1 ' || unit)::interval END;
     IF NOT isfinite(coalesce(to_date, 'now')) OR NOT isfinite(coalesce(from_date, 'now')) THEN
         RAISE EXCEPTION 'from_date and to_date must be finite'
             USING ERRCODE = 'invalid_parameter_value',
@@ -48,12 +48,12 @@ BEGIN
     END IF;
     BEGIN
         -- by default up to the end of the current period, so that it is included
-        last := coalesce(to_date, date_trunc(unit, coalesce(as_of, pg_catalog.now())) OPERATOR(pg_catalog.+) step);
+        last := coalesce(to_date, date_trunc(unit, coalesce(as_of, pg_catalog.now())) + step);
         -- by default the twelve periods that start before last
         first := coalesce(date_trunc(unit, from_date),
-                          date_trunc(unit, last OPERATOR(pg_catalog.-) interval '1 microsecond')
-                              OPERATOR(pg_catalog.-) (step OPERATOR(pg_catalog.*) 11));
-        IF first OPERATOR(pg_catalog.>=) last THEN
+                          date_trunc(unit, last - interval '1 microsecond')
+                              - (step * 11));
+        IF first >= last THEN
             RAISE EXCEPTION 'from_date (%) must be before to_date (%)', from_date, last
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = 'The periods are those that start from the start of the period of from_date up to, not including, to_date.',
@@ -61,22 +61,22 @@ BEGIN
         END IF;
         -- generate_series materializes its whole result: estimate first (a
         -- month as 30 days, a year as 365.25), count exactly only when small
-        IF date_part('epoch', last OPERATOR(pg_catalog.-) first) OPERATOR(pg_catalog./) date_part('epoch', step)
-           OPERATOR(pg_catalog.>) 1100 THEN
+        IF date_part('epoch', last - first) / date_part('epoch', step)
+           > 1100 THEN
             n := 1001;
         ELSE
             SELECT count(*) INTO n
-              FROM generate_series(first, last, step) AS g (s) WHERE g.s OPERATOR(pg_catalog.<) last;
+              FROM generate_series(first, last, step) AS g (s) WHERE g.s < last;
         END IF;
-        IF n OPERATOR(pg_catalog.>) 1000 THEN
+        IF n > 1000 THEN
             RAISE EXCEPTION 'too many periods: more than 1000 of unit % from % to %', unit, first, last
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = 'Choose a larger unit or a shorter range.';
         END IF;
         -- the end of the last period must be a timestamp too: inside the block
         RETURN QUERY
-        SELECT g.s, g.s OPERATOR(pg_catalog.+) step FROM generate_series(first, last, step) AS g (s)
-         WHERE g.s OPERATOR(pg_catalog.<) last ORDER BY 1;
+        SELECT g.s, g.s + step FROM generate_series(first, last, step) AS g (s)
+         WHERE g.s < last ORDER BY 1;
     EXCEPTION WHEN datetime_field_overflow THEN
         RAISE EXCEPTION 'periods of unit % around % and % fall outside the range of timestamps', unit,
                         coalesce(from_date::text, 'the default start'), coalesce(to_date::text, 'now')

@@ -78,17 +78,17 @@ DECLARE
     outer_pad bytea;
     i integer;
 BEGIN
-    IF length(k) OPERATOR(pg_catalog.>) 64 THEN
+    IF length(k) > 64 THEN
         k := sha256(k);
     END IF;
-    k := k OPERATOR(pg_catalog.||) decode(repeat('00', 64 OPERATOR(pg_catalog.-) length(k)), 'hex');
+    k := k || decode(repeat('00', 64 - length(k)), 'hex');
     inner_pad := k;
     outer_pad := k;
     FOR i IN 0..63 LOOP
-        inner_pad := set_byte(inner_pad, i, get_byte(k, i) OPERATOR(pg_catalog.#) 54);   -- 0x36
-        outer_pad := set_byte(outer_pad, i, get_byte(k, i) OPERATOR(pg_catalog.#) 92);   -- 0x5c
+        inner_pad := set_byte(inner_pad, i, get_byte(k, i) # 54);   -- 0x36
+        outer_pad := set_byte(outer_pad, i, get_byte(k, i) # 92);   -- 0x5c
     END LOOP;
-    RETURN sha256(outer_pad OPERATOR(pg_catalog.||) sha256(inner_pad OPERATOR(pg_catalog.||) message));
+    RETURN sha256(outer_pad || sha256(inner_pad || message));
 END
 $$;
 COMMENT ON FUNCTION customer_tier.hmac_sha256(bytea, bytea) IS
@@ -112,7 +112,7 @@ BEGIN
     SELECT e.secret INTO s FROM customer_tier.erasure_secret AS e;
     IF s IS NULL THEN
         INSERT INTO customer_tier.erasure_secret AS e (secret)
-        VALUES (decode(replace(gen_random_uuid()::text OPERATOR(pg_catalog.||) gen_random_uuid()::text,
+        VALUES (decode(replace(gen_random_uuid()::text || gen_random_uuid()::text,
                                '-', ''), 'hex'))
         ON CONFLICT (id) DO NOTHING;
         SELECT e.secret INTO s FROM customer_tier.erasure_secret AS e;
@@ -155,7 +155,7 @@ BEGIN ATOMIC
     SELECT prog.orders_table, prog.customer_column
     UNION
     SELECT f.feedback_table, f.customer_column FROM customer_tier.feedback_source AS f
-     WHERE f.program OPERATOR(pg_catalog.=) prog.name;
+     WHERE f.program = prog.name;
 END;
 COMMENT ON FUNCTION customer_tier.program_sources(customer_tier.program) IS
     'the CRM tables a program derives data from (orders, attached feedback) and their customer key columns';
@@ -179,14 +179,14 @@ BEGIN
     FOR src IN
         SELECT t.rel, a.attname, format_type(a.atttypid, a.atttypmod) AS typ
           FROM (SELECT ps.source::oid AS rel, ps.customer_column FROM customer_tier.program_sources(prog) AS ps) AS t
-          JOIN pg_attribute AS a ON a.attrelid OPERATOR(pg_catalog.=) t.rel
-                                AND a.attname OPERATOR(pg_catalog.=) t.customer_column
-                                AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+          JOIN pg_attribute AS a ON a.attrelid = t.rel
+                                AND a.attname = t.customer_column
+                                AND a.attnum > 0 AND NOT a.attisdropped
          ORDER BY t.rel
     LOOP
         EXECUTE format('LOCK TABLE %s IN SHARE MODE', src.rel::regclass);
         BEGIN
-            EXECUTE format('SELECT EXISTS (SELECT FROM %s AS o WHERE o.%I OPERATOR(pg_catalog.=) $1::%s)',
+            EXECUTE format('SELECT EXISTS (SELECT FROM %s AS o WHERE o.%I = $1::%s)',
                            src.rel::regclass, src.attname, src.typ)
                INTO still USING key;
         EXCEPTION WHEN data_exception THEN
@@ -221,44 +221,44 @@ DECLARE
     -- a reject row image is a copy of a source row: the key is under that
     -- source's customer column
     image_match text := (SELECT pg_catalog.string_agg(
-                                    format('(d.row_image OPERATOR(pg_catalog.->>) %L) OPERATOR(pg_catalog.=) $1',
+                                    format('(d.row_image ->> %L) = $1',
                                            ps.customer_column), ' OR ')
                            FROM customer_tier.program_sources(prog) AS ps);
 BEGIN
     FOR t IN
         WITH RECURSIVE tabs AS (
             SELECT c.oid FROM pg_class AS c
-             WHERE c.relnamespace OPERATOR(pg_catalog.=) prog.data_schema::regnamespace
-               AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::"char"[]) AND NOT c.relispartition
+             WHERE c.relnamespace = prog.data_schema::regnamespace
+               AND c.relkind = ANY ('{r,p}'::"char"[]) AND NOT c.relispartition
         ), edges AS (
             SELECT DISTINCT k.conrelid AS child, k.confrelid AS parent
               FROM pg_constraint AS k
-             WHERE k.contype OPERATOR(pg_catalog.=) 'f'
-               AND k.conrelid OPERATOR(pg_catalog.<>) k.confrelid
+             WHERE k.contype = 'f'
+               AND k.conrelid <> k.confrelid
                AND k.conrelid IN (SELECT oid FROM tabs) AND k.confrelid IN (SELECT oid FROM tabs)
         ), height (oid, h) AS (
             SELECT oid, 0 FROM tabs
             UNION ALL
-            SELECT e.parent, x.h OPERATOR(pg_catalog.+) 1
-              FROM height AS x JOIN edges AS e ON e.child OPERATOR(pg_catalog.=) x.oid
-             WHERE x.h OPERATOR(pg_catalog.<) 32
+            SELECT e.parent, x.h + 1
+              FROM height AS x JOIN edges AS e ON e.child = x.oid
+             WHERE x.h < 32
         )
         SELECT x.oid::regclass AS rel, c.relname,
                (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute AS a
-                 WHERE a.attrelid OPERATOR(pg_catalog.=) x.oid AND a.attname OPERATOR(pg_catalog.=) 'customer'
-                   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) AS key_type,
+                 WHERE a.attrelid = x.oid AND a.attname = 'customer'
+                   AND a.attnum > 0 AND NOT a.attisdropped) AS key_type,
                EXISTS (SELECT FROM pg_attribute AS a
-                        WHERE a.attrelid OPERATOR(pg_catalog.=) x.oid AND a.attname OPERATOR(pg_catalog.=) 'row_image'
-                          AND a.atttypid OPERATOR(pg_catalog.=) 'jsonb'::regtype AND NOT a.attisdropped) AS has_image
+                        WHERE a.attrelid = x.oid AND a.attname = 'row_image'
+                          AND a.atttypid = 'jsonb'::regtype AND NOT a.attisdropped) AS has_image
           FROM (SELECT oid, max(h) AS h FROM height GROUP BY oid) AS x
-          JOIN pg_class AS c ON c.oid OPERATOR(pg_catalog.=) x.oid
+          JOIN pg_class AS c ON c.oid = x.oid
          ORDER BY x.h, c.relname
     LOOP
         CONTINUE WHEN t.key_type IS NULL AND NOT t.has_image;
         BEGIN
             EXECUTE format('DELETE FROM %s AS d WHERE %s OR %s', t.rel,
                            CASE WHEN t.key_type IS NULL THEN 'false'
-                                ELSE format('d.customer OPERATOR(pg_catalog.=) $1::%s', t.key_type) END,
+                                ELSE format('d.customer = $1::%s', t.key_type) END,
                            CASE WHEN t.has_image THEN image_match ELSE 'false' END)
               USING key;
         EXCEPTION WHEN data_exception THEN
@@ -269,8 +269,8 @@ BEGIN
               USING key;
         END;
         GET DIAGNOSTICS n = ROW_COUNT;
-        IF n OPERATOR(pg_catalog.>) 0 THEN
-            counts := counts OPERATOR(pg_catalog.||) jsonb_build_object(t.relname, n);
+        IF n > 0 THEN
+            counts := counts || jsonb_build_object(t.relname, n);
         END IF;
     END LOOP;
 
@@ -278,20 +278,20 @@ BEGIN
     FOR t IN
         SELECT c.oid::regclass AS rel, c.relname
           FROM pg_class AS c
-         WHERE c.relnamespace OPERATOR(pg_catalog.=) 'customer_tier'::regnamespace
-           AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::"char"[]) AND NOT c.relispartition
+         WHERE c.relnamespace = 'customer_tier'::regnamespace
+           AND c.relkind = ANY ('{r,p}'::"char"[]) AND NOT c.relispartition
            AND (SELECT count(*) FROM pg_attribute AS a
-                 WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND NOT a.attisdropped
-                   AND a.atttypid OPERATOR(pg_catalog.=) ANY ('{text,varchar}'::regtype[])
-                   AND a.attname OPERATOR(pg_catalog.=) ANY ('{program,customer}'::name[])) OPERATOR(pg_catalog.=) 2
+                 WHERE a.attrelid = c.oid AND NOT a.attisdropped
+                   AND a.atttypid = ANY ('{text,varchar}'::regtype[])
+                   AND a.attname = ANY ('{program,customer}'::name[])) = 2
          ORDER BY c.relname
     LOOP
-        EXECUTE format('DELETE FROM %s AS d WHERE d.program OPERATOR(pg_catalog.=) $1 AND d.customer OPERATOR(pg_catalog.=) $2',
+        EXECUTE format('DELETE FROM %s AS d WHERE d.program = $1 AND d.customer = $2',
                        t.rel)
           USING prog.name, key;
         GET DIAGNOSTICS n = ROW_COUNT;
-        IF n OPERATOR(pg_catalog.>) 0 THEN
-            counts := counts OPERATOR(pg_catalog.||) jsonb_build_object('customer_tier.' OPERATOR(pg_catalog.||) t.relname, n);
+        IF n > 0 THEN
+            counts := counts || jsonb_build_object('customer_tier.' || t.relname, n);
         END IF;
     END LOOP;
     RETURN counts;
@@ -377,7 +377,7 @@ BEGIN
         CONTINUE WHEN key IS NULL;
         counts := customer_tier.erasure_delete(prog, key);
         PERFORM customer_tier.erasure_record(prog.name, key, counts);
-        result := result OPERATOR(pg_catalog.||) jsonb_build_object(prog.name, counts);
+        result := result || jsonb_build_object(prog.name, counts);
     END LOOP;
     RETURN result;
 END
@@ -400,13 +400,13 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     -- a dropped program's log stays: the key is then hashed as given
-    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) was_forgotten.program;
+    SELECT * INTO prog FROM customer_tier.program AS p WHERE p.name = was_forgotten.program;
     IF FOUND THEN
         key := coalesce(customer_tier.erasure_key(prog, customer), customer);
     END IF;
     RETURN EXISTS (SELECT FROM customer_tier.erasure_log AS l
-                    WHERE l.customer_hash OPERATOR(pg_catalog.=) customer_tier.erasure_hash(key)
-                      AND l.program OPERATOR(pg_catalog.=) was_forgotten.program);
+                    WHERE l.customer_hash = customer_tier.erasure_hash(key)
+                      AND l.program = was_forgotten.program);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.was_forgotten(text, text) IS

@@ -46,7 +46,7 @@ DECLARE
     r customer_tier.retention;
 BEGIN
     PERFORM customer_tier.program_row(program);
-    SELECT * INTO r FROM customer_tier.retention AS t WHERE t.program OPERATOR(pg_catalog.=) retention_of.program;
+    SELECT * INTO r FROM customer_tier.retention AS t WHERE t.program = retention_of.program;
     IF NOT FOUND THEN
         r := ROW(program, '2 years', '2 years', '1 year', '90 days', NULL, NULL)::customer_tier.retention;
     END IF;
@@ -87,32 +87,32 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     r := customer_tier.retention_of(program);
-    IF jsonb_typeof(settings) OPERATOR(pg_catalog.<>) 'object' THEN
+    IF jsonb_typeof(settings) <> 'object' THEN
         RAISE EXCEPTION 'retention settings must be a JSON object, not %', jsonb_typeof(settings)
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Pass for example ''{"tier_history": "3 years", "rejects": "30 days"}''.';
     END IF;
     FOR item IN SELECT j.key, j.value FROM jsonb_each(settings) AS j ORDER BY j.key LOOP
-        IF item.key OPERATOR(pg_catalog.<>) ALL ('{tier_history,contacts,runs,rejects}'::text[]) THEN
+        IF item.key <> ALL ('{tier_history,contacts,runs,rejects}'::text[]) THEN
             RAISE EXCEPTION 'unknown retention setting "%"', item.key
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = 'The settings are tier_history, contacts, runs and rejects.';
         END IF;
-        IF jsonb_typeof(item.value) OPERATOR(pg_catalog.=) 'null' THEN
+        IF jsonb_typeof(item.value) = 'null' THEN
             period := NULL;
-        ELSIF jsonb_typeof(item.value) OPERATOR(pg_catalog.<>) 'string' THEN
+        ELSIF jsonb_typeof(item.value) <> 'string' THEN
             RAISE EXCEPTION 'retention setting "%" must be an interval string or null, not %', item.key, item.value
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = 'Pass a period such as "2 years" or "90 days", or null to keep the data forever.';
         ELSE
             BEGIN
-                period := (item.value OPERATOR(pg_catalog.->>) 0)::interval;
+                period := (item.value ->> 0)::interval;
             EXCEPTION WHEN data_exception THEN
                 RAISE EXCEPTION 'retention setting "%" is not an interval: %', item.key, item.value
                     USING ERRCODE = 'invalid_parameter_value',
                           HINT = 'Pass a period such as "2 years" or "90 days", or null to keep the data forever.';
             END;
-            IF period OPERATOR(pg_catalog.<=) '0' THEN
+            IF period <= '0' THEN
                 RAISE EXCEPTION 'retention setting "%" must be positive, not %', item.key, item.value
                     USING ERRCODE = 'invalid_parameter_value',
                           HINT = 'Pass a period such as "2 years" or "90 days", or null to keep the data forever.';
@@ -159,11 +159,11 @@ BEGIN
 
     n := 0;
     IF r.tier_history IS NOT NULL THEN
-        EXECUTE format('DELETE FROM %I.tier_history AS h WHERE h.changed_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)',
+        EXECUTE format('DELETE FROM %I.tier_history AS h WHERE h.changed_at < (pg_catalog.now() - $1)',
                        prog.data_schema) USING r.tier_history;
         GET DIAGNOSTICS n = ROW_COUNT;
     END IF;
-    result := result OPERATOR(pg_catalog.||) jsonb_build_object('tier_history', n);
+    result := result || jsonb_build_object('tier_history', n);
 
     -- the change feed follows the tier history; a consumer whose untaken
     -- events go is stopped until reset (consume_events)
@@ -172,46 +172,46 @@ BEGIN
         EXECUTE format($sql$
             WITH gone AS (
                 SELECT e.id FROM %1$I.events AS e
-                 WHERE e.happened_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)
+                 WHERE e.happened_at < (pg_catalog.now() - $1)
             ), missed AS (
                 UPDATE %1$I.event_consumers AS c
-                   SET missed_before = greatest(c.missed_before, x.newest OPERATOR(pg_catalog.+) 1)
+                   SET missed_before = greatest(c.missed_before, x.newest + 1)
                   FROM (SELECT d.consumer, pg_catalog.max(d.event_id) AS newest
-                          FROM %1$I.event_deliveries AS d JOIN gone AS g ON g.id OPERATOR(pg_catalog.=) d.event_id
+                          FROM %1$I.event_deliveries AS d JOIN gone AS g ON g.id = d.event_id
                          GROUP BY d.consumer) AS x
-                 WHERE c.name OPERATOR(pg_catalog.=) x.consumer
+                 WHERE c.name = x.consumer
             )
-            DELETE FROM %1$I.events AS e USING gone AS g WHERE e.id OPERATOR(pg_catalog.=) g.id$sql$,
+            DELETE FROM %1$I.events AS e USING gone AS g WHERE e.id = g.id$sql$,
             prog.data_schema) USING r.tier_history;
         GET DIAGNOSTICS n = ROW_COUNT;
     END IF;
-    result := result OPERATOR(pg_catalog.||) jsonb_build_object('events', n);
+    result := result || jsonb_build_object('events', n);
 
     n := 0;
     IF r.contacts IS NOT NULL THEN
-        EXECUTE format('DELETE FROM %I.contacts AS c WHERE c.contacted_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)',
+        EXECUTE format('DELETE FROM %I.contacts AS c WHERE c.contacted_at < (pg_catalog.now() - $1)',
                        prog.data_schema) USING r.contacts;
         GET DIAGNOSTICS n = ROW_COUNT;
     END IF;
-    result := result OPERATOR(pg_catalog.||) jsonb_build_object('contacts', n);
+    result := result || jsonb_build_object('contacts', n);
 
     n := 0;
     IF r.runs IS NOT NULL THEN
         DELETE FROM customer_tier.run AS x
-         WHERE x.program OPERATOR(pg_catalog.=) purge.program
-           AND x.outcome OPERATOR(pg_catalog.<>) 'running'
-           AND x.finished_at OPERATOR(pg_catalog.<) (now() OPERATOR(pg_catalog.-) r.runs);
+         WHERE x.program = purge.program
+           AND x.outcome <> 'running'
+           AND x.finished_at < (now() - r.runs);
         GET DIAGNOSTICS n = ROW_COUNT;
     END IF;
-    result := result OPERATOR(pg_catalog.||) jsonb_build_object('runs', n);
+    result := result || jsonb_build_object('runs', n);
 
     n := 0;
     IF r.rejects IS NOT NULL THEN
-        EXECUTE format('DELETE FROM %I.rejects AS j WHERE j.rejected_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)',
+        EXECUTE format('DELETE FROM %I.rejects AS j WHERE j.rejected_at < (pg_catalog.now() - $1)',
                        prog.data_schema) USING r.rejects;
         GET DIAGNOSTICS n = ROW_COUNT;
     END IF;
-    result := result OPERATOR(pg_catalog.||) jsonb_build_object('rejects', n);
+    result := result || jsonb_build_object('rejects', n);
     RETURN result;
 END
 $$;

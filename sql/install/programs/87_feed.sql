@@ -83,7 +83,7 @@ LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    s name := ('ct_' OPERATOR(pg_catalog.||) program)::name;
+    s name := ('ct_' || program)::name;
 BEGIN
     IF program !~ '^[a-z][a-z0-9_]{0,39}$' OR to_regclass(format('%I.event_consumers', s)) IS NULL THEN
         RAISE EXCEPTION 'program "%" does not exist', program
@@ -109,7 +109,7 @@ DECLARE
     s name;
     n bigint := 0;
 BEGIN
-    IF program IS NULL OR consumer IS NULL OR consumer OPERATOR(pg_catalog.=) '' THEN
+    IF program IS NULL OR consumer IS NULL OR consumer = '' THEN
         RAISE EXCEPTION 'program and consumer must not be null or empty'
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'Name the consumer after the worker that reads the feed, e.g. ''crm-tasks''.';
@@ -124,7 +124,7 @@ BEGIN
     END;
     IF replay_from IS NOT NULL THEN
         EXECUTE format('INSERT INTO %1$I.event_deliveries (consumer, event_id)
-                        SELECT $1, e.id FROM %1$I.events AS e WHERE e.id OPERATOR(pg_catalog.>=) $2', s)
+                        SELECT $1, e.id FROM %1$I.events AS e WHERE e.id >= $2', s)
           USING consumer, replay_from;
         GET DIAGNOSTICS n = ROW_COUNT;
     END IF;
@@ -144,11 +144,11 @@ AS $$
 DECLARE
     n bigint;
 BEGIN
-    EXECUTE format('DELETE FROM %I.event_consumers AS c WHERE c.name OPERATOR(pg_catalog.=) $1',
+    EXECUTE format('DELETE FROM %I.event_consumers AS c WHERE c.name = $1',
                    customer_tier.feed_schema(program))
       USING consumer;
     GET DIAGNOSTICS n = ROW_COUNT;
-    RETURN n OPERATOR(pg_catalog.>) 0;
+    RETURN n > 0;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.unregister_consumer(text, text) IS
@@ -165,10 +165,10 @@ AS $$
 DECLARE
     n bigint;
 BEGIN
-    EXECUTE format('UPDATE %I.event_consumers AS c SET missed_before = NULL WHERE c.name OPERATOR(pg_catalog.=) $1',
+    EXECUTE format('UPDATE %I.event_consumers AS c SET missed_before = NULL WHERE c.name = $1',
                    customer_tier.feed_schema(program)) USING consumer;
     GET DIAGNOSTICS n = ROW_COUNT;
-    RETURN n OPERATOR(pg_catalog.>) 0;
+    RETURN n > 0;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.reset_consumer(text, text) IS
@@ -194,12 +194,12 @@ BEGIN
         RAISE EXCEPTION 'program, consumer and max_events must not be null'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF max_events OPERATOR(pg_catalog.<) 1 THEN
+    IF max_events < 1 THEN
         RAISE EXCEPTION 'max_events must be at least 1, not %', max_events
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Take events in batches, e.g. 100.';
     END IF;
     s := customer_tier.feed_schema(program);
-    EXECUTE format('SELECT true, c.missed_before FROM %I.event_consumers AS c WHERE c.name OPERATOR(pg_catalog.=) $1', s)
+    EXECUTE format('SELECT true, c.missed_before FROM %I.event_consumers AS c WHERE c.name = $1', s)
       INTO found_consumer, missed USING consumer;
     IF found_consumer IS NULL THEN
         RAISE EXCEPTION 'consumer "%" of program "%" is not registered', consumer, program
@@ -215,14 +215,14 @@ BEGIN
     RETURN QUERY EXECUTE format($sql$
         WITH taken AS (
             DELETE FROM %1$I.event_deliveries AS d
-             WHERE d.consumer OPERATOR(pg_catalog.=) $1
+             WHERE d.consumer = $1
                AND d.event_id IN (SELECT x.event_id FROM %1$I.event_deliveries AS x
-                                   WHERE x.consumer OPERATOR(pg_catalog.=) $1
+                                   WHERE x.consumer = $1
                                    ORDER BY x.event_id LIMIT $2
                                    FOR UPDATE SKIP LOCKED)
             RETURNING d.event_id)
         SELECT e.id, e.happened_at, customer_tier.text_of(e.customer), e.kind, e.detail, e.source
-          FROM taken AS t JOIN %1$I.events AS e ON e.id OPERATOR(pg_catalog.=) t.event_id
+          FROM taken AS t JOIN %1$I.events AS e ON e.id = t.event_id
          ORDER BY e.id$sql$, s)
       USING consumer, max_events;
 END

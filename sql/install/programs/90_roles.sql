@@ -31,7 +31,7 @@ DECLARE
 BEGIN
     FOREACH role_name IN ARRAY ARRAY['customer_tier_reader', 'customer_tier_writer', 'customer_tier_admin',
                                      'customer_tier_owner'] LOOP
-        SELECT * INTO r FROM pg_catalog.pg_roles AS a WHERE a.rolname OPERATOR(pg_catalog.=) role_name;
+        SELECT * INTO r FROM pg_catalog.pg_roles AS a WHERE a.rolname = role_name;
         IF NOT FOUND THEN
             EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE'
                                       ' NOREPLICATION NOBYPASSRLS', role_name);
@@ -60,10 +60,10 @@ BEGIN
         END IF;
         SELECT pg_catalog.string_agg(pg_catalog.quote_ident(g.rolname), ', ' ORDER BY g.rolname) INTO other
           FROM pg_catalog.pg_auth_members AS m
-          JOIN pg_catalog.pg_roles AS g ON g.oid OPERATOR(pg_catalog.=) m.roleid
-         WHERE m.member OPERATOR(pg_catalog.=) r.oid
-           AND NOT (role_name OPERATOR(pg_catalog.=) 'customer_tier_admin'
-                    AND g.rolname OPERATOR(pg_catalog.=) 'customer_tier_reader');
+          JOIN pg_catalog.pg_roles AS g ON g.oid = m.roleid
+         WHERE m.member = r.oid
+           AND NOT (role_name = 'customer_tier_admin'
+                    AND g.rolname = 'customer_tier_reader');
         IF other IS NOT NULL THEN
             RAISE EXCEPTION 'role "%" already exists and is a member of other roles', role_name
                 USING ERRCODE = 'insufficient_privilege',
@@ -73,8 +73,8 @@ BEGIN
                                                other, role_name);
         END IF;
         -- a member of the owner could put triggers on every program's tables
-        IF role_name OPERATOR(pg_catalog.=) 'customer_tier_owner'
-           AND EXISTS (SELECT FROM pg_catalog.pg_auth_members AS m WHERE m.roleid OPERATOR(pg_catalog.=) r.oid) THEN
+        IF role_name = 'customer_tier_owner'
+           AND EXISTS (SELECT FROM pg_catalog.pg_auth_members AS m WHERE m.roleid = r.oid) THEN
             RAISE EXCEPTION 'role "customer_tier_owner" already exists and has members'
                 USING ERRCODE = 'insufficient_privilege',
                       DETAIL = 'customer_tier_owner owns every program''s tables; a member of it could put triggers on them that superusers'' calls would run.',
@@ -85,8 +85,8 @@ BEGIN
     EXECUTE pg_catalog.format('GRANT CREATE ON DATABASE %I TO customer_tier_owner', pg_catalog.current_database());
     -- The admin may do what the reader may.
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_auth_members AS m
-                    WHERE m.roleid OPERATOR(pg_catalog.=) 'customer_tier_reader'::regrole
-                      AND m.member OPERATOR(pg_catalog.=) 'customer_tier_admin'::regrole) THEN
+                    WHERE m.roleid = 'customer_tier_reader'::regrole
+                      AND m.member = 'customer_tier_admin'::regrole) THEN
         GRANT customer_tier_reader TO customer_tier_admin;
     END IF;
 END
@@ -246,8 +246,8 @@ BEGIN
                 ('feed_schema', 'customer_tier_admin'), ('feed_schema', 'customer_tier_writer'),
                 ('text_of', 'customer_tier_writer')) AS w (routine, grantee)
           JOIN pg_catalog.pg_proc AS p
-            ON p.proname OPERATOR(pg_catalog.=) w.routine
-           AND p.pronamespace OPERATOR(pg_catalog.=) 'customer_tier'::regnamespace
+            ON p.proname = w.routine
+           AND p.pronamespace = 'customer_tier'::regnamespace
          ORDER BY 1
     LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE %s TO %I', g.routine, g.grantee);
@@ -282,10 +282,10 @@ BEGIN
 
     SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
       FROM pg_attribute AS a
-     WHERE a.attrelid OPERATOR(pg_catalog.=) format('%I.customers', s)::regclass
-       AND a.attnum OPERATOR(pg_catalog.>) 0
+     WHERE a.attrelid = format('%I.customers', s)::regclass
+       AND a.attnum > 0
        AND NOT a.attisdropped
-       AND a.atttypid OPERATOR(pg_catalog.<>) 'customer_tier.order_stats_state'::regtype;
+       AND a.atttypid <> 'customer_tier.order_stats_state'::regtype;
     EXECUTE format('GRANT SELECT (%s) ON %I.customers TO customer_tier_reader', cols, s);
     EXECUTE format('GRANT SELECT ON %I.tier_history TO customer_tier_reader', s);
     -- the change feed: the writer (the CRM's workers) registers and consumes
@@ -298,8 +298,8 @@ BEGIN
     -- REFERENCES or TRUNCATE, and no way to change them.
     FOR obj IN
         SELECT c.relname FROM pg_class AS c
-         WHERE c.relnamespace OPERATOR(pg_catalog.=) s::regnamespace
-           AND c.relkind OPERATOR(pg_catalog.=) 'r'
+         WHERE c.relnamespace = s::regnamespace
+           AND c.relkind = 'r'
          ORDER BY c.relname
     LOOP
         EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I.%I TO customer_tier_admin', s, obj.relname);
@@ -307,20 +307,20 @@ BEGIN
 
     FOR obj IN
         SELECT c.relname FROM pg_class AS c
-         WHERE c.relnamespace OPERATOR(pg_catalog.=) s::regnamespace
-           AND c.relkind OPERATOR(pg_catalog.=) ANY ('{v,m}'::"char"[])
+         WHERE c.relnamespace = s::regnamespace
+           AND c.relkind = ANY ('{v,m}'::"char"[])
          ORDER BY c.relname
     LOOP
         EXECUTE format('GRANT SELECT ON %I.%I TO customer_tier_reader', s, obj.relname);
-        IF obj.relname OPERATOR(pg_catalog.=) 'segments' THEN
+        IF obj.relname = 'segments' THEN
             EXECUTE format('GRANT SELECT ON %I.%I TO customer_tier_writer', s, obj.relname);
         END IF;
     END LOOP;
 
     FOR obj IN
-        SELECT p.oid::regprocedure AS fn, p.prorettype OPERATOR(pg_catalog.=) 'trigger'::regtype AS is_trigger
+        SELECT p.oid::regprocedure AS fn, p.prorettype = 'trigger'::regtype AS is_trigger
           FROM pg_proc AS p
-         WHERE p.pronamespace OPERATOR(pg_catalog.=) s::regnamespace
+         WHERE p.pronamespace = s::regnamespace
          ORDER BY p.oid
     LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', obj.fn);
@@ -348,7 +348,7 @@ DECLARE
 BEGIN
     FOR g IN
         SELECT p.oid::regprocedure AS routine FROM pg_catalog.pg_proc AS p
-         WHERE p.pronamespace OPERATOR(pg_catalog.=) 'customer_tier'::regnamespace
+         WHERE p.pronamespace = 'customer_tier'::regnamespace
          ORDER BY 1
     LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE %s TO customer_tier_owner', g.routine);
