@@ -246,6 +246,38 @@ SELECT count(*) AS differing
        customer_tier.btyd_summary(c.purchases, c.monetary, m.bgnbd_fitted_at) AS s
  WHERE m.program = 'shop'
    AND abs(c.p_alive - customer_tier.p_alive(m.bgnbd, s.x, s.t_x, s.t)) > 1e-3;
+-- A day later, p_alive and the CLV of every customer have moved a little by
+-- time alone; a run writes only the customers whose stored values are off by
+-- 0.01 (p_alive) or 5% (CLV), or whose anything else changed, so that a
+-- nightly run does not rewrite everyone.  A program on the same orders with
+-- a scoring date shows it (a program following the clock cannot be moved on).
+SELECT customer_tier.create_program('drift', 'crm.orders', 'customer_id', 'amount', 'ordered_at',
+                                    as_of => date_trunc('day', now()) + interval '1 day') > 0 AS created;
+CALL customer_tier.reclassify('drift');
+CREATE FUNCTION drift_check() RETURNS TABLE (written bigint, customers bigint, p_alive_within bool, clv_within bool)
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY
+    SELECT count(*) FILTER (WHERE c.changed_by = (SELECT 'run ' || max(r.id) FROM customer_tier.run AS r)),
+           count(*),
+           bool_and(abs(c.p_alive - a.p_alive) < 0.01),
+           bool_and(abs(c.predicted_clv - a.clv) < 0.05 * greatest(abs(c.predicted_clv), 1))
+      FROM ct_drift.customers AS c, customer_tier.program_model AS m, customer_tier.churn_settings AS ch,
+           customer_tier.churn_assess(customer_tier.churn_settings_array(ch), m.bgnbd, m.gamma_gamma,
+                                      c.purchases, c.monetary, c.recent_satisfaction, c.lifecycle,
+                                      c.lifecycle_since, customer_tier.program_as_of('drift')) AS a
+     WHERE m.program = 'drift' AND ch.program = 'drift';
+END $$;
+SELECT customer_tier.program_as_of('drift') + interval '1 day' AS next_day \gset
+CALL customer_tier.reclassify('drift', as_of => :'next_day');
+SELECT written < customers / 10 AS few_written, p_alive_within, clv_within FROM drift_check();
+-- the control: half a year on, most values are off and most customers are written
+SELECT customer_tier.program_as_of('drift') + interval '180 days' AS half_a_year_on \gset
+CALL customer_tier.reclassify('drift', as_of => :'half_a_year_on');
+SELECT written > customers / 2 AS most_written, p_alive_within, clv_within FROM drift_check();
+SELECT customer_tier.drop_program('drift');
+DROP FUNCTION drift_check();
+
 -- every stage occurs; the churn list is ordered by value at stake
 SELECT lifecycle, count(*) > 0 AS some FROM ct_shop.customers GROUP BY 1 ORDER BY 1;
 SELECT bool_and(v.value_at_stake <= v.previous) AS ordered_by_value_at_stake, count(*) > 10 AS many

@@ -388,11 +388,17 @@ ChurnAssessArgs(const NullableDatum *args, Datum *values, bool *nulls)
 		if (silent_days > limit)
 		{
 			flags[nflags] = "silent";
+			/*
+			 * The reasons name no quantity that moves by time alone (days
+			 * since the last order, p_alive): a stored reason then changes
+			 * only when its flag's inputs do, and a nightly run need not
+			 * rewrite every silent customer (docs/churn.md).
+			 */
 			reasons[nflags++] = ot.norders >= 2
-				? psprintf("no order for %.1f days, more than %.1f (%g x the usual gap of %.1f days, floor %g)",
-						   silent_days, limit, cs[CS_SILENT_GAP_FACTOR], gap, cs[CS_SILENT_FLOOR_DAYS])
-				: psprintf("no order for %.1f days since the only one, more than the floor of %g days",
-						   silent_days, cs[CS_SILENT_FLOOR_DAYS]);
+				? psprintf("no order for more than %.1f days (%g x the usual gap of %.1f days, floor %g)",
+						   limit, cs[CS_SILENT_GAP_FACTOR], gap, cs[CS_SILENT_FLOOR_DAYS])
+				: psprintf("no order for more than %g days since the only one (the floor)",
+						   cs[CS_SILENT_FLOOR_DAYS]);
 		}
 	}
 	if ((double) ot.previous >= cs[CS_FREQUENCY_MIN_PREVIOUS] &&
@@ -407,7 +413,7 @@ ChurnAssessArgs(const NullableDatum *args, Datum *values, bool *nulls)
 	if (!isnan(p_alive) && p_alive < cs[CS_P_ALIVE_BELOW])
 	{
 		flags[nflags] = "low_p_alive";
-		reasons[nflags++] = psprintf("p_alive %g below %g", p_alive, cs[CS_P_ALIVE_BELOW]);
+		reasons[nflags++] = psprintf("p_alive below %g", cs[CS_P_ALIVE_BELOW]);
 	}
 	if (!args[5].isnull)
 	{

@@ -15,6 +15,7 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "storage/proc.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -39,6 +40,82 @@ typedef struct RowLayout
 	int			scored_atts[PC_NCOLS];
 	char		checked_program[NAMEDATALEN];	/* a program known to exist */
 } RowLayout;
+
+/*
+ * The last row scored, with what it was scored from.  rescore_where's UPDATE
+ * names the scoring twice, once to test whether anything changed and once to
+ * set the columns, and the planner runs the two sub-selects apart: a row that
+ * changes would be scored twice.  The second call finds the same arguments in
+ * the same command and returns the same row.  Within one command the
+ * configuration, the pins and the scoring date cannot change, so equal
+ * arguments give equal scores.
+ */
+typedef struct ScoredMemo
+{
+	MemoryContext context;
+	LocalTransactionId lxid;
+	CommandId	command;
+	bytea	   *arguments;		/* program, source, abc class and row, flattened */
+	Datum		result;
+} ScoredMemo;
+
+static ScoredMemo memo;
+
+/* The arguments of one call as one byte string, to compare with the memo's. */
+static bytea *
+flatten_arguments(FunctionCallInfo fcinfo, HeapTupleHeader row)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, "    ", VARHDRSZ);
+	for (int i = 0; i < PG_NARGS(); i++)
+	{
+		struct varlena *value;
+		int32		len;
+
+		if (i == 1)
+			value = (struct varlena *) row;
+		else if (PG_ARGISNULL(i))
+		{
+			appendStringInfoChar(&buf, 'n');
+			continue;
+		}
+		else
+			value = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(i));
+		len = VARSIZE_ANY_EXHDR(value);
+		appendStringInfoChar(&buf, 'v');
+		appendBinaryStringInfo(&buf, (char *) &len, sizeof(len));
+		appendBinaryStringInfo(&buf, VARDATA_ANY(value), len);
+	}
+	SET_VARSIZE(buf.data, buf.len);
+	return (bytea *) buf.data;
+}
+
+static bool
+memo_holds(const bytea *arguments)
+{
+	return memo.arguments != NULL && memo.lxid == MyProc->lxid && memo.command == GetCurrentCommandId(false) &&
+		VARSIZE(memo.arguments) == VARSIZE(arguments) &&
+		memcmp(memo.arguments, arguments, VARSIZE(arguments)) == 0;
+}
+
+static void
+memo_keep(bytea *arguments, Datum result)
+{
+	MemoryContext old;
+
+	if (memo.context == NULL)
+		memo.context = AllocSetContextCreate(TopMemoryContext, "customer_tier scored_row memo",
+											 ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(memo.context);
+	old = MemoryContextSwitchTo(memo.context);
+	memo.arguments = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(arguments));
+	memo.result = PointerGetDatum(PG_DETOAST_DATUM_COPY(result));
+	MemoryContextSwitchTo(old);
+	memo.lxid = MyProc->lxid;
+	memo.command = GetCurrentCommandId(false);
+}
 
 static int
 attribute_index(TupleDesc desc, const char *name)
@@ -99,6 +176,8 @@ scored_row(PG_FUNCTION_ARGS)
 	Datum		scored[PC_NCOLS];
 	bool		scored_nulls[PC_NCOLS];
 	bool		with_abc = PG_NARGS() > 3;
+	bytea	   *arguments;
+	Datum		result;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
 		ereport(ERROR,
@@ -106,8 +185,11 @@ scored_row(PG_FUNCTION_ARGS)
 				 errmsg("customer_tier.scored_row() needs the program and the source")));
 	if (PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	program = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	row = PG_GETARG_HEAPTUPLEHEADER(1);
+	arguments = flatten_arguments(fcinfo, row);
+	if (memo_holds(arguments))
+		PG_RETURN_DATUM(PointerGetDatum(PG_DETOAST_DATUM_COPY(memo.result)));
+	program = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	layout = row_layout(fcinfo, row);
 	/* checked once per call site: the configuration cache would name triggers */
 	if (strncmp(layout->checked_program, program, NAMEDATALEN) != 0)
@@ -144,5 +226,7 @@ scored_row(PG_FUNCTION_ARGS)
 		values[layout->scored_atts[i]] = scored[i];
 		nulls[layout->scored_atts[i]] = scored_nulls[i];
 	}
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(layout->desc, values, nulls)));
+	result = HeapTupleGetDatum(heap_form_tuple(layout->desc, values, nulls));
+	memo_keep(arguments, result);
+	PG_RETURN_DATUM(result);
 }

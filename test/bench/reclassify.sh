@@ -29,6 +29,10 @@ CUSTOMERS=${CUSTOMERS:-200000}
 # customer on average): a program per scale, its first run, a second run and a
 # rebuild, each as time per 1,000 customers.  Empty (the default) skips it.
 SCALES=${SCALES:-}
+# NIGHTLY_CUSTOMERS: the population of the nightly section (0 skips it), scored
+# at NIGHTLY_DAY and then a day later.
+NIGHTLY_CUSTOMERS=${NIGHTLY_CUSTOMERS:-200000}
+NIGHTLY_DAY=${NIGHTLY_DAY:-2026-06-30 00:00:00+00}
 
 ct_prepare
 ct_log "loading $ORDERS orders for $CUSTOMERS customers and attaching a program"
@@ -51,7 +55,7 @@ SQL
 # gets its changed_by; WAL between two readings of the insert position).
 wal_lsn() { psql -X -At -d postgres -c "SELECT pg_current_wal_insert_lsn()"; }
 run_writes() {
-    psql -X -At -d postgres -c "SELECT (SELECT count(*) FROM ct_bench.customers AS c, customer_tier.run AS r
+    psql -X -At -d postgres -c "SELECT (SELECT count(*) FROM ct_${2:-bench}.customers AS c, customer_tier.run AS r
                                          WHERE r.id = (SELECT max(id) FROM customer_tier.run)
                                            AND c.changed_by = 'run ' || r.id)
                                        || ' customers written, '
@@ -103,6 +107,80 @@ UPDATE of every customer row      $rewrite   $rewrite_cpu
 grouping into states alone        $states   $states_cpu
   a rebuild is at least $(ratio "$states" "$groupby")x the GROUP BY by wall clock, $(ratio "$states_cpu" "$groupby_cpu")x by CPU
 REPORT
+
+# The nightly run (issue 19): a program with a fixed scoring date over a
+# population drawn from the BG/NBD process itself (each customer buys at a
+# rate of its own and may drop out after each purchase), so that both models
+# fit; its first run, then the orders of the next day (0.5% of the orders) and
+# the run a day later, against the hand-written SQL over the same orders.
+if [ "$NIGHTLY_CUSTOMERS" != 0 ]; then
+    psql -X -q -v ON_ERROR_STOP=1 -d postgres >/dev/null <<SQL
+CREATE TABLE nightly_orders AS
+WITH c AS (
+    SELECT i AS customer_id,
+           timestamptz '$NIGHTLY_DAY' - (1 + random() * 729) * interval '1 day' AS first_order,
+           -- a purchase rate per day, log-normal around one every 60 days
+           exp(ln(1 / 60.0) + 0.8 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())) AS rate,
+           -- purchases before the customer drops out: geometric
+           floor(ln(1 - random()) / ln(1 - (0.05 + 0.45 * random()))) AS repeats,
+           exp(ln(40) + 0.5 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())) AS spend
+      FROM generate_series(1, $NIGHTLY_CUSTOMERS) AS i),
+p AS (
+    SELECT c.customer_id, c.first_order, c.spend, k,
+           sum(CASE WHEN k = 0 THEN 0 ELSE -ln(1 - random()) / c.rate END)
+               OVER (PARTITION BY c.customer_id ORDER BY k) AS days
+      FROM c, generate_series(0, 40) AS k
+     WHERE k <= c.repeats)
+SELECT customer_id::bigint, first_order + days * interval '1 day' AS ordered_at,
+       round((spend * (0.7 + 0.6 * random()))::numeric, 2)::numeric(12,2) AS amount
+  FROM p WHERE first_order + days * interval '1 day' <= timestamptz '$NIGHTLY_DAY';
+CREATE INDEX ON nightly_orders (customer_id);
+VACUUM ANALYZE nightly_orders;
+SELECT customer_tier.create_program('nightly', 'nightly_orders', 'customer_id', 'amount', 'ordered_at',
+                                    as_of => '$NIGHTLY_DAY');
+ALTER TABLE nightly_orders SET (autovacuum_enabled = off);
+ALTER TABLE ct_nightly.customers SET (autovacuum_enabled = off);
+VACUUM ANALYZE ct_nightly.customers;
+CALL customer_tier.reclassify('nightly', batch_size => 50000, as_of => '$NIGHTLY_DAY');
+SQL
+    nightly_orders=$(psql -X -At -d postgres -c "SELECT count(*) FROM nightly_orders")
+    nightly_model=$(psql -X -At -d postgres -c "SELECT CASE WHEN bgnbd IS NOT NULL AND gamma_gamma IS NOT NULL
+                                                            THEN 'both models fitted' ELSE 'NOT FITTED: ' || coalesce(problem, '') END
+                                                  FROM customer_tier.program_model WHERE program = 'nightly'")
+    # the next day's orders: 0.5% of the orders, from customers taken at random
+    psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "INSERT INTO nightly_orders
+        SELECT (1 + (hashint4(i) & 2147483647) % $NIGHTLY_CUSTOMERS)::bigint,
+               timestamptz '$NIGHTLY_DAY' + (1 + i % 86398) * interval '1 second', 25.00
+          FROM generate_series(1, $nightly_orders / 200) AS i" >/dev/null
+    before=$(wal_lsn)
+    read -r nightly nightly_cpu < <(timed_sql "CALL customer_tier.reclassify('nightly', batch_size => 50000,
+                                                  as_of => timestamptz '$NIGHTLY_DAY' + interval '1 day')")
+    nightly_writes=$(run_writes "$before" nightly)
+    read -r nightly_hand nightly_hand_cpu < <(timed_sql "CREATE TABLE nightly_hand AS
+  WITH m AS (SELECT customer_id, count(*) AS orders, sum(amount) AS monetary, max(ordered_at) AS last_order
+               FROM nightly_orders GROUP BY customer_id),
+       q AS (SELECT m.*, ntile(5) OVER (ORDER BY last_order) AS r, ntile(5) OVER (ORDER BY orders) AS f,
+                    ntile(5) OVER (ORDER BY monetary) AS mq FROM m)
+  SELECT customer_id, r, f, mq,
+         CASE WHEN r + f + mq >= 13 THEN 'diamond' WHEN r + f + mq >= 9 THEN 'gold' ELSE 'normal' END AS tier,
+         last_order < timestamptz '$NIGHTLY_DAY' + interval '1 day' - interval '180 days' AS churn_risk
+    FROM q")
+    # floors: what a run reading the whole population spends before it scores anyone
+    read -r population population_cpu < <(timed_sql "SELECT length(customer_tier.refresh_population('nightly'))")
+    read -r fit fit_cpu < <(timed_sql "SELECT customer_tier.fit_program_model('nightly') IS NULL")
+    cat <<REPORT
+
+== The nightly run: $NIGHTLY_CUSTOMERS customers, $nightly_orders orders drawn from the BG/NBD process ($nightly_model)
+                                  wall ms      server CPU ms
+reclassify a day later            $nightly   $nightly_cpu   (0.5% new orders; $nightly_writes)
+hand-written SQL (from orders)    $nightly_hand   $nightly_hand_cpu
+  the nightly run is $(ratio "$nightly_hand" "$nightly")x faster by wall clock, $(ratio "$nightly_hand_cpu" "$nightly_cpu")x by CPU (target >= 5)
+floors:
+breakpoints and ABC thresholds    $population   $population_cpu   (one read of every customer)
+fitting both models               $fit   $fit_cpu
+  a run that does both is at most $(ratio "$nightly_hand" "$(awk -v a="$population" -v b="$fit" 'BEGIN { print a + b }')")x faster by wall clock
+REPORT
+fi
 
 # Scaling: run and rebuild time per customer from the smallest scale to the largest.
 if [ -n "$SCALES" ]; then

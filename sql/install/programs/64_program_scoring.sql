@@ -164,8 +164,10 @@ COMMENT ON FUNCTION customer_tier.refresh_breakpoints(text) IS
 -- index entry, WAL) costs more than the scoring; a run over 200,000 customers
 -- that wrote them all spent about 30% of its time on rows it did not change.
 -- The WHERE clause scores the row and compares every scored column
--- but changed_by (which names the scorer, so it always differs); the SET
--- clause scores it again only for the rows that change.  Both read the row
+-- but changed_by (which names the scorer, so it always differs), p_alive and
+-- the CLV (compared with a tolerance, docs/churn.md); the SET clause asks
+-- again only for the rows that change, and scored_row answers from its memo
+-- of the same arguments (src/programs/scored_row.c).  Both read the row
 -- being updated, so a row changed by a concurrent trigger is rescored from
 -- its newest version (EvalPlanQual re-evaluates both).  No JIT: compiling the
 -- scoring expressions costs more than it saves here.
@@ -180,8 +182,22 @@ DECLARE
     prog customer_tier.program;
     changed bigint;
     scored text[] := pg_catalog.string_to_array(customer_tier.program_scored_columns(), ', ');
-    compared text[] := pg_catalog.array_remove(scored, 'changed_by');
+    -- p_alive and the predicted CLV move a little every day by time alone;
+    -- compared apart, with a tolerance (model_moved below)
+    compared text[] := ARRAY(SELECT n FROM pg_catalog.unnest(scored) AS n
+                              WHERE n <> ALL ('{changed_by,p_alive,predicted_clv}'::text[]));
     scoring text;
+    -- A customer is written again when p_alive moved by 0.01 or more, or the
+    -- predicted CLV by 5% or more (of at least 1), since they were stored,
+    -- or one of them appeared or went: the stored values stay that close to
+    -- the current ones without a nightly rewrite of every customer.  The
+    -- flags and tiers that test them are compared exactly (above).
+    model_moved constant text := $sql$
+        ((s.x).p_alive IS NULL) <> (c.p_alive IS NULL)
+        OR ((s.x).predicted_clv IS NULL) <> (c.predicted_clv IS NULL)
+        OR pg_catalog.abs((s.x).p_alive - c.p_alive) >= 0.01
+        OR pg_catalog.abs((s.x).predicted_clv - c.predicted_clv)
+           >= 0.05 * greatest(pg_catalog.abs(c.predicted_clv), 1)$sql$;
 BEGIN
     prog := customer_tier.program_row(program);
     IF abc IS NOT NULL THEN
@@ -197,7 +213,7 @@ BEGIN
             UPDATE %1$I.customers AS c
                SET (%2$s) = (SELECT %3$s FROM %4$s)
              WHERE (%5$s)
-               AND (SELECT (%6$s) IS DISTINCT FROM (%7$s) FROM %4$s)
+               AND (SELECT (%6$s) IS DISTINCT FROM (%7$s) OR %9$s FROM %4$s)
              RETURNING c.tier_since = %8$L::timestamptz AS changed)
         SELECT pg_catalog.count(*) FILTER (WHERE u.changed) FROM updated AS u$sql$,
         prog.data_schema,
@@ -208,7 +224,8 @@ BEGIN
         (SELECT pg_catalog.string_agg('(s.x).' || pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(compared) AS n),
         (SELECT pg_catalog.string_agg('c.' || pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(compared) AS n),
         -- a changed tier's tier_since is the instant scored against
-        customer_tier.program_as_of(program))
+        customer_tier.program_as_of(program),
+        model_moved)
       INTO changed;
     RETURN changed;
 END
