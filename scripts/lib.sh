@@ -75,7 +75,9 @@ ct_free_port() {
     return 1
 }
 
-ct_server_start() {
+# A new cluster in $CT_TMP/run/data, not started (test/valgrind/run.sh starts
+# its own postgres under valgrind), and the port it is to listen on.
+ct_server_init() {
     CT_PORT=${CT_PORT:-$(ct_free_port)}
     # The server's own folder (data, socket, log) belongs to the user it runs as.
     CT_RUN=$CT_TMP/run
@@ -83,6 +85,10 @@ ct_server_start() {
     mkdir -p "$CT_RUN"
     if [ "$(id -u)" = 0 ]; then chown postgres: "$CT_RUN"; fi
     as_pg "$CT_BIN/initdb" -D "$CT_DATA" -A trust -U postgres -E UTF8 --locale=C --no-sync >/dev/null
+}
+
+ct_server_start() {
+    ct_server_init
     cat >>"$CT_DATA/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $CT_PORT

@@ -11,6 +11,19 @@ suites=${*:-regress isolation tap scripts}
 passed=0
 failed=0
 count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+# count_regress_output <output> <exit status>: prints the output of a
+# pg_regress or pg_isolation_regress run (the same format) and counts its
+# tests; leaves the failures in $bad for the caller's diffs.
+count_regress_output() {
+    cat "$1"
+    local ok
+    ok=$(grep -cE '^(test |     )?[a-z0-9_]+ +\.\.\. ok' "$1" || true)
+    bad=$(grep -cE '\.\.\. FAILED' "$1" || true)
+    # It failed without naming a test (no expected file, crash): one failure.
+    if [ "$2" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
+    if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
+    count "$ok" "$bad"
+}
 
 ct_prepare
 cd "$CT_ROOT"
@@ -24,13 +37,7 @@ for suite in $suites; do
         out=$CT_TMP/regress.out
         rc=0
         make -s installcheck ISOLATION= PG_CONFIG="$CT_BIN/pg_config" >"$out" 2>&1 || rc=$?
-        cat "$out"
-        ok=$(grep -cE '^(test |     )?[a-z0-9_]+ +\.\.\. ok' "$out" || true)
-        bad=$(grep -cE '\.\.\. FAILED' "$out" || true)
-        # pg_regress failed without naming a test (no expected file, crash): one failure.
-        if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
-        if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
-        count "$ok" "$bad"
+        count_regress_output "$out" "$rc"
         if [ "$bad" -ne 0 ] && [ -f regression.diffs ]; then head -300 regression.diffs; fi
         ;;
     isolation)
@@ -42,12 +49,7 @@ for suite in $suites; do
         rc=0
         PGISOLATIONTIMEOUT=${PGISOLATIONTIMEOUT:-60} \
             make -s installcheck REGRESS= PG_CONFIG="$CT_BIN/pg_config" >"$out" 2>&1 || rc=$?
-        cat "$out"
-        ok=$(grep -cE '^(test |     )?[a-z0-9_]+ +\.\.\. ok' "$out" || true)
-        bad=$(grep -cE '\.\.\. FAILED' "$out" || true)
-        if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
-        if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
-        count "$ok" "$bad"
+        count_regress_output "$out" "$rc"
         if [ "$bad" -ne 0 ] && [ -f output_iso/regression.diffs ]; then head -300 output_iso/regression.diffs; fi
         ;;
     tap)

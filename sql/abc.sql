@@ -1,6 +1,8 @@
 -- ABC / Pareto classification by cumulative share of revenue.
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 
 CREATE TEMP TABLE sales (customer text, region text, revenue double precision);
 INSERT INTO sales VALUES
@@ -65,43 +67,27 @@ SELECT count(*) AS customers,
           FROM sales WHERE revenue > 0) AS s;
 
 -- Missing or wrong ORDER BY: revenue rising along the partition is refused.
-SELECT customer, customer_tier.abc_class(revenue) OVER (ORDER BY revenue) FROM sales WHERE region = 'north';
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer, customer_tier.abc_class(revenue) OVER (ORDER BY customer DESC) FROM sales WHERE region = 'north';
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.abc_class(v) OVER () FROM (SELECT v FROM unnest('{1, 2}'::float8[]) AS v) AS s;
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('%s',
+    $$SELECT customer, customer_tier.abc_class(revenue) OVER (ORDER BY revenue) FROM sales WHERE region = 'north'$$,
+    $$SELECT customer, customer_tier.abc_class(revenue) OVER (ORDER BY customer DESC) FROM sales WHERE region = 'north'$$,
+    $$SELECT customer_tier.abc_class(v) OVER () FROM (SELECT v FROM unnest('{1, 2}'::float8[]) AS v) AS s$$);
 -- Non-finite revenue.
-SELECT customer_tier.abc_class(v) OVER (ORDER BY v DESC) FROM unnest('{1, NaN}'::float8[]) AS v;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.abc_class(v) OVER (ORDER BY v DESC) FROM unnest('{1, Infinity}'::float8[]) AS v;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.abc_class(v) OVER (ORDER BY v DESC) FROM unnest('{1.7e308, 1.7e308}'::float8[]) AS v;
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.%s',
+    $$abc_class(v) OVER (ORDER BY v DESC) FROM unnest('{1, NaN}'::float8[]) AS v$$,
+    $$abc_class(v) OVER (ORDER BY v DESC) FROM unnest('{1, Infinity}'::float8[]) AS v$$,
+    $$abc_class(v) OVER (ORDER BY v DESC) FROM unnest('{1.7e308, 1.7e308}'::float8[]) AS v$$);
 -- Bad cut-offs.
-SELECT customer_tier.abc_class(revenue, 95, 80) OVER (ORDER BY revenue DESC) FROM sales;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.abc_class(revenue, 80, 80) OVER (ORDER BY revenue DESC) FROM sales;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.abc_class(revenue, 0, 80) OVER (ORDER BY revenue DESC) FROM sales;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.abc_class(revenue, 80, 101) OVER (ORDER BY revenue DESC) FROM sales;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.abc_class(revenue, 'NaN', 95) OVER (ORDER BY revenue DESC) FROM sales;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.abc_class(revenue, NULL) OVER (ORDER BY revenue DESC) FROM sales;
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.%s',
+    'abc_class(revenue, 95, 80) OVER (ORDER BY revenue DESC) FROM sales',
+    'abc_class(revenue, 80, 80) OVER (ORDER BY revenue DESC) FROM sales',
+    'abc_class(revenue, 0, 80) OVER (ORDER BY revenue DESC) FROM sales',
+    'abc_class(revenue, 80, 101) OVER (ORDER BY revenue DESC) FROM sales',
+    $$abc_class(revenue, 'NaN', 95) OVER (ORDER BY revenue DESC) FROM sales$$,
+    'abc_class(revenue, NULL) OVER (ORDER BY revenue DESC) FROM sales');
 SELECT customer_tier.abc_class(revenue, CASE WHEN revenue > 100 THEN 80 ELSE 70 END)
        OVER (ORDER BY revenue DESC) FROM sales WHERE region = 'north';
 \echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.abc_class_of(50, 80, 80);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.abc_class_of(-1);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.abc_class_of(100.5);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.abc_class_of('NaN');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.abc_class_of(%s)', '50, 80, 80', '-1', '100.5', $$'NaN'$$);
 
 DROP EXTENSION customer_tier;
 DROP SCHEMA customer_tier;

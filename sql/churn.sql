@@ -2,6 +2,8 @@
 -- p_alive and predicted CLV in the one scoring path (docs/churn.md).
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 SET timezone = 'UTC';
 
 CREATE SCHEMA crm;
@@ -155,32 +157,13 @@ SELECT customer_tier.set_churn_rules('shop', '{"silent_gap_factor": 2.5, "lapsed
        - ARRAY['frequency_drop_ratio', 'frequency_min_previous', 'clv_horizon_weeks', 'clv_discount_rate',
                'clv_margin', 'won_back_days', 'new_days', 'lost_p_alive_below', 'frequency_window_days'] AS changed;
 SELECT silent_gap_factor, lapsed_days, satisfaction_below, lost_days FROM customer_tier.churn_settings WHERE program = 'shop';
-SELECT customer_tier.set_churn_rules('shop', '{"lapsed": 120}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_churn_rules('shop', '{"silent_floor_days": -1}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_churn_rules('shop', '{"silent_floor_days": "NaN"}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_churn_rules('shop', '{"p_alive_below": 1.5}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_churn_rules('shop', '{"lost_p_alive_below": -0.1}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_churn_rules('shop', '{"frequency_window_days": 0}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_churn_rules('shop', '{"frequency_min_previous": 1.5}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_churn_rules('shop', '{"clv_horizon_weeks": 521}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_churn_rules('shop', '{"lost_days": 100}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_churn_rules('shop', '{"new_days": 1e400}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_churn_rules('shop', '[]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_churn_rules('shop', NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_churn_rules('nope', '{}');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.set_churn_rules(%s)',
+    $$'shop', '{"lapsed": 120}'$$, $$'shop', '{"silent_floor_days": -1}'$$,
+    $$'shop', '{"silent_floor_days": "NaN"}'$$, $$'shop', '{"p_alive_below": 1.5}'$$,
+    $$'shop', '{"lost_p_alive_below": -0.1}'$$, $$'shop', '{"frequency_window_days": 0}'$$,
+    $$'shop', '{"frequency_min_previous": 1.5}'$$, $$'shop', '{"clv_horizon_weeks": 521}'$$,
+    $$'shop', '{"lost_days": 100}'$$, $$'shop', '{"new_days": 1e400}'$$, $$'shop', '[]'$$, $$'shop', NULL$$,
+    $$'nope', '{}'$$);
 -- a direct write is checked too
 UPDATE customer_tier.churn_settings SET p_alive_below = 2 WHERE program = 'shop';
 \echo :LAST_ERROR_SQLSTATE
@@ -318,12 +301,10 @@ SELECT count(*) AS misplaced FROM ct_shop.customers
  WHERE tier IS DISTINCT FROM CASE WHEN p_alive >= 0.6 AND predicted_clv >= 60 THEN 'keeper'
                                   WHEN p_alive >= 0.3 THEN 'hopeful' ELSE 'normal' END;
 SELECT tier, count(*) > 0 AS some FROM ct_shop.customers GROUP BY 1 ORDER BY 1;
-SELECT customer_tier.set_tiers('shop', '[{"tier": "keeper", "min_p_alive": 1.5}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('shop', '[{"tier": "keeper", "min_clv": -1}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('shop', '[{"tier": "keeper", "min_clv": "high"}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.set_tiers(%s)',
+    $$'shop', '[{"tier": "keeper", "min_p_alive": 1.5}, {"tier": "normal"}]'$$,
+    $$'shop', '[{"tier": "keeper", "min_clv": -1}, {"tier": "normal"}]'$$,
+    $$'shop', '[{"tier": "keeper", "min_clv": "high"}, {"tier": "normal"}]'$$);
 -- a tier whose model conditions are weaker than a better tier's is unreachable
 SELECT customer_tier.set_tiers('shop', '[{"tier": "keeper", "min_p_alive": 0.5}, {"tier": "hopeful", "min_p_alive": 0.6}, {"tier": "normal"}]');
 \echo :LAST_ERROR_SQLSTATE

@@ -5,6 +5,8 @@
 -- calls it.
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 
 -- ==== the keyed hash: HMAC-SHA256, checked against RFC 4231 ====
 SELECT encode(customer_tier.hmac_sha256(decode(repeat('0b', 20), 'hex'), convert_to('Hi There', 'UTF8')), 'hex') AS rfc4231_case1;
@@ -67,16 +69,9 @@ SELECT customer_tier.was_forgotten('shop', 'ann') AS ann, customer_tier.was_forg
 -- Forgetting again is harmless, and logged again.
 SELECT customer_tier.forget('shop', 'ann') AS again;
 -- A key that is not a valid key of the program's type, NULLs, an unknown program.
-SELECT customer_tier.forget('b2b', 'ann');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.forget('shop', NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.forget(NULL::text);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.forget('nosuch', 'ann');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.was_forgotten(NULL, 'ann');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.%s',
+    $$forget('b2b', 'ann')$$, $$forget('shop', NULL)$$, 'forget(NULL::text)', $$forget('nosuch', 'ann')$$,
+    $$was_forgotten(NULL, 'ann')$$);
 
 -- ==== forget(customer): every program whose key type accepts the key ====
 -- Key 3 is a customer of b2b (bigint keys) and a valid text key of shop.
@@ -112,22 +107,10 @@ SELECT * FROM customer_tier.retention_policy ORDER BY program;
 -- keys left out keep their value
 SELECT program, tier_history, contacts, runs, rejects
   FROM customer_tier.set_retention('shop', '{"tier_history": "18 months"}');
-SELECT customer_tier.set_retention('shop', '{"tier_histroy": "1 year"}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_retention('shop', '{"rejects": "-3 days"}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_retention('shop', '{"rejects": "0 days"}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_retention('shop', '{"rejects": 30}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_retention('shop', '{"rejects": "soon"}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_retention('shop', '["rejects"]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_retention('shop', NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_retention('nosuch', '{}');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.set_retention(%s)',
+    $$'shop', '{"tier_histroy": "1 year"}'$$, $$'shop', '{"rejects": "-3 days"}'$$,
+    $$'shop', '{"rejects": "0 days"}'$$, $$'shop', '{"rejects": 30}'$$, $$'shop', '{"rejects": "soon"}'$$,
+    $$'shop', '["rejects"]'$$, $$'shop', NULL$$, $$'nosuch', '{}'$$);
 -- the table refuses a direct write that the setter would refuse
 \set VERBOSITY terse
 INSERT INTO customer_tier.retention (program, rejects) VALUES ('b2b', '-1 day');

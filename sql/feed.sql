@@ -3,6 +3,8 @@
 -- that handles them; NOTIFY only wakes them.
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
 CREATE SCHEMA feedt;
@@ -63,18 +65,13 @@ SELECT customer_tier.reset_consumer('fd', 'crm') AS reset;
 SELECT count(*) AS after_reset FROM customer_tier.consume_events('fd', 'crm');
 
 -- Bad calls.
-SELECT * FROM customer_tier.consume_events('fd', 'nobody');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.register_consumer('fd', 'crm');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.register_consumer('fd', '');
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM customer_tier.consume_events('fd', 'crm', 0);
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM customer_tier.consume_events('fd', NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM customer_tier.consume_events('nope', 'crm');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('%s',
+    $$SELECT * FROM customer_tier.consume_events('fd', 'nobody')$$,
+    $$SELECT customer_tier.register_consumer('fd', 'crm')$$,
+    $$SELECT customer_tier.register_consumer('fd', '')$$,
+    $$SELECT * FROM customer_tier.consume_events('fd', 'crm', 0)$$,
+    $$SELECT * FROM customer_tier.consume_events('fd', NULL)$$,
+    $$SELECT * FROM customer_tier.consume_events('nope', 'crm')$$);
 
 -- Roles: the writer (the CRM's workers) registers and consumes; the reader
 -- (BI) reads no event.

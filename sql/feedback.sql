@@ -3,6 +3,8 @@
 -- current; bad rows follow the program's reject rule, as orders do.
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 SET TimeZone = 'UTC';
 CREATE SCHEMA fbk;
 CREATE TABLE fbk.orders (customer_id bigint, amount numeric, ordered_at timestamptz);
@@ -23,32 +25,20 @@ CREATE VIEW fbk.survey_view AS SELECT * FROM fbk.survey;
 SELECT (SELECT count(*) FROM ct_fb.answers) AS answers, (SELECT count(*) FROM ct_fb.satisfaction) AS satisfaction;
 
 -- Every misconfiguration is refused up front, naming the column.
-SELECT customer_tier.attach_feedback(NULL, 'fbk.survey', 'customer_id', 'score', 'kind', 'answered_at');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.attach_feedback('fb', NULL, 'customer_id', 'score', 'kind', 'answered_at');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.attach_feedback('nope', 'fbk.survey', 'customer_id', 'score', 'kind', 'answered_at');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.attach_feedback('fb', 'fbk.survey_view', 'customer_id', 'score', 'kind', 'answered_at');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.attach_feedback('fb', 'fbk.survey', 'client', 'score', 'kind', 'answered_at');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.attach_feedback('fb', 'fbk.survey', 'customer_id', NULL, 'kind', 'answered_at');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.attach_feedback('fb', 'fbk.wrong_types', 'customer_id', 'score', 'kind', 'answered_at');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.attach_feedback('fb', 'fbk.survey', 'customer_id', 'comment', 'kind', 'answered_at');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.attach_feedback('fb', 'fbk.survey', 'customer_id', 'score', 'score', 'answered_at');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.attach_feedback('fb', 'fbk.survey', 'customer_id', 'score', 'kind', 'comment');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.attach_feedback('fb', 'fbk.survey', 'customer_id', 'score', 'kind', 'answered_at', '0');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.attach_feedback('fb', 'fbk.survey', 'customer_id', 'score', 'kind', 'answered_at', '-1 day');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.detach_feedback('fb');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.%s',
+    $$attach_feedback(NULL, 'fbk.survey', 'customer_id', 'score', 'kind', 'answered_at')$$,
+    $$attach_feedback('fb', NULL, 'customer_id', 'score', 'kind', 'answered_at')$$,
+    $$attach_feedback('nope', 'fbk.survey', 'customer_id', 'score', 'kind', 'answered_at')$$,
+    $$attach_feedback('fb', 'fbk.survey_view', 'customer_id', 'score', 'kind', 'answered_at')$$,
+    $$attach_feedback('fb', 'fbk.survey', 'client', 'score', 'kind', 'answered_at')$$,
+    $$attach_feedback('fb', 'fbk.survey', 'customer_id', NULL, 'kind', 'answered_at')$$,
+    $$attach_feedback('fb', 'fbk.wrong_types', 'customer_id', 'score', 'kind', 'answered_at')$$,
+    $$attach_feedback('fb', 'fbk.survey', 'customer_id', 'comment', 'kind', 'answered_at')$$,
+    $$attach_feedback('fb', 'fbk.survey', 'customer_id', 'score', 'score', 'answered_at')$$,
+    $$attach_feedback('fb', 'fbk.survey', 'customer_id', 'score', 'kind', 'comment')$$,
+    $$attach_feedback('fb', 'fbk.survey', 'customer_id', 'score', 'kind', 'answered_at', '0')$$,
+    $$attach_feedback('fb', 'fbk.survey', 'customer_id', 'score', 'kind', 'answered_at', '-1 day')$$,
+    $$detach_feedback('fb')$$);
 -- Nothing was left behind by the refused calls.
 SELECT count(*) AS attached FROM customer_tier.feedback_source;
 SELECT count(*) AS triggers FROM pg_trigger WHERE tgrelid = 'fbk.survey'::regclass;

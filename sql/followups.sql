@@ -2,6 +2,8 @@
 -- follow-ups-due view ordered by priority.  Times are relative to now().
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 SET TimeZone = 'UTC';
 CREATE SCHEMA fup;
 CREATE TABLE fup.orders (customer_id bigint, amount numeric, ordered_at timestamptz);
@@ -38,30 +40,15 @@ SELECT customer_tier.log_contact('fu', '7', 'other', 'met at a fair', NULL, now(
 SELECT customer, channel, outcome, note, contacted_at < now() AS in_the_past, logged_by = current_user AS logged_by_me
   FROM ct_fu.contacts ORDER BY id;
 -- Bad contacts.
-SELECT customer_tier.log_contact(NULL, '3', 'phone');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.log_contact('fu', NULL, 'phone');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.log_contact('fu', '3', NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.log_contact('fu', '3', 'phone', contacted_at => NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.log_contact('nope', '3', 'phone');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.log_contact('fu', '3', 'fax');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.log_contact('fu', '3', 'phone', contacted_at => '2100-01-01 00:00+00');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.log_contact('fu', '3', 'phone', contacted_at => '-infinity');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.log_contact(%s)',
+    $$NULL, '3', 'phone'$$, $$'fu', NULL, 'phone'$$, $$'fu', '3', NULL$$,
+    $$'fu', '3', 'phone', contacted_at => NULL$$, $$'nope', '3', 'phone'$$, $$'fu', '3', 'fax'$$,
+    $$'fu', '3', 'phone', contacted_at => '2100-01-01 00:00+00'$$,
+    $$'fu', '3', 'phone', contacted_at => '-infinity'$$);
 SELECT customer_tier.log_contact('Fu; DROP TABLE x', '3', 'phone');
 \echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.log_contact('fu', 'three', 'phone');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.log_contact('fu', '99999999999999999999', 'phone');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.log_contact('fu', '42', 'phone');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.log_contact(%s)',
+    $$'fu', 'three', 'phone'$$, $$'fu', '99999999999999999999', 'phone'$$, $$'fu', '42', 'phone'$$);
 -- A direct write is checked by the table too.
 \set VERBOSITY terse
 INSERT INTO ct_fu.contacts (customer, channel) VALUES (3, 'pigeon');
@@ -101,32 +88,12 @@ SELECT priority, customer, tier, reason, days_overdue FROM ct_fu.follow_ups_due;
 SELECT customer_tier.set_cadence('fu', '{"gold": null, "normal": "180 days"}') AS tiers;
 SELECT tier, every, is_default FROM customer_tier.cadences('fu');
 -- Bad cadences, each naming the tier.
-SELECT customer_tier.set_cadence(NULL, '{"gold": "1 day"}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_cadence('fu', NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_cadence('nope', '{"gold": "1 day"}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_cadence('fu', '[{"gold": "1 day"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_cadence('fu', '{}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_cadence('fu', '{"gold": "1 day", "platinum": "1 day"}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_cadence('fu', '{"gold": "0 days"}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_cadence('fu', '{"gold": "-2 weeks"}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_cadence('fu', '{"gold": "1 month -40 days"}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_cadence('fu', '{"gold": 0}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_cadence('fu', '{"gold": "often"}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_cadence('fu', '{"gold": true}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_cadence('fu', '{"gold": 1e300}');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.set_cadence(%s)',
+    $$NULL, '{"gold": "1 day"}'$$, $$'fu', NULL$$, $$'nope', '{"gold": "1 day"}'$$,
+    $$'fu', '[{"gold": "1 day"}]'$$, $$'fu', '{}'$$, $$'fu', '{"gold": "1 day", "platinum": "1 day"}'$$,
+    $$'fu', '{"gold": "0 days"}'$$, $$'fu', '{"gold": "-2 weeks"}'$$,
+    $$'fu', '{"gold": "1 month -40 days"}'$$, $$'fu', '{"gold": 0}'$$, $$'fu', '{"gold": "often"}'$$,
+    $$'fu', '{"gold": true}'$$, $$'fu', '{"gold": 1e300}'$$);
 -- The refused calls changed nothing (validation comes before any change).
 SELECT count(*) AS settings FROM customer_tier.cadence;
 SELECT customer_tier.cadences(NULL);
@@ -138,27 +105,19 @@ SELECT customer_tier.cadences(NULL);
 SET ROLE customer_tier_reader;
 SELECT count(*) > 0 AS reader_sees_follow_ups FROM ct_fu.follow_ups_due;
 SELECT customer, channel, outcome FROM ct_fu.contacts ORDER BY id LIMIT 1;
-SELECT note FROM ct_fu.contacts;
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM ct_fu.contacts;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.log_contact('fu', '3', 'phone');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_cadence('fu', '{"gold": "1 day"}');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('%s',
+    'SELECT note FROM ct_fu.contacts', 'SELECT * FROM ct_fu.contacts',
+    $$SELECT customer_tier.log_contact('fu', '3', 'phone')$$,
+    $$SELECT customer_tier.set_cadence('fu', '{"gold": "1 day"}')$$);
 SELECT tier, every FROM customer_tier.cadences('fu') LIMIT 1;
 RESET ROLE;
 SET ROLE customer_tier_writer;
 SELECT customer_tier.log_contact('fu', '6', 'email', 'newsletter', 'prefers email') > 0 AS logged;
 INSERT INTO ct_fu.contacts (customer, channel, note) VALUES (6, 'visit', 'dropped by');
-SELECT customer, channel, note, logged_by FROM ct_fu.contacts WHERE customer = 6 ORDER BY id;
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) > 0 AS writer_sees_follow_ups FROM ct_fu.follow_ups_due;
-\echo :LAST_ERROR_SQLSTATE
-UPDATE ct_fu.contacts SET note = NULL;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_cadence('fu', '{"gold": "1 day"}');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('%s',
+    'SELECT customer, channel, note, logged_by FROM ct_fu.contacts WHERE customer = 6 ORDER BY id',
+    'SELECT count(*) > 0 AS writer_sees_follow_ups FROM ct_fu.follow_ups_due',
+    'UPDATE ct_fu.contacts SET note = NULL', $$SELECT customer_tier.set_cadence('fu', '{"gold": "1 day"}')$$);
 RESET ROLE;
 SELECT customer, channel, note, logged_by FROM ct_fu.contacts WHERE customer = 6 ORDER BY id;
 

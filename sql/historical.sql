@@ -5,6 +5,8 @@
 -- periods are measured there.
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
 CREATE SCHEMA hist;
@@ -82,16 +84,9 @@ CALL customer_tier.reclassify('clock', as_of => '2022-12-31');
 -- a clock never goes back
 CALL customer_tier.reclassify('h', as_of => '2023-01-01');
 \echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_scoring_date('h', '2023-01-01');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_scoring_date('clock', '2022-12-31');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_scoring_date('h', '-infinity');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_scoring_date(NULL, '2024-01-01');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_scoring_date('nope', '2024-01-01');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.set_scoring_date(%s)',
+    $$'h', '2023-01-01'$$, $$'clock', '2022-12-31'$$, $$'h', '-infinity'$$, $$NULL, '2024-01-01'$$,
+    $$'nope', '2024-01-01'$$);
 -- the refused run took no lock and logged nothing: the next one runs
 CALL customer_tier.reclassify('h', as_of => '2023-07-31 00:00+00');
 SELECT outcome, count(*) FROM customer_tier.run WHERE program = 'h' GROUP BY 1;

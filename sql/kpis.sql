@@ -3,6 +3,8 @@
 -- the customers each tier had at the period start (tier_history).
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 SET TimeZone = 'UTC';
 CREATE SCHEMA kpi;
 CREATE TABLE kpi.orders (id serial, customer_id integer, amount numeric(10,2), ordered_at timestamptz, status text);
@@ -108,24 +110,14 @@ SELECT * FROM customer_tier.kpi_periods('week', '2026-01-01', '2026-01-15');
 SELECT * FROM customer_tier.kpi_periods('day', '2026-01-31 12:00', '2026-02-02');
 SELECT count(*) AS rows FROM ct_kp.kpis();
 -- Bad periods.
-SELECT * FROM ct_kp.kpis('fortnight');
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM ct_kp.kpis('Month');
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM ct_kp.kpis(NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM ct_kp.kpis('month', '2026-03-01', '2026-01-01');
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM ct_kp.kpis('month', '2026-01-01', '2026-01-01');
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM ct_kp.kpis('month', '-infinity', '2026-01-01');
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM ct_kp.satisfaction_by_tier('second', '2026-01-01', '2026-01-02');
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM ct_kp.kpis('microseconds', '2026-01-01', '2026-01-02');
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM customer_tier.kpi_periods('year', '294270-01-01', '294276-01-01');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('%s',
+    $$SELECT * FROM ct_kp.kpis('fortnight')$$, $$SELECT * FROM ct_kp.kpis('Month')$$,
+    'SELECT * FROM ct_kp.kpis(NULL)', $$SELECT * FROM ct_kp.kpis('month', '2026-03-01', '2026-01-01')$$,
+    $$SELECT * FROM ct_kp.kpis('month', '2026-01-01', '2026-01-01')$$,
+    $$SELECT * FROM ct_kp.kpis('month', '-infinity', '2026-01-01')$$,
+    $$SELECT * FROM ct_kp.satisfaction_by_tier('second', '2026-01-01', '2026-01-02')$$,
+    $$SELECT * FROM ct_kp.kpis('microseconds', '2026-01-01', '2026-01-02')$$,
+    $$SELECT * FROM customer_tier.kpi_periods('year', '294270-01-01', '294276-01-01')$$);
 SELECT count(*) AS periods FROM customer_tier.kpi_periods('month', '1900-01-01', '1983-05-01');
 
 -- The reader may call both (kpis reads the orders table as the program's

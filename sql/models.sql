@@ -1,6 +1,8 @@
 -- Customer-lifetime models: BG/NBD, Gamma-Gamma and CLV.
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 
 -- The CDNOW sample of Fader, Hardie & Lee (2005): 2,357 customers who first
 -- bought in 1997 Q1.  The file is space-aligned with CRLF line ends; load it
@@ -196,106 +198,61 @@ SELECT round((m).r::numeric, 6) = round((SELECT (m).r FROM cdnow_bg)::numeric, 6
           FROM cdnow_summary, generate_series(1, 3)) s;
 
 -- Bad rows are refused with the row's values.
-SELECT customer_tier.bgnbd_fit(x, t_x, t) FROM (VALUES (-1, 0.0, 10.0)) v(x, t_x, t);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.bgnbd_fit(x, t_x, t) FROM (VALUES (1, -1.0, 10.0)) v(x, t_x, t);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.bgnbd_fit(x, t_x, t) FROM (VALUES (1, 11.0, 10.0)) v(x, t_x, t);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.bgnbd_fit(x, t_x, t) FROM (VALUES (0, 0.0, 0.0)) v(x, t_x, t);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.bgnbd_fit(x, t_x, t) FROM (VALUES (0, 0.0, -5.0)) v(x, t_x, t);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.bgnbd_fit(x, t_x, t) FROM (VALUES (0, 2.0, 10.0)) v(x, t_x, t);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.bgnbd_fit(x, t_x, t) FROM (VALUES (3, 0.0, 10.0)) v(x, t_x, t);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.bgnbd_fit(x, t_x, t) FROM (VALUES (1, 'NaN'::float8, 10.0)) v(x, t_x, t);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.bgnbd_fit(x, t_x, t) FROM (VALUES (1, 1.0, 'Infinity'::float8)) v(x, t_x, t);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.gamma_gamma_fit(x, s) FROM (VALUES (2, 0.0)) v(x, s);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.gamma_gamma_fit(x, s) FROM (VALUES (2, -3.5)) v(x, s);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.gamma_gamma_fit(x, s) FROM (VALUES (2, 'NaN'::float8)) v(x, s);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.gamma_gamma_fit(x, s) FROM (VALUES (-2, 10.0)) v(x, s);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.%s',
+    'bgnbd_fit(x, t_x, t) FROM (VALUES (-1, 0.0, 10.0)) v(x, t_x, t)',
+    'bgnbd_fit(x, t_x, t) FROM (VALUES (1, -1.0, 10.0)) v(x, t_x, t)',
+    'bgnbd_fit(x, t_x, t) FROM (VALUES (1, 11.0, 10.0)) v(x, t_x, t)',
+    'bgnbd_fit(x, t_x, t) FROM (VALUES (0, 0.0, 0.0)) v(x, t_x, t)',
+    'bgnbd_fit(x, t_x, t) FROM (VALUES (0, 0.0, -5.0)) v(x, t_x, t)',
+    'bgnbd_fit(x, t_x, t) FROM (VALUES (0, 2.0, 10.0)) v(x, t_x, t)',
+    'bgnbd_fit(x, t_x, t) FROM (VALUES (3, 0.0, 10.0)) v(x, t_x, t)',
+    $$bgnbd_fit(x, t_x, t) FROM (VALUES (1, 'NaN'::float8, 10.0)) v(x, t_x, t)$$,
+    $$bgnbd_fit(x, t_x, t) FROM (VALUES (1, 1.0, 'Infinity'::float8)) v(x, t_x, t)$$,
+    'gamma_gamma_fit(x, s) FROM (VALUES (2, 0.0)) v(x, s)',
+    'gamma_gamma_fit(x, s) FROM (VALUES (2, -3.5)) v(x, s)',
+    $$gamma_gamma_fit(x, s) FROM (VALUES (2, 'NaN'::float8)) v(x, s)$$,
+    'gamma_gamma_fit(x, s) FROM (VALUES (-2, 10.0)) v(x, s)');
 
 -- Populations the models cannot be fitted to.
-SELECT customer_tier.bgnbd_fit(x, t_x, t) FROM cdnow_summary WHERE false;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.bgnbd_fit(x, t_x, t) FROM (VALUES (NULL::int, 1.0, 2.0)) v(x, t_x, t);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.bgnbd_fit(x, t_x, t) FROM cdnow_summary WHERE id = 1;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.bgnbd_fit(x, t_x, t) FROM cdnow_summary WHERE x = 0;
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.%s',
+    'bgnbd_fit(x, t_x, t) FROM cdnow_summary WHERE false',
+    'bgnbd_fit(x, t_x, t) FROM (VALUES (NULL::int, 1.0, 2.0)) v(x, t_x, t)',
+    'bgnbd_fit(x, t_x, t) FROM cdnow_summary WHERE id = 1',
+    'bgnbd_fit(x, t_x, t) FROM cdnow_summary WHERE x = 0');
 -- Everybody bought again at the very end: nobody seems to drop out, the
 -- dropout parameters run off to a boundary, and the fit says so.
-SELECT customer_tier.bgnbd_fit(x, t, t) FROM cdnow_summary WHERE x > 0;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.gamma_gamma_fit(x, mean_spend) FROM cdnow_summary WHERE x = 0;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.gamma_gamma_fit(x, mean_spend) FROM cdnow_summary WHERE id = 1;
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.%s',
+    'bgnbd_fit(x, t, t) FROM cdnow_summary WHERE x > 0',
+    'gamma_gamma_fit(x, mean_spend) FROM cdnow_summary WHERE x = 0',
+    'gamma_gamma_fit(x, mean_spend) FROM cdnow_summary WHERE id = 1');
 -- Everybody spends exactly the same: no spread to estimate.
 SELECT customer_tier.gamma_gamma_fit(x, 20) FROM cdnow_summary WHERE x > 0;
 \echo :LAST_ERROR_SQLSTATE
 
 -- States that did not come from the aggregate are checked.
-SELECT customer_tier.bgnbd_final('{2,1.5}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.bgnbd_final('{{2,1.5,3}}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.bgnbd_final('{2,NULL,3}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.bgnbd_final('{2.5,1,3,1,1,2}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.gamma_gamma_final('{0,10,2,20}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.model_rows_combine('{1,2,3}', '{{1,2,3}}');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.%s',
+    $$bgnbd_final('{2,1.5}')$$, $$bgnbd_final('{{2,1.5,3}}')$$, $$bgnbd_final('{2,NULL,3}')$$,
+    $$bgnbd_final('{2.5,1,3,1,1,2}')$$, $$gamma_gamma_final('{0,10,2,20}')$$,
+    $$model_rows_combine('{1,2,3}', '{{1,2,3}}')$$);
 
 -- Bad model arguments and bad per-customer arguments.
-SELECT customer_tier.p_alive(ROW(0, 4.4, 0.8, 2.4, NULL, NULL), 1, 1, 2);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.p_alive(ROW(0.2, -4.4, 0.8, 2.4, NULL, NULL), 1, 1, 2);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.p_alive(ROW(0.2, 4.4, 'NaN', 2.4, NULL, NULL), 1, 1, 2);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.p_alive(ROW(0.2, 4.4, 0.8, NULL, NULL, NULL), 1, 1, 2);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.p_alive(m, 1, 3, 2) FROM bg;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.expected_purchases(m, -1, 1, 1, 2) FROM bg;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.expected_purchases(m, 'NaN', 1, 1, 2) FROM bg;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.expected_purchases(m, 'Infinity', 1, 1, 2) FROM bg;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.expected_purchases(m, 1e300, 1, 1, 2) FROM bg;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.expected_spend(ROW(6.25, 0, 15.44, NULL, NULL), 2, 20);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.expected_spend(m, 2, -20) FROM gg;
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.%s',
+    'p_alive(ROW(0, 4.4, 0.8, 2.4, NULL, NULL), 1, 1, 2)',
+    'p_alive(ROW(0.2, -4.4, 0.8, 2.4, NULL, NULL), 1, 1, 2)',
+    $$p_alive(ROW(0.2, 4.4, 'NaN', 2.4, NULL, NULL), 1, 1, 2)$$,
+    'p_alive(ROW(0.2, 4.4, 0.8, NULL, NULL, NULL), 1, 1, 2)', 'p_alive(m, 1, 3, 2) FROM bg',
+    'expected_purchases(m, -1, 1, 1, 2) FROM bg', $$expected_purchases(m, 'NaN', 1, 1, 2) FROM bg$$,
+    $$expected_purchases(m, 'Infinity', 1, 1, 2) FROM bg$$, 'expected_purchases(m, 1e300, 1, 1, 2) FROM bg',
+    'expected_spend(ROW(6.25, 0, 15.44, NULL, NULL), 2, 20)', 'expected_spend(m, 2, -20) FROM gg');
 -- q <= 1: the population has no mean spend.
-SELECT customer_tier.expected_spend(ROW(6.25, 0.9, 15.44, NULL, NULL), 0, 0);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.expected_spend(ROW(1e300, 1e300, 1e300, NULL, NULL), 2147483647, 1e300);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.expected_purchases(ROW(1e300, 1e-300, 1e-300, 1e300, NULL, NULL), 1e-300, 5, 30, 38.86);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.clv(bg.m, gg.m, 2, 30.43, 38.86, 1e300, 52, 0.01, 1e300) FROM bg, gg;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.clv(bg.m, gg.m, 2, 30.43, 38.86, 22.35, 52, -0.01) FROM bg, gg;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.clv(bg.m, gg.m, 2, 30.43, 38.86, 22.35, 10001) FROM bg, gg;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.clv(bg.m, gg.m, 2, 30.43, 38.86, 22.35, 52, 0.01, 'Infinity') FROM bg, gg;
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.%s',
+    'expected_spend(ROW(6.25, 0.9, 15.44, NULL, NULL), 0, 0)',
+    'expected_spend(ROW(1e300, 1e300, 1e300, NULL, NULL), 2147483647, 1e300)',
+    'expected_purchases(ROW(1e300, 1e-300, 1e-300, 1e300, NULL, NULL), 1e-300, 5, 30, 38.86)',
+    'clv(bg.m, gg.m, 2, 30.43, 38.86, 1e300, 52, 0.01, 1e300) FROM bg, gg',
+    'clv(bg.m, gg.m, 2, 30.43, 38.86, 22.35, 52, -0.01) FROM bg, gg',
+    'clv(bg.m, gg.m, 2, 30.43, 38.86, 22.35, 10001) FROM bg, gg',
+    $$clv(bg.m, gg.m, 2, 30.43, 38.86, 22.35, 52, 0.01, 'Infinity') FROM bg, gg$$);
 
 DROP TABLE cdnow_raw, cdnow, cdnow_summary, cdnow_bg, cdnow_gg, bg, gg;
 DROP EXTENSION customer_tier;

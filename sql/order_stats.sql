@@ -1,6 +1,8 @@
 -- customer_tier.order_stats(ordered_at, amount): per-customer purchase metrics.
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
 SET extra_float_digits = 0;
@@ -166,25 +168,13 @@ SELECT customer_tier.recency_days(customer_tier.order_stats(ordered_at, amount),
   FROM os_orders WHERE customer = 'ann';
 
 -- Bad amounts: a money total must be finite.
-SELECT customer_tier.order_stats(now(), 'NaN'::numeric);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.order_stats(now(), 'Infinity'::numeric);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.order_stats(now(), '-Infinity'::numeric);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.order_stats(now(), 'NaN'::double precision);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.order_stats(now(), '-Infinity'::double precision);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.order_stats(%s)',
+    $$now(), 'NaN'::numeric$$, $$now(), 'Infinity'::numeric$$, $$now(), '-Infinity'::numeric$$,
+    $$now(), 'NaN'::double precision$$, $$now(), '-Infinity'::double precision$$);
 -- Bad times: an order time must be finite.
-SELECT customer_tier.order_stats('infinity'::timestamptz, 1);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.order_stats('-infinity'::timestamp, 1);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.order_stats('infinity'::date, 1);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.order_stats('5874897-12-31'::date, 1);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.order_stats(%s)',
+    $$'infinity'::timestamptz, 1$$, $$'-infinity'::timestamp, 1$$, $$'infinity'::date, 1$$,
+    $$'5874897-12-31'::date, 1$$);
 -- recency of an infinite instant has no number of days.
 SELECT customer_tier.recency_days(customer_tier.order_stats(ordered_at, amount), 'infinity')
   FROM os_orders;

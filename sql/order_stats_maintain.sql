@@ -2,6 +2,8 @@
 -- always equals the aggregate computed from scratch over the remaining orders.
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 CREATE TEMP TABLE o (customer int, ordered_at timestamptz, amount numeric);
 INSERT INTO o VALUES
     (1, '2026-01-01', 10.50), (1, '2026-01-11', 20.25), (1, '2026-01-31', 5),
@@ -90,12 +92,8 @@ SELECT customer_tier.order_stats_of(timestamptz '2026-01-02', 5::positive_amount
        customer_tier.order_stats_of(timestamptz '2026-01-02', 5::numeric)::text AS domain_as_base;
 DROP DOMAIN positive_amount;
 -- Bad input: other types, and what order_stats refuses too.
-SELECT customer_tier.order_stats_of(now(), 'ten'::text);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.order_stats_of('infinity'::timestamptz, 1::numeric);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.order_stats_of(now(), 'NaN'::double precision);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.order_stats_of(%s)',
+    $$now(), 'ten'::text$$, $$'infinity'::timestamptz, 1::numeric$$, $$now(), 'NaN'::double precision$$);
 
 DROP EXTENSION customer_tier;
 DROP SCHEMA customer_tier;

@@ -4,6 +4,8 @@
 -- matrix between two dates; drop_program refuses while a user's view uses them.
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 CREATE SCHEMA crm;
 CREATE TABLE crm.customers (id bigint PRIMARY KEY, name text NOT NULL);
 CREATE TABLE crm.orders (
@@ -162,12 +164,8 @@ SELECT * FROM ct_shop.migration('2026-02-01', '2026-02-01');
 -- Before any history: no rows.
 SELECT * FROM ct_shop.migration('2025-01-01', '2025-12-31');
 -- Bad arguments.
-SELECT * FROM ct_shop.migration(NULL, '2026-03-01');
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM ct_shop.migration('2026-02-01', NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM ct_shop.migration('2026-03-01', '2026-02-01');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT * FROM ct_shop.migration(%s)',
+    $$NULL, '2026-03-01'$$, $$'2026-02-01', NULL$$, $$'2026-03-01', '2026-02-01'$$);
 
 -- A program with no customers yet: every tier is listed, empty, and the
 -- shares are NULL (nothing to divide by); the other views have no rows.

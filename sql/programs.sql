@@ -2,6 +2,8 @@
 -- refused up front with a message naming the culprit.
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 CREATE SCHEMA crm;
 CREATE TABLE crm.orders (
     order_id    bigint GENERATED ALWAYS AS IDENTITY,
@@ -14,29 +16,23 @@ CREATE TABLE crm.orders (
 CREATE VIEW crm.orders_view AS SELECT * FROM crm.orders;
 
 -- Bad program names.
-SELECT customer_tier.create_program(NULL, 'crm.orders', 'customer_id', 'amount', 'ordered_at');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.create_program('Retail', 'crm.orders', 'customer_id', 'amount', 'ordered_at');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.create_program('a-b', 'crm.orders', 'customer_id', 'amount', 'ordered_at');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.create_program(%s)',
+    $$NULL, 'crm.orders', 'customer_id', 'amount', 'ordered_at'$$,
+    $$'Retail', 'crm.orders', 'customer_id', 'amount', 'ordered_at'$$,
+    $$'a-b', 'crm.orders', 'customer_id', 'amount', 'ordered_at'$$);
 -- Not a table.
 SELECT customer_tier.create_program('retail', 'crm.orders_view', 'customer_id', 'amount', 'ordered_at');
 \echo :LAST_ERROR_SQLSTATE
 -- Unknown columns, each named.
-SELECT customer_tier.create_program('retail', 'crm.orders', 'client', 'amount', 'ordered_at');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.create_program('retail', 'crm.orders', 'customer_id', 'total', 'ordered_at');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.create_program('retail', 'crm.orders', 'customer_id', 'amount', NULL);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.create_program(%s)',
+    $$'retail', 'crm.orders', 'client', 'amount', 'ordered_at'$$,
+    $$'retail', 'crm.orders', 'customer_id', 'total', 'ordered_at'$$,
+    $$'retail', 'crm.orders', 'customer_id', 'amount', NULL$$);
 -- Columns of the wrong type, each named with the accepted types.
-SELECT customer_tier.create_program('retail', 'crm.orders', 'note', 'amount', 'ordered_at');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.create_program('retail', 'crm.orders', 'customer_id', 'status', 'ordered_at');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.create_program('retail', 'crm.orders', 'customer_id', 'amount', 'amount');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.create_program(%s)',
+    $$'retail', 'crm.orders', 'note', 'amount', 'ordered_at'$$,
+    $$'retail', 'crm.orders', 'customer_id', 'status', 'ordered_at'$$,
+    $$'retail', 'crm.orders', 'customer_id', 'amount', 'amount'$$);
 -- Statuses: a status column needs the statuses that count, and the other way round.
 SELECT customer_tier.create_program('retail', 'crm.orders', 'customer_id', 'amount', 'ordered_at',
                                     status_column => 'status');
@@ -66,20 +62,11 @@ SELECT name, orders_table, customer_type, amount_type, ordered_at_type, counted_
 SELECT customer_tier.create_program('retail', 'crm.orders', 'customer_id', 'amount', 'ordered_at');
 \echo :LAST_ERROR_SQLSTATE
 -- Settings: configure_program says what is wrong; the table's checks back it up.
-SELECT customer_tier.configure_program('retail', score_weights => '{1,-1,1}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.configure_program('retail', score_weights => '{0,0,0}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.configure_program('retail', score_weights => '{1,NaN,1}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.configure_program('retail', score_weights => '{1,1}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.configure_program('retail', downgrade_grace => '-1 day');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.configure_program('retail', reject_mode => 'ignore');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.configure_program('nope', reject_mode => 'error');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.configure_program(%s)',
+    $$'retail', score_weights => '{1,-1,1}'$$, $$'retail', score_weights => '{0,0,0}'$$,
+    $$'retail', score_weights => '{1,NaN,1}'$$, $$'retail', score_weights => '{1,1}'$$,
+    $$'retail', downgrade_grace => '-1 day'$$, $$'retail', reject_mode => 'ignore'$$,
+    $$'nope', reject_mode => 'error'$$);
 \set VERBOSITY terse
 UPDATE customer_tier.program SET score_weights = '{1,-1,1}' WHERE name = 'retail';
 UPDATE customer_tier.program SET downgrade_grace = '-1 day' WHERE name = 'retail';

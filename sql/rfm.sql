@@ -1,6 +1,8 @@
 -- RFM segment names and the weighted value score from R, F, M scores on 1..5.
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 
 -- The grid, by R (rows, 5 = most recent) and FM = ceil((F + M) / 2) (columns).
 SELECT r,
@@ -31,12 +33,7 @@ SELECT s.rank, s.segment, count(c.r) AS combinations
 SELECT customer_tier.rfm_segment(NULL, 1, 1) IS NULL AS null_r;
 
 -- Scores outside 1..5: the message names the score.
-SELECT customer_tier.rfm_segment(0, 3, 3);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.rfm_segment(3, 6, 3);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.rfm_segment(3, 3, -1);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.rfm_segment(%s)', '0, 3, 3', '3, 6, 3', '3, 3, -1');
 
 -- value_score: weighted mean of (score - 1) / 4 * 100.
 SELECT customer_tier.value_score(5, 5, 5) AS best, customer_tier.value_score(1, 1, 1) AS worst,
@@ -54,28 +51,10 @@ SELECT customer_tier.value_score(NULL, 1, 1) IS NULL AS null_score,
        customer_tier.value_score(1, 1, 1, NULL) IS NULL AS null_weights;
 
 -- Bad scores and weights.
-SELECT customer_tier.value_score(6, 1, 1);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.value_score(1, 0, 1);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.value_score(1, 1, 1, '{1,1}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.value_score(1, 1, 1, '{1,1,1,1}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.value_score(1, 1, 1, '{{1,1,1}}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.value_score(1, 1, 1, '{}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.value_score(1, 1, 1, '{1,NULL,1}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.value_score(1, 1, 1, '{1,-0.5,1}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.value_score(1, 1, 1, '{NaN,1,1}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.value_score(1, 1, 1, '{1,1,Infinity}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.value_score(1, 1, 1, '{0,0,0}');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.value_score(%s)',
+    '6, 1, 1', '1, 0, 1', $$1, 1, 1, '{1,1}'$$, $$1, 1, 1, '{1,1,1,1}'$$, $$1, 1, 1, '{{1,1,1}}'$$,
+    $$1, 1, 1, '{}'$$, $$1, 1, 1, '{1,NULL,1}'$$, $$1, 1, 1, '{1,-0.5,1}'$$, $$1, 1, 1, '{NaN,1,1}'$$,
+    $$1, 1, 1, '{1,1,Infinity}'$$, $$1, 1, 1, '{0,0,0}'$$);
 
 DROP EXTENSION customer_tier;
 DROP SCHEMA customer_tier;

@@ -8,6 +8,8 @@ CREATE EXTENSION customer_tier;
 -- churn.sql tests those messages.
 SET client_min_messages = warning;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 CREATE TABLE orders (customer_id integer, amount numeric(12,2), ordered_at timestamptz);
 INSERT INTO orders
 SELECT c, 10 * c, now() - ((21 - c) * 10 + k * 2) * interval '1 day'
@@ -57,16 +59,8 @@ SELECT from_run, to_run, from_finished_at < to_finished_at AS in_order,
 SELECT from_tier, to_tier, movement, customers FROM ct_shop.migration_between_runs(2, 2);
 
 -- Bad calls: each names what is wrong and how to list the runs.
-SELECT * FROM ct_shop.migration_between_runs(2, 1);
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM ct_shop.migration_between_runs(1, NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM ct_shop.migration_between_runs(NULL, NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM ct_shop.migration_between_runs(1, 99);
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM ct_shop.migration_between_runs(-1, 2);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT * FROM ct_shop.migration_between_runs(%s)',
+    '2, 1', '1, NULL', 'NULL, NULL', '1, 99', '-1, 2');
 
 -- A run of another program (run 3) is refused.
 CREATE TABLE other_orders (customer_id bigint, amount numeric, ordered_at timestamptz);

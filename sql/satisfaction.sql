@@ -1,6 +1,8 @@
 -- Satisfaction aggregates: NPS from 0..10 answers, CSAT from 1..5 answers.
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 
 -- NPS: 3 promoters (9, 10), 2 passives (7, 8), 5 detractors (0..6) of 10 answers:
 -- 30% - 50% = -20.  NULL answers are skipped.
@@ -42,14 +44,8 @@ SELECT i, a, rolling_nps, (SELECT customer_tier.nps(b) FROM unnest(last3) AS b) 
  ORDER BY i;
 
 -- Answers off the scale: the message names the scale.
-SELECT customer_tier.nps(s) FROM unnest('{10, 11}'::int[]) AS s;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.nps(-1);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.csat(0);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.csat(6);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.%s',
+    $$nps(s) FROM unnest('{10, 11}'::int[]) AS s$$, 'nps(-1)', 'csat(0)', 'csat(6)');
 
 -- The state is a bigint[] histogram, one counter per answer (NPS 0..10, CSAT 1..5).
 -- Its functions can be called by hand; they check the state they are given.
@@ -61,30 +57,13 @@ SELECT customer_tier.csat_accum('{0,0,0,0,0}', 4);
 SELECT customer_tier.csat_combine('{1,1,1,1,1}', '{0,0,0,0,5}');
 SELECT customer_tier.csat_final('{1,1,1,1,1}');
 SELECT customer_tier.nps_retract('{0,0,0,0,0,0,0,0,0,1,0}', 9);
-SELECT customer_tier.nps_retract('{0,0,0,0,0,0,0,0,0,1,0}', 10);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.csat_retract('{0,0,0,0,1}', 6);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.nps_final('{1,2}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.csat_final('{1,2}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.csat_final('{}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.csat_final('{{1,1,1,1,1}}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.csat_final('{1,1,NULL,1,1}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.csat_final('{1,1,-1,1,1}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.csat_accum('{0,0,0}', 4);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.nps_combine('{0,0,0,0,0,0,0,0,0,0,0}', '{0,0,0,0,0}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.csat_combine('{0,0,0,0,9223372036854775807}', '{0,0,0,0,1}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.csat_final('{0,0,0,9223372036854775807,1}');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.%s',
+    $$nps_retract('{0,0,0,0,0,0,0,0,0,1,0}', 10)$$, $$csat_retract('{0,0,0,0,1}', 6)$$,
+    $$nps_final('{1,2}')$$, $$csat_final('{1,2}')$$, $$csat_final('{}')$$, $$csat_final('{{1,1,1,1,1}}')$$,
+    $$csat_final('{1,1,NULL,1,1}')$$, $$csat_final('{1,1,-1,1,1}')$$, $$csat_accum('{0,0,0}', 4)$$,
+    $$nps_combine('{0,0,0,0,0,0,0,0,0,0,0}', '{0,0,0,0,0}')$$,
+    $$csat_combine('{0,0,0,0,9223372036854775807}', '{0,0,0,0,1}')$$,
+    $$csat_final('{0,0,0,9223372036854775807,1}')$$);
 
 DROP EXTENSION customer_tier;
 DROP SCHEMA customer_tier;

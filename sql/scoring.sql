@@ -1,6 +1,8 @@
 -- Quantile breakpoints of a population, and scores 1..n against them.
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 
 -- Quintile breakpoints of 1..10: the cut points at 1/5 .. 4/5, interpolated
 -- as percentile_cont does (position k/n * (count - 1) in the sorted values).
@@ -33,20 +35,10 @@ SELECT g, customer_tier.breakpoints(x, 2) FROM generate_series(1, 9) AS x,
        LATERAL (SELECT x % 2 AS g) AS s GROUP BY g ORDER BY g;
 
 -- Bad input: n outside 2..1000, n changing between rows, NULL n, non-finite values.
-SELECT customer_tier.breakpoints(1, 1);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.breakpoints(1, 1001);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.breakpoints(x, x::int) FROM generate_series(2, 3) AS x;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.breakpoints(1, NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.breakpoints(x, 5) FROM unnest('{1, NaN}'::float8[]) AS x;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.breakpoints(x, 5) FROM unnest('{1, Infinity}'::float8[]) AS x;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.breakpoints('-Infinity', 5);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.%s',
+    'breakpoints(1, 1)', 'breakpoints(1, 1001)', 'breakpoints(x, x::int) FROM generate_series(2, 3) AS x',
+    'breakpoints(1, NULL)', $$breakpoints(x, 5) FROM unnest('{1, NaN}'::float8[]) AS x$$,
+    $$breakpoints(x, 5) FROM unnest('{1, Infinity}'::float8[]) AS x$$, $$breakpoints('-Infinity', 5)$$);
 
 -- The state is a real double precision[]: {n, values...}.  Its functions can
 -- be called by hand (as Citus or a debugging DBA would) and check what they get.
@@ -62,24 +54,11 @@ SELECT customer_tier.breakpoints_final('{5}') IS NULL AS no_values;
 SELECT customer_tier.breakpoints_final(customer_tier.breakpoints_combine(
            ARRAY[2] || ARRAY(SELECT generate_series(1, 300))::float8[],
            ARRAY[2] || ARRAY(SELECT generate_series(301, 600))::float8[])) AS median;
-SELECT customer_tier.breakpoints_accum('{4,1,2}', 3, 5);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.breakpoints_combine('{5,3}', '{4,3}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.breakpoints_final('{}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.breakpoints_final('{{5,1},{2,3}}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.breakpoints_final('{5.5,1,2}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.breakpoints_final('{1,1,2}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.breakpoints_final('{5,1,NULL}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.breakpoints_final('{5,1,NaN}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.breakpoints_combine('{5,1}', '{5,Infinity}');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.%s',
+    $$breakpoints_accum('{4,1,2}', 3, 5)$$, $$breakpoints_combine('{5,3}', '{4,3}')$$,
+    $$breakpoints_final('{}')$$, $$breakpoints_final('{{5,1},{2,3}}')$$, $$breakpoints_final('{5.5,1,2}')$$,
+    $$breakpoints_final('{1,1,2}')$$, $$breakpoints_final('{5,1,NULL}')$$, $$breakpoints_final('{5,1,NaN}')$$,
+    $$breakpoints_combine('{5,1}', '{5,Infinity}')$$);
 
 -- score: higher is better counts the breakpoints strictly below the value;
 -- a value equal to a breakpoint stays in the lower score.
@@ -110,20 +89,9 @@ SELECT customer_tier.score(spend, bp.m) AS m_score, count(*) AS customers, min(s
   FROM customers, bp GROUP BY 1 ORDER BY 1;
 
 -- Bad breakpoints and values.
-SELECT customer_tier.score(5, '{}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.score(5, '{{1,2},{3,4}}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.score(5, '{1,NULL,3}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.score(5, '{1,NaN}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.score(5, '{-Infinity,1}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.score(5, '{10,20,15,30}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.score('NaN', '{1,2}');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.score(%s)',
+    $$5, '{}'$$, $$5, '{{1,2},{3,4}}'$$, $$5, '{1,NULL,3}'$$, $$5, '{1,NaN}'$$, $$5, '{-Infinity,1}'$$,
+    $$5, '{10,20,15,30}'$$, $$'NaN', '{1,2}'$$);
 
 DROP EXTENSION customer_tier;
 DROP SCHEMA customer_tier;

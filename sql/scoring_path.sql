@@ -4,6 +4,8 @@
 -- in SQL, for every customer of a program and every kind of stored state.
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 CREATE TABLE orders (customer_id integer, amount numeric(12,2), ordered_at timestamptz);
 INSERT INTO orders
 SELECT c, 10 * c + k, now() - ((21 - c) * 17 + k * 9) * interval '1 day'
@@ -88,12 +90,9 @@ SELECT (customer_tier.scored_row('shop', u, 'test', 'A')).abc_class FROM cur AS 
 
 -- Bad input: a row that is not a customers row names the missing column;
 -- the program and the source are required; an unknown program is named.
-SELECT customer_tier.scored_row('shop', ROW(1, 2), 'test');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.scored_row(NULL, u, 'test') FROM cur AS u LIMIT 1;
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.scored_row('nosuch', u, 'test') FROM cur AS u LIMIT 1;
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.%s',
+    $$scored_row('shop', ROW(1, 2), 'test')$$, $$scored_row(NULL, u, 'test') FROM cur AS u LIMIT 1$$,
+    $$scored_row('nosuch', u, 'test') FROM cur AS u LIMIT 1$$);
 
 DROP TABLE cur, cfg, by_function, by_composition;
 SELECT customer_tier.drop_program('shop');

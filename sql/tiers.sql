@@ -3,6 +3,8 @@
 -- pins and hysteresis.
 CREATE EXTENSION customer_tier;
 \set SHOW_CONTEXT never
+-- CALL pg_temp.expect_errors(template, inputs...): the error of each input, with its SQLSTATE.
+\i sql/fixtures/expect_errors.sql
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 SET intervalstyle = 'postgres';
@@ -31,18 +33,9 @@ SELECT * FROM tiers WHERE program = 'retail';
 SELECT customer_tier.set_method('retail', 'rfm');
 SELECT name, method FROM customer_tier.program ORDER BY name;
 -- Bad calls.
-SELECT customer_tier.default_tiers('nope');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.default_tiers(NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_method(NULL, 'abc');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_method('retail', 'pareto');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_method('retail', NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_method('nope', 'abc');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.%s',
+    $$default_tiers('nope')$$, 'default_tiers(NULL)', $$set_method(NULL, 'abc')$$,
+    $$set_method('retail', 'pareto')$$, $$set_method('retail', NULL)$$, $$set_method('nope', 'abc')$$);
 
 -- ==== set_tiers: good sets ====
 SELECT customer_tier.set_tiers('retail', '[{"tier": "platinum", "min_value_score": 90},
@@ -73,83 +66,52 @@ SELECT customer_tier.set_tiers('b2b', '[{"tier": "diamond", "min_monetary": 1000
 SELECT * FROM tiers WHERE program = 'b2b';
 
 -- ==== set_tiers: every bad input, refused with nothing changed ====
-SELECT customer_tier.set_tiers(NULL, '[{"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('nope', '[{"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.set_tiers(%s)',
+    $$NULL, '[{"tier": "normal"}]'$$, $$'retail', NULL$$, $$'nope', '[{"tier": "normal"}]'$$);
 -- Not an array, empty, an element not an object.
-SELECT customer_tier.set_tiers('retail', '{"tier": "normal"}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', '"normal"');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', '[]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', '[{"tier": "gold", "min_value_score": 50}, "normal"]');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.set_tiers(%s)',
+    $$'retail', '{"tier": "normal"}'$$, $$'retail', '"normal"'$$, $$'retail', '[]'$$,
+    $$'retail', '[{"tier": "gold", "min_value_score": 50}, "normal"]'$$);
 -- Names: missing, not a string, badly formed, duplicated.
-SELECT customer_tier.set_tiers('retail', '[{"min_value_score": 50}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', '[{"tier": null}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', '[{"tier": 1}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', '[{"tier": "Gold", "min_value_score": 50}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', '[{"tier": "gold tier", "min_value_score": 50}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', '[{"tier": ""}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', '[{"tier": "a2345678901234567890123456789012345678901"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', '[{"tier": "gold", "min_value_score": 50}, {"tier": "gold"}]');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.set_tiers(%s)',
+    $$'retail', '[{"min_value_score": 50}, {"tier": "normal"}]'$$, $$'retail', '[{"tier": null}]'$$,
+    $$'retail', '[{"tier": 1}]'$$,
+    $$'retail', '[{"tier": "Gold", "min_value_score": 50}, {"tier": "normal"}]'$$,
+    $$'retail', '[{"tier": "gold tier", "min_value_score": 50}, {"tier": "normal"}]'$$,
+    $$'retail', '[{"tier": ""}]'$$, $$'retail', '[{"tier": "a2345678901234567890123456789012345678901"}]'$$,
+    $$'retail', '[{"tier": "gold", "min_value_score": 50}, {"tier": "gold"}]'$$);
 -- Unknown keys, named, with the accepted keys listed.
 SELECT customer_tier.set_tiers('retail', '[{"tier": "gold", "min_score": 50}, {"tier": "normal"}]');
 \echo :LAST_ERROR_SQLSTATE
 SELECT customer_tier.set_tiers('retail', '[{"tier": "gold", "Min_Value_Score": 50}, {"tier": "normal"}]');
 \echo :LAST_ERROR_SQLSTATE
 -- Wrong JSON types.
-SELECT customer_tier.set_tiers('retail', '[{"tier": "gold", "min_value_score": "50"}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('b2b', '[{"tier": "gold", "min_orders": true}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('b2b', '[{"tier": "gold", "min_monetary": [250]}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.set_tiers(%s)',
+    $$'retail', '[{"tier": "gold", "min_value_score": "50"}, {"tier": "normal"}]'$$,
+    $$'b2b', '[{"tier": "gold", "min_orders": true}, {"tier": "normal"}]'$$,
+    $$'b2b', '[{"tier": "gold", "min_monetary": [250]}, {"tier": "normal"}]'$$);
 -- Negative and out-of-range thresholds.
-SELECT customer_tier.set_tiers('retail', '[{"tier": "gold", "min_value_score": -1}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', '[{"tier": "gold", "min_value_score": 100.5}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('b2b', '[{"tier": "gold", "min_monetary": -0.01}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('b2b', '[{"tier": "gold", "min_monetary": 1234567890123.456}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('b2b', '[{"tier": "gold", "min_orders": -3}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('b2b', '[{"tier": "gold", "min_orders": 2.5}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('b2b', '[{"tier": "gold", "min_orders": 1e16}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('b2b', '[{"tier": "gold", "min_tenure_days": -0.5}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('b2b', '[{"tier": "gold", "min_tenure_days": 1e400}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('b2b', '[{"tier": "gold", "min_monetary": 1e300}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.set_tiers(%s)',
+    $$'retail', '[{"tier": "gold", "min_value_score": -1}, {"tier": "normal"}]'$$,
+    $$'retail', '[{"tier": "gold", "min_value_score": 100.5}, {"tier": "normal"}]'$$,
+    $$'b2b', '[{"tier": "gold", "min_monetary": -0.01}, {"tier": "normal"}]'$$,
+    $$'b2b', '[{"tier": "gold", "min_monetary": 1234567890123.456}, {"tier": "normal"}]'$$,
+    $$'b2b', '[{"tier": "gold", "min_orders": -3}, {"tier": "normal"}]'$$,
+    $$'b2b', '[{"tier": "gold", "min_orders": 2.5}, {"tier": "normal"}]'$$,
+    $$'b2b', '[{"tier": "gold", "min_orders": 1e16}, {"tier": "normal"}]'$$,
+    $$'b2b', '[{"tier": "gold", "min_tenure_days": -0.5}, {"tier": "normal"}]'$$,
+    $$'b2b', '[{"tier": "gold", "min_tenure_days": 1e400}, {"tier": "normal"}]'$$,
+    $$'b2b', '[{"tier": "gold", "min_monetary": 1e300}, {"tier": "normal"}]'$$);
 -- Keys the method does not use.
 SELECT customer_tier.set_tiers('retail', '[{"tier": "gold", "min_monetary": 250}, {"tier": "normal"}]');
 \echo :LAST_ERROR_SQLSTATE
 SELECT customer_tier.set_tiers('b2b', '[{"tier": "gold", "abc_class": "A"}, {"tier": "normal"}]');
 \echo :LAST_ERROR_SQLSTATE
 -- Gaps: the catch-all must be last, and only last.
-SELECT customer_tier.set_tiers('retail', '[{"tier": "diamond", "min_value_score": 80}, {"tier": "gold", "min_value_score": 50}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', '[{"tier": "gold", "min_value_score": 50}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', '[{"tier": "diamond", "min_value_score": 80}, {"tier": "gold"}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.set_tiers(%s)',
+    $$'retail', '[{"tier": "diamond", "min_value_score": 80}, {"tier": "gold", "min_value_score": 50}]'$$,
+    $$'retail', '[{"tier": "gold", "min_value_score": 50}]'$$,
+    $$'retail', '[{"tier": "diamond", "min_value_score": 80}, {"tier": "gold"}, {"tier": "normal"}]'$$);
 -- Overlaps: a tier that a better tier's weaker (or equal) conditions swallow.
 SELECT customer_tier.set_tiers('retail', '[{"tier": "diamond", "min_value_score": 40}, {"tier": "gold", "min_value_score": 50}, {"tier": "normal"}]');
 \echo :LAST_ERROR_SQLSTATE
@@ -171,18 +133,13 @@ SELECT customer_tier.set_tiers('retail', '[{"tier": "a", "abc_class": "A"}, {"ti
                                            {"tier": "c", "abc_class": "C"}, {"tier": "unclassed"}]');
 SELECT * FROM tiers WHERE program = 'retail';
 SELECT customer_tier.set_tiers('retail', '[{"tier": "diamond", "abc_class": "A"}, {"tier": "normal"}]');
-SELECT customer_tier.set_tiers('retail', '[{"tier": "gold", "abc_class": "B"}, {"tier": "diamond", "abc_class": "A"}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', '[{"tier": "diamond", "abc_class": "A"}, {"tier": "gold", "abc_class": "A"}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', '[{"tier": "diamond", "abc_class": "A"}, {"tier": "bronze", "abc_class": "C"}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', '[{"tier": "diamond", "abc_class": "a"}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', '[{"tier": "diamond", "abc_class": 1}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.set_tiers('retail', '[{"tier": "diamond", "min_value_score": 80}, {"tier": "normal"}]');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.set_tiers(%s)',
+    $$'retail', '[{"tier": "gold", "abc_class": "B"}, {"tier": "diamond", "abc_class": "A"}, {"tier": "normal"}]'$$,
+    $$'retail', '[{"tier": "diamond", "abc_class": "A"}, {"tier": "gold", "abc_class": "A"}, {"tier": "normal"}]'$$,
+    $$'retail', '[{"tier": "diamond", "abc_class": "A"}, {"tier": "bronze", "abc_class": "C"}, {"tier": "normal"}]'$$,
+    $$'retail', '[{"tier": "diamond", "abc_class": "a"}, {"tier": "normal"}]'$$,
+    $$'retail', '[{"tier": "diamond", "abc_class": 1}, {"tier": "normal"}]'$$,
+    $$'retail', '[{"tier": "diamond", "min_value_score": 80}, {"tier": "normal"}]'$$);
 -- Nothing was changed by the refused calls.
 SELECT * FROM tiers;
 
@@ -231,35 +188,22 @@ SELECT customer_tier.set_method('b2b', 'abc');
 SELECT c AS abc_class, customer_tier.qualify_tier(customer_tier.tier_rules('b2b'), NULL, NULL, NULL, NULL, c) AS rank
   FROM unnest('{A, B, C, NULL}'::text[]) AS c;
 -- The rules are checked on every call.
-SELECT customer_tier.qualify_tier(NULL, 50, NULL, NULL, NULL, NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.qualify_tier('{}', 50, NULL, NULL, NULL, NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.qualify_tier('{80, NaN, NaN, NaN, NaN}', 50, NULL, NULL, NULL, NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.qualify_tier('{{80, NaN, NaN, NaN}, {NaN, NaN, NaN, NaN}}', 50, NULL, NULL, NULL, NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.qualify_tier('{{80, NaN, NaN, NaN, NULL}, {NaN, NaN, NaN, NaN, NaN}}', 50, NULL, NULL, NULL, NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.qualify_tier('{{120, NaN, NaN, NaN, NaN}, {NaN, NaN, NaN, NaN, NaN}}', 50, NULL, NULL, NULL, NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.qualify_tier('{{NaN, -1, NaN, NaN, NaN}, {NaN, NaN, NaN, NaN, NaN}}', 50, NULL, NULL, NULL, NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.qualify_tier('{{NaN, NaN, Infinity, NaN, NaN}, {NaN, NaN, NaN, NaN, NaN}}', 50, NULL, NULL, NULL, NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.qualify_tier('{{NaN, NaN, NaN, NaN, 4}, {NaN, NaN, NaN, NaN, NaN}}', 50, NULL, NULL, NULL, NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.qualify_tier('{{80, NaN, NaN, NaN, NaN}, {50, NaN, NaN, NaN, NaN}}', 50, NULL, NULL, NULL, NULL);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.qualify_tier(%s)',
+    'NULL, 50, NULL, NULL, NULL, NULL', $$'{}', 50, NULL, NULL, NULL, NULL$$,
+    $$'{80, NaN, NaN, NaN, NaN}', 50, NULL, NULL, NULL, NULL$$,
+    $$'{{80, NaN, NaN, NaN}, {NaN, NaN, NaN, NaN}}', 50, NULL, NULL, NULL, NULL$$,
+    $$'{{80, NaN, NaN, NaN, NULL}, {NaN, NaN, NaN, NaN, NaN}}', 50, NULL, NULL, NULL, NULL$$,
+    $$'{{120, NaN, NaN, NaN, NaN}, {NaN, NaN, NaN, NaN, NaN}}', 50, NULL, NULL, NULL, NULL$$,
+    $$'{{NaN, -1, NaN, NaN, NaN}, {NaN, NaN, NaN, NaN, NaN}}', 50, NULL, NULL, NULL, NULL$$,
+    $$'{{NaN, NaN, Infinity, NaN, NaN}, {NaN, NaN, NaN, NaN, NaN}}', 50, NULL, NULL, NULL, NULL$$,
+    $$'{{NaN, NaN, NaN, NaN, 4}, {NaN, NaN, NaN, NaN, NaN}}', 50, NULL, NULL, NULL, NULL$$,
+    $$'{{80, NaN, NaN, NaN, NaN}, {50, NaN, NaN, NaN, NaN}}', 50, NULL, NULL, NULL, NULL$$);
 -- Metrics that are NaN or not a class.
-SELECT customer_tier.qualify_tier(customer_tier.tier_rules('retail'), 'NaN', NULL, NULL, NULL, NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.qualify_tier(customer_tier.tier_rules('retail'), 50, 'NaN', NULL, NULL, NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.qualify_tier(customer_tier.tier_rules('retail'), 50, NULL, NULL, 'NaN', NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.qualify_tier(customer_tier.tier_rules('retail'), 50, NULL, NULL, NULL, 'a');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.qualify_tier(%s)',
+    $$customer_tier.tier_rules('retail'), 'NaN', NULL, NULL, NULL, NULL$$,
+    $$customer_tier.tier_rules('retail'), 50, 'NaN', NULL, NULL, NULL$$,
+    $$customer_tier.tier_rules('retail'), 50, NULL, NULL, 'NaN', NULL$$,
+    $$customer_tier.tier_rules('retail'), 50, NULL, NULL, NULL, 'a'$$);
 
 -- ==== next_tier: pins and hysteresis (grace 90 days) ====
 SELECT label, s.*
@@ -303,26 +247,12 @@ journey AS (
                                    '2026-01-01'::timestamptz + s.day * interval '1 day') AS t)
 SELECT day, qualified, pinned, rank, pending_since::date, reason FROM journey ORDER BY n;
 -- Bad arguments.
-SELECT * FROM customer_tier.next_tier(1, NULL, NULL, NULL, '90 days', '2026-04-02');
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM customer_tier.next_tier(1, NULL, 2, NULL, NULL, '2026-04-02');
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM customer_tier.next_tier(1, NULL, 2, NULL, '90 days', NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM customer_tier.next_tier(0, NULL, 2, NULL, '90 days', '2026-04-02');
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM customer_tier.next_tier(1, NULL, -2, NULL, '90 days', '2026-04-02');
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM customer_tier.next_tier(1, NULL, 2, 0, '90 days', '2026-04-02');
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM customer_tier.next_tier(1, NULL, 2, NULL, '90 days', 'infinity');
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM customer_tier.next_tier(1, '-infinity', 2, NULL, '90 days', '2026-04-02');
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM customer_tier.next_tier(1, NULL, 2, NULL, '-1 day', '2026-04-02');
-\echo :LAST_ERROR_SQLSTATE
-SELECT * FROM customer_tier.next_tier(1, NULL, 2, NULL, '1 month -31 days', '2026-04-02');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT * FROM customer_tier.next_tier(%s)',
+    $$1, NULL, NULL, NULL, '90 days', '2026-04-02'$$, $$1, NULL, 2, NULL, NULL, '2026-04-02'$$,
+    $$1, NULL, 2, NULL, '90 days', NULL$$, $$0, NULL, 2, NULL, '90 days', '2026-04-02'$$,
+    $$1, NULL, -2, NULL, '90 days', '2026-04-02'$$, $$1, NULL, 2, 0, '90 days', '2026-04-02'$$,
+    $$1, NULL, 2, NULL, '90 days', 'infinity'$$, $$1, '-infinity', 2, NULL, '90 days', '2026-04-02'$$,
+    $$1, NULL, 2, NULL, '-1 day', '2026-04-02'$$, $$1, NULL, 2, NULL, '1 month -31 days', '2026-04-02'$$);
 
 -- ==== Pins ====
 SELECT customer_tier.pin_customer('retail', '007', 'gold', 'key account, contract until 2027');
@@ -337,14 +267,9 @@ SELECT program, customer, tier, reason, expires_at - pinned_at AS lasts,
 SELECT customer_tier.pin_customer('retail', '7', 'diamond', 'renewed contract');
 SELECT program, customer, tier, reason FROM customer_tier.pin WHERE customer = '7';
 -- Bad pins.
-SELECT customer_tier.pin_customer('nope', '7', 'gold', 'x');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.pin_customer('retail', '7', 'platinum', 'x');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.pin_customer('retail', '7', 'gold', '   ');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.pin_customer('retail', '7', 'gold', NULL);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.pin_customer(%s)',
+    $$'nope', '7', 'gold', 'x'$$, $$'retail', '7', 'platinum', 'x'$$, $$'retail', '7', 'gold', '   '$$,
+    $$'retail', '7', 'gold', NULL$$);
 -- (terse: the detail shows the current time)
 \set VERBOSITY terse
 SELECT customer_tier.pin_customer('retail', '7', 'gold', 'x', '2026-01-01 00:00:00+00');
@@ -352,14 +277,9 @@ SELECT customer_tier.pin_customer('retail', '7', 'gold', 'x', '2026-01-01 00:00:
 SELECT customer_tier.pin_customer('retail', '7', 'gold', 'x', now());
 \echo :LAST_ERROR_SQLSTATE
 \set VERBOSITY default
-SELECT customer_tier.pin_customer('retail', 'seven', 'gold', 'x');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.pin_customer('retail', '99999999999999999999', 'gold', 'x');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.pin_customer('b2b', 'not-a-uuid', 'gold', 'x');
-\echo :LAST_ERROR_SQLSTATE
-SELECT customer_tier.pin_customer('retail', NULL, 'gold', 'x');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('SELECT customer_tier.pin_customer(%s)',
+    $$'retail', 'seven', 'gold', 'x'$$, $$'retail', '99999999999999999999', 'gold', 'x'$$,
+    $$'b2b', 'not-a-uuid', 'gold', 'x'$$, $$'retail', NULL, 'gold', 'x'$$);
 INSERT INTO customer_tier.pin (program, customer, tier, reason, pinned_at, pinned_by)
 VALUES ('retail', '8', 'gold', E' \t', '2026-01-01', 'admin');
 \echo :LAST_ERROR_SQLSTATE
@@ -402,12 +322,10 @@ BEGIN;
 UPDATE customer_tier.program SET method = 'abc' WHERE name = 'retail';
 COMMIT;
 \echo :LAST_ERROR_SQLSTATE
-INSERT INTO customer_tier.tier (program, tier, rank, min_value_score) VALUES ('retail', 'x', 9, 101);
-\echo :LAST_ERROR_SQLSTATE
-INSERT INTO customer_tier.tier (program, tier, rank, min_monetary) VALUES ('retail', 'x', 9, 'NaN');
-\echo :LAST_ERROR_SQLSTATE
-INSERT INTO customer_tier.tier (program, tier, rank, min_tenure_days) VALUES ('retail', 'x', 9, 'NaN');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors('INSERT INTO customer_tier.tier %s',
+    $$(program, tier, rank, min_value_score) VALUES ('retail', 'x', 9, 101)$$,
+    $$(program, tier, rank, min_monetary) VALUES ('retail', 'x', 9, 'NaN')$$,
+    $$(program, tier, rank, min_tenure_days) VALUES ('retail', 'x', 9, 'NaN')$$);
 SELECT * FROM tiers WHERE program = 'retail';
 
 -- ==== Privileges and pg_dump ====

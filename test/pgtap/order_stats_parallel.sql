@@ -14,18 +14,10 @@ SELECT i,
   FROM generate_series(1, 50000) i;
 ANALYZE os_orders;
 
--- The plan text of a query, for matching.
-CREATE FUNCTION pg_temp.plan_of(query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    line text;
-    plan text := '';
-BEGIN
-    FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query LOOP
-        plan := plan || line || E'\n';
-    END LOOP;
-    RETURN plan;
-END
-$$;
+-- pg_temp.plan_of(query, options): the plan text of a query, for matching;
+-- EXPLAIN ANALYZE here, to see the workers launched and a hash aggregate spill.
+\ir fixtures/plan_of.sql
+\set analyzed '''ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF'''
 
 -- Force parallel plans.
 SET LOCAL parallel_setup_cost = 0;
@@ -34,11 +26,11 @@ SET LOCAL min_parallel_table_scan_size = 0;
 SET LOCAL max_parallel_workers_per_gather = 2;
 SET LOCAL parallel_leader_participation = off;
 
-SELECT matches(pg_temp.plan_of('SELECT customer_tier.order_stats(ordered_at, amount) FROM os_orders'),
+SELECT matches(pg_temp.plan_of('SELECT customer_tier.order_stats(ordered_at, amount) FROM os_orders', :analyzed),
                'Partial Aggregate', 'a whole-table order_stats is split into partial aggregates');
-SELECT matches(pg_temp.plan_of('SELECT customer_tier.order_stats(ordered_at, amount) FROM os_orders'),
+SELECT matches(pg_temp.plan_of('SELECT customer_tier.order_stats(ordered_at, amount) FROM os_orders', :analyzed),
                'Workers Launched: [12]', 'and parallel workers really ran it (states shipped as bytes)');
-SELECT matches(pg_temp.plan_of('SELECT customer, customer_tier.order_stats(ordered_at, amount) FROM os_orders GROUP BY customer'),
+SELECT matches(pg_temp.plan_of('SELECT customer, customer_tier.order_stats(ordered_at, amount) FROM os_orders GROUP BY customer', :analyzed),
                'Partial (Hash|Group)?Aggregate', 'a GROUP BY customer order_stats is split into partial aggregates');
 
 CREATE TEMP TABLE os_parallel AS
@@ -53,7 +45,7 @@ CREATE TEMP TABLE os_parallel_leader AS
 SELECT customer, (customer_tier.order_stats(ordered_at, amount)).* FROM os_orders GROUP BY customer;
 
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT doesnt_match(pg_temp.plan_of('SELECT customer_tier.order_stats(ordered_at, amount) FROM os_orders'),
+SELECT doesnt_match(pg_temp.plan_of('SELECT customer_tier.order_stats(ordered_at, amount) FROM os_orders', :analyzed),
                     'Partial', 'with parallel query off the plan is serial');
 CREATE TEMP TABLE os_serial AS
 SELECT customer, (customer_tier.order_stats(ordered_at, amount)).* FROM os_orders GROUP BY customer;
@@ -85,7 +77,7 @@ SELECT ok((SELECT abs(gap_stddev_days - (SELECT stddev_samp(gap) FROM
 -- with their memory context) and sorted grouping give the same results.
 SET LOCAL work_mem = '64kB';
 SET LOCAL enable_sort = off;
-SELECT matches(pg_temp.plan_of('SELECT customer, customer_tier.order_stats(ordered_at, amount) FROM os_orders GROUP BY customer'),
+SELECT matches(pg_temp.plan_of('SELECT customer, customer_tier.order_stats(ordered_at, amount) FROM os_orders GROUP BY customer', :analyzed),
                'Batches: [2-9]', 'with 64kB of work_mem the hash aggregate spills');
 SELECT results_eq(
     'SELECT customer, (customer_tier.order_stats(ordered_at, amount)).* FROM os_orders GROUP BY customer ORDER BY customer',
@@ -93,7 +85,7 @@ SELECT results_eq(
     'a spilling hash aggregate gives the same results');
 RESET enable_sort;
 SET LOCAL enable_hashagg = off;
-SELECT matches(pg_temp.plan_of('SELECT customer, customer_tier.order_stats(ordered_at, amount) FROM os_orders GROUP BY customer'),
+SELECT matches(pg_temp.plan_of('SELECT customer, customer_tier.order_stats(ordered_at, amount) FROM os_orders GROUP BY customer', :analyzed),
                'GroupAggregate', 'with hashing off the plan sorts');
 SELECT results_eq(
     'SELECT customer, (customer_tier.order_stats(ordered_at, amount)).* FROM os_orders GROUP BY customer ORDER BY customer',

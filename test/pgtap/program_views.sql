@@ -28,18 +28,8 @@ SELECT pg_temp.make_program('k_uuid', 'uuid', 'md5(i::text)::uuid');
 SELECT pg_temp.make_program('k_text', 'text', '''c'' || i');
 SELECT pg_temp.make_program('k_varchar', 'varchar(12)', '''c'' || i');
 
--- The plan text of a query, for matching.
-CREATE FUNCTION pg_temp.plan_of(query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    line text;
-    plan text := '';
-BEGIN
-    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
-        plan := plan || line || E'\n';
-    END LOOP;
-    RETURN plan;
-END
-$$;
+-- pg_temp.plan_of(query): the plan text of a query, for matching.
+\ir fixtures/plan_of.sql
 
 SELECT is_empty($$
     SELECT c.oid::regclass::text

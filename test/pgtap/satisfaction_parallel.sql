@@ -33,25 +33,16 @@ SET LOCAL min_parallel_table_scan_size = 0;
 SET LOCAL max_parallel_workers_per_gather = 2;
 SET LOCAL parallel_leader_participation = off;
 
-CREATE FUNCTION pg_temp.plan(query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    line text;
-    result text := '';
-BEGIN
-    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
-        result := result || line || E'\n';
-    END LOOP;
-    RETURN result;
-END
-$$;
+-- pg_temp.plan_of(query): the plan text of a query, for matching.
+\ir fixtures/plan_of.sql
 
-SELECT matches(pg_temp.plan('SELECT customer_tier.nps(nps) FROM answers'),
+SELECT matches(pg_temp.plan_of('SELECT customer_tier.nps(nps) FROM answers'),
                'Partial Aggregate', 'nps: EXPLAIN shows Partial Aggregate');
-SELECT matches(pg_temp.plan('SELECT customer_tier.csat(csat) FROM answers'),
+SELECT matches(pg_temp.plan_of('SELECT customer_tier.csat(csat) FROM answers'),
                'Partial Aggregate', 'csat: EXPLAIN shows Partial Aggregate');
-SELECT matches(pg_temp.plan('SELECT customer_tier.breakpoints(spend, 5) FROM answers'),
+SELECT matches(pg_temp.plan_of('SELECT customer_tier.breakpoints(spend, 5) FROM answers'),
                'Partial Aggregate', 'breakpoints: EXPLAIN shows Partial Aggregate');
-SELECT matches(pg_temp.plan('SELECT region, customer_tier.nps(nps) FROM answers GROUP BY region'),
+SELECT matches(pg_temp.plan_of('SELECT region, customer_tier.nps(nps) FROM answers GROUP BY region'),
                'Partial (Hash|Group)?Aggregate', 'nps by region: EXPLAIN shows a partial aggregate');
 
 SELECT results_eq(

@@ -19,12 +19,7 @@ cleanup() {
     dropdb --if-exists "$db" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-say() { printf 'crash_copy: %s\n' "$*"; }
-q() { psql -X -qAt -v ON_ERROR_STOP=1 -d "$db" -c "$1"; }
-fail=0
-check() {   # check <description> <actual> <expected>
-    if [ "$2" = "$3" ]; then say "ok: $1 ($2)"; else say "FAIL: $1: got '$2', expected '$3'"; fail=1; fi
-}
+source "$(dirname "$0")/lib/check.sh"     # say, q, check, fail
 
 createdb "$db"
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<'SQL'

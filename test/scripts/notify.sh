@@ -15,17 +15,23 @@ INSERT INTO orders SELECT c, 10 * c, now() - (100 - c) * interval '1 day'
 SELECT customer_tier.create_program('shop', 'orders', 'customer_id', 'amount', 'ordered_at');
 SQL
 
-# The listener waits a little, so that the other session's insert commits while it listens.
+# while_listening <command...>: runs the command while another session
+# listens on channel customer_tier, and leaves what that session received in
+# $out.  The listener waits a little, so that the command commits while it listens.
 out=$(mktemp)
-psql -X -d ct_notify >"$out" 2>&1 <<'SQL' &
+while_listening() {
+    psql -X -d ct_notify >"$out" 2>&1 <<'SQL' &
 LISTEN customer_tier;
 SELECT pg_sleep(3);
 SELECT 1 AS done;
 SQL
-listener=$!
-sleep 1
-psql -X -q -d ct_notify -c "INSERT INTO orders SELECT 1, 5000, now() FROM generate_series(1, 20)"
-wait "$listener"
+    local listener=$!
+    sleep 1
+    "$@"
+    wait "$listener"
+}
+
+while_listening psql -X -q -d ct_notify -c "INSERT INTO orders SELECT 1, 5000, now() FROM generate_series(1, 20)"
 
 fail=0
 payload=$(sed -n 's/^Asynchronous notification "customer_tier" with payload "\(.*\)" received from server process.*/\1/p' "$out" | head -1)
@@ -45,15 +51,10 @@ history=$(psql -X -At -d ct_notify -c "SELECT customer || ' ' || from_tier || '>
 # Quiet backfill: create_program on a table with customers records every
 # first tier but sends one notification for all of them, not one each.
 psql -X -q -v ON_ERROR_STOP=1 -d ct_notify -c "CREATE TABLE orders2 AS SELECT * FROM orders"
-psql -X -d ct_notify >"$out" 2>&1 <<'SQL' &
-LISTEN customer_tier;
-SELECT pg_sleep(3);
-SELECT 1 AS done;
-SQL
-listener=$!
-sleep 1
-psql -X -q -d ct_notify -c "SELECT customer_tier.create_program('club', 'orders2', 'customer_id', 'amount', 'ordered_at')" >/dev/null 2>&1
-wait "$listener"
+create_club() {
+    psql -X -q -d ct_notify -c "SELECT customer_tier.create_program('club', 'orders2', 'customer_id', 'amount', 'ordered_at')" >/dev/null 2>&1
+}
+while_listening create_club
 received=$(grep -c '^Asynchronous notification "customer_tier"' "$out" || true)
 backfill=$(sed -n 's/^Asynchronous notification "customer_tier" with payload "\(.*\)" received from server process.*/\1/p' "$out" | head -1)
 first=$(psql -X -At -d ct_notify -c "SELECT count(*) || ' ' || min(id) || ' ' || max(id) FROM ct_club.tier_history WHERE from_tier IS NULL AND source = 'create_program'")

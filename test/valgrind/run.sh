@@ -13,12 +13,7 @@ command -v valgrind >/dev/null || as_root env DEBIAN_FRONTEND=noninteractive apt
 ct_build
 ct_sandbox
 
-CT_PORT=${CT_PORT:-$(ct_free_port)}
-CT_RUN=$CT_TMP/run
-CT_DATA=$CT_RUN/data
-mkdir -p "$CT_RUN"
-if [ "$(id -u)" = 0 ]; then chown postgres: "$CT_RUN"; fi
-as_pg "$CT_BIN/initdb" -D "$CT_DATA" -A trust -U postgres -E UTF8 --locale=C --no-sync >/dev/null
+ct_server_init
 supp=$CT_TMP/postgres.supp
 cp "$(dirname "$0")/postgres.supp" "$supp"
 chmod 644 "$supp"
