@@ -13,7 +13,9 @@
 #   * a program over the orders distributed by customer: its per-customer
 #     tables co-located with them, verify_program with no difference of
 #     customers after each INSERT, COPY, move between customers, UPDATE and
-#     DELETE through the coordinator; TRUNCATE refused (not followed yet).
+#     DELETE through the coordinator, after writes through a worker and
+#     after 8 concurrent pgbench clients on the three nodes; TRUNCATE refused
+#     (not followed yet).
 # The servers use the first free ports above CT_PORT.
 # The three servers are stopped by pg_ctl and their folders removed, whatever
 # happens.
@@ -190,6 +192,33 @@ if [ "$1" = "$2" ] && [ "$3" = "$4" ]; then ok "customers $1 = customers with or
 else bad "customers and orders disagree: $counts (customers, with orders, counted, rows)"; fi
 history=$(q "$coord" -c "SELECT count(*) FROM ct_dist.tier_history WHERE source LIKE 'trigger%'")
 if [ "$history" -gt 0 ]; then ok "tier_history on the shards: $history changes recorded by the triggers"; else bad "no tier change recorded on the shards"; fi
+# 6. Writes sent through a worker (Citus routes them from there), then 8
+#    concurrent clients: 4 through the coordinator and 2 through each worker.
+w1=${ports[1]}
+q "$w1" -q -c "INSERT INTO orders VALUES (9001, now(), 10)" \
+    -c "INSERT INTO orders SELECT 9100 + i % 30, now() - i * interval '1 minute', 3 FROM generate_series(1, 300) AS i" \
+    -c "UPDATE orders SET amount = 4 WHERE customer_id = 9101" -c "DELETE FROM orders WHERE customer_id = 9105" >/dev/null
+check "INSERT, UPDATE and DELETE sent through worker 127.0.0.1:$w1"
+cat >"$base/bench.sql" <<'BENCH'
+\set c random(1, 3000)
+\set d random(1, 3000)
+INSERT INTO orders VALUES (:c, now(), 5.25);
+UPDATE orders SET amount = amount + 1 WHERE customer_id = :d;
+DELETE FROM orders WHERE customer_id = :d AND amount > 1000;
+BENCH
+seconds=${CITUS_BENCH_SECONDS:-10}
+bench() { "$CT_BIN/pgbench" -n -h 127.0.0.1 -p "$1" -U postgres -c "$2" -j 1 -T "$seconds" -f "$base/bench.sql" postgres 2>&1; }
+bench "$coord" 4 >"$base/bench.0" & b0=$!
+bench "${ports[1]}" 2 >"$base/bench.1" & b1=$!
+bench "${ports[2]}" 2 >"$base/bench.2" & b2=$!
+wait $b0 $b1 $b2 || true
+done_tx=$(cat "$base"/bench.[012] | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' | paste -sd+ | bc)
+failed_tx=$(cat "$base"/bench.[012] | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' | paste -sd+ | bc)
+if [ "${done_tx:-0}" -gt 0 ] && [ "${failed_tx:-1}" = 0 ]; then
+    check "8 concurrent clients for $seconds s (4 through the coordinator, 2 through each worker): $done_tx transactions of an INSERT, an UPDATE and a DELETE, 0 failed"
+else
+    bad "8 concurrent clients: '$done_tx' transactions, '$failed_tx' failed"; cat "$base"/bench.[012] | grep -i error | head -5
+fi
 truncated=$( { psql -X -At -h 127.0.0.1 -p "$coord" -U postgres -d postgres -v VERBOSITY=verbose -c "TRUNCATE orders" 2>&1 || true; } \
             | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\): .*/\1/p' | head -1)
 if [ "$truncated" = 0A000 ]; then ok "TRUNCATE of the distributed orders: refused (0A000) rather than left to drift"
