@@ -34,6 +34,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -41,6 +42,7 @@
 #include "utils/memutils.h"
 
 #include "citus_shards.h"
+#include "owner.h"
 
 /* What a relation is to Citus. */
 typedef struct RelationEntry
@@ -117,6 +119,26 @@ new_cache(const char *name, Size keysize, Size entrysize)
 	return hash_create(name, 32, &ctl, HASH_ELEM | HASH_BLOBS);
 }
 
+/*
+ * Catalog lookups run inside SPI as customer_tier_owner with the search_path
+ * pinned (owner.h), like the rest of the trigger path: whatever role wrote
+ * the orders, nothing it defines runs here.
+ */
+static void
+begin_lookup(RoleSwitch *sw)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	BeginAsRole(get_role_oid(OWNER_ROLE, false), sw);
+}
+
+static void
+end_lookup(RoleSwitch *sw)
+{
+	EndAsRole(sw);
+	SPI_finish();
+}
+
 /* Run query with one argument; SPI_processed rows in SPI_tuptable (inside SPI). */
 static void
 run_query(const char *query, Oid argtype, Datum arg)
@@ -157,14 +179,14 @@ relation_entry(Oid relid)
 
 	{
 		RelationEntry e = {.relid = relid,.distributed = false,.table = InvalidOid,.shardid = NO_SHARD};
+		RoleSwitch	sw;
 		char	   *relname = get_rel_name(relid);
 
 		if (relname != NULL && citus_present())
 		{
 			int64		id = name_shardid(relname);
 
-			if (SPI_connect() != SPI_OK_CONNECT)
-				elog(ERROR, "SPI_connect failed");
+			begin_lookup(&sw);
 			run_query("SELECT d.partmethod OPERATOR(pg_catalog.=) 'h' FROM pg_catalog.pg_dist_partition AS d"
 					  " WHERE d.logicalrelid OPERATOR(pg_catalog.=) $1",
 					  REGCLASSOID, ObjectIdGetDatum(relid));
@@ -196,7 +218,7 @@ relation_entry(Oid relid)
 					}
 				}
 			}
-			SPI_finish();
+			end_lookup(&sw);
 		}
 		/* an invalidation read by the queries above may have dropped the cache */
 		if (relations == NULL)
@@ -270,9 +292,9 @@ CitusColocatedShard(Oid table, int64 shard)
 		return entry->shard_relid;
 	{
 		Oid			shard_relid = InvalidOid;
+		RoleSwitch	sw;
 
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		begin_lookup(&sw);
 		read_group(shard);
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
@@ -283,7 +305,7 @@ CitusColocatedShard(Oid table, int64 shard)
 					shard_name(table, DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull)), false),
 					get_rel_namespace(table));
 		}
-		SPI_finish();
+		end_lookup(&sw);
 		if (!OidIsValid(shard_relid))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -326,12 +348,12 @@ get_group_names(int64 shard)
 		return g;
 	{
 		MemoryContext old;
+		RoleSwitch	sw;
 		int			n;
 		char	  **from;
 		char	  **to;
 
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		begin_lookup(&sw);
 		read_group(shard);
 		old = MemoryContextSwitchTo(TopMemoryContext);
 		n = (int) SPI_processed;
@@ -347,7 +369,7 @@ get_group_names(int64 shard)
 			to[r] = shard_name(table, id, true);
 		}
 		MemoryContextSwitchTo(old);
-		SPI_finish();
+		end_lookup(&sw);
 		g = hash_search(group_names, &shard, HASH_ENTER, &found);
 		g->n = n;
 		g->from = from;
