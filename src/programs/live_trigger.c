@@ -56,6 +56,7 @@
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
 
+#include "citus_shards.h"
 #include "compat.h"
 #include "customer_events.h"
 #include "live_apply.h"
@@ -136,6 +137,7 @@ typedef struct Delta
 typedef struct ProgramPending
 {
 	char		program[NAMEDATALEN];
+	int64		shard;			/* Citus: the orders' shard whose group it writes; NO_SHARD */
 	Oid			keytype;
 	int32		horizon;		/* days of day counts of the program's states; 0 until known */
 	int16		keylen;
@@ -157,6 +159,7 @@ typedef struct ProgramPending
 typedef struct AppliedDeltas
 {
 	char		program[NAMEDATALEN];
+	int64		shard;
 	int			level;			/* nesting level whose writes applied them */
 	Delta	   *items;
 	int64		n;
@@ -179,6 +182,7 @@ LiveTriggerInit(void)
 {
 	ProgramConfigInit();
 	CustomerEventsInit();
+	CitusShardsInit();
 	RegisterXactCallback(LiveXactCallback, NULL);
 	RegisterSubXactCallback(LiveSubXactCallback, NULL);
 }
@@ -205,7 +209,11 @@ static void
 check_served(const char *program, Oid orders_table, Oid relid)
 {
 	List	   *ancestors;
+	Oid			table;
+	int64		shard;
 
+	if (CitusShardOf(relid, &table, &shard))
+		relid = table;			/* a shard of the table, or of a partition */
 	if (relid == orders_table)
 		return;
 	ancestors = get_partition_ancestors(relid);
@@ -288,7 +296,7 @@ get_plans(const char *program, Oid relid, LiveStep step)
 		entry->main = KeepPlan(SPI_getvalue(row, desc, 1), 0, NULL);
 		if (step == STEP_INSERT || step == STEP_UPDATE || step == STEP_DELETE)
 			entry->by_row = KeepPlan(SPI_getvalue(row, desc, 4), 0, NULL);
-		if (SPI_getvalue(row, desc, 2) != NULL)
+		if (SPI_getvalue(row, desc, 2) != NULL && CitusCurrentShardGroup() == NO_SHARD)
 			entry->rejects = KeepPlan(SPI_getvalue(row, desc, 2), 0, NULL);
 	}
 	entry->customers = customers;
@@ -306,7 +314,7 @@ program_pending(const char *program, Oid keytype)
 	MemoryContext old;
 
 	for (pp = pending; pp != NULL; pp = pp->next)
-		if (strcmp(pp->program, program) == 0)
+		if (strcmp(pp->program, program) == 0 && pp->shard == CitusCurrentShardGroup())
 			return pp;
 	if (pending_cxt == NULL)
 		pending_cxt = AllocSetContextCreate(TopTransactionContext, "customer_tier pending deltas",
@@ -314,6 +322,7 @@ program_pending(const char *program, Oid keytype)
 	old = MemoryContextSwitchTo(pending_cxt);
 	pp = palloc0(sizeof(ProgramPending));
 	strlcpy(pp->program, program, NAMEDATALEN);
+	pp->shard = CitusCurrentShardGroup();
 	pp->keytype = keytype;
 	get_typlenbyvalalign(keytype, &pp->keylen, &pp->keybyval, &pp->keyalign);
 	pp->sort.ssup_cxt = pending_cxt;
@@ -631,7 +640,13 @@ collect(const char *program, Oid relid, LiveStep step, TriggerData *trigdata)
 	PlanEntry  *entry;
 	int64		problems;
 	int64		statement_size = statement_rows(trigdata);
+	Oid			table;
+	int64		shard = NO_SHARD;
+	int64		outer_group;
 
+	/* on a Citus shard of the orders: the deltas are its shard group's */
+	(void) CitusShardOf(relid, &table, &shard);
+	outer_group = CitusEnterShardGroup(shard);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* the transition tables; without trigdata the query reads the relation itself */
@@ -691,6 +706,12 @@ collect(const char *program, Oid relid, LiveStep step, TriggerData *trigdata)
 		}
 		SPI_cursor_close(portal);
 	}
+	if (problems > 0 && shard != NO_SHARD)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("program %s: %lld order row(s) cannot be used", program, (long long) problems),
+				 errdetail("On a Citus shard the program keeps no rejects: its rejects table is on the coordinator."),
+				 errhint("Correct the rows (customer_tier.program_row_checks lists what a row needs).")));
 	if (problems > 0 && entry->rejects != NULL)
 	{
 		if (SPI_execute_plan(entry->rejects, NULL, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
@@ -702,6 +723,7 @@ collect(const char *program, Oid relid, LiveStep step, TriggerData *trigdata)
 	}
 	EndAsRole(&sw);
 	SPI_finish();
+	(void) CitusEnterShardGroup(outer_group);
 }
 
 /* A TRUNCATE of the orders table: the customers go now, the deltas before it at commit. */
@@ -710,7 +732,12 @@ truncate_program(const char *program, Relation rel)
 {
 	RoleSwitch	sw;
 	ProgramPending *pp;
+	Oid			table;
+	int64		shard = NO_SHARD;
+	int64		outer_group;
 
+	(void) CitusShardOf(RelationGetRelid(rel), &table, &shard);
+	outer_group = CitusEnterShardGroup(shard);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	BeginAsRole(get_role_oid(OWNER_ROLE, false), &sw);
@@ -721,14 +748,15 @@ truncate_program(const char *program, Relation rel)
 		bool		isnull;
 
 		check_served(program, DatumGetObjectId(SPI_getbinval(row, desc, 1, &isnull)), RelationGetRelid(rel));
-		if (SPI_execute(psprintf("TRUNCATE %s.customers", quote_identifier(SPI_getvalue(row, desc, 2))),
+		if (SPI_execute(CitusShardSql(psprintf("TRUNCATE %s.customers", quote_identifier(SPI_getvalue(row, desc, 2)))),
 						false, 0) != SPI_OK_UTILITY)
 			elog(ERROR, "SPI_execute failed");
 	}
 	EndAsRole(&sw);
 	SPI_finish();
+	(void) CitusEnterShardGroup(outer_group);
 	for (pp = pending; pp != NULL; pp = pp->next)
-		if (strcmp(pp->program, program) == 0)
+		if (strcmp(pp->program, program) == 0 && pp->shard == shard)
 		{
 			MemoryContext old = MemoryContextSwitchTo(pending_cxt);
 
@@ -754,6 +782,29 @@ maintain_orders(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("customer_tier.maintain_orders() takes the program's name as its one argument")));
 	program = trigdata->tg_trigger->tgargs[0];
+
+	/*
+	 * A Citus distributed table holds no rows itself (its shell on a node):
+	 * its triggers fire on its shards, where the program is kept.
+	 */
+	if (CitusDistributedTable(RelationGetRelid(trigdata->tg_relation)))
+	{
+		/*
+		 * Except TRUNCATE: Citus fires it on the table of the coordinator
+		 * only, never on the shards, and emptying the program's distributed
+		 * tables from there would need connections to the workers as
+		 * customer_tier_owner, which cannot log in.  Refused rather than left
+		 * to drift.
+		 */
+		if (TRIGGER_FIRED_BY_TRUNCATE(event))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("program \"%s\" cannot follow a TRUNCATE of the distributed table %s yet",
+							program, RelationGetRelationName(trigdata->tg_relation)),
+					 errdetail("Citus runs no trigger on the shards for a TRUNCATE."),
+					 errhint("DELETE the rows instead: the program follows a DELETE on every shard.")));
+		return PointerGetDatum(NULL);
+	}
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(event))
 	{
@@ -825,6 +876,7 @@ flush_program(ProgramPending *pp, bool at_commit)
 {
 	RoleSwitch	sw;
 	CustomerDelta *deltas;
+	int64		outer_group;
 
 	if (!at_commit)
 	{
@@ -832,6 +884,7 @@ flush_program(ProgramPending *pp, bool at_commit)
 		AppliedDeltas *a = palloc(sizeof(AppliedDeltas));
 
 		memcpy(a->program, pp->program, NAMEDATALEN);
+		a->shard = pp->shard;
 		a->level = GetCurrentTransactionNestLevel();
 		a->n = pp->n;
 		a->items = palloc_extended(Max(pp->n, 1) * sizeof(Delta), MCXT_ALLOC_HUGE);
@@ -861,6 +914,8 @@ flush_program(ProgramPending *pp, bool at_commit)
 			states[i]->isnull = d->isnull[i];
 		}
 	}
+	/* the program's tables of the deltas' shard group, when on a Citus shard */
+	outer_group = CitusEnterShardGroup(pp->shard);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	BeginAsRole(get_role_oid(OWNER_ROLE, false), &sw);
@@ -868,12 +923,20 @@ flush_program(ProgramPending *pp, bool at_commit)
 	ApplyCustomerDeltas(pp->program, pp->keytype, deltas, (int) pp->n);
 	EndAsRole(&sw);
 	SPI_finish();
+	(void) CitusEnterShardGroup(outer_group);
 }
 
+/* By name, then (Citus) by shard group. */
 static int
 compare_program_names(const void *a, const void *b)
 {
-	return strcmp((*(ProgramPending *const *) a)->program, (*(ProgramPending *const *) b)->program);
+	const ProgramPending *x = *(ProgramPending *const *) a;
+	const ProgramPending *y = *(ProgramPending *const *) b;
+	int			c = strcmp(x->program, y->program);
+
+	if (c != 0)
+		return c;
+	return x->shard < y->shard ? -1 : x->shard > y->shard;
 }
 
 /*
@@ -962,6 +1025,7 @@ LiveXactCallback(XactEvent event, void *arg pg_attribute_unused())
 			/* the memory goes with TopTransactionContext */
 			pending = NULL;
 			applied = NULL;
+			(void) CitusEnterShardGroup(NO_SHARD);
 			pending_cxt = NULL;
 			fold_cxt = NULL;
 			break;
@@ -979,6 +1043,8 @@ LiveSubXactCallback(SubXactEvent event, SubTransactionId mySubid pg_attribute_un
 
 	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
 		return;
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		(void) CitusEnterShardGroup(NO_SHARD);	/* an error inside a shard group's step */
 	for (AppliedDeltas **a = &applied; *a != NULL;)
 	{
 		if ((*a)->level < level)
@@ -994,7 +1060,7 @@ LiveSubXactCallback(SubXactEvent event, SubTransactionId mySubid pg_attribute_un
 			AppliedDeltas *gone = *a;
 			ProgramPending *pp = pending;
 
-			while (strcmp(pp->program, gone->program) != 0)
+			while (strcmp(pp->program, gone->program) != 0 || pp->shard != gone->shard)
 				pp = pp->next;	/* a program's pending list outlives its flushes */
 
 			for (int64 i = 0; i < gone->n; i++)

@@ -32,6 +32,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "citus_shards.h"
 #include "compat.h"
 #include "program_config.h"
 
@@ -68,13 +69,19 @@ ProgramConfigInit(void)
 	CacheRegisterRelcacheCallback(ConfigRelcacheCallback, (Datum) 0);
 }
 
-/* The program's customers table, or InvalidOid when the program is gone. */
+/*
+ * The program's customers table, or InvalidOid when the program is gone; in
+ * a Citus shard group (citus_shards.c), the table's shard of that group.
+ */
 Oid
 ProgramCustomersTable(const char *program)
 {
 	Oid			schema = get_namespace_oid(psprintf("ct_%s", program), true);
+	Oid			customers = OidIsValid(schema) ? get_relname_relid("customers", schema) : InvalidOid;
 
-	return OidIsValid(schema) ? get_relname_relid("customers", schema) : InvalidOid;
+	if (OidIsValid(customers) && CitusCurrentShardGroup() != NO_SHARD)
+		return CitusColocatedShard(customers, CitusCurrentShardGroup());
+	return customers;
 }
 
 /* The trigger path met a program that is gone: its triggers outlived it. */
@@ -91,12 +98,14 @@ MissingProgram(const char *program)
 /*
  * A prepared plan kept for the backend's life.  Generic: the trigger path's
  * statements are planned once, and their shape does not depend on the
- * arguments (arrays of deltas, one key).
+ * arguments (arrays of deltas, one key).  In a Citus shard group, the text
+ * names the group's shards (CitusShardSql): its caller caches it for that
+ * shard's table.
  */
 SPIPlanPtr
 KeepPlan(const char *sql, int nargs, Oid *argtypes)
 {
-	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+	SPIPlanPtr	plan = SPI_prepare_cursor(CitusShardSql(sql), nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));

@@ -31,6 +31,7 @@
 
 #include "compat.h"
 #include "live_apply.h"
+#include "citus_shards.h"
 #include "owner.h"
 #include "program_config.h"
 #include "tier_changes.h"
@@ -88,17 +89,29 @@ get_history_plan(const char *program, Oid customers)
 	types[1] = types[2] = types[3] = types[4] = TEXTARRAYOID;
 	types[5] = TEXTOID;
 	types[6] = TIMESTAMPTZOID;
-	/* a program with a scoring date changes tiers at that date ($7), others now */
+	/*
+	 * A program with a scoring date changes tiers at that date ($7), others
+	 * now.  On a Citus shard the id is not the shard's default (it has none):
+	 * it comes from the identity sequence of the table on this node
+	 * (CitusIdentityDefault), as a write through the table would take it.
+	 */
 	h->plan = KeepPlan(psprintf(
 		"WITH change AS ("
-		"    INSERT INTO %s.tier_history (customer, from_tier, to_tier, reason, source, changed_at)"
-		"    SELECT u.*, coalesce($7, pg_catalog.now())"
+		"    INSERT INTO %s.tier_history (%scustomer, from_tier, to_tier, reason, source, changed_at)"
+		"    OVERRIDING SYSTEM VALUE"
+		"    SELECT %su.*, coalesce($7, pg_catalog.now())"
 		"      FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
 		"                      pg_catalog.unnest($4), pg_catalog.unnest($5)) AS u"
 		"    RETURNING id, source"
-		") SELECT customer_tier.announce_tier_change($6, c.id) FROM change AS c"
+		") SELECT %s FROM change AS c"
 		"   WHERE c.source OPERATOR(pg_catalog.<>) '" QUIET_SOURCE "'",
-		quote_identifier(get_namespace_name(RelationGetNamespace(rel)))), 7, types);
+		quote_identifier(get_namespace_name(RelationGetNamespace(rel))),
+		CitusCurrentShardGroup() == NO_SHARD ? "" : "id, ",
+		CitusCurrentShardGroup() == NO_SHARD ? "" :
+		CitusIdentityDefault(get_relname_relid("tier_history", RelationGetNamespace(rel)), "id"),
+		/* a shard's transaction may be prepared (2PC), which a NOTIFY forbids: no announcement there */
+		CitusCurrentShardGroup() == NO_SHARD ? "customer_tier.announce_tier_change($6, c.id)" :
+		"c.id, $6"), 7, types);
 	table_close(rel, AccessShareLock);
 	h->customers = customers;
 	return h;
@@ -158,6 +171,9 @@ record_tier_change(PG_FUNCTION_ARGS)
 	RoleSwitch	sw;
 	NullableDatum fields[NRECORDED];
 	TierChange	change;
+	Oid			table;
+	int64		shard;
+	int64		outer_group;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
@@ -167,6 +183,10 @@ record_tier_change(PG_FUNCTION_ARGS)
 				 errmsg("customer_tier.record_tier_change() must be an AFTER UPDATE row trigger with the program's name as its one argument")));
 	program = trigdata->tg_trigger->tgargs[0];
 	rel = trigdata->tg_relation;
+	/* on a Citus shard of the customers: tier_history's shard of its group */
+	if (!CitusShardOf(RelationGetRelid(rel), &table, &shard))
+		shard = NO_SHARD;
+	outer_group = CitusEnterShardGroup(shard);
 	if (RelationGetRelid(rel) != ProgramCustomersTable(program))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
@@ -188,5 +208,6 @@ record_tier_change(PG_FUNCTION_ARGS)
 	RecordTierChanges(program, RelationGetRelid(rel), &change, 1);
 	EndAsRole(&sw);
 	SPI_finish();
+	(void) CitusEnterShardGroup(outer_group);
 	return PointerGetDatum(NULL);
 }

@@ -201,6 +201,7 @@ DECLARE
     customers bigint;
     missing_index text;
     later bigint;
+    distributed boolean;
 BEGIN
     IF name IS NULL OR orders IS NULL THEN
         RAISE EXCEPTION 'program name and orders table must not be null'
@@ -214,10 +215,26 @@ BEGIN
     -- the tiers' deferred checks cannot fire inside the owner step's
     -- security-restricted operation; the admin writes tiers anyway
     PERFORM customer_tier.default_tiers(name);
+    -- over orders distributed by Citus: the per-customer tables go with them,
+    -- and the workers, where the triggers run, get the program's catalog rows
+    distributed := customer_tier.citus_table_kind(orders) = 'distributed';
+    IF distributed THEN
+        PERFORM customer_tier.citus_distribute_program(customer_tier.program_row(name));
+    END IF;
     customers := customer_tier.attach_program_triggers(customer_tier.program_row(name));
+    IF distributed THEN
+        -- The first breakpoints, then the catalog to the workers.  The first
+        -- scoring of everyone is a run's work, not distributed yet: each
+        -- customer is scored when its orders change (docs/citus.md).
+        PERFORM customer_tier.refresh_population(name);
+        PERFORM customer_tier.citus_sync_program(name);
+        RAISE NOTICE 'program "%": % customers backfilled on the shards of %; each is scored when its orders change', name, customers, orders
+            USING DETAIL = 'Scoring every customer at once (a run, rescore_program) does not run on a Citus cluster yet.';
+    ELSE
     -- The first population breakpoints, then everyone's scores, ABC class
     -- (as a run gives them: the first run has none to write) and tier.
     PERFORM customer_tier.rescore_where(name, 'create_program', 'true', customer_tier.refresh_population(name));
+    END IF;
     -- one notification for the first tiers of the customers already there,
     -- which tier_history records one by one (src/programs/tier_changes.c: not announced)
     EXECUTE format($sql$
@@ -335,20 +352,24 @@ BEGIN
                   HINT = format('Attach the program to the partitioned table %s; a view on the program''s segments can pick the customers of one partition.',
                                 pg_catalog.pg_partition_root(orders));
     END IF;
-    -- A table that Citus distributes, replicates or manages on the coordinator:
-    -- its rows live in shards, which the program's triggers do not reach yet.
-    IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
-        EXECUTE 'SELECT CASE d.partmethod WHEN ''h'' THEN ''distributed'' WHEN ''n'' THEN
-                            CASE WHEN d.repmodel = ''t'' THEN ''reference'' ELSE ''Citus local'' END
-                        ELSE ''distributed'' END
-                   FROM pg_catalog.pg_dist_partition AS d WHERE d.logicalrelid = $1'
-          INTO citus_kind USING orders;
-        IF citus_kind IS NOT NULL THEN
-            RAISE EXCEPTION '% is a Citus % table', orders, citus_kind
-                USING ERRCODE = 'feature_not_supported',
-                      DETAIL = 'Its rows live in shards on the workers; a program cannot keep them current yet.',
-                      HINT = 'Attach the program to a table on one node; the building blocks (order_stats, scores, models) run distributed already (docs/order_stats.md, "Parallel query and scale-out").';
-        END IF;
+    -- A table that Citus distributes by the customer key: the program's
+    -- per-customer tables are distributed with it (citus_distribute_program)
+    -- and its triggers run on the shards.  Any other Citus table: its rows
+    -- live in shards that the program's triggers do not reach yet.
+    citus_kind := customer_tier.citus_table_kind(orders);
+    IF citus_kind = 'distributed'
+       AND customer_tier.citus_distribution_column(orders) IS DISTINCT FROM customer_column THEN
+        RAISE EXCEPTION '% is distributed by column %, not by the customer key %', orders,
+                        customer_tier.citus_distribution_column(orders), customer_column
+            USING ERRCODE = 'invalid_table_definition',
+                  DETAIL = 'A program keeps each customer in the shard group of the customer''s orders: every order of a customer must be in one shard.',
+                  HINT = format('Distribute the table by the customer: SELECT alter_distributed_table(%L, distribution_column := %L).',
+                                orders::text, customer_column);
+    ELSIF citus_kind IS NOT NULL AND citus_kind <> 'distributed' THEN
+        RAISE EXCEPTION '% is a Citus % table', orders, citus_kind
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'Its rows live in shards on the workers; a program cannot keep them current yet.',
+                  HINT = 'Attach the program to a table distributed by the customer key, or to a table on one node (docs/citus.md).';
     END IF;
     -- before anything is said about its columns
     PERFORM customer_tier.check_table_rights(caller, orders, 'SELECT,TRIGGER');

@@ -526,14 +526,18 @@ DECLARE
                                              WHERE c.oid = tbl), 'USAGE');
     n text := prog.name;
 BEGIN
+    -- one statement per EXECUTE: Citus sends each to the shards as it is
     EXECUTE format($sql$
-        CREATE TRIGGER %1$I AFTER INSERT ON %4$s REFERENCING NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%5$L);
-        CREATE TRIGGER %2$I AFTER UPDATE ON %4$s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%5$L);
-        CREATE TRIGGER %3$I AFTER DELETE ON %4$s REFERENCING OLD TABLE AS old_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%5$L)$sql$,
-        customer_tier.program_trigger_name(n, 'insert'), customer_tier.program_trigger_name(n, 'update'),
+        CREATE TRIGGER %1$I AFTER INSERT ON %2$s REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%3$L)$sql$,
+        customer_tier.program_trigger_name(n, 'insert'), tbl, n);
+    EXECUTE format($sql$
+        CREATE TRIGGER %1$I AFTER UPDATE ON %2$s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%3$L)$sql$,
+        customer_tier.program_trigger_name(n, 'update'), tbl, n);
+    EXECUTE format($sql$
+        CREATE TRIGGER %1$I AFTER DELETE ON %2$s REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%3$L)$sql$,
         customer_tier.program_trigger_name(n, 'delete'), tbl, n);
     IF tbl = prog.orders_table THEN
         EXECUTE format($sql$
@@ -541,13 +545,12 @@ BEGIN
                 FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders(%3$L)$sql$,
             customer_tier.program_trigger_name(n, 'truncate'), tbl, n);
         IF owner THEN
+            EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', tbl, customer_tier.program_trigger_name(n, 'truncate'));
             EXECUTE format($sql$
-                ALTER TABLE %3$s ENABLE ALWAYS TRIGGER %1$I;
-                CREATE TRIGGER %2$I AFTER INSERT OR UPDATE OR DELETE ON %3$s
-                    FOR EACH ROW EXECUTE FUNCTION customer_tier.maintain_orders(%4$L);
-                ALTER TABLE %3$s ENABLE REPLICA TRIGGER %2$I$sql$,
-                customer_tier.program_trigger_name(n, 'truncate'), customer_tier.program_trigger_name(n, 'replica'),
-                tbl, n);
+                CREATE TRIGGER %1$I AFTER INSERT OR UPDATE OR DELETE ON %2$s
+                    FOR EACH ROW EXECUTE FUNCTION customer_tier.maintain_orders(%3$L)$sql$,
+                customer_tier.program_trigger_name(n, 'replica'), tbl, n);
+            EXECUTE format('ALTER TABLE %s ENABLE REPLICA TRIGGER %I', tbl, customer_tier.program_trigger_name(n, 'replica'));
         ELSE
             RAISE NOTICE 'program "%": the writes of a logical-replication subscription to % are not seen', n, tbl
                 USING DETAIL = 'Only the owner of the table may enable triggers for replication.',

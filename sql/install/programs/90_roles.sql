@@ -191,6 +191,9 @@ BEGIN
                 ('check_tier_set', 'customer_tier_admin'), ('check_program_tiers', 'customer_tier_admin'),
                 ('customer_key_text', 'customer_tier_admin'), ('run_lock_key', 'customer_tier_admin'),
                 ('announce_tier_change', 'customer_tier_admin'), ('program_row', 'customer_tier_admin'),
+                -- Citus (67): create_program over distributed orders
+                ('citus_table_kind', 'customer_tier_admin'), ('citus_distribute_program', 'customer_tier_admin'),
+                ('citus_program_catalog', 'customer_tier_admin'), ('citus_sync_program', 'customer_tier_admin'),
                 -- erasure and retention (85, 86)
                 ('forget', 'customer_tier_admin'), ('was_forgotten', 'customer_tier_admin'),
                 ('set_retention', 'customer_tier_admin'), ('purge', 'customer_tier_admin'),
