@@ -21,7 +21,9 @@ DATA        = $(wildcard sql/releases/$(EXTENSION)--*.sql)
 # (sql/upgrade/before_routines.sql, after_routines.sql) around every routine
 # of the install parts, taken from their "-- @routines" regions, which are
 # written CREATE OR REPLACE to run again on an existing installation.  A
-# routine therefore lives in its install part only (docs/testing.md).
+# routine therefore lives in its install part only (docs/testing.md).  So does
+# any other object new in this version: its install part marks it with a
+# "-- @new-before" (tables) or "-- @new-after" (triggers, grants) region.
 UPGRADE     = $(if $(PREVIOUS),$(EXTENSION)--$(PREVIOUS)--$(EXTVERSION).sql)
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE)
 
@@ -59,8 +61,12 @@ $(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) $(EXTENSION).control Makefile
 ifneq ($(UPGRADE),)
 $(UPGRADE): sql/upgrade/before_routines.sql $(INSTALL_PARTS) sql/upgrade/after_routines.sql $(EXTENSION).control Makefile
 	{ cat sql/upgrade/before_routines.sql; \
+	  printf '\n-- ==== objects new in this version, before the routines ("-- @new-before" regions) ====\n'; \
+	  sed -n '/^-- @new-before$$/,/^-- @end$$/p' $(INSTALL_PARTS); \
 	  printf '\n-- ==== every routine of the install parts (sql/install/*/*.sql, "-- @routines" regions) ====\n'; \
 	  sed -n '/^-- @routines$$/,/^-- @end$$/p' $(INSTALL_PARTS); \
+	  printf '\n-- ==== objects new in this version, after the routines ("-- @new-after" regions) ====\n'; \
+	  sed -n '/^-- @new-after$$/,/^-- @end$$/p' $(INSTALL_PARTS); \
 	  printf '\n'; cat sql/upgrade/after_routines.sql; } > $@
 endif
 
@@ -79,10 +85,11 @@ check-version: $(DATA_built)
 	@for h in $(notdir $(wildcard src/programs/*.h)); do \
 	    ! grep -l "#include \"$$h\"" src/blocks/*.[ch] || { echo "a building block (above) includes $$h of src/programs/: move what it needs into src/blocks/"; exit 1; }; done
 	@awk 'FNR == 1 { if (inside) { print prev ": -- @routines without -- @end"; bad = 1 } inside = 0; prev = FILENAME } \
-	     /^-- @routines$$/ { if (inside) { print FILENAME ":" FNR ": nested -- @routines"; bad = 1 } inside = 1 } \
-	     /^-- @end$$/ { if (!inside) { print FILENAME ":" FNR ": -- @end without -- @routines"; bad = 1 } inside = 0 } \
+	     /^-- @(routines|new-before|new-after)$$/ { if (inside) { print FILENAME ":" FNR ": nested region"; bad = 1 } \
+	         inside = ($$0 == "-- @routines") ? 1 : 2 } \
+	     /^-- @end$$/ { if (!inside) { print FILENAME ":" FNR ": -- @end without -- @routines or -- @new-*"; bad = 1 } inside = 0 } \
 	     /^CREATE (FUNCTION|PROCEDURE|AGGREGATE)/ { print FILENAME ":" FNR ": a routine is CREATE OR REPLACE, in a -- @routines region (docs/testing.md, Upgrades)"; bad = 1 } \
-	     /^CREATE OR REPLACE (FUNCTION|PROCEDURE|AGGREGATE)/ && !inside { print FILENAME ":" FNR ": a routine outside the -- @routines regions is missing from the upgrade script"; bad = 1 } \
+	     /^CREATE OR REPLACE (FUNCTION|PROCEDURE|AGGREGATE)/ && inside != 1 { print FILENAME ":" FNR ": a routine outside the -- @routines regions is missing from the upgrade script"; bad = 1 } \
 	     /^CREATE OR REPLACE (FUNCTION|PROCEDURE)/ { routine = $$0; pinned = 0; header = 1 } \
 	     header && /^SET search_path = pg_catalog, pg_temp$$/ { pinned = 1 } \
 	     header && /^(AS |BEGIN ATOMIC|RETURN )/ { header = 0 } \

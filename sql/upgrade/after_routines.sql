@@ -10,18 +10,7 @@ CREATE EVENT TRIGGER customer_tier_partition_start ON ddl_command_start
 CREATE EVENT TRIGGER customer_tier_partition_end ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION customer_tier.partition_ddl();
 
--- ==== configuration caches: triggers on the catalog ====
-DO $config$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['program', 'tier', 'churn_settings', 'program_model', 'pin'] LOOP
-        EXECUTE format('CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE'
-                       ' ON customer_tier.%I FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.config_changed()', t);
-        EXECUTE format('ALTER TABLE customer_tier.%I ENABLE ALWAYS TRIGGER config_changed', t);
-    END LOOP;
-END
-$config$;
+-- ==== configuration caches: the triggers on the catalog come from 76_config_cache.sql ("-- @new-after") ====
 
 -- follow-ups and the churn list at screen speed (issue 16):
 -- Each customer stores its tier's rank, its rise into the tier, its last
@@ -34,7 +23,6 @@ CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON cu
 ALTER TABLE customer_tier.cadence ENABLE ALWAYS TRIGGER config_changed;
 
 -- ==== catalog privileges (the roles block ran with the routines) ====
-GRANT INSERT ON customer_tier.drift_repair TO customer_tier_owner;
 REVOKE INSERT, UPDATE, DELETE ON customer_tier.program FROM customer_tier_admin;
 GRANT UPDATE (method, score_weights, downgrade_grace, reject_mode, r_breakpoints, f_breakpoints,
               m_breakpoints, scored_at, scoring_date) ON customer_tier.program TO customer_tier_admin;
@@ -44,14 +32,7 @@ COMMENT ON COLUMN customer_tier.pin.reason IS 'why the customer is pinned (requi
 REVOKE SELECT ON customer_tier.pin FROM customer_tier_reader;
 GRANT SELECT (program, customer, tier, pinned_at, pinned_by, expires_at) ON customer_tier.pin TO customer_tier_reader;
 GRANT SELECT ON customer_tier.pin TO customer_tier_admin;
-GRANT USAGE ON SCHEMA customer_tier TO customer_tier_owner;
-GRANT SELECT ON customer_tier.program, customer_tier.tier, customer_tier.pin, customer_tier.run,
-                customer_tier.feedback_source, customer_tier.cadence, customer_tier.retention,
-                customer_tier.retention_policy, customer_tier.churn_settings, customer_tier.program_model
-             TO customer_tier_owner;
-GRANT INSERT, UPDATE, DELETE ON customer_tier.program, customer_tier.tier, customer_tier.feedback_source,
-                                customer_tier.churn_settings, customer_tier.cadence, customer_tier.retention
-             TO customer_tier_owner;
+-- (the owner's grants on the catalog: 90_roles.sql, "-- @new-after")
 
 -- ==== feedback triggers renamed: the old names did not fit 63 bytes ====
 DO $feedback_triggers$

@@ -122,22 +122,7 @@ ALTER TABLE customer_tier.program ALTER COLUMN attached_by SET NOT NULL;
 COMMENT ON COLUMN customer_tier.program.attached_by IS 'the role that attached the program (create_program): only it, or a superuser, may drop it';
 
 -- ==== drift repairs are logged (live maintenance) ====
-CREATE TABLE customer_tier.drift_repair (
-    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    program     text NOT NULL REFERENCES customer_tier.program (name) ON DELETE CASCADE ON UPDATE CASCADE,
-    repaired_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    customers   bigint NOT NULL,
-    repaired    boolean NOT NULL
-);
-COMMENT ON TABLE customer_tier.drift_repair IS 'customers whose maintained state could not take a removal, recomputed from the orders table by the trigger path';
-COMMENT ON COLUMN customer_tier.drift_repair.id IS 'repair number';
-COMMENT ON COLUMN customer_tier.drift_repair.program IS 'the program';
-COMMENT ON COLUMN customer_tier.drift_repair.repaired_at IS 'when (the time of the transaction whose write found the drift)';
-COMMENT ON COLUMN customer_tier.drift_repair.customers IS 'customers found drifted';
-COMMENT ON COLUMN customer_tier.drift_repair.repaired IS 'false when customer_tier_owner may not read the orders table: the customers stay drifted until rebuild_program';
-SELECT pg_catalog.pg_extension_config_dump('customer_tier.drift_repair', '');
-SELECT pg_catalog.pg_extension_config_dump('customer_tier.drift_repair_id_seq', '');
-GRANT SELECT, DELETE ON customer_tier.drift_repair TO customer_tier_admin;
+-- (the table: its install part, 63_program_verify.sql, "-- @new-before" region)
 -- ==== bounded states (issue 18): frequency windows in whole days, states rebuilt bounded below ====
 ALTER TABLE customer_tier.churn_settings DROP CONSTRAINT churn_frequency_window_days;
 UPDATE customer_tier.churn_settings SET frequency_window_days = pg_catalog.ceil(frequency_window_days)

@@ -144,6 +144,7 @@ REVOKE ALL ON FUNCTION customer_tier.program_recompute_sql(customer_tier.program
 
 -- Recomputed from the orders table: every drift repair, as the trigger path
 -- recorded it (one row per transaction that repaired customers).
+-- @new-before
 CREATE TABLE customer_tier.drift_repair (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     program     text NOT NULL REFERENCES customer_tier.program (name) ON DELETE CASCADE ON UPDATE CASCADE,
@@ -159,6 +160,7 @@ COMMENT ON COLUMN customer_tier.drift_repair.customers IS 'customers found drift
 COMMENT ON COLUMN customer_tier.drift_repair.repaired IS 'false when customer_tier_owner may not read the orders table: the customers stay drifted until rebuild_program';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.drift_repair', '');
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.drift_repair_id_seq', '');
+-- @end
 
 -- @routines
 -- Recompute a program's customers from scratch over the orders table, keeping

@@ -14,6 +14,7 @@ COMMENT ON FUNCTION customer_tier.config_changed() IS
 REVOKE ALL ON FUNCTION customer_tier.config_changed() FROM PUBLIC;
 -- @end
 
+-- @new-after
 DO $config$
 DECLARE
     t text;
@@ -25,3 +26,4 @@ BEGIN
     END LOOP;
 END
 $config$;
+-- @end

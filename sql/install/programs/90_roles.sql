@@ -131,6 +131,7 @@ GRANT SELECT ON customer_tier.churn_settings, customer_tier.program_model TO cus
 GRANT INSERT, UPDATE, DELETE ON customer_tier.churn_settings, customer_tier.program_model TO customer_tier_admin;
 -- The owner of the programs: reads the catalog (its trigger functions score
 -- with it) and writes the rows that attaching and detaching make.
+-- @new-after
 GRANT USAGE ON SCHEMA customer_tier TO customer_tier_owner;
 GRANT SELECT ON customer_tier.program, customer_tier.tier, customer_tier.pin, customer_tier.run,
                 customer_tier.feedback_source, customer_tier.cadence, customer_tier.retention,
@@ -142,6 +143,7 @@ GRANT INSERT, UPDATE, DELETE ON customer_tier.program, customer_tier.tier, custo
 -- the trigger path logs the drift it repairs; the admin reads and prunes the log
 GRANT INSERT ON customer_tier.drift_repair TO customer_tier_owner;
 GRANT SELECT, DELETE ON customer_tier.drift_repair TO customer_tier_admin;
+-- @end
 
 -- @routines
 -- Configuration, runs and verification: the admin only (all are revoked
