@@ -62,18 +62,24 @@ run_writes() {
                                        || round(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$1') / 1048576.0, 1)
                                        || ' MB of WAL'"
 }
-before=$(wal_lsn)
-read -r reclassify reclassify_cpu < <(timed_sql "CALL customer_tier.reclassify('bench', batch_size => 50000)")
-first_writes=$(run_writes "$before")
-read -r hand hand_cpu < <(timed_sql "CREATE TABLE hand_tiers AS
+# The hand-written SQL into table $1 from orders table $2, as of $3.
+hand_sql() {
+    cat <<HAND
+CREATE TABLE $1 AS
   WITH m AS (SELECT customer_id, count(*) AS orders, sum(amount) AS monetary, max(ordered_at) AS last_order
-               FROM orders GROUP BY customer_id),
+               FROM $2 GROUP BY customer_id),
        q AS (SELECT m.*, ntile(5) OVER (ORDER BY last_order) AS r, ntile(5) OVER (ORDER BY orders) AS f,
                     ntile(5) OVER (ORDER BY monetary) AS mq FROM m)
   SELECT customer_id, r, f, mq,
          CASE WHEN r + f + mq >= 13 THEN 'diamond' WHEN r + f + mq >= 9 THEN 'gold' ELSE 'normal' END AS tier,
-         last_order < now() - interval '180 days' AS churn_risk
-    FROM q")
+         last_order < $3 - interval '180 days' AS churn_risk
+    FROM q
+HAND
+}
+before=$(wal_lsn)
+read -r reclassify reclassify_cpu < <(timed_sql "CALL customer_tier.reclassify('bench', batch_size => 50000)")
+first_writes=$(run_writes "$before")
+read -r hand hand_cpu < <(timed_sql "$(hand_sql hand_tiers orders "now()")")
 before=$(wal_lsn)
 read -r again again_cpu < <(timed_sql "CALL customer_tier.reclassify('bench', batch_size => 50000)")
 again_writes=$(run_writes "$before")
@@ -156,15 +162,8 @@ SQL
     read -r nightly nightly_cpu < <(timed_sql "CALL customer_tier.reclassify('nightly', batch_size => 50000,
                                                   as_of => timestamptz '$NIGHTLY_DAY' + interval '1 day')")
     nightly_writes=$(run_writes "$before" nightly)
-    read -r nightly_hand nightly_hand_cpu < <(timed_sql "CREATE TABLE nightly_hand AS
-  WITH m AS (SELECT customer_id, count(*) AS orders, sum(amount) AS monetary, max(ordered_at) AS last_order
-               FROM nightly_orders GROUP BY customer_id),
-       q AS (SELECT m.*, ntile(5) OVER (ORDER BY last_order) AS r, ntile(5) OVER (ORDER BY orders) AS f,
-                    ntile(5) OVER (ORDER BY monetary) AS mq FROM m)
-  SELECT customer_id, r, f, mq,
-         CASE WHEN r + f + mq >= 13 THEN 'diamond' WHEN r + f + mq >= 9 THEN 'gold' ELSE 'normal' END AS tier,
-         last_order < timestamptz '$NIGHTLY_DAY' + interval '1 day' - interval '180 days' AS churn_risk
-    FROM q")
+    read -r nightly_hand nightly_hand_cpu < <(timed_sql "$(hand_sql nightly_hand nightly_orders \
+                                                           "timestamptz '$NIGHTLY_DAY' + interval '1 day'")")
     # floors: what a run reading the whole population spends before it scores anyone
     read -r population population_cpu < <(timed_sql "SELECT length(customer_tier.refresh_population('nightly'))")
     read -r fit fit_cpu < <(timed_sql "SELECT customer_tier.fit_program_model('nightly') IS NULL")
