@@ -27,4 +27,11 @@
 #define CompatEvalPlanQualInit(epq, estate) EvalPlanQualInit((epq), (estate), NULL, NIL, -1)
 #endif
 
+/* This backend's local transaction id (needs storage/proc.h): PostgreSQL 17 moved it into vxid. */
+#if PG_VERSION_NUM >= 170000
+#define CompatLocalTransactionId() (MyProc->vxid.lxid)
+#else
+#define CompatLocalTransactionId() (MyProc->lxid)
+#endif
+
 #endif							/* CUSTOMER_TIER_COMPAT_H */

@@ -95,7 +95,7 @@ flatten_arguments(FunctionCallInfo fcinfo, HeapTupleHeader row)
 static bool
 memo_holds(const bytea *arguments)
 {
-	return memo.arguments != NULL && memo.lxid == MyProc->lxid && memo.command == GetCurrentCommandId(false) &&
+	return memo.arguments != NULL && memo.lxid == CompatLocalTransactionId() && memo.command == GetCurrentCommandId(false) &&
 		VARSIZE(memo.arguments) == VARSIZE(arguments) &&
 		memcmp(memo.arguments, arguments, VARSIZE(arguments)) == 0;
 }
@@ -113,7 +113,7 @@ memo_keep(bytea *arguments, Datum result)
 	memo.arguments = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(arguments));
 	memo.result = PointerGetDatum(PG_DETOAST_DATUM_COPY(result));
 	MemoryContextSwitchTo(old);
-	memo.lxid = MyProc->lxid;
+	memo.lxid = CompatLocalTransactionId();
 	memo.command = GetCurrentCommandId(false);
 }
 
