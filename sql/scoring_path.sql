@@ -32,7 +32,7 @@ SELECT v.variant, c.customer, c.monetary, c.last_order, c.orders, c.first_order,
        NULL::double precision AS value_score, NULL::text AS segment, NULL::text AS tier_reason,
        NULL::text AS changed_by, NULL::double precision AS p_alive, NULL::double precision AS predicted_clv,
        NULL::text[] AS churn_flags, NULL::text[] AS churn_reasons, NULL::integer AS tier_rank,
-       NULL::timestamptz AS follow_up_due_at
+       NULL::timestamptz AS follow_up_due_at, NULL::double precision AS risk_stake, NULL::numeric AS risk_monetary
   FROM ct_shop.customers AS c,
        (VALUES ('stored'), ('new'), ('other tier'), ('unknown tier'), ('pending'), ('other stage')) AS v(variant);
 
@@ -50,7 +50,8 @@ SELECT p.r_breakpoints, p.f_breakpoints, p.m_breakpoints, p.score_weights, p.dow
 CREATE TEMP TABLE by_function AS
 SELECT u.variant, u.customer, (r).r_score, (r).f_score, (r).m_score, (r).value_score, (r).segment, (r).tier,
        (r).tier_since, (r).pending_since, (r).tier_reason, (r).changed_by, (r).p_alive, (r).predicted_clv,
-       (r).churn_flags, (r).churn_reasons, (r).lifecycle, (r).lifecycle_since, (r).previous_lifecycle
+       (r).churn_flags, (r).churn_reasons, (r).lifecycle, (r).lifecycle_since, (r).previous_lifecycle,
+       (r).risk_stake, (r).risk_monetary
   FROM cur AS u, LATERAL (SELECT customer_tier.scored_row('shop', u, 'test') AS r) AS s;
 
 CREATE TEMP TABLE by_composition AS
@@ -62,7 +63,12 @@ SELECT u.variant, u.customer, (sc).r_score, (sc).f_score, (sc).m_score, (sc).val
        CASE WHEN (ch).lifecycle IS DISTINCT FROM u.lifecycle THEN cfg.as_of ELSE u.lifecycle_since END
            AS lifecycle_since,
        CASE WHEN (ch).lifecycle IS DISTINCT FROM u.lifecycle THEN u.lifecycle ELSE u.previous_lifecycle END
-           AS previous_lifecycle
+           AS previous_lifecycle,
+       -- the churn list's keys: only while on the list
+       CASE WHEN cardinality((ch).churn_flags) > 0 AND (ch).lifecycle IS DISTINCT FROM 'lost'
+            THEN coalesce((ch).clv, '-Infinity') END AS risk_stake,
+       CASE WHEN cardinality((ch).churn_flags) > 0 AND (ch).lifecycle IS DISTINCT FROM 'lost'
+            THEN u.monetary END AS risk_monetary
   FROM cur AS u, cfg,
        LATERAL customer_tier.churn_assess(cfg.churn, NULL, NULL, u.purchases, u.monetary, u.recent_satisfaction,
                                           u.lifecycle, u.lifecycle_since, cfg.as_of) AS ch,
@@ -82,7 +88,8 @@ SELECT count(*) AS differences
 -- the variants move what they should
 SELECT variant, count(*) FILTER (WHERE tier_since = (SELECT as_of FROM cfg)) AS tier_changed_now,
        count(*) FILTER (WHERE lifecycle_since = (SELECT as_of FROM cfg)) AS stage_changed_now,
-       count(*) FILTER (WHERE tier_reason = 'pinned') AS pinned
+       count(*) FILTER (WHERE tier_reason = 'pinned') AS pinned,
+       count(*) FILTER (WHERE risk_stake IS NOT NULL) AS on_churn_list
   FROM by_function GROUP BY variant ORDER BY variant;
 
 -- With an ABC class, it is stored and qualified on.

@@ -119,11 +119,15 @@ BEGIN
         -- the follow-up list and the churn list read an index (issue 16)
         EXECUTE pg_catalog.format($sql$
             ALTER TABLE %1$I.customers ADD COLUMN tier_rank integer, ADD COLUMN rose_at timestamptz,
-                ADD COLUMN last_contact_at timestamptz, ADD COLUMN follow_up_due_at timestamptz;
+                ADD COLUMN last_contact_at timestamptz, ADD COLUMN follow_up_due_at timestamptz,
+                ADD COLUMN risk_stake double precision, ADD COLUMN risk_monetary numeric,
+                SET (fillfactor = 90);
             COMMENT ON COLUMN %1$I.customers.tier_rank IS 'rank of the current tier, 1 = best, as last scored; NULL without a tier';
             COMMENT ON COLUMN %1$I.customers.rose_at IS 'when the customer rose into the current tier from a lower one; NULL when it got the tier otherwise';
             COMMENT ON COLUMN %1$I.customers.last_contact_at IS 'input: the customer''s last contact (contacts table), kept by its trigger; NULL if never';
             COMMENT ON COLUMN %1$I.customers.follow_up_due_at IS 'when the next contact is due (follow_ups_due): the tier''s cadence after the last contact, or at once after a rise not followed by one';
+            COMMENT ON COLUMN %1$I.customers.risk_stake IS 'the churn list''s first key while the customer is on it (predicted_clv, -Infinity without one); NULL when not at risk';
+            COMMENT ON COLUMN %1$I.customers.risk_monetary IS 'the churn list''s second key while the customer is on it (monetary); NULL when not at risk';
             UPDATE %1$I.customers AS c SET last_contact_at = l.last
               FROM (SELECT l.customer, max(l.contacted_at) AS last FROM %1$I.contacts AS l GROUP BY l.customer) AS l
              WHERE l.customer OPERATOR(pg_catalog.=) c.customer;

@@ -20,8 +20,9 @@
 --          EXECUTE on every routine
 --   new    part 58_trust.sql: text_of, row_image (reading CRM rows without
 --          casts), run_as_owner (C: the steps below as customer_tier_owner)
---   new    owner_attach, owner_detach, owner_attach_feedback,
---          owner_detach_feedback (the steps), check_table_rights,
+--   new    owner_attach, owner_backfilled, owner_detach, owner_attach_feedback,
+--          owner_detach_feedback (the steps), check_table_rights, check_attached_by,
+--          score_backfill (the backfill staged, then written once, scored),
 --          attach_program_triggers, drop_program_triggers (the caller's part),
 --   sig    announce_tier_change(program, tier_history id): NOTIFY names no
 --          customer; create_program_objects returns void

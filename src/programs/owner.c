@@ -39,7 +39,7 @@ PG_FUNCTION_INFO_V1(run_as_owner);
 #define ADMIN_ROLE "customer_tier_admin"
 
 static const char *const owner_steps[] = {
-	"attach", "detach", "attach_feedback", "detach_feedback", NULL
+	"attach", "backfilled", "detach", "attach_feedback", "detach_feedback", NULL
 };
 
 /*
@@ -111,7 +111,7 @@ run_as_owner(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown owner step \"%s\"", step),
-				 errhint("The steps are attach, detach, attach_feedback and detach_feedback.")));
+				 errhint("The steps are attach, backfilled, detach, attach_feedback and detach_feedback.")));
 
 	owner = get_role_oid(OWNER_ROLE, false);
 	admin = get_role_oid(ADMIN_ROLE, false);

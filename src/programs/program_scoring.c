@@ -53,7 +53,7 @@ const char *const scored_column_names[PC_NCOLS] = {
 	"r_score", "f_score", "m_score", "value_score", "segment", "tier", "tier_since",
 	"pending_since", "tier_reason", "changed_by", "p_alive", "predicted_clv", "churn_flags",
 	"churn_reasons", "lifecycle", "lifecycle_since", "previous_lifecycle", "tier_rank", "rose_at",
-	"follow_up_due_at"
+	"follow_up_due_at", "risk_stake", "risk_monetary"
 };
 
 /* What the composition below reads, in order. */
@@ -366,6 +366,33 @@ set_follow_up_due(const NullableDatum *a, int32 rank, Datum *values, bool *nulls
 }
 
 /*
+ * The churn list's order (risk_stake, risk_monetary), set only while the
+ * customer is on it: a churn flag raised and not lost.  Its index keys on
+ * these rather than on predicted_clv and monetary, which change with every
+ * order; so an order of a customer off the list changes no indexed column and
+ * can be a HOT update (docs/views.md, "A lean table").
+ */
+static void
+set_churn_list_key(const NullableDatum *a, Datum *values, bool *nulls)
+{
+	bool		on_list = false;
+
+	if (!nulls[PC_CHURN_FLAGS])
+	{
+		ArrayType  *flags = DatumGetArrayTypeP(values[PC_CHURN_FLAGS]);
+
+		on_list = ArrayGetNItems(ARR_NDIM(flags), ARR_DIMS(flags)) > 0 &&
+			(nulls[PC_LIFECYCLE] || !TextIs(values[PC_LIFECYCLE], "lost"));
+	}
+	nulls[PC_RISK_STAKE] = nulls[PC_RISK_MONETARY] = !on_list;
+	values[PC_RISK_STAKE] = nulls[PC_PREDICTED_CLV] ? Float8GetDatum(-get_float8_infinity())
+		: values[PC_PREDICTED_CLV];
+	values[PC_RISK_MONETARY] = a[PA_MONETARY].value;
+	if (on_list && a[PA_MONETARY].isnull)
+		nulls[PC_RISK_MONETARY] = true;
+}
+
+/*
  * Every scored column of one customer: churn_assess for p_alive, CLV, flags
  * and lifecycle, then score_customer with them for the scores and the next
  * tier, the tier's name, and when the tier and the lifecycle stage changed.
@@ -481,6 +508,7 @@ compose_scores(const NullableDatum *a, Datum *values, bool *nulls)
 	}
 	/* the stage's since and previous move only when the stage changes */
 	stage = (NullableDatum) {.value = churn[4], .isnull = churn_nulls[4]};
+	set_churn_list_key(a, values, nulls);
 	if (SameText(stage, a[PA_LIFECYCLE]))
 	{
 		values[PC_LIFECYCLE_SINCE] = a[PA_LIFECYCLE_SINCE].value;

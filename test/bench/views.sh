@@ -16,10 +16,15 @@
 #   one tier      the first page of the list filtered to one tier
 #   summaries     tier_summary and segment_summary (summary_deltas, folded by the run),
 #                 then the same counts grouped from the customers, as a user would without them
-# The issue's targets: a list's page at most 20 ms, a summary at most 50 ms.
+#   table size    bytes per customer of the customers table and its indexes, and the
+#                 share of its updates that were HOT: after the run, then after
+#                 LIVE_SECONDS (default 20) of single-row orders of existing customers
+# The issue's targets: a list's page at most 20 ms, a summary at most 50 ms, at
+# most 250 bytes per customer.
 source "$(dirname "$0")/../../scripts/lib.sh"
 
 CUSTOMERS=${CUSTOMERS:-1000000}
+LIVE_SECONDS=${LIVE_SECONDS:-20}
 
 ct_prepare
 ct_log "loading $CUSTOMERS customers' orders, creating the program, one run and the contacts"
@@ -85,12 +90,29 @@ line "  the same counts from the customers: segments GROUP BY" "$(best 'SELECT s
 line "  and churn_risk GROUP BY tier" "$(best 'SELECT tier, count(*) FROM ct_bench.churn_risk GROUP BY 1')"
 line "summary_deltas rows read by the summaries" "$(psql -X -At -d postgres -c 'SELECT count(*) FROM ct_bench.summary_deltas')"
 line "one customer (segments WHERE customer = 4242)" "$(best 'SELECT * FROM ct_bench.segments WHERE customer = 4242')"
-psql -X -q -d postgres <<'SQL'
+# The table's size and HOT share (of the updates so far): after the run,
+# then after LIVE_SECONDS of single-row orders of existing customers.
+table_size() {
+    echo "customers table $1:"
+    psql -X -q -d postgres <<'SQL'
 SELECT pg_size_pretty(pg_total_relation_size('ct_bench.customers')) AS "customers with indexes",
        round(pg_total_relation_size('ct_bench.customers')::numeric / c.n) AS "bytes per customer",
        round(pg_relation_size('ct_bench.customers')::numeric / c.n) AS "heap bytes",
        round(pg_indexes_size('ct_bench.customers')::numeric / c.n) AS "index bytes",
+       s.n_tup_upd AS "updates so far", s.n_tup_hot_upd AS "HOT",
        round(100.0 * s.n_tup_hot_upd / nullif(s.n_tup_upd, 0), 1) AS "HOT updates %"
   FROM (SELECT count(*) AS n FROM ct_bench.customers) AS c,
        pg_stat_user_tables AS s WHERE s.relid = 'ct_bench.customers'::regclass;
 SQL
+}
+table_size "after create_program, one run and the contacts"
+script=$(mktemp)
+cat >"$script" <<PGB
+\set c random(1, $CUSTOMERS)
+INSERT INTO orders (customer_id, ordered_at, amount) VALUES (:c, now(), 12.34);
+PGB
+live=$(pgbench -n -c 2 -j 2 -T "$LIVE_SECONDS" -f "$script" -d postgres 2>/dev/null \
+       | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
+rm -f "$script"
+table_size "after $live single-row orders of existing customers (pgbench, 2 clients, $LIVE_SECONDS s)"
+echo "verify_program differences: $(psql -X -At -d postgres -c "SELECT count(*) FROM customer_tier.verify_program('bench')")"

@@ -178,9 +178,9 @@ step "an INSERT of 1,000 rows of 50 customers over every shard" \
     -c "INSERT INTO orders SELECT 6000 + i % 50, now() - i * interval '1 hour', 5 FROM generate_series(1, 1000) AS i"
 seq 1 500 | awk '{ printf "%d\t2025-01-01 00:00:00+00\t%d.50\n", 7000 + $1 % 40, $1 }' | q "$coord" -q -c "COPY orders FROM STDIN"
 check "a COPY of 500 rows of 40 customers"
-nodes=$(q "$coord" -c "SELECT count(DISTINCT p.nodeport) FROM pg_dist_shard_placement AS p
+shard_nodes=$(q "$coord" -c "SELECT count(DISTINCT p.nodeport) FROM pg_dist_shard_placement AS p
                          WHERE p.shardid IN (get_shard_id_for_distribution_column('orders', 6001), get_shard_id_for_distribution_column('orders', 7001))")
-step "orders moved from customer 6001 to 7001, whose shards are on $nodes node(s) (a DELETE and an INSERT in one transaction: Citus refuses an UPDATE of the distribution column)" \
+step "orders moved from customer 6001 to 7001, whose shards are on $shard_nodes node(s) (a DELETE and an INSERT in one transaction: Citus refuses an UPDATE of the distribution column)" \
     -c "BEGIN" -c "INSERT INTO orders SELECT 7001, ordered_at, amount FROM orders WHERE customer_id = 6001" \
     -c "DELETE FROM orders WHERE customer_id = 6001" -c "COMMIT"
 step "an UPDATE of the amounts of 100 customers" -c "UPDATE orders SET amount = amount + 1 WHERE customer_id < 100"

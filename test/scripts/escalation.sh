@@ -162,6 +162,8 @@ expect ct_esc_admin 42501 "CREATE TRIGGER esc_fb_trunc AFTER TRUNCATE ON public.
 # another admin may not drop esc_mine; nothing works while customer_tier_owner has a member
 # (straight to the owner step, past drop_program's DROP TRIGGER, which needs the table's owner)
 expect ct_esc_admin2 42501 "SELECT customer_tier.run_as_owner('detach', 'esc_mine', NULL)"
+# nor reach its tables through create_program's last step
+expect ct_esc_admin2 42501 "SELECT customer_tier.run_as_owner('backfilled', 'esc_mine', NULL)"
 run -c "GRANT customer_tier_owner TO ct_esc_planter" >/dev/null
 expect ct_esc_admin 42501 "SELECT customer_tier.run_as_owner('detach', 'esc_mine', NULL)"
 run -c "REVOKE customer_tier_owner FROM ct_esc_planter" >/dev/null

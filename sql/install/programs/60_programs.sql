@@ -231,9 +231,14 @@ BEGIN
         RAISE NOTICE 'program "%": % customers backfilled on the shards of %; each is scored when its orders change', name, customers, orders
             USING DETAIL = 'Scoring every customer at once (a run, rescore_program) does not run on a Citus cluster yet.';
     ELSE
-    -- The first population breakpoints, then everyone's scores, ABC class
-    -- (as a run gives them: the first run has none to write) and tier.
-    PERFORM customer_tier.rescore_where(name, 'create_program', 'true', customer_tier.refresh_population(name));
+    -- The first population breakpoints from the staged backfill, then
+    -- everyone's scores, ABC class (as a run gives them: the first run has
+    -- none to write) and tier, written into customers once: scoring rows
+    -- already there would leave a dead version of each (docs/views.md, "A
+    -- lean table").
+    PERFORM customer_tier.score_backfill(customer_tier.program_row(name),
+                                         customer_tier.refresh_population(name, 'backfill'));
+    PERFORM customer_tier.run_as_owner('backfilled', name, NULL);
     END IF;
     -- one notification for the first tiers of the customers already there,
     -- which tier_history records one by one (src/programs/tier_changes.c: not announced)
@@ -441,6 +446,14 @@ BEGIN
     EXECUTE format('COMMENT ON SCHEMA %I IS %L', prog.data_schema,
                    format('customer_tier program "%s": customers, tiers and views over %s', name, orders));
     PERFORM customer_tier.create_program_objects(customer_tier.program_row(name));
+    -- Where the caller's backfill goes first, so that each customer is
+    -- written into customers once, scored (create_program); owner_backfilled
+    -- drops it.  Over distributed orders the backfill goes straight to the
+    -- shards, unscored.
+    IF citus_kind IS DISTINCT FROM 'distributed' THEN
+        EXECUTE format('CREATE UNLOGGED TABLE %1$I.backfill (LIKE %1$I.customers);
+                        GRANT SELECT, INSERT ON %1$I.backfill TO %2$s', prog.data_schema, caller);
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.owner_attach(regrole, text, jsonb) IS
@@ -466,6 +479,43 @@ $$;
 COMMENT ON FUNCTION customer_tier.drop_program(text) IS
     'detach a program: drop its triggers, tables, views and schema; the orders table is untouched';
 
+-- Only the role that attached a program (or a superuser) may drop it or
+-- rewrite its tables: the owner steps check the caller with this.
+CREATE OR REPLACE FUNCTION customer_tier.check_attached_by(caller regrole, prog customer_tier.program, action text)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT (SELECT r.rolsuper FROM pg_roles AS r WHERE r.oid = caller::oid)
+       AND NOT pg_has_role(caller::oid, prog.attached_by::oid, 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied: only % (who attached program "%") may % it', prog.attached_by, prog.name, action
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = format('Ask that role, or a superuser, to %s the program.', action);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.check_attached_by(regrole, customer_tier.program, text) IS
+    'raise 42501 unless the caller is a superuser or has the privileges of the role that attached the program';
+
+-- Step backfilled of create_program, run as customer_tier_owner by
+-- run_as_owner once the backfill is scored into customers: drop the table it
+-- was staged in.
+CREATE OR REPLACE FUNCTION customer_tier.owner_backfilled(caller regrole, name text, args jsonb)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    prog customer_tier.program := customer_tier.program_row(name);
+BEGIN
+    PERFORM customer_tier.check_attached_by(caller, prog, 'change');
+    EXECUTE format('DROP TABLE IF EXISTS %I.backfill', prog.data_schema);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.owner_backfilled(regrole, text, jsonb) IS
+    'step backfilled of create_program, run as customer_tier_owner: drop the table the backfill was staged in';
+
 -- Step detach of drop_program, run as customer_tier_owner by run_as_owner:
 -- only the role that attached the program (or a superuser) may drop it.
 CREATE OR REPLACE FUNCTION customer_tier.owner_detach(caller regrole, name text, args jsonb)
@@ -476,12 +526,7 @@ AS $$
 DECLARE
     prog customer_tier.program := customer_tier.program_row(name);
 BEGIN
-    IF NOT (SELECT r.rolsuper FROM pg_roles AS r WHERE r.oid = caller::oid)
-       AND NOT pg_has_role(caller::oid, prog.attached_by::oid, 'USAGE') THEN
-        RAISE EXCEPTION 'permission denied: only % (who attached program "%") may drop it', prog.attached_by, name
-            USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'Ask that role, or a superuser, to drop the program.';
-    END IF;
+    PERFORM customer_tier.check_attached_by(caller, prog, 'drop');
     -- The trigger function is shared, so nothing stops the schema's drop but
     -- this: triggers left on the orders tables would fail every write of the CRM.
     IF EXISTS (SELECT FROM pg_trigger AS t
@@ -509,6 +554,8 @@ REVOKE ALL ON FUNCTION customer_tier.drop_program(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.check_table_rights(regrole, regclass, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.customer_index_missing(regclass, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.owner_attach(regrole, text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.check_attached_by(regrole, customer_tier.program, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.owner_backfilled(regrole, text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.owner_detach(regrole, text, jsonb) FROM PUBLIC;
 
 -- Change a program's settings; each NULL argument leaves its setting as it is.

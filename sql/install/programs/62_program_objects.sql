@@ -247,12 +247,13 @@ COMMENT ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text,
     'SQL text of the per-customer deltas (states added and removed, unusable rows) of added and removed order rows; by_row, one per row';
 
 -- SQL text of the backfill of a new program: its customers from the rows
--- already in the orders table, unscored (create_program scores everyone once
--- the first breakpoints exist).  The customers table is empty: a plain insert,
--- in key order.  The statement returns the number of rows that cannot be used,
+-- already in the orders table, unscored, into the table of its schema named
+-- target (backfill, where create_program scores them from once the first
+-- breakpoints exist; customers on a Citus cluster).  The table is empty: a
+-- plain insert, in key order.  The statement returns the number of rows that cannot be used,
 -- counted in the same pass, so that their rejects are written only when there
 -- are any.  Later writes go through the trigger path (src/programs/live_apply.c).
-CREATE OR REPLACE FUNCTION customer_tier.program_backfill_sql(prog customer_tier.program)
+CREATE OR REPLACE FUNCTION customer_tier.program_backfill_sql(prog customer_tier.program, target name)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -261,7 +262,7 @@ BEGIN
     RETURN format($sql$
     WITH delta AS (%2$s
     ), stored AS (
-        INSERT INTO %1$I.customers
+        INSERT INTO %1$I.%4$I
                (customer, purchases, refunds, orders, monetary, first_order, last_order,
                 mean_gap_days, gap_stddev_days, updated_at)
         SELECT d.customer, b.purchases, b.refunds, m.orders, m.monetary, m.first_order,
@@ -275,10 +276,10 @@ BEGIN
          ORDER BY d.customer
     )
     SELECT pg_catalog.sum(d.problems) FROM delta AS d$sql$,
-        prog.data_schema, customer_tier.program_delta_sql(prog, prog.orders_table::text, NULL), prog.name);
+        prog.data_schema, customer_tier.program_delta_sql(prog, prog.orders_table::text, NULL), prog.name, target);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.program_backfill_sql(customer_tier.program) IS
+COMMENT ON FUNCTION customer_tier.program_backfill_sql(customer_tier.program, name) IS
     'SQL text of the unscored backfill of a new program''s customers from its orders table; returns the unusable rows';
 
 -- The name of one of a program's triggers on the orders table.
@@ -331,6 +332,9 @@ AS $$
 DECLARE
     s name := prog.data_schema;
 BEGIN
+    -- fillfactor 90: room on each page for the next version of its rows, so
+    -- that an update changing no indexed column (an order of a customer whose
+    -- scores stay) is a HOT update, with no new index entry (docs/views.md)
     EXECUTE format($sql$
         CREATE TABLE %1$I.customers (
             customer         %2$s PRIMARY KEY,
@@ -367,8 +371,10 @@ BEGIN
             tier_rank        integer,
             rose_at          timestamptz,
             last_contact_at  timestamptz,
-            follow_up_due_at timestamptz
-        )$sql$, s, prog.customer_type);
+            follow_up_due_at timestamptz,
+            risk_stake       double precision,
+            risk_monetary    numeric
+        ) WITH (fillfactor = 90)$sql$, s, prog.customer_type);
     EXECUTE format('COMMENT ON TABLE %I.customers IS %L', s,
                    format('program %s: one row per customer with counted orders, kept current by triggers on %s',
                           prog.name, prog.orders_table));
@@ -407,7 +413,9 @@ BEGIN
         COMMENT ON COLUMN %1$I.customers.tier_rank IS 'rank of the current tier, 1 = best, as last scored; NULL without a tier';
         COMMENT ON COLUMN %1$I.customers.rose_at IS 'when the customer rose into the current tier from a lower one; NULL when it got the tier otherwise';
         COMMENT ON COLUMN %1$I.customers.last_contact_at IS 'input: the customer''s last contact (contacts table), kept by its trigger; NULL if never';
-        COMMENT ON COLUMN %1$I.customers.follow_up_due_at IS 'when the next contact is due (follow_ups_due): the tier''s cadence after the last contact, or at once after a rise not followed by one'
+        COMMENT ON COLUMN %1$I.customers.follow_up_due_at IS 'when the next contact is due (follow_ups_due): the tier''s cadence after the last contact, or at once after a rise not followed by one';
+        COMMENT ON COLUMN %1$I.customers.risk_stake IS 'the churn list''s first key while the customer is on it (predicted_clv, -Infinity without one); NULL when not at risk';
+        COMMENT ON COLUMN %1$I.customers.risk_monetary IS 'the churn list''s second key while the customer is on it (monetary); NULL when not at risk'
     $sql$, s);
 
     EXECUTE format($sql$
@@ -644,6 +652,7 @@ DECLARE
     rejected bigint;
     orders_schema regnamespace;
     member regclass;
+    target name;
 BEGIN
     -- No write may slip between the backfill and the triggers.
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', prog.orders_table);
@@ -651,7 +660,9 @@ BEGIN
         PERFORM customer_tier.put_program_triggers(prog, member);
     END LOOP;
 
-    EXECUTE customer_tier.program_backfill_sql(prog) INTO rejected;
+    -- staged when owner_attach made the table for it (create_program scores from there)
+    target := CASE WHEN pg_catalog.to_regclass(format('%I.backfill', s)) IS NULL THEN 'customers' ELSE 'backfill' END;
+    EXECUTE customer_tier.program_backfill_sql(prog, target) INTO rejected;
     IF rejected > 0 THEN
         EXECUTE customer_tier.program_rejects_sql(prog, prog.orders_table::text, '''BACKFILL''');
     END IF;
@@ -670,7 +681,7 @@ BEGIN
             USING HINT = format('The owners of the table and its schema grant it: GRANT SELECT ON %s TO customer_tier_owner; GRANT USAGE ON SCHEMA %s TO customer_tier_owner.',
                                 prog.orders_table, orders_schema);
     END IF;
-    EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', s) INTO customers;
+    EXECUTE format('SELECT pg_catalog.count(*) FROM %I.%I', s, target) INTO customers;
     RETURN customers;
 END
 $$;
@@ -745,7 +756,7 @@ REVOKE ALL ON FUNCTION customer_tier.program_row_problem_sql(customer_tier.progr
 REVOKE ALL ON FUNCTION customer_tier.program_row_counts_sql(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.program_backfill_sql(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_backfill_sql(customer_tier.program, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.put_program_triggers(customer_tier.program, regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.orders_tables(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.remove_program_triggers(customer_tier.program, regclass) FROM PUBLIC;

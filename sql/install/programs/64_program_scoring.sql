@@ -101,7 +101,7 @@ COMMENT ON FUNCTION customer_tier.scored_row(text, anyelement, text, text) IS
 -- class exactly, with no table of classes to join in each batch.  A run
 -- applies it; so does create_program's first scoring, so that the first run
 -- has no class to write.
-CREATE OR REPLACE FUNCTION customer_tier.refresh_population(program text)
+CREATE OR REPLACE FUNCTION customer_tier.refresh_population(program text, customers name DEFAULT 'customers')
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -122,21 +122,22 @@ BEGIN
                    pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class = 'B') AS least_b
               FROM (SELECT c.last_order, c.orders, c.monetary,
                            customer_tier.abc_class(c.monetary::double precision) OVER (ORDER BY c.monetary DESC) AS abc_class
-                      FROM %1$I.customers AS c) AS s
+                      FROM %1$I.%4$I AS c) AS s
         ), stored AS (
             UPDATE customer_tier.program AS p
                SET (r_breakpoints, f_breakpoints, m_breakpoints, scored_at) = (x.r, x.f, x.m, pg_catalog.now())
               FROM population AS x
              WHERE p.name = %2$L)
-        SELECT x.least_a, x.least_b FROM population AS x$sql$, prog.data_schema, prog.name, customer_tier.program_as_of(program))
+        SELECT x.least_a, x.least_b FROM population AS x$sql$, prog.data_schema, prog.name, customer_tier.program_as_of(program),
+        customers)
       INTO least_a, least_b;
     RETURN format($sql$CASE WHEN c.monetary >= %L::numeric THEN 'A'
                             WHEN c.monetary >= %L::numeric THEN 'B'
                             ELSE 'C' END$sql$, least_a, least_b);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.refresh_population(text) IS
-    'recompute and store a program''s R, F and M quintile breakpoints and return its ABC class expression (from the whole population''s thresholds), in one read of its customers';
+COMMENT ON FUNCTION customer_tier.refresh_population(text, name) IS
+    'recompute and store a program''s R, F and M quintile breakpoints and return its ABC class expression (from the whole population''s thresholds), in one read of its customers (or of the table of its schema named, of the same columns)';
 
 -- Recompute and store a program's breakpoints alone (the ABC classes are a
 -- run's to change).
@@ -183,9 +184,10 @@ DECLARE
     changed bigint;
     scored text[] := pg_catalog.string_to_array(customer_tier.program_scored_columns(), ', ');
     -- p_alive and the predicted CLV move a little every day by time alone;
-    -- compared apart, with a tolerance (model_moved below)
+    -- compared apart, with a tolerance (model_moved below); risk_stake is
+    -- the CLV of a customer on the churn list (and there while risk_monetary is)
     compared text[] := ARRAY(SELECT n FROM pg_catalog.unnest(scored) AS n
-                              WHERE n <> ALL ('{changed_by,p_alive,predicted_clv}'::text[]));
+                              WHERE n <> ALL ('{changed_by,p_alive,predicted_clv,risk_stake}'::text[]));
     scoring text;
     -- A customer is written again when p_alive moved by 0.01 or more, or the
     -- predicted CLV by 5% or more (of at least 1), since they were stored,
@@ -233,6 +235,38 @@ $$;
 COMMENT ON FUNCTION customer_tier.rescore_where(text, text, text, text) IS
     'score the customers of a program that satisfy a condition through the one scoring path (with abc, the ABC class expression of a run), writing only those whose scores change; returns how many changed tier';
 
+-- Write a new program's customers from its staged backfill (the table
+-- backfill of its schema, unscored), each scored once through the one
+-- scoring path with its ABC class (abc, as refresh_population returns it), in
+-- key order; and record their first tiers in tier_history, as the tier's
+-- change from none (src/programs/tier_changes.c records a trigger's, not
+-- announced either for source create_program).  A scoring of rows already
+-- in customers (rescore_where) would leave a dead version of each.
+CREATE OR REPLACE FUNCTION customer_tier.score_backfill(prog customer_tier.program, abc text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    EXECUTE format($sql$
+        WITH stored AS (
+            INSERT INTO %1$I.customers
+            SELECT (customer_tier.scored_row(%2$L, c, 'create_program', %3$s)).*
+              FROM %1$I.backfill AS c
+             ORDER BY c.customer
+            RETURNING customer, tier, tier_reason, changed_by)
+        INSERT INTO %1$I.tier_history (customer, from_tier, to_tier, reason, source, changed_at)
+        SELECT s.customer, NULL, s.tier, s.tier_reason, s.changed_by, %4$L::timestamptz
+          FROM stored AS s
+         WHERE s.tier IS NOT NULL
+         ORDER BY s.customer$sql$,
+        prog.data_schema, prog.name, abc, customer_tier.program_as_of(prog.name));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.score_backfill(customer_tier.program, text) IS
+    'write a new program''s customers from its staged backfill, scored once, and record their first tiers';
+
 -- Score every customer of a program, or only the one whose key's text form is
 -- customer; returns the number of customers whose tier changed.  The key is
 -- checked first (customer_key_text): an invalid one would otherwise fail the
@@ -260,7 +294,8 @@ COMMENT ON FUNCTION customer_tier.rescore_program(text, text, text) IS
     'score every customer of a program, or one (scores, segment, tier with hysteresis and pins); returns how many changed tier';
 
 REVOKE ALL ON FUNCTION customer_tier.refresh_breakpoints(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.refresh_population(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.refresh_population(text, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.score_backfill(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.rescore_program(text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.rescore_where(text, text, text, text) FROM PUBLIC;
 

@@ -100,6 +100,10 @@ COMMENT ON FUNCTION customer_tier.program_segments_view_sql(customer_tier.progra
 -- SQL text of the view churn_risk of a program, with its comments (as
 -- program_segments_view_sql).  The churn list: customers with a churn flag
 -- who are not lost yet, the most valuable first (value at stake = predicted CLV).
+-- It reads risk_stake and risk_monetary, which the scoring sets to the
+-- predicted CLV and the monetary value only while the customer is on the
+-- list: so the index changes only as customers join or leave the list or
+-- move on it, and an order of anyone else can be a HOT update.
 CREATE OR REPLACE FUNCTION customer_tier.program_churn_risk_view_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -111,18 +115,17 @@ BEGIN
     RETURN concat_ws(E';\n',
         format($sql$
             CREATE INDEX customers_churn_risk
-                ON %1$I.customers ((coalesce(predicted_clv, '-Infinity')), monetary, customer)
-             WHERE cardinality(churn_flags) > 0 AND lifecycle IS DISTINCT FROM 'lost';
+                ON %1$I.customers (risk_stake, risk_monetary, customer)
+             WHERE risk_stake IS NOT NULL;
             CREATE VIEW %1$I.churn_risk AS
             SELECT c.customer, c.tier, c.lifecycle, c.churn_flags, c.churn_reasons,
-                   c.predicted_clv AS value_at_stake, c.p_alive, c.monetary, c.orders, c.last_order,
+                   c.predicted_clv AS value_at_stake, c.p_alive, c.risk_monetary AS monetary, c.orders, c.last_order,
                    (EXTRACT(EPOCH FROM (SELECT customer_tier.program_as_of(%2$L)) - c.last_order) / 86400)::double precision AS days_silent,
                    c.mean_gap_days, c.recent_satisfaction,
-                   coalesce(c.predicted_clv, '-Infinity') AS stake_order
+                   c.risk_stake AS stake_order
               FROM %1$I.customers AS c
-             WHERE cardinality(c.churn_flags) > 0
-               AND c.lifecycle IS DISTINCT FROM 'lost'
-             ORDER BY coalesce(c.predicted_clv, '-Infinity') DESC, c.monetary DESC, c.customer DESC
+             WHERE c.risk_stake IS NOT NULL
+             ORDER BY c.risk_stake DESC, c.risk_monetary DESC, c.customer DESC
         $sql$, s, prog.name),
         format('COMMENT ON VIEW %I.churn_risk IS %L', s,
                    format('program %s: customers at risk of churning (a churn flag raised, not lost yet), the most valuable first (predicted CLV, then monetary value)',
