@@ -82,7 +82,7 @@ OrderStatsCheckMemory(const OrderStatsState *state)
 typedef struct OrderDayCount
 {
 	int32		day;			/* days since 2000-01-01, UTC */
-	int32		orders;			/* 8 bytes a day keep 180 days below the TOAST threshold */
+	int32		orders;			/* stored in 2 to 10 bytes (order_stats_state.c) */
 } OrderDayCount;
 
 /*

@@ -60,34 +60,23 @@ typedef struct OrderStatsFlat
 #define FLAT_HDRSZ offsetof(OrderStatsFlat, times)
 
 /*
- * The flat form of a bounded state (version 2): what a program stores per
- * customer.  The header up to fast_hi is version 1's; then the summary.
+ * A bounded state keeps the version 2 of the text and binary forms; its flat
+ * form (what a program stores per customer) is version 3: after the varlena
+ * header, the version and time kind bytes, then variable-length unsigned
+ * integers (7 bits a byte, low bits first): the total's scale, the order
+ * count, the total's fast part (zigzag), the latest time (zigzag), the
+ * latest minus the second latest, the second latest minus the first, the
+ * squared gaps, the horizon, the number of day counts, and for each day its
+ * distance from the day before (the first's, back from the latest order's
+ * day) and its orders; last the size of the slow total and its bytes.  Most
+ * of these numbers are small: a customer's state takes about 45 bytes and
+ * 2 or 3 a day, where fixed fields took 88 and 8 a day.
  */
 #define ORDER_STATS_BOUNDED_VERSION 2
-
-typedef struct OrderStatsBoundedFlat
-{
-	int32		vl_len_;
-	uint8		version;		/* ORDER_STATS_BOUNDED_VERSION */
-	uint8		timekind;
-	uint8		reserved[2];
-	int32		scale;
-	int32		slow_size;
-	int64		norders;
-	uint64		fast_lo;
-	int64		fast_hi;
-	int64		first;
-	int64		last;
-	int64		before_last;
-	uint64		squares_lo;
-	uint64		squares_hi;
-	int32		horizon;
-	int32		ndays;
-	OrderDayCount days[FLEXIBLE_ARRAY_MEMBER];
-	/* then, when slow_size > 0, MoneySum.slow as a plain numeric varlena */
-} OrderStatsBoundedFlat;
-
-#define BOUNDED_HDRSZ offsetof(OrderStatsBoundedFlat, days)
+#define ORDER_STATS_COMPACT_VERSION 3
+#define COMPACT_HDRSZ (VARHDRSZ + 2)
+/* the longest a variable-length 128-bit integer can be */
+#define VARINT_MAX 19
 
 static Size OrderStatsGetFlatSize(ExpandedObjectHeader *eohptr);
 static void OrderStatsFlattenInto(ExpandedObjectHeader *eohptr, void *result, Size allocated_size);
@@ -288,41 +277,127 @@ SummaryProblem(const OrderSummary *s)
 	return NULL;
 }
 
+static char *
+PutVarint(char *p, uint128 v)
+{
+	do
+	{
+		uint8		b = (uint8) (v & 0x7F);
+
+		v >>= 7;
+		*p++ = (char) (v != 0 ? b | 0x80 : b);
+	} while (v != 0);
+	return p;
+}
+
+/* The next variable-length integer, if it is there and at most max. */
+static bool
+GetVarint(const uint8 **p, const uint8 *end, uint128 max, uint128 *v)
+{
+	uint128		r = 0;
+
+	for (int shift = 0; *p < end && shift < 128; shift += 7)
+	{
+		uint8		b = *(*p)++;
+
+		if (shift == 126 && (b & 0x7F) > 3)
+			return false;
+		r |= (uint128) (b & 0x7F) << shift;
+		if ((b & 0x80) == 0)
+		{
+			*v = r;
+			return r <= max;
+		}
+	}
+	return false;
+}
+
+static inline uint128
+Zigzag(int128 v)
+{
+	return ((uint128) v << 1) ^ (uint128) (v >> 127);
+}
+
+static inline int128
+Unzigzag(uint128 u)
+{
+	return (int128) (u >> 1) ^ -(int128) (u & 1);
+}
+
+#define UINT128_ALL (~(uint128) 0)
+
+/*
+ * The summary of a flat bounded state, checked; its day counts and slow
+ * total in the current memory context.
+ */
+static const char *
+ReadCompact(const struct varlena *flat, OrderSummary *s)
+{
+	const uint8 *p = (const uint8 *) VARDATA(flat) + 2;
+	const uint8 *end = (const uint8 *) flat + VARSIZE(flat);
+	/* scale, orders, fast total, latest, two time gaps, squares, horizon, days */
+	static const uint128 max[9] = {MONEY_FAST_MAX_SCALE, PG_INT64_MAX, UINT128_ALL, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, UINT128_ALL, ORDER_STATS_MAX_HORIZON, ORDER_STATS_MAX_HORIZON};
+	uint128		v[9];
+	uint128		slow_size;
+	int64		day;
+
+	if (VARSIZE(flat) < COMPACT_HDRSZ)
+		return "it is too short";
+	s->timekind = ((const uint8 *) VARDATA(flat))[1];
+	for (int i = 0; i < (int) lengthof(v); i++)
+		if (!GetVarint(&p, end, max[i], &v[i]))
+			return "a number is malformed or out of range";
+	s->sum.scale = (int32) v[0];
+	s->norders = (int64) v[1];
+	s->sum.fast = Unzigzag(v[2]);
+	s->last = (int64) Unzigzag(v[3]);
+	if (v[4] > (uint128) ((int128) s->last - PG_INT64_MIN) ||
+		v[5] > (uint128) ((int128) s->last - (int128) v[4] - PG_INT64_MIN))
+		return "an order time is out of range";
+	s->before_last = (int64) ((int128) s->last - (int128) v[4]);
+	s->first = (int64) ((int128) s->before_last - (int128) v[5]);
+	s->gap_squares = v[6];
+	s->horizon = (int32) v[7];
+	s->ndays = (int32) v[8];
+	if (s->ndays > s->horizon || (Size) s->ndays > (Size) (end - p) / 2)
+		return "it has more day counts than its horizon or its length";
+	s->days = palloc(Max(s->ndays, 1) * sizeof(OrderDayCount));
+	day = OrderDayOf(s->last);
+	for (int32 i = 0; i < s->ndays; i++)
+	{
+		uint128		gap;
+		uint128		orders;
+
+		if (!GetVarint(&p, end, PG_INT32_MAX, &gap) || !GetVarint(&p, end, PG_INT32_MAX, &orders))
+			return "a day count is malformed";
+		day = i == 0 ? day - (int64) gap : day + (int64) gap;
+		if (day < PG_INT32_MIN || day > PG_INT32_MAX)
+			return "its days are out of order or outside the horizon";
+		s->days[i].day = (int32) day;
+		s->days[i].orders = (int32) orders;
+	}
+	if (!GetVarint(&p, end, MaxAllocSize, &slow_size) || slow_size != (uint128) (end - p))
+		return "its length does not match its parts";
+	s->sum.slow = NULL;
+	if (slow_size > 0)
+	{
+		if (slow_size < VARHDRSZ + sizeof(uint16) || VARSIZE(p) != (Size) slow_size)
+			return "its total is malformed";
+		/* copied: a numeric read in place would be unaligned */
+		s->sum.slow = (Numeric) palloc((Size) slow_size);
+		memcpy(s->sum.slow, p, (Size) slow_size);
+	}
+	return SummaryProblem(s);
+}
+
 /* The view of a flat bounded state, checked. */
 static void
-GetBoundedView(OrderStatsBoundedFlat *flat, OrderStatsView *view)
+GetBoundedView(const struct varlena *flat, OrderStatsView *view)
 {
-	Size		size = VARSIZE(flat);
 	OrderSummary *s = &view->summary;
-	const char *why = NULL;
+	const char *why = ReadCompact(flat, s);
 
-	if (size < BOUNDED_HDRSZ)
-		why = "it is too short";
-	else if (flat->scale < 0 || flat->scale > MONEY_FAST_MAX_SCALE || flat->slow_size < 0)
-		why = "its scale is out of range";
-	else if (flat->ndays < 0 || (Size) flat->ndays > (size - BOUNDED_HDRSZ) / sizeof(OrderDayCount) ||
-			 size != BOUNDED_HDRSZ + flat->ndays * sizeof(OrderDayCount) + flat->slow_size)
-		why = "its length does not match its day counts";
-	else if (flat->slow_size > 0 &&
-			 (flat->slow_size < VARHDRSZ + (int32) sizeof(uint16) ||
-			  VARSIZE((const char *) &flat->days[flat->ndays]) != (Size) flat->slow_size))
-		why = "its total is malformed";
-	if (why == NULL)
-	{
-		s->timekind = flat->timekind;
-		s->norders = flat->norders;
-		s->sum.fast = ((int128) flat->fast_hi << 64) | (int128) flat->fast_lo;
-		s->sum.scale = flat->scale;
-		s->sum.slow = flat->slow_size > 0 ? (Numeric) &flat->days[flat->ndays] : NULL;
-		s->first = flat->first;
-		s->last = flat->last;
-		s->before_last = flat->before_last;
-		s->gap_squares = ((uint128) flat->squares_hi << 64) | (uint128) flat->squares_lo;
-		s->horizon = flat->horizon;
-		s->ndays = flat->ndays;
-		s->days = flat->days;
-		why = SummaryProblem(s);
-	}
 	if (why != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -341,28 +416,33 @@ Datum
 OrderSummaryFlatten(const OrderSummary *s)
 {
 	Size		slow_size = s->sum.slow != NULL ? VARSIZE(s->sum.slow) : 0;
-	Size		size = BOUNDED_HDRSZ + s->ndays * sizeof(OrderDayCount) + slow_size;
-	OrderStatsBoundedFlat *flat = palloc0(size);
+	char	   *flat = palloc(COMPACT_HDRSZ + (11 + s->ndays * 2) * VARINT_MAX + slow_size);
+	char	   *p = flat + COMPACT_HDRSZ;
+	int64		day = OrderDayOf(s->last);
 
-	SET_VARSIZE(flat, size);
-	flat->version = ORDER_STATS_BOUNDED_VERSION;
-	flat->timekind = s->timekind;
-	flat->scale = s->sum.scale;
-	flat->slow_size = slow_size;
-	flat->norders = s->norders;
-	flat->fast_lo = (uint64) s->sum.fast;
-	flat->fast_hi = (int64) (s->sum.fast >> 64);
-	flat->first = s->first;
-	flat->last = s->last;
-	flat->before_last = s->before_last;
-	flat->squares_lo = (uint64) s->gap_squares;
-	flat->squares_hi = (uint64) (s->gap_squares >> 64);
-	flat->horizon = s->horizon;
-	flat->ndays = s->ndays;
-	if (s->ndays > 0)
-		memcpy(flat->days, s->days, s->ndays * sizeof(OrderDayCount));
+	((uint8 *) VARDATA(flat))[0] = ORDER_STATS_COMPACT_VERSION;
+	((uint8 *) VARDATA(flat))[1] = (uint8) s->timekind;
+	p = PutVarint(p, (uint128) s->sum.scale);
+	p = PutVarint(p, (uint128) s->norders);
+	p = PutVarint(p, Zigzag(s->sum.fast));
+	p = PutVarint(p, Zigzag(s->last));
+	p = PutVarint(p, (uint128) ((int128) s->last - s->before_last));
+	p = PutVarint(p, (uint128) ((int128) s->before_last - s->first));
+	p = PutVarint(p, s->gap_squares);
+	p = PutVarint(p, (uint128) s->horizon);
+	p = PutVarint(p, (uint128) s->ndays);
+	for (int32 i = 0; i < s->ndays; i++)
+	{
+		p = PutVarint(p, (uint128) (i == 0 ? day - s->days[0].day : s->days[i].day - s->days[i - 1].day));
+		p = PutVarint(p, (uint128) s->days[i].orders);
+	}
+	p = PutVarint(p, (uint128) slow_size);
 	if (slow_size > 0)
-		memcpy(&flat->days[s->ndays], s->sum.slow, slow_size);
+	{
+		memcpy(p, s->sum.slow, slow_size);
+		p += slow_size;
+	}
+	SET_VARSIZE(flat, p - flat);
 	return PointerGetDatum(flat);
 }
 
@@ -401,10 +481,10 @@ OrderStatsGetView(Datum datum, OrderStatsView *view)
 		OrderStatsFlat *flat = (OrderStatsFlat *) PG_DETOAST_DATUM(datum);
 
 		view->bounded = VARSIZE(flat) > offsetof(OrderStatsFlat, timekind) &&
-			flat->version == ORDER_STATS_BOUNDED_VERSION;
+			flat->version == ORDER_STATS_COMPACT_VERSION;
 		if (view->bounded)
 		{
-			GetBoundedView((OrderStatsBoundedFlat *) flat, view);
+			GetBoundedView((const struct varlena *) flat, view);
 			return;
 		}
 		CheckFlat(flat);
