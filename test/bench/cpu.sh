@@ -30,3 +30,28 @@ timed_sql() {
     after=$(server_cpu_ms)
     echo "$wall $((after - before))"
 }
+
+# As timed_sql, and the peak anonymous memory (RssAnon, MB) of the session's
+# backend, polled every 0.1 s while SQL ($1) runs: print "wall_ms cpu_ms peak_mb".
+# Shared memory (shared_buffers) is not anonymous memory: this is what the
+# backend allocated for itself (work_mem, states, caches).
+timed_sql_peak() {
+    local before after out sql_pid pid='' kb peak=0
+    out=$(mktemp)
+    before=$(server_cpu_ms)
+    psql -X -q -At -d postgres -c 'SELECT pg_backend_pid()' -c '\timing on' -c "$1" >"$out" &
+    sql_pid=$!
+    while kill -0 "$sql_pid" 2>/dev/null; do
+        [ -z "$pid" ] && pid=$(head -1 "$out" 2>/dev/null || true)
+        if [ -n "$pid" ]; then
+            kb=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+            [ -n "$kb" ] && [ "$kb" -gt "$peak" ] && peak=$kb
+        fi
+        sleep 0.1
+    done
+    wait "$sql_pid"
+    sleep 0.2
+    after=$(server_cpu_ms)
+    echo "$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' "$out" | tail -1) $((after - before)) $((peak / 1024))"
+    rm -f "$out"
+}

@@ -196,7 +196,7 @@ read -r history_first history_last history_check < <(tail -1 <<<"$history" | tr 
 # The backend's peak anonymous memory (MB) during a COPY of $1 orders of the
 # CUSTOMERS customers into the program's table, emptied first.
 peak_mb() {
-    local n=$1 big=$CT_RUN/big.copy copy_pid peak=0 pid='' kb
+    local n=$1 big=$CT_RUN/big.copy peak
     psql -X -q -v ON_ERROR_STOP=1 -d postgres <<SQL
 COPY (SELECT (hashint4(i) & 2147483647) % $CUSTOMERS,
              timestamptz '2022-01-01' + (hashint4(i + 1) & 2147483647) % (3 * 365 * 86400) * interval '1 second',
@@ -204,19 +204,9 @@ COPY (SELECT (hashint4(i) & 2147483647) % $CUSTOMERS,
         FROM generate_series(1, $n) AS i) TO '$big';
 TRUNCATE program;
 SQL
-    psql -X -q -d postgres -c "SELECT pg_backend_pid()" -At -c "COPY program FROM '$big'" >"$CT_RUN/memory.out" &
-    copy_pid=$!
-    while kill -0 "$copy_pid" 2>/dev/null; do
-        [ -z "$pid" ] && pid=$(head -1 "$CT_RUN/memory.out" 2>/dev/null || true)
-        if [ -n "$pid" ]; then
-            kb=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
-            [ -n "$kb" ] && [ "$kb" -gt "$peak" ] && peak=$kb
-        fi
-        sleep 0.2
-    done
-    wait "$copy_pid"
+    read -r _ _ peak < <(timed_sql_peak "COPY program FROM '$big'")
     rm -f "$big"
-    echo $((peak / 1024))
+    echo "$peak"
 }
 memory_line="not measured (MEMORY_ORDERS=0)"
 if [ "$MEMORY_ORDERS" -gt 0 ]; then

@@ -184,8 +184,9 @@ fi
 # Scaling: run and rebuild time per customer from the smallest scale to the largest.
 if [ -n "$SCALES" ]; then
     echo
-    echo "== Scaling: 10 orders a customer on average; ms per 1,000 customers (wall, server CPU)"
-    printf '%-12s %-24s %-24s %-24s\n' customers "first run" "second run" rebuild
+    echo "== Scaling: 10 orders a customer on average; ms per 1,000 customers (wall, server CPU),"
+    echo "   and the backend's peak anonymous memory in MB"
+    printf '%-12s %-30s %-30s %-30s\n' customers "first run" "second run" rebuild
     for n in $SCALES; do
         psql -X -q -v ON_ERROR_STOP=1 -d postgres >/dev/null 2>&1 <<SQL
 CREATE TABLE scale_orders AS
@@ -200,12 +201,12 @@ ALTER TABLE scale_orders SET (autovacuum_enabled = off);
 ALTER TABLE ct_scale.customers SET (autovacuum_enabled = off);
 VACUUM ANALYZE ct_scale.customers;
 SQL
-        read -r r1 c1 < <(timed_sql "CALL customer_tier.reclassify('scale', batch_size => 50000)")
-        read -r r2 c2 < <(timed_sql "CALL customer_tier.reclassify('scale', batch_size => 50000)")
-        read -r rb cb < <(timed_sql "SELECT customer_tier.rebuild_program('scale')")
+        read -r r1 c1 m1 < <(timed_sql_peak "CALL customer_tier.reclassify('scale', batch_size => 50000)")
+        read -r r2 c2 m2 < <(timed_sql_peak "CALL customer_tier.reclassify('scale', batch_size => 50000)")
+        read -r rb cb mb < <(timed_sql_peak "SELECT customer_tier.rebuild_program('scale')")
         per() { awk -v a="$1" -v n="$n" 'BEGIN { printf "%.1f", a * 1000 / n }'; }
-        printf '%-12s %-24s %-24s %-24s\n' "$n" "$(per "$r1") / $(per "$c1")" "$(per "$r2") / $(per "$c2")" \
-            "$(per "$rb") / $(per "$cb")"
+        printf '%-12s %-30s %-30s %-30s\n' "$n" "$(per "$r1") / $(per "$c1"), $m1 MB" "$(per "$r2") / $(per "$c2"), $m2 MB" \
+            "$(per "$rb") / $(per "$cb"), $mb MB"
         psql -X -q -d postgres -c "SELECT customer_tier.drop_program('scale')" -c "DROP TABLE scale_orders" >/dev/null 2>&1
     done
 fi
