@@ -116,6 +116,9 @@ INSERT INTO rows.orders_num (customer, amount, ordered_at) VALUES (21, 1e308, '2
 INSERT INTO rows.orders_num (customer, amount, ordered_at) VALUES (22, -1e101, '2026-01-03');
 -- the bound itself is usable, on either side
 INSERT INTO rows.orders_num (customer, amount, ordered_at) VALUES (23, 1e100, '2026-01-03'), (23, -1e100, '2026-01-04');
+-- not finite: rejected as such, not as out of range
+INSERT INTO rows.orders_num (customer, amount, ordered_at)
+VALUES (24, 'Infinity', '2026-01-03'), (24, '-Infinity', '2026-01-03'), (24, 'NaN', '2026-01-03');
 SELECT operation, reason, order_id FROM ct_amounts.rejects ORDER BY id;
 SELECT customer, orders, monetary, m_score FROM ct_amounts.customers WHERE customer >= 20 ORDER BY customer;
 SELECT customer_tier.refresh_breakpoints('amounts');
@@ -131,7 +134,8 @@ SELECT i, i, '2026-01-01' FROM generate_series(1, 10) AS i;
 SELECT customer_tier.create_program('floats', 'rows.orders_float', 'customer', 'amount', 'ordered_at') AS customers;
 INSERT INTO rows.orders_float (customer, amount, ordered_at)
 VALUES (21, 1.7976931348623157e308, '2026-01-02'), (21, 1.7976931348623157e308, '2026-01-03'),
-       (22, 1e101, '2026-01-02'), (23, 1e100, '2026-01-02');
+       (22, 1e101, '2026-01-02'), (23, 1e100, '2026-01-02'),
+       (24, 'Infinity', '2026-01-02'), (24, '-Infinity', '2026-01-02'), (24, 'NaN', '2026-01-02');
 SELECT operation, reason, row_image->>'amount' AS amount FROM ct_floats.rejects ORDER BY id;
 SELECT customer_tier.refresh_breakpoints('floats');
 CALL customer_tier.reclassify('floats');
