@@ -367,7 +367,9 @@ set_follow_up_due(const NullableDatum *a, int32 rank, Datum *values, bool *nulls
 
 /*
  * The churn list's order (risk_stake, risk_monetary), set only while the
- * customer is on it: a churn flag raised and not lost.  Its index keys on
+ * customer is on it: a churn flag raised and not lost.  The one definition of
+ * "on the churn list": the view churn_risk and the summaries' at_risk read
+ * risk_stake IS NOT NULL.  The list's index keys on
  * these rather than on predicted_clv and monetary, which change with every
  * order; so an order of a customer off the list changes no indexed column and
  * can be a HOT update (docs/views.md, "A lean table").
@@ -384,12 +386,11 @@ set_churn_list_key(const NullableDatum *a, Datum *values, bool *nulls)
 		on_list = ArrayGetNItems(ARR_NDIM(flags), ARR_DIMS(flags)) > 0 &&
 			(nulls[PC_LIFECYCLE] || !TextIs(values[PC_LIFECYCLE], "lost"));
 	}
-	nulls[PC_RISK_STAKE] = nulls[PC_RISK_MONETARY] = !on_list;
+	nulls[PC_RISK_STAKE] = !on_list;
 	values[PC_RISK_STAKE] = nulls[PC_PREDICTED_CLV] ? Float8GetDatum(-get_float8_infinity())
 		: values[PC_PREDICTED_CLV];
 	values[PC_RISK_MONETARY] = a[PA_MONETARY].value;
-	if (on_list && a[PA_MONETARY].isnull)
-		nulls[PC_RISK_MONETARY] = true;
+	nulls[PC_RISK_MONETARY] = !on_list || a[PA_MONETARY].isnull;
 }
 
 /*
@@ -507,8 +508,8 @@ compose_scores(const NullableDatum *a, Datum *values, bool *nulls)
 		nulls[PC_P_ALIVE + i] = churn_nulls[i];
 	}
 	/* the stage's since and previous move only when the stage changes */
-	stage = (NullableDatum) {.value = churn[4], .isnull = churn_nulls[4]};
 	set_churn_list_key(a, values, nulls);
+	stage = (NullableDatum) {.value = churn[4], .isnull = churn_nulls[4]};
 	if (SameText(stage, a[PA_LIFECYCLE]))
 	{
 		values[PC_LIFECYCLE_SINCE] = a[PA_LIFECYCLE_SINCE].value;

@@ -45,20 +45,19 @@ enum
 	G_SEGMENT,
 	G_MONETARY,
 	G_VALUE_SCORE,
-	G_CHURN_FLAGS,
-	G_LIFECYCLE,
+	G_RISK_STAKE,
 	G_NCOLUMNS
 };
 
 static const char *const group_columns[G_NCOLUMNS] = {
-	"tier", "segment", "monetary", "value_score", "churn_flags", "lifecycle"
+	"tier", "segment", "monetary", "value_score", "risk_stake"
 };
 
 typedef struct SummaryGroup
 {
 	text	   *tier;			/* NULL pointer for SQL NULL */
 	text	   *segment;
-	bool		at_risk;		/* on the churn list: a flag raised, not lost */
+	bool		at_risk;		/* on the churn list (risk_stake set): a flag raised, not lost */
 	int64		customers;
 	Datum		revenue;		/* numeric */
 	Datum		value_sum;		/* numeric: adds and subtracts exactly */
@@ -107,10 +106,8 @@ AddSummaryRow(SummaryDeltas *d, const Datum *values, const bool *nulls, int sign
 	const AttrNumber *at = d->attnums;
 	text	   *tier = nulls[at[G_TIER]] ? NULL : DatumGetTextPP(values[at[G_TIER]]);
 	text	   *segment = nulls[at[G_SEGMENT]] ? NULL : DatumGetTextPP(values[at[G_SEGMENT]]);
-	bool		flagged = !nulls[at[G_CHURN_FLAGS]] &&
-		ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(values[at[G_CHURN_FLAGS]])),
-					   ARR_DIMS(DatumGetArrayTypeP(values[at[G_CHURN_FLAGS]]))) > 0;
-	bool		at_risk = flagged && !(!nulls[at[G_LIFECYCLE]] && TextIs(values[at[G_LIFECYCLE]], "lost"));
+	/* the scoring sets risk_stake exactly while the customer is on the churn list */
+	bool		at_risk = !nulls[at[G_RISK_STAKE]];
 	SummaryGroup *g = NULL;
 	PGFunction	add = sign > 0 ? numeric_add : numeric_sub;
 	MemoryContext old;

@@ -68,10 +68,7 @@ BEGIN
                                d.customers::numeric, d.revenue, d.value_sum, d.value_n::numeric
                           FROM %1$I.summary_deltas AS d
                         UNION ALL
-                        SELECT c.tier, c.segment,
-                               coalesce(pg_catalog.cardinality(c.churn_flags) > 0
-                                        AND c.lifecycle IS DISTINCT FROM 'lost', false),
-                               false, 1, c.monetary, coalesce(c.value_score::numeric, 0),
+                        SELECT c.tier, c.segment, c.risk_stake IS NOT NULL, false, 1, c.monetary, coalesce(c.value_score::numeric, 0),
                                CASE WHEN c.value_score IS NULL THEN 0 ELSE 1 END
                           FROM %1$I.customers AS c) AS x
                  GROUP BY x.tier, x.segment, x.at_risk) AS g

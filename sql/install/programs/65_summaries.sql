@@ -88,7 +88,7 @@ BEGIN
         COMMENT ON COLUMN %1$I.summary_deltas.value_sum IS 'value scores added to the group';
         COMMENT ON COLUMN %1$I.summary_deltas.value_n IS 'value scores counted in value_sum';
         INSERT INTO %1$I.summary_deltas (tier, segment, at_risk, customers, revenue, value_sum, value_n)
-        SELECT c.tier, c.segment, coalesce(cardinality(c.churn_flags) > 0 AND c.lifecycle IS DISTINCT FROM 'lost', false),
+        SELECT c.tier, c.segment, c.risk_stake IS NOT NULL,
                count(*), sum(c.monetary), coalesce(sum(c.value_score::numeric), 0), count(c.value_score)
           FROM %1$I.customers AS c GROUP BY 1, 2, 3
     $sql$, prog.data_schema);
