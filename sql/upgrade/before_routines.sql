@@ -23,6 +23,7 @@
 --   new    owner_attach, owner_backfilled, owner_detach, owner_attach_feedback,
 --          owner_detach_feedback (the steps), check_table_rights, check_attached_by,
 --          score_backfill (the backfill staged, then written once, scored),
+--          scored_row_changed (rescore_where's test of what changed, in C),
 --          attach_program_triggers, drop_program_triggers (the caller's part),
 --   sig    announce_tier_change(program, tier_history id): NOTIFY names no
 --          customer; create_program_objects returns void

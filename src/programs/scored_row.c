@@ -13,20 +13,25 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "storage/proc.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
 #include "compat.h"
+#include "live_rows.h"
 #include "program_config.h"
 #include "scoring.h"
 
 PG_FUNCTION_INFO_V1(scored_row);
+PG_FUNCTION_INFO_V1(scored_row_changed);
 
 /* Where the columns are in one row type, kept in fn_extra. */
 typedef struct RowLayout
@@ -161,36 +166,60 @@ row_layout(FunctionCallInfo fcinfo, HeapTupleHeader row)
 	return layout;
 }
 
-Datum
-scored_row(PG_FUNCTION_ARGS)
+static void
+deform_row(const RowLayout *layout, HeapTupleHeader row, Datum *values, bool *nulls)
+{
+	HeapTupleData tuple;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(row);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = row;
+	heap_deform_tuple(&tuple, layout->desc, values, nulls);
+}
+
+/*
+ * One call's row (argument 1) as stored (old) and scored (new), deformed;
+ * from the memo when the same arguments were scored in this command (then
+ * *arguments is NULL: nothing to keep).
+ */
+typedef struct ScoredValues
+{
+	RowLayout  *layout;
+	bytea	   *arguments;
+	Datum	   *old;
+	bool	   *old_nulls;
+	Datum	   *new;
+	bool	   *new_nulls;
+} ScoredValues;
+
+static void
+score_values(FunctionCallInfo fcinfo, ScoredValues *v)
 {
 	const char *program;
-	HeapTupleHeader row;
-	HeapTupleData tuple;
-	RowLayout  *layout;
+	HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(1);
+	RowLayout  *layout = row_layout(fcinfo, row);
+	int			natts = layout->desc->natts;
 	ProgramConfig *config;
 	Datum		as_of;
-	Datum	   *values;
-	bool	   *nulls;
 	NullableDatum stored[NSTORED];
 	Datum		scored[PC_NCOLS];
 	bool		scored_nulls[PC_NCOLS];
-	bool		with_abc = PG_NARGS() > 3;
-	bytea	   *arguments;
-	Datum		result;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("customer_tier.scored_row() needs the program and the source")));
-	if (PG_ARGISNULL(1))
-		PG_RETURN_NULL();
-	row = PG_GETARG_HEAPTUPLEHEADER(1);
-	arguments = flatten_arguments(fcinfo, row);
-	if (memo_holds(arguments))
-		PG_RETURN_DATUM(PointerGetDatum(PG_DETOAST_DATUM_COPY(memo.result)));
+	v->layout = layout;
+	v->old = palloc(natts * sizeof(Datum));
+	v->old_nulls = palloc(natts * sizeof(bool));
+	v->new = palloc(natts * sizeof(Datum));
+	v->new_nulls = palloc(natts * sizeof(bool));
+	deform_row(layout, row, v->old, v->old_nulls);
+	v->arguments = flatten_arguments(fcinfo, row);
+	if (memo_holds(v->arguments))
+	{
+		v->arguments = NULL;
+		deform_row(layout, DatumGetHeapTupleHeader(memo.result), v->new, v->new_nulls);
+		return;
+	}
 	program = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	layout = row_layout(fcinfo, row);
 	/* checked once per call site: the configuration cache would name triggers */
 	if (strncmp(layout->checked_program, program, NAMEDATALEN) != 0)
 	{
@@ -202,31 +231,149 @@ scored_row(PG_FUNCTION_ARGS)
 	}
 	config = GetProgramConfig(program);
 
-	tuple.t_len = HeapTupleHeaderGetDatumLength(row);
-	ItemPointerSetInvalid(&tuple.t_self);
-	tuple.t_tableOid = InvalidOid;
-	tuple.t_data = row;
-	values = palloc(layout->desc->natts * sizeof(Datum));
-	nulls = palloc(layout->desc->natts * sizeof(bool));
-	heap_deform_tuple(&tuple, layout->desc, values, nulls);
-
+	memcpy(v->new, v->old, natts * sizeof(Datum));
+	memcpy(v->new_nulls, v->old_nulls, natts * sizeof(bool));
 	for (int i = 0; i < NSTORED; i++)
-		stored[i] = (NullableDatum) {values[layout->stored_atts[i]], nulls[layout->stored_atts[i]]};
-	if (with_abc)
+		stored[i] = (NullableDatum) {v->new[layout->stored_atts[i]], v->new_nulls[layout->stored_atts[i]]};
+	if (PG_NARGS() > 3)
 	{
 		stored[SC_ABC_CLASS] = (NullableDatum) {PG_GETARG_DATUM(3), PG_ARGISNULL(3)};
-		values[layout->stored_atts[SC_ABC_CLASS]] = stored[SC_ABC_CLASS].value;
-		nulls[layout->stored_atts[SC_ABC_CLASS]] = stored[SC_ABC_CLASS].isnull;
+		v->new[layout->stored_atts[SC_ABC_CLASS]] = stored[SC_ABC_CLASS].value;
+		v->new_nulls[layout->stored_atts[SC_ABC_CLASS]] = stored[SC_ABC_CLASS].isnull;
 	}
 	as_of = ProgramAsOf(config);
-	ScoreStoredCustomer(config, stored, PinnedRank(config, values[layout->key_att], layout->keytype, as_of),
+	ScoreStoredCustomer(config, stored, PinnedRank(config, v->new[layout->key_att], layout->keytype, as_of),
 						as_of, PG_GETARG_DATUM(2), scored, scored_nulls);
 	for (int i = 0; i < PC_NCOLS; i++)
 	{
-		values[layout->scored_atts[i]] = scored[i];
-		nulls[layout->scored_atts[i]] = scored_nulls[i];
+		v->new[layout->scored_atts[i]] = scored[i];
+		v->new_nulls[layout->scored_atts[i]] = scored_nulls[i];
 	}
-	result = HeapTupleGetDatum(heap_form_tuple(layout->desc, values, nulls));
-	memo_keep(arguments, result);
-	PG_RETURN_DATUM(result);
+}
+
+/* The scored row as a datum, kept in the memo when it was just scored. */
+static Datum
+scored_datum(const ScoredValues *v)
+{
+	Datum		result;
+
+	if (v->arguments == NULL)
+		return PointerGetDatum(PG_DETOAST_DATUM_COPY(memo.result));
+	result = HeapTupleGetDatum(heap_form_tuple(v->layout->desc, v->new, v->new_nulls));
+	memo_keep(v->arguments, result);
+	return result;
+}
+
+static void
+check_arguments(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("customer_tier.scored_row() needs the program and the source")));
+}
+
+Datum
+scored_row(PG_FUNCTION_ARGS)
+{
+	ScoredValues v;
+
+	check_arguments(fcinfo);
+	if (PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	score_values(fcinfo, &v);
+	PG_RETURN_DATUM(scored_datum(&v));
+}
+
+/* One column's stored and scored values are the same value, as bytes. */
+static bool
+same_value(Form_pg_attribute att, bool a_null, Datum a, bool b_null, Datum b)
+{
+	if (a_null || b_null)
+		return a_null && b_null;
+	if (att->attlen == -1)
+		return SameBytes(false, a, false, b);
+	return datumIsEqual(a, b, att->attbyval, att->attlen);
+}
+
+/*
+ * p_alive and the predicted CLV move a little every day by time alone: a
+ * customer is written again when p_alive moved by 0.01 or more, or the
+ * predicted CLV by 5% or more (of at least 1), since they were stored, or
+ * one of them appeared or went.  The stored values stay that close to the
+ * current ones without a nightly rewrite of every customer; the flags and
+ * tiers that test them are compared exactly.
+ */
+#define P_ALIVE_MOVED 0.01
+#define CLV_MOVED 0.05
+
+static bool
+model_moved(bool old_null, Datum old, bool new_null, Datum new, double tolerance, bool relative)
+{
+	double		o,
+				n;
+
+	if (old_null || new_null)
+		return old_null != new_null;
+	o = DatumGetFloat8(old);
+	n = DatumGetFloat8(new);
+	return fabs(n - o) >= (relative ? tolerance * Max(fabs(o), 1.0) : tolerance);
+}
+
+/*
+ * SQL: whether scoring the row would change what is stored: a scored column
+ * (but changed_by, which names the scorer) or, with abc_class, the class;
+ * p_alive and the CLV (and risk_stake, the CLV of a customer on the churn
+ * list) within the tolerance above.  The row's scoring is kept in the memo,
+ * so that the scored_row of the same UPDATE's SET clause finds it.
+ */
+/* Whether the row's scoring changes what is stored, by the rules above. */
+static bool
+scoring_changes(const ScoredValues *v, bool with_abc)
+{
+	const RowLayout *layout = v->layout;
+	int			p = layout->scored_atts[PC_P_ALIVE];
+	int			c = layout->scored_atts[PC_PREDICTED_CLV];
+
+	for (int i = 0; i < PC_NCOLS; i++)
+	{
+		int			a = layout->scored_atts[i];
+
+		if (i == PC_CHANGED_BY || i == PC_P_ALIVE || i == PC_PREDICTED_CLV || i == PC_RISK_STAKE)
+			continue;
+		if (!same_value(TupleDescAttr(layout->desc, a), v->old_nulls[a], v->old[a], v->new_nulls[a], v->new[a]))
+			return true;
+	}
+	if (with_abc)
+	{
+		int			a = layout->stored_atts[SC_ABC_CLASS];
+
+		if (!same_value(TupleDescAttr(layout->desc, a), v->old_nulls[a], v->old[a], v->new_nulls[a], v->new[a]))
+			return true;
+	}
+	return model_moved(v->old_nulls[p], v->old[p], v->new_nulls[p], v->new[p], P_ALIVE_MOVED, false) ||
+		model_moved(v->old_nulls[c], v->old[c], v->new_nulls[c], v->new[c], CLV_MOVED, true);
+}
+
+/*
+ * SQL: whether scoring the row would change what is stored: a scored column
+ * (but changed_by, which names the scorer) or, with abc_class, the class;
+ * p_alive and the CLV (and risk_stake, the CLV of a customer on the churn
+ * list) within the tolerance above.  A row that changes is kept in the memo,
+ * so that the scored_row of the same UPDATE's SET clause finds it; one that
+ * does not is never formed.
+ */
+Datum
+scored_row_changed(PG_FUNCTION_ARGS)
+{
+	ScoredValues v;
+
+	check_arguments(fcinfo);
+	if (PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	score_values(fcinfo, &v);
+	if (!scoring_changes(&v, PG_NARGS() > 3))
+		PG_RETURN_BOOL(false);
+	(void) scored_datum(&v);
+	PG_RETURN_BOOL(true);
 }

@@ -90,6 +90,23 @@ LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION customer_tier.scored_row(text, anyelement, text, text) IS
     'a customer''s row of a program''s customers table with its ABC class set and every scored column set by the one scoring path';
 
+-- Whether scoring a customer's stored row would change what is stored (a
+-- scored column but changed_by, with abc_class the class; p_alive and the
+-- CLV within a tolerance, docs/churn.md): rescore_where's test of which rows
+-- to write, in C next to the scoring (src/programs/scored_row.c).
+CREATE OR REPLACE FUNCTION customer_tier.scored_row_changed(program text, customer anyelement, source text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'scored_row_changed'
+LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.scored_row_changed(text, anyelement, text) IS
+    'whether scoring a row of a program''s customers table through the one scoring path would change what is stored';
+CREATE OR REPLACE FUNCTION customer_tier.scored_row_changed(program text, customer anyelement, source text, abc_class text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'scored_row_changed'
+LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.scored_row_changed(text, anyelement, text, text) IS
+    'whether scoring a row of a program''s customers table with an ABC class would change what is stored';
+
 -- Recompute what a program's scores compare each customer with, in one read
 -- of its customers: the population breakpoints (quintiles of recency in days,
 -- orders and monetary value of the customers with orders), which it stores and
@@ -164,14 +181,13 @@ COMMENT ON FUNCTION customer_tier.refresh_breakpoints(text) IS
 -- scores and tier are what they were, and a write (a new row version, its
 -- index entry, WAL) costs more than the scoring; a run over 200,000 customers
 -- that wrote them all spent about 30% of its time on rows it did not change.
--- The WHERE clause scores the row and compares every scored column
--- but changed_by (which names the scorer, so it always differs), p_alive and
--- the CLV (compared with a tolerance, docs/churn.md); the SET clause asks
--- again only for the rows that change, and scored_row answers from its memo
--- of the same arguments (src/programs/scored_row.c).  Both read the row
--- being updated, so a row changed by a concurrent trigger is rescored from
--- its newest version (EvalPlanQual re-evaluates both).  No JIT: compiling the
--- scoring expressions costs more than it saves here.
+-- scored_row_changed scores the row and compares in C (p_alive and the CLV
+-- with a tolerance, docs/churn.md); the SET clause asks again only for the
+-- rows that change, and scored_row answers from the memo of the same
+-- arguments (src/programs/scored_row.c).  Both read the row being updated,
+-- so a row changed by a concurrent trigger is rescored from its newest
+-- version (EvalPlanQual re-evaluates both).  No JIT: compiling the scoring
+-- expressions costs more than it saves here.
 CREATE OR REPLACE FUNCTION customer_tier.rescore_where(program text, source text, condition text,
                                             abc text DEFAULT NULL)
 RETURNS bigint
@@ -183,51 +199,30 @@ DECLARE
     prog customer_tier.program;
     changed bigint;
     scored text[] := pg_catalog.string_to_array(customer_tier.program_scored_columns(), ', ');
-    -- p_alive and the predicted CLV move a little every day by time alone;
-    -- compared apart, with a tolerance (model_moved below); risk_stake is
-    -- the CLV of a customer on the churn list (and there while risk_monetary is)
-    compared text[] := ARRAY(SELECT n FROM pg_catalog.unnest(scored) AS n
-                              WHERE n <> ALL ('{changed_by,p_alive,predicted_clv,risk_stake}'::text[]));
-    scoring text;
-    -- A customer is written again when p_alive moved by 0.01 or more, or the
-    -- predicted CLV by 5% or more (of at least 1), since they were stored,
-    -- or one of them appeared or went: the stored values stay that close to
-    -- the current ones without a nightly rewrite of every customer.  The
-    -- flags and tiers that test them are compared exactly (above).
-    model_moved constant text := $sql$
-        ((s.x).p_alive IS NULL) <> (c.p_alive IS NULL)
-        OR ((s.x).predicted_clv IS NULL) <> (c.predicted_clv IS NULL)
-        OR pg_catalog.abs((s.x).p_alive - c.p_alive) >= 0.01
-        OR pg_catalog.abs((s.x).predicted_clv - c.predicted_clv)
-           >= 0.05 * greatest(pg_catalog.abs(c.predicted_clv), 1)$sql$;
+    arguments text;
 BEGIN
     prog := customer_tier.program_row(program);
     IF abc IS NOT NULL THEN
         scored := scored || 'abc_class'::text;
-        compared := compared || 'abc_class'::text;
     END IF;
-    -- a sub-select computing the row once (OFFSET 0), whose fields the
-    -- statement takes: a function in FROM would go through a tuplestore
-    scoring := format('(SELECT customer_tier.scored_row(%L, c, %L%s) AS x OFFSET 0) AS s',
-                      prog.name, source, CASE WHEN abc IS NULL THEN '' ELSE ', ' || abc END);
+    arguments := format('%L, c, %L%s', prog.name, source, CASE WHEN abc IS NULL THEN '' ELSE ', ' || abc END);
+    -- the SET's sub-select computes the row once (OFFSET 0) and takes its
+    -- fields: a function in FROM would go through a tuplestore
     EXECUTE format($sql$
         WITH updated AS (
             UPDATE %1$I.customers AS c
-               SET (%2$s) = (SELECT %3$s FROM %4$s)
+               SET (%2$s) = (SELECT %3$s FROM (SELECT customer_tier.scored_row(%4$s) AS x OFFSET 0) AS s)
              WHERE (%5$s)
-               AND (SELECT (%6$s) IS DISTINCT FROM (%7$s) OR %9$s FROM %4$s)
-             RETURNING c.tier_since = %8$L::timestamptz AS changed)
+               AND customer_tier.scored_row_changed(%4$s)
+             RETURNING c.tier_since = %6$L::timestamptz AS changed)
         SELECT pg_catalog.count(*) FILTER (WHERE u.changed) FROM updated AS u$sql$,
         prog.data_schema,
         pg_catalog.array_to_string(scored, ', '),
         (SELECT pg_catalog.string_agg('(s.x).' || pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(scored) AS n),
-        scoring,
+        arguments,
         condition,
-        (SELECT pg_catalog.string_agg('(s.x).' || pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(compared) AS n),
-        (SELECT pg_catalog.string_agg('c.' || pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(compared) AS n),
         -- a changed tier's tier_since is the instant scored against
-        customer_tier.program_as_of(program),
-        model_moved)
+        customer_tier.program_as_of(program))
       INTO changed;
     RETURN changed;
 END
@@ -295,6 +290,8 @@ COMMENT ON FUNCTION customer_tier.rescore_program(text, text, text) IS
 
 REVOKE ALL ON FUNCTION customer_tier.refresh_breakpoints(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.refresh_population(text, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.scored_row_changed(text, anyelement, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.scored_row_changed(text, anyelement, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.score_backfill(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.rescore_program(text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.rescore_where(text, text, text, text) FROM PUBLIC;

@@ -189,7 +189,7 @@ BEGIN
                 ('apply_pending', 'customer_tier_admin'), ('apply_pending', 'customer_tier_writer'),
                 ('apply_pending', 'customer_tier_reader'),
                 ('program_scored_columns', 'customer_tier_admin'), ('program_config_cte_sql', 'customer_tier_admin'),
-                ('scored_row', 'customer_tier_admin'), ('tier_implies', 'customer_tier_admin'),
+                ('scored_row', 'customer_tier_admin'), ('scored_row_changed', 'customer_tier_admin'), ('tier_implies', 'customer_tier_admin'),
                 ('check_tier_set', 'customer_tier_admin'), ('check_program_tiers', 'customer_tier_admin'),
                 ('customer_key_text', 'customer_tier_admin'), ('run_lock_key', 'customer_tier_admin'),
                 ('announce_tier_change', 'customer_tier_admin'), ('program_row', 'customer_tier_admin'),
