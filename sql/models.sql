@@ -254,6 +254,23 @@ CALL pg_temp.expect_errors('SELECT customer_tier.%s',
     'clv(bg.m, gg.m, 2, 30.43, 38.86, 22.35, 10001) FROM bg, gg',
     $$clv(bg.m, gg.m, 2, 30.43, 38.86, 22.35, 52, 0.01, 'Infinity') FROM bg, gg$$);
 
+-- The monetary value in double precision is the cast's, to the last bit:
+-- most values take a fast path (an integer below 2^53 over a power of ten up
+-- to 1e22), the rest the cast's own route; mean_spend of one order shows it.
+WITH v AS (
+    SELECT x FROM (VALUES (0.1), (0.3), (2.675), (100.10), (1e-22), (1e-25), (1e22), (1e23),
+                          (9007199254740991.5), (9007199254740992), (9007199254740993),
+                          (123456789012345.67), (12345678901234567890.123), (1.7976931348623157e308)) AS t(x)
+    UNION ALL
+    SELECT round((abs(hashint8(g::bigint)) % CASE WHEN g % 2 = 0 THEN 1000000000000000 ELSE 9223372036854775807 END)::numeric
+                 / (10 ^ (g % 23))::numeric, g % 23)
+      FROM generate_series(1, 20000) AS g),
+one AS (SELECT customer_tier.order_stats_partial(timestamptz '2026-01-01', 1) AS st)
+SELECT count(*) AS amounts,
+       count(*) FILTER (WHERE (customer_tier.btyd_summary(one.st, v.x, '2026-02-01')).mean_spend
+                              IS DISTINCT FROM v.x::double precision) AS not_the_cast
+  FROM v, one;
+
 DROP TABLE cdnow_raw, cdnow, cdnow_summary, cdnow_bg, cdnow_gg, bg, gg;
 DROP EXTENSION customer_tier;
 DROP SCHEMA customer_tier;

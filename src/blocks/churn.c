@@ -355,8 +355,7 @@ ChurnAssessArgs(const NullableDatum *args, Datum *values, bool *nulls)
 	ScanOrderTimes(args[3].value, as_of, cs[CS_FREQUENCY_WINDOW_DAYS], &ot);
 	if (ot.norders == 0)
 		return;
-	monetary = args[4].isnull ? 0 :
-		DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, args[4].value));
+	monetary = args[4].isnull ? 0 : NumericToDouble(DatumGetNumeric(args[4].value));
 	Summarise(&ot, monetary, &s);
 
 	if (!args[1].isnull)
@@ -491,8 +490,7 @@ btyd_summary(PG_FUNCTION_ARGS)
 	ScanOrderTimes(PG_GETARG_DATUM(0), as_of, 0, &ot);
 	if (ot.norders == 0)
 		PG_RETURN_NULL();
-	Summarise(&ot, DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, PG_GETARG_DATUM(1))),
-			  &s);
+	Summarise(&ot, NumericToDouble(PG_GETARG_NUMERIC(1)), &s);
 	values[0] = Int32GetDatum((int32) s.x);
 	values[1] = Float8GetDatum(s.t_x);
 	values[2] = Float8GetDatum(s.t);

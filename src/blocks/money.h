@@ -36,5 +36,6 @@ extern void MoneySumAddFloat8(MoneySum *sum, float8 value, MemoryContext cxt);
 extern void MoneySumMerge(MoneySum *sum, const MoneySum *other, MemoryContext cxt);
 extern Numeric MoneySumResult(const MoneySum *sum);
 extern Numeric Int128ToNumeric(int128 value, int scale);
+extern double NumericToDouble(Numeric value);
 
 #endif							/* CUSTOMER_TIER_MONEY_H */

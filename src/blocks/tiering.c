@@ -25,6 +25,7 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
+#include "money.h"
 #include "result_desc.h"
 #include "tiering.h"
 
@@ -253,8 +254,7 @@ TierQualifyArgs(const NullableDatum *args)
 		m.monetary_exact = DatumGetNumeric(args[2].value);
 		if (numeric_is_nan(m.monetary_exact))
 			CheckMetric("monetary", get_float8_nan());
-		m.monetary = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
-														NumericGetDatum(m.monetary_exact)));
+		m.monetary = NumericToDouble(m.monetary_exact);
 	}
 	m.orders_null = args[3].isnull;
 	if (!m.orders_null)

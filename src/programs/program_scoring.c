@@ -32,6 +32,7 @@
 #include "compat.h"
 #include "follow_up.h"
 #include "live_rows.h"
+#include "money.h"
 #include "program_config.h"
 #include "result_desc.h"
 #include "rfm.h"
@@ -248,8 +249,7 @@ ScoreCustomerArgs(NullableDatum *args, Datum *values, bool *nulls)
 	have_f = ScoreValue(args[ARG_ORDERS].isnull ? 0 : (double) DatumGetInt64(args[ARG_ORDERS].value),
 						args[ARG_ORDERS].isnull, ArrayArg(args, ARG_F_BREAKPOINTS), true, &f);
 	if (!args[ARG_MONETARY].isnull && !args[ARG_M_BREAKPOINTS].isnull)
-		monetary = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
-													   args[ARG_MONETARY].value));
+		monetary = NumericToDouble(DatumGetNumeric(args[ARG_MONETARY].value));
 	have_m = ScoreValue(monetary, args[ARG_MONETARY].isnull, ArrayArg(args, ARG_M_BREAKPOINTS), true, &m);
 
 	values[COL_R] = Int32GetDatum(r);

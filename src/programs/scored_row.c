@@ -10,6 +10,8 @@
  * abc_class, the ABC class the run computed).  The row type is the
  * program's own, so no list of scored columns is written in SQL:
  * rescore_where builds its SET list from program_scored_columns().
+ * scored_row_changed(same arguments) is the run's test of which rows to
+ * write: it scores the same way and compares with what is stored.
  */
 #include "postgres.h"
 
@@ -179,9 +181,9 @@ deform_row(const RowLayout *layout, HeapTupleHeader row, Datum *values, bool *nu
 }
 
 /*
- * One call's row (argument 1) as stored (old) and scored (new), deformed;
- * from the memo when the same arguments were scored in this command (then
- * *arguments is NULL: nothing to keep).
+ * One call's row (argument 1) as stored (old) and scored (new), deformed.
+ * The scored row comes from the memo when the same arguments were scored in
+ * this command; arguments is then NULL, as there is nothing new to keep.
  */
 typedef struct ScoredValues
 {
@@ -320,13 +322,6 @@ model_moved(bool old_null, Datum old, bool new_null, Datum new, double tolerance
 	return fabs(n - o) >= (relative ? tolerance * Max(fabs(o), 1.0) : tolerance);
 }
 
-/*
- * SQL: whether scoring the row would change what is stored: a scored column
- * (but changed_by, which names the scorer) or, with abc_class, the class;
- * p_alive and the CLV (and risk_stake, the CLV of a customer on the churn
- * list) within the tolerance above.  The row's scoring is kept in the memo,
- * so that the scored_row of the same UPDATE's SET clause finds it.
- */
 /* Whether the row's scoring changes what is stored, by the rules above. */
 static bool
 scoring_changes(const ScoredValues *v, bool with_abc)
