@@ -182,8 +182,8 @@ deform_row(const RowLayout *layout, HeapTupleHeader row, Datum *values, bool *nu
 
 /*
  * One call's row (argument 1) as stored (old) and scored (new), deformed.
- * The scored row comes from the memo when the same arguments were scored in
- * this command; arguments is then NULL, as there is nothing new to keep.
+ * When the same arguments were scored in this command, the memo holds the
+ * scored row: arguments is then NULL and nothing is deformed.
  */
 typedef struct ScoredValues
 {
@@ -213,14 +213,14 @@ score_values(FunctionCallInfo fcinfo, ScoredValues *v)
 	v->old_nulls = palloc(natts * sizeof(bool));
 	v->new = palloc(natts * sizeof(Datum));
 	v->new_nulls = palloc(natts * sizeof(bool));
-	deform_row(layout, row, v->old, v->old_nulls);
 	v->arguments = flatten_arguments(fcinfo, row);
 	if (memo_holds(v->arguments))
 	{
+		/* nothing deformed: scored_row returns the memo's row as it is */
 		v->arguments = NULL;
-		deform_row(layout, DatumGetHeapTupleHeader(memo.result), v->new, v->new_nulls);
 		return;
 	}
+	deform_row(layout, row, v->old, v->old_nulls);
 	program = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	/* checked once per call site: the configuration cache would name triggers */
 	if (strncmp(layout->checked_program, program, NAMEDATALEN) != 0)
@@ -367,6 +367,11 @@ scored_row_changed(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		PG_RETURN_NULL();
 	score_values(fcinfo, &v);
+	if (v.arguments == NULL)
+	{
+		deform_row(v.layout, PG_GETARG_HEAPTUPLEHEADER(1), v.old, v.old_nulls);
+		deform_row(v.layout, DatumGetHeapTupleHeader(memo.result), v.new, v.new_nulls);
+	}
 	if (!scoring_changes(&v, PG_NARGS() > 3))
 		PG_RETURN_BOOL(false);
 	(void) scored_datum(&v);

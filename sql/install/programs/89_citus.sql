@@ -113,6 +113,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     name text := catalog->'program'->>'name';
+    -- in the order they are written: a pin names a tier
+    tables constant text[] := '{tier,churn_settings,program_model,cadence,pin}';
     t text;
     cols text;
 BEGIN
@@ -127,13 +129,10 @@ BEGIN
     EXECUTE format('UPDATE customer_tier.program AS p SET (%1$s) = (SELECT %1$s FROM jsonb_populate_record(NULL::customer_tier.program, $1))
                      WHERE p.name = $2', cols)
       USING catalog->'program', name;
-    DELETE FROM customer_tier.pin AS x WHERE x.program = name;
-    FOREACH t IN ARRAY '{tier,churn_settings,program_model,cadence,pin}'::text[] LOOP
-        IF t <> 'pin' THEN
-            EXECUTE format('DELETE FROM customer_tier.%I AS x WHERE x.program = $1', t) USING name;
-        END IF;
+    FOR t IN SELECT u.t FROM unnest(tables) WITH ORDINALITY AS u (t, n) ORDER BY u.n DESC LOOP
+        EXECUTE format('DELETE FROM customer_tier.%I AS x WHERE x.program = $1', t) USING name;
     END LOOP;
-    FOREACH t IN ARRAY '{tier,churn_settings,program_model,cadence,pin}'::text[] LOOP
+    FOREACH t IN ARRAY tables LOOP
         EXECUTE format('INSERT INTO customer_tier.%1$I OVERRIDING SYSTEM VALUE
                         SELECT * FROM jsonb_populate_recordset(NULL::customer_tier.%1$I, $1)', t)
           USING catalog->t;
