@@ -176,7 +176,7 @@ CustomerColumns(TupleDesc desc, const char *const *names, int n, AttrNumber *att
 	{
 		int			attnum = InvalidAttrNumber;
 
-		for (int a = 0; a < desc->natts; a++)
+		for (int a = 0; a < desc->natts && attnum == InvalidAttrNumber; a++)
 			if (!TupleDescAttr(desc, a)->attisdropped &&
 				strcmp(NameStr(TupleDescAttr(desc, a)->attname), names[i]) == 0)
 				attnum = a + 1;

@@ -33,12 +33,14 @@
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -64,6 +66,7 @@
 #include "order_stats.h"
 #include "owner.h"
 #include "program_config.h"
+#include "row_deltas.h"
 #include "scoring.h"
 
 PG_FUNCTION_INFO_V1(maintain_orders);
@@ -104,12 +107,19 @@ typedef struct PlanKey
 	LiveStep	step;
 } PlanKey;
 
+/* The two sides of a write: the rows it adds and the rows it removes. */
+enum
+{
+	ADDED,
+	REMOVED
+};
+
 typedef struct PlanEntry
 {
 	PlanKey		key;
 	Oid			customers;		/* the program's customers table when planned */
 	SPIPlanPtr	main;			/* the deltas, per customer */
-	SPIPlanPtr	by_row;			/* the deltas, per row: for a statement of a row or two */
+	RowDeltas  *by_row[2];		/* the deltas of one row added, removed: for a statement of a row or two */
 	SPIPlanPtr	rejects;		/* keep unusable added rows */
 } PlanEntry;
 
@@ -190,14 +200,51 @@ LiveTriggerInit(void)
 static void
 forget_plans(PlanEntry *entry)
 {
-	SPIPlanPtr *all[3] = {&entry->main, &entry->by_row, &entry->rejects};
+	SPIPlanPtr *all[2] = {&entry->main, &entry->rejects};
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 2; i++)
 		if (*all[i] != NULL)
 		{
 			SPI_freeplan(*all[i]);
 			*all[i] = NULL;
 		}
+	for (int side = ADDED; side <= REMOVED; side++)
+		if (entry->by_row[side] != NULL)
+		{
+			FreeRowDeltas(entry->by_row[side]);
+			entry->by_row[side] = NULL;
+		}
+}
+
+/*
+ * Whether the entry was planned for the program's customers table as it is
+ * (customers: InvalidOid when the program is gone), and its compiled
+ * expressions are as the plan cache would still use them.
+ */
+static bool
+plans_current(const PlanEntry *entry, Oid customers)
+{
+	if (!OidIsValid(customers) || entry->customers != customers)
+		return false;
+	for (int side = ADDED; side <= REMOVED; side++)
+		if (entry->by_row[side] != NULL && !RowDeltasValid(entry->by_row[side]))
+			return false;
+	return true;
+}
+
+static bool
+has_row_deltas(const PlanEntry *entry)
+{
+	return entry->by_row[ADDED] != NULL || entry->by_row[REMOVED] != NULL;
+}
+
+static void
+plan_key(PlanKey *key, const char *program, Oid relid, LiveStep step)
+{
+	memset(key, 0, sizeof(PlanKey));
+	strlcpy(key->program, program, NAMEDATALEN);
+	key->relid = relid;
+	key->step = step;
 }
 
 /*
@@ -245,31 +292,30 @@ get_plans(const char *program, Oid relid, LiveStep step)
 		ctl.entrysize = sizeof(PlanEntry);
 		plans = hash_create("customer_tier trigger plans", 64, &ctl, HASH_ELEM | HASH_BLOBS);
 	}
-	memset(&key, 0, sizeof(key));
-	strlcpy(key.program, program, NAMEDATALEN);
-	key.relid = relid;
-	key.step = step;
+	plan_key(&key, program, relid, step);
 	entry = hash_search(plans, &key, HASH_ENTER, &found);
 	if (!found)
 	{
 		entry->customers = InvalidOid;
-		entry->main = entry->by_row = entry->rejects = NULL;
+		entry->main = entry->rejects = NULL;
+		entry->by_row[ADDED] = entry->by_row[REMOVED] = NULL;
 	}
-	if (found && entry->customers == customers && OidIsValid(customers))
+	if (found && plans_current(entry, customers))
 		return entry;
 
-	/* new, or the program was dropped (and perhaps created again) since */
+	/* new, the program dropped (and perhaps created again) since, or its table altered */
 	forget_plans(entry);
 	entry->customers = InvalidOid;
 	{
 		TupleDesc	desc;
-		Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-		Datum		args[4];
-		char		nulls[4] = {' ', ' ', ' ', ' '};
+		Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+		Datum		args[6];
+		char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 		HeapTuple	row;
 		bool		isnull;
 		char	   *relation = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 														  get_rel_name(relid));
+		bool		by_row = step == STEP_INSERT || step == STEP_UPDATE || step == STEP_DELETE;
 
 		args[0] = CStringGetTextDatum(program);
 		args[1] = CStringGetTextDatum(step == STEP_INSERT || step == STEP_UPDATE ? "new_rows" :
@@ -277,6 +323,9 @@ get_plans(const char *program, Oid relid, LiveStep step)
 		args[2] = CStringGetTextDatum(step == STEP_TRUNCATE || step == STEP_DETACH ? relation :
 									  step == STEP_DELETE || step == STEP_UPDATE ? "old_rows" : "");
 		args[3] = CStringGetTextDatum(step_operation[step]);
+		/* the rows one row added and removed are read as the table's own */
+		args[4] = CStringGetTextDatum(by_row && step != STEP_DELETE ? relation : "");
+		args[5] = CStringGetTextDatum(by_row && step != STEP_INSERT ? relation : "");
 		if (SPI_execute_with_args(
 				"SELECT customer_tier.program_delta_sql(p, NULLIF($2, ''), NULLIF($3, '')),"
 				"       CASE WHEN $2 OPERATOR(pg_catalog.<>) '' THEN"
@@ -284,9 +333,10 @@ get_plans(const char *program, Oid relid, LiveStep step)
 				"            OPERATOR(pg_catalog.||) ' RETURNING reason, '"
 				"            OPERATOR(pg_catalog.||) customer_tier.program_reject_sqlstate_sql(p, 'reason') END,"
 				"       p.orders_table::oid,"
-				"       customer_tier.program_delta_sql(p, NULLIF($2, ''), NULLIF($3, ''), true)"
+				"       CASE WHEN $5 OPERATOR(pg_catalog.<>) '' THEN customer_tier.program_delta_sql(p, $5, NULL, true) END,"
+				"       CASE WHEN $6 OPERATOR(pg_catalog.<>) '' THEN customer_tier.program_delta_sql(p, NULL, $6, true) END"
 				"  FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) $1",
-				4, argtypes, args, nulls, true, 1) != SPI_OK_SELECT)
+				6, argtypes, args, nulls, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute_with_args failed");
 		if (SPI_processed == 0)
 			MissingProgram(program);
@@ -294,12 +344,44 @@ get_plans(const char *program, Oid relid, LiveStep step)
 		row = SPI_tuptable->vals[0];
 		check_served(program, DatumGetObjectId(SPI_getbinval(row, desc, 3, &isnull)), relid);
 		entry->main = KeepPlan(SPI_getvalue(row, desc, 1), 0, NULL);
-		if (step == STEP_INSERT || step == STEP_UPDATE || step == STEP_DELETE)
-			entry->by_row = KeepPlan(SPI_getvalue(row, desc, 4), 0, NULL);
 		if (SPI_getvalue(row, desc, 2) != NULL && CitusCurrentShardGroup() == NO_SHARD)
 			entry->rejects = KeepPlan(SPI_getvalue(row, desc, 2), 0, NULL);
+		if (by_row)
+		{
+			Relation	rel = relation_open(relid, AccessShareLock);
+			char	   *sides[2] = {SPI_getvalue(row, desc, 4), SPI_getvalue(row, desc, 5)};
+
+			for (int side = ADDED; side <= REMOVED; side++)
+				if (sides[side] != NULL)
+					entry->by_row[side] = PrepareRowDeltas(sides[side], rel);
+			relation_close(rel, AccessShareLock);
+		}
 	}
 	entry->customers = customers;
+	return entry;
+}
+
+/*
+ * The plans of a program's table when they are ready, current and compiled
+ * for single rows, with the program's configuration cached (*horizon from
+ * it): a statement of a row or two then needs no query and no change of
+ * role (keep_row_deltas).  NULL otherwise: the first statement of a backend
+ * or after a change plans through SPI, as the owner.
+ */
+static PlanEntry *
+ready_plans(const char *program, Oid relid, LiveStep step, int32 *horizon)
+{
+	PlanKey		key;
+	PlanEntry  *entry;
+	ProgramConfig *config = CachedProgramConfig(program);
+
+	if (plans == NULL || config == NULL)
+		return NULL;
+	plan_key(&key, program, relid, step);
+	entry = hash_search(plans, &key, HASH_FIND, NULL);
+	if (entry == NULL || !plans_current(entry, ProgramCustomersTable(program)) || !has_row_deltas(entry))
+		return NULL;
+	*horizon = ChurnStateHorizon(config->settings[SETTING_CHURN]);
 	return entry;
 }
 
@@ -516,59 +598,118 @@ compact(ProgramPending *pp, bool at_commit)
 }
 
 /*
- * Keep the rows of a batch of a collect query's result (customer, 4 states,
- * problems), nrows of them, passed in: the configuration read below runs
- * statements of its own, which replace SPI_tuptable.
+ * Keep one row of a collect query (customer, the four states, problems):
+ * *pp is the program's pending deltas, found at the first row kept; horizon
+ * the days of day counts of its states.  Returns the row's problems.
  */
 static int64
-keep_deltas(const char *program, LiveStep step, SPITupleTable *rows, uint64 nrows)
+keep_delta(const char *program, LiveStep step, ProgramPending **pp, int32 horizon, Oid keytype,
+		   const Datum *values, const bool *nulls)
 {
-	TupleDesc	desc = rows->tupdesc;
+	int64		problems = nulls[5] ? 0 : DatumGetInt64(values[5]);
+	bool		any = false;
+	Delta	   *d;
+	MemoryContext old;
+
+	for (int i = 0; i < 4; i++)
+		any |= !nulls[i + 1];
+	/* rows without a customer key count as problems only */
+	if (nulls[0] || !any)
+		return problems;
+	if (*pp == NULL)
+	{
+		*pp = program_pending(program, keytype);
+		(*pp)->horizon = horizon;
+	}
+	old = MemoryContextSwitchTo(pending_cxt);
+	d = new_delta(*pp, step);
+	d->key = datumCopy(values[0], (*pp)->keybyval, (*pp)->keylen);
+	for (int i = 0; i < 4; i++)
+	{
+		d->isnull[i] = nulls[i + 1];
+		if (!nulls[i + 1])
+			d->states[i] = datumCopy(values[i + 1], false, -1);
+	}
+	merge_run(*pp, d, 1);		/* a statement's delta of many orders is bounded at once */
+	MemoryContextSwitchTo(old);
+	return problems;
+}
+
+static void
+compact_when_due(ProgramPending *pp)
+{
+	if (pp != NULL && pp->n >= pp->compact_at)
+		compact(pp, false);
+}
+
+/* Keep the deltas of nrows rows of a collect query's result; returns their problems. */
+static int64
+keep_deltas(const char *program, LiveStep step, SPITupleTable *rows, uint64 nrows, int32 horizon)
+{
 	ProgramPending *pp = NULL;
 	int64		problems = 0;
-	MemoryContext old;
+	Oid			keytype = SPI_gettypeid(rows->tupdesc, 1);
+	Datum		values[6];
+	bool		nulls[6];
 
 	for (uint64 r = 0; r < nrows; r++)
 	{
-		HeapTuple	row = rows->vals[r];
-		bool		isnull;
-		bool		any = false;
-		Delta	   *d;
-		Datum		key;
-		Datum		states[4];
-		bool		nulls[4];
-
-		problems += DatumGetInt64(SPI_getbinval(row, desc, 6, &isnull));
-		key = SPI_getbinval(row, desc, 1, &isnull);
-		if (isnull)
-			continue;			/* rows without a customer key count as problems only */
-		for (int i = 0; i < 4; i++)
-		{
-			states[i] = SPI_getbinval(row, desc, i + 2, &nulls[i]);
-			any |= !nulls[i];
-		}
-		if (!any)
-			continue;
-		if (pp == NULL)
-		{
-			pp = program_pending(program, SPI_gettypeid(desc, 1));
-			if (pp->horizon == 0)
-				pp->horizon = ChurnStateHorizon(GetProgramConfig(program)->settings[SETTING_CHURN]);
-		}
-		old = MemoryContextSwitchTo(pending_cxt);
-		d = new_delta(pp, step);
-		d->key = datumCopy(key, pp->keybyval, pp->keylen);
-		for (int i = 0; i < 4; i++)
-		{
-			d->isnull[i] = nulls[i];
-			if (!nulls[i])
-				d->states[i] = datumCopy(states[i], false, -1);
-		}
-		merge_run(pp, d, 1);	/* a statement's delta of many orders is bounded at once */
-		MemoryContextSwitchTo(old);
+		heap_deform_tuple(rows->vals[r], rows->tupdesc, values, nulls);
+		problems += keep_delta(program, step, &pp, horizon, keytype, values, nulls);
 	}
-	if (pp != NULL && pp->n >= pp->compact_at)
-		compact(pp, false);
+	compact_when_due(pp);
+	return problems;
+}
+
+/* Keep the delta of one row of the table, from the compiled expressions of a side. */
+static int64
+keep_row_delta(const char *program, LiveStep step, ProgramPending **pp, int32 horizon, RowDeltas *side,
+			   TupleTableSlot *row)
+{
+	TupleTableSlot *delta = RowDeltasOf(side, row);
+
+	return keep_delta(program, step, pp, horizon, TupleDescAttr(delta->tts_tupleDescriptor, 0)->atttypid,
+					  delta->tts_values, delta->tts_isnull);
+}
+
+/*
+ * The deltas of a statement of a row or two (or of a row trigger's row):
+ * each row's, from the compiled expressions of its side.  Returns the
+ * number of problems.
+ */
+static int64
+keep_row_deltas(const char *program, LiveStep step, PlanEntry *entry, TriggerData *trigdata, int32 horizon)
+{
+	ProgramPending *pp = NULL;
+	int64		problems = 0;
+
+	for (int side = ADDED; side <= REMOVED; side++)
+	{
+		RowDeltas  *r = entry->by_row[side];
+		TupleTableSlot *slot;
+
+		if (r == NULL)
+			continue;
+		slot = RowDeltasInputSlot(r);
+		if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		{
+			ExecForceStoreHeapTuple(side == ADDED && step == STEP_UPDATE ? trigdata->tg_newtuple
+									: trigdata->tg_trigtuple, slot, false);
+			problems += keep_row_delta(program, step, &pp, horizon, r, slot);
+		}
+		else
+		{
+			Tuplestorestate *rows = side == ADDED ? trigdata->tg_newtable : trigdata->tg_oldtable;
+
+			/* a read pointer of its own: other triggers of the statement read the same rows */
+			tuplestore_select_read_pointer(rows, tuplestore_alloc_read_pointer(rows, EXEC_FLAG_REWIND));
+			tuplestore_rescan(rows);
+			while (tuplestore_gettupleslot(rows, true, false, slot))
+				problems += keep_row_delta(program, step, &pp, horizon, r, slot);
+		}
+		ExecClearTuple(slot);
+	}
+	compact_when_due(pp);
 	return problems;
 }
 
@@ -629,24 +770,19 @@ register_row(const char *name, Relation rel, HeapTuple tuple)
 }
 
 /*
- * Step 1: sum the statement's (or row's) orders per customer and keep them;
- * without trigdata, every row of relid (a partition truncated, attached or
- * detached).
+ * Step 1 through queries, as customer_tier_owner: the statement's orders
+ * summed per customer and kept, unless kept already (problems of them could
+ * not be used: their rejects are written here).
  */
 static void
-collect(const char *program, Oid relid, LiveStep step, TriggerData *trigdata)
+collect_with_queries(const char *program, Oid relid, LiveStep step, TriggerData *trigdata,
+					 int64 shard, bool kept, int64 problems)
 {
 	RoleSwitch	sw;
 	PlanEntry  *entry;
-	int64		problems;
 	int64		statement_size = statement_rows(trigdata);
-	Oid			table;
-	int64		shard = NO_SHARD;
-	int64		outer_group;
+	int32		horizon;
 
-	/* on a Citus shard of the orders: the deltas are its shard group's */
-	(void) CitusShardOf(relid, &table, &shard);
-	outer_group = CitusEnterShardGroup(shard);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* the transition tables; without trigdata the query reads the relation itself */
@@ -673,24 +809,27 @@ collect(const char *program, Oid relid, LiveStep step, TriggerData *trigdata)
 				 errhint("Its owner grants it: GRANT SELECT ON %s TO %s.",
 						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 													get_rel_name(relid)), OWNER_ROLE)));
+	horizon = ChurnStateHorizon(GetProgramConfig(program)->settings[SETTING_CHURN]);
 	/*
-	 * A statement of millions of rows through a cursor, keeping one batch of
-	 * customers at a time; a small one (at most a batch of rows, so of
-	 * customers) at once, sparing a single-row write the portal.
+	 * A statement of a row or two row by row, through compiled expressions
+	 * (row_deltas.c), sparing it a query; one of millions of rows through a
+	 * cursor, keeping one batch of customers at a time; the others (at most
+	 * a batch of rows, so of customers) at once, sparing them the portal.
 	 */
-	if (statement_size <= COLLECT_BATCH)
+	if (kept)
+		;
+	else if (statement_size <= 2 && has_row_deltas(entry))
+		problems = keep_row_deltas(program, step, entry, trigdata, horizon);
+	else if (statement_size <= COLLECT_BATCH)
 	{
-		SPIPlanPtr	plan = statement_size <= 2 && entry->by_row != NULL ? entry->by_row : entry->main;
-
-		if (SPI_execute_plan(plan, NULL, NULL, false, 0) != SPI_OK_SELECT)
+		if (SPI_execute_plan(entry->main, NULL, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute_plan failed");
-		problems = keep_deltas(program, step, SPI_tuptable, SPI_processed);
+		problems = keep_deltas(program, step, SPI_tuptable, SPI_processed, horizon);
 	}
 	else
 	{
 		Portal		portal = SPI_cursor_open(NULL, entry->main, NULL, NULL, false);
 
-		problems = 0;
 		for (;;)
 		{
 			SPITupleTable *rows;
@@ -701,7 +840,7 @@ collect(const char *program, Oid relid, LiveStep step, TriggerData *trigdata)
 			nrows = SPI_processed;
 			if (nrows == 0)
 				break;
-			problems += keep_deltas(program, step, rows, nrows);
+			problems += keep_deltas(program, step, rows, nrows, horizon);
 			SPI_freetuptable(rows);
 		}
 		SPI_cursor_close(portal);
@@ -723,6 +862,33 @@ collect(const char *program, Oid relid, LiveStep step, TriggerData *trigdata)
 	}
 	EndAsRole(&sw);
 	SPI_finish();
+}
+
+/*
+ * Step 1: sum the statement's (or row's) orders per customer and keep them;
+ * without trigdata, every row of relid (a partition truncated, attached or
+ * detached).
+ */
+static void
+collect(const char *program, Oid relid, LiveStep step, TriggerData *trigdata)
+{
+	Oid			table;
+	int64		shard = NO_SHARD;
+	int64		outer_group;
+	int32		horizon;
+	PlanEntry  *ready = NULL;
+	int64		problems = 0;
+
+	/* on a Citus shard of the orders: the deltas are its shard group's */
+	(void) CitusShardOf(relid, &table, &shard);
+	outer_group = CitusEnterShardGroup(shard);
+	if (statement_rows(trigdata) <= 2)
+		ready = ready_plans(program, relid, step, &horizon);
+	if (ready != NULL)
+		problems = keep_row_deltas(program, step, ready, trigdata, horizon);
+	/* the first statement of a backend, a larger one, or rows that cannot be used */
+	if (ready == NULL || problems > 0)
+		collect_with_queries(program, relid, step, trigdata, shard, ready != NULL, problems);
 	(void) CitusEnterShardGroup(outer_group);
 }
 

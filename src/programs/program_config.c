@@ -228,6 +228,21 @@ GetProgramConfig(const char *program)
 	return config;
 }
 
+/* The program's configuration when cached and current, else NULL (reading it takes SPI, as the owner). */
+ProgramConfig *
+CachedProgramConfig(const char *program)
+{
+	char		key[NAMEDATALEN];
+	ProgramConfig *config;
+
+	if (configs == NULL)
+		return NULL;
+	memset(key, 0, sizeof(key));
+	strlcpy(key, program, NAMEDATALEN);
+	config = hash_search(configs, key, HASH_FIND, NULL);
+	return config != NULL && config->valid ? config : NULL;
+}
+
 /*
  * The rank of the tier a customer is pinned to, NULL when none (or the pin
  * expired); looked up only when the program has pins.

@@ -43,6 +43,7 @@ typedef struct ProgramConfig
 
 /* The program's configuration; reads it (through SPI) when not cached. */
 extern ProgramConfig *GetProgramConfig(const char *program);
+extern ProgramConfig *CachedProgramConfig(const char *program);
 extern NullableDatum PinnedRank(const ProgramConfig *config, Datum key, Oid keytype, Datum as_of);
 /* The instant the program scores against: its scoring date, else the transaction's start. */
 extern Datum ProgramAsOf(const ProgramConfig *config);

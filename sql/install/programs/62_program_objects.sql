@@ -189,10 +189,12 @@ COMMENT ON FUNCTION customer_tier.program_rejects_sql(customer_tier.program, tex
 -- over their transition tables (src/programs/live_trigger.c), the backfill over the
 -- whole orders table.  Only the deltas an operation can have are aggregated
 -- (an INSERT removes nothing); OFFSET 0 keeps the per-row problem test from
--- being repeated in every FILTER.  by_row gives one delta per row instead,
--- each the state of its one order (order_stats_of): for a statement of a
--- row or two, which would spend more setting an aggregate up than using it;
--- the trigger path merges a customer's deltas itself.
+-- being repeated in every FILTER.  by_row gives, for one side (added or
+-- removed), one flat row per order instead, each column an expression of
+-- that order alone (the state of its one order: order_stats_of): the trigger
+-- path compiles those expressions once and evaluates them on each row of a
+-- statement of a row or two (src/programs/row_deltas.c), which would spend
+-- more starting a query than using it.
 CREATE OR REPLACE FUNCTION customer_tier.program_delta_sql(prog customer_tier.program, added text, removed text,
                                                 by_row boolean DEFAULT false)
 RETURNS text
@@ -207,24 +209,47 @@ DECLARE
     counted text := CASE WHEN prog.status_column IS NULL THEN 'true'
                          ELSE format('customer_tier.text_of(o.%I) OPERATOR(pg_catalog.=) ANY (%L::text[])',
                                      prog.status_column, prog.counted_statuses) END;
-    partial text := CASE WHEN by_row
-        THEN $sql$CASE WHEN r.ok AND %s AND r.amount OPERATOR(pg_catalog.%s) '0'
-                        THEN customer_tier.order_stats_of(r.ordered_at, r.amount) END$sql$
-        ELSE $sql$customer_tier.order_stats_partial(r.ordered_at, r.amount)
-                   FILTER (WHERE r.ok AND %s AND r.amount OPERATOR(pg_catalog.%s) '0')$sql$ END;
+    problem text := customer_tier.program_row_problem_sql(prog, 'o');
+    partial text := $sql$customer_tier.order_stats_partial(r.ordered_at, r.amount)
+                   FILTER (WHERE r.ok AND %s AND r.amount OPERATOR(pg_catalog.%s) '0')$sql$;
+    -- by_row: the state of the order o when it counts and its amount is on that side of 0
+    one_order text := $sql$CASE WHEN (%1$s) IS NULL AND %2$s AND o.%3$I OPERATOR(pg_catalog.%5$s) '0'
+                        THEN customer_tier.order_stats_of(o.%4$I, o.%3$I) END$sql$;
+    purchase text := format(one_order, problem, counted, prog.amount_column, prog.ordered_at_column, '>=');
+    refund text := format(one_order, problem, counted, prog.amount_column, prog.ordered_at_column, '<');
     no_delta text := 'NULL::customer_tier.order_stats_state';
     sides text[] := '{}';
 BEGIN
+    IF by_row THEN
+        IF (added IS NULL) = (removed IS NULL) THEN
+            RAISE EXCEPTION USING ERRCODE = '22023',
+                MESSAGE = 'program_delta_sql by row reads one side: added or removed, not both';
+        END IF;
+        RETURN format($sql$
+        SELECT o.%1$I AS customer,
+               %2$s AS add_purchases,
+               %3$s AS remove_purchases,
+               %4$s AS add_refunds,
+               %5$s AS remove_refunds,
+               %6$s AS problems
+          FROM %7$s AS o$sql$,
+            prog.customer_column,
+            CASE WHEN added IS NULL THEN no_delta ELSE purchase END,
+            CASE WHEN removed IS NULL THEN no_delta ELSE purchase END,
+            CASE WHEN added IS NULL THEN no_delta ELSE refund END,
+            CASE WHEN removed IS NULL THEN no_delta ELSE refund END,
+            -- a removed row that could not be used was never counted: no problem to report
+            CASE WHEN added IS NULL THEN '0::bigint' ELSE format('((%s) IS NOT NULL)::integer::bigint', problem) END,
+            coalesce(added, removed));
+    END IF;
     IF added IS NOT NULL THEN
         sides := sides || format(one_side, prog.customer_column, prog.ordered_at_column,
-                                 prog.amount_column, 'true',
-                                 customer_tier.program_row_problem_sql(prog, 'o'), counted, added);
+                                 prog.amount_column, 'true', problem, counted, added);
     END IF;
     IF removed IS NOT NULL THEN
         -- a removed row that could not be used was never counted: no problem to report
         sides := sides || format(one_side, prog.customer_column, prog.ordered_at_column,
-                                 prog.amount_column, 'false',
-                                 customer_tier.program_row_problem_sql(prog, 'o'), counted, removed);
+                                 prog.amount_column, 'false', problem, counted, removed);
     END IF;
     RETURN format($sql$
         SELECT r.customer,
@@ -232,20 +257,15 @@ BEGIN
                %3$s AS remove_purchases,
                %4$s AS add_refunds,
                %5$s AS remove_refunds,
-               %6$s AS problems
+               pg_catalog.count(*) FILTER (WHERE r.added AND NOT r.usable) AS problems
           FROM (SELECT u.*, u.problem IS NULL AS usable, u.problem IS NULL AND u.counted AS ok
-                  FROM (%1$s) AS u%8$s) AS r
-         %7$s$sql$,
+                  FROM (%1$s) AS u OFFSET 0) AS r
+         GROUP BY r.customer$sql$,
         array_to_string(sides, ' UNION ALL'),
         CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '>=') END,
         CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '>=') END,
         CASE WHEN added IS NULL THEN no_delta ELSE format(partial, 'r.added', '<') END,
-        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '<') END,
-        CASE WHEN by_row THEN '(r.added AND NOT r.usable)::integer::bigint'
-             ELSE 'pg_catalog.count(*) FILTER (WHERE r.added AND NOT r.usable)' END,
-        CASE WHEN by_row THEN '' ELSE 'GROUP BY r.customer' END,
-        -- row by row, one scan node costs less than testing each row's problem once
-        CASE WHEN by_row THEN '' ELSE ' OFFSET 0' END);
+        CASE WHEN removed IS NULL THEN no_delta ELSE format(partial, 'NOT r.added', '<') END);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.program_delta_sql(customer_tier.program, text, text, boolean) IS
