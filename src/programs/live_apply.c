@@ -82,7 +82,7 @@ typedef struct ApplyPlans
 	SPIPlanPtr	insert[2];		/* (rows) -> keys inserted */
 	SPIPlanPtr	not_inserted;	/* (keys, keys inserted) -> ordinality of the others */
 	SPIPlanPtr	emptied;		/* (keys): delete customers left without orders */
-	SPIPlanPtr	recompute;		/* (keys, horizon) -> ordinality, states from the orders */
+	SPIPlanPtr	recompute[2];	/* (keys, horizon) -> ordinality, states from the orders */
 	SPIPlanPtr	drift_log;		/* (program, customers, repaired): drift_repair */
 	SPIPlanPtr	inputs;			/* (keys) -> ordinality, each of input_columns */
 	Oid			orders;			/* the orders table */
@@ -177,7 +177,10 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 							"  FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) $1",
 							p->program, &catdesc);
 	p->orders = DatumGetObjectId(heap_getattr(cat, 1, catdesc, &isnull));
-	p->recompute = KeepPlan(TextDatumGetCString(heap_getattr(cat, 2, catdesc, &isnull)), 2, recompute_args);
+	/* many keys: planned for their number (one scan of the orders hashed, or the index per key) */
+	p->recompute[MANY] = KeepCustomPlan(TextDatumGetCString(heap_getattr(cat, 2, catdesc, &isnull)), 2,
+										recompute_args);
+	p->recompute[ONE] = KeepPlan(TextDatumGetCString(heap_getattr(cat, 2, catdesc, &isnull)), 2, recompute_args);
 	p->drift_log = KeepPlan("INSERT INTO customer_tier.drift_repair (program, customers, repaired)"
 							" VALUES ($1, $2, $3)", 3, log_args);
 	/* input_columns: as feed_recent_satisfaction, the recent score (0..100) over 10; the last contact */
@@ -195,8 +198,8 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 static void
 forget_plans(ApplyPlans *p)
 {
-	SPIPlanPtr *all[] = {&p->insert[MANY], &p->insert[ONE], &p->not_inserted, &p->emptied, &p->recompute,
-	&p->drift_log, &p->inputs};
+	SPIPlanPtr *all[] = {&p->insert[MANY], &p->insert[ONE], &p->not_inserted, &p->emptied,
+	&p->recompute[MANY], &p->recompute[ONE], &p->drift_log, &p->inputs};
 
 	for (int i = 0; i < (int) lengthof(all); i++)
 		if (*all[i] != NULL)
@@ -222,7 +225,7 @@ get_apply_plans(const char *program, Oid customers, Oid keytype)
 		p->customers = InvalidOid;
 		p->rowdesc = NULL;
 		p->insert[MANY] = p->insert[ONE] = p->not_inserted = p->emptied = NULL;
-		p->recompute = p->drift_log = p->inputs = NULL;
+		p->recompute[MANY] = p->recompute[ONE] = p->drift_log = p->inputs = NULL;
 	}
 	if (p->customers != customers)
 	{
@@ -405,7 +408,7 @@ recompute_states(ApplyState *st, const CustomerDelta *deltas, const int *recompu
 	}
 	args[0] = MakeArray(keys, n, st->keytype);
 	args[1] = Int32GetDatum(st->horizon);
-	RunPlan(st->plans->recompute, args, NULL, SPI_OK_SELECT);
+	RunPlan(st->plans->recompute[n == 1 ? ONE : MANY], args, NULL, SPI_OK_SELECT);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	row = SPI_tuptable->vals[r];

@@ -95,6 +95,18 @@ MissingProgram(const char *program)
 					 program)));
 }
 
+static SPIPlanPtr
+keep_plan(const char *sql, int nargs, Oid *argtypes, int cursor_options)
+{
+	SPIPlanPtr	plan = SPI_prepare_cursor(CitusShardSql(sql), nargs, argtypes, cursor_options);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
 /*
  * A prepared plan kept for the backend's life.  Generic: the trigger path's
  * statements are planned once, and their shape does not depend on the
@@ -105,13 +117,19 @@ MissingProgram(const char *program)
 SPIPlanPtr
 KeepPlan(const char *sql, int nargs, Oid *argtypes)
 {
-	SPIPlanPtr	plan = SPI_prepare_cursor(CitusShardSql(sql), nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+	return keep_plan(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+}
 
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	return plan;
+/*
+ * As KeepPlan, but planned for its arguments at each execution: for a
+ * statement whose best plan depends on them.  A generic plan cannot know how
+ * many keys an array holds, and, for a join of thousands of them to a table
+ * not yet analyzed, may loop over the table once per key.
+ */
+SPIPlanPtr
+KeepCustomPlan(const char *sql, int nargs, Oid *argtypes)
+{
+	return keep_plan(sql, nargs, argtypes, CURSOR_OPT_CUSTOM_PLAN);
 }
 
 /* Run query (inside SPI) with the program's name as $1; returns its first row. */

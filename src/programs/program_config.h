@@ -50,6 +50,8 @@ extern Datum ProgramAsOf(const ProgramConfig *config);
 
 /* A prepared plan kept for the backend's life (inside SPI). */
 extern SPIPlanPtr KeepPlan(const char *sql, int nargs, Oid *argtypes);
+/* As KeepPlan, planned again for the arguments of each execution. */
+extern SPIPlanPtr KeepCustomPlan(const char *sql, int nargs, Oid *argtypes);
 extern void ProgramConfigInit(void);
 
 /* Catalog helpers of the trigger path. */

@@ -95,31 +95,41 @@ COMMENT ON FUNCTION customer_tier.order_stats_state_same(customer_tier.order_sta
 -- SQL text of a query recomputing the states of a program's customers from
 -- the orders table: (customer, purchases, refunds) for the customers whose
 -- orders satisfy condition (SQL on alias o), as the bounded states a program
--- stores, keeping the day counts of horizon days (SQL text).
-CREATE OR REPLACE FUNCTION customer_tier.program_scratch_sql(prog customer_tier.program, condition text, horizon text)
+-- stores, keeping the day counts of horizon days (SQL text).  keys, when
+-- given, is SQL of an array of customer keys: only their orders are read,
+-- joined to the keys (through the index on the customer column, or in one
+-- pass with the keys hashed when the table has none), and the first column
+-- is each key's position in the array, i, instead of the customer.
+CREATE OR REPLACE FUNCTION customer_tier.program_scratch_sql(prog customer_tier.program, condition text, horizon text,
+                                                  keys text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     RETURN format($sql$
-            SELECT o.%1$I AS customer,
+            SELECT %1$s,
                    customer_tier.order_stats_bounded(customer_tier.order_stats_partial(o.%2$I, o.%3$I) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.>=) '0'), %7$s) AS purchases,
                    customer_tier.order_stats_bounded(customer_tier.order_stats_partial(o.%2$I, o.%3$I) FILTER (WHERE o.%3$I OPERATOR(pg_catalog.<) '0'), %7$s) AS refunds
-              FROM %4$s AS o
+              FROM %4$s
              WHERE %5$s AND %6$s
-             GROUP BY o.%1$I$sql$,
-        prog.customer_column, prog.ordered_at_column, prog.amount_column, prog.orders_table,
+             GROUP BY 1$sql$,
+        CASE WHEN keys IS NULL THEN format('o.%I AS customer', prog.customer_column) ELSE 'k.i' END,
+        prog.ordered_at_column, prog.amount_column,
+        CASE WHEN keys IS NULL THEN format('%s AS o', prog.orders_table)
+             ELSE format('pg_catalog.unnest(%s) WITH ORDINALITY AS k (customer, i) JOIN %s AS o'
+                         ' ON o.%I OPERATOR(pg_catalog.=) k.customer', keys, prog.orders_table, prog.customer_column) END,
         customer_tier.program_row_counts_sql(prog, 'o'), condition, horizon);
 END
 $$;
-COMMENT ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text, text) IS
+COMMENT ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text, text, text) IS
     'SQL text of the recomputation of a program''s customer states (bounded) from its orders table';
 
 -- SQL text of the trigger path's recompute (src/programs/live_apply.c): for $1, an
 -- array of customer keys, the ordinality of each customer that still has
--- orders and its states recomputed through the index on the customer
--- column, one customer at a time; $2 is the horizon.
+-- orders and its states recomputed; $2 is the horizon.  A query per key
+-- (LATERAL) would read the whole orders table for each key when it has no
+-- index on the customer column: a bulk update of many customers would not end.
 CREATE OR REPLACE FUNCTION customer_tier.program_recompute_sql(prog customer_tier.program)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -127,15 +137,14 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     RETURN format($sql$
-        SELECT k.i, s.purchases, s.refunds
-          FROM pg_catalog.unnest($1) WITH ORDINALITY AS k (customer, i),
-               LATERAL (%s) AS s
-         ORDER BY k.i$sql$,
-        customer_tier.program_scratch_sql(prog, format('o.%I OPERATOR(pg_catalog.=) k.customer', prog.customer_column), '$2'));
+        SELECT s.i, s.purchases, s.refunds
+          FROM (%s) AS s
+         ORDER BY s.i$sql$,
+        customer_tier.program_scratch_sql(prog, 'true', '$2', '$1'));
 END
 $$;
 COMMENT ON FUNCTION customer_tier.program_recompute_sql(customer_tier.program) IS
-    'SQL text of the trigger path''s recomputation of some customers through the index on the customer column';
+    'SQL text of the trigger path''s recomputation of some customers (through the index on the customer column when there is one)';
 REVOKE ALL ON FUNCTION customer_tier.program_recompute_sql(customer_tier.program) FROM PUBLIC;
 -- @end
 
@@ -239,5 +248,5 @@ REVOKE ALL ON FUNCTION customer_tier.rebuild_program(text) FROM PUBLIC;
 
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.verify_program(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text, text, text) FROM PUBLIC;
 -- @end
