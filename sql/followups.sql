@@ -156,7 +156,26 @@ CREATE TABLE fup.other_contacts (customer bigint);
 CREATE TRIGGER t AFTER INSERT ON fup.other_contacts FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_contacts('fu');
 INSERT INTO fup.other_contacts VALUES (1);
 \echo :LAST_ERROR_SQLSTATE
-DROP TABLE fup.other_contacts;
+-- The trigger functions refuse a trigger that breaks their protocol (39P01):
+-- no program named, more than one argument, or firing before or per row.
+DROP TRIGGER t ON fup.other_contacts;
+INSERT INTO fup.other_contacts VALUES (1);
+CREATE TRIGGER no_program AFTER INSERT ON fup.other_contacts FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_contacts();
+CREATE TRIGGER two_programs AFTER UPDATE ON fup.other_contacts FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_feedback('fu', 'fu');
+CREATE TRIGGER per_row AFTER DELETE ON fup.other_contacts FOR EACH ROW EXECUTE FUNCTION customer_tier.maintain_feedback('fu');
+CREATE TRIGGER before_truncate BEFORE TRUNCATE ON fup.other_contacts FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_contacts('fu');
+CREATE TABLE fup.other_orders (customer bigint);
+CREATE TRIGGER no_program AFTER INSERT ON fup.other_orders FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders();
+CALL pg_temp.expect_errors('%s',
+    'INSERT INTO fup.other_contacts VALUES (2)',
+    'UPDATE fup.other_contacts SET customer = 2',
+    'DELETE FROM fup.other_contacts',
+    'TRUNCATE fup.other_contacts',
+    'INSERT INTO fup.other_orders VALUES (1)');
+DROP TRIGGER no_program ON fup.other_orders;
+CREATE TRIGGER before_insert BEFORE INSERT ON fup.other_orders FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.maintain_orders('fu');
+CALL pg_temp.expect_errors('%s', 'INSERT INTO fup.other_orders VALUES (1)');
+DROP TABLE fup.other_contacts, fup.other_orders;
 
 -- Dropping the program drops the contact log with it; the cadences go too.
 SELECT customer_tier.set_cadence('fu', '{"gold": "1 day"}') AS tiers;

@@ -78,30 +78,15 @@ forget_contacts(const char *program)
 Datum
 maintain_contacts(PG_FUNCTION_ARGS)
 {
+	const char *program = TriggerProgram(fcinfo, "customer_tier.maintain_contacts()", true);
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	TriggerEvent event;
-	const char *program;
+	TriggerEvent event = trigdata->tg_event;
+	Relation	rel = trigdata->tg_relation;
 	Oid			customers;
-	Relation	rel;
 	Oid			keytype = InvalidOid;
 	Datum	   *keys = NULL;
 	int			nkeys = 0;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("customer_tier.maintain_contacts() must be called as a trigger")));
-	event = trigdata->tg_event;
-	if (trigdata->tg_trigger->tgnargs != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("customer_tier.maintain_contacts() takes the program's name as its one argument")));
-	if (!TRIGGER_FIRED_AFTER(event) || !TRIGGER_FIRED_FOR_STATEMENT(event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("customer_tier.maintain_contacts() must fire AFTER the statement")));
-	program = trigdata->tg_trigger->tgargs[0];
-	rel = trigdata->tg_relation;
 
 	/* it serves its program's own contacts table only, beside the program's customers */
 	customers = ProgramCustomersTable(program);

@@ -197,9 +197,9 @@ truncate_feedback(const char *program)
 Datum
 maintain_feedback(PG_FUNCTION_ARGS)
 {
+	const char *program = TriggerProgram(fcinfo, "customer_tier.maintain_feedback()", true);
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	TriggerEvent event;
-	const char *program;
+	TriggerEvent event = trigdata->tg_event;
 	RoleSwitch	sw;
 	FeedbackPlans *plans;
 	FeedbackStep step;
@@ -207,20 +207,6 @@ maintain_feedback(PG_FUNCTION_ARGS)
 	Datum	   *keys = NULL;
 	int			nkeys = 0;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("customer_tier.maintain_feedback() must be called as a trigger")));
-	event = trigdata->tg_event;
-	if (trigdata->tg_trigger->tgnargs != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("customer_tier.maintain_feedback() takes the program's name as its one argument")));
-	if (!TRIGGER_FIRED_AFTER(event) || !TRIGGER_FIRED_FOR_STATEMENT(event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("customer_tier.maintain_feedback() must fire AFTER the statement")));
-	program = trigdata->tg_trigger->tgargs[0];
 	step = TRIGGER_FIRED_BY_INSERT(event) ? FEEDBACK_INSERT :
 		TRIGGER_FIRED_BY_UPDATE(event) ? FEEDBACK_UPDATE : FEEDBACK_DELETE;
 

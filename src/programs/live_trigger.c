@@ -931,23 +931,38 @@ truncate_program(const char *program, Relation rel)
 		}
 }
 
-Datum
-maintain_orders(PG_FUNCTION_ARGS)
+/*
+ * The program a trigger function of the extension serves: its trigger's one
+ * argument.  function names it in the errors of a call that breaks the
+ * trigger protocol; after_statement, it must fire AFTER a statement.
+ */
+const char *
+TriggerProgram(FunctionCallInfo fcinfo, const char *function, bool after_statement)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	TriggerEvent event;
-	const char *program;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("customer_tier.maintain_orders() must be called as a trigger")));
-	event = trigdata->tg_event;
+				 errmsg("%s must be called as a trigger", function)));
 	if (trigdata->tg_trigger->tgnargs != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("customer_tier.maintain_orders() takes the program's name as its one argument")));
-	program = trigdata->tg_trigger->tgargs[0];
+				 errmsg("%s takes the program's name as its one argument", function)));
+	if (after_statement &&
+		(!TRIGGER_FIRED_AFTER(trigdata->tg_event) || !TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s must fire AFTER the statement", function)));
+	return trigdata->tg_trigger->tgargs[0];
+}
+
+Datum
+maintain_orders(PG_FUNCTION_ARGS)
+{
+	const char *program = TriggerProgram(fcinfo, "customer_tier.maintain_orders()", false);
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerEvent event = trigdata->tg_event;
 
 	/*
 	 * A Citus distributed table holds no rows itself (its shell on a node):

@@ -9,6 +9,8 @@
 #include "commands/trigger.h"
 
 extern void LiveTriggerInit(void);
+/* The program a trigger serves (its one argument), the trigger protocol checked. */
+extern const char *TriggerProgram(FunctionCallInfo fcinfo, const char *function, bool after_statement);
 extern void CollectPartitionRows(const char *program, Oid relid, bool added);
 /* What a write of a table beside the orders changed for some customers. */
 typedef enum PendingInput
