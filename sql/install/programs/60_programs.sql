@@ -223,13 +223,13 @@ BEGIN
     END IF;
     customers := customer_tier.attach_program_triggers(customer_tier.program_row(name));
     IF distributed THEN
-        -- The first breakpoints, then the catalog to the workers.  The first
-        -- scoring of everyone is a run's work, not distributed yet: each
-        -- customer is scored when its orders change (docs/citus.md).
-        PERFORM customer_tier.refresh_population(name);
-        PERFORM customer_tier.citus_sync_program(name);
-        RAISE NOTICE 'program "%": % customers backfilled on the shards of %; each is scored when its orders change', name, customers, orders
-            USING DETAIL = 'Scoring every customer at once (a run, rescore_program) does not run on a Citus cluster yet.';
+        -- The first breakpoints and ABC classes, across the cluster; then
+        -- everyone scored on the shards, in this transaction
+        -- (citus_rescore_where, which copies the catalog to the workers
+        -- first): the first tiers are recorded on the shards of tier_history
+        -- by its trigger, as a change from none.
+        PERFORM customer_tier.rescore_where(name, 'create_program', 'true',
+                                            customer_tier.refresh_population(name));
     ELSE
     -- The first population breakpoints from the staged backfill, then
     -- everyone's scores, ABC class (as a run gives them: the first run has
