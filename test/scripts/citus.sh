@@ -299,17 +299,18 @@ for v in $views; do
     compared=$((compared + 1))
     [ "$n" = 0 ] || differing="$differing $v($n)"
 done
-# (kpis() runs as customer_tier_owner, which cannot connect to the workers: docs/citus.md)
-for f in "migration('2025-01-01', '2025-06-01')" "satisfaction_by_tier('month', '2025-01-01', '2025-06-01')"; do
+for f in "kpis('month', '2025-01-01', '2025-06-01')" "migration('2025-01-01', '2025-06-01')" \
+         "satisfaction_by_tier('month', '2025-01-01', '2025-06-01')"; do
     n=$(compare "$f" "SELECT to_jsonb(k) AS row FROM %s.$f AS k")
     compared=$((compared + 1))
     [ "$n" = 0 ] || differing="$differing ${f%%(*}($n)"
 done
 rows=$(q "$coord" -c "SELECT (SELECT count(*) FROM ct_cmp.segments) || ' ' || (SELECT count(*) FROM ct_cmp.tier_summary WHERE customers > 0) || ' ' ||
-                            (SELECT count(*) FROM ct_cmp.follow_ups_due) || ' ' || (SELECT count(last_channel) FROM ct_cmp.follow_ups_due)")
+                            (SELECT count(*) FROM ct_cmp.follow_ups_due) || ' ' || (SELECT count(last_channel) FROM ct_cmp.follow_ups_due) || ' ' ||
+                            (SELECT count(*) FROM ct_cmp.kpis('month', '2025-01-01', '2025-06-01'))")
 set -- $rows
-if [ -z "$differing" ] && [ "$1" -gt 0 ] && [ "$3" -gt 0 ] && [ "$4" -gt 0 ]; then
-    ok "the same $compared views and functions from the coordinator as on one node ($views, migration, satisfaction_by_tier): equal row for row (segments: $1 rows, $2 tiers with customers; follow_ups_due: $3 rows, $4 with a last contact)"
+if [ -z "$differing" ] && [ "$1" -gt 0 ] && [ "$3" -gt 0 ] && [ "$4" -gt 0 ] && [ "${5:-0}" -gt 0 ]; then
+    ok "the same $compared views and functions from the coordinator as on one node ($views, kpis, migration, satisfaction_by_tier): equal row for row (segments: $1 rows, $2 tiers with customers; follow_ups_due: $3 rows, $4 with a last contact; kpis: $5 rows)"
 else bad "views that differ from one node's (rows differing):$differing; segments $rows"; fi
 cmp_diff=$(q "$coord" -c "SELECT count(*) FROM customer_tier.verify_program('cmp')")
 if [ "$cmp_diff" = 0 ]; then ok "verify_program('cmp'): 0 differences"; else bad "verify_program('cmp'): $cmp_diff differences"; fi
