@@ -359,8 +359,10 @@ BEGIN
     END IF;
     -- A table that Citus distributes by the customer key: the program's
     -- per-customer tables are distributed with it (citus_distribute_program)
-    -- and its triggers run on the shards.  Any other Citus table: its rows
-    -- live in shards that the program's triggers do not reach yet.
+    -- and its triggers run on the shards.  A Citus local table: its one
+    -- shard is on the coordinator, where the program's tables stay, as for a
+    -- plain table.  A reference table: its rows are replicated on every node,
+    -- which the program's triggers do not follow yet.
     citus_kind := customer_tier.citus_table_kind(orders);
     IF citus_kind = 'distributed'
        AND customer_tier.citus_distribution_column(orders) IS DISTINCT FROM customer_column THEN
@@ -370,11 +372,11 @@ BEGIN
                   DETAIL = 'A program keeps each customer in the shard group of the customer''s orders: every order of a customer must be in one shard.',
                   HINT = format('Distribute the table by the customer: SELECT alter_distributed_table(%L, distribution_column := %L).',
                                 orders::text, customer_column);
-    ELSIF citus_kind IS NOT NULL AND citus_kind <> 'distributed' THEN
+    ELSIF citus_kind = 'reference' THEN
         RAISE EXCEPTION '% is a Citus % table', orders, citus_kind
             USING ERRCODE = 'feature_not_supported',
-                  DETAIL = 'Its rows live in shards on the workers; a program cannot keep them current yet.',
-                  HINT = 'Attach the program to a table distributed by the customer key, or to a table on one node (docs/citus.md).';
+                  DETAIL = 'Its rows are replicated on every node; a program cannot keep them current yet.',
+                  HINT = 'Attach the program to a table distributed by the customer key, to a Citus local table or to a table on one node (docs/citus.md).';
     END IF;
     -- before anything is said about its columns
     PERFORM customer_tier.check_table_rights(caller, orders, 'SELECT,TRIGGER');
