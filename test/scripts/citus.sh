@@ -15,7 +15,9 @@
 #     customers after each INSERT, COPY, move between customers, UPDATE and
 #     DELETE through the coordinator, after writes through a worker and
 #     after 8 concurrent pgbench clients on the three nodes; TRUNCATE refused
-#     (not followed yet);
+#     to a role that may not empty the program's customers, followed for a
+#     superuser (at the end);
+#   * a program on a Citus local table: writes, a run and TRUNCATE;
 #   * create_program scores every backfilled customer on the shards; then
 #     reclassify, rebuild_program after drift, a pin, forget and purge on the
 #     cluster, each followed by verify_program (0 differences, summaries
@@ -156,6 +158,27 @@ else
     bad "a program on a plain table of the coordinator: '$local_check' (customers, differences), expected '$expected_customers 0'"
 fi
 
+# A Citus local table (its one shard on the coordinator): the program's
+# tables stay plain tables of the coordinator, its triggers run on the shard.
+citus_local=$(q "$coord" -q -c "SET client_min_messages = error" \
+    -c "CREATE TABLE cl_orders (LIKE orders)" -c "CREATE INDEX ON cl_orders (customer_id)" \
+    -c "INSERT INTO cl_orders SELECT * FROM orders WHERE customer_id < 300" \
+    -c "SELECT citus_add_local_table_to_metadata('cl_orders')" \
+    -c "SELECT customer_tier.create_program('cl', 'cl_orders', 'customer_id', 'amount', 'ordered_at')" \
+    -c "INSERT INTO cl_orders SELECT 6000 + i % 20, now() - i * interval '1 hour', 5 FROM generate_series(1, 200) AS i" \
+    -c "UPDATE cl_orders SET amount = amount + 1 WHERE customer_id < 50" -c "DELETE FROM cl_orders WHERE customer_id BETWEEN 60 AND 80" \
+    -c "CALL customer_tier.reclassify('cl')" \
+    -c "SELECT customer_tier.citus_table_kind('cl_orders') || ' ' || (SELECT count(*) FROM ct_cl.customers) || ' ' ||
+               (SELECT count(DISTINCT customer_id) FROM cl_orders) || ' ' || (SELECT count(*) FROM customer_tier.verify_program('cl')) || ' ' ||
+               (SELECT outcome FROM customer_tier.run WHERE program = 'cl')" | tail -1)
+set -- $citus_local
+if [ "$1 $2" = "Citus local" ] && [ "$3" = "$4" ] && [ "$5" = 0 ] && [ "$6" = succeeded ]; then
+    ok "a program on a Citus local table: INSERT, UPDATE, DELETE and a run on its shard; $3 customers, 0 differences"
+else bad "a program on a Citus local table: '$citus_local' (kind, customers, with orders, differences, run)"; fi
+cl_truncated=$(q "$coord" -q -c "TRUNCATE cl_orders" -c "SELECT (SELECT count(*) FROM ct_cl.customers) || ' ' || (SELECT count(*) FROM customer_tier.verify_program('cl'))")
+if [ "$cl_truncated" = "0 0" ]; then ok "TRUNCATE of the Citus local table: the program's customers emptied, 0 differences"
+else bad "TRUNCATE of the Citus local table: '$cl_truncated' (customers, differences)"; fi
+
 # 5. A program over the orders distributed by customer: its per-customer
 #    tables co-located with them, its triggers on the shards, kept current
 #    for writes through the coordinator (docs/citus.md).
@@ -230,10 +253,16 @@ if [ "${done_tx:-0}" -gt 0 ] && [ "${failed_tx:-1}" = 0 ]; then
 else
     bad "8 concurrent clients: '$done_tx' transactions, '$failed_tx' failed"; cat "$base"/bench.[012] | grep -i error | head -5
 fi
-truncated=$( { psql -X -At -h 127.0.0.1 -p "$coord" -U postgres -d postgres -v VERBOSITY=verbose -c "TRUNCATE orders" 2>&1 || true; } \
+# TRUNCATE of the distributed orders is followed from the coordinator, over
+# connections of the role truncating: a role that may not empty the
+# program's customers is refused (a superuser's TRUNCATE is in 9. below)
+truncated=$( { psql -X -At -h 127.0.0.1 -p "$coord" -U postgres -d postgres -v VERBOSITY=verbose \
+                   -c "SET client_min_messages = warning" -c "CREATE ROLE ct_crm LOGIN" -c "GRANT SELECT, TRUNCATE ON orders TO ct_crm" \
+                   -c "SET ROLE ct_crm" -c "TRUNCATE orders" 2>&1 || true; } \
             | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\): .*/\1/p' | head -1)
-if [ "$truncated" = 0A000 ]; then ok "TRUNCATE of the distributed orders: refused (0A000) rather than left to drift"
-else bad "TRUNCATE of the distributed orders: '$truncated', expected 0A000"; fi
+left=$(q "$coord" -c "SELECT count(*) FROM orders")
+if [ "$truncated" = 0A000 ] && [ "$left" -gt 0 ]; then ok "TRUNCATE of the distributed orders by a role that may not empty the program's customers: refused (0A000), $left orders kept"
+else bad "TRUNCATE of the distributed orders by ct_crm: '$truncated', $left orders left; expected 0A000"; fi
 echo "citus: program over distributed orders: $(( $(date +%s) - t1 )) s"
 # 7. Jobs on the distributed program (docs/citus.md, "Jobs"): a run, a
 #    rebuild after drift, a pin, forget and purge, each followed by
@@ -328,6 +357,18 @@ else bad "the join of crm_customers to the segments is not co-located:"; echo "$
 joined=$(q "$coord" -c "SELECT (SELECT count(*) FROM crm_customers AS cc JOIN ct_cmp.segments AS s ON s.customer = cc.id) = (SELECT count(*) FROM ct_one.segments WHERE customer IN (SELECT customer_id FROM one_orders))")
 if [ "$joined" = t ]; then ok "the co-located join finds every customer"; else bad "the co-located join: '$joined'"; fi
 echo "citus: views against one node: $(( $(date +%s) - t3 )) s"
+
+# 9. TRUNCATE of the distributed orders by a superuser: the program's
+#    customers emptied on every shard from the coordinator; in a transaction
+#    with writes before and after it, only the writes after it count.
+truncated=$(q "$coord" -q -c "BEGIN" -c "INSERT INTO orders VALUES (1, now(), 5), (2, now(), 6)" -c "TRUNCATE orders" \
+                -c "INSERT INTO orders VALUES (3, now(), 7), (4000, now(), 8)" -c "COMMIT" \
+                -c "SELECT (SELECT count(*) FROM orders) || ' ' || (SELECT count(*) FROM ct_dist.customers) || ' ' || (SELECT count(*) FROM customer_tier.verify_program('dist'))")
+if [ "$truncated" = "2 2 0" ]; then check "TRUNCATE of the distributed orders between writes in one transaction: 2 orders and 2 customers left"
+else bad "TRUNCATE of the distributed orders: '$truncated' (orders, customers, differences), expected '2 2 0'"; fi
+truncated=$(q "$coord" -q -c "TRUNCATE orders" -c "SELECT (SELECT count(*) FROM ct_dist.customers) || ' ' || (SELECT count(*) FROM customer_tier.verify_program('dist'))")
+if [ "$truncated" = "0 0" ]; then ok "TRUNCATE of the distributed orders: the program's customers emptied on every shard, 0 differences"
+else bad "TRUNCATE of the distributed orders: '$truncated' (customers, differences)"; fi
 
 echo "citus: $(( $(date +%s) - t0 )) s"
 exit $fail
