@@ -26,6 +26,8 @@
 #     program equal row for row to those of a program over the same orders in
 #     a plain table of the coordinator; a CRM's distributed customers table
 #     joined to the segments on each shard group (EXPLAIN).
+# CITUS_BENCH_JOBS=<customers> adds a timing of the jobs at that scale against
+# one node (section 10; not part of the test command).
 # The servers use the first free ports above CT_PORT.
 # The three servers are stopped by pg_ctl and their folders removed, whatever
 # happens.
@@ -369,6 +371,49 @@ else bad "TRUNCATE of the distributed orders: '$truncated' (orders, customers, d
 truncated=$(q "$coord" -q -c "TRUNCATE orders" -c "SELECT (SELECT count(*) FROM ct_dist.customers) || ' ' || (SELECT count(*) FROM customer_tier.verify_program('dist'))")
 if [ "$truncated" = "0 0" ]; then ok "TRUNCATE of the distributed orders: the program's customers emptied on every shard, 0 differences"
 else bad "TRUNCATE of the distributed orders: '$truncated' (customers, differences)"; fi
+
+# 10. Optional (CITUS_BENCH_JOBS=<customers>, not part of the test command):
+#     the jobs at that many customers (10 orders each) on the cluster against
+#     the same orders in a plain table of the coordinator, in this run, and
+#     how the customers are spread over the two workers.  All three servers
+#     share this machine's cores, so the ratio is not a cluster's speed-up.
+if [ -n "${CITUS_BENCH_JOBS:-}" ]; then
+    n=$CITUS_BENCH_JOBS
+    declare -A t_create=() t_run=() t_rebuild=()
+    ms() { local s; s=$(date +%s%N); q "$coord" -q -c "SET client_min_messages = error" "$@" >/dev/null; echo $(( ($(date +%s%N) - s) / 1000000 )); }
+    q "$coord" -q -c "SET client_min_messages = error" \
+        -c "CREATE TABLE bd_orders (LIKE orders)" -c "SELECT create_distributed_table('bd_orders', 'customer_id')" \
+        -c "INSERT INTO bd_orders SELECT (hashint4(i) & 2147483647) % $n, timestamptz '2024-01-01' + (hashint4(i + 1) & 2147483647) % 31536000 * interval '1 second',
+                   round(((hashint4(i + 2) & 2147483647) % 100000)::numeric / 100 + 1, 2) FROM generate_series(1, $n * 10) AS i" \
+        -c "CREATE INDEX ON bd_orders (customer_id)" \
+        -c "CREATE TABLE bl_orders (LIKE orders)" -c "INSERT INTO bl_orders SELECT * FROM bd_orders" -c "CREATE INDEX ON bl_orders (customer_id)" \
+        -c "VACUUM ANALYZE bl_orders" -c "ANALYZE bd_orders" >/dev/null
+    for p in bd bl; do
+        t_create[$p]=$(ms -c "SELECT customer_tier.create_program('$p', '${p}_orders', 'customer_id', 'amount', 'ordered_at', as_of => '2025-01-01')")
+        t_run[$p]=$(ms -c "CALL customer_tier.reclassify('$p', as_of => '2025-03-01')")
+        t_rebuild[$p]=$(ms -c "SELECT customer_tier.rebuild_program('$p')")
+    done
+    changes=$(q "$coord" -c "SELECT string_agg(r.program || ' ' || r.customers || ' customers, ' || r.tier_changes || ' tier changes', '; ' ORDER BY r.program)
+                               FROM customer_tier.run AS r WHERE r.program IN ('bd', 'bl')")
+    spread=$(q "$coord" -c "SELECT string_agg(x.nodeport || ': ' || x.customers, ', ' ORDER BY x.nodeport)
+                              FROM (SELECT p.nodeport, sum(r.result::bigint) AS customers
+                                      FROM run_command_on_shards('ct_bd.customers', 'SELECT count(*) FROM %s') AS r
+                                      JOIN pg_dist_shard_placement AS p USING (shardid) GROUP BY p.nodeport) AS x")
+    differ=$(q "$coord" -c "SELECT (SELECT count(*) FROM customer_tier.verify_program('bd')) + (SELECT count(*) FROM
+                                (SELECT customer, tier, segment, r_score, f_score, m_score, abc_class FROM ct_bd.customers
+                                 EXCEPT SELECT customer, tier, segment, r_score, f_score, m_score, abc_class FROM ct_bl.customers) AS d)")
+    echo "citus: bench: $n customers, $((n * 10)) orders (as of 2025-01-01, run as of 2025-03-01): $changes"
+    echo "citus: bench: create_program  cluster ${t_create[bd]} ms, one node ${t_create[bl]} ms"
+    echo "citus: bench: reclassify      cluster ${t_run[bd]} ms, one node ${t_run[bl]} ms"
+    echo "citus: bench: rebuild_program cluster ${t_rebuild[bd]} ms, one node ${t_rebuild[bl]} ms"
+    echo "citus: bench: customers per worker (port: rows): $spread"
+    # the model fit's sample of the customers (fit_program_model: 20,000 of them, TABLESAMPLE SYSTEM)
+    sampled=$(q "$coord" -c "SELECT (SELECT count(*) FROM ct_bd.customers TABLESAMPLE SYSTEM ($((2000000 / n))) REPEATABLE (0)) || ' on the cluster, ' ||
+                                   (SELECT count(*) FROM ct_bl.customers TABLESAMPLE SYSTEM ($((2000000 / n))) REPEATABLE (0)) || ' on one node'")
+    echo "citus: bench: customers in the model fit's sample: $sampled"
+    if [ "$differ" = 0 ]; then ok "bench: the cluster's customers equal one node's (tier, segment, scores, ABC class), verify_program 0"
+    else bad "bench: $differ differences between the cluster's customers and one node's"; fi
+fi
 
 echo "citus: $(( $(date +%s) - t0 )) s"
 exit $fail
