@@ -198,7 +198,10 @@ relation_entry(Oid relid)
 			}
 			else if (id != NO_SHARD)
 			{
-				run_query("SELECT s.logicalrelid::pg_catalog.oid FROM pg_catalog.pg_dist_shard AS s"
+				run_query("SELECT s.logicalrelid::pg_catalog.oid,"
+						  "       (SELECT d.partmethod OPERATOR(pg_catalog.=) 'h' FROM pg_catalog.pg_dist_partition AS d"
+						  "         WHERE d.logicalrelid OPERATOR(pg_catalog.=) s.logicalrelid)"
+						  "  FROM pg_catalog.pg_dist_shard AS s"
 						  " WHERE s.shardid OPERATOR(pg_catalog.=) $1",
 						  INT8OID, Int64GetDatum(id));
 				if (SPI_processed > 0)
@@ -213,8 +216,16 @@ relation_entry(Oid relid)
 						get_rel_namespace(table) == get_rel_namespace(relid) &&
 						strcmp(psprintf("%s_" INT64_FORMAT, table_name, id), relname) == 0)
 					{
+						bool		hash = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+																	  SPI_tuptable->tupdesc, 2, &isnull));
+
 						e.table = table;
-						e.shardid = id;
+						/*
+						 * The one shard of a Citus local table, on the
+						 * coordinator: its program's tables are plain tables
+						 * of that node, in no shard group.
+						 */
+						e.shardid = !isnull && hash ? id : NO_SHARD;
 					}
 				}
 			}

@@ -12,7 +12,10 @@
 #define NO_SHARD ((int64) 0)
 
 extern void CitusShardsInit(void);
-/* If relid is a shard of a Citus table: its table and shard id; else false. */
+/*
+ * If relid is a shard of a Citus table: its table and shard id (NO_SHARD for
+ * the shard of a Citus local table, which is in no shard group); else false.
+ */
 extern bool CitusShardOf(Oid relid, Oid *table, int64 *shardid);
 /* Whether relid is a Citus distributed (hash) table: its rows live in shards. */
 extern bool CitusDistributedTable(Oid relid);

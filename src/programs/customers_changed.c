@@ -18,6 +18,7 @@
 
 #include "citus_shards.h"
 #include "customer_events.h"
+#include "live_trigger.h"
 #include "summary_deltas.h"
 
 PG_FUNCTION_INFO_V1(customers_changed);
@@ -54,7 +55,13 @@ customers_changed(PG_FUNCTION_ARGS)
 		if (CitusShardOf(RelationGetRelid(trigdata->tg_relation), &table, &shard) &&
 			strcmp(get_rel_name(table), "customers") == 0 &&
 			strncmp(get_namespace_name(get_rel_namespace(table)), "ct_", 3) == 0)
+		{
+			/* the orders' TRUNCATE followed from the coordinator (live_trigger.c) */
+			if (TRIGGER_FIRED_BY_TRUNCATE(event))
+				PendShardTruncate(get_namespace_name(get_rel_namespace(table)) + 3, table,
+								  RelationGetRelid(trigdata->tg_relation));
 			return PointerGetDatum(NULL);
+		}
 	}
 	if (strcmp(RelationGetRelationName(trigdata->tg_relation), "customers") != 0 ||
 		strncmp(get_namespace_name(RelationGetNamespace(trigdata->tg_relation)), "ct_", 3) != 0)

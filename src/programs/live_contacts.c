@@ -26,6 +26,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "citus_shards.h"
 #include "live_trigger.h"
 #include "owner.h"
 #include "program_config.h"
@@ -86,14 +87,27 @@ maintain_contacts(PG_FUNCTION_ARGS)
 	Oid			keytype = InvalidOid;
 	Datum	   *keys = NULL;
 	int			nkeys = 0;
+	Oid			table;
+	int64		shard;
+	int64		outer_group;
 
+	/*
+	 * On a Citus shard of the contacts (citus_shards.c): the customers are
+	 * pended in its shard group, whose commit step scores them there.
+	 */
+	if (!CitusShardOf(RelationGetRelid(rel), &table, &shard))
+	{
+		table = RelationGetRelid(rel);
+		shard = NO_SHARD;
+	}
+	outer_group = CitusEnterShardGroup(shard);
 
 	/* it serves its program's own contacts table only, beside the program's customers */
 	customers = ProgramCustomersTable(program);
 	if (!OidIsValid(customers))
 		MissingProgram(program);
-	if (RelationGetNamespace(rel) != get_rel_namespace(customers) ||
-		strcmp(RelationGetRelationName(rel), "contacts") != 0)
+	if (get_rel_namespace(table) != get_rel_namespace(customers) ||
+		strcmp(get_rel_name(table), "contacts") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("trigger function customer_tier.maintain_contacts() serves program \"%s\", not table %s",
@@ -114,5 +128,6 @@ maintain_contacts(PG_FUNCTION_ARGS)
 	/* the keys are copied into the transaction's pending deltas */
 	PendCustomers(program, keytype, keys, nkeys, event, PENDING_CONTACT);
 	SPI_finish();
+	(void) CitusEnterShardGroup(outer_group);
 	return PointerGetDatum(NULL);
 }

@@ -932,6 +932,27 @@ truncate_program(const char *program, Relation rel)
 }
 
 /*
+ * A Citus shard of a program's customers was truncated (customers_changed):
+ * the TRUNCATE of the distributed orders, followed from the coordinator
+ * (maintain_orders), reaches each shard group in the backend that holds its
+ * pending deltas.  The deltas collected before it in that shard group go, as
+ * truncate_program drops them on one node.
+ */
+void
+PendShardTruncate(const char *program, Oid customers, Oid customers_shard)
+{
+	for (ProgramPending *pp = pending; pp != NULL; pp = pp->next)
+		if (strcmp(pp->program, program) == 0 && pp->shard != NO_SHARD &&
+			CitusColocatedShard(customers, pp->shard) == customers_shard)
+		{
+			MemoryContext old = MemoryContextSwitchTo(pending_cxt);
+
+			new_delta(pp, STEP_TRUNCATE)->truncated = true;
+			MemoryContextSwitchTo(old);
+		}
+}
+
+/*
  * The program a trigger function of the extension serves: its trigger's one
  * argument.  function names it in the errors of a call that breaks the
  * trigger protocol; after_statement, it must fire AFTER a statement.
@@ -972,18 +993,36 @@ maintain_orders(PG_FUNCTION_ARGS)
 	{
 		/*
 		 * Except TRUNCATE: Citus fires it on the table of the coordinator
-		 * only, never on the shards, and emptying the program's distributed
-		 * tables from there would need connections to the workers as
-		 * customer_tier_owner, which cannot log in.  Refused rather than left
-		 * to drift.
+		 * only, never on the shards.  The program's customers go with the
+		 * orders, by a TRUNCATE of its distributed customers table sent from
+		 * here in the same transaction, as the caller: Citus reaches the
+		 * workers over connections of the current role, and
+		 * customer_tier_owner cannot log in.  So only a role that may empty
+		 * that table (a superuser) can; any other is refused rather than
+		 * left to drift.
 		 */
 		if (TRIGGER_FIRED_BY_TRUNCATE(event))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("program \"%s\" cannot follow a TRUNCATE of the distributed table %s yet",
-							program, RelationGetRelationName(trigdata->tg_relation)),
-					 errdetail("Citus runs no trigger on the shards for a TRUNCATE."),
-					 errhint("DELETE the rows instead: the program follows a DELETE on every shard.")));
+		{
+			Oid			customers = ProgramCustomersTable(program);
+
+			if (!OidIsValid(customers))
+				MissingProgram(program);
+			if (pg_class_aclcheck(customers, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("program \"%s\" can follow a TRUNCATE of the distributed table %s only by a superuser",
+								program, RelationGetRelationName(trigdata->tg_relation)),
+						 errdetail("Citus runs no trigger on the shards for a TRUNCATE; the program's customers are emptied from the coordinator, over connections of the role truncating."),
+						 errhint("DELETE the rows instead: the program follows a DELETE on every shard.")));
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect failed");
+			if (SPI_execute(psprintf("TRUNCATE %s",
+									 quote_qualified_identifier(get_namespace_name(get_rel_namespace(customers)),
+																get_rel_name(customers))),
+							false, 0) != SPI_OK_UTILITY)
+				elog(ERROR, "SPI_execute failed");
+			SPI_finish();
+		}
 		return PointerGetDatum(NULL);
 	}
 

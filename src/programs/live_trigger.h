@@ -12,6 +12,8 @@ extern void LiveTriggerInit(void);
 /* The program a trigger serves (its one argument), the trigger protocol checked. */
 extern const char *TriggerProgram(FunctionCallInfo fcinfo, const char *function, bool after_statement);
 extern void CollectPartitionRows(const char *program, Oid relid, bool added);
+/* A TRUNCATE of a Citus shard of a program's customers: the shard group's pending deltas before it go. */
+extern void PendShardTruncate(const char *program, Oid customers, Oid customers_shard);
 /* What a write of a table beside the orders changed for some customers. */
 typedef enum PendingInput
 {

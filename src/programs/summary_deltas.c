@@ -19,6 +19,8 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_class.h"
+
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -89,6 +91,9 @@ NewSummaryDeltas(Relation customers)
 	TupleDesc	desc = RelationGetDescr(customers);
 
 	d->table = get_relname_relid("summary_deltas", RelationGetNamespace(customers));
+	/* a view of the distributed customers on a Citus cluster: nothing to add to */
+	if (OidIsValid(d->table) && get_rel_relkind(d->table) != RELKIND_RELATION)
+		d->table = InvalidOid;
 	CustomerColumns(desc, group_columns, G_NCOLUMNS, d->attnums);
 	d->cxt = CurrentMemoryContext;
 	return d;

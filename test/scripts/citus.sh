@@ -15,7 +15,19 @@
 #     customers after each INSERT, COPY, move between customers, UPDATE and
 #     DELETE through the coordinator, after writes through a worker and
 #     after 8 concurrent pgbench clients on the three nodes; TRUNCATE refused
-#     (not followed yet).
+#     to a role that may not empty the program's customers, followed for a
+#     superuser (at the end);
+#   * a program on a Citus local table: writes, a run and TRUNCATE;
+#   * create_program scores every backfilled customer on the shards; then
+#     reclassify, rebuild_program after drift, a pin, forget and purge on the
+#     cluster, each followed by verify_program (0 differences, summaries
+#     included);
+#   * every view and migration() of a distributed
+#     program equal row for row to those of a program over the same orders in
+#     a plain table of the coordinator; a CRM's distributed customers table
+#     joined to the segments on each shard group (EXPLAIN).
+# CITUS_BENCH_JOBS=<customers> adds a timing of the jobs at that scale against
+# one node (section 10; not part of the test command).
 # The servers use the first free ports above CT_PORT.
 # The three servers are stopped by pg_ctl and their folders removed, whatever
 # happens.
@@ -148,10 +160,31 @@ else
     bad "a program on a plain table of the coordinator: '$local_check' (customers, differences), expected '$expected_customers 0'"
 fi
 
+# A Citus local table (its one shard on the coordinator): the program's
+# tables stay plain tables of the coordinator, its triggers run on the shard.
+citus_local=$(q "$coord" -q -c "SET client_min_messages = error" \
+    -c "CREATE TABLE cl_orders (LIKE orders)" -c "CREATE INDEX ON cl_orders (customer_id)" \
+    -c "INSERT INTO cl_orders SELECT * FROM orders WHERE customer_id < 300" \
+    -c "SELECT citus_add_local_table_to_metadata('cl_orders')" \
+    -c "SELECT customer_tier.create_program('cl', 'cl_orders', 'customer_id', 'amount', 'ordered_at')" \
+    -c "INSERT INTO cl_orders SELECT 6000 + i % 20, now() - i * interval '1 hour', 5 FROM generate_series(1, 200) AS i" \
+    -c "UPDATE cl_orders SET amount = amount + 1 WHERE customer_id < 50" -c "DELETE FROM cl_orders WHERE customer_id BETWEEN 60 AND 80" \
+    -c "CALL customer_tier.reclassify('cl')" \
+    -c "SELECT customer_tier.citus_table_kind('cl_orders') || ' ' || (SELECT count(*) FROM ct_cl.customers) || ' ' ||
+               (SELECT count(DISTINCT customer_id) FROM cl_orders) || ' ' || (SELECT count(*) FROM customer_tier.verify_program('cl')) || ' ' ||
+               (SELECT outcome FROM customer_tier.run WHERE program = 'cl')" | tail -1)
+set -- $citus_local
+if [ "$1 $2" = "Citus local" ] && [ "$3" = "$4" ] && [ "$5" = 0 ] && [ "$6" = succeeded ]; then
+    ok "a program on a Citus local table: INSERT, UPDATE, DELETE and a run on its shard; $3 customers, 0 differences"
+else bad "a program on a Citus local table: '$citus_local' (kind, customers, with orders, differences, run)"; fi
+cl_truncated=$(q "$coord" -q -c "TRUNCATE cl_orders" -c "SELECT (SELECT count(*) FROM ct_cl.customers) || ' ' || (SELECT count(*) FROM customer_tier.verify_program('cl'))")
+if [ "$cl_truncated" = "0 0" ]; then ok "TRUNCATE of the Citus local table: the program's customers emptied, 0 differences"
+else bad "TRUNCATE of the Citus local table: '$cl_truncated' (customers, differences)"; fi
+
 # 5. A program over the orders distributed by customer: its per-customer
 #    tables co-located with them, its triggers on the shards, kept current
 #    for writes through the coordinator (docs/citus.md).
-differences() {  # verify_program's rows: of customers, and of the summaries (not kept on Citus yet)
+differences() {  # verify_program's rows: of customers, and of the summaries
     q "$coord" -c "SELECT count(*) FILTER (WHERE problem <> 'summary') || ' ' || count(*) FILTER (WHERE problem = 'summary') FROM customer_tier.verify_program('dist')"
 }
 t1=$(date +%s)
@@ -161,6 +194,9 @@ colocated=$(q "$coord" -c "
     SELECT count(*) FROM pg_dist_partition AS t
      WHERE t.colocationid = (SELECT o.colocationid FROM pg_dist_partition AS o WHERE o.logicalrelid = 'orders'::regclass)
        AND t.logicalrelid::text LIKE 'ct_dist.%'")
+unscored=$(q "$coord" -c "SELECT (SELECT count(*) FROM ct_dist.customers WHERE tier IS NULL) || ' ' || (SELECT count(*) FROM ct_dist.tier_history WHERE source = 'create_program')")
+if [ "$unscored" = "0 $customers" ]; then ok "create_program scored every backfilled customer on the shards: $customers first tiers in tier_history"
+else bad "create_program on distributed orders: '$unscored' (unscored customers, first tiers), expected '0 $customers'"; fi
 if [ "$attached" = "$customers" ] && [ "$colocated" = 5 ]; then
     ok "create_program on orders distributed by customer: $attached customers backfilled, 5 tables co-located with the orders ($(( $(date +%s) - t1 )) s)"
 else
@@ -169,7 +205,7 @@ fi
 check() {  # verify_program after a write through the coordinator
     local after
     after=$(differences)
-    if [ "${after%% *}" = 0 ]; then ok "$1: verify_program: 0 differences of customers (${after#* } of the summaries, not kept on Citus yet)"
+    if [ "$after" = "0 0" ]; then ok "$1: verify_program: 0 differences (customers and summaries)"
     else bad "$1: verify_program: $after (customers, summaries)"; fi
 }
 step() { local what=$1; shift; q "$coord" -q "$@" >/dev/null; check "$what"; }
@@ -219,11 +255,165 @@ if [ "${done_tx:-0}" -gt 0 ] && [ "${failed_tx:-1}" = 0 ]; then
 else
     bad "8 concurrent clients: '$done_tx' transactions, '$failed_tx' failed"; cat "$base"/bench.[012] | grep -i error | head -5
 fi
-truncated=$( { psql -X -At -h 127.0.0.1 -p "$coord" -U postgres -d postgres -v VERBOSITY=verbose -c "TRUNCATE orders" 2>&1 || true; } \
+# TRUNCATE of the distributed orders is followed from the coordinator, over
+# connections of the role truncating: a role that may not empty the
+# program's customers is refused (a superuser's TRUNCATE is in 9. below)
+truncated=$( { psql -X -At -h 127.0.0.1 -p "$coord" -U postgres -d postgres -v VERBOSITY=verbose \
+                   -c "SET client_min_messages = warning" -c "CREATE ROLE ct_crm LOGIN" -c "GRANT SELECT, TRUNCATE ON orders TO ct_crm" \
+                   -c "SET ROLE ct_crm" -c "TRUNCATE orders" 2>&1 || true; } \
             | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\): .*/\1/p' | head -1)
-if [ "$truncated" = 0A000 ]; then ok "TRUNCATE of the distributed orders: refused (0A000) rather than left to drift"
-else bad "TRUNCATE of the distributed orders: '$truncated', expected 0A000"; fi
+left=$(q "$coord" -c "SELECT count(*) FROM orders")
+if [ "$truncated" = 0A000 ] && [ "$left" -gt 0 ]; then ok "TRUNCATE of the distributed orders by a role that may not empty the program's customers: refused (0A000), $left orders kept"
+else bad "TRUNCATE of the distributed orders by ct_crm: '$truncated', $left orders left; expected 0A000"; fi
 echo "citus: program over distributed orders: $(( $(date +%s) - t1 )) s"
+# 7. Jobs on the distributed program (docs/citus.md, "Jobs"): a run, a
+#    rebuild after drift, a pin, forget and purge, each followed by
+#    verify_program.
+t2=$(date +%s)
+q "$coord" -q -c "SET client_min_messages = warning" -c "CALL customer_tier.reclassify('dist')" >/dev/null
+run=$(q "$coord" -c "SELECT r.outcome || ' ' || r.customers || ' ' || coalesce((SELECT sum(v::bigint) FROM jsonb_each_text(r.changes_by_tier) AS e (k, v)), 0) || ' ' || r.id
+                       FROM customer_tier.run AS r WHERE r.program = 'dist' ORDER BY r.id DESC LIMIT 1")
+run="$run $(q "$coord" -c "SELECT (SELECT count(*) FROM ct_dist.customers) || ' ' || (SELECT count(*) FROM ct_dist.tier_history AS h WHERE h.source = 'run ${run##* }')")"
+set -- $run
+if [ "$1" = succeeded ] && [ "$2" = "$5" ] && [ "$3" = "$6" ]; then
+    check "reclassify: run $4 succeeded, $2 customers scored on the shards, $3 tier changes logged on the coordinator and recorded on the shards"
+else bad "reclassify: '$run' (outcome, scored, changes logged, run, customers, changes in tier_history)"; fi
+drifted=$(q "$coord" -q -c "UPDATE ct_dist.customers SET orders = orders + 1, monetary = monetary + 1000 WHERE customer IN (1, 2, 3)" \
+           -c "SELECT count(*) FILTER (WHERE problem = 'different') FROM customer_tier.verify_program('dist')")
+q "$coord" -q -c "SELECT customer_tier.rebuild_program('dist')" >/dev/null
+if [ "$drifted" = 3 ]; then check "rebuild_program after 3 customers drifted"
+else bad "rebuild_program: the drift of 3 customers was seen as '$drifted'"; fi
+pin_customer=$(q "$coord" -c "SELECT customer FROM ct_dist.customers WHERE tier <> 'diamond' ORDER BY customer LIMIT 1")
+pinned=$(q "$coord" -q -c "SELECT customer_tier.pin_customer('dist', '$pin_customer', 'diamond', 'test')" \
+          -c "SELECT c.tier || ' ' || c.tier_reason || ' ' || (SELECT count(*) FROM ct_dist.tier_history AS h WHERE h.customer = c.customer AND h.source = 'pin')
+                FROM ct_dist.customers AS c WHERE c.customer = $pin_customer" | tail -1)
+if [ "$pinned" = "diamond pinned 1" ]; then check "pin_customer('dist', '$pin_customer', 'diamond'): scored on its shard"
+else bad "pin_customer: '$pinned' (tier, reason, pin rows in tier_history), expected 'diamond pinned 1'"; fi
+erased=$(q "$coord" -q -c "DELETE FROM orders WHERE customer_id = 5" -c "SELECT customer_tier.forget('dist', '5')" \
+          -c "SELECT (SELECT count(*) FROM ct_dist.customers WHERE customer = 5) + (SELECT count(*) FROM ct_dist.tier_history WHERE customer = 5)" | tail -1)
+purged=$(q "$coord" -c "SELECT customer_tier.purge('dist') ? 'tier_history'")
+if [ "$erased" = 0 ] && [ "$purged" = t ]; then check "forget('dist', '5') erased its rows on the shards; purge ran over the distributed tables"
+else bad "forget/purge: $erased rows of customer 5 left, purge answered '$purged'"; fi
+echo "citus: jobs: $(( $(date +%s) - t2 )) s"
+
+# 8. The views from the coordinator against one node: the same orders in a
+#    distributed table and in a plain table of the coordinator, a program on
+#    each scoring as of the same instant, reclassified and with the same pin;
+#    every view compared row for row, both ways.
+t3=$(date +%s)
+as_of="2025-06-01 00:00+00"
+q "$coord" -q -c "SET client_min_messages = error" \
+    -c "CREATE TABLE cmp_orders (LIKE orders)" -c "SELECT create_distributed_table('cmp_orders', 'customer_id')" \
+    -c "INSERT INTO cmp_orders SELECT * FROM orders WHERE ordered_at < '$as_of'" -c "CREATE INDEX ON cmp_orders (customer_id)" \
+    -c "CREATE TABLE one_orders (LIKE orders)" -c "INSERT INTO one_orders SELECT * FROM cmp_orders" -c "CREATE INDEX ON one_orders (customer_id)" \
+    -c "SELECT customer_tier.create_program('cmp', 'cmp_orders', 'customer_id', 'amount', 'ordered_at', as_of => '$as_of')" \
+    -c "SELECT customer_tier.create_program('one', 'one_orders', 'customer_id', 'amount', 'ordered_at', as_of => '$as_of')" \
+    -c "CALL customer_tier.reclassify('cmp')" -c "CALL customer_tier.reclassify('one')" \
+    -c "SELECT customer_tier.pin_customer(p, '7', 'diamond', 'test') FROM unnest('{cmp,one}'::text[]) AS p" \
+    -c "SELECT customer_tier.log_contact(p, k::text, 'phone', 'reached', NULL, '2024-09-01') FROM unnest('{cmp,one}'::text[]) AS p, generate_series(10, 40) AS k" \
+    -c "SELECT customer_tier.log_contact(p, k::text, 'email', NULL, NULL, '2024-09-01') FROM unnest('{cmp,one}'::text[]) AS p, generate_series(30, 35) AS k" \
+    -c "INSERT INTO cmp_orders VALUES (7, '2025-05-01', 12.5), (99999, '2025-05-02', 40)" \
+    -c "INSERT INTO one_orders VALUES (7, '2025-05-01', 12.5), (99999, '2025-05-02', 40)" >/dev/null
+# every view of the one-node program, and the program's functions of periods
+views=$(q "$coord" -c "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_class AS c
+                        WHERE c.relnamespace = 'ct_one'::regnamespace AND c.relkind = 'v'")
+compare() {  # $1: a name; $2: SQL text of rows with %s for the schema; prints the rows that differ
+    q "$coord" -c "SELECT count(*) FROM ((SELECT * FROM ($(printf "$2" ct_one)) AS a EXCEPT ALL SELECT * FROM ($(printf "$2" ct_cmp)) AS b)
+                                     UNION ALL (SELECT * FROM ($(printf "$2" ct_cmp)) AS b EXCEPT ALL SELECT * FROM ($(printf "$2" ct_one)) AS a)) AS d"
+}
+differing=""
+compared=0
+for v in $views; do
+    # the run views name the run, whose number differs between the two
+    # programs; updated_at is when a row was written
+    n=$(compare "$v" "SELECT to_jsonb(v) - '{from_run,to_run,from_finished_at,to_finished_at,id,run,updated_at}'::text[] AS row FROM %s.$v AS v")
+    compared=$((compared + 1))
+    [ "$n" = 0 ] || differing="$differing $v($n)"
+done
+for f in "kpis('month', '2025-01-01', '2025-06-01')" "migration('2025-01-01', '2025-06-01')" \
+         "satisfaction_by_tier('month', '2025-01-01', '2025-06-01')"; do
+    n=$(compare "$f" "SELECT to_jsonb(k) AS row FROM %s.$f AS k")
+    compared=$((compared + 1))
+    [ "$n" = 0 ] || differing="$differing ${f%%(*}($n)"
+done
+rows=$(q "$coord" -c "SELECT (SELECT count(*) FROM ct_cmp.segments) || ' ' || (SELECT count(*) FROM ct_cmp.tier_summary WHERE customers > 0) || ' ' ||
+                            (SELECT count(*) FROM ct_cmp.follow_ups_due) || ' ' || (SELECT count(last_channel) FROM ct_cmp.follow_ups_due) || ' ' ||
+                            (SELECT count(*) FROM ct_cmp.kpis('month', '2025-01-01', '2025-06-01'))")
+set -- $rows
+if [ -z "$differing" ] && [ "$1" -gt 0 ] && [ "$3" -gt 0 ] && [ "$4" -gt 0 ] && [ "${5:-0}" -gt 0 ]; then
+    ok "the same $compared views and functions from the coordinator as on one node ($views, kpis, migration, satisfaction_by_tier): equal row for row (segments: $1 rows, $2 tiers with customers; follow_ups_due: $3 rows, $4 with a last contact; kpis: $5 rows)"
+else bad "views that differ from one node's (rows differing):$differing; segments $rows"; fi
+cmp_diff=$(q "$coord" -c "SELECT count(*) FROM customer_tier.verify_program('cmp')")
+if [ "$cmp_diff" = 0 ]; then ok "verify_program('cmp'): 0 differences"; else bad "verify_program('cmp'): $cmp_diff differences"; fi
+# a CRM's own customers table, distributed with the orders: its join to the
+# segments runs on each shard group (no repartition, no pull to the coordinator)
+plan=$(q "$coord" -q -c "SET client_min_messages = warning" \
+    -c "CREATE TABLE crm_customers (id bigint PRIMARY KEY, name text)" \
+    -c "SELECT create_distributed_table('crm_customers', 'id', colocate_with => 'cmp_orders')" \
+    -c "INSERT INTO crm_customers SELECT DISTINCT customer_id, 'c' || customer_id FROM cmp_orders" \
+    -c "EXPLAIN (COSTS OFF) SELECT s.tier, count(*) FROM crm_customers AS cc JOIN ct_cmp.segments AS s ON s.customer = cc.id GROUP BY s.tier")
+if grep -q "Task Count: 32" <<<"$plan" && grep -q "Join" <<<"$plan" && grep -q "crm_customers_[0-9]" <<<"$plan" \
+   && grep -q " customers_[0-9]" <<<"$plan" && ! grep -qi "repartition\|MapMergeJob" <<<"$plan"; then
+    ok "a CRM's distributed customers joined to the segments: co-located, the join on each of 32 shard groups ($(grep -m1 -o 'Hash Join\|Merge Join\|Nested Loop' <<<"$plan") of crm_customers_N and customers_N)"
+else bad "the join of crm_customers to the segments is not co-located:"; echo "$plan" | head -30; fi
+joined=$(q "$coord" -c "SELECT (SELECT count(*) FROM crm_customers AS cc JOIN ct_cmp.segments AS s ON s.customer = cc.id) = (SELECT count(*) FROM ct_one.segments WHERE customer IN (SELECT customer_id FROM one_orders))")
+if [ "$joined" = t ]; then ok "the co-located join finds every customer"; else bad "the co-located join: '$joined'"; fi
+echo "citus: views against one node: $(( $(date +%s) - t3 )) s"
+
+# 9. TRUNCATE of the distributed orders by a superuser: the program's
+#    customers emptied on every shard from the coordinator; in a transaction
+#    with writes before and after it, only the writes after it count.
+truncated=$(q "$coord" -q -c "BEGIN" -c "INSERT INTO orders VALUES (1, now(), 5), (2, now(), 6)" -c "TRUNCATE orders" \
+                -c "INSERT INTO orders VALUES (3, now(), 7), (4000, now(), 8)" -c "COMMIT" \
+                -c "SELECT (SELECT count(*) FROM orders) || ' ' || (SELECT count(*) FROM ct_dist.customers) || ' ' || (SELECT count(*) FROM customer_tier.verify_program('dist'))")
+if [ "$truncated" = "2 2 0" ]; then check "TRUNCATE of the distributed orders between writes in one transaction: 2 orders and 2 customers left"
+else bad "TRUNCATE of the distributed orders: '$truncated' (orders, customers, differences), expected '2 2 0'"; fi
+truncated=$(q "$coord" -q -c "TRUNCATE orders" -c "SELECT (SELECT count(*) FROM ct_dist.customers) || ' ' || (SELECT count(*) FROM customer_tier.verify_program('dist'))")
+if [ "$truncated" = "0 0" ]; then ok "TRUNCATE of the distributed orders: the program's customers emptied on every shard, 0 differences"
+else bad "TRUNCATE of the distributed orders: '$truncated' (customers, differences)"; fi
+
+# 10. Optional (CITUS_BENCH_JOBS=<customers>, not part of the test command):
+#     the jobs at that many customers (10 orders each) on the cluster against
+#     the same orders in a plain table of the coordinator, in this run, and
+#     how the customers are spread over the two workers.  All three servers
+#     share this machine's cores, so the ratio is not a cluster's speed-up.
+if [ -n "${CITUS_BENCH_JOBS:-}" ]; then
+    n=$CITUS_BENCH_JOBS
+    declare -A t_create=() t_run=() t_rebuild=()
+    ms() { local s; s=$(date +%s%N); q "$coord" -q -c "SET client_min_messages = error" "$@" >/dev/null; echo $(( ($(date +%s%N) - s) / 1000000 )); }
+    q "$coord" -q -c "SET client_min_messages = error" \
+        -c "CREATE TABLE bd_orders (LIKE orders)" -c "SELECT create_distributed_table('bd_orders', 'customer_id')" \
+        -c "INSERT INTO bd_orders SELECT (hashint4(i) & 2147483647) % $n, timestamptz '2024-01-01' + (hashint4(i + 1) & 2147483647) % 31536000 * interval '1 second',
+                   round(((hashint4(i + 2) & 2147483647) % 100000)::numeric / 100 + 1, 2) FROM generate_series(1, $n * 10) AS i" \
+        -c "CREATE INDEX ON bd_orders (customer_id)" \
+        -c "CREATE TABLE bl_orders (LIKE orders)" -c "INSERT INTO bl_orders SELECT * FROM bd_orders" -c "CREATE INDEX ON bl_orders (customer_id)" \
+        -c "VACUUM ANALYZE bl_orders" -c "ANALYZE bd_orders" >/dev/null
+    for p in bd bl; do
+        t_create[$p]=$(ms -c "SELECT customer_tier.create_program('$p', '${p}_orders', 'customer_id', 'amount', 'ordered_at', as_of => '2025-01-01')")
+        t_run[$p]=$(ms -c "CALL customer_tier.reclassify('$p', as_of => '2025-03-01')")
+        t_rebuild[$p]=$(ms -c "SELECT customer_tier.rebuild_program('$p')")
+    done
+    changes=$(q "$coord" -c "SELECT string_agg(r.program || ' ' || r.customers || ' customers, ' || r.tier_changes || ' tier changes', '; ' ORDER BY r.program)
+                               FROM customer_tier.run AS r WHERE r.program IN ('bd', 'bl')")
+    spread=$(q "$coord" -c "SELECT string_agg(x.nodeport || ': ' || x.customers, ', ' ORDER BY x.nodeport)
+                              FROM (SELECT p.nodeport, sum(r.result::bigint) AS customers
+                                      FROM run_command_on_shards('ct_bd.customers', 'SELECT count(*) FROM %s') AS r
+                                      JOIN pg_dist_shard_placement AS p USING (shardid) GROUP BY p.nodeport) AS x")
+    differ=$(q "$coord" -c "SELECT (SELECT count(*) FROM customer_tier.verify_program('bd')) + (SELECT count(*) FROM
+                                (SELECT customer, tier, segment, r_score, f_score, m_score, abc_class FROM ct_bd.customers
+                                 EXCEPT SELECT customer, tier, segment, r_score, f_score, m_score, abc_class FROM ct_bl.customers) AS d)")
+    echo "citus: bench: $n customers, $((n * 10)) orders (as of 2025-01-01, run as of 2025-03-01): $changes"
+    echo "citus: bench: create_program  cluster ${t_create[bd]} ms, one node ${t_create[bl]} ms"
+    echo "citus: bench: reclassify      cluster ${t_run[bd]} ms, one node ${t_run[bl]} ms"
+    echo "citus: bench: rebuild_program cluster ${t_rebuild[bd]} ms, one node ${t_rebuild[bl]} ms"
+    echo "citus: bench: customers per worker (port: rows): $spread"
+    # the model fit's sample of the customers (fit_program_model: 20,000 of them, TABLESAMPLE SYSTEM)
+    sampled=$(q "$coord" -c "SELECT (SELECT count(*) FROM ct_bd.customers TABLESAMPLE SYSTEM ($((2000000 / n))) REPEATABLE (0)) || ' on the cluster, ' ||
+                                   (SELECT count(*) FROM ct_bl.customers TABLESAMPLE SYSTEM ($((2000000 / n))) REPEATABLE (0)) || ' on one node'")
+    echo "citus: bench: customers in the model fit's sample: $sampled"
+    if [ "$differ" = 0 ]; then ok "bench: the cluster's customers equal one node's (tier, segment, scores, ABC class), verify_program 0"
+    else bad "bench: $differ differences between the cluster's customers and one node's"; fi
+fi
 
 echo "citus: $(( $(date +%s) - t0 )) s"
 exit $fail

@@ -223,13 +223,13 @@ BEGIN
     END IF;
     customers := customer_tier.attach_program_triggers(customer_tier.program_row(name));
     IF distributed THEN
-        -- The first breakpoints, then the catalog to the workers.  The first
-        -- scoring of everyone is a run's work, not distributed yet: each
-        -- customer is scored when its orders change (docs/citus.md).
-        PERFORM customer_tier.refresh_population(name);
-        PERFORM customer_tier.citus_sync_program(name);
-        RAISE NOTICE 'program "%": % customers backfilled on the shards of %; each is scored when its orders change', name, customers, orders
-            USING DETAIL = 'Scoring every customer at once (a run, rescore_program) does not run on a Citus cluster yet.';
+        -- The first breakpoints and ABC classes, across the cluster; then
+        -- everyone scored on the shards, in this transaction
+        -- (citus_rescore_where, which copies the catalog to the workers
+        -- first): the first tiers are recorded on the shards of tier_history
+        -- by its trigger, as a change from none.
+        PERFORM customer_tier.rescore_where(name, 'create_program', 'true',
+                                            customer_tier.refresh_population(name));
     ELSE
     -- The first population breakpoints from the staged backfill, then
     -- everyone's scores, ABC class (as a run gives them: the first run has
@@ -359,8 +359,10 @@ BEGIN
     END IF;
     -- A table that Citus distributes by the customer key: the program's
     -- per-customer tables are distributed with it (citus_distribute_program)
-    -- and its triggers run on the shards.  Any other Citus table: its rows
-    -- live in shards that the program's triggers do not reach yet.
+    -- and its triggers run on the shards.  A Citus local table: its one
+    -- shard is on the coordinator, where the program's tables stay, as for a
+    -- plain table.  A reference table: its rows are replicated on every node,
+    -- which the program's triggers do not follow yet.
     citus_kind := customer_tier.citus_table_kind(orders);
     IF citus_kind = 'distributed'
        AND customer_tier.citus_distribution_column(orders) IS DISTINCT FROM customer_column THEN
@@ -370,11 +372,11 @@ BEGIN
                   DETAIL = 'A program keeps each customer in the shard group of the customer''s orders: every order of a customer must be in one shard.',
                   HINT = format('Distribute the table by the customer: SELECT alter_distributed_table(%L, distribution_column := %L).',
                                 orders::text, customer_column);
-    ELSIF citus_kind IS NOT NULL AND citus_kind <> 'distributed' THEN
+    ELSIF citus_kind = 'reference' THEN
         RAISE EXCEPTION '% is a Citus % table', orders, citus_kind
             USING ERRCODE = 'feature_not_supported',
-                  DETAIL = 'Its rows live in shards on the workers; a program cannot keep them current yet.',
-                  HINT = 'Attach the program to a table distributed by the customer key, or to a table on one node (docs/citus.md).';
+                  DETAIL = 'Its rows are replicated on every node; a program cannot keep them current yet.',
+                  HINT = 'Attach the program to a table distributed by the customer key, to a Citus local table or to a table on one node (docs/citus.md).';
     END IF;
     -- before anything is said about its columns
     PERFORM customer_tier.check_table_rights(caller, orders, 'SELECT,TRIGGER');

@@ -759,6 +759,11 @@ BEGIN
     PERFORM customer_tier.drop_followup_objects(prog);
     PERFORM customer_tier.drop_program_views(prog);
     -- RESTRICT: a user's own object that depends on these must make this fail.
+    -- a view of the customers over distributed orders (create_summary_objects), first
+    IF (SELECT c.relkind FROM pg_class AS c
+         WHERE c.oid = pg_catalog.to_regclass(format('%I.summary_deltas', prog.data_schema))) = 'v' THEN
+        EXECUTE format('DROP VIEW %I.summary_deltas RESTRICT', prog.data_schema);
+    END IF;
     EXECUTE format('DROP TABLE IF EXISTS %I.rejects RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.customers RESTRICT', prog.data_schema);
     EXECUTE format('DROP TABLE IF EXISTS %I.summary_deltas RESTRICT', prog.data_schema);

@@ -206,6 +206,9 @@ BEGIN
         scored := scored || 'abc_class'::text;
     END IF;
     arguments := format('%L, c, %L%s', prog.name, source, CASE WHEN abc IS NULL THEN '' ELSE ', ' || abc END);
+    IF customer_tier.citus_table_kind(format('%I.customers', prog.data_schema)::regclass) = 'distributed' THEN
+        RETURN customer_tier.citus_rescore_where(prog, source, condition, scored, arguments);
+    END IF;
     -- the SET's sub-select computes the row once (OFFSET 0) and takes its
     -- fields: a function in FROM would go through a tuplestore
     EXECUTE format($sql$

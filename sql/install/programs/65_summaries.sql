@@ -37,6 +37,11 @@ DECLARE
     lock_key constant bigint := (x'43545355'::bigint << 32)
                                 | deltas::oid::bigint;
 BEGIN
+    -- over distributed orders, summary_deltas is a view of the customers
+    -- (create_summary_objects): nothing to fold
+    IF (SELECT c.relkind FROM pg_class AS c WHERE c.oid = deltas) = 'v' THEN
+        RETURN;
+    END IF;
     IF empty THEN
         EXECUTE format('DELETE FROM %s', deltas);
         RETURN;
@@ -69,6 +74,22 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- Over orders distributed by Citus the customers are written on the
+    -- shards, where no summary table is: summary_deltas is then a view of
+    -- the same groups summed from the distributed customers (Citus groups on
+    -- every shard and adds up), which tier_summary and segment_summary read
+    -- as they read the table (docs/citus.md, "Views").
+    IF customer_tier.citus_table_kind(prog.orders_table) = 'distributed' THEN
+        EXECUTE format($sql$
+            CREATE VIEW %1$I.summary_deltas AS
+            SELECT c.tier, c.segment, c.risk_stake IS NOT NULL AS at_risk,
+                   count(*)::bigint AS customers, sum(c.monetary) AS revenue,
+                   coalesce(sum(c.value_score::numeric), 0) AS value_sum, count(c.value_score)::bigint AS value_n
+              FROM %1$I.customers AS c GROUP BY 1, 2, 3;
+            COMMENT ON VIEW %1$I.summary_deltas IS 'the customers of each group (tier, segment, on the churn list), summed from the distributed customers (a program over distributed orders); tier_summary and segment_summary sum it'
+        $sql$, prog.data_schema);
+        RETURN;
+    END IF;
     EXECUTE format($sql$
         CREATE TABLE %1$I.summary_deltas (
             tier      text,

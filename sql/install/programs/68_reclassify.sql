@@ -76,6 +76,8 @@ DECLARE
     failure text;
     failure_state text;
     abc text;
+    changes jsonb;
+    rejected bigint;
 BEGIN
     IF program IS NULL OR batch_size IS NULL THEN
         RAISE EXCEPTION 'program and batch_size must not be null'
@@ -189,20 +191,25 @@ BEGIN
 
     -- the summaries' deltas of this run and of the writers since the last fold, folded
     PERFORM customer_tier.compact_summary(pg_catalog.format('%I.summary_deltas', prog.data_schema)::regclass, true);
+    -- read first, then written: on a Citus cluster tier_history is
+    -- distributed, and Citus refuses an UPDATE of the coordinator's run log
+    -- that reads it in the same statement
     EXECUTE pg_catalog.format($sql$
-        UPDATE customer_tier.run AS r
-           SET outcome = 'succeeded', finished_at = pg_catalog.clock_timestamp(),
-               customers = $2, batches = $3, tier_changes = $4,
-               changes_by_tier = (SELECT pg_catalog.jsonb_object_agg(x.change, x.n)
-                                    FROM (SELECT coalesce(h.from_tier, 'new') OPERATOR(pg_catalog.||) '>'
-                                                 OPERATOR(pg_catalog.||) h.to_tier AS change,
-                                                 pg_catalog.count(*) AS n
-                                            FROM %1$I.tier_history AS h
-                                           WHERE h.source OPERATOR(pg_catalog.=) ('run ' OPERATOR(pg_catalog.||) $1::text)
-                                           GROUP BY 1) AS x),
-               rejects = (SELECT pg_catalog.count(*) FROM %1$I.rejects)
-         WHERE r.id OPERATOR(pg_catalog.=) $1$sql$, prog.data_schema)
-      USING run_id, scored, batch_count, changed;
+        SELECT (SELECT pg_catalog.jsonb_object_agg(x.change, x.n)
+                  FROM (SELECT coalesce(h.from_tier, 'new') OPERATOR(pg_catalog.||) '>'
+                               OPERATOR(pg_catalog.||) h.to_tier AS change,
+                               pg_catalog.count(*) AS n
+                          FROM %1$I.tier_history AS h
+                         WHERE h.source OPERATOR(pg_catalog.=) ('run ' OPERATOR(pg_catalog.||) $1::text)
+                         GROUP BY 1) AS x),
+               (SELECT pg_catalog.count(*) FROM %1$I.rejects)$sql$, prog.data_schema)
+      INTO changes, rejected
+      USING run_id;
+    UPDATE customer_tier.run AS r
+       SET outcome = 'succeeded', finished_at = pg_catalog.clock_timestamp(),
+           customers = scored, batches = batch_count, tier_changes = changed,
+           changes_by_tier = changes, rejects = rejected
+     WHERE r.id OPERATOR(pg_catalog.=) run_id;
     -- retention (86_retention.sql); a failed purge does not fail the run
     BEGIN
         UPDATE customer_tier.run AS r SET purged = customer_tier.purge(reclassify.program) WHERE r.id OPERATOR(pg_catalog.=) run_id;

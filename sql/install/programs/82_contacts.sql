@@ -272,6 +272,12 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     s name := prog.data_schema;
+    -- over orders distributed by Citus (docs/citus.md, "Views"), the
+    -- cadences and the last contact are joined in forms Citus plans: the
+    -- coordinator's cadences as a subquery it sends to the shards, the last
+    -- contacts grouped by customer on each shard (a lateral subquery with a
+    -- LIMIT is refused); on one node, a lookup per row of the page read
+    distributed constant boolean := customer_tier.citus_table_kind(prog.orders_table) = 'distributed';
 BEGIN
     -- Due once follow_up_due_at, stored with the customer by the scoring
     -- path, has passed; most important first (tier, then churn flags and
@@ -285,18 +291,26 @@ BEGIN
                     WHEN c.last_contact_at IS NULL THEN 'never contacted'
                     ELSE 'cadence' END AS reason,
                pg_catalog.floor(pg_catalog.date_part('epoch', (SELECT customer_tier.program_as_of(%2$L)) - c.follow_up_due_at) / 86400)::integer AS days_overdue,
-               coalesce((SELECT cd.every FROM customer_tier.cadence AS cd
-                          WHERE cd.program = %2$L AND cd.tier = c.tier),
-                        customer_tier.default_cadence(c.tier)) AS cadence,
+               coalesce(%4$s, customer_tier.default_cadence(c.tier)) AS cadence,
                c.last_contact_at, k.channel AS last_channel, k.outcome AS last_outcome, c.tier_since,
                c.value_score, c.monetary, c.last_order, c.churn_flags
           FROM %1$I.customers AS c
-          LEFT JOIN LATERAL (SELECT l.channel, l.outcome FROM %1$I.contacts AS l
-                              WHERE l.customer = c.customer AND l.contacted_at = c.last_contact_at
-                              ORDER BY l.id DESC LIMIT 1) AS k ON true
+          %5$s
          WHERE c.follow_up_due_at <= (SELECT customer_tier.program_as_of(%2$L))
          ORDER BY c.tier_rank, %3$s, c.follow_up_due_at, c.customer
-    $sql$, s, prog.name, customer_tier.follow_up_priority_sql('c'));
+    $sql$, s, prog.name, customer_tier.follow_up_priority_sql('c'),
+        CASE WHEN distributed THEN 'cd.every'
+             ELSE format('(SELECT cd.every FROM customer_tier.cadence AS cd WHERE cd.program = %L AND cd.tier = c.tier)', prog.name) END,
+        CASE WHEN distributed
+             THEN format($join$LEFT JOIN (SELECT DISTINCT ON (l.customer, l.contacted_at) l.customer, l.contacted_at, l.channel, l.outcome
+                                            FROM %1$I.contacts AS l
+                                           ORDER BY l.customer, l.contacted_at, l.id DESC) AS k
+                                  ON k.customer = c.customer AND k.contacted_at = c.last_contact_at
+                                LEFT JOIN (SELECT x.tier, x.every FROM customer_tier.cadence AS x WHERE x.program = %2$L) AS cd
+                                  ON cd.tier = c.tier$join$, s, prog.name)
+             ELSE format($join$LEFT JOIN LATERAL (SELECT l.channel, l.outcome FROM %1$I.contacts AS l
+                                                   WHERE l.customer = c.customer AND l.contacted_at = c.last_contact_at
+                                                   ORDER BY l.id DESC LIMIT 1) AS k ON true$join$, s) END);
     EXECUTE format('COMMENT ON VIEW %I.follow_ups_due IS %L', s,
                    format('program %s: customers due for a contact, most important first: best tier, then most churn flags, then highest value score, then longest overdue',
                           prog.name));

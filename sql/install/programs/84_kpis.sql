@@ -217,7 +217,11 @@ BEGIN
     -- customer_tier_owner (granted SELECT on it by create_program) and
     -- returns aggregates only.  row_security = off: a policy on the table
     -- would run its owner's functions with customer_tier_owner's rights, so
-    -- such a table makes kpis fail instead.
+    -- such a table makes kpis fail instead.  Over orders distributed by
+    -- Citus it runs with its caller's rights instead: Citus reads the shards
+    -- over connections of the current role, and customer_tier_owner cannot
+    -- log in (docs/citus.md, "Views"); the caller then needs SELECT on the
+    -- orders.
     EXECUTE format($fn$
         CREATE FUNCTION %1$I.kpis(unit text DEFAULT 'month', from_date timestamptz DEFAULT NULL,
                                   to_date timestamptz DEFAULT NULL)
@@ -227,7 +231,7 @@ BEGIN
                        repeat_customers bigint, repeat_purchase_rate double precision,
                        orders bigint, revenue numeric,
                        nps double precision, csat double precision, answers bigint, response_rate double precision)
-        LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE SECURITY DEFINER ROWS 100
+        LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE %9$s ROWS 100
         SET search_path = pg_catalog, pg_temp
         SET jit = off
         SET row_security = off
@@ -275,7 +279,9 @@ BEGIN
         END
         $body$ $fn$, s, customer_tier.kpi_cohort_sql(prog), prog.orders_table, prog.customer_column,
         prog.amount_column, prog.ordered_at_column, customer_tier.program_row_counts_sql(prog, 'o'),
-        customer_tier.kpi_satisfaction_sql(prog));
+        customer_tier.kpi_satisfaction_sql(prog),
+        CASE WHEN customer_tier.citus_table_kind(prog.orders_table) = 'distributed' THEN 'SECURITY INVOKER'
+             ELSE 'SECURITY DEFINER' END);
     EXECUTE format('COMMENT ON FUNCTION %I.kpis(text, timestamptz, timestamptz) IS %L', s,
                    format('program %s: per period (a date_trunc unit, month by default) and tier at period start: customers, new customers, retained, churned, retention, churn and repeat-purchase rates, orders, revenue, NPS, CSAT, response rate (docs/kpis.md)',
                           prog.name));

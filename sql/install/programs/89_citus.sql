@@ -171,10 +171,67 @@ $$;
 COMMENT ON FUNCTION customer_tier.citus_sync_program(text) IS
     'copy a program''s catalog rows to every Citus worker (after create_program and after changing its configuration); returns the number of workers';
 
+-- rescore_where over a program's distributed customers (docs/citus.md,
+-- "Jobs"): the same scoring (scored_row, scored_row_changed, in C), run by
+-- Citus on every shard of the customers, in parallel, in the caller's
+-- transaction.  Citus refuses an UPDATE whose SET or WHERE calls a STABLE
+-- function of the row's columns, but pushes an INSERT ... SELECT between
+-- co-located shards down whole: each shard's rows are scored and written back
+-- on their node (ON CONFLICT on the customer key: every selected row is
+-- there).  Only the scored columns are written back, and only while the row
+-- is the version that was scored (updated_at unchanged): a customer whose
+-- orders the trigger path changed meanwhile keeps the trigger path's scoring
+-- (on one node, rescore_where's UPDATE rescores the newest version instead).
+-- The workers score against the coordinator's configuration, copied to them
+-- first (citus_sync_program, which each worker commits on its own).
+-- Returns the number of customers whose tier changed.
+CREATE OR REPLACE FUNCTION customer_tier.citus_rescore_where(prog customer_tier.program, source text, condition text,
+                                                  scored text[], arguments text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    columns text;
+    selected text;
+    changed bigint;
+BEGIN
+    PERFORM customer_tier.citus_sync_program(prog.name);
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum),
+           string_agg(CASE WHEN a.attname = ANY (scored)
+                           THEN format('(customer_tier.scored_row(%s)).%I', arguments, a.attname)
+                           ELSE format('c.%I', a.attname) END, ', ' ORDER BY a.attnum)
+      INTO columns, selected
+      FROM pg_attribute AS a
+     WHERE a.attrelid = format('%I.customers', prog.data_schema)::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+    EXECUTE format($sql$
+        WITH updated AS (
+            INSERT INTO %1$I.customers AS t (%2$s)
+            SELECT %3$s FROM %1$I.customers AS c
+             WHERE (%4$s)
+               AND customer_tier.scored_row_changed(%5$s)
+            ON CONFLICT (customer) DO UPDATE
+               SET (%6$s) = (%7$s)
+             WHERE t.updated_at IS NOT DISTINCT FROM excluded.updated_at
+            RETURNING t.tier_since >= %8$L::timestamptz AS changed)
+        SELECT count(*) FILTER (WHERE u.changed) FROM updated AS u$sql$,
+        prog.data_schema, columns, selected, condition, arguments,
+        array_to_string(scored, ', '),
+        (SELECT string_agg('excluded.' || quote_ident(n), ', ') FROM unnest(scored) AS n),
+        customer_tier.program_as_of(prog.name))
+      INTO changed;
+    RETURN changed;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.citus_rescore_where(customer_tier.program, text, text, text[], text) IS
+    'rescore_where on a program''s distributed customers: scored by the one scoring path on every shard, in parallel, in the caller''s transaction';
+
 REVOKE ALL ON FUNCTION customer_tier.citus_table_kind(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.citus_distribution_column(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.citus_distribute_program(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.citus_program_catalog(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.citus_receive_program(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.citus_sync_program(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.citus_rescore_where(customer_tier.program, text, text, text[], text) FROM PUBLIC;
 -- @end
