@@ -99,8 +99,13 @@ static HTAB *apply_plans = NULL;
 /* The stored columns the commit step reads from other tables than the orders. */
 static const int input_columns[] = {SC_RECENT_SATISFACTION, SC_LAST_CONTACT_AT};
 
-/* Customers per pass: a few MB of rows in the statements' arrays. */
-#define APPLY_CHUNK 10000
+/*
+ * Customers per pass.  A pass holds each of its customers' states, decoded,
+ * and rows, more than once (the new rows, their array, the insert's own
+ * copies): 7.6 kB a customer in a load of 320 orders each, more as the days
+ * of orders in a state fill up (76 MB a pass at 10,000).
+ */
+#define APPLY_CHUNK 2000
 
 /* The attribute index (0-based) of a column of the customers table; it must exist. */
 static int
@@ -428,9 +433,10 @@ recompute_states(ApplyState *st, const CustomerDelta *deltas, const int *recompu
  * or contacts changed, and for new customers, whose answers and contacts may
  * predate their first order.  The satisfaction rows are settled by now; one
  * statement reads both, the stored values being current for a customer whose
- * other input did not change.
+ * other input did not change.  Returns the rows read (NULL: none), for the
+ * caller to free once the pass is written.
  */
-static void
+static SPITupleTable *
 read_inputs(ApplyState *st, const CustomerDelta *deltas, StoredRow *stored, int n)
 {
 	Datum	   *keys = palloc(n * sizeof(Datum));
@@ -445,7 +451,7 @@ read_inputs(ApplyState *st, const CustomerDelta *deltas, StoredRow *stored, int 
 			at[m++] = i;
 		}
 	if (m == 0)
-		return;
+		return NULL;
 	arg = MakeArray(keys, m, st->keytype);
 	RunPlan(st->plans->inputs, &arg, NULL, SPI_OK_SELECT);
 	for (uint64 r = 0; r < SPI_processed; r++)
@@ -459,6 +465,7 @@ read_inputs(ApplyState *st, const CustomerDelta *deltas, StoredRow *stored, int 
 			s->scoring[input_columns[c]].value =
 				SPI_getbinval(row, desc, c + 2, &s->scoring[input_columns[c]].isnull);
 	}
+	return SPI_tuptable;
 }
 
 /*
@@ -483,6 +490,7 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 	bool	   *nulls = palloc(natts * sizeof(bool));
 	int			nrecompute = 0;
 	SPITupleTable *recomputed_rows = NULL;
+	SPITupleTable *input_rows;
 	int			ninsert = 0;
 	int			again = 0;
 	int			how = n == 1 ? ONE : MANY;
@@ -511,7 +519,7 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 		for (int c = 0; c < NSTORED; c++)
 			s->scoring[c] = (NullableDatum) {s->values[plans->stored_atts[c]], s->nulls[plans->stored_atts[c]]};
 	}
-	read_inputs(st, deltas, stored, n);
+	input_rows = read_inputs(st, deltas, stored, n);
 	for (int i = 0; i < n; i++)
 	{
 		DeltaOutcome outcome = new_states(st, &deltas[i], &stored[i], &purchases[i], &refunds[i]);
@@ -603,9 +611,11 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 				changes[nchanges++] = first_tiers[j];
 		RecordTierChanges(st->program, plans->customers, changes, nchanges);
 	}
-	/* the states recomputed are written by now; SPI would keep them until the commit step ends */
+	/* the states recomputed and the inputs read are written by now; SPI would keep them until the commit step ends */
 	if (recomputed_rows != NULL)
 		SPI_freetuptable(recomputed_rows);
+	if (input_rows != NULL)
+		SPI_freetuptable(input_rows);
 	return again;
 }
 
