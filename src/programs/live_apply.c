@@ -142,6 +142,7 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 	Oid			log_args[3] = {TEXTOID, INT8OID, BOOLOID};
 	TupleDesc	catdesc;
 	HeapTuple	cat;
+	char	   *recompute;
 	bool		isnull;
 	MemoryContext old;
 
@@ -182,10 +183,10 @@ plan_program(ApplyPlans *p, Oid customers, Oid keytype)
 							"  FROM customer_tier.program AS p WHERE p.name OPERATOR(pg_catalog.=) $1",
 							p->program, &catdesc);
 	p->orders = DatumGetObjectId(heap_getattr(cat, 1, catdesc, &isnull));
+	recompute = TextDatumGetCString(heap_getattr(cat, 2, catdesc, &isnull));
 	/* many keys: planned for their number (one scan of the orders hashed, or the index per key) */
-	p->recompute[MANY] = KeepCustomPlan(TextDatumGetCString(heap_getattr(cat, 2, catdesc, &isnull)), 2,
-										recompute_args);
-	p->recompute[ONE] = KeepPlan(TextDatumGetCString(heap_getattr(cat, 2, catdesc, &isnull)), 2, recompute_args);
+	p->recompute[MANY] = KeepCustomPlan(recompute, 2, recompute_args);
+	p->recompute[ONE] = KeepPlan(recompute, 2, recompute_args);
 	p->drift_log = KeepPlan("INSERT INTO customer_tier.drift_repair (program, customers, repaired)"
 							" VALUES ($1, $2, $3)", 3, log_args);
 	/* input_columns: as feed_recent_satisfaction, the recent score (0..100) over 10; the last contact */

@@ -787,18 +787,63 @@ register_row(const char *name, Relation rel, HeapTuple tuple)
 }
 
 /*
+ * Keep the deltas of a statement of statement_size rows, with the entry's
+ * plans (inside SPI, as customer_tier_owner); returns the rows that cannot be
+ * used.  A statement of a row or two row by row, through compiled
+ * expressions (row_deltas.c), sparing it a query; one of millions of rows
+ * through a cursor, keeping one batch of customers at a time; the others (at
+ * most a batch of rows, so of customers) at once, sparing them the portal.
+ */
+static int64
+keep_statement_deltas(const char *program, LiveStep step, PlanEntry *entry, TriggerData *trigdata,
+					  int64 statement_size)
+{
+	int32		horizon = ChurnStateHorizon(GetProgramConfig(program)->settings[SETTING_CHURN]);
+	int64		problems = 0;
+	bool		sorting = group_by_sorting(statement_size);
+	Portal		portal;
+
+	if (statement_size <= 2 && has_row_deltas(entry))
+		return keep_row_deltas(program, step, entry, trigdata, horizon);
+	if (statement_size <= COLLECT_BATCH)
+	{
+		if (SPI_execute_plan(entry->main, NULL, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_plan failed");
+		return keep_deltas(program, step, SPI_tuptable, SPI_processed, horizon);
+	}
+	/* planned (at its first use, and again when stale) with this setting, which EndAsRole restores */
+	if (sorting)
+		(void) set_config_option("enable_hashagg", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	portal = SPI_cursor_open(NULL, sorting ? entry->main_sorted : entry->main, NULL, NULL, false);
+	for (;;)
+	{
+		SPITupleTable *rows;
+		uint64		nrows;
+
+		SPI_cursor_fetch(portal, true, COLLECT_BATCH);
+		rows = SPI_tuptable;
+		nrows = SPI_processed;
+		if (nrows == 0)
+			break;
+		problems += keep_deltas(program, step, rows, nrows, horizon);
+		SPI_freetuptable(rows);
+	}
+	SPI_cursor_close(portal);
+	return problems;
+}
+
+/*
  * Step 1 through queries, as customer_tier_owner: the statement's orders
  * summed per customer and kept, unless kept already (problems of them could
  * not be used: their rejects are written here).
  */
 static void
 collect_with_queries(const char *program, Oid relid, LiveStep step, TriggerData *trigdata,
-					 int64 shard, bool kept, int64 problems)
+					 int64 statement_size, int64 shard, bool kept, int64 problems)
 {
 	RoleSwitch	sw;
 	PlanEntry  *entry;
-	int64		statement_size = statement_rows(trigdata);
-	int32		horizon;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -826,49 +871,8 @@ collect_with_queries(const char *program, Oid relid, LiveStep step, TriggerData 
 				 errhint("Its owner grants it: GRANT SELECT ON %s TO %s.",
 						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 													get_rel_name(relid)), OWNER_ROLE)));
-	horizon = ChurnStateHorizon(GetProgramConfig(program)->settings[SETTING_CHURN]);
-	/*
-	 * A statement of a row or two row by row, through compiled expressions
-	 * (row_deltas.c), sparing it a query; one of millions of rows through a
-	 * cursor, keeping one batch of customers at a time; the others (at most
-	 * a batch of rows, so of customers) at once, sparing them the portal.
-	 */
-	if (kept)
-		;
-	else if (statement_size <= 2 && has_row_deltas(entry))
-		problems = keep_row_deltas(program, step, entry, trigdata, horizon);
-	else if (statement_size <= COLLECT_BATCH)
-	{
-		if (SPI_execute_plan(entry->main, NULL, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "SPI_execute_plan failed");
-		problems = keep_deltas(program, step, SPI_tuptable, SPI_processed, horizon);
-	}
-	else
-	{
-		bool		sorting = group_by_sorting(statement_size);
-		Portal		portal;
-
-		/* planned (at its first use, and again when stale) with this setting, which EndAsRole restores */
-		if (sorting)
-			(void) set_config_option("enable_hashagg", "off", PGC_USERSET, PGC_S_SESSION,
-									 GUC_ACTION_SAVE, true, 0, false);
-		portal = SPI_cursor_open(NULL, sorting ? entry->main_sorted : entry->main, NULL, NULL, false);
-
-		for (;;)
-		{
-			SPITupleTable *rows;
-			uint64		nrows;
-
-			SPI_cursor_fetch(portal, true, COLLECT_BATCH);
-			rows = SPI_tuptable;
-			nrows = SPI_processed;
-			if (nrows == 0)
-				break;
-			problems += keep_deltas(program, step, rows, nrows, horizon);
-			SPI_freetuptable(rows);
-		}
-		SPI_cursor_close(portal);
-	}
+	if (!kept)
+		problems = keep_statement_deltas(program, step, entry, trigdata, statement_size);
 	if (problems > 0 && shard != NO_SHARD)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -900,19 +904,20 @@ collect(const char *program, Oid relid, LiveStep step, TriggerData *trigdata)
 	int64		shard = NO_SHARD;
 	int64		outer_group;
 	int32		horizon;
+	int64		statement_size = statement_rows(trigdata);
 	PlanEntry  *ready = NULL;
 	int64		problems = 0;
 
 	/* on a Citus shard of the orders: the deltas are its shard group's */
 	(void) CitusShardOf(relid, &table, &shard);
 	outer_group = CitusEnterShardGroup(shard);
-	if (statement_rows(trigdata) <= 2)
+	if (statement_size <= 2)
 		ready = ready_plans(program, relid, step, &horizon);
 	if (ready != NULL)
 		problems = keep_row_deltas(program, step, ready, trigdata, horizon);
 	/* the first statement of a backend, a larger one, or rows that cannot be used */
 	if (ready == NULL || problems > 0)
-		collect_with_queries(program, relid, step, trigdata, shard, ready != NULL, problems);
+		collect_with_queries(program, relid, step, trigdata, statement_size, shard, ready != NULL, problems);
 	(void) CitusEnterShardGroup(outer_group);
 }
 
