@@ -10,8 +10,9 @@
  * (ScoreStoredCustomer) against the configuration cached in C
  * (program_config.c).  One statement inserts the new customers (ON CONFLICT
  * DO NOTHING), their rows as an array of the customers table's row type;
- * a pass's changes of tier, and then its new customers' first tiers, are
- * recorded by RecordTierChanges (tier_changes.c).  A new customer that a concurrent
+ * a pass's changes of tier are recorded by RecordTierChanges
+ * (tier_changes.c), and its new customers' first tiers by the trigger
+ * tier_first of that statement, which sees the rows it did insert.  A new customer that a concurrent
  * transaction inserted and committed first is then applied again, as a
  * stored one.  A statement per customer would cost its executor start:
  * about 80 us a customer in a bulk load.
@@ -497,7 +498,6 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 	int			how = n == 1 ? ONE : MANY;
 	TierChange *changes = palloc(n * sizeof(TierChange));
 	int			nchanges = 0;
-	TierChange *first_tiers = palloc(n * sizeof(TierChange));	/* of insert_rows[], tier NULL when none */
 	CustomerRows *rows = OpenCustomerRows(plans->customers);
 	SummaryDeltas *summary = NewSummaryDeltas(CustomerRowsRelation(rows));
 	CustomerEvents *events = NewCustomerEvents(CustomerRowsRelation(rows));
@@ -535,24 +535,23 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 	for (int i = 0, k = 0; i < n; i++)
 	{
 		bool		recomputed = k < nrecompute && recompute[k] == i;
-		TierChange	change;
 
 		k += recomputed;
 		if (recomputed && !st->readable)
 			continue;			/* left as it was, counted as unrepaired */
 		if (!new_row(st, &deltas[i], &stored[i], purchases[i], refunds[i], values, nulls))
 			continue;
-		/* the change of tier, from the stored tier (none for a new customer) */
-		change = (TierChange) {
-			.customer = deltas[i].key,
-			.from_tier = stored[i].scoring[SC_TIER],
-			.to_tier = {values[plans->tier_att], nulls[plans->tier_att]},
-			.reason = {values[plans->tier_reason_att], nulls[plans->tier_reason_att]},
-			.source = {values[plans->changed_by_att], nulls[plans->changed_by_att]}
-		};
-
 		if (stored[i].found)
 		{
+			/* the change of tier, from the stored tier */
+			TierChange	change = {
+				.customer = deltas[i].key,
+				.from_tier = stored[i].scoring[SC_TIER],
+				.to_tier = {values[plans->tier_att], nulls[plans->tier_att]},
+				.reason = {values[plans->tier_reason_att], nulls[plans->tier_reason_att]},
+				.source = {values[plans->changed_by_att], nulls[plans->changed_by_att]}
+			};
+
 			AddSummaryRow(summary, stored[i].values, stored[i].nulls, -1);
 			AddSummaryRow(summary, values, nulls, +1);
 			AddCustomerEvents(events, stored[i].values, stored[i].nulls, values, nulls);
@@ -563,7 +562,6 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 		else
 		{
 			inserted_from[ninsert] = i;
-			first_tiers[ninsert] = change;
 			insert_rows[ninsert++] = HeapTupleGetDatum(heap_form_tuple(plans->rowdesc, values, nulls));
 		}
 	}
@@ -571,14 +569,13 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 	/* what the statement trigger changes_update adds for any other UPDATE */
 	FlushSummaryDeltas(summary);
 	FlushCustomerEvents(events);
-	/* what the row trigger tier_changed records for any other UPDATE, in key order */
+	/* what the statement trigger tier_changed records for any other UPDATE, in key order */
 	RecordTierChanges(st->program, plans->customers, changes, nchanges);
 	if (ninsert > 0)
 	{
 		Datum		arg = how == MANY ? MakeArray(insert_rows, ninsert, plans->rowdesc->tdtypeid) : insert_rows[0];
 		bool		none;
 		Datum		inserted;
-		bool	   *redone = palloc0(ninsert * sizeof(bool));
 
 		RunPlan(plans->insert[how], &arg, NULL, SPI_OK_SELECT);
 		inserted = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &none);
@@ -601,16 +598,9 @@ apply_pass(ApplyState *st, CustomerDelta *deltas, int n)
 															 SPI_tuptable->tupdesc, 1, &isnull)) - 1;
 
 				redo[again++] = deltas[inserted_from[j]];
-				redone[j] = true;
 			}
 			memcpy(deltas, redo, again * sizeof(CustomerDelta));
 		}
-		/* the first tiers of the customers inserted here, in key order */
-		nchanges = 0;
-		for (int j = 0; j < ninsert; j++)
-			if (!redone[j] && !first_tiers[j].to_tier.isnull)
-				changes[nchanges++] = first_tiers[j];
-		RecordTierChanges(st->program, plans->customers, changes, nchanges);
 	}
 	/* the states recomputed and the inputs read are written by now; SPI would keep them until the commit step ends */
 	if (recomputed_rows != NULL)

@@ -11,10 +11,10 @@
  * failure under a transaction snapshot), and replaced by the routine the
  * logical-replication apply worker uses (ExecSimpleRelationUpdate), which
  * checks the constraints and inserts the index entries of a non-HOT update.
- * No row trigger fires: the table's one trigger, tier_changed, records a
- * change of tier made by any other UPDATE, and the apply step records the
- * changes it makes itself, a pass's at once (RecordTierChanges); nobody but
- * customer_tier_owner, the table's owner, can add another.  No permission
+ * No trigger fires: the table's statement triggers (tier_changed, the
+ * summaries') see the changes of any other UPDATE, and the apply step
+ * records the changes it makes itself, a pass's at once (RecordTierChanges);
+ * nobody but customer_tier_owner, the table's owner, can add another.  No permission
  * is checked: the apply step runs as that owner.
  */
 #include "postgres.h"

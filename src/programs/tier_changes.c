@@ -1,10 +1,11 @@
 /*
- * tier_changes.c — the one row trigger function that records a change of
- * tier, customer_tier.record_tier_change(program).
+ * tier_changes.c — the one trigger function that records changes of tier,
+ * customer_tier.record_tier_change(program).
  *
- * Every program's customers table has the trigger tier_changed, AFTER UPDATE
- * OF tier FOR EACH ROW WHEN the tier is distinct: whoever changes a tier with
- * an UPDATE (a run, a pin) has the change written to the program's
+ * Every program's customers table has two statement triggers calling it,
+ * tier_changed (AFTER UPDATE) and tier_first (AFTER INSERT): whoever changes
+ * a tier with an UPDATE (a run, a pin, a rebuild) or inserts a customer with
+ * a tier (create_program, a rebuild) has the change written to the program's
  * tier_history and announced on channel customer_tier (announce_tier_change)
  * by RecordTierChanges.  The commit step of the trigger path, which writes
  * its rows without the executor and so fires no trigger, calls it itself
@@ -24,9 +25,13 @@
 #include "fmgr.h"
 #include "utils/acl.h"
 #include "utils/array.h"
+#include "utils/datum.h"
+#include "utils/tuplestore.h"
+#include "executor/tuptable.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "compat.h"
@@ -34,6 +39,7 @@
 #include "citus_shards.h"
 #include "owner.h"
 #include "program_config.h"
+#include "scoring.h"
 #include "tier_changes.h"
 
 PG_FUNCTION_INFO_V1(record_tier_change);
@@ -163,51 +169,189 @@ RecordTierChanges(const char *program, Oid customers, const TierChange *changes,
 	SPI_freetuptable(SPI_tuptable);
 }
 
+/*
+ * The changes of one statement go to RecordTierChanges in passes of this
+ * many: a run or a rebuild that changes the tier of every customer keeps no
+ * more than a pass's changes (and its arrays) in memory.
+ */
+#define TIER_CHANGES_PASS 5000
+
+/* A statement's changes of tier, copied out of its transition tables. */
+typedef struct PendingChanges
+{
+	const char *program;
+	Oid			customers;
+	MemoryContext context;		/* the copies of the current pass */
+	bool		keybyval;
+	int16		keylen;
+	TierChange	changes[TIER_CHANGES_PASS];
+	int			n;
+} PendingChanges;
+
+static void
+flush_changes(PendingChanges *p)
+{
+	RecordTierChanges(p->program, p->customers, p->changes, p->n);
+	p->n = 0;
+	MemoryContextReset(p->context);
+}
+
+static NullableDatum
+copied_text(PendingChanges *p, NullableDatum d)
+{
+	if (!d.isnull)
+	{
+		MemoryContext old = MemoryContextSwitchTo(p->context);
+
+		d.value = PointerGetDatum(PG_DETOAST_DATUM_COPY(d.value));
+		MemoryContextSwitchTo(old);
+	}
+	return d;
+}
+
+/* Keep a row's change of tier (old is NULL for an inserted row). */
+static void
+add_change(PendingChanges *p, const HistoryPlan *h, TupleTableSlot *old, TupleTableSlot *new)
+{
+	NullableDatum fields[NRECORDED];
+
+	for (int i = 0; i < (int) NRECORDED; i++)
+	{
+		/* the tier before from the old row, everything else from the new one */
+		TupleTableSlot *row = i == 1 ? old : new;
+
+		if (row == NULL)
+			fields[i] = (NullableDatum) {(Datum) 0, true};
+		else
+			fields[i].value = slot_getattr(row, h->attnums[i], &fields[i].isnull);
+	}
+	if (SameText(fields[1], fields[2]))
+		return;
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(p->context);
+
+		p->changes[p->n].customer = datumCopy(fields[0].value, p->keybyval, p->keylen);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	p->changes[p->n].from_tier = copied_text(p, fields[1]);
+	p->changes[p->n].to_tier = copied_text(p, fields[2]);
+	p->changes[p->n].reason = copied_text(p, fields[3]);
+	p->changes[p->n].source = copied_text(p, fields[4]);
+	if (++p->n == TIER_CHANGES_PASS)
+		flush_changes(p);
+}
+
+/*
+ * Whether the statement changed a tier (or inserted a customer with one): a
+ * pass over the transition tables, before anything is prepared.  Most
+ * statements change none (a contact, a feedback answer, most of a run).
+ */
+static bool
+any_tier_changed(TriggerData *trigdata, TupleTableSlot *old_row, TupleTableSlot *new_row)
+{
+	int			tier = SPI_fnumber(RelationGetDescr(trigdata->tg_relation), "tier");
+	bool		changed = false;
+
+	if (tier <= 0)
+		elog(ERROR, "table %s has no column \"tier\"", RelationGetRelationName(trigdata->tg_relation));
+	if (old_row != NULL)
+		tuplestore_rescan(trigdata->tg_oldtable);
+	tuplestore_rescan(trigdata->tg_newtable);
+	while (!changed && tuplestore_gettupleslot(trigdata->tg_newtable, true, false, new_row))
+	{
+		NullableDatum before = {(Datum) 0, true};
+		NullableDatum after;
+
+		if (old_row != NULL && tuplestore_gettupleslot(trigdata->tg_oldtable, true, false, old_row))
+			before.value = slot_getattr(old_row, tier, &before.isnull);
+		after.value = slot_getattr(new_row, tier, &after.isnull);
+		changed = !SameText(before, after);
+	}
+	return changed;
+}
+
+/*
+ * The statement trigger tier_changed (AFTER UPDATE) or tier_first (AFTER
+ * INSERT): every row whose tier the statement changed, or an inserted row's
+ * first tier, read from the transition tables, which the summaries' triggers
+ * of the same table need anyway.  One RecordTierChanges per pass of changes,
+ * not one statement per changed row: a rebuild of a whole program or a run
+ * that moves many tiers spent a third of its time in a statement per row.
+ */
 Datum
 record_tier_change(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	const char *program;
+	TriggerEvent event;
 	Relation	rel;
 	HistoryPlan *h;
 	RoleSwitch	sw;
-	NullableDatum fields[NRECORDED];
-	TierChange	change;
+	PendingChanges *pending;
+	TupleTableSlot *old_row = NULL,
+			   *new_row;
 	Oid			table;
 	int64		shard;
 	int64		outer_group;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
-		trigdata->tg_trigger->tgnargs != 1)
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		!(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_oldtable != NULL
+		  : TRIGGER_FIRED_BY_INSERT(trigdata->tg_event)) ||
+		trigdata->tg_newtable == NULL || trigdata->tg_trigger->tgnargs != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("customer_tier.record_tier_change() must be an AFTER UPDATE row trigger with the program's name as its one argument")));
-	program = trigdata->tg_trigger->tgargs[0];
+				 errmsg("customer_tier.record_tier_change() must be an AFTER INSERT or AFTER UPDATE statement trigger with its transition tables and the program's name as its one argument")));
+	event = trigdata->tg_event;
 	rel = trigdata->tg_relation;
+	pending = palloc(sizeof(PendingChanges));
+	pending->program = trigdata->tg_trigger->tgargs[0];
+	pending->customers = RelationGetRelid(rel);
 	/* on a Citus shard of the customers: tier_history's shard of its group */
 	if (!CitusShardOf(RelationGetRelid(rel), &table, &shard))
 		shard = NO_SHARD;
 	outer_group = CitusEnterShardGroup(shard);
-	if (RelationGetRelid(rel) != ProgramCustomersTable(program))
+	if (RelationGetRelid(rel) != ProgramCustomersTable(pending->program))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("customer_tier.record_tier_change('%s') fires only on the customers table of program \"%s\"",
-						program, program)));
+						pending->program, pending->program)));
+
+	if (TRIGGER_FIRED_BY_UPDATE(event))
+		old_row = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
+	new_row = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
+	if (!any_tier_changed(trigdata, old_row, new_row))
+	{
+		if (old_row != NULL)
+			ExecDropSingleTupleTableSlot(old_row);
+		ExecDropSingleTupleTableSlot(new_row);
+		(void) CitusEnterShardGroup(outer_group);
+		return PointerGetDatum(NULL);
+	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	BeginAsRole(get_role_oid(OWNER_ROLE, false), &sw);
-	h = get_history_plan(program, RelationGetRelid(rel));
-	for (int i = 0; i < (int) NRECORDED; i++)
+	h = get_history_plan(pending->program, RelationGetRelid(rel));
+	get_typlenbyval(h->keytype, &pending->keylen, &pending->keybyval);
+	pending->context = AllocSetContextCreate(CurrentMemoryContext, "customer_tier tier changes",
+											 ALLOCSET_DEFAULT_SIZES);
+	pending->n = 0;
+	if (old_row != NULL)
+		tuplestore_rescan(trigdata->tg_oldtable);
+	tuplestore_rescan(trigdata->tg_newtable);
+	/* an UPDATE's transition tables hold each row's old and new versions in the same order */
+	while (tuplestore_gettupleslot(trigdata->tg_newtable, true, false, new_row))
 	{
-		/* the tier before from the old row, everything else from the new one */
-		HeapTuple	row = i == 1 ? trigdata->tg_trigtuple : trigdata->tg_newtuple;
-
-		fields[i].value = heap_getattr(row, h->attnums[i], RelationGetDescr(rel), &fields[i].isnull);
+		if (old_row != NULL && !tuplestore_gettupleslot(trigdata->tg_oldtable, true, false, old_row))
+			elog(ERROR, "the transition tables of an UPDATE of %s differ in length", RelationGetRelationName(rel));
+		add_change(pending, h, old_row, new_row);
 	}
-	change = (TierChange) {fields[0].value, fields[1], fields[2], fields[3], fields[4]};
-	RecordTierChanges(program, RelationGetRelid(rel), &change, 1);
+	if (pending->n > 0)
+		flush_changes(pending);
+	if (old_row != NULL)
+		ExecDropSingleTupleTableSlot(old_row);
+	ExecDropSingleTupleTableSlot(new_row);
+	MemoryContextDelete(pending->context);
 	EndAsRole(&sw);
 	SPI_finish();
 	(void) CitusEnterShardGroup(outer_group);

@@ -310,19 +310,27 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc AS p
 -- it in a trigger, and even then it writes only its own program's history.
 SET ROLE ct_test_admin;
 CREATE TABLE ct_test_crm.fake_customers (customer int, tier text, tier_reason text, changed_by text);
-SELECT throws_ok($$CREATE TRIGGER t AFTER UPDATE ON ct_test_crm.fake_customers FOR EACH ROW
+SELECT throws_ok($$CREATE TRIGGER t AFTER UPDATE ON ct_test_crm.fake_customers
+                   REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
                    EXECUTE FUNCTION customer_tier.record_tier_change('shop')$$,
                  '42501', 'permission denied for function customer_tier.record_tier_change',
                  'admin: cannot put the tier history trigger function on a table of its own');
 RESET ROLE;
-CREATE TRIGGER t AFTER UPDATE ON ct_test_crm.fake_customers FOR EACH ROW
+CREATE TRIGGER t AFTER UPDATE ON ct_test_crm.fake_customers
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
     EXECUTE FUNCTION customer_tier.record_tier_change('shop');
+CREATE TRIGGER r AFTER INSERT ON ct_test_crm.fake_customers FOR EACH ROW
+    EXECUTE FUNCTION customer_tier.record_tier_change('shop');
+SELECT throws_ok($$INSERT INTO ct_test_crm.fake_customers VALUES (1, 'gold', 'upgrade', 'me')$$,
+                 '39P01', 'customer_tier.record_tier_change() must be an AFTER INSERT or AFTER UPDATE statement trigger with its transition tables and the program''s name as its one argument',
+                 'the tier history trigger function refuses to be a row trigger');
+DROP TRIGGER r ON ct_test_crm.fake_customers;
 INSERT INTO ct_test_crm.fake_customers VALUES (1, 'gold', 'upgrade', 'me');
 SELECT throws_ok($$UPDATE ct_test_crm.fake_customers SET tier = 'diamond'$$,
                  '39P01', 'customer_tier.record_tier_change(''shop'') fires only on the customers table of program "shop"',
                  'the tier history trigger function refuses any table but its program''s customers table');
 SELECT throws_ok($$SELECT customer_tier.record_tier_change()$$, '39P01',
-                 'customer_tier.record_tier_change() must be an AFTER UPDATE row trigger with the program''s name as its one argument',
+                 'customer_tier.record_tier_change() must be an AFTER INSERT or AFTER UPDATE statement trigger with its transition tables and the program''s name as its one argument',
                  'the tier history trigger function cannot be called as a function');
 DROP TABLE ct_test_crm.fake_customers;
 SELECT is_empty($$

@@ -20,8 +20,8 @@
 #   * a TRUNCATE (inside a transaction that inserted before and after it)
 #     and the inserts that follow it;
 #   * tier_history records the upgrades made in the apply worker (by its
-#     commit step; the tier_changed trigger, for other updates, is ENABLE
-#     ALWAYS too).
+#     commit step; the tier_changed and tier_first triggers, for other
+#     writes, are ENABLE ALWAYS too).
 # And a control: with the replica trigger disabled the program misses a
 # replicated insert (verify_program finds it), so the checks above can fail.
 set -euo pipefail
@@ -105,8 +105,8 @@ if [ "$triggers" = "$want" ]; then
 else
     bad "program triggers on the subscriber's table: '$triggers', expected '$want'"
 fi
-always=$(q "$sub" "SELECT tgenabled::text FROM pg_trigger WHERE tgrelid = 'ct_$prog.customers'::regclass AND tgname = 'tier_changed'")
-if [ "$always" = A ]; then ok "tier_changed on ct_$prog.customers is ENABLE ALWAYS"; else bad "tier_changed tgenabled = '$always', expected A"; fi
+always=$(q "$sub" "SELECT string_agg(tgname || ' ' || tgenabled::text, ', ' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = 'ct_$prog.customers'::regclass AND tgname IN ('tier_changed', 'tier_first')")
+if [ "$always" = "tier_changed A, tier_first A" ]; then ok "tier_changed and tier_first on ct_$prog.customers are ENABLE ALWAYS"; else bad "tier triggers: '$always', expected 'tier_changed A, tier_first A'"; fi
 
 q "$pub" "SELECT pg_create_logical_replication_slot('$slot', 'pgoutput')" >/dev/null
 run "$sub" -c "CREATE SUBSCRIPTION $subname

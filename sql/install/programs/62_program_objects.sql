@@ -316,19 +316,23 @@ RETURN pg_catalog.format('customer_tier_%s_%s', program, operation)::name;
 COMMENT ON FUNCTION customer_tier.program_trigger_name(text, text) IS
     'name of the trigger a program puts on its orders table for one operation';
 
--- The one row trigger function that records a change of tier in a
--- program's tier_history and announces it (src/programs/tier_changes.c); its argument
--- names the program, and it fires only on that program's customers table.
+-- The one trigger function that records changes of tier in a program's
+-- tier_history and announces them (src/programs/tier_changes.c): a statement
+-- trigger reading its transition tables; its argument names the program, and
+-- it fires only on that program's customers table.
 CREATE OR REPLACE FUNCTION customer_tier.record_tier_change()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'record_tier_change'
 LANGUAGE C;
 COMMENT ON FUNCTION customer_tier.record_tier_change() IS
-    'the row trigger function of every program''s customers table: records a change of tier in tier_history and announces it on channel customer_tier; the argument names the program';
+    'the statement trigger function of every program''s customers table: records the statement''s changes of tier (and an inserted customer''s first tier) in tier_history and announces each on channel customer_tier; the argument names the program';
 REVOKE ALL ON FUNCTION customer_tier.record_tier_change() FROM PUBLIC;
 
--- The trigger tier_changed on a program's customers table, ENABLE ALWAYS:
--- also when a logical-replication apply worker's commit applies the deltas.
+-- The triggers tier_changed (an UPDATE's changes of tier) and tier_first (an
+-- INSERT's first tiers) on a program's customers table, ENABLE ALWAYS: also
+-- when a logical-replication apply worker's commit applies the deltas.  Each
+-- reads the transition tables that the summaries' triggers (changes_update,
+-- changes_insert) need anyway, so they cost no second copy of the rows.
 CREATE OR REPLACE FUNCTION customer_tier.put_tier_trigger(prog customer_tier.program)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -336,15 +340,19 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     EXECUTE format($sql$
-        CREATE TRIGGER tier_changed AFTER UPDATE OF tier ON %1$I.customers
-            FOR EACH ROW WHEN (OLD.tier IS DISTINCT FROM NEW.tier)
-            EXECUTE FUNCTION customer_tier.record_tier_change(%2$L);
-        ALTER TABLE %1$I.customers ENABLE ALWAYS TRIGGER tier_changed
+        CREATE TRIGGER tier_changed AFTER UPDATE ON %1$I.customers
+            REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.record_tier_change(%2$L);
+        CREATE TRIGGER tier_first AFTER INSERT ON %1$I.customers
+            REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_tier.record_tier_change(%2$L);
+        ALTER TABLE %1$I.customers ENABLE ALWAYS TRIGGER tier_changed;
+        ALTER TABLE %1$I.customers ENABLE ALWAYS TRIGGER tier_first
     $sql$, prog.data_schema, prog.name);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.put_tier_trigger(customer_tier.program) IS
-    'put the trigger tier_changed, which records changes of tier, on a program''s customers table';
+    'put the triggers tier_changed and tier_first, which record changes of tier, on a program''s customers table';
 
 -- Create the program's tables, triggers and views: run as
 -- customer_tier_owner by owner_attach, which owns them therefore.  The

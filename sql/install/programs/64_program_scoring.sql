@@ -236,9 +236,9 @@ COMMENT ON FUNCTION customer_tier.rescore_where(text, text, text, text) IS
 -- Write a new program's customers from its staged backfill (the table
 -- backfill of its schema, unscored), each scored once through the one
 -- scoring path with its ABC class (abc, as refresh_population returns it), in
--- key order; and record their first tiers in tier_history, as the tier's
--- change from none (src/programs/tier_changes.c records a trigger's, not
--- announced either for source create_program).  A scoring of rows already
+-- key order.  The trigger tier_first records their first tiers in
+-- tier_history, as the tier's change from none (not announced for source
+-- create_program, src/programs/tier_changes.c).  A scoring of rows already
 -- in customers (rescore_where) would leave a dead version of each.
 CREATE OR REPLACE FUNCTION customer_tier.score_backfill(prog customer_tier.program, abc text)
 RETURNS void
@@ -248,22 +248,15 @@ SET jit = off
 AS $$
 BEGIN
     EXECUTE format($sql$
-        WITH stored AS (
-            INSERT INTO %1$I.customers
-            SELECT (customer_tier.scored_row(%2$L, c, 'create_program', %3$s)).*
-              FROM %1$I.backfill AS c
-             ORDER BY c.customer
-            RETURNING customer, tier, tier_reason, changed_by)
-        INSERT INTO %1$I.tier_history (customer, from_tier, to_tier, reason, source, changed_at)
-        SELECT s.customer, NULL, s.tier, s.tier_reason, s.changed_by, %4$L::timestamptz
-          FROM stored AS s
-         WHERE s.tier IS NOT NULL
-         ORDER BY s.customer$sql$,
-        prog.data_schema, prog.name, abc, customer_tier.program_as_of(prog.name));
+        INSERT INTO %1$I.customers
+        SELECT (customer_tier.scored_row(%2$L, c, 'create_program', %3$s)).*
+          FROM %1$I.backfill AS c
+         ORDER BY c.customer$sql$,
+        prog.data_schema, prog.name, abc);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.score_backfill(customer_tier.program, text) IS
-    'write a new program''s customers from its staged backfill, scored once, and record their first tiers';
+    'write a new program''s customers from its staged backfill, scored once (the trigger tier_first records their first tiers)';
 
 -- Score every customer of a program, or only the one whose key's text form is
 -- customer; returns the number of customers whose tier changed.  The key is
