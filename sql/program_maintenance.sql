@@ -94,6 +94,26 @@ SELECT * FROM customer_tier.verify_program('retail');
 SELECT customer, monetary, m_score, changed_by FROM ct_retail.customers;
 SELECT customer_tier.rebuild_program('nope');
 \echo :LAST_ERROR_SQLSTATE
+-- A program with no customer left (its customers table emptied) is rebuilt
+-- with each customer written once, scored in the same statement, and each
+-- first tier recorded by the trigger tier_first (source rebuild_program).
+INSERT INTO crm.orders (customer_id, amount, ordered_at)
+SELECT 20 + i % 5, 10 * i, timestamptz '2026-05-01' + i * interval '1 day' FROM generate_series(1, 20) AS i;
+TRUNCATE ct_retail.customers;
+CREATE TABLE pg_temp.writes (operation text);
+CREATE FUNCTION pg_temp.count_write() RETURNS trigger LANGUAGE plpgsql
+    AS $$BEGIN INSERT INTO pg_temp.writes VALUES (TG_OP); RETURN NULL; END$$;
+CREATE TRIGGER count_writes AFTER INSERT OR UPDATE ON ct_retail.customers
+    FOR EACH ROW EXECUTE FUNCTION pg_temp.count_write();
+SELECT customer_tier.rebuild_program('retail') AS customers;
+SELECT operation, count(*) AS rows_written FROM pg_temp.writes GROUP BY 1;
+DROP TRIGGER count_writes ON ct_retail.customers;
+SELECT count(*) AS customers, count(tier) AS with_tier, count(*) FILTER (WHERE changed_by = 'rebuild_program') AS by_rebuild
+  FROM ct_retail.customers;
+SELECT h.source, count(*) AS first_tiers FROM ct_retail.tier_history AS h
+  JOIN ct_retail.customers AS c ON c.customer = h.customer AND c.tier = h.to_tier AND h.from_tier IS NULL
+ WHERE h.source = 'rebuild_program' GROUP BY 1;
+SELECT * FROM customer_tier.verify_program('retail');
 
 -- drop_program removes the triggers and tables; the orders stay as they were.
 SELECT customer_tier.drop_program('retail');

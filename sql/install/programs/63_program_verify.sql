@@ -169,12 +169,105 @@ SELECT pg_catalog.pg_extension_config_dump('customer_tier.drift_repair_id_seq', 
 -- @end
 
 -- @routines
+-- The row list of a customer rebuilt from its recomputed states (states.purchases,
+-- states.refunds) and metrics (metrics.orders, ...), written now, with every
+-- other column (scores, tier, inputs) from c: columns are the customers
+-- table's, in order, and key the customer key's expression.
+CREATE OR REPLACE FUNCTION customer_tier.rebuilt_row_sql(columns text[], key text, states text, metrics text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN (SELECT pg_catalog.string_agg(
+                   CASE WHEN x.name = 'customer' THEN key
+                        WHEN x.name = 'updated_at' THEN 'pg_catalog.now()'
+                        WHEN x.name IN ('purchases', 'refunds') THEN states || '.' || pg_catalog.quote_ident(x.name)
+                        WHEN x.name IN ('orders', 'monetary', 'first_order', 'last_order', 'mean_gap_days', 'gap_stddev_days')
+                             THEN metrics || '.' || pg_catalog.quote_ident(x.name)
+                        ELSE 'c.' || pg_catalog.quote_ident(x.name) END,
+                   ', ' ORDER BY x.i)
+          FROM pg_catalog.unnest(columns) WITH ORDINALITY AS x (name, i));
+COMMENT ON FUNCTION customer_tier.rebuilt_row_sql(text[], text, text, text) IS
+    'SQL text of the row of a customer that rebuild_program writes: its recomputed states and metrics, everything else as stored';
+
+-- The rest of rebuild_program's INSERT INTO customers AS c, after its CTE
+-- diff: each customer of diff written once, scored (a new one in the SELECT;
+-- one already there in the DO UPDATE, from its current row, which the
+-- statement has locked), or as it is but for its states and metrics when its
+-- scores stay (changed_by too).  columns are the customers table's.
+CREATE OR REPLACE FUNCTION customer_tier.rebuilt_rows_sql(prog customer_tier.program, columns text[])
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    scored text := format($e$CASE WHEN customer_tier.scored_row_changed(%1$L, n.r, 'rebuild_program')
+                                  THEN customer_tier.scored_row(%1$L, n.r, 'rebuild_program') ELSE n.r END$e$, prog.name);
+    others text[] := pg_catalog.array_remove(columns, 'customer');
+BEGIN
+    RETURN format($sql$
+        SELECT (w.r).*
+          FROM (SELECT CASE WHEN n.stored THEN n.r ELSE %2$s END AS r
+                  FROM (SELECT c.customer IS NOT NULL AS stored, ROW(%3$s)::%1$I.customers AS r
+                          FROM diff AS d
+                          LEFT JOIN %1$I.customers AS c ON c.customer = d.customer
+                          CROSS JOIN LATERAL customer_tier.customer_metrics(d.purchases, d.refunds) AS m
+                         WHERE NOT d.gone
+                         ORDER BY d.customer) AS n
+                OFFSET 0) AS w
+        ON CONFLICT (customer) DO UPDATE
+           SET (%4$s) = (SELECT %5$s
+                           FROM (SELECT %2$s AS r
+                                   FROM (SELECT ROW(%6$s)::%1$I.customers AS r OFFSET 0) AS n
+                                 OFFSET 0) AS w)$sql$,
+        prog.data_schema, scored,
+        customer_tier.rebuilt_row_sql(columns, 'd.customer', 'd', 'm'),
+        (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(x), ', ') FROM pg_catalog.unnest(others) AS x),
+        (SELECT pg_catalog.string_agg('(w.r).' || pg_catalog.quote_ident(x), ', ') FROM pg_catalog.unnest(others) AS x),
+        customer_tier.rebuilt_row_sql(columns, 'c.customer', 'excluded', 'excluded'));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.rebuilt_rows_sql(customer_tier.program, text[]) IS
+    'SQL text of the write of rebuild_program: each changed customer written once, scored';
+
+-- The same write on a Citus cluster, where a DO UPDATE may call no function
+-- that is not IMMUTABLE: the states and metrics alone, rescored after.
+CREATE OR REPLACE FUNCTION customer_tier.rebuilt_states_sql(prog customer_tier.program, columns text[])
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    written text[] := ARRAY['purchases', 'refunds', 'orders', 'monetary', 'first_order', 'last_order',
+                            'mean_gap_days', 'gap_stddev_days', 'updated_at'];
+BEGIN
+    RETURN format($sql$
+               (customer, %1$s)
+        SELECT d.customer, d.purchases, d.refunds, m.orders, m.monetary, m.first_order, m.last_order,
+               m.mean_gap_days, m.gap_stddev_days, pg_catalog.now()
+          FROM diff AS d, LATERAL customer_tier.customer_metrics(d.purchases, d.refunds) AS m
+         WHERE NOT d.gone
+         ORDER BY d.customer
+        ON CONFLICT (customer) DO UPDATE
+           SET (%1$s) = (%2$s)$sql$,
+        pg_catalog.array_to_string(written, ', '),
+        (SELECT pg_catalog.string_agg('excluded.' || x, ', ') FROM pg_catalog.unnest(written) AS x));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.rebuilt_states_sql(customer_tier.program, text[]) IS
+    'SQL text of the write of rebuild_program on a Citus cluster: the states and metrics of each changed customer, rescored after';
+
 -- Recompute a program's customers from scratch over the orders table, keeping
--- each customer's tier and history, then rescore those it rewrote: the repair
--- for drift that verify_program reports.  Returns the number of customers.
--- Only the customers whose state or metrics differ from the recomputation are
--- written.  A rebuild is maintenance, like CREATE INDEX: it groups the orders
--- in maintenance_work_mem rather than spilling to disk at work_mem (the SET
+-- each customer's tier and history: the repair for drift that verify_program
+-- reports.  Returns the number of customers.  Only the customers whose state
+-- or metrics differ from the recomputation are written, each once, scored in
+-- the same statement against the stored breakpoints as the triggers would
+-- have scored it (a new customer in the SELECT; one already there in the
+-- DO UPDATE, from its current row, which the statement has locked).  Writing
+-- the states first and rescoring them after wrote every repaired customer
+-- twice.  Re-ranking the whole population is a run's job: a rebuild that
+-- finds no drift costs one grouping of the orders and one comparison.  A
+-- rebuild is maintenance, like CREATE INDEX: it groups the orders in
+-- maintenance_work_mem rather than spilling to disk at work_mem (the SET
 -- clause restores work_mem when it returns), and without JIT, whose
 -- compilation costs more than it saves on these statements.
 CREATE OR REPLACE FUNCTION customer_tier.rebuild_program(program text)
@@ -187,6 +280,8 @@ AS $$
 DECLARE
     prog customer_tier.program;
     customers bigint;
+    columns text[];
+    distributed boolean;
 BEGIN
     prog := customer_tier.program_row(program);
     PERFORM pg_catalog.set_config('work_mem', pg_catalog.current_setting('maintenance_work_mem'), true);
@@ -194,6 +289,13 @@ BEGIN
     PERFORM customer_tier.apply_pending();
     -- writers wait while the state is rebuilt, so none slips between
     EXECUTE format('LOCK TABLE %s IN SHARE MODE', prog.orders_table);
+    SELECT pg_catalog.array_agg(a.attname::text ORDER BY a.attnum) INTO columns
+      FROM pg_catalog.pg_attribute AS a
+     WHERE a.attrelid = format('%I.customers', prog.data_schema)::regclass
+       AND a.attnum > 0 AND NOT a.attisdropped;
+    -- Citus refuses a DO UPDATE that calls functions not IMMUTABLE on a
+    -- distributed table: there the states are written first, then rescored
+    distributed := customer_tier.citus_table_kind(format('%I.customers', prog.data_schema)::regclass) = 'distributed';
     EXECUTE format($sql$
         WITH scratch AS (%2$s
         ), diff AS MATERIALIZED (
@@ -215,29 +317,15 @@ BEGIN
              WHERE d.gone AND c.customer = d.customer
         )
         INSERT INTO %1$I.customers AS c
-               (customer, purchases, refunds, orders, monetary, first_order, last_order,
-                mean_gap_days, gap_stddev_days, updated_at)
-        SELECT d.customer, d.purchases, d.refunds, m.orders, m.monetary, m.first_order, m.last_order,
-               m.mean_gap_days, m.gap_stddev_days, pg_catalog.now()
-          FROM diff AS d, LATERAL customer_tier.customer_metrics(d.purchases, d.refunds) AS m
-         WHERE NOT d.gone
-         ORDER BY d.customer
-        ON CONFLICT (customer) DO UPDATE
-           SET (purchases, refunds, orders, monetary, first_order, last_order,
-                mean_gap_days, gap_stddev_days, updated_at) =
-               (excluded.purchases, excluded.refunds, excluded.orders, excluded.monetary,
-                excluded.first_order, excluded.last_order, excluded.mean_gap_days,
-                excluded.gap_stddev_days, excluded.updated_at)$sql$,
+        %3$s$sql$,
         prog.data_schema,
         customer_tier.program_scratch_sql(prog, 'true',
-                                          format('(SELECT customer_tier.program_state_horizon(%L))', prog.name)));
-    -- Rescore the customers just written (their updated_at is now(): no trigger
-    -- writes while the orders are locked) against the stored breakpoints, as
-    -- the triggers would have scored them.  Re-ranking the whole population is
-    -- a run's job: a rebuild that finds no drift then costs one grouping of
-    -- the orders and one comparison, not a rescore of every customer.
-    PERFORM customer_tier.rescore_where(program, 'rebuild_program',
-                                        'c.updated_at = pg_catalog.now()');
+                                          format('(SELECT customer_tier.program_state_horizon(%L))', prog.name)),
+        CASE WHEN distributed THEN customer_tier.rebuilt_states_sql(prog, columns)
+             ELSE customer_tier.rebuilt_rows_sql(prog, columns) END);
+    IF distributed THEN
+        PERFORM customer_tier.rescore_where(program, 'rebuild_program', 'c.updated_at = pg_catalog.now()');
+    END IF;
     EXECUTE format('SELECT pg_catalog.count(*) FROM %I.customers', prog.data_schema) INTO customers;
     RETURN customers;
 END
@@ -249,4 +337,7 @@ REVOKE ALL ON FUNCTION customer_tier.rebuild_program(text) FROM PUBLIC;
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.verify_program(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.rebuilt_row_sql(text[], text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.rebuilt_rows_sql(customer_tier.program, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.rebuilt_states_sql(customer_tier.program, text[]) FROM PUBLIC;
 -- @end
