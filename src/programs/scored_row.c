@@ -182,13 +182,14 @@ deform_row(const RowLayout *layout, HeapTupleHeader row, Datum *values, bool *nu
 
 /*
  * One call's row (argument 1) as stored (old) and scored (new), deformed.
- * When the same arguments were scored in this command, the memo holds the
- * scored row: arguments is then NULL and nothing is deformed.
+ * When the same arguments were scored in this command and the memo was
+ * consulted, it holds the scored row: from_memo, and nothing is deformed.
  */
 typedef struct ScoredValues
 {
 	RowLayout  *layout;
-	bytea	   *arguments;
+	bool		from_memo;
+	bytea	   *arguments;		/* flattened, when the memo was consulted */
 	Datum	   *old;
 	bool	   *old_nulls;
 	Datum	   *new;
@@ -196,7 +197,7 @@ typedef struct ScoredValues
 } ScoredValues;
 
 static void
-score_values(FunctionCallInfo fcinfo, ScoredValues *v)
+score_values(FunctionCallInfo fcinfo, ScoredValues *v, bool consult_memo)
 {
 	const char *program;
 	HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(1);
@@ -213,11 +214,12 @@ score_values(FunctionCallInfo fcinfo, ScoredValues *v)
 	v->old_nulls = palloc(natts * sizeof(bool));
 	v->new = palloc(natts * sizeof(Datum));
 	v->new_nulls = palloc(natts * sizeof(bool));
-	v->arguments = flatten_arguments(fcinfo, row);
-	if (memo_holds(v->arguments))
+	v->from_memo = false;
+	v->arguments = consult_memo ? flatten_arguments(fcinfo, row) : NULL;
+	if (consult_memo && memo_holds(v->arguments))
 	{
 		/* nothing deformed: scored_row returns the memo's row as it is */
-		v->arguments = NULL;
+		v->from_memo = true;
 		return;
 	}
 	deform_row(layout, row, v->old, v->old_nulls);
@@ -259,7 +261,7 @@ scored_datum(const ScoredValues *v)
 {
 	Datum		result;
 
-	if (v->arguments == NULL)
+	if (v->from_memo)
 		return PointerGetDatum(PG_DETOAST_DATUM_COPY(memo.result));
 	result = HeapTupleGetDatum(heap_form_tuple(v->layout->desc, v->new, v->new_nulls));
 	memo_keep(v->arguments, result);
@@ -283,7 +285,7 @@ scored_row(PG_FUNCTION_ARGS)
 	check_arguments(fcinfo);
 	if (PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	score_values(fcinfo, &v);
+	score_values(fcinfo, &v, true);
 	PG_RETURN_DATUM(scored_datum(&v));
 }
 
@@ -356,7 +358,8 @@ scoring_changes(const ScoredValues *v, bool with_abc)
  * p_alive and the CLV (and risk_stake, the CLV of a customer on the churn
  * list) within the tolerance above.  A row that changes is kept in the memo,
  * so that the scored_row of the same UPDATE's SET clause finds it; one that
- * does not is never formed.
+ * does not is never formed, nor are its arguments flattened for the memo
+ * (most rows of a run: the copy of each row cost more than its comparison).
  */
 Datum
 scored_row_changed(PG_FUNCTION_ARGS)
@@ -366,14 +369,10 @@ scored_row_changed(PG_FUNCTION_ARGS)
 	check_arguments(fcinfo);
 	if (PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	score_values(fcinfo, &v);
-	if (v.arguments == NULL)
-	{
-		deform_row(v.layout, PG_GETARG_HEAPTUPLEHEADER(1), v.old, v.old_nulls);
-		deform_row(v.layout, DatumGetHeapTupleHeader(memo.result), v.new, v.new_nulls);
-	}
+	score_values(fcinfo, &v, false);
 	if (!scoring_changes(&v, PG_NARGS() > 3))
 		PG_RETURN_BOOL(false);
+	v.arguments = flatten_arguments(fcinfo, PG_GETARG_HEAPTUPLEHEADER(1));
 	(void) scored_datum(&v);
 	PG_RETURN_BOOL(true);
 }
