@@ -242,7 +242,7 @@ BEGIN
                 -- summaries (65)
                 ('customers_changed', 'customer_tier_admin'), ('compact_summary', 'customer_tier_admin'),
                 ('create_summary_objects', 'customer_tier_admin'), ('create_summary_views', 'customer_tier_admin'),
-                ('put_change_triggers', 'customer_tier_admin'),
+                ('put_change_triggers', 'customer_tier_admin'), ('create_change_objects', 'customer_tier_admin'),
                 -- the change feed (87): the CRM's workers consume it, BI does not
                 ('create_feed_objects', 'customer_tier_admin'),
                 ('register_consumer', 'customer_tier_admin'), ('register_consumer', 'customer_tier_writer'),
