@@ -200,6 +200,7 @@ BEGIN
                 -- erasure and retention (85, 86)
                 ('forget', 'customer_tier_admin'), ('was_forgotten', 'customer_tier_admin'),
                 ('set_retention', 'customer_tier_admin'), ('purge', 'customer_tier_admin'),
+                ('purge_older', 'customer_tier_admin'),
                 ('retention_of', 'customer_tier_reader'),
                 ('hmac_sha256', 'customer_tier_admin'), ('erasure_hash', 'customer_tier_admin'),
                 ('erasure_key', 'customer_tier_admin'), ('erasure_check_sources', 'customer_tier_admin'),
