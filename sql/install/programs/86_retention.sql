@@ -171,11 +171,7 @@ DECLARE
     n bigint;
     result jsonb := '{}';
 BEGIN
-    IF program IS NULL THEN
-        RAISE EXCEPTION 'program must not be null'
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    prog := customer_tier.program_row(program);
+    prog := customer_tier.named_program_row(program);
     r := customer_tier.retention_of(program);
 
     result := result || jsonb_build_object('tier_history',

@@ -212,6 +212,7 @@ BEGIN
                 ('program_segments_view_sql', 'customer_tier_admin'), ('program_churn_risk_view_sql', 'customer_tier_admin'),
                 ('tier_model_rules', 'customer_tier_reader'),
                 ('program_row', 'customer_tier_reader'),
+                ('named_program_row', 'customer_tier_admin'), ('named_program_row', 'customer_tier_reader'),
                 -- the instant a program scores against (69): its views read it
                 ('check_scoring_date', 'customer_tier_admin'), ('set_scoring_date', 'customer_tier_admin'),
                 ('program_as_of', 'customer_tier_reader'), ('program_as_of', 'customer_tier_writer'),
