@@ -145,9 +145,7 @@ BEGIN
         PERFORM customer_tier.create_follow_ups_view(prog);
         EXECUTE customer_tier.program_churn_risk_view_sql(prog);
         -- the summaries read summary_deltas; the same triggers write the change feed
-        PERFORM customer_tier.create_summary_objects(prog);
-        PERFORM customer_tier.create_feed_objects(prog);
-        PERFORM customer_tier.put_change_triggers(prog);
+        PERFORM customer_tier.create_change_objects(prog);
         EXECUTE pg_catalog.format('DROP VIEW %I.tier_summary RESTRICT', s);
         PERFORM customer_tier.create_summary_views(prog);
         -- the writer reads no contact data any more (grant_followup_access grants what it keeps)

@@ -81,12 +81,7 @@ CheckBgnbdRow(double x, double t_x, double t)
 {
 	CheckFiniteInput(t_x, "t_x");
 	CheckFiniteInput(t, "t");
-	if (x < 0 || x != floor(x) || x > PG_INT32_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("repeat purchase count x must be a non-negative integer"),
-				 errdetail("x is %g.", x),
-				 errhint("x counts the purchases after the first one.")));
+	CheckRepeatCount(x);
 	if (t <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -351,13 +346,11 @@ BgnbdObjective(const double *theta, double *grad, void *arg)
 
 	if (grad != NULL)
 	{
-		grad[0] = -r * dr / d->customers;
-		grad[1] = -alpha * dalpha / d->customers;
-		grad[2] = -a * da / d->customers;
-		grad[3] = -b * db / d->customers;
-		for (int i = 0; i < 4; i++)
-			if (!isfinite(grad[i]))
-				return get_float8_nan();
+		const double params[4] = {r, alpha, a, b},
+					dparams[4] = {dr, dalpha, da, db};
+
+		if (!LogParamGradient(grad, params, dparams, 4, d->customers))
+			return get_float8_nan();
 	}
 	return -ll / d->customers;
 }

@@ -57,12 +57,7 @@ static void
 CheckSpendRow(double x, double m)
 {
 	CheckFiniteInput(m, "mean_spend");
-	if (x < 0 || x != floor(x) || x > PG_INT32_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("repeat purchase count x must be a non-negative integer"),
-				 errdetail("x is %g.", x),
-				 errhint("x counts the purchases after the first one.")));
+	CheckRepeatCount(x);
 	if (x > 0 && m <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -138,12 +133,11 @@ GgObjective(const double *theta, double *grad, void *arg)
 	}
 	if (grad != NULL)
 	{
-		grad[0] = -p * dp / d->customers;
-		grad[1] = -q * dq / d->customers;
-		grad[2] = -g * dg / d->customers;
-		for (int i = 0; i < 3; i++)
-			if (!isfinite(grad[i]))
-				return get_float8_nan();
+		const double params[3] = {p, q, g},
+					dparams[3] = {dp, dq, dg};
+
+		if (!LogParamGradient(grad, params, dparams, 3, d->customers))
+			return get_float8_nan();
 	}
 	return -ll / d->customers;
 }

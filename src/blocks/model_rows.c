@@ -217,6 +217,18 @@ CheckFiniteInput(double value, const char *name)
 				 errhint("Filter out or repair the rows with infinite values.")));
 }
 
+/* Rejects a repeat purchase count x (of BG/NBD and Gamma-Gamma rows) that is not a whole number >= 0. */
+void
+CheckRepeatCount(double x)
+{
+	if (x < 0 || x != floor(x) || x > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("repeat purchase count x must be a non-negative integer"),
+				 errdetail("x is %g.", x),
+				 errhint("x counts the purchases after the first one.")));
+}
+
 /*
  * Reads the named parameters of a model composite: each must be present,
  * finite and positive, as every fitted model's are.  The composite is

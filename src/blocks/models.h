@@ -41,6 +41,9 @@ extern void ModelReadParams(HeapTupleHeader model, int nparams,
 /* Rejects NaN and infinity in an input value. */
 extern void CheckFiniteInput(double value, const char *name);
 
+/* Rejects a repeat purchase count x that is not a whole number >= 0. */
+extern void CheckRepeatCount(double x);
+
 /* Validates one (x, t_x, T) customer summary. */
 extern void CheckBgnbdRow(double x, double t_x, double t);
 

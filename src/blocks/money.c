@@ -58,32 +58,39 @@ MoneySumInit(MoneySum *sum)
 	sum->slow = NULL;
 }
 
+static void ReportNonFiniteAmount(const char *value) pg_attribute_noreturn();
+
+/* The error for an amount that is not finite ("NaN", "Infinity" or "-Infinity"), of any type. */
+static void
+ReportNonFiniteAmount(const char *value)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("order amount must be a finite number"),
+			 errdetail("The amount is %s.", value),
+			 errhint("A monetary total must be finite: filter such rows out or correct them.")));
+}
+
 /* Raise the error for a numeric amount that is NaN or infinite: a money total must be finite. */
 void
 CheckAmountNumeric(Numeric value)
 {
-	if (numeric_is_nan(value) || numeric_is_inf(value))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("order amount must be a finite number"),
-				 errdetail("The amount is %s.", numeric_is_nan(value) ? "NaN" :
-						   DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-															  NumericGetDatum(value))) < 0 ?
-						   "-Infinity" : "Infinity"),
-				 errhint("A monetary total must be finite: filter such rows out or correct them.")));
+	if (numeric_is_nan(value))
+		ReportNonFiniteAmount("NaN");
+	if (numeric_is_inf(value))
+		ReportNonFiniteAmount(DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+																 NumericGetDatum(value))) < 0 ?
+							  "-Infinity" : "Infinity");
 }
 
 /* Raise the error for a float amount that is NaN or infinite. */
 void
 CheckAmountFloat8(float8 value)
 {
-	if (isnan(value) || isinf(value))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("order amount must be a finite number"),
-				 errdetail("The amount is %s.", isnan(value) ? "NaN" :
-						   value < 0 ? "-Infinity" : "Infinity"),
-				 errhint("A monetary total must be finite: filter such rows out or correct them.")));
+	if (isnan(value))
+		ReportNonFiniteAmount("NaN");
+	if (isinf(value))
+		ReportNonFiniteAmount(value < 0 ? "-Infinity" : "Infinity");
 }
 
 /* The money type's scale, found exactly as cash_numeric() finds it. */

@@ -211,6 +211,21 @@ OptMinimize(OptObjective fn, void *arg, int n, double *theta,
 		 (iter < OPT_MAX_ITER && result->grad_max < OPT_GTOL_STALL));
 }
 
+/* The gradient over log-parameters of a fit's objective (optimize.h). */
+bool
+LogParamGradient(double *grad, const double *params, const double *dparams,
+				 int n, double customers)
+{
+	bool		finite = true;
+
+	for (int i = 0; i < n; i++)
+	{
+		grad[i] = -params[i] * dparams[i] / customers;
+		finite = finite && isfinite(grad[i]);
+	}
+	return finite;
+}
+
 /*
  * The digamma function for x > 0: the recurrence psi(x) = psi(x + 1) - 1/x
  * moves x to at least 6, where the asymptotic series is accurate to about

@@ -37,6 +37,15 @@ typedef struct OptResult
 extern void OptMinimize(OptObjective fn, void *arg, int n, double *theta,
 						double theta_bound, OptResult *result);
 
+/*
+ * The gradient of a fit's objective, the negative log-likelihood per customer
+ * over theta = log(params), from the log-likelihood's derivatives dparams in
+ * the params: grad[i] = -params[i] * dparams[i] / customers.  False when a
+ * component is not finite (the objective is then NaN).
+ */
+extern bool LogParamGradient(double *grad, const double *params,
+							 const double *dparams, int n, double customers);
+
 /* The digamma function psi(x) = d/dx lgamma(x), for x > 0. */
 extern double Digamma(double x);
 

@@ -26,15 +26,6 @@
 #include "money.h"
 #include "order_stats.h"
 
-/* Sort order times ascending (PostgreSQL's sort template, specialised for int64). */
-#define ST_SORT sort_maintained_times
-#define ST_ELEMENT_TYPE int64
-#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
-#define ST_SCOPE static
-#define ST_DECLARE
-#define ST_DEFINE
-#include "lib/sort_template.h"
-
 /* States fed by different time types never mix (a timestamp is not a timestamptz). */
 static void
 CheckSameTimeKind(const OrderStatsView *a, const OrderStatsView *b)
@@ -67,7 +58,7 @@ SortedTimes(const OrderStatsView *view)
 	{
 		times = palloc_extended(view->norders * sizeof(int64), MCXT_ALLOC_HUGE);
 		memcpy(times, view->times, view->norders * sizeof(int64));
-		sort_maintained_times(times, view->norders);
+		SortOrderTimes(times, view->norders);
 	}
 	return times;
 }

@@ -557,6 +557,25 @@ OrderStatsFlattenInto(ExpandedObjectHeader *eohptr, void *result, Size allocated
 }
 
 /*
+ * The flat state of parts read from a v1 text or binary form, once they are
+ * validated: the exact total becomes the state's money sum.
+ */
+static Datum
+FlatStateOfParts(int timekind, bool sorted, Numeric total, int64 norders, const int64 *times)
+{
+	MoneySum	sum;
+	Size		size;
+	void	   *result;
+
+	MoneySumInit(&sum);
+	MoneySumAddNumeric(&sum, (struct varlena *) total, CurrentMemoryContext);
+	size = FlatSize(norders, sum.slow);
+	result = palloc(size);
+	FlattenParts(result, size, timekind, sorted, &sum, norders, times);
+	return PointerGetDatum(result);
+}
+
+/*
  * Text form, version 1:
  *   v1;time=<timestamptz|timestamp|date>;orders=<n>;monetary=<exact total>;times=<t1>,...,<tn>
  * Times are PostgreSQL's internal microseconds since 2000-01-01 (dates as
@@ -813,10 +832,7 @@ order_stats_state_in(PG_FUNCTION_ARGS)
 	int64		cap;
 	int64	   *times;
 	bool		sorted = true;
-	MoneySum	sum;
 	Numeric		total;
-	Size		size;
-	void	   *result;
 
 	ExpectLiteral(&p, "v", input);
 	if (strncmp(p, "2;", 2) == 0)
@@ -860,12 +876,7 @@ order_stats_state_in(PG_FUNCTION_ARGS)
 		BadStateText(input, psprintf("orders=" INT64_FORMAT " but the list holds " INT64_FORMAT " times.",
 									 norders, n));
 
-	MoneySumInit(&sum);
-	MoneySumAddNumeric(&sum, (struct varlena *) total, CurrentMemoryContext);
-	size = FlatSize(n, sum.slow);
-	result = palloc(size);
-	FlattenParts(result, size, timekind, sorted, &sum, n, times);
-	PG_RETURN_POINTER(result);
+	PG_RETURN_DATUM(FlatStateOfParts(timekind, sorted, total, n, times));
 }
 
 PG_FUNCTION_INFO_V1(order_stats_state_out);
@@ -984,9 +995,6 @@ order_stats_state_recv(PG_FUNCTION_ARGS)
 	Numeric		total;
 	int64	   *times;
 	bool		sorted = true;
-	MoneySum	sum;
-	Size		size;
-	void	   *result;
 
 	if (version == ORDER_STATS_BOUNDED_VERSION)
 		PG_RETURN_DATUM(BoundedStateRecv(buf, timekind, norders, len));
@@ -1014,12 +1022,7 @@ order_stats_state_recv(PG_FUNCTION_ARGS)
 	}
 	pq_getmsgend(buf);
 
-	MoneySumInit(&sum);
-	MoneySumAddNumeric(&sum, (struct varlena *) total, CurrentMemoryContext);
-	size = FlatSize(norders, sum.slow);
-	result = palloc(size);
-	FlattenParts(result, size, timekind, sorted, &sum, norders, times);
-	PG_RETURN_POINTER(result);
+	PG_RETURN_DATUM(FlatStateOfParts(timekind, sorted, total, norders, times));
 }
 
 PG_FUNCTION_INFO_V1(order_stats_state_send);

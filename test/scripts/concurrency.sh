@@ -7,6 +7,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../concurrency" && pwd)
 seconds=${CONCURRENCY_SECONDS:-20}
+source "$(dirname "$0")/lib/pgbench.sh"     # pgbench_verdict
 
 createdb ct_concurrency
 psql -X -q -v ON_ERROR_STOP=1 -d ct_concurrency >/dev/null <<'SQL'
@@ -32,16 +33,8 @@ out=$(mktemp)
 pgbench -n -c 8 -j 2 -T "$seconds" -d ct_concurrency \
     -f "$here/insert_one.sql@4" -f "$here/insert_many.sql@2" -f "$here/move_order.sql@2" \
     -f "$here/change_order.sql@2" -f "$here/delete_order.sql@2" >"$out" 2>&1 || true
-grep -E '^(number of transactions actually processed|number of failed transactions|tps)' "$out" || true
-
 fail=0
-if grep -qiE 'deadlock|aborted|error' "$out"; then
-    echo "pgbench reported errors:"; grep -iE 'deadlock|aborted|error' "$out" | head -20; fail=1
-fi
-processed=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out")
-if [ -z "$processed" ] || [ "$processed" -lt 100 ]; then
-    echo "too few transactions ran: ${processed:-none}"; cat "$out"; fail=1
-fi
+pgbench_verdict "$out"
 diffs=$(psql -X -At -d ct_concurrency -c "SELECT count(*) FROM customer_tier.verify_program('shop')")
 summary=$(psql -X -At -d ct_concurrency -c "SELECT count(*) || ' customers, ' || sum(orders) || ' orders, ' ||
     (SELECT count(*) FROM ct_shop.rejects) || ' rejects' FROM ct_shop.customers")

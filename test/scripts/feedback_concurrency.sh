@@ -8,6 +8,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../concurrency" && pwd)
 seconds=${CONCURRENCY_SECONDS:-8}
+source "$(dirname "$0")/lib/pgbench.sh"     # pgbench_verdict
 
 createdb ct_feedback_concurrency
 psql -X -q -v ON_ERROR_STOP=1 -d ct_feedback_concurrency >/dev/null <<'SQL'
@@ -43,14 +44,8 @@ for mix in with_refresh writers_only; do
     pgbench -n -c 8 -j 2 -T "$seconds" -d ct_feedback_concurrency \
         -f "$here/feedback_insert_one.sql@6" -f "$here/feedback_insert_many.sql@2" -f "$here/feedback_update.sql@3" \
         -f "$here/feedback_delete.sql@3" "${extra[@]}" >"$out" 2>&1 || true
-    echo "$mix:"; grep -E '^(number of transactions actually processed|number of failed transactions|tps)' "$out" || true
-    if grep -qiE 'deadlock|aborted|error' "$out"; then
-        echo "pgbench reported errors:"; grep -iE 'deadlock|aborted|error' "$out" | head -20; fail=1
-    fi
-    processed=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out")
-    if [ -z "$processed" ] || [ "$processed" -lt 100 ]; then
-        echo "too few transactions ran: ${processed:-none}"; cat "$out"; fail=1
-    fi
+    echo "$mix:"
+    pgbench_verdict "$out"
     total=$((total + ${processed:-0}))
 done
 # The answers are the usable rows, as a multiset; each satisfaction row is the

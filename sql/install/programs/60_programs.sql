@@ -100,6 +100,26 @@ COMMENT ON FUNCTION customer_tier.program_row(text) IS
     'a program''s catalog row, or undefined_object (42704) naming the unknown program';
 REVOKE ALL ON FUNCTION customer_tier.program_row(text) FROM PUBLIC;
 
+-- The catalog row of the program a caller's argument names: NULL is
+-- null_value_not_allowed (22004), before any lookup; an unknown name is
+-- program_row's undefined_object.
+CREATE OR REPLACE FUNCTION customer_tier.named_program_row(program text)
+RETURNS customer_tier.program
+LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF program IS NULL THEN
+        RAISE EXCEPTION 'program must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    RETURN customer_tier.program_row(program);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.named_program_row(text) IS
+    'the catalog row of the program a caller names: 22004 when the name is NULL, 42704 when no program has it';
+REVOKE ALL ON FUNCTION customer_tier.named_program_row(text) FROM PUBLIC;
+
 -- The type of column col of table tbl, or an error naming both.
 CREATE OR REPLACE FUNCTION customer_tier.column_type(tbl regclass, col name, role text)
 RETURNS regtype

@@ -498,9 +498,7 @@ BEGIN
     PERFORM customer_tier.put_tier_trigger(prog);
 
     INSERT INTO customer_tier.churn_settings (program) VALUES (prog.name) ON CONFLICT DO NOTHING;
-    PERFORM customer_tier.create_summary_objects(prog);
-    PERFORM customer_tier.create_feed_objects(prog);
-    PERFORM customer_tier.put_change_triggers(prog);
+    PERFORM customer_tier.create_change_objects(prog);
     PERFORM customer_tier.create_program_views(prog);
     PERFORM customer_tier.create_followup_objects(prog);
     PERFORM customer_tier.grant_program_access(prog);

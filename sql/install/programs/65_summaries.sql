@@ -147,6 +147,25 @@ COMMENT ON FUNCTION customer_tier.put_change_triggers(customer_tier.program) IS
     'put the statement triggers on a program''s customers that keep its summaries and change feed';
 REVOKE ALL ON FUNCTION customer_tier.put_change_triggers(customer_tier.program) FROM PUBLIC;
 
+-- Create what a program's customers' writes feed — summary_deltas, the
+-- change feed — and then the triggers that feed them: one step, so that a
+-- new program (create_program_objects) and the upgrade of an existing one
+-- create the same objects in the same order.
+CREATE OR REPLACE FUNCTION customer_tier.create_change_objects(prog customer_tier.program)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM customer_tier.create_summary_objects(prog);
+    PERFORM customer_tier.create_feed_objects(prog);
+    PERFORM customer_tier.put_change_triggers(prog);
+END
+$$;
+COMMENT ON FUNCTION customer_tier.create_change_objects(customer_tier.program) IS
+    'create a program''s summary_deltas and change feed, then the triggers on its customers that keep both';
+REVOKE ALL ON FUNCTION customer_tier.create_change_objects(customer_tier.program) FROM PUBLIC;
+
 -- Create a program's summary views (called by create_program_views).
 CREATE OR REPLACE FUNCTION customer_tier.create_summary_views(prog customer_tier.program)
 RETURNS void

@@ -628,11 +628,7 @@ DECLARE
     prog customer_tier.program;
     src customer_tier.feedback_source;
 BEGIN
-    IF program IS NULL THEN
-        RAISE EXCEPTION 'program must not be null'
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    prog := customer_tier.program_row(program);
+    prog := customer_tier.named_program_row(program);
     src := customer_tier.feedback_source_row(prog);
     PERFORM customer_tier.drop_feedback_triggers(prog, src);
     EXECUTE format('DELETE FROM %I.answers', prog.data_schema);
@@ -715,11 +711,7 @@ DECLARE
     prog customer_tier.program;
     customers bigint;
 BEGIN
-    IF program IS NULL THEN
-        RAISE EXCEPTION 'program must not be null'
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    prog := customer_tier.program_row(program);
+    prog := customer_tier.named_program_row(program);
     -- waits for feedback writes in progress and holds new ones back, so that
     -- the recomputation sees every committed answer and none is overwritten;
     -- answers first, the order in which a feedback write takes them (its

@@ -16,11 +16,7 @@ DECLARE
     prog customer_tier.program;
     src customer_tier.feedback_source;
 BEGIN
-    IF program IS NULL THEN
-        RAISE EXCEPTION 'program must not be null'
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    prog := customer_tier.program_row(program);
+    prog := customer_tier.named_program_row(program);
     src := customer_tier.feedback_source_row(prog);
     RETURN QUERY EXECUTE format($sql$
         WITH usable AS (

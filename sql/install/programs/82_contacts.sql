@@ -43,11 +43,7 @@ AS $$
 DECLARE
     prog customer_tier.program;
 BEGIN
-    IF program IS NULL THEN
-        RAISE EXCEPTION 'program must not be null'
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    prog := customer_tier.program_row(program);
+    prog := customer_tier.named_program_row(program);
     RETURN QUERY
     SELECT t.tier, t.rank, coalesce(c.every, customer_tier.default_cadence(t.tier)), c.every IS NULL
       FROM customer_tier.tier AS t

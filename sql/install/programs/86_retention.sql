@@ -137,6 +137,27 @@ $$;
 COMMENT ON FUNCTION customer_tier.set_retention(text, jsonb) IS
     'set some of a program''s retention periods from {"tier_history"|"contacts"|"runs"|"rejects": interval or null}; returns the settings';
 
+-- Delete the rows of a program's table tbl (in its schema s) whose time
+-- column col is older than keep; NULL keeps them all.  Returns how many went.
+-- The tier history, the contact log and the rejects are purged alike.
+CREATE OR REPLACE FUNCTION customer_tier.purge_older(s name, tbl name, col name, keep interval)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint := 0;
+BEGIN
+    IF keep IS NOT NULL THEN
+        EXECUTE format('DELETE FROM %I.%I AS x WHERE x.%I < (pg_catalog.now() - $1)', s, tbl, col) USING keep;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    END IF;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.purge_older(name, name, name, interval) IS
+    'delete the rows of a program''s table older than a retention period (NULL: none); returns how many';
+
 -- Delete what a program keeps longer than its retention says.  Returns the
 -- rows deleted per kind.  Runs still marked running are never deleted.
 CREATE OR REPLACE FUNCTION customer_tier.purge(program text)
@@ -150,20 +171,11 @@ DECLARE
     n bigint;
     result jsonb := '{}';
 BEGIN
-    IF program IS NULL THEN
-        RAISE EXCEPTION 'program must not be null'
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    prog := customer_tier.program_row(program);
+    prog := customer_tier.named_program_row(program);
     r := customer_tier.retention_of(program);
 
-    n := 0;
-    IF r.tier_history IS NOT NULL THEN
-        EXECUTE format('DELETE FROM %I.tier_history AS h WHERE h.changed_at < (pg_catalog.now() - $1)',
-                       prog.data_schema) USING r.tier_history;
-        GET DIAGNOSTICS n = ROW_COUNT;
-    END IF;
-    result := result || jsonb_build_object('tier_history', n);
+    result := result || jsonb_build_object('tier_history',
+        customer_tier.purge_older(prog.data_schema, 'tier_history', 'changed_at', r.tier_history));
 
     -- the change feed follows the tier history; a consumer whose untaken
     -- events go is stopped until reset (consume_events)
@@ -187,13 +199,8 @@ BEGIN
     END IF;
     result := result || jsonb_build_object('events', n);
 
-    n := 0;
-    IF r.contacts IS NOT NULL THEN
-        EXECUTE format('DELETE FROM %I.contacts AS c WHERE c.contacted_at < (pg_catalog.now() - $1)',
-                       prog.data_schema) USING r.contacts;
-        GET DIAGNOSTICS n = ROW_COUNT;
-    END IF;
-    result := result || jsonb_build_object('contacts', n);
+    result := result || jsonb_build_object('contacts',
+        customer_tier.purge_older(prog.data_schema, 'contacts', 'contacted_at', r.contacts));
 
     n := 0;
     IF r.runs IS NOT NULL THEN
@@ -205,13 +212,8 @@ BEGIN
     END IF;
     result := result || jsonb_build_object('runs', n);
 
-    n := 0;
-    IF r.rejects IS NOT NULL THEN
-        EXECUTE format('DELETE FROM %I.rejects AS j WHERE j.rejected_at < (pg_catalog.now() - $1)',
-                       prog.data_schema) USING r.rejects;
-        GET DIAGNOSTICS n = ROW_COUNT;
-    END IF;
-    result := result || jsonb_build_object('rejects', n);
+    result := result || jsonb_build_object('rejects',
+        customer_tier.purge_older(prog.data_schema, 'rejects', 'rejected_at', r.rejects));
     RETURN result;
 END
 $$;
@@ -223,4 +225,5 @@ REVOKE ALL ON FUNCTION customer_tier.purge(text) FROM PUBLIC;
 
 -- Internal helpers: called by the functions above (and granted to the roles that need them).
 REVOKE ALL ON FUNCTION customer_tier.retention_of(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.purge_older(name, name, name, interval) FROM PUBLIC;
 -- @end

@@ -201,6 +201,7 @@ BEGIN
                 -- erasure and retention (85, 86)
                 ('forget', 'customer_tier_admin'), ('was_forgotten', 'customer_tier_admin'),
                 ('set_retention', 'customer_tier_admin'), ('purge', 'customer_tier_admin'),
+                ('purge_older', 'customer_tier_admin'),
                 ('retention_of', 'customer_tier_reader'),
                 ('hmac_sha256', 'customer_tier_admin'), ('erasure_hash', 'customer_tier_admin'),
                 ('erasure_key', 'customer_tier_admin'), ('erasure_check_sources', 'customer_tier_admin'),
@@ -212,6 +213,7 @@ BEGIN
                 ('program_segments_view_sql', 'customer_tier_admin'), ('program_churn_risk_view_sql', 'customer_tier_admin'),
                 ('tier_model_rules', 'customer_tier_reader'),
                 ('program_row', 'customer_tier_reader'),
+                ('named_program_row', 'customer_tier_admin'), ('named_program_row', 'customer_tier_reader'),
                 -- the instant a program scores against (69): its views read it
                 ('check_scoring_date', 'customer_tier_admin'), ('set_scoring_date', 'customer_tier_admin'),
                 ('program_as_of', 'customer_tier_reader'), ('program_as_of', 'customer_tier_writer'),
@@ -243,7 +245,7 @@ BEGIN
                 -- summaries (65)
                 ('customers_changed', 'customer_tier_admin'), ('compact_summary', 'customer_tier_admin'),
                 ('create_summary_objects', 'customer_tier_admin'), ('create_summary_views', 'customer_tier_admin'),
-                ('put_change_triggers', 'customer_tier_admin'),
+                ('put_change_triggers', 'customer_tier_admin'), ('create_change_objects', 'customer_tier_admin'),
                 -- the change feed (87): the CRM's workers consume it, BI does not
                 ('create_feed_objects', 'customer_tier_admin'),
                 ('register_consumer', 'customer_tier_admin'), ('register_consumer', 'customer_tier_writer'),
