@@ -17,7 +17,8 @@
 #   rewrite     UPDATE of every customer row, nothing computed (the first run after
 #               create_program writes every customer: each gets its first ABC class)
 #   states      the grouping of the orders into the states the program keeps, as a
-#               rebuild groups them (program_scratch_sql, maintenance_work_mem, no JIT)
+#               rebuild groups them (program_scratch_sql, maintenance_work_mem, no JIT,
+#               in one process)
 #   rows        writing the rebuilt customers' rows into a copy of the customers
 #               table (its indexes, no trigger), and their first tiers into a copy of
 #               tier_history: what a rebuild of a program with no customer left writes
@@ -96,7 +97,9 @@ read -r groupby groupby_cpu < <(timed_sql "SELECT count(*) FROM (SELECT customer
 read -r rewrite rewrite_cpu < <(timed_sql "UPDATE ct_bench.customers SET updated_at = updated_at")
 scratch=$(psql -X -At -d postgres -c "SELECT customer_tier.program_scratch_sql(p, 'true',
     '(SELECT customer_tier.program_state_horizon(''bench''))') FROM customer_tier.program AS p WHERE p.name = 'bench'")
-read -r states states_cpu < <(timed_sql "SET jit = off; SET work_mem = '$(psql -X -At -d postgres -c 'SHOW maintenance_work_mem')';
+# serial, as the rebuild's grouping is: PostgreSQL 15 plans no statement that writes in parallel
+read -r states states_cpu < <(timed_sql "SET jit = off; SET max_parallel_workers_per_gather = 0;
+  SET work_mem = '$(psql -X -At -d postgres -c 'SHOW maintenance_work_mem')';
   SELECT count(*) FROM ($scratch) AS s WHERE s.purchases IS NOT NULL OR s.refunds IS NOT NULL")
 psql -X -q -d postgres -c "CREATE TABLE floor_customers (LIKE ct_bench.customers INCLUDING ALL) WITH (fillfactor = 90);
                            CREATE TABLE floor_history (LIKE ct_bench.tier_history INCLUDING ALL)" >/dev/null
