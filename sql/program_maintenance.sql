@@ -114,6 +114,16 @@ SELECT h.source, count(*) AS first_tiers FROM ct_retail.tier_history AS h
   JOIN ct_retail.customers AS c ON c.customer = h.customer AND c.tier = h.to_tier AND h.from_tier IS NULL
  WHERE h.source = 'rebuild_program' GROUP BY 1;
 SELECT * FROM customer_tier.verify_program('retail');
+-- A drift of any one metric, the states being right, is found and repaired.
+UPDATE ct_retail.customers SET orders = orders + 1 WHERE customer = 20;
+UPDATE ct_retail.customers SET first_order = first_order - interval '1 day' WHERE customer = 21;
+UPDATE ct_retail.customers SET last_order = NULL WHERE customer = 22;
+UPDATE ct_retail.customers SET mean_gap_days = 'NaN' WHERE customer = 23;
+UPDATE ct_retail.customers SET gap_stddev_days = gap_stddev_days + 1 WHERE customer = 24;
+UPDATE ct_retail.customers SET monetary = monetary::numeric(20,4) WHERE customer = 9;  -- 1 = 1.0000: no drift
+SELECT customer, problem FROM customer_tier.verify_program('retail') ORDER BY customer;
+SELECT customer_tier.rebuild_program('retail') AS customers;
+SELECT * FROM customer_tier.verify_program('retail');
 
 -- drop_program removes the triggers and tables; the orders stay as they were.
 SELECT customer_tier.drop_program('retail');

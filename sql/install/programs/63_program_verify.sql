@@ -92,6 +92,25 @@ COMMENT ON FUNCTION customer_tier.order_stats_state_same(customer_tier.order_sta
                                                          customer_tier.order_stats_state) IS
     'whether two states hold the same order times (as a multiset) and the same exact total; NULL (no orders) equals only NULL';
 
+-- Whether a stored customer is what its recomputed states give: its states
+-- the same orders, its metrics those of the states (rebuild_program's test of
+-- drift, in one call).
+CREATE OR REPLACE FUNCTION customer_tier.stored_customer_same(
+    purchases customer_tier.order_stats_state, refunds customer_tier.order_stats_state,
+    orders bigint, monetary numeric, first_order timestamptz, last_order timestamptz,
+    mean_gap_days double precision, gap_stddev_days double precision,
+    new_purchases customer_tier.order_stats_state, new_refunds customer_tier.order_stats_state)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'stored_customer_same'
+    LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.stored_customer_same(customer_tier.order_stats_state, customer_tier.order_stats_state,
+    bigint, numeric, timestamptz, timestamptz, double precision, double precision,
+    customer_tier.order_stats_state, customer_tier.order_stats_state) IS
+    'whether a customer''s stored states and metrics are what its recomputed states give (the same orders, the metrics customer_metrics computes)';
+REVOKE ALL ON FUNCTION customer_tier.stored_customer_same(customer_tier.order_stats_state, customer_tier.order_stats_state,
+    bigint, numeric, timestamptz, timestamptz, double precision, double precision,
+    customer_tier.order_stats_state, customer_tier.order_stats_state) FROM PUBLIC;
+
 -- SQL text of a query recomputing the states of a program's customers from
 -- the orders table: (customer, purchases, refunds) for the customers whose
 -- orders satisfy condition (SQL on alias o), as the bounded states a program
@@ -231,9 +250,9 @@ COMMENT ON FUNCTION customer_tier.rebuilt_rows_sql(customer_tier.program, text[]
 
 -- The same write on a Citus cluster, where a DO UPDATE may call no function
 -- that is not IMMUTABLE: the states and metrics alone, rescored after.
-CREATE OR REPLACE FUNCTION customer_tier.rebuilt_states_sql(prog customer_tier.program, columns text[])
+CREATE OR REPLACE FUNCTION customer_tier.rebuilt_states_sql()
 RETURNS text
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -253,7 +272,7 @@ BEGIN
         (SELECT pg_catalog.string_agg('excluded.' || x, ', ') FROM pg_catalog.unnest(written) AS x));
 END
 $$;
-COMMENT ON FUNCTION customer_tier.rebuilt_states_sql(customer_tier.program, text[]) IS
+COMMENT ON FUNCTION customer_tier.rebuilt_states_sql() IS
     'SQL text of the write of rebuild_program on a Citus cluster: the states and metrics of each changed customer, rescored after';
 
 -- Recompute a program's customers from scratch over the orders table, keeping
@@ -301,16 +320,14 @@ BEGIN
         ), diff AS MATERIALIZED (
             -- one pass over the recomputation and the stored customers: the
             -- customers to write (missing or different) and those to delete
-            -- (a composite compared as a whole: NULL fields are equal)
             SELECT coalesce(s.customer, c.customer) AS customer, s.customer IS NULL AS gone,
                    s.purchases, s.refunds
               FROM scratch AS s
               FULL JOIN %1$I.customers AS c ON c.customer = s.customer
              WHERE s.customer IS NULL OR c.customer IS NULL
-                OR NOT (customer_tier.order_stats_state_same(c.purchases, s.purchases)
-                        AND customer_tier.order_stats_state_same(c.refunds, s.refunds)
-                        AND ROW(c.orders, c.monetary, c.first_order, c.last_order, c.mean_gap_days, c.gap_stddev_days)
-                            IS NOT DISTINCT FROM customer_tier.customer_metrics(s.purchases, s.refunds))
+                OR NOT customer_tier.stored_customer_same(c.purchases, c.refunds, c.orders, c.monetary,
+                                                          c.first_order, c.last_order, c.mean_gap_days,
+                                                          c.gap_stddev_days, s.purchases, s.refunds)
         ), gone AS (
             DELETE FROM %1$I.customers AS c
              USING diff AS d
@@ -321,7 +338,7 @@ BEGIN
         prog.data_schema,
         customer_tier.program_scratch_sql(prog, 'true',
                                           format('(SELECT customer_tier.program_state_horizon(%L))', prog.name)),
-        CASE WHEN distributed THEN customer_tier.rebuilt_states_sql(prog, columns)
+        CASE WHEN distributed THEN customer_tier.rebuilt_states_sql()
              ELSE customer_tier.rebuilt_rows_sql(prog, columns) END);
     IF distributed THEN
         PERFORM customer_tier.rescore_where(program, 'rebuild_program', 'c.updated_at = pg_catalog.now()');
@@ -339,5 +356,5 @@ REVOKE ALL ON FUNCTION customer_tier.verify_program(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.program_scratch_sql(customer_tier.program, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.rebuilt_row_sql(text[], text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.rebuilt_rows_sql(customer_tier.program, text[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.rebuilt_states_sql(customer_tier.program, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.rebuilt_states_sql() FROM PUBLIC;
 -- @end

@@ -173,6 +173,7 @@ BEGIN
                 ('program_scratch_sql', 'customer_tier_admin'), ('program_recompute_sql', 'customer_tier_admin'),
                 ('program_state_horizon', 'customer_tier_admin'), ('rebuilt_row_sql', 'customer_tier_admin'),
                 ('rebuilt_rows_sql', 'customer_tier_admin'), ('rebuilt_states_sql', 'customer_tier_admin'),
+                ('stored_customer_same', 'customer_tier_admin'),
                 ('create_program_objects', 'customer_tier_admin'), ('drop_program_objects', 'customer_tier_admin'),
                 ('create_program_views', 'customer_tier_admin'), ('drop_program_views', 'customer_tier_admin'),
                 ('create_program_run_views', 'customer_tier_admin'),
