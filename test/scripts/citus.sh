@@ -25,7 +25,10 @@
 #   * every view and migration() of a distributed
 #     program equal row for row to those of a program over the same orders in
 #     a plain table of the coordinator; a CRM's distributed customers table
-#     joined to the segments on each shard group (EXPLAIN).
+#     joined to the segments on each shard group (EXPLAIN); the breakpoints and
+#     ABC thresholds of a run computed on the shards and combined on the
+#     coordinator (auto_explain), equal to one node's; unpin_customer,
+#     set_churn_rules and set_cadence on both, the views equal again.
 # CITUS_BENCH_JOBS=<customers> adds a timing of the jobs at that scale against
 # one node (section 10; not part of the test command).
 # The servers use the first free ports above CT_PORT.
@@ -314,28 +317,39 @@ q "$coord" -q -c "SET client_min_messages = error" \
     -c "SELECT customer_tier.log_contact(p, k::text, 'email', NULL, NULL, '2024-09-01') FROM unnest('{cmp,one}'::text[]) AS p, generate_series(30, 35) AS k" \
     -c "INSERT INTO cmp_orders VALUES (7, '2025-05-01', 12.5), (99999, '2025-05-02', 40)" \
     -c "INSERT INTO one_orders VALUES (7, '2025-05-01', 12.5), (99999, '2025-05-02', 40)" >/dev/null
-# every view of the one-node program, and the program's functions of periods
+# every view of a one-node program ($1) against the same view of another
+# program ($2), and the programs' functions of periods: prints how many were
+# compared, then those that differ with the number of rows
+compare_views() {
+    local one=$1 other=$2 v f n views compared=0 differing=""
+    compare() {  # $1: a name; $2: SQL text of rows with %s for the schema; prints the rows that differ
+        q "$coord" -c "SELECT count(*) FROM ((SELECT * FROM ($(printf "$2" "$one")) AS a EXCEPT ALL SELECT * FROM ($(printf "$2" "$other")) AS b)
+                                         UNION ALL (SELECT * FROM ($(printf "$2" "$other")) AS b EXCEPT ALL SELECT * FROM ($(printf "$2" "$one")) AS a)) AS d"
+    }
+    views=$(q "$coord" -c "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_class AS c
+                            WHERE c.relnamespace = '$one'::regnamespace AND c.relkind = 'v'")
+    for v in $views; do
+        # the run views name the run, whose number differs between the two
+        # programs (as do changed_by and source, "run <number>"); updated_at
+        # is when a row was written
+        n=$(compare "$v" "SELECT regexp_replace((to_jsonb(v) - '{from_run,to_run,from_finished_at,to_finished_at,id,run,updated_at}'::text[])::text,
+                                                 '\"run [0-9]+\"', '\"run\"', 'g') AS row FROM %s.$v AS v")
+        compared=$((compared + 1))
+        [ "$n" = 0 ] || differing="$differing $v($n)"
+    done
+    for f in "kpis('month', '2025-01-01', '2025-06-01')" "migration('2025-01-01', '2025-06-01')" \
+             "satisfaction_by_tier('month', '2025-01-01', '2025-06-01')"; do
+        n=$(compare "$f" "SELECT to_jsonb(k) AS row FROM %s.$f AS k")
+        compared=$((compared + 1))
+        [ "$n" = 0 ] || differing="$differing ${f%%(*}($n)"
+    done
+    echo "$compared$differing"
+}
 views=$(q "$coord" -c "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_class AS c
                         WHERE c.relnamespace = 'ct_one'::regnamespace AND c.relkind = 'v'")
-compare() {  # $1: a name; $2: SQL text of rows with %s for the schema; prints the rows that differ
-    q "$coord" -c "SELECT count(*) FROM ((SELECT * FROM ($(printf "$2" ct_one)) AS a EXCEPT ALL SELECT * FROM ($(printf "$2" ct_cmp)) AS b)
-                                     UNION ALL (SELECT * FROM ($(printf "$2" ct_cmp)) AS b EXCEPT ALL SELECT * FROM ($(printf "$2" ct_one)) AS a)) AS d"
-}
-differing=""
-compared=0
-for v in $views; do
-    # the run views name the run, whose number differs between the two
-    # programs; updated_at is when a row was written
-    n=$(compare "$v" "SELECT to_jsonb(v) - '{from_run,to_run,from_finished_at,to_finished_at,id,run,updated_at}'::text[] AS row FROM %s.$v AS v")
-    compared=$((compared + 1))
-    [ "$n" = 0 ] || differing="$differing $v($n)"
-done
-for f in "kpis('month', '2025-01-01', '2025-06-01')" "migration('2025-01-01', '2025-06-01')" \
-         "satisfaction_by_tier('month', '2025-01-01', '2025-06-01')"; do
-    n=$(compare "$f" "SELECT to_jsonb(k) AS row FROM %s.$f AS k")
-    compared=$((compared + 1))
-    [ "$n" = 0 ] || differing="$differing ${f%%(*}($n)"
-done
+set -- $(compare_views ct_one ct_cmp)
+compared=$1; shift
+differing=${*:+ $*}
 rows=$(q "$coord" -c "SELECT (SELECT count(*) FROM ct_cmp.segments) || ' ' || (SELECT count(*) FROM ct_cmp.tier_summary WHERE customers > 0) || ' ' ||
                             (SELECT count(*) FROM ct_cmp.follow_ups_due) || ' ' || (SELECT count(last_channel) FROM ct_cmp.follow_ups_due) || ' ' ||
                             (SELECT count(*) FROM ct_cmp.kpis('month', '2025-01-01', '2025-06-01'))")
@@ -358,6 +372,45 @@ if grep -q "Task Count: 32" <<<"$plan" && grep -q "Join" <<<"$plan" && grep -q "
 else bad "the join of crm_customers to the segments is not co-located:"; echo "$plan" | head -30; fi
 joined=$(q "$coord" -c "SELECT (SELECT count(*) FROM crm_customers AS cc JOIN ct_cmp.segments AS s ON s.customer = cc.id) = (SELECT count(*) FROM ct_one.segments WHERE customer IN (SELECT customer_id FROM one_orders))")
 if [ "$joined" = t ]; then ok "the co-located join finds every customer"; else bad "the co-located join: '$joined'"; fi
+# unpin_customer, set_churn_rules and set_cadence on both programs: each
+# rescores (or changes the follow-ups) on the cluster as on one node
+changed=$(q "$coord" -q -c "SET client_min_messages = error" \
+    -c "SELECT customer_tier.unpin_customer(p, '7') FROM unnest('{cmp,one}'::text[]) AS p" \
+    -c "SELECT customer_tier.set_churn_rules(p, '{\"silent_gap_factor\": 1.5, \"lapsed_days\": 60}') FROM unnest('{cmp,one}'::text[]) AS p" \
+    -c "SELECT customer_tier.set_cadence(p, '{\"gold\": \"2 weeks\", \"normal\": 20}') FROM unnest('{cmp,one}'::text[]) AS p" \
+    -c "SELECT (SELECT tier_reason FROM ct_cmp.customers WHERE customer = 7) || '|' ||
+               (SELECT count(*) FROM ct_cmp.customers WHERE 'silent' = ANY (churn_flags)) || '|' ||
+               (SELECT count(*) FROM ct_cmp.follow_ups_due) || '|' || (SELECT count(*) FROM customer_tier.verify_program('cmp'))" | tail -1)
+IFS='|' read -r -a fields <<<"$changed"
+set -- "${fields[@]}"
+after=$(compare_views ct_one ct_cmp)
+if [ "$1" != pinned ] && [ "${3:-0}" -gt 0 ] && [ "$4" = 0 ] && [ "${after#* }" = "$after" ]; then
+    ok "unpin_customer, set_churn_rules and set_cadence on the cluster: customer 7 unpinned ($1), $2 customers flagged silent, $3 follow-ups due, verify_program 0, the same ${after%% *} views and functions as one node's"
+else bad "unpin_customer, set_churn_rules, set_cadence on the cluster: '$changed' (reason of 7, silent, follow-ups, differences); views: $after"; fi
+# The breakpoints and ABC thresholds of a run across the cluster: the four
+# aggregates of refresh_population's statement (breakpoints of R, F and M,
+# abc_thresholds) computed as partial states on every shard of the customers
+# (worker_partial_agg) and combined on the coordinator (coord_combine_agg), as
+# auto_explain shows the statement the function runs; the stored breakpoints
+# and the classes equal one node's.
+population=$(q "$coord" -q -c "LOAD 'auto_explain'" -c "SET auto_explain.log_min_duration = 0" \
+    -c "SET auto_explain.log_nested_statements = on" -c "SET auto_explain.log_verbose = on" \
+    -c "SET auto_explain.log_level = notice" -c "SET client_min_messages = notice" \
+    -c "SELECT customer_tier.refresh_population('cmp')" 2>&1)
+pushed=0
+for agg in breakpoints abc_thresholds; do
+    grep -q "worker_partial_agg('customer_tier.$agg(" <<<"$population" && pushed=$((pushed + 1))
+done
+combined=$(grep -c "coord_combine_agg(" <<<"$population" || true)
+same=$(q "$coord" -c "SELECT (SELECT customer_tier.refresh_population('one')) = (SELECT customer_tier.refresh_population('cmp'))" \
+          -c "SELECT o.r_breakpoints = c.r_breakpoints AND o.f_breakpoints = c.f_breakpoints AND o.m_breakpoints = c.m_breakpoints
+                FROM customer_tier.program AS o, customer_tier.program AS c WHERE o.name = 'one' AND c.name = 'cmp'" \
+          -c "SELECT NOT EXISTS (SELECT customer, abc_class FROM ct_one.customers EXCEPT SELECT customer, abc_class FROM ct_cmp.customers)" | paste -sd ' ')
+classes=$(q "$coord" -c "SELECT string_agg(abc_class || ' ' || n, ', ' ORDER BY abc_class) FROM (SELECT abc_class, count(*) AS n FROM ct_cmp.customers GROUP BY 1) AS x")
+if [ "$pushed" = 2 ] && [ "$combined" -gt 0 ] && [ "$same" = "t t t" ]; then
+    ok "refresh_population on the cluster: breakpoints and abc_thresholds as partial states on the shards (worker_partial_agg), combined on the coordinator (coord_combine_agg); breakpoints, ABC thresholds and classes ($classes) equal to one node's"
+else bad "refresh_population on the cluster: $pushed of 2 aggregates pushed down, $combined coord_combine_agg, equal to one node's (class expression, breakpoints, classes): '$same'"
+     q "$coord" -c "SELECT name, r_breakpoints, f_breakpoints, m_breakpoints, customer_tier.refresh_population(name) FROM customer_tier.program WHERE name IN ('one', 'cmp')"; fi
 echo "citus: views against one node: $(( $(date +%s) - t3 )) s"
 
 # 9. TRUNCATE of the distributed orders by a superuser: the program's
