@@ -194,6 +194,8 @@ BEGIN
     PERFORM customer_tier.apply_pending();
     -- writers wait while the state is rebuilt, so none slips between
     EXECUTE format('LOCK TABLE %s IN SHARE MODE', prog.orders_table);
+    -- over a Citus reference or local table, its placement on this node
+    prog.orders_table := customer_tier.citus_placement_here(prog.orders_table);
     EXECUTE format($sql$
         WITH scratch AS (%2$s
         ), diff AS MATERIALIZED (
