@@ -263,13 +263,20 @@ UPDATE orders SET amount = amount + 1 WHERE customer_id = :d;
 DELETE FROM orders WHERE customer_id = :d AND amount > 1000;
 BENCH
 seconds=${CITUS_BENCH_SECONDS:-10}
-bench() { "$CT_BIN/pgbench" -n -h 127.0.0.1 -p "$1" -U postgres -c "$2" -j 1 -T "$seconds" -f "$base/bench.sql" postgres 2>&1; }
-bench "$coord" 4 >"$base/bench.0" & b0=$!
-bench "${ports[1]}" 2 >"$base/bench.1" & b1=$!
-bench "${ports[2]}" 2 >"$base/bench.2" & b2=$!
-wait $b0 $b1 $b2 || true
-done_tx=$(cat "$base"/bench.[012] | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' | paste -sd+ | bc)
-failed_tx=$(cat "$base"/bench.[012] | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' | paste -sd+ | bc)
+# clients <name> <seconds> <clients through the coordinator> <through each
+# worker>: pgbench runs $base/<name>.sql on the three nodes at once; sets
+# done_tx and failed_tx, and leaves the outputs in $base/<name>.[012]
+clients() {
+    local name=$1 secs=$2 i pids=()
+    for i in 0 1 2; do
+        "$CT_BIN/pgbench" -n -h 127.0.0.1 -p "${ports[$i]}" -U postgres -c "$([ "$i" = 0 ] && echo "$3" || echo "$4")" -j 1 \
+            -T "$secs" -f "$base/$name.sql" postgres >"$base/$name.$i" 2>&1 & pids+=($!)
+    done
+    wait "${pids[@]}" || true
+    done_tx=$(cat "$base/$name".[012] | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' | paste -sd+ | bc)
+    failed_tx=$(cat "$base/$name".[012] | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' | paste -sd+ | bc)
+}
+clients bench "$seconds" 4 2
 if [ "${done_tx:-0}" -gt 0 ] && [ "${failed_tx:-1}" = 0 ]; then
     check "8 concurrent clients for $seconds s (4 through the coordinator, 2 through each worker): $done_tx transactions of an INSERT, an UPDATE and a DELETE, 0 failed"
 else
@@ -516,13 +523,7 @@ INSERT INTO rt_orders VALUES (:c, '2025-05-03', 5.25);
 UPDATE rt_orders SET amount = amount + 1 WHERE customer_id = :c + 1;
 DELETE FROM rt_orders WHERE customer_id = :c + 2 AND amount > 1000;
 BENCH
-ref_bench() { "$CT_BIN/pgbench" -n -h 127.0.0.1 -p "$1" -U postgres -c "$2" -j 1 -T 5 -f "$base/ref_bench.sql" postgres 2>&1; }
-ref_bench "$coord" 2 >"$base/ref_bench.0" & b0=$!
-ref_bench "${ports[1]}" 1 >"$base/ref_bench.1" & b1=$!
-ref_bench "${ports[2]}" 1 >"$base/ref_bench.2" & b2=$!
-wait $b0 $b1 $b2 || true
-done_tx=$(cat "$base"/ref_bench.[012] | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' | paste -sd+ | bc)
-failed_tx=$(cat "$base"/ref_bench.[012] | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' | paste -sd+ | bc)
+clients ref_bench 5 2 1
 if [ "${done_tx:-0}" -gt 0 ] && [ "${failed_tx:-1}" = 0 ]; then
     ref_check "4 concurrent clients for 5 s (2 through the coordinator, 1 through each worker): $done_tx transactions, 0 failed"
 else bad "reference table, 4 concurrent clients: '$done_tx' transactions, '$failed_tx' failed"; cat "$base"/ref_bench.[012] | grep -i error | head -5; fi
@@ -555,6 +556,18 @@ truncated=$(q "$coord" -q -c "TRUNCATE orders" -c "SELECT (SELECT count(*) FROM 
 if [ "$truncated" = "0 0" ]; then ok "TRUNCATE of the distributed orders: the program's customers emptied on every shard, 0 differences"
 else bad "TRUNCATE of the distributed orders: '$truncated' (customers, differences)"; fi
 
+# drop_program of a distributed program: its triggers go from the distributed
+# orders (Citus refuses DROP TRIGGER there without citus.enable_unsafe_triggers,
+# which drop_program sets for its transaction), its distributed tables with its schema
+triggers=$(q "$coord" -c "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass AND NOT tgisinternal AND tgname LIKE 'customer_tier_dist_%'")
+dropped=$(q "$coord" -q -c "SET client_min_messages = warning" -c "SELECT customer_tier.drop_program('dist')" \
+    -c "SELECT (SELECT count(*) FROM customer_tier.program WHERE name = 'dist') || ' ' || (SELECT count(*) FROM pg_namespace WHERE nspname = 'ct_dist') || ' ' ||
+               (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass AND NOT tgisinternal AND tgname LIKE 'customer_tier_dist_%') || ' ' ||
+               (SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'ct_dist.%')" | tail -1)
+q "$coord" -q -c "INSERT INTO orders VALUES (11, now(), 3)" >/dev/null
+if [ "$triggers" -gt 0 ] && [ "$dropped" = "0 0 0 0" ]; then ok "drop_program of the distributed program: its $triggers triggers dropped, no program, schema or distributed table left; the orders take writes"
+else bad "drop_program of the distributed program left '$dropped' (programs, schemas, triggers, distributed tables)"; fi
+
 # 10. Optional (CITUS_BENCH_JOBS=<customers>, not part of the test command):
 #     the jobs at that many customers (10 orders each) on the cluster against
 #     the same orders in a plain table of the coordinator, in this run, and
@@ -562,7 +575,7 @@ else bad "TRUNCATE of the distributed orders: '$truncated' (customers, differenc
 #     share this machine's cores, so the ratio is not a cluster's speed-up.
 if [ -n "${CITUS_BENCH_JOBS:-}" ]; then
     n=$CITUS_BENCH_JOBS
-    declare -A t_create=() t_run=() t_rebuild=()
+    declare -A t_create=() t_run=() t_rebuild=() t_population=() t_fit=()
     ms() { local s; s=$(date +%s%N); q "$coord" -q -c "SET client_min_messages = error" "$@" >/dev/null; echo $(( ($(date +%s%N) - s) / 1000000 )); }
     q "$coord" -q -c "SET client_min_messages = error" \
         -c "CREATE TABLE bd_orders (LIKE orders)" -c "SELECT create_distributed_table('bd_orders', 'customer_id')" \
@@ -575,6 +588,10 @@ if [ -n "${CITUS_BENCH_JOBS:-}" ]; then
         t_create[$p]=$(ms -c "SELECT customer_tier.create_program('$p', '${p}_orders', 'customer_id', 'amount', 'ordered_at', as_of => '2025-01-01')")
         t_run[$p]=$(ms -c "CALL customer_tier.reclassify('$p', as_of => '2025-03-01')")
         t_rebuild[$p]=$(ms -c "SELECT customer_tier.rebuild_program('$p')")
+        # two parts of a run alone: the population (breakpoints, ABC
+        # thresholds) and the models' fit
+        t_population[$p]=$(ms -c "SELECT customer_tier.refresh_population('$p')")
+        t_fit[$p]=$(ms -c "SELECT customer_tier.fit_program_model('$p')")
     done
     changes=$(q "$coord" -c "SELECT string_agg(r.program || ' ' || r.customers || ' customers, ' || r.tier_changes || ' tier changes', '; ' ORDER BY r.program)
                                FROM customer_tier.run AS r WHERE r.program IN ('bd', 'bl')")
@@ -589,6 +606,8 @@ if [ -n "${CITUS_BENCH_JOBS:-}" ]; then
     echo "citus: bench: create_program  cluster ${t_create[bd]} ms, one node ${t_create[bl]} ms"
     echo "citus: bench: reclassify      cluster ${t_run[bd]} ms, one node ${t_run[bl]} ms"
     echo "citus: bench: rebuild_program cluster ${t_rebuild[bd]} ms, one node ${t_rebuild[bl]} ms"
+    echo "citus: bench: refresh_population cluster ${t_population[bd]} ms, one node ${t_population[bl]} ms"
+    echo "citus: bench: fit_program_model  cluster ${t_fit[bd]} ms, one node ${t_fit[bl]} ms"
     echo "citus: bench: customers per worker (port: rows): $spread"
     # the model fit's sample of the customers (fit_program_model: 20,000 of them, TABLESAMPLE SYSTEM)
     sampled=$(q "$coord" -c "SELECT (SELECT count(*) FROM ct_bd.customers TABLESAMPLE SYSTEM ($((2000000 / n))) REPEATABLE (0)) || ' on the cluster, ' ||

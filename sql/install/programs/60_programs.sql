@@ -364,8 +364,8 @@ BEGIN
     -- shard is on the coordinator, where the program's tables stay, as for a
     -- plain table.  A reference table: its rows are replicated on every node;
     -- the program's tables stay on the coordinator, and its triggers keep
-    -- them from the coordinator's placement, which every write reaches (on
-    -- the workers' placements they do nothing), so there must be one.
+    -- them from the coordinator's placement (here), which every write
+    -- reaches (on the workers' placements they do nothing), so there must be one.
     citus_kind := customer_tier.citus_table_kind(orders);
     IF citus_kind = 'distributed'
        AND customer_tier.citus_distribution_column(orders) IS DISTINCT FROM customer_column THEN
@@ -375,7 +375,7 @@ BEGIN
                   DETAIL = 'A program keeps each customer in the shard group of the customer''s orders: every order of a customer must be in one shard.',
                   HINT = format('Distribute the table by the customer: SELECT alter_distributed_table(%L, distribution_column := %L).',
                                 orders::text, customer_column);
-    ELSIF citus_kind = 'reference' AND NOT customer_tier.citus_coordinator_placement(orders) THEN
+    ELSIF citus_kind = 'reference' AND customer_tier.citus_placement_here(orders) = orders THEN
         RAISE EXCEPTION 'reference table % has no placement on the coordinator', orders
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = 'A program over a Citus reference table keeps its tables on the coordinator and follows the writes to the coordinator''s copy of the rows.',

@@ -47,29 +47,6 @@ $$;
 COMMENT ON FUNCTION customer_tier.citus_distribution_column(regclass) IS
     'the distribution column of a Citus distributed table, NULL for any other table';
 
--- Whether the coordinator (group 0) holds a placement of a Citus table: a
--- reference table's rows are copied to every node in the cluster's metadata.
-CREATE OR REPLACE FUNCTION customer_tier.citus_coordinator_placement(tbl regclass)
-RETURNS boolean
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    found boolean;
-BEGIN
-    IF to_regclass('pg_catalog.pg_dist_placement') IS NULL THEN
-        RETURN false;
-    END IF;
-    EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_shard AS s
-                              JOIN pg_catalog.pg_dist_placement AS p ON p.shardid = s.shardid
-                             WHERE s.logicalrelid = $1 AND p.groupid = 0)'
-      INTO found USING tbl;
-    RETURN found;
-END
-$$;
-COMMENT ON FUNCTION customer_tier.citus_coordinator_placement(regclass) IS
-    'whether the coordinator holds a placement of a Citus table (false without Citus)';
-
 -- The relation holding a table's rows on this node: for a Citus reference
 -- or Citus local table with a placement here, that placement (its shard,
 -- named <table>_<shardid> in the table's schema); else the table itself.  A
@@ -302,7 +279,6 @@ COMMENT ON FUNCTION customer_tier.citus_rescore_where(customer_tier.program, tex
 
 REVOKE ALL ON FUNCTION customer_tier.citus_table_kind(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.citus_distribution_column(regclass) FROM PUBLIC;
-REVOKE ALL ON FUNCTION customer_tier.citus_coordinator_placement(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.citus_allow_triggers(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.citus_placement_here(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.citus_distribute_program(customer_tier.program) FROM PUBLIC;
