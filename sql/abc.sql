@@ -89,5 +89,51 @@ SELECT customer_tier.abc_class(revenue, CASE WHEN revenue > 100 THEN 80 ELSE 70 
 \echo :LAST_ERROR_SQLSTATE
 CALL pg_temp.expect_errors('SELECT customer_tier.abc_class_of(%s)', '50, 80, 80', '-1', '100.5', $$'NaN'$$);
 
+-- abc_thresholds: the least revenue of class A and of class B by the same
+-- rule, so that a class is a comparison.  North: A down to 150 (c03 crosses
+-- 80%), B down to 50; south (ties at 300, zero, negative and NULL): A down
+-- to 300, B 100.  Other cut-offs too; with b_cutoff = 100 no one is C.
+SELECT region, customer_tier.abc_thresholds(revenue, 80, 95) AS "80/95",
+       customer_tier.abc_thresholds(revenue, 50, 90) AS "50/90",
+       customer_tier.abc_thresholds(revenue, 70, 100) AS "70/100"
+  FROM sales GROUP BY region ORDER BY region;
+-- The class it implies equals abc_class's for every customer and cut-offs.
+SELECT count(*) AS customers,
+       count(*) FILTER (WHERE window_class IS NOT DISTINCT FROM
+                               CASE WHEN revenue >= t[1] THEN 'A' WHEN revenue >= t[2] THEN 'B'
+                                    WHEN revenue IS NOT NULL THEN 'C' END) AS agree
+  FROM (SELECT s.revenue, c.a, c.b,
+               customer_tier.abc_class(s.revenue, c.a, c.b) OVER (PARTITION BY s.region, c.a, c.b ORDER BY s.revenue DESC) AS window_class,
+               customer_tier.abc_thresholds(s.revenue, c.a, c.b) OVER (PARTITION BY s.region, c.a, c.b) AS t
+          FROM sales AS s, (VALUES (80, 95), (50, 90), (70, 100), (40, 41)) AS c (a, b)) AS x;
+-- No positive revenue: NULL.  One customer: A, no B.  Ties across the boundary share A.
+SELECT customer_tier.abc_thresholds(v, 80, 95) AS no_positive FROM unnest('{0, -1, NULL}'::float8[]) AS v;
+SELECT customer_tier.abc_thresholds(v, 80, 95) AS single FROM unnest('{7}'::float8[]) AS v;
+SELECT customer_tier.abc_thresholds(v, 50, 60) AS ties FROM unnest('{50, 50, 50, 1}'::float8[]) AS v;
+-- Split over partial states (parallel query, Citus): the combine function
+-- concatenates them, and the final function gives the same thresholds.
+SELECT customer_tier.abc_thresholds_final(customer_tier.abc_thresholds_combine(
+           customer_tier.abc_thresholds_accum(customer_tier.abc_thresholds_accum(NULL, 400, 80, 95), 100, 80, 95),
+           customer_tier.abc_thresholds_accum(customer_tier.abc_thresholds_accum(NULL, 250, 80, 95), 150, 80, 95)))
+       = customer_tier.abc_thresholds(v, 80, 95) AS combined
+  FROM unnest('{400, 250, 150, 100}'::float8[]) AS v;
+SELECT customer_tier.abc_thresholds_combine(NULL, '{80,95,5}') AS from_null,
+       customer_tier.abc_thresholds_combine('{80,95,5}', NULL) AS with_null,
+       customer_tier.abc_thresholds_accum('{80,95,5}', 0, 80, 95) AS zero_skipped;
+-- Bad cut-offs, revenue and states.
+CALL pg_temp.expect_errors('SELECT customer_tier.%s',
+    'abc_thresholds(revenue, 95, 80) FROM sales',
+    'abc_thresholds(revenue, NULL, 95) FROM sales',
+    $$abc_thresholds(v, 80, 95) FROM unnest('{1, NaN}'::float8[]) AS v$$,
+    $$abc_thresholds(v, 80, 95) FROM unnest('{1.7e308, 1.7e308}'::float8[]) AS v$$,
+    $$abc_thresholds(revenue, CASE WHEN revenue > 100 THEN 80 ELSE 70 END, 95) FROM sales$$,
+    $$abc_thresholds_accum('{80}', 1, 80, 95)$$,
+    $$abc_thresholds_accum('{80,95,NULL}', 1, 80, 95)$$,
+    $$abc_thresholds_accum('{95,80,1}', 1, 80, 95)$$,
+    $$abc_thresholds_combine('{80,95,1}', '{70,95,1}')$$,
+    $$abc_thresholds_combine('{80,95,1}', '{80,95,Infinity}')$$,
+    $$abc_thresholds_final('{80,95,-3}')$$,
+    $$abc_thresholds_final('{}')$$);
+
 DROP EXTENSION customer_tier;
 DROP SCHEMA customer_tier;

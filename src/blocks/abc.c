@@ -16,6 +16,15 @@
  *
  * abc_class_of(share_before, a_cutoff, b_cutoff) applies the same rule to a
  * share the user computed.
+ *
+ * abc_thresholds(revenue, a_cutoff, b_cutoff) is an aggregate giving the
+ * least revenue classed A and the least classed B by the same rule, as a
+ * float8[] of two: a customer's class is then a comparison of its revenue
+ * with them, since the class only falls as revenue falls.  Its state keeps
+ * the positive revenues (value_state.h), so Citus and parallel query compute
+ * partial states where the rows are and combine them; the final function
+ * sorts them and runs the window's sums in the window's order, so it gives
+ * exactly the classes abc_class gives.
  */
 #include "postgres.h"
 
@@ -26,10 +35,17 @@
 #include "utils/float.h"
 #include "windowapi.h"
 
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+
 #include "compat.h"
+#include "value_state.h"
 
 PG_FUNCTION_INFO_V1(abc_class);
 PG_FUNCTION_INFO_V1(abc_class_of);
+PG_FUNCTION_INFO_V1(abc_thresholds_accum);
+PG_FUNCTION_INFO_V1(abc_thresholds_combine);
+PG_FUNCTION_INFO_V1(abc_thresholds_final);
 
 /* What one partition needs to remember between rows. */
 typedef struct AbcPartition
@@ -57,15 +73,15 @@ CheckCutoffs(double a_cutoff, double b_cutoff)
 				 errhint("Cut-offs are cumulative revenue percentages, such as 80 and 95.")));
 }
 
-/* A NULL cut-off has no meaning; the defaults are one omission away. */
+/* A NULL cut-off has no meaning; hint says how to get the usual ones. */
 static void
-CheckCutoffNotNull(bool isnull)
+CheckCutoffNotNull(bool isnull, const char *hint)
 {
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("ABC cut-offs must not be NULL"),
-				 errhint("Omit them to use the defaults 80 and 95.")));
+				 errhint("%s", hint)));
 }
 
 /* Revenue must be finite to add up. */
@@ -77,6 +93,17 @@ CheckRevenue(double revenue)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("revenue must be finite, not %s", float8out_internal(revenue)),
 				 errhint("Filter out or correct non-finite revenue before classifying.")));
+}
+
+/* The positive revenue of a population must add up in double precision. */
+static void
+CheckTotal(double total)
+{
+	if (isinf(total))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("total revenue of the partition is out of range for double precision"),
+				 errhint("Classify in a smaller unit of currency.")));
 }
 
 /* Class of a customer from the revenue before it and the total, in percent. */
@@ -137,11 +164,7 @@ ScanPartition(WindowObject winobj, AbcPartition *part)
 		if (revenue > 0)
 			total += revenue;
 	}
-	if (isinf(total))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("total revenue of the partition is out of range for double precision"),
-				 errhint("Classify in a smaller unit of currency.")));
+	CheckTotal(total);
 	part->total = total;
 }
 
@@ -162,10 +185,10 @@ abc_class(PG_FUNCTION_ARGS)
 
 	/* Cut-offs: not NULL, valid, and the same on every row of the partition. */
 	d = WinGetFuncArgCurrent(winobj, 1, &isnull);
-	CheckCutoffNotNull(isnull);
+	CheckCutoffNotNull(isnull, "Omit them to use the defaults 80 and 95.");
 	a_cutoff = DatumGetFloat8(d);
 	d = WinGetFuncArgCurrent(winobj, 2, &isnull);
-	CheckCutoffNotNull(isnull);
+	CheckCutoffNotNull(isnull, "Omit them to use the defaults 80 and 95.");
 	b_cutoff = DatumGetFloat8(d);
 
 	if (!part->initialized)
@@ -228,4 +251,121 @@ abc_class_of(PG_FUNCTION_ARGS)
 	if (share < b_cutoff)
 		PG_RETURN_TEXT_P(cstring_to_text("B"));
 	PG_RETURN_TEXT_P(cstring_to_text("C"));
+}
+
+/* The header of an abc_thresholds state: valid cut-offs, the ones asked for. */
+static void
+CheckThresholdsHeader(const ValueStateKind *kind, const double *stored, const double *given)
+{
+	if (!(stored[0] > 0 && stored[0] < stored[1] && stored[1] <= 100))
+		BadValueState(kind, "The first two elements are not cut-offs with 0 < a_cutoff < b_cutoff <= 100.");
+	if (given != NULL && (stored[0] != given[0] || stored[1] != given[1]))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ABC cut-offs changed within one abc_thresholds aggregate from (%s, %s) to (%s, %s)",
+						float8out_internal(stored[0]), float8out_internal(stored[1]),
+						float8out_internal(given[0]), float8out_internal(given[1])),
+				 errhint("Pass constants as a_cutoff and b_cutoff.")));
+}
+
+static const ValueStateKind thresholds_state = {
+	.name = "abc_thresholds",
+	.nheader = 2,
+	.too_short = "The array is not a one-dimensional array holding at least the two cut-offs.",
+	.hint = "The state is a one-dimensional double precision array holding a_cutoff and b_cutoff, then the positive revenues.",
+	.check_header = CheckThresholdsHeader
+};
+
+/*
+ * Transition: check the cut-offs, keep a positive revenue; NULL, zero and
+ * negative revenue are C and count in no total, as in abc_class.
+ */
+Datum
+abc_thresholds_accum(PG_FUNCTION_ARGS)
+{
+	double		cutoffs[2];
+	double		revenue;
+
+	CheckCutoffNotNull(PG_ARGISNULL(2) || PG_ARGISNULL(3), "Pass 80 and 95 for the usual cut-offs.");
+	cutoffs[0] = PG_GETARG_FLOAT8(2);
+	cutoffs[1] = PG_GETARG_FLOAT8(3);
+	CheckCutoffs(cutoffs[0], cutoffs[1]);
+	if (!PG_ARGISNULL(1))
+	{
+		revenue = PG_GETARG_FLOAT8(1);
+		CheckRevenue(revenue);
+		if (revenue > 0)
+			PG_RETURN_DATUM(AppendValueState(&thresholds_state, fcinfo, cutoffs, revenue));
+	}
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+}
+
+/* Combine: concatenate the revenues of two states with the same cut-offs. */
+Datum
+abc_thresholds_combine(PG_FUNCTION_ARGS)
+{
+	return CombineValueStates(&thresholds_state, fcinfo);
+}
+
+/* qsort comparator: highest first. */
+static int
+CompareDescending(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x < y) - (x > y);
+}
+
+/*
+ * Final: {least revenue classed A, least classed B}, an element NULL when no
+ * customer has that class; NULL when no revenue was positive.  The revenues
+ * are summed highest first, as abc_class sums its window.
+ */
+Datum
+abc_thresholds_final(PG_FUNCTION_ARGS)
+{
+	double		cutoffs[2];
+	double	   *values;
+	int			count;
+	double		total = 0;
+	double		running = 0;
+	double		before = 0;
+	Datum		least[2] = {0, 0};
+	bool		none[2] = {true, true};
+	int			dims[1] = {2};
+	int			lbs[1] = {1};
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	/* A copy: the state may be read again (window aggregates, shared states). */
+	values = ReadValueState(&thresholds_state, PG_GETARG_ANY_ARRAY_P(0), cutoffs, &count);
+	for (int i = 0; i < count; i++)
+		if (!(values[i] > 0))
+			BadValueState(&thresholds_state, "A revenue is not positive.");
+	if (count == 0)
+		PG_RETURN_NULL();
+	qsort(values, count, sizeof(double), CompareDescending);
+	for (int i = 0; i < count; i++)
+		total += values[i];
+	CheckTotal(total);
+	for (int i = 0; i < count; i++)
+	{
+		const char *class;
+
+		/* a new, lower revenue starts a new group of peers */
+		if (i == 0 || values[i] < values[i - 1])
+			before = running;
+		running += values[i];
+		class = ClassOf(before, total, cutoffs[0], cutoffs[1]);
+		if (class[0] != 'C')
+		{
+			least[class[0] - 'A'] = Float8GetDatum(values[i]);
+			none[class[0] - 'A'] = false;
+		}
+	}
+	PG_RETURN_ARRAYTYPE_P(construct_md_array(least, none, 1, dims, lbs, FLOAT8OID, sizeof(float8),
+											 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }

@@ -3,15 +3,9 @@
  * value against them.
  *
  * breakpoints(value, n) is an aggregate whose state is a plain float8[]:
- * element 1 holds n, the rest are the non-NULL values seen so far.  Keeping a
- * real array type (rather than internal) lets parallel query and Citus ship
- * partial states as text.  Once a state holds more than a few hundred values
- * the transition function appends in place through PostgreSQL's expanded
- * arrays (array_set_element on a read/write expanded object grows its Datum
- * array geometrically, as array_append does), so each row costs O(1)
- * amortized; nodeAgg keeps a read/write expanded state whose memory context is
- * a child of the aggregate context without copying it.  Smaller states stay
- * flat (see BREAKPOINTS_FLAT_MAX for why).
+ * element 1 holds n, the rest are the non-NULL values seen so far
+ * (value_state.h: a real array type, which parallel query and Citus ship as
+ * text, appended to in place once large).
  *
  * score(value, breakpoints, higher_is_better) maps a value to 1..n against
  * n-1 sorted cut points.
@@ -28,18 +22,10 @@
 
 #include "compat.h"
 #include "rfm.h"
+#include "value_state.h"
 
 /* More quantiles than this is a histogram, not a score scale. */
 #define BREAKPOINTS_MAX_N 1000
-
-/*
- * A state of up to this many elements stays a flat array, copied one value
- * longer per row; a larger one becomes an expanded array appended in place.
- * Each expanded array owns a memory context, and hash aggregation sums the
- * memory of every child context each time it adds a group, so one context per
- * group made GROUP BY with 100,000 small groups take 27 s instead of 0.5 s.
- */
-#define BREAKPOINTS_FLAT_MAX 256
 
 PG_FUNCTION_INFO_V1(breakpoints_accum);
 PG_FUNCTION_INFO_V1(breakpoints_combine);
@@ -82,161 +68,31 @@ CheckSameQuantileCount(int32 have, int32 n)
 				 errhint("Pass a constant as the second argument of breakpoints().")));
 }
 
-/* Raise the error for a state array that this module did not make. */
+/* The header of a breakpoints state: n, a valid quantile count, the one asked for. */
 static void
-BadState(const char *why)
+CheckBreakpointsHeader(const ValueStateKind *kind, const double *stored, const double *given)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid breakpoints state"),
-			 errdetail("%s", why),
-			 errhint("The state is a one-dimensional double precision array holding the number of quantiles, then the finite values.")));
-}
+	double		first = stored[0];
 
-/* Read n from a state's first element, which must be a valid quantile count. */
-static int32
-StateQuantileCount(double first)
-{
 	if (!(first >= 2 && first <= BREAKPOINTS_MAX_N) || first != floor(first))
-		BadState("The first element is not a number of quantiles between 2 and 1000.");
-	return (int32) first;
+		BadValueState(kind, "The first element is not a number of quantiles between 2 and 1000.");
+	if (given != NULL)
+		CheckSameQuantileCount((int32) first, (int32) given[0]);
 }
 
-/*
- * Validate a state array (flat or expanded) and return a palloc'd copy of its
- * values, without n; *n receives n and *count the number of values.
- */
-static double *
-ReadState(AnyArrayType *state, int32 *n, int *count)
-{
-	int			nitems;
-	double	   *values;
-	int			i;
-
-	if (AARR_NDIM(state) == 0)
-		BadState("The array is empty.");
-	if (AARR_NDIM(state) != 1)
-		BadState("The array is not one-dimensional.");
-	nitems = AARR_DIMS(state)[0];
-	if (nitems < 1)
-		BadState("The array is empty.");
-	values = palloc(sizeof(double) * nitems);
-
-	if (VARATT_IS_EXPANDED_HEADER(state))
-	{
-		ExpandedArrayHeader *eah = &state->xpn;
-
-		deconstruct_expanded_array(eah);
-		for (i = 0; i < nitems; i++)
-		{
-			if (eah->dnulls && eah->dnulls[i])
-				BadState("The array contains a NULL.");
-			values[i] = DatumGetFloat8(eah->dvalues[i]);
-		}
-	}
-	else
-	{
-		ArrayType  *flat = &state->flt;
-
-		if (ARR_HASNULL(flat))
-			BadState("The array contains a NULL.");
-		memcpy(values, ARR_DATA_PTR(flat), sizeof(double) * nitems);
-	}
-
-	*n = StateQuantileCount(values[0]);
-	for (i = 1; i < nitems; i++)
-		if (isnan(values[i]) || isinf(values[i]))
-			BadState("A value is not finite.");
-	*count = nitems - 1;
-	/* Callers want the values only: shift them down over n. */
-	memmove(values, values + 1, sizeof(double) * (nitems - 1));
-	return values;
-}
-
-/* Append one float8 to a read/write expanded array, in place. */
-static void
-AppendValue(ExpandedArrayHeader *eah, double value)
-{
-	int			index = eah->lbound[0] + eah->dims[0];
-
-	(void) array_set_element(EOHPGetRWDatum(&eah->hdr), 1, &index,
-							 Float8GetDatum(value), false,
-							 -1, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-}
-
-/*
- * A flat state {n, first..., second...} in the current memory context; the
- * executor copies it into the aggregate context when it is returned.
- */
-static ArrayType *
-FlatState(int32 n, const double *first, int nfirst, const double *second, int nsecond)
-{
-	int			nitems = 1 + nfirst + nsecond;
-	Size		size = ARR_OVERHEAD_NONULLS(1) + sizeof(double) * nitems;
-	ArrayType  *flat = palloc(size);
-	double	   *data;
-
-	SET_VARSIZE(flat, size);
-	flat->ndim = 1;
-	flat->dataoffset = 0;
-	flat->elemtype = FLOAT8OID;
-	ARR_DIMS(flat)[0] = nitems;
-	ARR_LBOUND(flat)[0] = 1;
-	data = (double *) ARR_DATA_PTR(flat);
-	data[0] = (double) n;
-	if (nfirst > 0)
-		memcpy(data + 1, first, sizeof(double) * nfirst);
-	if (nsecond > 0)
-		memcpy(data + 1 + nfirst, second, sizeof(double) * nsecond);
-	return flat;
-}
-
-/* The same state as a read/write expanded array owned by memory context cxt. */
-static ExpandedArrayHeader *
-ExpandState(ArrayType *flat, MemoryContext cxt)
-{
-	return DatumGetExpandedArray(expand_array(PointerGetDatum(flat), cxt, NULL));
-}
-
-/* The memory context that must own the state: the aggregate's, if any. */
-static MemoryContext
-StateContext(FunctionCallInfo fcinfo)
-{
-	MemoryContext aggcxt;
-
-	if (AggCheckCallContext(fcinfo, &aggcxt))
-		return aggcxt;
-	return CurrentMemoryContext;
-}
-
-/*
- * Is argument argno a read/write expanded array?  Inside an aggregate that is
- * only ever the state this module made, which it may change in place (the
- * same rule array_append relies on).
- */
-static bool
-ArgIsWritableExpanded(FunctionCallInfo fcinfo, int argno)
-{
-	return VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(PG_GETARG_DATUM(argno)));
-}
-
-/* Cheap check of a read/write expanded state: its shape and its n. */
-static void
-CheckExpandedState(ExpandedArrayHeader *eah, int32 n)
-{
-	if (eah->ndims != 1 || eah->dims[0] < 1)
-		BadState("The array is not a one-dimensional array holding at least the number of quantiles.");
-	deconstruct_expanded_array(eah);
-	if (eah->dnulls && eah->dnulls[0])
-		BadState("The array contains a NULL.");
-	CheckSameQuantileCount(StateQuantileCount(DatumGetFloat8(eah->dvalues[0])), n);
-}
+static const ValueStateKind breakpoints_state = {
+	.name = "breakpoints",
+	.nheader = 1,
+	.too_short = "The array is not a one-dimensional array holding at least the number of quantiles.",
+	.hint = "The state is a one-dimensional double precision array holding the number of quantiles, then the finite values.",
+	.check_header = CheckBreakpointsHeader
+};
 
 /* Transition: check n, skip NULL values, append the value to the state. */
 Datum
 breakpoints_accum(PG_FUNCTION_ARGS)
 {
-	int32		n;
+	double		n;
 	double		value;
 
 	if (PG_ARGISNULL(2))
@@ -253,8 +109,8 @@ breakpoints_accum(PG_FUNCTION_ARGS)
 				 errmsg("number of quantiles must not be NULL"),
 				 errhint("Pass a constant such as 5 as the second argument of breakpoints().")));
 	}
+	CheckQuantileCount(PG_GETARG_INT32(2));
 	n = PG_GETARG_INT32(2);
-	CheckQuantileCount(n);
 
 	if (PG_ARGISNULL(1))
 	{
@@ -264,80 +120,14 @@ breakpoints_accum(PG_FUNCTION_ARGS)
 	}
 	value = PG_GETARG_FLOAT8(1);
 	CheckPopulationValue(value);
-
-	if (PG_ARGISNULL(0))
-		PG_RETURN_ARRAYTYPE_P(FlatState(n, &value, 1, NULL, 0));
-
-	if (ArgIsWritableExpanded(fcinfo, 0))
-	{
-		/* A large state: ours to append to in place. */
-		ExpandedArrayHeader *eah = PG_GETARG_EXPANDED_ARRAY(0);
-
-		CheckExpandedState(eah, n);
-		AppendValue(eah, value);
-		PG_RETURN_DATUM(EOHPGetRWDatum(&eah->hdr));
-	}
-	else
-	{
-		/* A small state (or one we must not change): copy it one value longer. */
-		ArrayType  *flat = PG_GETARG_ARRAYTYPE_P(0);
-		const double *data;
-		int			nitems;
-		ArrayType  *longer;
-
-		if (ARR_NDIM(flat) != 1 || ARR_DIMS(flat)[0] < 1)
-			BadState("The array is not a one-dimensional array holding at least the number of quantiles.");
-		if (ARR_HASNULL(flat))
-			BadState("The array contains a NULL.");
-		data = (const double *) ARR_DATA_PTR(flat);
-		nitems = ARR_DIMS(flat)[0];
-		CheckSameQuantileCount(StateQuantileCount(data[0]), n);
-		longer = FlatState(n, data + 1, nitems - 1, &value, 1);
-		if (nitems < BREAKPOINTS_FLAT_MAX)
-			PG_RETURN_ARRAYTYPE_P(longer);
-		PG_RETURN_DATUM(EOHPGetRWDatum(&ExpandState(longer, StateContext(fcinfo))->hdr));
-	}
+	PG_RETURN_DATUM(AppendValueState(&breakpoints_state, fcinfo, &n, value));
 }
 
 /* Combine: concatenate the values of two states with the same n. */
 Datum
 breakpoints_combine(PG_FUNCTION_ARGS)
 {
-	double	   *theirs;
-	double	   *mine = NULL;
-	int32		n1,
-				n2;
-	int			ntheirs;
-	int			nmine = 0;
-	int			i;
-	ArrayType  *flat;
-
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	theirs = ReadState(PG_GETARG_ANY_ARRAY_P(1), &n2, &ntheirs);
-	if (!PG_ARGISNULL(0) && ArgIsWritableExpanded(fcinfo, 0))
-	{
-		/* A large state we made: check its n only, and append in place. */
-		ExpandedArrayHeader *eah = PG_GETARG_EXPANDED_ARRAY(0);
-
-		CheckExpandedState(eah, n2);
-		for (i = 0; i < ntheirs; i++)
-			AppendValue(eah, theirs[i]);
-		PG_RETURN_DATUM(EOHPGetRWDatum(&eah->hdr));
-	}
-	if (!PG_ARGISNULL(0))
-	{
-		mine = ReadState(PG_GETARG_ANY_ARRAY_P(0), &n1, &nmine);
-		CheckSameQuantileCount(n1, n2);
-	}
-	flat = FlatState(n2, mine, nmine, theirs, ntheirs);
-	if (nmine + ntheirs < BREAKPOINTS_FLAT_MAX)
-		PG_RETURN_ARRAYTYPE_P(flat);
-	PG_RETURN_DATUM(EOHPGetRWDatum(&ExpandState(flat, StateContext(fcinfo))->hdr));
+	return CombineValueStates(&breakpoints_state, fcinfo);
 }
 
 /* qsort comparator for finite doubles. */
@@ -370,6 +160,7 @@ breakpoints_final(PG_FUNCTION_ARGS)
 {
 	double	   *values;
 	Datum	   *cuts;
+	double		header;
 	int32		n;
 	int			count;
 	int			k;
@@ -377,7 +168,8 @@ breakpoints_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	/* A copy: the state may be read again (window aggregates, shared states). */
-	values = ReadState(PG_GETARG_ANY_ARRAY_P(0), &n, &count);
+	values = ReadValueState(&breakpoints_state, PG_GETARG_ANY_ARRAY_P(0), &header, &count);
+	n = (int32) header;
 	if (count == 0)
 		PG_RETURN_NULL();
 	qsort(values, count, sizeof(double), CompareDoubles);

@@ -18,6 +18,15 @@
  * <table>_<shardid> in its table's schema; a shard group is the set of
  * shards of co-located tables with the same shardminvalue.
  *
+ * Orders in a Citus reference table (one shard, a placement on every node):
+ * the program's tables are plain tables of the coordinator, kept by the
+ * triggers of the coordinator's placement; on a worker's placement the
+ * triggers do nothing (CitusIdleReplica).  The texts the trigger path
+ * prepares name that placement, or a Citus local table's shard, instead of
+ * the table (CitusShardSql), so that the commit step reads the orders with
+ * no Citus query: a write through a worker runs it in a backend Citus opened
+ * from the worker, where Citus refuses one.
+ *
  * The shard group the trigger path works in is set around a collect and a
  * commit step (CitusEnterShardGroup); while it is set, the SQL texts the
  * trigger path prepares (KeepPlan) name the group's shards instead of their
@@ -49,6 +58,7 @@ typedef struct RelationEntry
 {
 	Oid			relid;			/* hash key */
 	bool		distributed;	/* a distributed (hash) table */
+	bool		idle_replica;	/* a reference or Citus local table, or its placement, off the coordinator */
 	Oid			table;			/* the table it is a shard of, or InvalidOid */
 	int64		shardid;
 } RelationEntry;
@@ -78,12 +88,33 @@ typedef struct GroupNames
 static HTAB *relations = NULL;
 static HTAB *colocated = NULL;
 static HTAB *group_names = NULL;
+static GroupNames *replica_names = NULL;	/* this node's placements of one-shard tables */
 static int64 current_group = NO_SHARD;
+
+/* The names of a GroupNames, freed (TopMemoryContext). */
+static void
+free_names(GroupNames *g)
+{
+	for (int i = 0; i < g->n; i++)
+	{
+		pfree(g->from[i]);
+		pfree(g->to[i]);
+	}
+	pfree(g->from);
+	pfree(g->to);
+}
 
 /* A relation changed (distributed, dropped): what was said of it is read again. */
 static void
 RelationsRelcacheCallback(Datum arg pg_attribute_unused(), Oid relid)
 {
+	/* a table made a reference table, or dropped: its placements are read again */
+	if (replica_names != NULL)
+	{
+		free_names(replica_names);
+		pfree(replica_names);
+		replica_names = NULL;
+	}
 	if (relations == NULL)
 		return;
 	if (!OidIsValid(relid))
@@ -178,7 +209,7 @@ relation_entry(Oid relid)
 		return entry;
 
 	{
-		RelationEntry e = {.relid = relid,.distributed = false,.table = InvalidOid,.shardid = NO_SHARD};
+		RelationEntry e = {.relid = relid,.distributed = false,.idle_replica = false,.table = InvalidOid,.shardid = NO_SHARD};
 		RoleSwitch	sw;
 		char	   *relname = get_rel_name(relid);
 
@@ -187,7 +218,10 @@ relation_entry(Oid relid)
 			int64		id = name_shardid(relname);
 
 			begin_lookup(&sw);
-			run_query("SELECT d.partmethod OPERATOR(pg_catalog.=) 'h' FROM pg_catalog.pg_dist_partition AS d"
+			run_query("SELECT d.partmethod OPERATOR(pg_catalog.=) 'h',"
+					  "       d.partmethod OPERATOR(pg_catalog.=) 'n'"
+					  "       AND (SELECT l.groupid OPERATOR(pg_catalog.<>) 0 FROM pg_catalog.pg_dist_local_group AS l)"
+					  "  FROM pg_catalog.pg_dist_partition AS d"
 					  " WHERE d.logicalrelid OPERATOR(pg_catalog.=) $1",
 					  REGCLASSOID, ObjectIdGetDatum(relid));
 			if (SPI_processed > 0)
@@ -195,13 +229,16 @@ relation_entry(Oid relid)
 				bool		isnull;
 
 				e.distributed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+				/* a reference or Citus local table, on a worker: its program is on the coordinator */
+				e.idle_replica = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) && !isnull;
 			}
 			else if (id != NO_SHARD)
 			{
-				run_query("SELECT s.logicalrelid::pg_catalog.oid,"
-						  "       (SELECT d.partmethod OPERATOR(pg_catalog.=) 'h' FROM pg_catalog.pg_dist_partition AS d"
-						  "         WHERE d.logicalrelid OPERATOR(pg_catalog.=) s.logicalrelid)"
+				run_query("SELECT s.logicalrelid::pg_catalog.oid, d.partmethod OPERATOR(pg_catalog.=) 'h',"
+						  "       d.repmodel OPERATOR(pg_catalog.=) 't' AND d.partmethod OPERATOR(pg_catalog.=) 'n'"
+						  "       AND (SELECT l.groupid OPERATOR(pg_catalog.<>) 0 FROM pg_catalog.pg_dist_local_group AS l)"
 						  "  FROM pg_catalog.pg_dist_shard AS s"
+						  "  LEFT JOIN pg_catalog.pg_dist_partition AS d ON d.logicalrelid OPERATOR(pg_catalog.=) s.logicalrelid"
 						  " WHERE s.shardid OPERATOR(pg_catalog.=) $1",
 						  INT8OID, Int64GetDatum(id));
 				if (SPI_processed > 0)
@@ -216,16 +253,25 @@ relation_entry(Oid relid)
 						get_rel_namespace(table) == get_rel_namespace(relid) &&
 						strcmp(psprintf("%s_" INT64_FORMAT, table_name, id), relname) == 0)
 					{
+						bool		hash_null;
 						bool		hash = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-																	  SPI_tuptable->tupdesc, 2, &isnull));
+																	  SPI_tuptable->tupdesc, 2, &hash_null)) && !hash_null;
+
+						bool		idle = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+																	  SPI_tuptable->tupdesc, 3, &isnull));
 
 						e.table = table;
 						/*
-						 * The one shard of a Citus local table, on the
-						 * coordinator: its program's tables are plain tables
-						 * of that node, in no shard group.
+						 * The one shard of a Citus local table, or the
+						 * coordinator's placement of a reference table: its
+						 * program's tables are plain tables of that node, in
+						 * no shard group.  A reference table's placement on
+						 * a worker holds the same rows as the coordinator's,
+						 * whose triggers keep the program: there its
+						 * triggers do nothing.
 						 */
-						e.shardid = !isnull && hash ? id : NO_SHARD;
+						e.idle_replica = !isnull && idle;
+						e.shardid = hash ? id : NO_SHARD;
 					}
 				}
 			}
@@ -256,6 +302,12 @@ bool
 CitusDistributedTable(Oid relid)
 {
 	return relation_entry(relid)->distributed;
+}
+
+bool
+CitusIdleReplica(Oid relid)
+{
+	return relation_entry(relid)->idle_replica;
 }
 
 /*
@@ -345,6 +397,30 @@ CitusCurrentShardGroup(void)
 	return current_group;
 }
 
+/*
+ * The (table, shard id) rows in SPI_tuptable as names to change, in
+ * TopMemoryContext: "schema.table" to "schema.table_<shardid>".
+ */
+static void
+read_names(int *n, char ***from, char ***to)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+	*n = (int) SPI_processed;
+	*from = palloc(Max(*n, 1) * sizeof(char *));
+	*to = palloc(Max(*n, 1) * sizeof(char *));
+	for (int r = 0; r < *n; r++)
+	{
+		bool		isnull;
+		Oid			table = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
+
+		(*from)[r] = quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)), get_rel_name(table));
+		(*to)[r] = shard_name(table, id, true);
+	}
+	MemoryContextSwitchTo(old);
+}
+
 /* The names the texts of a shard group change, read once per backend. */
 static GroupNames *
 get_group_names(int64 shard)
@@ -358,7 +434,6 @@ get_group_names(int64 shard)
 	if (found)
 		return g;
 	{
-		MemoryContext old;
 		RoleSwitch	sw;
 		int			n;
 		char	  **from;
@@ -366,20 +441,7 @@ get_group_names(int64 shard)
 
 		begin_lookup(&sw);
 		read_group(shard);
-		old = MemoryContextSwitchTo(TopMemoryContext);
-		n = (int) SPI_processed;
-		from = palloc(Max(n, 1) * sizeof(char *));
-		to = palloc(Max(n, 1) * sizeof(char *));
-		for (int r = 0; r < n; r++)
-		{
-			bool		isnull;
-			Oid			table = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
-			int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
-
-			from[r] = quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)), get_rel_name(table));
-			to[r] = shard_name(table, id, true);
-		}
-		MemoryContextSwitchTo(old);
+		read_names(&n, &from, &to);
 		end_lookup(&sw);
 		g = hash_search(group_names, &shard, HASH_ENTER, &found);
 		g->n = n;
@@ -389,6 +451,55 @@ get_group_names(int64 shard)
 	return g;
 }
 
+/*
+ * This node's placements of Citus tables of one shard (reference tables and
+ * Citus local tables), read once per backend (until a relation changes).
+ * The coordinator's placement of a program's orders of that kind is read
+ * directly by the trigger path: its commit step may run in a backend that
+ * Citus opened from a worker to write that placement, where Citus refuses a
+ * query through the table ("cannot execute a distributed query from a query
+ * on a shard").  The placement's rows are the table's, the transaction's own
+ * writes included.
+ */
+static GroupNames *
+get_replica_names(void)
+{
+	if (replica_names == NULL)
+	{
+		GroupNames *g = MemoryContextAllocZero(TopMemoryContext, sizeof(GroupNames));
+		RoleSwitch	sw;
+
+		if (citus_present())
+		{
+			begin_lookup(&sw);
+			if (SPI_execute("SELECT s.logicalrelid::pg_catalog.oid, s.shardid"
+							"  FROM pg_catalog.pg_dist_shard AS s"
+							"  JOIN pg_catalog.pg_dist_partition AS d ON d.logicalrelid OPERATOR(pg_catalog.=) s.logicalrelid"
+							" WHERE d.partmethod OPERATOR(pg_catalog.=) 'n'"
+							"   AND EXISTS (SELECT FROM pg_catalog.pg_dist_placement AS p, pg_catalog.pg_dist_local_group AS l"
+							"                WHERE p.shardid OPERATOR(pg_catalog.=) s.shardid"
+							"                  AND p.groupid OPERATOR(pg_catalog.=) l.groupid)",
+							true, 0) != SPI_OK_SELECT)
+				elog(ERROR, "reading the Citus catalog failed");
+			read_names(&g->n, &g->from, &g->to);
+			end_lookup(&sw);
+		}
+		else
+		{
+			g->from = MemoryContextAlloc(TopMemoryContext, sizeof(char *));
+			g->to = MemoryContextAlloc(TopMemoryContext, sizeof(char *));
+		}
+		/* an invalidation read by the query may have dropped an earlier one */
+		if (replica_names != NULL)
+		{
+			free_names(replica_names);
+			pfree(replica_names);
+		}
+		replica_names = g;
+	}
+	return replica_names;
+}
+
 static bool
 identifier_char(char c)
 {
@@ -396,22 +507,15 @@ identifier_char(char c)
 		c == '_' || c == '$' || c == '"' || c == '.' || IS_HIGHBIT_SET(c);
 }
 
-/*
- * The trigger path's texts name tables as quote_qualified_identifier does
- * (the generators' %I.customers, regclass's output under the pinned
- * search_path): each such name of a table of the group, standing alone,
- * becomes its shard's.
- */
-const char *
-CitusShardSql(const char *sql)
+/* sql with each name of g's tables, standing alone, changed to its shard's (palloc'd). */
+static const char *
+replace_names(const char *sql, const GroupNames *g)
 {
-	GroupNames *g;
 	StringInfoData out;
 	const char *p = sql;
 
-	if (current_group == NO_SHARD)
+	if (g->n == 0)
 		return sql;
-	g = get_group_names(current_group);
 	initStringInfo(&out);
 	while (*p != '\0')
 	{
@@ -433,6 +537,21 @@ CitusShardSql(const char *sql)
 			appendStringInfoChar(&out, *p++);
 	}
 	return out.data;
+}
+
+/*
+ * The trigger path's texts name tables as quote_qualified_identifier does
+ * (the generators' %I.customers, regclass's output under the pinned
+ * search_path): each such name of a table of the current shard group, and
+ * of a reference or Citus local table with a placement on this node,
+ * standing alone, becomes its shard's.
+ */
+const char *
+CitusShardSql(const char *sql)
+{
+	if (current_group != NO_SHARD)
+		sql = replace_names(sql, get_group_names(current_group));
+	return replace_names(sql, get_replica_names());
 }
 
 /*

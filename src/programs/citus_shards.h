@@ -19,6 +19,12 @@ extern void CitusShardsInit(void);
 extern bool CitusShardOf(Oid relid, Oid *table, int64 *shardid);
 /* Whether relid is a Citus distributed (hash) table: its rows live in shards. */
 extern bool CitusDistributedTable(Oid relid);
+/*
+ * Whether relid is a Citus reference or Citus local table, or a placement of
+ * one, on a node other than the coordinator: the coordinator's placement
+ * holds the same rows, and the program's triggers keep the program there.
+ */
+extern bool CitusIdleReplica(Oid relid);
 /* The shard of table in the shard group of shard (InvalidOid: table is not distributed with it). */
 extern Oid	CitusColocatedShard(Oid table, int64 shard);
 

@@ -48,6 +48,7 @@
 #include "customer_events.h"
 #include "live_apply.h"
 #include "live_rows.h"
+#include "live_trigger.h"
 #include "owner.h"
 
 enum
@@ -351,7 +352,9 @@ FlushCustomerEvents(CustomerEvents *e)
 	appendStringInfoString(&payload, "{\"program\": ");
 	escape_json(&payload, e->program);
 	appendStringInfo(&payload, ", \"event_id\": " INT64_FORMAT "}", isnull ? (int64) 0 : DatumGetInt64(newest));
-	Async_Notify("customer_tier_events", payload.data);
+	/* a prepared transaction may not notify: the events wait for the consumers' next look */
+	if (!LiveTransactionPreparing())
+		Async_Notify("customer_tier_events", payload.data);
 	SPI_finish();
 	e->n = 0;
 }

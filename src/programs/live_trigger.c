@@ -180,6 +180,7 @@ typedef struct AppliedDeltas
 
 static AppliedDeltas *applied = NULL;
 
+static bool preparing = false;	/* the commit step of a PREPARE TRANSACTION runs */
 static MemoryContext pending_cxt = NULL;	/* child of TopTransactionContext */
 static MemoryContext fold_cxt = NULL;	/* child of pending_cxt: scratch of merge_run */
 static ProgramPending *pending = NULL;
@@ -188,6 +189,12 @@ static int64 next_seq = 0;
 static void LiveXactCallback(XactEvent event, void *arg);
 static void LiveSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 								SubTransactionId parentSubid, void *arg);
+
+bool
+LiveTransactionPreparing(void)
+{
+	return preparing;
+}
 
 void
 LiveTriggerInit(void)
@@ -1015,6 +1022,28 @@ maintain_orders(PG_FUNCTION_ARGS)
 	TriggerEvent event = trigdata->tg_event;
 
 	/*
+	 * A placement of a Citus reference table on a worker: the same write
+	 * reaches the coordinator's placement, whose triggers keep the program
+	 * in its tables there (docs/citus.md, "Programs over a reference table").
+	 * But a TRUNCATE sent through a worker fires here, on the table, and on
+	 * no placement: refused, or the program would miss it.
+	 */
+	if (CitusIdleReplica(RelationGetRelid(trigdata->tg_relation)))
+	{
+		Oid			table;
+		int64		shard;
+
+		if (TRIGGER_FIRED_BY_TRUNCATE(event) && !CitusShardOf(RelationGetRelid(trigdata->tg_relation), &table, &shard))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("program \"%s\" follows a TRUNCATE of %s only on the coordinator",
+							program, RelationGetRelationName(trigdata->tg_relation)),
+					 errdetail("The program's tables are on the coordinator, where Citus runs no trigger for a TRUNCATE sent through a worker."),
+					 errhint("Run the TRUNCATE on the coordinator, or DELETE the rows.")));
+		return PointerGetDatum(NULL);
+	}
+
+	/*
 	 * A Citus distributed table holds no rows itself (its shell on a node):
 	 * its triggers fire on its shards, where the program is kept.
 	 */
@@ -1262,9 +1291,23 @@ LiveXactCallback(XactEvent event, void *arg pg_attribute_unused())
 	switch (event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
-		case XACT_EVENT_PRE_PREPARE:
 			if (pending != NULL)
 				flush_at_commit();
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			if (pending != NULL)
+			{
+				preparing = true;
+				PG_TRY();
+				{
+					flush_at_commit();
+				}
+				PG_FINALLY();
+				{
+					preparing = false;
+				}
+				PG_END_TRY();
+			}
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_ABORT:

@@ -9,6 +9,12 @@
 #include "commands/trigger.h"
 
 extern void LiveTriggerInit(void);
+/*
+ * Whether the commit step runs for a PREPARE TRANSACTION (a write of a
+ * two-phase transaction, as Citus commits one over several nodes): a
+ * prepared transaction may not NOTIFY, so nothing is announced.
+ */
+extern bool LiveTransactionPreparing(void);
 /* The program a trigger serves (its one argument), the trigger protocol checked. */
 extern const char *TriggerProgram(FunctionCallInfo fcinfo, const char *function, bool after_statement);
 extern void CollectPartitionRows(const char *program, Oid relid, bool added);

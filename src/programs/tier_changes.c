@@ -36,6 +36,7 @@
 
 #include "compat.h"
 #include "live_apply.h"
+#include "live_trigger.h"
 #include "citus_shards.h"
 #include "owner.h"
 #include "program_config.h"
@@ -60,6 +61,7 @@ typedef struct HistoryPlan
 {
 	char		program[NAMEDATALEN];	/* hash key */
 	Oid			customers;		/* the table it was planned for */
+	bool		announces;		/* planned with the NOTIFY of each change */
 	Oid			keytype;
 	int			attnums[NRECORDED];
 	SPIPlanPtr	plan;			/* (customers[], from[], to[], reasons[], sources[], program) */
@@ -76,8 +78,15 @@ get_history_plan(const char *program, Oid customers)
 	Relation	rel;
 	TupleDesc	desc;
 	Oid			types[7];
+	/*
+	 * A shard's transaction, and any other that is being prepared (a write
+	 * through a Citus worker reaching the coordinator's placement of a
+	 * reference table), may be committed in two phases, which a NOTIFY
+	 * forbids: no announcement there.
+	 */
+	bool		announces = CitusCurrentShardGroup() == NO_SHARD && !LiveTransactionPreparing();
 
-	if (found && h->customers == customers)
+	if (found && h->customers == customers && h->announces == announces)
 		return h;
 	if (found && h->plan != NULL)
 		SPI_freeplan(h->plan);
@@ -115,11 +124,11 @@ get_history_plan(const char *program, Oid customers)
 		CitusCurrentShardGroup() == NO_SHARD ? "" : "id, ",
 		CitusCurrentShardGroup() == NO_SHARD ? "" :
 		CitusIdentityDefault(get_relname_relid("tier_history", RelationGetNamespace(rel)), "id"),
-		/* a shard's transaction may be prepared (2PC), which a NOTIFY forbids: no announcement there */
-		CitusCurrentShardGroup() == NO_SHARD ? "customer_tier.announce_tier_change($6, c.id)" :
+		announces ? "customer_tier.announce_tier_change($6, c.id)" :
 		"c.id, $6"), 7, types);
 	table_close(rel, AccessShareLock);
 	h->customers = customers;
+	h->announces = announces;
 	return h;
 }
 

@@ -256,6 +256,7 @@ INSERT INTO ct_public_allowed SELECT unnest(ARRAY[
     -- scoring, RFM, ABC
     'breakpoints', 'breakpoints_accum', 'breakpoints_combine', 'breakpoints_final',
     'score', 'value_score', 'rfm_segment', 'rfm_segments', 'abc_class', 'abc_class_of',
+    'abc_thresholds', 'abc_thresholds_accum', 'abc_thresholds_combine', 'abc_thresholds_final',
     -- satisfaction
     'nps', 'nps_accum', 'nps_combine', 'nps_final', 'nps_retract',
     'csat', 'csat_accum', 'csat_combine', 'csat_final', 'csat_retract',

@@ -241,6 +241,7 @@ BEGIN
     IF distributed THEN
         PERFORM customer_tier.citus_distribute_program(customer_tier.program_row(name));
     END IF;
+    PERFORM customer_tier.citus_allow_triggers(orders);
     customers := customer_tier.attach_program_triggers(customer_tier.program_row(name));
     IF distributed THEN
         -- The first breakpoints and ABC classes, across the cluster; then
@@ -381,8 +382,10 @@ BEGIN
     -- per-customer tables are distributed with it (citus_distribute_program)
     -- and its triggers run on the shards.  A Citus local table: its one
     -- shard is on the coordinator, where the program's tables stay, as for a
-    -- plain table.  A reference table: its rows are replicated on every node,
-    -- which the program's triggers do not follow yet.
+    -- plain table.  A reference table: its rows are replicated on every node;
+    -- the program's tables stay on the coordinator, and its triggers keep
+    -- them from the coordinator's placement (here), which every write
+    -- reaches (on the workers' placements they do nothing), so there must be one.
     citus_kind := customer_tier.citus_table_kind(orders);
     IF citus_kind = 'distributed'
        AND customer_tier.citus_distribution_column(orders) IS DISTINCT FROM customer_column THEN
@@ -392,11 +395,11 @@ BEGIN
                   DETAIL = 'A program keeps each customer in the shard group of the customer''s orders: every order of a customer must be in one shard.',
                   HINT = format('Distribute the table by the customer: SELECT alter_distributed_table(%L, distribution_column := %L).',
                                 orders::text, customer_column);
-    ELSIF citus_kind = 'reference' THEN
-        RAISE EXCEPTION '% is a Citus % table', orders, citus_kind
-            USING ERRCODE = 'feature_not_supported',
-                  DETAIL = 'Its rows are replicated on every node; a program cannot keep them current yet.',
-                  HINT = 'Attach the program to a table distributed by the customer key, to a Citus local table or to a table on one node (docs/citus.md).';
+    ELSIF citus_kind = 'reference' AND customer_tier.citus_placement_here(orders) = orders THEN
+        RAISE EXCEPTION 'reference table % has no placement on the coordinator', orders
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'A program over a Citus reference table keeps its tables on the coordinator and follows the writes to the coordinator''s copy of the rows.',
+                  HINT = 'Add the coordinator to the cluster: SELECT citus_set_coordinator_host(''<its host>'', <its port>); then SELECT replicate_reference_tables();';
     END IF;
     -- before anything is said about its columns
     PERFORM customer_tier.check_table_rights(caller, orders, 'SELECT,TRIGGER');
@@ -490,6 +493,7 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    PERFORM customer_tier.citus_allow_triggers((customer_tier.program_row(name)).orders_table);
     PERFORM customer_tier.drop_program_triggers(customer_tier.program_row(name));
     -- the tiers' deferred checks cannot be queued inside the owner step's
     -- security-restricted operation; the admin writes pins and tiers anyway

@@ -308,6 +308,8 @@ BEGIN
     PERFORM customer_tier.apply_pending();
     -- writers wait while the state is rebuilt, so none slips between
     EXECUTE format('LOCK TABLE %s IN SHARE MODE', prog.orders_table);
+    -- over a Citus reference or local table, its placement on this node
+    prog.orders_table := customer_tier.citus_placement_here(prog.orders_table);
     SELECT pg_catalog.array_agg(a.attname::text ORDER BY a.attnum) INTO columns
       FROM pg_catalog.pg_attribute AS a
      WHERE a.attrelid = format('%I.customers', prog.data_schema)::regclass

@@ -111,13 +111,17 @@ COMMENT ON FUNCTION customer_tier.scored_row_changed(text, anyelement, text, tex
 -- of its customers: the population breakpoints (quintiles of recency in days,
 -- orders and monetary value of the customers with orders), which it stores and
 -- the triggers score against until the next run; and the Pareto/ABC
--- thresholds of the whole population (the least revenue classed A, and B),
--- returned as the SQL expression of a customer's class (alias c) for the
--- run's batches to apply.  A customer's class only falls as its revenue falls
--- (ties share a class; zero and less is C), so the two thresholds give every
--- class exactly, with no table of classes to join in each batch.  A run
--- applies it; so does create_program's first scoring, so that the first run
--- has no class to write.
+-- thresholds of the whole population (the least revenue classed A, and B:
+-- abc_thresholds), returned as the SQL expression of a customer's class
+-- (alias c) for the run's batches to apply.  A customer's class only falls as
+-- its revenue falls (ties share a class; zero and less is C), so the two
+-- thresholds give every class exactly as abc_class would, with no table of
+-- classes to join in each batch.  A run applies it; so does create_program's
+-- first scoring, so that the first run has no class to write.  Four
+-- aggregates with combine functions and nothing else: over a program's
+-- distributed customers, Citus computes their partial states on every shard
+-- and combines them on the coordinator (worker_partial_agg and
+-- coord_combine_agg, docs/citus.md), as parallel query may on one node.
 CREATE OR REPLACE FUNCTION customer_tier.refresh_population(program text, customers name DEFAULT 'customers')
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -125,32 +129,29 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     prog customer_tier.program;
-    least_a numeric;
-    least_b numeric;
+    thresholds double precision[];
 BEGIN
     prog := customer_tier.program_row(program);
     EXECUTE format($sql$
         WITH population AS (
-            SELECT customer_tier.breakpoints(EXTRACT(EPOCH FROM %3$L::timestamptz - s.last_order)::double precision
-                                             / 86400, 5) FILTER (WHERE s.orders > 0) AS r,
-                   customer_tier.breakpoints(s.orders, 5) FILTER (WHERE s.orders > 0) AS f,
-                   customer_tier.breakpoints(s.monetary, 5) FILTER (WHERE s.orders > 0) AS m,
-                   pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class = 'A') AS least_a,
-                   pg_catalog.min(s.monetary) FILTER (WHERE s.abc_class = 'B') AS least_b
-              FROM (SELECT c.last_order, c.orders, c.monetary,
-                           customer_tier.abc_class(c.monetary::double precision) OVER (ORDER BY c.monetary DESC) AS abc_class
-                      FROM %1$I.%4$I AS c) AS s
+            SELECT customer_tier.breakpoints(EXTRACT(EPOCH FROM %3$L::timestamptz - c.last_order)::double precision
+                                             / 86400, 5) FILTER (WHERE c.orders > 0) AS r,
+                   customer_tier.breakpoints(c.orders, 5) FILTER (WHERE c.orders > 0) AS f,
+                   customer_tier.breakpoints(c.monetary, 5) FILTER (WHERE c.orders > 0) AS m,
+                   customer_tier.abc_thresholds(c.monetary::double precision, 80, 95) AS abc
+              FROM %1$I.%4$I AS c
         ), stored AS (
             UPDATE customer_tier.program AS p
                SET (r_breakpoints, f_breakpoints, m_breakpoints, scored_at) = (x.r, x.f, x.m, pg_catalog.now())
               FROM population AS x
              WHERE p.name = %2$L)
-        SELECT x.least_a, x.least_b FROM population AS x$sql$, prog.data_schema, prog.name, customer_tier.program_as_of(program),
+        SELECT x.abc FROM population AS x$sql$, prog.data_schema, prog.name, customer_tier.program_as_of(program),
         customers)
-      INTO least_a, least_b;
-    RETURN format($sql$CASE WHEN c.monetary >= %L::numeric THEN 'A'
-                            WHEN c.monetary >= %L::numeric THEN 'B'
-                            ELSE 'C' END$sql$, least_a, least_b);
+      INTO thresholds;
+    -- compared in double precision, as abc_thresholds (and abc_class) rank revenue
+    RETURN format($sql$CASE WHEN c.monetary::double precision >= %L::double precision THEN 'A'
+                            WHEN c.monetary::double precision >= %L::double precision THEN 'B'
+                            ELSE 'C' END$sql$, thresholds[1], thresholds[2]);
 END
 $$;
 COMMENT ON FUNCTION customer_tier.refresh_population(text, name) IS

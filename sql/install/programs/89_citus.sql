@@ -47,6 +47,56 @@ $$;
 COMMENT ON FUNCTION customer_tier.citus_distribution_column(regclass) IS
     'the distribution column of a Citus distributed table, NULL for any other table';
 
+-- The relation holding a table's rows on this node: for a Citus reference
+-- or Citus local table with a placement here, that placement (its shard,
+-- named <table>_<shardid> in the table's schema); else the table itself.  A
+-- job reading a program's orders of one shard reads the placement on the
+-- coordinator, with the program's tables there, in a statement that is all
+-- local: Citus refuses a statement that writes a plain table and reads a
+-- reference table in a CTE ("relation customers is not distributed").
+CREATE OR REPLACE FUNCTION customer_tier.citus_placement_here(tbl regclass)
+RETURNS regclass
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    shard bigint;
+BEGIN
+    IF customer_tier.citus_table_kind(tbl) IS NULL OR customer_tier.citus_table_kind(tbl) = 'distributed' THEN
+        RETURN tbl;
+    END IF;
+    EXECUTE 'SELECT s.shardid FROM pg_catalog.pg_dist_shard AS s
+               JOIN pg_catalog.pg_dist_placement AS p ON p.shardid = s.shardid
+              WHERE s.logicalrelid = $1 AND p.groupid = (SELECT l.groupid FROM pg_catalog.pg_dist_local_group AS l)'
+      INTO shard USING tbl;
+    IF shard IS NULL THEN
+        RETURN tbl;
+    END IF;
+    RETURN format('%I.%I', (SELECT n.nspname FROM pg_namespace AS n JOIN pg_class AS c ON c.relnamespace = n.oid WHERE c.oid = tbl),
+                  (SELECT c.relname FROM pg_class AS c WHERE c.oid = tbl) || '_' || shard)::regclass;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.citus_placement_here(regclass) IS
+    'the relation holding a table''s rows on this node: the placement of a Citus reference or local table here, else the table';
+
+-- Let the caller's transaction create and drop a program's triggers on a
+-- Citus distributed or reference table: Citus refuses both unless
+-- citus.enable_unsafe_triggers is on, which this sets for the transaction
+-- only (docs/citus.md, "Settings").  Nothing for any other table.
+CREATE OR REPLACE FUNCTION customer_tier.citus_allow_triggers(tbl regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF customer_tier.citus_table_kind(tbl) IN ('distributed', 'reference') THEN
+        PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION customer_tier.citus_allow_triggers(regclass) IS
+    'for the transaction: let Citus create and drop a program''s triggers on a distributed or reference table';
+
 -- The per-customer tables of a program, distributed by customer with its
 -- orders (a program over a distributed orders table): each customer's rows
 -- in the shard group of its orders, on the same node.  The tables without a
@@ -229,6 +279,8 @@ COMMENT ON FUNCTION customer_tier.citus_rescore_where(customer_tier.program, tex
 
 REVOKE ALL ON FUNCTION customer_tier.citus_table_kind(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.citus_distribution_column(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.citus_allow_triggers(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.citus_placement_here(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.citus_distribute_program(customer_tier.program) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.citus_program_catalog(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.citus_receive_program(jsonb) FROM PUBLIC;

@@ -199,6 +199,7 @@ BEGIN
                 ('citus_table_kind', 'customer_tier_admin'), ('citus_distribute_program', 'customer_tier_admin'),
                 ('citus_program_catalog', 'customer_tier_admin'), ('citus_sync_program', 'customer_tier_admin'),
                 ('citus_rescore_where', 'customer_tier_admin'),
+                ('citus_allow_triggers', 'customer_tier_admin'), ('citus_placement_here', 'customer_tier_admin'),
                 -- erasure and retention (85, 86)
                 ('forget', 'customer_tier_admin'), ('was_forgotten', 'customer_tier_admin'),
                 ('set_retention', 'customer_tier_admin'), ('purge', 'customer_tier_admin'),
