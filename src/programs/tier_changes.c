@@ -295,6 +295,7 @@ record_tier_change(PG_FUNCTION_ARGS)
 	Relation	rel;
 	HistoryPlan *h;
 	RoleSwitch	sw;
+	const char *program;
 	PendingChanges *pending;
 	TupleTableSlot *old_row = NULL,
 			   *new_row;
@@ -312,18 +313,16 @@ record_tier_change(PG_FUNCTION_ARGS)
 				 errmsg("customer_tier.record_tier_change() must be an AFTER INSERT or AFTER UPDATE statement trigger with its transition tables and the program's name as its one argument")));
 	event = trigdata->tg_event;
 	rel = trigdata->tg_relation;
-	pending = palloc(sizeof(PendingChanges));
-	pending->program = trigdata->tg_trigger->tgargs[0];
-	pending->customers = RelationGetRelid(rel);
+	program = trigdata->tg_trigger->tgargs[0];
 	/* on a Citus shard of the customers: tier_history's shard of its group */
 	if (!CitusShardOf(RelationGetRelid(rel), &table, &shard))
 		shard = NO_SHARD;
 	outer_group = CitusEnterShardGroup(shard);
-	if (RelationGetRelid(rel) != ProgramCustomersTable(pending->program))
+	if (RelationGetRelid(rel) != ProgramCustomersTable(program))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("customer_tier.record_tier_change('%s') fires only on the customers table of program \"%s\"",
-						pending->program, pending->program)));
+						program, program)));
 
 	if (TRIGGER_FIRED_BY_UPDATE(event))
 		old_row = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
@@ -340,7 +339,11 @@ record_tier_change(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	BeginAsRole(get_role_oid(OWNER_ROLE, false), &sw);
-	h = get_history_plan(pending->program, RelationGetRelid(rel));
+	h = get_history_plan(program, RelationGetRelid(rel));
+	/* a pass of changes is large (360 kB): only for a statement that changed a tier */
+	pending = palloc(sizeof(PendingChanges));
+	pending->program = program;
+	pending->customers = RelationGetRelid(rel);
 	get_typlenbyval(h->keytype, &pending->keylen, &pending->keybyval);
 	pending->context = AllocSetContextCreate(CurrentMemoryContext, "customer_tier tier changes",
 											 ALLOCSET_DEFAULT_SIZES);
