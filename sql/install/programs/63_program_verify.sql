@@ -209,10 +209,11 @@ COMMENT ON FUNCTION customer_tier.rebuilt_row_sql(text[], text, text, text) IS
     'SQL text of the row of a customer that rebuild_program writes: its recomputed states and metrics, everything else as stored';
 
 -- The rest of rebuild_program's INSERT INTO customers AS c, after its CTE
--- diff: each customer of diff written once, scored (a new one in the SELECT;
--- one already there in the DO UPDATE, from its current row, which the
--- statement has locked), or as it is but for its states and metrics when its
--- scores stay (changed_by too).  columns are the customers table's.
+-- diff: each customer of diff written once, scored, or as it is but for its
+-- states and metrics when its scores stay (changed_by too).  A customer
+-- already stored is scored again in the DO UPDATE, from its current row,
+-- which the statement has locked: a pin or a contact may have changed it
+-- since the statement's snapshot.  columns are the customers table's.
 CREATE OR REPLACE FUNCTION customer_tier.rebuilt_rows_sql(prog customer_tier.program, columns text[])
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
@@ -225,8 +226,8 @@ DECLARE
 BEGIN
     RETURN format($sql$
         SELECT (w.r).*
-          FROM (SELECT CASE WHEN n.stored THEN n.r ELSE %2$s END AS r
-                  FROM (SELECT c.customer IS NOT NULL AS stored, ROW(%3$s)::%1$I.customers AS r
+          FROM (SELECT %2$s AS r
+                  FROM (SELECT ROW(%3$s)::%1$I.customers AS r
                           FROM diff AS d
                           LEFT JOIN %1$I.customers AS c ON c.customer = d.customer
                           CROSS JOIN LATERAL customer_tier.customer_metrics(d.purchases, d.refunds) AS m
