@@ -309,16 +309,6 @@ abc_thresholds_combine(PG_FUNCTION_ARGS)
 	return CombineValueStates(&thresholds_state, fcinfo);
 }
 
-/* qsort comparator: highest first. */
-static int
-CompareDescending(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x < y) - (x > y);
-}
-
 /*
  * Final: {least revenue classed A, least classed B}, an element NULL when no
  * customer has that class; NULL when no revenue was positive.  The revenues
@@ -347,16 +337,17 @@ abc_thresholds_final(PG_FUNCTION_ARGS)
 			BadValueState(&thresholds_state, "A revenue is not positive.");
 	if (count == 0)
 		PG_RETURN_NULL();
-	qsort(values, count, sizeof(double), CompareDescending);
-	for (int i = 0; i < count; i++)
+	SortValues(values, count);
+	/* highest first, from the end of the sorted values */
+	for (int i = count - 1; i >= 0; i--)
 		total += values[i];
 	CheckTotal(total);
-	for (int i = 0; i < count; i++)
+	for (int i = count - 1; i >= 0; i--)
 	{
 		const char *class;
 
 		/* a new, lower revenue starts a new group of peers */
-		if (i == 0 || values[i] < values[i - 1])
+		if (i == count - 1 || values[i] < values[i + 1])
 			before = running;
 		running += values[i];
 		class = ClassOf(before, total, cutoffs[0], cutoffs[1]);

@@ -130,16 +130,6 @@ breakpoints_combine(PG_FUNCTION_ARGS)
 	return CombineValueStates(&breakpoints_state, fcinfo);
 }
 
-/* qsort comparator for finite doubles. */
-static int
-CompareDoubles(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * percentile_cont's interpolation between neighbours lo and hi; if hi - lo
  * overflows (values near +-DBL_MAX) the weighted form keeps the result finite.
@@ -172,7 +162,7 @@ breakpoints_final(PG_FUNCTION_ARGS)
 	n = (int32) header;
 	if (count == 0)
 		PG_RETURN_NULL();
-	qsort(values, count, sizeof(double), CompareDoubles);
+	SortValues(values, count);
 
 	cuts = palloc(sizeof(Datum) * (n - 1));
 	for (k = 1; k < n; k++)

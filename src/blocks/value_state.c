@@ -90,6 +90,22 @@ ReadValueState(const ValueStateKind *kind, AnyArrayType *state, double *header, 
 	return values;
 }
 
+/* qsort comparator for finite doubles, lowest first. */
+static int
+CompareValues(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+void
+SortValues(double *values, int count)
+{
+	qsort(values, count, sizeof(double), CompareValues);
+}
+
 /* Append one float8 to a read/write expanded array, in place. */
 static void
 AppendValue(ExpandedArrayHeader *eah, double value)

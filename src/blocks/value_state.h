@@ -38,6 +38,9 @@ extern void BadValueState(const ValueStateKind *kind, const char *why) pg_attrib
  */
 extern double *ReadValueState(const ValueStateKind *kind, AnyArrayType *state, double *header, int *count);
 
+/* Sort a state's values (as ReadValueState returns them) lowest first, to rank them. */
+extern void SortValues(double *values, int count);
+
 /* Transition: argument 0 (a state or NULL) with value appended, for header. */
 extern Datum AppendValueState(const ValueStateKind *kind, FunctionCallInfo fcinfo, const double *header,
 							  double value);

@@ -281,10 +281,9 @@ COMMENT ON FUNCTION customer_tier.rebuilt_states_sql() IS
 -- reports.  Returns the number of customers.  Only the customers whose state
 -- or metrics differ from the recomputation are written, each once, scored in
 -- the same statement against the stored breakpoints as the triggers would
--- have scored it (a new customer in the SELECT; one already there in the
--- DO UPDATE, from its current row, which the statement has locked).  Writing
--- the states first and rescoring them after wrote every repaired customer
--- twice.  Re-ranking the whole population is a run's job: a rebuild that
+-- have scored it (rebuilt_rows_sql: in the SELECT, and a customer already
+-- stored again in the DO UPDATE, from its current row).  Writing the states
+-- first and rescoring them after wrote every repaired customer twice.  Re-ranking the whole population is a run's job: a rebuild that
 -- finds no drift costs one grouping of the orders and one comparison.  A
 -- rebuild is maintenance, like CREATE INDEX: it groups the orders in
 -- maintenance_work_mem rather than spilling to disk at work_mem (the SET
