@@ -156,11 +156,28 @@ SELECT customer, problem,
          AS recomputed
   FROM customer_tier.verify_feedback('fb');
 ROLLBACK;
--- Removing a feedback row whose copied answer is gone is drift, refused.
+-- Removing a feedback row whose copied answer is gone is drift.  The write
+-- goes through: the answers of the customers it touched are copied again
+-- from the feedback table (attach_feedback granted customer_tier_owner the
+-- SELECT it needs), and the repair is logged.
+SELECT has_table_privilege('customer_tier_owner', 'fbk.survey', 'SELECT') AS owner_reads_survey;
 BEGIN;
 DELETE FROM ct_fb.answers WHERE customer = 3;
-DELETE FROM fbk.survey WHERE customer_id = 3;
-\echo :LAST_ERROR_SQLSTATE
+DELETE FROM fbk.survey WHERE customer_id = 3 AND score = 10;
+SELECT customer_tier.apply_pending();
+SELECT count(*) AS answers_of_3 FROM ct_fb.answers WHERE customer = 3;
+SELECT * FROM customer_tier.verify_feedback('fb');
+SELECT program, customers, repaired, source FROM customer_tier.drift_repair;
+ROLLBACK;
+-- Without that SELECT, the write still goes through: the answers stay as
+-- they were, the repair is logged as not made, and a WARNING says what to grant.
+BEGIN;
+REVOKE SELECT ON fbk.survey FROM customer_tier_owner;
+DELETE FROM ct_fb.answers WHERE customer = 3;
+DELETE FROM fbk.survey WHERE customer_id = 3 AND score = 10;
+SELECT count(*) AS answers_of_3 FROM ct_fb.answers WHERE customer = 3;
+SELECT program, customers, repaired, source FROM customer_tier.drift_repair;
+SELECT customer, problem FROM customer_tier.verify_feedback('fb');
 ROLLBACK;
 SELECT customer_tier.verify_feedback(NULL);
 \echo :LAST_ERROR_SQLSTATE
@@ -205,6 +222,7 @@ SELECT customer_tier.refresh_satisfaction('nope');
 -- feedback table keeps its rows.
 SELECT customer_tier.detach_feedback('fb');
 SELECT count(*) AS triggers FROM pg_trigger WHERE tgrelid = 'fbk.survey'::regclass;
+SELECT has_table_privilege('customer_tier_owner', 'fbk.survey', 'SELECT') AS owner_reads_survey;
 SELECT (SELECT count(*) FROM ct_fb.answers) AS answers, (SELECT count(*) FROM ct_fb.satisfaction) AS satisfaction,
        (SELECT count(*) FROM ct_fb.feedback_rejects) AS rejects, (SELECT count(*) FROM fbk.survey) AS survey_rows;
 SELECT count(*) AS functions FROM pg_proc WHERE pronamespace = 'ct_fb'::regnamespace AND proname = 'maintain_feedback';

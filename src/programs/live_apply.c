@@ -46,6 +46,7 @@
 
 #include "compat.h"
 #include "live_apply.h"
+#include "owner.h"
 #include "customer_events.h"
 #include "live_rows.h"
 #include "summary_deltas.h"
@@ -281,6 +282,8 @@ typedef struct ApplyState
 	Datum		as_of;
 	int32		horizon;		/* days of day counts the stored states keep */
 	bool		readable;		/* customer_tier_owner may read the orders table */
+	const char *unreadable;		/* if not, why (an error detail) */
+	const char *read_fix;		/* and what fixes it */
 	/* customers to delete (no order left), over all passes */
 	Datum	   *emptied;
 	int			nemptied;
@@ -627,7 +630,8 @@ ApplyCustomerDeltas(const char *program, Oid keytype, const CustomerDelta *delta
 	st.plans = get_apply_plans(program, customers, keytype);
 	st.as_of = ProgramAsOf(st.config);
 	st.horizon = ChurnStateHorizon(st.config->settings[SETTING_CHURN]);
-	st.readable = pg_class_aclcheck(st.plans->orders, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
+	st.unreadable = OwnerCannotRead(st.plans->orders, &st.read_fix);
+	st.readable = st.unreadable == NULL;
 	st.emptied = palloc_extended(n * sizeof(Datum), MCXT_ALLOC_HUGE);
 	st.nemptied = 0;
 	st.nunrepaired = st.ndrifted = 0;
@@ -666,15 +670,10 @@ ApplyCustomerDeltas(const char *program, Oid keytype, const CustomerDelta *delta
 		RunPlan(st.plans->drift_log, log, NULL, SPI_OK_INSERT);
 	}
 	if (st.nunrepaired > 0)
-	{
-		const char *orders = quote_qualified_identifier(get_namespace_name(get_rel_namespace(st.plans->orders)),
-														get_rel_name(st.plans->orders));
-
 		ereport(WARNING,
 				(errmsg("program \"%s\": " INT64_FORMAT " customer(s) drifted and cannot be repaired",
 						program, st.nunrepaired),
-				 errdetail("customer_tier_owner may not read %s.", orders),
-				 errhint("GRANT SELECT ON %s TO customer_tier_owner, then SELECT customer_tier.rebuild_program(%s).",
-						 orders, quote_literal_cstr(program))));
-	}
+				 errdetail("%s", st.unreadable),
+				 errhint("%s, then SELECT customer_tier.rebuild_program(%s).",
+						 st.read_fix, quote_literal_cstr(program))));
 }

@@ -194,6 +194,53 @@ truncate_feedback(const char *program)
 		elog(ERROR, "SPI_execute_with_args failed");
 }
 
+/*
+ * Drift: the statement removed feedback rows that the copied answers do not
+ * hold (they were edited by hand, or the table written while its triggers
+ * were disabled).  The CRM's write is never refused for it: the answers of
+ * every customer the statement touched are copied again from the feedback
+ * table, as rebuild_program recomputes customers from the orders, and the
+ * repair is logged in drift_repair.  When customer_tier_owner may not read the
+ * feedback table they are left as they were, logged unrepaired, and a WARNING
+ * says what to grant.  As customer_tier_owner, inside SPI.
+ */
+static void
+repair_answers(FeedbackPlans *plans, const char *program, Oid keytype, Datum customers, int ncustomers)
+{
+	const char *fix;
+	const char *unreadable = OwnerCannotRead(plans->feedback_table, &fix);
+	bool		readable = unreadable == NULL;
+	Oid			logtypes[4] = {TEXTOID, INT8OID, BOOLOID, TEXTOID};
+	Datum		log[4] = {CStringGetTextDatum(program), Int64GetDatum(ncustomers), BoolGetDatum(readable),
+	CStringGetTextDatum("feedback")};
+
+	if (readable)
+	{
+		TupleDesc	desc;
+		HeapTuple	row = ProgramCatalogRow("SELECT s.clear_answers, s.copy_answers"
+										  "  FROM customer_tier.program AS p"
+										  "  JOIN customer_tier.feedback_source AS f ON f.program OPERATOR(pg_catalog.=) p.name,"
+										  "       customer_tier.feedback_repair_sql(p, f) AS s"
+										  " WHERE p.name OPERATOR(pg_catalog.=) $1", program, &desc);
+		Oid			keyarray = get_array_type(keytype);
+		bool		isnull;
+
+		for (int i = 1; i <= 2; i++)
+			if (SPI_execute_with_args(TextDatumGetCString(heap_getattr(row, i, desc, &isnull)),
+									  1, &keyarray, &customers, NULL, false, 0) < 0)
+				elog(ERROR, "repairing the answers of program \"%s\" failed", program);
+	}
+	if (SPI_execute_with_args("INSERT INTO customer_tier.drift_repair (program, customers, repaired, source)"
+							  " VALUES ($1, $2, $3, $4)", 4, logtypes, log, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	if (!readable)
+		ereport(WARNING,
+				(errmsg("program \"%s\": the answers of %d customer(s) drifted and cannot be repaired",
+						program, ncustomers),
+				 errdetail("%s", unreadable),
+				 errhint("%s, then detach the feedback table and attach it again.", fix)));
+}
+
 Datum
 maintain_feedback(PG_FUNCTION_ARGS)
 {
@@ -259,11 +306,6 @@ maintain_feedback(PG_FUNCTION_ARGS)
 		removed_rows = DatumGetInt64(SPI_getbinval(row, desc, 3, &isnull));
 		if (isnull)
 			removed_rows = 0;
-		if (removed_answers != removed_rows)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("program %s: feedback rows removed that its answers do not hold", program),
-					 errhint("The copied answers no longer match the feedback table; detach and attach it again.")));
 		{
 			ArrayType  *array = DatumGetArrayTypeP(touched);
 			int16		len;
@@ -274,6 +316,8 @@ maintain_feedback(PG_FUNCTION_ARGS)
 			get_typlenbyvalalign(keytype, &len, &byval, &align);
 			deconstruct_array(array, keytype, len, byval, align, &keys, NULL, &nkeys);
 		}
+		if (removed_answers != removed_rows)
+			repair_answers(plans, program, keytype, touched, nkeys);
 	}
 	EndAsRole(&sw);
 	/* the keys are copied into the transaction's pending deltas */

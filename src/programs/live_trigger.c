@@ -869,15 +869,20 @@ collect_with_queries(const char *program, Oid relid, LiveStep step, TriggerData 
 
 	BeginAsRole(get_role_oid(OWNER_ROLE, false), &sw);
 	entry = get_plans(program, relid, step);
-	if (trigdata == NULL && pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("program \"%s\" cannot read the orders of %s, which %s",
-						program, get_rel_name(relid),
-						step == STEP_ATTACH ? "it must add" : "it must subtract"),
-				 errhint("Its owner grants it: GRANT SELECT ON %s TO %s.",
-						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-													get_rel_name(relid)), OWNER_ROLE)));
+	if (trigdata == NULL)
+	{
+		const char *fix;
+		const char *unreadable = OwnerCannotRead(relid, &fix);
+
+		if (unreadable != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("program \"%s\" cannot read the orders of %s, which %s",
+							program, get_rel_name(relid),
+							step == STEP_ATTACH ? "it must add" : "it must subtract"),
+					 errdetail("%s", unreadable),
+					 errhint("%s.", fix)));
+	}
 	if (!kept)
 		problems = keep_statement_deltas(program, step, entry, trigdata, statement_size);
 	if (problems > 0 && shard != NO_SHARD)

@@ -29,6 +29,8 @@
 #include "utils/catcache.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/rls.h"
 #include "utils/syscache.h"
 
 #include "compat.h"
@@ -72,6 +74,36 @@ EndAsRole(RoleSwitch *sw)
 {
 	AtEOXact_GUC(false, sw->guc_level);
 	SetUserIdAndSecContext(sw->saved_user, sw->saved_context);
+}
+
+/*
+ * NULL when the current user (customer_tier_owner, between BeginAsRole and
+ * EndAsRole) may read every row of a CRM's table without running anything of
+ * its owner's; otherwise why not, as an error detail, with the statement that
+ * fixes it in *fix.  Reading needs SELECT on the table and no row-security
+ * policy that applies: a policy's expression would run with the owner role's
+ * rights, so such a table is read only by a customer_tier_owner that bypasses
+ * row security.
+ */
+const char *
+OwnerCannotRead(Oid relid, const char **fix)
+{
+	bool		privileged = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
+	const char *table;
+
+	if (privileged && check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED)
+	{
+		*fix = NULL;
+		return NULL;
+	}
+	table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+	if (!privileged)
+	{
+		*fix = psprintf("GRANT SELECT ON %s TO " OWNER_ROLE, table);
+		return psprintf(OWNER_ROLE " may not read %s.", table);
+	}
+	*fix = "ALTER ROLE " OWNER_ROLE " BYPASSRLS (a superuser)";
+	return psprintf("%s has row-level security, whose policies would run as " OWNER_ROLE ".", table);
 }
 
 /* Whether any role is a member of role: a member could act as it. */

@@ -17,5 +17,6 @@ typedef struct RoleSwitch
 
 extern void BeginAsRole(Oid role, RoleSwitch *sw);
 extern void EndAsRole(RoleSwitch *sw);
+extern const char *OwnerCannotRead(Oid relid, const char **fix);
 
 #endif

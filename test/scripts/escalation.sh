@@ -12,6 +12,8 @@
 #      forget, pin or run would fire
 #   4. an admin rewrites customer_tier.program (orders_table, name)
 #   5. an admin with TRIGGER and column-level SELECT attaches a program
+#   6. the orders and feedback tables' owner puts a row-security policy on them,
+#      whose function the trigger path's reads as customer_tier_owner would run
 # Runs in database postgres, where the test server's pg_cron schedules jobs.
 # It leaves pg_cron installed: dropped and created again, pg_cron hands out
 # job ids from 1 again while its scheduler may still hold the old jobs' commands.
@@ -176,7 +178,24 @@ run -c "SELECT customer_tier.drop_program('esc_mine')" >/dev/null || { echo "FAI
 # fail rather than run the policy's function with customer_tier_owner's rights
 run -c "SET ROLE ct_esc_crm; CREATE FUNCTION esc_crm.esc_policy() RETURNS boolean LANGUAGE plpgsql AS \$f\$BEGIN PERFORM public.esc_attempt('ct_esc_crm', 'row security policy'); RETURN true; END\$f\$; CREATE POLICY esc ON esc_crm.orders USING (esc_crm.esc_policy()); ALTER TABLE esc_crm.orders ENABLE ROW LEVEL SECURITY" >/dev/null
 expect ct_esc_reader 42501 "SELECT count(*) FROM ct_esc.kpis('month')"
-run -c "SET ROLE ct_esc_crm; ALTER TABLE esc_crm.orders DISABLE ROW LEVEL SECURITY; DROP POLICY esc ON esc_crm.orders" >/dev/null
+# The trigger path recomputes a customer from the orders table as customer_tier_owner (a
+# deleted latest order): under the policy it must not read the table, and the CRM's write
+# goes through, the customer logged as not repaired.  Likewise the copy of drifted feedback
+# answers from a feedback table with a policy.
+unrepaired_before=$(run -c "SELECT count(*) FROM customer_tier.drift_repair WHERE NOT repaired")
+run -c "SET ROLE ct_esc_crm; DELETE FROM esc_crm.orders WHERE id = (SELECT id FROM esc_crm.orders WHERE customer = 'c2' ORDER BY ordered_at DESC LIMIT 1)" >/dev/null 2>&1 \
+    || { echo "FAIL: a delete needing a recompute failed under a row-security policy"; fail=1; }
+run -c "ALTER TABLE esc_crm.survey OWNER TO ct_esc_crm" >/dev/null
+run -c "SET ROLE ct_esc_crm; INSERT INTO esc_crm.survey VALUES ('c2', 9, 'nps', now()), ('c2', 3, 'nps', now()); CREATE POLICY esc ON esc_crm.survey USING (esc_crm.esc_policy()); ALTER TABLE esc_crm.survey ENABLE ROW LEVEL SECURITY" >/dev/null
+run -c "DELETE FROM ct_esc.answers WHERE customer = 'c2' AND score = 9" >/dev/null
+run -c "SET ROLE ct_esc_crm; DELETE FROM esc_crm.survey WHERE score = 9" >/dev/null 2>&1 \
+    || { echo "FAIL: a feedback delete finding drift failed under a row-security policy"; fail=1; }
+unrepaired=$(run -c "SELECT string_agg(source, ',' ORDER BY source) FROM customer_tier.drift_repair WHERE NOT repaired" )
+[ "$(run -c "SELECT count(*) FROM customer_tier.drift_repair WHERE NOT repaired")" = $((unrepaired_before + 2)) ] \
+    && echo "the recompute and the answers' repair left the tables with a policy unread ($unrepaired)" \
+    || { echo "FAIL: expected two unrepaired drift logs under the policies, got: $unrepaired"; fail=1; }
+run -c "SET ROLE ct_esc_crm; ALTER TABLE esc_crm.orders DISABLE ROW LEVEL SECURITY; DROP POLICY esc ON esc_crm.orders; ALTER TABLE esc_crm.survey DISABLE ROW LEVEL SECURITY; DROP POLICY esc ON esc_crm.survey" >/dev/null
+run -c "SELECT customer_tier.rebuild_program('esc')" >/dev/null
 
 # 5. SELECT on some columns is not enough to attach a program (its rejects keep whole rows)
 run -c "SET ROLE ct_esc_crm; CREATE TABLE esc_crm.partial (customer text, amount numeric, ordered_at timestamptz, secret text); GRANT TRIGGER, UPDATE, SELECT (customer, amount, ordered_at) ON esc_crm.partial TO ct_esc_admin" >/dev/null

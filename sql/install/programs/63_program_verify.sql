@@ -175,14 +175,16 @@ CREATE TABLE customer_tier.drift_repair (
     program     text NOT NULL REFERENCES customer_tier.program (name) ON DELETE CASCADE ON UPDATE CASCADE,
     repaired_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     customers   bigint NOT NULL,
-    repaired    boolean NOT NULL
+    repaired    boolean NOT NULL,
+    source      text NOT NULL DEFAULT 'orders' CONSTRAINT drift_repair_source CHECK (source IN ('orders', 'feedback'))
 );
-COMMENT ON TABLE customer_tier.drift_repair IS 'customers whose maintained state could not take a removal, recomputed from the orders table by the trigger path';
+COMMENT ON TABLE customer_tier.drift_repair IS 'customers whose maintained state could not take a removal, recomputed by the trigger path from the table written (orders, or feedback)';
 COMMENT ON COLUMN customer_tier.drift_repair.id IS 'repair number';
 COMMENT ON COLUMN customer_tier.drift_repair.program IS 'the program';
 COMMENT ON COLUMN customer_tier.drift_repair.repaired_at IS 'when (the time of the transaction whose write found the drift)';
 COMMENT ON COLUMN customer_tier.drift_repair.customers IS 'customers found drifted';
-COMMENT ON COLUMN customer_tier.drift_repair.repaired IS 'false when customer_tier_owner may not read the orders table: the customers stay drifted until rebuild_program';
+COMMENT ON COLUMN customer_tier.drift_repair.repaired IS 'false when customer_tier_owner may not read the table written: the customers stay drifted until rebuild_program (orders) or a new attach_feedback (feedback)';
+COMMENT ON COLUMN customer_tier.drift_repair.source IS 'the table whose write found the drift: orders (the customers'' states, verify_program) or feedback (the copied answers, verify_feedback)';
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.drift_repair', '');
 SELECT pg_catalog.pg_extension_config_dump('customer_tier.drift_repair_id_seq', '');
 -- @end

@@ -368,6 +368,33 @@ $$;
 COMMENT ON FUNCTION customer_tier.feedback_settle_sql(customer_tier.program) IS
     'SQL texts of the statements that lock, recompute and clean the satisfaction rows of customers $1 at commit';
 
+-- SQL texts of the two statements that repair the answers of customers $1
+-- (an array) from the feedback table itself, when a write removed rows that
+-- the answers do not hold (drift, src/programs/live_feedback.c): their
+-- answers are deleted, then copied again from the table's usable rows.  Two
+-- statements, each with its own snapshot under READ COMMITTED: the copy sees
+-- what a concurrent writer committed while the delete waited for its rows.
+CREATE OR REPLACE FUNCTION customer_tier.feedback_repair_sql(prog customer_tier.program, src customer_tier.feedback_source,
+                                                  OUT clear_answers text, OUT copy_answers text)
+RETURNS record
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    clear_answers := format('DELETE FROM %I.answers AS a WHERE a.customer OPERATOR(pg_catalog.=) ANY ($1)',
+                            prog.data_schema);
+    copy_answers := format($sql$
+        INSERT INTO %1$I.answers (customer, kind, score, answered_at)
+        SELECT u.customer, u.kind, u.score, u.answered_at
+          FROM (%2$s) AS u
+         WHERE u.customer OPERATOR(pg_catalog.=) ANY ($1)
+         ORDER BY u.customer, u.answered_at$sql$,
+        prog.data_schema, customer_tier.feedback_usable_sql(src, src.feedback_table::text));
+END
+$$;
+COMMENT ON FUNCTION customer_tier.feedback_repair_sql(customer_tier.program, customer_tier.feedback_source) IS
+    'SQL texts of the statements that copy the answers of customers $1 again from the feedback table (a drift repair)';
+
 -- The trigger function of every program on its feedback table; the argument
 -- names the program.  It moves each statement's usable answers and keeps
 -- the customers touched; they are settled at commit, in key order, with the
@@ -415,10 +442,16 @@ BEGIN
         customer_tier.feedback_trigger_name(prog.name, 'update'),
         customer_tier.feedback_trigger_name(prog.name, 'delete'),
         customer_tier.feedback_trigger_name(prog.name, 'truncate'), prog.name);
+    -- The trigger path repairs drifted answers from the feedback table as
+    -- customer_tier_owner (as it repairs customers from the orders table):
+    -- only the table's owner, or a holder of the grant option, can grant that.
+    IF has_table_privilege(src.feedback_table, 'SELECT WITH GRANT OPTION') THEN
+        EXECUTE format('GRANT SELECT ON %s TO customer_tier_owner', src.feedback_table);
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.put_feedback_triggers(customer_tier.program, customer_tier.feedback_source) IS
-    'put a program''s triggers on its feedback table';
+    'put a program''s triggers on its feedback table, and grant customer_tier_owner SELECT on it (for the repair of drift) when the caller can';
 REVOKE ALL ON FUNCTION customer_tier.put_feedback_triggers(customer_tier.program, customer_tier.feedback_source) FROM PUBLIC;
 
 -- Attach a feedback table to a program: validate everything first, then
@@ -610,11 +643,18 @@ BEGIN
                                customer_tier.feedback_trigger_name(prog.name, op), src.feedback_table);
             END IF;
         END LOOP;
+        -- the SELECT put_feedback_triggers granted, unless another program reads the table too
+        IF NOT EXISTS (SELECT FROM customer_tier.feedback_source AS f
+                        WHERE f.feedback_table = src.feedback_table AND f.program <> prog.name)
+           AND NOT EXISTS (SELECT FROM customer_tier.program AS p WHERE p.orders_table = src.feedback_table)
+           AND has_table_privilege(src.feedback_table, 'SELECT WITH GRANT OPTION') THEN
+            EXECUTE format('REVOKE SELECT ON %s FROM customer_tier_owner', src.feedback_table);
+        END IF;
     END IF;
 END
 $$;
 COMMENT ON FUNCTION customer_tier.drop_feedback_triggers(customer_tier.program, customer_tier.feedback_source) IS
-    'drop the triggers that attaching a feedback table put on it';
+    'drop the triggers that attaching a feedback table put on it, and the SELECT it granted customer_tier_owner';
 REVOKE ALL ON FUNCTION customer_tier.drop_feedback_triggers(customer_tier.program, customer_tier.feedback_source) FROM PUBLIC;
 
 -- Detach a program's feedback table: remove what attach_feedback made (the
@@ -740,5 +780,6 @@ REVOKE ALL ON FUNCTION customer_tier.feedback_rejects_sql(customer_tier.program,
 REVOKE ALL ON FUNCTION customer_tier.satisfaction_rollup_sql(customer_tier.program, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.feedback_collect_sql(customer_tier.program, customer_tier.feedback_source, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.feedback_settle_sql(customer_tier.program) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.feedback_repair_sql(customer_tier.program, customer_tier.feedback_source) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.feedback_trigger_name(text, text) FROM PUBLIC;
 -- @end

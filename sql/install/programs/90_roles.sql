@@ -236,7 +236,7 @@ BEGIN
                 ('kpi_cohort_sql', 'customer_tier_admin'), ('kpi_satisfaction_sql', 'customer_tier_admin'), ('feedback_row_problem_sql', 'customer_tier_admin'),
                 ('feedback_usable_sql', 'customer_tier_admin'), ('feedback_rejects_sql', 'customer_tier_admin'),
                 ('satisfaction_rollup_sql', 'customer_tier_admin'), ('feedback_collect_sql', 'customer_tier_admin'),
-                ('feedback_settle_sql', 'customer_tier_admin'), ('maintain_feedback', 'customer_tier_admin'),
+                ('feedback_settle_sql', 'customer_tier_admin'), ('feedback_repair_sql', 'customer_tier_admin'), ('maintain_feedback', 'customer_tier_admin'),
                 ('put_feedback_triggers', 'customer_tier_admin'),
                 ('feed_recent_satisfaction', 'customer_tier_admin'), ('drop_feedback_triggers', 'customer_tier_admin'),
                 ('feedback_source_row', 'customer_tier_admin'),
