@@ -30,6 +30,24 @@ SELECT customer_tier.breakpoints(x, 10) =
        percentile_cont(ARRAY(SELECT k / 10.0::float8 FROM generate_series(1, 9) AS k))
            WITHIN GROUP (ORDER BY x) AS same
   FROM (SELECT (i * 7919 % 10007) / 3.0::float8 AS x FROM generate_series(1, 5000) AS i) AS s;
+-- The cut points are found by selection, not a full sort: populations sorted,
+-- reversed, all equal, of few distinct values (order counts) and random, of
+-- sizes around the point where a range is sorted outright, agree with
+-- percentile_cont at every n.
+SELECT count(*) AS populations,
+       count(*) FILTER (WHERE s.ours IS DISTINCT FROM s.theirs) AS differ
+  FROM (SELECT p.shape, p.size, q.n, customer_tier.breakpoints(p.v, q.n) AS ours,
+               percentile_cont((SELECT array_agg(k / q.n::float8 ORDER BY k) FROM generate_series(1, q.n - 1) AS k))
+                   WITHIN GROUP (ORDER BY p.v) AS theirs
+          FROM (SELECT shape, size, CASE shape WHEN 0 THEN i::float8
+                                               WHEN 1 THEN -i::float8
+                                               WHEN 2 THEN 7
+                                               WHEN 3 THEN (i * 7919 % 3)::float8
+                                               ELSE (i * 7919 % 10007) / 3.0::float8 END AS v
+                  FROM generate_series(0, 4) AS shape, unnest('{1, 2, 31, 32, 33, 100, 1001, 20000}'::int[]) AS size,
+                       generate_series(1, size) AS i) AS p,
+               (VALUES (2), (5), (10), (1000)) AS q (n)
+         GROUP BY p.shape, p.size, q.n) AS s;
 -- Per group, as for any aggregate.
 SELECT g, customer_tier.breakpoints(x, 2) FROM generate_series(1, 9) AS x,
        LATERAL (SELECT x % 2 AS g) AS s GROUP BY g ORDER BY g;

@@ -162,7 +162,25 @@ breakpoints_final(PG_FUNCTION_ARGS)
 	n = (int32) header;
 	if (count == 0)
 		PG_RETURN_NULL();
-	SortValues(values, count);
+	/* only the values at the cut points' positions need their sorted place */
+	{
+		int		   *positions = palloc(sizeof(int) * 2 * (n - 1));
+		int			npositions = 0;
+
+		for (k = 1; k < n; k++)
+		{
+			double		position = (double) k / (double) n * (count - 1);
+
+			for (int side = 0; side < 2; side++)
+			{
+				int			p = (int) (side == 0 ? floor(position) : ceil(position));
+
+				if (npositions == 0 || positions[npositions - 1] < p)
+					positions[npositions++] = p;
+			}
+		}
+		SelectValues(values, count, positions, npositions);
+	}
 
 	cuts = palloc(sizeof(Datum) * (n - 1));
 	for (k = 1; k < n; k++)

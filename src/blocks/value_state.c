@@ -90,20 +90,109 @@ ReadValueState(const ValueStateKind *kind, AnyArrayType *state, double *header, 
 	return values;
 }
 
-/* qsort comparator for finite doubles, lowest first. */
-static int
-CompareValues(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
+/*
+ * SortDoubles: PostgreSQL's sort template with the comparison of finite
+ * doubles inlined, lowest first; a population's values are sorted at every
+ * run, and the comparator call of qsort() was half the sort's time.
+ */
+#define ST_SORT SortDoubles
+#define ST_ELEMENT_TYPE double
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 void
 SortValues(double *values, int count)
 {
-	qsort(values, count, sizeof(double), CompareValues);
+	SortDoubles(values, count);
+}
+
+/* Below this many values a range is simply sorted. */
+#define SELECT_SORT_BELOW 32
+
+/*
+ * Put the values at the ascending positions pos[0..npos) of values[lo..hi)
+ * where a full sort would, in expected linear time: a three-way partition
+ * around a median of three (populations are full of ties: order counts),
+ * recursing into the sides that hold positions.  After depth_left splits it
+ * sorts instead, so no input makes it quadratic.
+ */
+static void
+SelectRange(double *values, int lo, int hi, const int *pos, int npos, int depth_left)
+{
+	while (npos > 0)
+	{
+		double		a,
+					b,
+					c,
+					pivot;
+		int			lt,
+					gt,
+					i;
+		int			nleft,
+					nright;
+
+		if (hi - lo < SELECT_SORT_BELOW || depth_left-- <= 0)
+		{
+			SortDoubles(values + lo, hi - lo);
+			return;
+		}
+		a = values[lo];
+		b = values[lo + (hi - lo) / 2];
+		c = values[hi - 1];
+		pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+		/* [lo, lt) < pivot, [lt, i) == pivot, [gt, hi) > pivot */
+		lt = lo;
+		gt = hi;
+		i = lo;
+		while (i < gt)
+		{
+			double		v = values[i];
+
+			if (v < pivot)
+			{
+				values[i++] = values[lt];
+				values[lt++] = v;
+			}
+			else if (v > pivot)
+			{
+				values[i] = values[--gt];
+				values[gt] = v;
+			}
+			else
+				i++;
+		}
+		for (nleft = 0; nleft < npos && pos[nleft] < lt; nleft++)
+			;
+		for (nright = 0; nright < npos - nleft && pos[npos - 1 - nright] >= gt; nright++)
+			;
+		/* the smaller side first, by recursion; the larger by the loop */
+		if (nleft > 0 && (nright == 0 || lt - lo < hi - gt))
+		{
+			SelectRange(values, lo, lt, pos, nleft, depth_left);
+			pos += npos - nright;
+			npos = nright;
+			lo = gt;
+		}
+		else
+		{
+			if (nright > 0)
+				SelectRange(values, gt, hi, pos + npos - nright, nright, depth_left);
+			npos = nleft;
+			hi = lt;
+		}
+	}
+}
+
+void
+SelectValues(double *values, int count, const int *positions, int npositions)
+{
+	int			depth = 2;
+
+	for (int n = count; n > 1; n >>= 1)
+		depth += 2;
+	SelectRange(values, 0, count, positions, npositions, depth);
 }
 
 /* Append one float8 to a read/write expanded array, in place. */

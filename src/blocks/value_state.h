@@ -41,6 +41,13 @@ extern double *ReadValueState(const ValueStateKind *kind, AnyArrayType *state, d
 /* Sort a state's values (as ReadValueState returns them) lowest first, to rank them. */
 extern void SortValues(double *values, int count);
 
+/*
+ * Put values[p] for each of the ascending, distinct positions p where
+ * SortValues would put them (the rest in no useful order): the order
+ * statistics of a population without sorting all of it.
+ */
+extern void SelectValues(double *values, int count, const int *positions, int npositions);
+
 /* Transition: argument 0 (a state or NULL) with value appended, for header. */
 extern Datum AppendValueState(const ValueStateKind *kind, FunctionCallInfo fcinfo, const double *header,
 							  double value);

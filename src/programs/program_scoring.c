@@ -43,6 +43,8 @@
 PG_FUNCTION_INFO_V1(score_customer);
 PG_FUNCTION_INFO_V1(program_scored_columns);
 PG_FUNCTION_INFO_V1(score_program_customer);
+PG_FUNCTION_INFO_V1(population_recency_days);
+PG_FUNCTION_INFO_V1(population_monetary);
 
 const char *const stored_column_names[NSTORED] = {
 	"purchases", "orders", "monetary", "first_order", "last_order", "tier", "tier_since",
@@ -166,6 +168,25 @@ DaysBetween(TimestampTz later, TimestampTz earlier)
 	else
 		seconds = (double) usecs / 1000000.0;
 	return float8_div(seconds, 86400.0);
+}
+
+/*
+ * A customer's recency in days and monetary value as the population's
+ * breakpoints and ABC thresholds take them (refresh_population): the same
+ * doubles the scoring compares with them, converted by the same code, with
+ * no trip through numeric or text (EXTRACT(EPOCH ...) is numeric, and
+ * numeric::double precision goes through its text).
+ */
+Datum
+population_recency_days(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(DaysBetween(PG_GETARG_TIMESTAMPTZ(0), PG_GETARG_TIMESTAMPTZ(1)));
+}
+
+Datum
+population_monetary(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(NumericToDouble(PG_GETARG_NUMERIC(0)));
 }
 
 /* score(value, breakpoints, higher_is_better); NULL when either is NULL (score is STRICT). */

@@ -107,6 +107,22 @@ LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION customer_tier.scored_row_changed(text, anyelement, text, text) IS
     'whether scoring a row of a program''s customers table with an ABC class would change what is stored';
 
+-- A customer's recency (days from its last order to as_of) and monetary value
+-- as doubles, converted exactly as the scoring converts them
+-- (src/programs/program_scoring.c), for refresh_population's aggregates.
+CREATE OR REPLACE FUNCTION customer_tier.population_recency_days(as_of timestamptz, last_order timestamptz)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'population_recency_days'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.population_recency_days(timestamptz, timestamptz) IS
+    'days from last_order to as_of, as EXTRACT(EPOCH FROM as_of - last_order)::double precision / 86400 gives them';
+CREATE OR REPLACE FUNCTION customer_tier.population_monetary(monetary numeric)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'population_monetary'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION customer_tier.population_monetary(numeric) IS
+    'a monetary value as double precision, the nearest double, as numeric::double precision gives it';
+
 -- Recompute what a program's scores compare each customer with, in one read
 -- of its customers: the population breakpoints (quintiles of recency in days,
 -- orders and monetary value of the customers with orders), which it stores and
@@ -134,11 +150,12 @@ BEGIN
     prog := customer_tier.program_row(program);
     EXECUTE format($sql$
         WITH population AS (
-            SELECT customer_tier.breakpoints(EXTRACT(EPOCH FROM %3$L::timestamptz - c.last_order)::double precision
-                                             / 86400, 5) FILTER (WHERE c.orders > 0) AS r,
+            SELECT customer_tier.breakpoints(customer_tier.population_recency_days(%3$L::timestamptz, c.last_order), 5)
+                       FILTER (WHERE c.orders > 0) AS r,
                    customer_tier.breakpoints(c.orders, 5) FILTER (WHERE c.orders > 0) AS f,
-                   customer_tier.breakpoints(c.monetary, 5) FILTER (WHERE c.orders > 0) AS m,
-                   customer_tier.abc_thresholds(c.monetary::double precision, 80, 95) AS abc
+                   customer_tier.breakpoints(customer_tier.population_monetary(c.monetary), 5)
+                       FILTER (WHERE c.orders > 0) AS m,
+                   customer_tier.abc_thresholds(customer_tier.population_monetary(c.monetary), 80, 95) AS abc
               FROM %1$I.%4$I AS c
         ), stored AS (
             UPDATE customer_tier.program AS p
@@ -287,6 +304,8 @@ COMMENT ON FUNCTION customer_tier.rescore_program(text, text, text) IS
 
 REVOKE ALL ON FUNCTION customer_tier.refresh_breakpoints(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.refresh_population(text, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.population_recency_days(timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_tier.population_monetary(numeric) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.scored_row_changed(text, anyelement, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.scored_row_changed(text, anyelement, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION customer_tier.score_backfill(customer_tier.program, text) FROM PUBLIC;

@@ -167,7 +167,7 @@ BEGIN
                 ('pin_customer', 'customer_tier_admin'), ('unpin_customer', 'customer_tier_admin'),
                 ('refresh_breakpoints', 'customer_tier_admin'), ('rescore_program', 'customer_tier_admin'),
                 ('rescore_where', 'customer_tier_admin'), ('reclassify', 'customer_tier_admin'),
-                ('refresh_population', 'customer_tier_admin'), ('score_backfill', 'customer_tier_admin'),
+                ('refresh_population', 'customer_tier_admin'), ('population_recency_days', 'customer_tier_admin'), ('population_monetary', 'customer_tier_admin'), ('score_backfill', 'customer_tier_admin'),
                 ('schedule', 'customer_tier_admin'), ('unschedule', 'customer_tier_admin'),
                 ('verify_program', 'customer_tier_admin'), ('rebuild_program', 'customer_tier_admin'),
                 ('program_scratch_sql', 'customer_tier_admin'), ('program_recompute_sql', 'customer_tier_admin'),
